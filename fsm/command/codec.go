@@ -1,0 +1,320 @@
+package command
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Format versions. An entry's first byte names the format it was written in;
+// decoders keep reading every version ever written.
+const (
+	commandV1 byte = 1
+	resultV1  byte = 1
+)
+
+// ErrCorrupt is wrapped by every decoding error.
+var ErrCorrupt = errors.New("command: corrupt encoding")
+
+const nameFlag = 0x80
+
+// Encode returns the log entry bytes of c.
+func Encode(c *Command) []byte {
+	size := 32
+	for _, s := range c.Statements {
+		size += len(s.SQL) + 4
+		for _, p := range s.Params {
+			size += valueSize(p)
+		}
+	}
+	b := make([]byte, 0, size)
+	b = append(b, commandV1, byte(c.Kind))
+	b = binary.AppendUvarint(b, c.RequestID.Client)
+	b = binary.AppendUvarint(b, c.RequestID.Seq)
+	b = binary.AppendVarint(b, c.TimeUnixNano)
+	b = binary.LittleEndian.AppendUint64(b, c.Seed)
+	b = binary.AppendUvarint(b, uint64(len(c.Statements)))
+	for _, s := range c.Statements {
+		b = appendString(b, s.SQL)
+		b = binary.AppendUvarint(b, uint64(len(s.Params)))
+		for _, p := range s.Params {
+			b = appendValue(b, p, true)
+		}
+	}
+	return b
+}
+
+// Decode parses a log entry written by Encode.
+func Decode(data []byte) (*Command, error) {
+	d := decoder{b: data}
+	v := d.byte()
+	if d.err == nil && v != commandV1 {
+		return nil, fmt.Errorf("%w: unknown command format version %d", ErrCorrupt, v)
+	}
+	c := &Command{Kind: Kind(d.byte())}
+	c.RequestID.Client = d.uvarint()
+	c.RequestID.Seq = d.uvarint()
+	c.TimeUnixNano = d.varint()
+	c.Seed = d.uint64()
+	n := d.count(2)
+	if n > 0 {
+		c.Statements = make([]Statement, n)
+	}
+	for i := 0; i < n && d.err == nil; i++ {
+		s := &c.Statements[i]
+		s.SQL = d.string()
+		np := d.count(1)
+		if np > 0 {
+			s.Params = make([]Value, np)
+		}
+		for j := 0; j < np && d.err == nil; j++ {
+			s.Params[j] = d.value(true)
+		}
+	}
+	if err := d.finish(); err != nil {
+		return nil, err
+	}
+	switch c.Kind {
+	case KindExecute, KindQuery, KindNoop:
+	default:
+		return nil, fmt.Errorf("%w: unknown command kind %d", ErrCorrupt, c.Kind)
+	}
+	return c, nil
+}
+
+// EncodeResult returns the bytes of r, for sending a result between nodes.
+func EncodeResult(r *Result) []byte {
+	b := make([]byte, 0, 64)
+	b = append(b, resultV1)
+	b = binary.AppendUvarint(b, uint64(len(r.Statements)))
+	for _, s := range r.Statements {
+		b = binary.AppendUvarint(b, uint64(len(s.Columns)))
+		for _, c := range s.Columns {
+			b = appendString(b, c.Name)
+			b = appendString(b, c.DeclType)
+		}
+		b = binary.AppendUvarint(b, uint64(len(s.Rows)))
+		for _, row := range s.Rows {
+			b = binary.AppendUvarint(b, uint64(len(row)))
+			for _, v := range row {
+				b = appendValue(b, v, false)
+			}
+		}
+		b = binary.AppendVarint(b, s.RowsAffected)
+		b = binary.AppendVarint(b, s.LastInsertID)
+		if s.Err == nil {
+			b = append(b, 0)
+		} else {
+			b = append(b, 1)
+			b = binary.AppendVarint(b, int64(s.Err.Code))
+			b = appendString(b, s.Err.Message)
+		}
+	}
+	return b
+}
+
+// DecodeResult parses bytes written by EncodeResult.
+func DecodeResult(data []byte) (*Result, error) {
+	d := decoder{b: data}
+	v := d.byte()
+	if d.err == nil && v != resultV1 {
+		return nil, fmt.Errorf("%w: unknown result format version %d", ErrCorrupt, v)
+	}
+	r := &Result{}
+	n := d.count(4)
+	if n > 0 {
+		r.Statements = make([]StatementResult, n)
+	}
+	for i := 0; i < n && d.err == nil; i++ {
+		s := &r.Statements[i]
+		nc := d.count(2)
+		if nc > 0 {
+			s.Columns = make([]Column, nc)
+		}
+		for j := 0; j < nc && d.err == nil; j++ {
+			s.Columns[j] = Column{Name: d.string(), DeclType: d.string()}
+		}
+		nr := d.count(1)
+		if nr > 0 {
+			s.Rows = make([][]Value, nr)
+		}
+		for j := 0; j < nr && d.err == nil; j++ {
+			nv := d.count(1)
+			row := make([]Value, nv)
+			for k := 0; k < nv && d.err == nil; k++ {
+				row[k] = d.value(false)
+			}
+			s.Rows[j] = row
+		}
+		s.RowsAffected = d.varint()
+		s.LastInsertID = d.varint()
+		switch d.byte() {
+		case 0:
+		case 1:
+			code := d.varint()
+			s.Err = &Error{Code: int(code), Message: d.string()}
+		default:
+			d.fail("bad error flag")
+		}
+	}
+	if err := d.finish(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func valueSize(v Value) int {
+	return 12 + len(v.Name) + len(v.Text) + len(v.Blob)
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendValue(b []byte, v Value, named bool) []byte {
+	t := byte(v.Type)
+	if named && v.Name != "" {
+		t |= nameFlag
+	}
+	b = append(b, t)
+	if t&nameFlag != 0 {
+		b = appendString(b, v.Name)
+	}
+	switch v.Type {
+	case TypeInteger:
+		b = binary.AppendVarint(b, v.Int)
+	case TypeFloat:
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v.Float))
+	case TypeText:
+		b = appendString(b, v.Text)
+	case TypeBlob:
+		b = binary.AppendUvarint(b, uint64(len(v.Blob)))
+		b = append(b, v.Blob...)
+	}
+	return b
+}
+
+// decoder reads from b, remembering the first error so that callers can
+// check once at the end; after an error every read returns a zero value.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(msg string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: %s", ErrCorrupt, msg)
+	}
+	d.b = nil
+}
+
+func (d *decoder) finish() error {
+	if d.err == nil && len(d.b) != 0 {
+		d.fail(fmt.Sprintf("%d trailing bytes", len(d.b)))
+	}
+	return d.err
+}
+
+func (d *decoder) byte() byte {
+	if len(d.b) < 1 {
+		d.fail("truncated")
+		return 0
+	}
+	v := d.b[0]
+	d.b = d.b[1:]
+	return v
+}
+
+func (d *decoder) uint64() uint64 {
+	if len(d.b) < 8 {
+		d.fail("truncated")
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(d.b)
+	d.b = d.b[8:]
+	return v
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail("bad uvarint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail("bad varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// count reads an element count and checks it against the bytes left, given
+// that each element takes at least minSize bytes, so a corrupt count cannot
+// make the decoder allocate more than the input could describe.
+func (d *decoder) count(minSize int) int {
+	n := d.uvarint()
+	if d.err != nil {
+		return 0
+	}
+	if n > uint64(len(d.b)/minSize) {
+		d.fail("count exceeds input")
+		return 0
+	}
+	return int(n)
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.b)) {
+		d.fail("length exceeds input")
+		return nil
+	}
+	v := d.b[:n:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) string() string { return string(d.bytes()) }
+
+func (d *decoder) value(named bool) Value {
+	t := d.byte()
+	var v Value
+	if t&nameFlag != 0 {
+		if !named {
+			d.fail("named result value")
+			return v
+		}
+		v.Name = d.string()
+		if d.err == nil && v.Name == "" {
+			d.fail("empty parameter name")
+		}
+		t &^= nameFlag
+	}
+	v.Type = ValueType(t)
+	switch v.Type {
+	case TypeNull:
+	case TypeInteger:
+		v.Int = d.varint()
+	case TypeFloat:
+		v.Float = math.Float64frombits(d.uint64())
+	case TypeText:
+		v.Text = d.string()
+	case TypeBlob:
+		v.Blob = append([]byte{}, d.bytes()...)
+	default:
+		d.fail(fmt.Sprintf("unknown value type %d", t))
+	}
+	return v
+}

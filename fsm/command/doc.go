@@ -1,0 +1,14 @@
+// Package command owns the Raft log entry format of raftsql and the result of
+// applying one: the commands the leader proposes (statements with typed
+// parameters, the leader's clock and random seed, a client request id) and the
+// per-statement results every node computes.
+//
+// It is a leaf: it imports only the standard library, so server (which
+// encodes), fsm (which decodes and applies) and anything that forwards results
+// can share it. It knows nothing of SQLite, Raft or Postgres.
+//
+// Every entry stays on disk until a snapshot replaces it, so the encoding of
+// an existing format version never changes: new kinds or fields get a new
+// version byte. Encoding is deterministic (no map iteration) and decoding
+// returns an error, never panics, whatever bytes it is given.
+package command

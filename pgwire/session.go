@@ -1,0 +1,84 @@
+package pgwire
+
+import (
+	"context"
+)
+
+// Backend is what the server gives pgwire: it opens one Session per client
+// connection. server implements it; pgwire knows nothing of what is behind it.
+type Backend interface {
+	// NewSession starts a session for a client that has completed startup
+	// and authentication. params are the StartupMessage parameters (user,
+	// database, application_name, options, and any others the client sent).
+	// An error is sent to the client as a FATAL ErrorResponse.
+	NewSession(ctx context.Context, params map[string]string) (Session, error)
+}
+
+// Session executes the statements of one client connection, one at a time.
+// pgwire calls it from one goroutine; calls never overlap.
+type Session interface {
+	// Describe reports, without running it, the result columns of one
+	// statement (nil when it returns no rows). pgwire counts the $n
+	// placeholders itself and echoes the parameter types the client sent.
+	Describe(ctx context.Context, sql string) (Description, error)
+
+	// Execute runs one statement (pgwire splits query strings into
+	// statements) with its parameters (nil, int64, float64, string, []byte
+	// or bool) and returns its result. The error, when not nil, should be
+	// (or wrap) an *Error so that the client gets the right SQLSTATE.
+	// ctx is cancelled when the client sends a CancelRequest.
+	Execute(ctx context.Context, sql string, params []any) (*Result, error)
+
+	// Set is called for SET name = value (and RESET, with value ""), and for
+	// each StartupMessage parameter, so the session can apply the settings it
+	// knows, such as raftsql.read_consistency. It returns an error for a
+	// value it refuses; it must accept names it does not know. pgwire keeps
+	// the value for SHOW.
+	Set(name, value string) error
+
+	// Show returns the value of a setting the session owns (ok is false for
+	// names it does not know, which pgwire then answers itself).
+	Show(name string) (value string, ok bool)
+
+	// TxStatus is the transaction status for ReadyForQuery: 'I' idle, 'T' in
+	// a transaction block, 'E' in a failed transaction block.
+	TxStatus() byte
+
+	// Close ends the session: an open transaction is rolled back.
+	Close()
+}
+
+// Description is the shape of a statement, before it runs.
+type Description struct {
+	Columns []Column // nil: the statement returns no rows
+}
+
+// Column is a result column. pgwire chooses the Postgres type OID from
+// DeclType, then from the values.
+type Column struct {
+	Name     string
+	DeclType string // declared SQL type, "" for an expression
+}
+
+// Result is the outcome of one statement.
+type Result struct {
+	Columns      []Column // nil for statements that return no rows
+	Rows         [][]any  // nil, int64, float64, string, []byte or bool
+	RowsAffected int64
+	// Tag overrides the command tag pgwire derives from the statement
+	// ("INSERT 0 1", "SELECT 3"); leave it empty to let pgwire choose.
+	Tag string
+}
+
+// Error is an error with a Postgres SQLSTATE, sent to the client as an
+// ErrorResponse.
+type Error struct {
+	Code     string // SQLSTATE, e.g. "42P01"
+	Message  string
+	Detail   string
+	Hint     string
+	Severity string // "ERROR" (default) or "FATAL"
+	Position int    // 1-based character position in the statement, 0 if unknown
+}
+
+func (e *Error) Error() string { return e.Message }
