@@ -1,0 +1,124 @@
+package raft
+
+import (
+	"io"
+	"sync"
+
+	hraft "github.com/hashicorp/raft"
+)
+
+// trackingFSM wraps the caller's FSM to learn which log index the FSM has
+// reached and to wake WaitApplied callers as soon as it moves. It always
+// presents itself to hashicorp/raft as a BatchingFSM: a batching FSM receives
+// the batch unchanged, any other FSM gets one Apply per command entry (and
+// StoreConfiguration per configuration entry when it implements
+// hraft.ConfigurationStore), exactly as hashicorp/raft would call it.
+//
+// No-op and barrier entries never reach an FSM, so the index tracked here can
+// trail the commit index; Node.WaitApplied covers that gap by reading the log.
+type trackingFSM struct {
+	inner    hraft.FSM
+	batching hraft.BatchingFSM        // inner, if it batches
+	confs    hraft.ConfigurationStore // inner, if it wants configurations
+
+	// snapshotIndex tells, after a Restore, which index the restored
+	// snapshot holds. It reports false while New restores at startup; New
+	// then takes the index from hashicorp/raft.
+	snapshotIndex func() (uint64, bool)
+
+	mu       sync.Mutex
+	applied  uint64        // index of the last entry the FSM has seen
+	restores uint64        // number of successful Restore calls
+	wake     chan struct{} // closed and cleared when applied moves; nil if nobody waits
+}
+
+var _ hraft.BatchingFSM = (*trackingFSM)(nil)
+
+func newTrackingFSM(inner hraft.FSM, snapshotIndex func() (uint64, bool)) *trackingFSM {
+	t := &trackingFSM{inner: inner, snapshotIndex: snapshotIndex}
+	t.batching, _ = inner.(hraft.BatchingFSM)
+	t.confs, _ = inner.(hraft.ConfigurationStore)
+	return t
+}
+
+// advance records that the FSM has reached index and wakes waiters.
+func (t *trackingFSM) advance(index uint64, restored bool) {
+	t.mu.Lock()
+	if index > t.applied {
+		t.applied = index
+	}
+	if restored {
+		t.restores++
+	}
+	if t.wake != nil {
+		close(t.wake)
+		t.wake = nil
+	}
+	t.mu.Unlock()
+}
+
+// appliedIndex returns the last index seen by the FSM.
+func (t *trackingFSM) appliedIndex() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.applied
+}
+
+// waitChan returns the index the FSM has reached and a channel that is closed
+// the next time it moves.
+func (t *trackingFSM) waitChan() (uint64, <-chan struct{}) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.wake == nil {
+		t.wake = make(chan struct{})
+	}
+	return t.applied, t.wake
+}
+
+func (t *trackingFSM) Apply(l *hraft.Log) any {
+	resp := t.inner.Apply(l)
+	t.advance(l.Index, false)
+	return resp
+}
+
+func (t *trackingFSM) ApplyBatch(logs []*hraft.Log) []any {
+	if len(logs) == 0 {
+		return nil
+	}
+	if t.batching != nil {
+		resps := t.batching.ApplyBatch(logs)
+		t.advance(logs[len(logs)-1].Index, false)
+		return resps
+	}
+	resps := make([]any, len(logs))
+	for i, l := range logs {
+		switch l.Type {
+		case hraft.LogCommand:
+			resps[i] = t.inner.Apply(l)
+		case hraft.LogConfiguration:
+			if t.confs != nil {
+				t.confs.StoreConfiguration(l.Index, hraft.DecodeConfiguration(l.Data))
+			}
+		}
+		t.advance(l.Index, false)
+	}
+	return resps
+}
+
+func (t *trackingFSM) Snapshot() (hraft.FSMSnapshot, error) { return t.inner.Snapshot() }
+
+func (t *trackingFSM) Restore(rc io.ReadCloser) error {
+	if err := t.inner.Restore(rc); err != nil {
+		return err
+	}
+	index, _ := t.snapshotIndex()
+	t.advance(index, true)
+	return nil
+}
+
+// restoreCount returns how many times the FSM was restored from a snapshot.
+func (t *trackingFSM) restoreCount() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.restores
+}
