@@ -29,11 +29,13 @@ type Session interface {
 	// ctx is cancelled when the client sends a CancelRequest.
 	Execute(ctx context.Context, sql string, params []any) (*Result, error)
 
-	// Set is called for SET name = value (and RESET, with value ""), and for
-	// each StartupMessage parameter, so the session can apply the settings it
-	// knows, such as raftsql.read_consistency. It returns an error for a
-	// value it refuses; it must accept names it does not know. pgwire keeps
-	// the value for SHOW.
+	// Set is called for SET name = value, and for each StartupMessage
+	// parameter, so the session can apply the settings it knows, such as
+	// raftsql.read_consistency. name is lower-case. For RESET (and SET …
+	// TO DEFAULT, RESET ALL, DISCARD ALL) value is the one the parameter
+	// had after startup, "" if it had none. It returns an error for a value
+	// it refuses (an *Error, or any error, sent as 22023); it must accept
+	// names it does not know. pgwire keeps the value for SHOW.
 	Set(name, value string) error
 
 	// Show returns the value of a setting the session owns (ok is false for

@@ -1,0 +1,120 @@
+// Package pgwire is raftsql's server side of the Postgres wire protocol,
+// version 3, the protocol of psql, pgbench, pgx, JDBC, psycopg and
+// node-postgres.
+//
+// # What it owns, and what it must not know
+//
+// pgwire owns the bytes on a client connection: startup, SSLRequest and TLS,
+// authentication, the simple and extended query protocols, cancellation,
+// type OIDs and the text and binary formats of values, command tags, and
+// SQLSTATE errors. It knows nothing of Raft or SQLite. It executes
+// statements through the Backend and Session interfaces (session.go), which
+// the server package implements; the server maps its own errors to
+// SQLSTATEs and returns them as *Error.
+//
+// # Layers
+//
+//   - Messages: github.com/jackc/pgx/v5/pgproto3 decodes frontend messages
+//     and encodes backend messages. Startup packets are read by pgwire
+//     itself, unbuffered, so that no byte sent before a TLS handshake can be
+//     taken as sent over TLS.
+//   - Connection (conn.go): one goroutine per connection runs the startup
+//     sequence, then a loop that reads a message, acts on it and writes the
+//     answer. Execution is synchronous: the goroutine that reads a statement
+//     runs it. Output is buffered and written at ReadyForQuery, at Flush, and
+//     whenever a result grows past a few tens of kilobytes.
+//   - Statements (query.go, local.go): the query protocols, and the
+//     statements pgwire answers itself (SET, RESET, SHOW, DISCARD), which
+//     never reach Session.Execute.
+//   - Lexing (lexer.go, tag.go, exprtypes.go): a small Postgres-aware lexer
+//     splits query strings into statements, counts $n placeholders, reads
+//     the keywords that decide command tags, and guesses expression types.
+//   - Values (types.go): declared SQL types to OIDs, Go values to the text
+//     and binary formats, and Bind parameters back to Go values.
+//
+// Catalog emulation (the pg_catalog queries of psql's \d and of drivers)
+// will sit beside local.go: a statement recognised there is answered
+// without reaching the session, like SHOW.
+//
+// # Lifecycle of a connection
+//
+//  1. The first packet may be SSLRequest (answered 'S' and a TLS handshake
+//     when Config.TLSConfig is set, else 'N') or GSSENCRequest (always 'N');
+//     the StartupMessage then follows on the same socket. Clients such as pgx
+//     close the socket right after 'N' and reconnect: that is not an error.
+//     A CancelRequest on a fresh socket is acted on and the socket closed,
+//     with no answer. Startup as a whole must finish within
+//     Config.StartupTimeout.
+//  2. The connection takes a slot (Config.MaxConnections, else FATAL 53300)
+//     and a random process ID and secret key for cancel requests.
+//  3. Config.Auth authenticates (nil: trust), then AuthenticationOk.
+//  4. Backend.NewSession opens the session with the startup parameters;
+//     each parameter other than user and database (and each -c name=value in
+//     options) is then applied as a SET would be.
+//  5. ParameterStatus for every reported parameter, BackendKeyData,
+//     ReadyForQuery.
+//
+// # Simple query protocol
+//
+// A Query message may hold several statements. pgwire splits it, and for
+// each statement sends RowDescription (for statements that return rows),
+// DataRows and CommandComplete; the first error is sent as ErrorResponse
+// and the remaining statements are skipped. One ReadyForQuery ends the
+// message. A query string of only comments or semicolons gets
+// EmptyQueryResponse (pgx's Ping sends "-- ping", lib/pq's sends ";").
+//
+// Atomicity: pgwire calls Session.Execute once per statement, so a
+// multi-statement Query is only as atomic as the session makes it. Outside
+// BEGIN, each statement that succeeded before the failing one stays
+// applied, unlike Postgres, which runs the whole string in one implicit
+// transaction. Inside BEGIN … COMMIT the session's transaction decides.
+//
+// Result types in the simple protocol are chosen after the statement ran,
+// so they may look at the rows: a column declared INTEGER is int4 when every
+// value fits, int8 otherwise, and an expression takes the type of its first
+// non-null value.
+//
+// # Extended query protocol
+//
+// Parse, Bind, Describe, Execute, Close, Sync and Flush, pipelined as
+// clients like (pgx batches, JDBC executeBatch, psycopg executemany). Parse
+// keeps the parameter OIDs the client sent and counts $n placeholders for
+// the rest, which are reported as 0 (unknown). A statement runs only at
+// Execute; Describe asks Session.Describe, once per prepared statement.
+// Types in the extended protocol are chosen without rows, from the declared
+// type (INTEGER is int8, since it may hold any 64-bit value), else from a
+// guess at the expression (count(*) is int8, 1 is int4, x::type), else
+// text, and Execute sends values in the types that Describe reported.
+// Execute with a row limit runs the statement once, keeps the result and
+// answers PortalSuspended until every row was sent; the limit is ignored
+// for statements that return no rows. After an error, every message up to
+// Sync is skipped, then ReadyForQuery. Portals are dropped at a
+// ReadyForQuery outside a transaction block.
+//
+// SET LOCAL is treated as SET: parameters are per connection, not per
+// transaction.
+//
+// # Cancel
+//
+// A CancelRequest (a new connection carrying a process ID and secret key)
+// cancels the context of the statement running on that connection, if any;
+// the statement then fails with 57014 "canceling statement due to user
+// request". A wrong key is ignored without a word, as in Postgres.
+//
+// # How a connection ends
+//
+//   - The client sends Terminate: the session is closed (an open
+//     transaction is rolled back).
+//   - The client disconnects, cleanly or not: the same, once the statement
+//     running, if any, returns (pgwire does not read while a statement
+//     runs, so it notices the disconnect at the next read or write).
+//   - pgwire ends it with a FATAL ErrorResponse: a protocol violation, a
+//     message larger than Config.MaxMessageSize, Config.IdleTimeout expiring
+//     (57P05), or a failed startup or authentication.
+//   - Server.Close: listeners close, running statements are cancelled,
+//     every connection gets FATAL 57P01 and is closed, and Close waits for
+//     the connection goroutines to return.
+//
+// A panic while serving a connection is recovered and logged, and ends only
+// that connection.
+package pgwire

@@ -1,0 +1,491 @@
+package pgwire
+
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// prepStmt is a statement prepared with Parse.
+type prepStmt struct {
+	name      string
+	sql       string // the one statement, without a trailing ';'
+	offset    int    // character offset of sql in the Parse query string
+	empty     bool   // the query string held no statement
+	paramOIDs []uint32
+	local     *localCmd // a statement pgwire answers itself
+
+	described bool // cols and oids are known
+	cols      []Column
+	oids      []uint32
+}
+
+// portal is a statement bound to parameters with Bind.
+type portal struct {
+	stmt    *prepStmt
+	params  []any
+	formats []int16 // result format codes as the client sent them
+
+	res    *Result // set once executed
+	oids   []uint32
+	fmts   []int16
+	next   int  // next row to send
+	done   bool // every row was sent
+	prevTx byte // TxStatus before the statement ran
+}
+
+// charOffset converts a byte offset in s into a character offset.
+func charOffset(s string, byteOff int) int {
+	if byteOff <= 0 || byteOff > len(s) {
+		return 0
+	}
+	return utf8.RuneCountInString(s[:byteOff])
+}
+
+// simpleQuery runs a Query message: each statement in turn, stopping at the
+// first error, then one ReadyForQuery.
+func (c *conn) simpleQuery(q string) {
+	delete(c.stmts, "")
+	delete(c.portals, "")
+	stmts := splitStatements(q)
+	if len(stmts) == 0 {
+		c.send(&pgproto3.EmptyQueryResponse{})
+	}
+	for _, st := range stmts {
+		if e := c.runSimple(st.sql); e != nil {
+			c.send(errorResponse(e, charOffset(q, st.offset)))
+			break
+		}
+		if c.writeErr != nil {
+			return
+		}
+	}
+	c.readyForQuery()
+}
+
+// runSimple runs one statement of a Query message: RowDescription, the rows
+// and CommandComplete. Types come from the result, rows included.
+func (c *conn) runSimple(sql string) *Error {
+	prev := c.sess.TxStatus()
+	var res *Result
+	var e *Error
+	if cmd, ok, perr := classifyLocal(sql); ok {
+		if perr != nil {
+			return perr
+		}
+		res, e = c.runLocal(cmd)
+	} else {
+		res, e = c.execute(sql, nil)
+	}
+	if e != nil {
+		return e
+	}
+	var n int64
+	if res.Columns != nil {
+		oids := resultOIDs(res.Columns, res.Rows, exprTypes(sql, len(res.Columns)))
+		c.send(&pgproto3.RowDescription{Fields: fieldDescs(res.Columns, oids, nil)})
+		if e := c.sendRows(res.Rows, oids, nil); e != nil {
+			return e
+		}
+		n = int64(len(res.Rows))
+	}
+	c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(sql, res, n, prev))})
+	return nil
+}
+
+// tag is commandTag, plus Postgres' answer to COMMIT in a failed
+// transaction: ROLLBACK.
+func (c *conn) tag(sql string, res *Result, rows int64, prev byte) string {
+	t := commandTag(sql, res, rows)
+	if res.Tag == "" && t == "COMMIT" && prev == 'E' {
+		return "ROLLBACK"
+	}
+	return t
+}
+
+// execute runs one statement on the session under a cancellable context.
+func (c *conn) execute(sql string, params []any) (*Result, *Error) {
+	ctx, done := c.execContext()
+	res, err := c.sess.Execute(ctx, sql, params)
+	cancelled := done()
+	if err != nil {
+		switch {
+		case cancelled:
+			return nil, newError(codeQueryCanceled, "canceling statement due to user request")
+		case c.srv.ctx.Err() != nil:
+			return nil, newError(codeAdminShutdown, "terminating connection due to administrator command")
+		}
+		return nil, toError(err)
+	}
+	if res == nil {
+		res = &Result{}
+	}
+	return res, nil
+}
+
+// fieldDescs builds RowDescription fields; fmts nil means text.
+func fieldDescs(cols []Column, oids []uint32, fmts []int16) []pgproto3.FieldDescription {
+	fs := make([]pgproto3.FieldDescription, len(cols))
+	for i, col := range cols {
+		f := pgproto3.FieldDescription{
+			Name:         []byte(col.Name),
+			DataTypeOID:  oids[i],
+			DataTypeSize: typeSize(oids[i]),
+			TypeModifier: -1,
+		}
+		if fmts != nil {
+			f.Format = fmts[i]
+		}
+		fs[i] = f
+	}
+	return fs
+}
+
+// sendRows sends rows as DataRows in the given formats (nil: text),
+// flushing as the output grows.
+func (c *conn) sendRows(rows [][]any, oids []uint32, fmts []int16) *Error {
+	buf := make([]byte, 0, 256)
+	ends := make([]int, len(oids))
+	vals := make([][]byte, len(oids))
+	for _, row := range rows {
+		buf = buf[:0]
+		for i, oid := range oids {
+			var v any
+			if i < len(row) {
+				v = row[i]
+			}
+			if v == nil {
+				ends[i] = -1
+				continue
+			}
+			var err error
+			if fmts != nil && fmts[i] == formatBinary {
+				buf, err = appendBinary(buf, v, oid)
+			} else {
+				buf, err = appendText(buf, v, oid)
+			}
+			if err != nil {
+				return toError(err)
+			}
+			ends[i] = len(buf)
+		}
+		start := 0
+		for i := range vals {
+			if ends[i] < 0 {
+				vals[i] = nil
+				continue
+			}
+			vals[i] = buf[start:ends[i]:ends[i]]
+			start = ends[i]
+		}
+		c.send(&pgproto3.DataRow{Values: vals})
+		c.pending += len(buf) + 4*len(vals) + 7
+		if c.pending >= flushThreshold {
+			c.flush()
+			if c.writeErr != nil {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// extended handles Parse, Bind, Describe, Execute and Close.
+func (c *conn) extended(msg pgproto3.FrontendMessage) *stmtError {
+	switch m := msg.(type) {
+	case *pgproto3.Parse:
+		return c.parse(m)
+	case *pgproto3.Bind:
+		return wrap(c.bind(m), 0)
+	case *pgproto3.Describe:
+		return c.describe(m)
+	case *pgproto3.Execute:
+		return c.executePortal(m)
+	case *pgproto3.Close:
+		if m.ObjectType == 'S' {
+			delete(c.stmts, m.Name)
+		} else {
+			delete(c.portals, m.Name)
+		}
+		c.send(&pgproto3.CloseComplete{})
+	}
+	return nil
+}
+
+func wrap(e *Error, offset int) *stmtError {
+	if e == nil {
+		return nil
+	}
+	return &stmtError{err: e, offset: offset}
+}
+
+func (c *conn) parse(m *pgproto3.Parse) *stmtError {
+	if m.Name != "" {
+		if _, ok := c.stmts[m.Name]; ok {
+			return wrap(newError(codeDuplicatePStatement, fmt.Sprintf("prepared statement %q already exists", m.Name)), 0)
+		}
+	}
+	stmts := splitStatements(m.Query)
+	if len(stmts) > 1 {
+		return wrap(newError(codeSyntaxError, "cannot insert multiple commands into a prepared statement"), 0)
+	}
+	st := &prepStmt{name: m.Name}
+	if len(stmts) == 0 {
+		st.empty = true
+		st.described = true
+	} else {
+		st.sql = stmts[0].sql
+		st.offset = charOffset(m.Query, stmts[0].offset)
+	}
+	n := countParams(st.sql)
+	if n < 0 || len(m.ParameterOIDs) > maxParams {
+		return wrap(newError(codeProgramLimitExceeded, fmt.Sprintf("too many parameters: at most %d are allowed", maxParams)), st.offset)
+	}
+	st.paramOIDs = make([]uint32, max(n, len(m.ParameterOIDs)))
+	copy(st.paramOIDs, m.ParameterOIDs)
+	inferParamTypes(st.sql, st.paramOIDs)
+	if !st.empty {
+		cmd, ok, perr := classifyLocal(st.sql)
+		if perr != nil {
+			return wrap(perr, st.offset)
+		}
+		if ok {
+			st.local = &cmd
+		}
+	}
+	c.stmts[m.Name] = st
+	c.send(&pgproto3.ParseComplete{})
+	return nil
+}
+
+func (c *conn) lookupStmt(name string) (*prepStmt, *Error) {
+	st, ok := c.stmts[name]
+	if !ok {
+		if name == "" {
+			return nil, newError(codeInvalidSQLStatement, "unnamed prepared statement does not exist")
+		}
+		return nil, newError(codeInvalidSQLStatement, fmt.Sprintf("prepared statement %q does not exist", name))
+	}
+	return st, nil
+}
+
+func (c *conn) lookupPortal(name string) (*portal, *Error) {
+	p, ok := c.portals[name]
+	if !ok {
+		if name == "" {
+			return nil, newError(codeInvalidCursorName, "unnamed portal does not exist")
+		}
+		return nil, newError(codeInvalidCursorName, fmt.Sprintf("portal %q does not exist", name))
+	}
+	return p, nil
+}
+
+func (c *conn) bind(m *pgproto3.Bind) *Error {
+	st, e := c.lookupStmt(m.PreparedStatement)
+	if e != nil {
+		return e
+	}
+	if m.DestinationPortal != "" {
+		if _, ok := c.portals[m.DestinationPortal]; ok {
+			return newError("42P03", fmt.Sprintf("cursor %q already exists", m.DestinationPortal))
+		}
+	}
+	if len(m.Parameters) != len(st.paramOIDs) {
+		return newError(codeProtocolViolation, fmt.Sprintf("bind message supplies %d parameters, but prepared statement %q requires %d",
+			len(m.Parameters), st.name, len(st.paramOIDs)))
+	}
+	nf := len(m.ParameterFormatCodes)
+	if nf > 1 && nf != len(m.Parameters) {
+		return newError(codeProtocolViolation, fmt.Sprintf("bind message has %d parameter formats but %d parameters", nf, len(m.Parameters)))
+	}
+	var params []any
+	if len(m.Parameters) > 0 {
+		params = make([]any, len(m.Parameters))
+	}
+	for i, raw := range m.Parameters {
+		format := formatText
+		switch nf {
+		case 0:
+		case 1:
+			format = m.ParameterFormatCodes[0]
+		default:
+			format = m.ParameterFormatCodes[i]
+		}
+		v, err := decodeParam(raw, st.paramOIDs[i], format)
+		if err != nil {
+			e := toError(err)
+			if e.Code == "22P03" || e.Code == "22P02" {
+				e.Message = fmt.Sprintf("%s (parameter $%d)", e.Message, i+1)
+			}
+			return e
+		}
+		params[i] = v
+	}
+	c.portals[m.DestinationPortal] = &portal{
+		stmt:    st,
+		params:  params,
+		formats: append([]int16(nil), m.ResultFormatCodes...),
+	}
+	c.send(&pgproto3.BindComplete{})
+	return nil
+}
+
+// describeStmt returns the result columns of st and their types, asking the
+// session once per prepared statement.
+func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
+	if st.described {
+		return st.cols, st.oids, nil
+	}
+	var cols []Column
+	if st.local != nil {
+		cols = localColumns(*st.local)
+	} else {
+		ctx, done := c.execContext()
+		desc, err := c.sess.Describe(ctx, st.sql)
+		cancelled := done()
+		if err != nil {
+			if cancelled {
+				return nil, nil, newError(codeQueryCanceled, "canceling statement due to user request")
+			}
+			return nil, nil, toError(err)
+		}
+		cols = desc.Columns
+	}
+	st.cols = cols
+	if cols != nil {
+		st.oids = staticOIDs(cols, exprTypes(st.sql, len(cols)))
+	}
+	st.described = true
+	return st.cols, st.oids, nil
+}
+
+// resolveFormats expands Bind's result format codes to one per column.
+func resolveFormats(codes []int16, oids []uint32) ([]int16, *Error) {
+	n := len(oids)
+	fmts := make([]int16, n)
+	switch len(codes) {
+	case 0:
+	case 1:
+		for i := range fmts {
+			fmts[i] = codes[0]
+		}
+	case n:
+		copy(fmts, codes)
+	default:
+		return nil, newError(codeProtocolViolation, fmt.Sprintf("bind message has %d result formats but query has %d columns", len(codes), n))
+	}
+	for i, f := range fmts {
+		switch {
+		case f != formatText && f != formatBinary:
+			return nil, newError(codeProtocolViolation, fmt.Sprintf("unsupported format code: %d", f))
+		case f == formatBinary && !supportsBinary(oids[i]):
+			return nil, newError("42883", fmt.Sprintf("no binary output function available for type %s", typeName(oids[i])))
+		}
+	}
+	return fmts, nil
+}
+
+func (c *conn) describe(m *pgproto3.Describe) *stmtError {
+	if m.ObjectType == 'S' {
+		st, e := c.lookupStmt(m.Name)
+		if e != nil {
+			return wrap(e, 0)
+		}
+		cols, oids, e := c.describeStmt(st)
+		if e != nil {
+			return wrap(e, st.offset)
+		}
+		c.send(&pgproto3.ParameterDescription{ParameterOIDs: st.paramOIDs})
+		if cols == nil {
+			c.send(&pgproto3.NoData{})
+		} else {
+			c.send(&pgproto3.RowDescription{Fields: fieldDescs(cols, oids, nil)})
+		}
+		return nil
+	}
+	p, e := c.lookupPortal(m.Name)
+	if e != nil {
+		return wrap(e, 0)
+	}
+	cols, oids, e := c.describeStmt(p.stmt)
+	if e != nil {
+		return wrap(e, p.stmt.offset)
+	}
+	if cols == nil {
+		c.send(&pgproto3.NoData{})
+		return nil
+	}
+	fmts, e := resolveFormats(p.formats, oids)
+	if e != nil {
+		return wrap(e, 0)
+	}
+	c.send(&pgproto3.RowDescription{Fields: fieldDescs(cols, oids, fmts)})
+	return nil
+}
+
+// executePortal runs a portal, or continues one that a row limit
+// suspended. The whole result is produced at the first Execute and kept
+// until the portal is done; maxRows only applies to statements returning
+// rows.
+func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
+	p, e := c.lookupPortal(m.Portal)
+	if e != nil {
+		return wrap(e, 0)
+	}
+	st := p.stmt
+	if st.empty {
+		c.send(&pgproto3.EmptyQueryResponse{})
+		return nil
+	}
+	if p.done {
+		// A portal runs once; executing it again yields nothing.
+		c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(st.sql, &Result{Columns: p.res.Columns}, 0, p.prevTx))})
+		return nil
+	}
+	if p.res == nil {
+		p.prevTx = c.sess.TxStatus()
+		var res *Result
+		if st.local != nil {
+			res, e = c.runLocal(*st.local)
+		} else {
+			res, e = c.execute(st.sql, p.params)
+		}
+		if e != nil {
+			return wrap(e, st.offset)
+		}
+		if res.Columns != nil {
+			oids := st.oids
+			if !st.described || len(oids) != len(res.Columns) {
+				oids = staticOIDs(res.Columns, exprTypes(st.sql, len(res.Columns)))
+			}
+			fmts, e := resolveFormats(p.formats, oids)
+			if e != nil {
+				return wrap(e, 0)
+			}
+			p.oids, p.fmts = oids, fmts
+		}
+		cp := *res // the portal trims its copy as rows go out
+		p.res = &cp
+	}
+	res := p.res
+	rows := res.Rows[p.next:]
+	if res.Columns != nil && m.MaxRows > 0 && int64(len(rows)) > int64(m.MaxRows) {
+		rows = rows[:m.MaxRows]
+	}
+	if res.Columns != nil {
+		if e := c.sendRows(rows, p.oids, p.fmts); e != nil {
+			p.done = true
+			return wrap(e, 0)
+		}
+	}
+	p.next += len(rows)
+	if p.next < len(res.Rows) {
+		c.send(&pgproto3.PortalSuspended{})
+		return nil
+	}
+	p.done = true
+	c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(st.sql, res, int64(len(rows)), p.prevTx))})
+	res.Rows = nil // sent: let them go
+	return nil
+}
