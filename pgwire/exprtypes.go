@@ -161,11 +161,13 @@ func itemType(sql string, it []token) uint32 {
 		return oidUnknown
 	}
 	if first.kind == tkWord && len(it) >= 3 && it[1].kind == tkPunct && sql[it[1].start] == '(' {
-		switch strings.ToUpper(text(first)) {
-		case "COUNT":
+		name := strings.ToUpper(text(first))
+		if oid, ok := functionOIDs[name]; ok {
 			if it[len(it)-1].kind == tkPunct && sql[it[len(it)-1].start] == ')' {
-				return oidInt8
+				return oid
 			}
+		}
+		switch name {
 		case "CAST":
 			// CAST(x AS type): the words after the last top-level AS.
 			d := 0
@@ -249,4 +251,22 @@ func inferParamTypes(sql string, oids []uint32) {
 		}
 		oids[n-1] = oid
 	}
+}
+
+// functionOIDs types a column that is one call of these functions, by what
+// SQLite returns for them. Integers are int8 since SQLite's are 64-bit; sum()
+// is numeric because SQLite returns an integer or a float depending on its
+// input, and numeric holds both.
+var functionOIDs = map[string]uint32{
+	"COUNT": oidInt8, "LENGTH": oidInt8, "OCTET_LENGTH": oidInt8, "CHAR_LENGTH": oidInt8,
+	"INSTR": oidInt8, "UNICODE": oidInt8, "CHANGES": oidInt8, "LAST_INSERT_ROWID": oidInt8,
+	"RANDOM": oidInt8, "UNIXEPOCH": oidInt8,
+	"AVG": oidFloat8, "TOTAL": oidFloat8, "JULIANDAY": oidFloat8,
+	"SUM": oidNumeric,
+	"UPPER": oidText, "LOWER": oidText, "SUBSTR": oidText, "SUBSTRING": oidText, "TRIM": oidText,
+	"LTRIM": oidText, "RTRIM": oidText, "REPLACE": oidText, "HEX": oidText, "QUOTE": oidText,
+	"TYPEOF": oidText, "PRINTF": oidText, "FORMAT": oidText, "GROUP_CONCAT": oidText,
+	"STRING_AGG": oidText, "DATE": oidText, "TIME": oidText, "DATETIME": oidText,
+	"STRFTIME": oidText, "CONCAT": oidText, "CONCAT_WS": oidText, "CHAR": oidText,
+	"SQLITE_VERSION": oidText,
 }
