@@ -1,0 +1,523 @@
+package fsm
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	hraft "github.com/hashicorp/raft"
+	"github.com/raftsql/raftsql/fsm/command"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+const (
+	busyTimeoutMillis  = 5000
+	autoCheckpointPage = 1000
+	defaultReadConns   = 4
+	// DefaultFile is the name of the database file in Config.Dir.
+	DefaultFile = "raftsql.db"
+)
+
+// Log keys.
+const (
+	logKeyIndex = "index"
+	logKeyErr   = "err"
+)
+
+var (
+	// ErrStopped is returned by every call once an environmental failure
+	// (I/O error, disk full, corruption) has stopped the state machine.
+	ErrStopped = errors.New("fsm: stopped after a local failure")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("fsm: closed")
+)
+
+// Config configures a state machine.
+type Config struct {
+	// Path is the SQLite database file. When empty it is DefaultFile in Dir.
+	Path string
+	Dir  string
+	// ReadConns is the number of read-only connections (default 4).
+	ReadConns int
+	// Logger receives the state machine's logs; nil discards them.
+	Logger *slog.Logger
+	// OnFatal is called once, from the goroutine that applies entries,
+	// when a local failure means this node can no longer guarantee the
+	// same state as the others. The node must stop; every later call of
+	// the state machine fails with ErrStopped.
+	OnFatal func(error)
+}
+
+// FSM is the replicated state machine: one SQLite database. It implements
+// hraft.FSM and hraft.BatchingFSM.
+type FSM struct {
+	path    string
+	log     *slog.Logger
+	onFatal func(error)
+	nRead   int
+
+	env *applyEnv
+
+	// w is the write connection. Apply, ApplyBatch, Snapshot and Restore
+	// use it and are called by Raft from one goroutine; a speculative
+	// WriteTx uses it between them. applyMu is held by each of these
+	// while it uses w.
+	w        *conn
+	applyMu  sync.Mutex
+	autockpt bool
+
+	// swapMu is held for reading by every use of a read connection and
+	// for writing while Restore swaps the database file.
+	swapMu  sync.RWMutex
+	readers chan *conn
+	// classifiers serve Classify alone, so that a statement can always be
+	// classified even while transactions hold every read connection.
+	classifiers chan *conn
+
+	// stateMu is held while a transaction commits and the state below
+	// changes, so that readers can see state and data that match.
+	stateMu  sync.Mutex
+	index    uint64
+	term     uint64
+	dedup    dedup
+	lastTime atomic.Int64
+
+	holds atomic.Int32 // snapshots not yet released
+
+	failed    atomic.Pointer[error]
+	fatalOnce sync.Once
+	closed    atomic.Bool
+}
+
+var (
+	_ hraft.FSM         = (*FSM)(nil)
+	_ hraft.BatchingFSM = (*FSM)(nil)
+)
+
+// Open creates a state machine. The database file is a cache of "snapshot
+// plus applied entries": Open deletes any existing file and starts empty;
+// Raft restores the latest snapshot and replays its log into it.
+func Open(cfg Config) (*FSM, error) {
+	path := cfg.Path
+	if path == "" {
+		if cfg.Dir == "" {
+			return nil, errors.New("fsm: Config needs Path or Dir")
+		}
+		path = filepath.Join(cfg.Dir, DefaultFile)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("fsm: %w", err)
+	}
+	f := &FSM{path: path, log: cfg.Logger, onFatal: cfg.OnFatal, nRead: cfg.ReadConns}
+	if f.log == nil {
+		f.log = slog.New(slog.DiscardHandler)
+	}
+	f.log = f.log.With("subsystem", "fsm")
+	if f.nRead <= 0 {
+		f.nRead = defaultReadConns
+	}
+	if err := removeDB(path); err != nil {
+		return nil, err
+	}
+	env, err := newApplyEnv()
+	if err != nil {
+		return nil, err
+	}
+	f.env = env
+	f.dedup.init()
+	if err := f.openConns(); err != nil {
+		env.free()
+		return nil, err
+	}
+	return f, nil
+}
+
+func removeDB(path string) error {
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("fsm: %w", err)
+		}
+	}
+	return nil
+}
+
+// openConns opens the write connection and the read pool on f.path.
+func (f *FSM) openConns() error {
+	w, err := openConn(f.path, f.env.name, false)
+	if err != nil {
+		return err
+	}
+	for _, p := range []string{
+		"PRAGMA journal_mode=WAL",
+		"PRAGMA synchronous=OFF",
+		"PRAGMA foreign_keys=ON",
+	} {
+		if err := w.exec(p); err != nil {
+			w.close()
+			return fmt.Errorf("fsm: %s: %w", p, err)
+		}
+	}
+	if err := w.registerRandom(f.env); err != nil {
+		w.close()
+		return err
+	}
+	sqlite3.Xsqlite3_wal_autocheckpoint(w.tls, w.db, autoCheckpointPage)
+	f.autockpt = true
+	readers := make(chan *conn, f.nRead)
+	classifiers := make(chan *conn, classifyConns)
+	closeAll := func() {
+		for _, ch := range []chan *conn{readers, classifiers} {
+			close(ch)
+			for r := range ch {
+				r.close()
+			}
+		}
+		w.close()
+	}
+	for i := range f.nRead + classifyConns {
+		r, err := openConn(f.path, "", true)
+		if err == nil {
+			err = r.exec("PRAGMA query_only=1")
+		}
+		if err != nil {
+			if r != nil {
+				r.close()
+			}
+			closeAll()
+			return err
+		}
+		if i < f.nRead {
+			r.home = readers
+		} else {
+			r.home = classifiers
+		}
+		r.home <- r
+	}
+	f.w, f.readers, f.classifiers = w, readers, classifiers
+	return nil
+}
+
+func (f *FSM) closeConns() {
+	if f.w != nil {
+		f.w.close()
+		f.w = nil
+	}
+	for range f.nRead {
+		(<-f.readers).close()
+	}
+	for range classifyConns {
+		(<-f.classifiers).close()
+	}
+}
+
+// Close closes the database. Calls in progress must have returned.
+func (f *FSM) Close() error {
+	if f.closed.Swap(true) {
+		return nil
+	}
+	f.swapMu.Lock()
+	defer f.swapMu.Unlock()
+	f.closeConns()
+	f.env.free()
+	return nil
+}
+
+// Path returns the database file.
+func (f *FSM) Path() string { return f.path }
+
+// LastTime returns the effective time, in Unix nanoseconds, of the last
+// applied command. Time during apply never goes backwards: a command stamped
+// earlier than this runs at this time. A leader stamps commands at or after it.
+func (f *FSM) LastTime() int64 { return f.lastTime.Load() }
+
+// AppliedIndex returns the Raft index and term of the last applied entry.
+func (f *FSM) AppliedIndex() (index, term uint64) {
+	f.stateMu.Lock()
+	defer f.stateMu.Unlock()
+	return f.index, f.term
+}
+
+func (f *FSM) stopped() error {
+	if p := f.failed.Load(); p != nil {
+		return *p
+	}
+	if f.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+// fail stops the state machine after a local failure.
+func (f *FSM) fail(cause error) error {
+	err := fmt.Errorf("%w: %w", ErrStopped, cause)
+	f.failed.CompareAndSwap(nil, &err)
+	f.fatalOnce.Do(func() {
+		f.log.Error("stopping after a local failure", logKeyErr, cause)
+		if f.onFatal != nil {
+			f.onFatal(err)
+		}
+	})
+	return *f.failed.Load()
+}
+
+// ---- Apply ---------------------------------------------------------------
+
+// Apply applies one log entry. It returns a *command.Result, or an error
+// wrapping ErrStopped when the node has stopped after a local failure.
+// SQL errors are part of the result, not errors.
+func (f *FSM) Apply(l *hraft.Log) any {
+	var one [1]*hraft.Log
+	one[0] = l
+	return f.ApplyBatch(one[:])[0]
+}
+
+// item is one command of a batch being applied.
+type item struct {
+	cmd  *command.Command
+	res  *command.Result
+	eff  int64 // effective time
+	dup  int   // index+1 of an earlier item of the batch with the same request id
+	sql  bool  // it runs statements
+	lost bool  // its statement rolled back the whole transaction
+}
+
+// ApplyBatch applies several log entries in one SQLite transaction, with a
+// savepoint per command so that a failing command affects no other.
+func (f *FSM) ApplyBatch(logs []*hraft.Log) []any {
+	out := make([]any, len(logs))
+	if len(logs) == 0 {
+		return out
+	}
+	f.applyMu.Lock()
+	defer f.applyMu.Unlock()
+	if err := f.stopped(); err != nil {
+		for i := range out {
+			out[i] = err
+		}
+		return out
+	}
+	f.syncAutoCheckpoint()
+
+	items := make([]item, len(logs))
+	lastTime := f.lastTime.Load()
+	nSQL := 0
+	var pending map[command.RequestID]int
+	for i, l := range logs {
+		it := &items[i]
+		if l.Type != hraft.LogCommand {
+			// ApplyBatch also receives configuration entries.
+			continue
+		}
+		cmd, err := command.Decode(l.Data)
+		if err != nil {
+			f.log.Error("undecodable log entry", logKeyIndex, l.Index, logKeyErr, err)
+			it.res = errorResult(command.CodeRefused, "undecodable log entry: "+err.Error())
+			continue
+		}
+		it.cmd = cmd
+		lastTime = max(lastTime, cmd.TimeUnixNano)
+		it.eff = lastTime
+		if cmd.Kind == command.KindExecute && !cmd.RequestID.IsZero() {
+			if r := f.dedup.get(cmd.RequestID); r != nil {
+				it.res = r
+				continue
+			}
+			if j, ok := pending[cmd.RequestID]; ok {
+				it.dup = j + 1
+				continue
+			}
+			if len(logs) > 1 {
+				if pending == nil {
+					pending = map[command.RequestID]int{}
+				}
+				pending[cmd.RequestID] = i
+			}
+		}
+		if cmd.Kind == command.KindExecute || cmd.Kind == command.KindQuery {
+			it.sql = true
+			nSQL++
+		} else {
+			it.res = &command.Result{}
+		}
+	}
+
+	if nSQL > 0 {
+		if err := f.runBatch(items, nSQL > 1); err != nil {
+			err = f.fail(err)
+			for i := range out {
+				out[i] = err
+			}
+			return out
+		}
+	} else {
+		f.stateMu.Lock()
+	}
+	// runBatch returns with stateMu held, after its COMMIT.
+	last := logs[len(logs)-1]
+	f.index, f.term = last.Index, last.Term
+	f.lastTime.Store(lastTime)
+	for i := range items {
+		it := &items[i]
+		if it.dup > 0 {
+			it.res = items[it.dup-1].res
+		} else if it.cmd != nil && it.cmd.Kind == command.KindExecute && !it.cmd.RequestID.IsZero() {
+			f.dedup.put(it.cmd.RequestID, it.res)
+		}
+		if it.res != nil {
+			out[i] = it.res
+		}
+	}
+	f.stateMu.Unlock()
+	return out
+}
+
+// runBatch runs the SQL of items in one transaction. On success it returns
+// with f.stateMu held, the transaction committed. An error is a local
+// failure.
+func (f *FSM) runBatch(items []item, savepoints bool) error {
+	w := f.w
+	txOpen := false
+	for i := range items {
+		it := &items[i]
+		if !it.sql {
+			continue
+		}
+		if !txOpen {
+			if err := w.exec("BEGIN"); err != nil {
+				return err
+			}
+			txOpen = true
+			// A statement ended the transaction (INSERT OR ROLLBACK,
+			// RAISE(ROLLBACK)) and took the earlier commands with it:
+			// run those again, as they ran before.
+			for j := range items[:i] {
+				if p := &items[j]; p.sql && !p.lost && p.cmd.Kind == command.KindExecute {
+					open, err := f.runCommand(p, savepoints)
+					if err != nil {
+						return err
+					}
+					if !open {
+						return errors.New("fsm: replaying a command lost the transaction again")
+					}
+				}
+			}
+		}
+		open, err := f.runCommand(it, savepoints)
+		if err != nil {
+			if !w.autocommit() {
+				w.exec("ROLLBACK")
+			}
+			return err
+		}
+		if !open {
+			it.lost = savepoints
+			txOpen = false
+		}
+	}
+	f.stateMu.Lock()
+	if txOpen {
+		if err := w.exec("COMMIT"); err != nil {
+			f.stateMu.Unlock()
+			if !w.autocommit() {
+				w.exec("ROLLBACK")
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// runCommand runs the statements of one command inside the open
+// transaction and sets it.res. It reports whether the transaction is still
+// open; an error is a local failure.
+func (f *FSM) runCommand(it *item, savepoint bool) (open bool, err error) {
+	w, cmd := f.w, it.cmd
+	f.env.setTime(it.eff)
+	f.env.seed(cmd.Seed)
+	sqlite3.Xsqlite3_set_last_insert_rowid(w.tls, w.db, 0)
+	if savepoint {
+		if err := w.exec("SAVEPOINT " + cmdSavepoint); err != nil {
+			return false, err
+		}
+	}
+	res := &command.Result{Statements: make([]command.StatementResult, 0, len(cmd.Statements))}
+	it.res = res
+	undo := cmd.Kind == command.KindQuery
+	for _, st := range cmd.Statements {
+		res.Statements = append(res.Statements, command.StatementResult{})
+		sr := &res.Statements[len(res.Statements)-1]
+		err := f.runStatement(cmd.Kind, st, sr)
+		if err == nil {
+			continue
+		}
+		var se *sqliteError
+		if errors.As(err, &se) {
+			return false, se
+		}
+		var ce *command.Error
+		if !errors.As(err, &ce) {
+			return false, err
+		}
+		if ce.Code < command.CodeRefused && fatalCode(ce.Code) {
+			return false, &sqliteError{code: ce.Code, msg: ce.Message}
+		}
+		sr.Err = ce
+		undo = true
+		break
+	}
+	if !undo && len(res.Statements) > 0 && w.deferredFKs() {
+		// What COMMIT would report, checked per command so that a batch
+		// behaves as commands applied one by one.
+		res.Statements[len(res.Statements)-1].Err = &command.Error{Code: codeConstraint, Message: "FOREIGN KEY constraint failed"}
+		undo = true
+	}
+	switch {
+	case w.autocommit():
+		return false, nil
+	case !undo && savepoint:
+		return true, w.exec("RELEASE " + cmdSavepoint)
+	case !undo:
+		return true, nil
+	case savepoint:
+		if err := w.exec("ROLLBACK TO " + cmdSavepoint); err != nil {
+			return false, err
+		}
+		return true, w.exec("RELEASE " + cmdSavepoint)
+	default:
+		return false, w.exec("ROLLBACK")
+	}
+}
+
+func (f *FSM) runStatement(kind command.Kind, st command.Statement, sr *command.StatementResult) error {
+	s, err := f.w.prepare(st.SQL, f.w.stmts)
+	if err != nil || s == nil {
+		return err
+	}
+	if kind == command.KindQuery && !s.readOnly {
+		return &command.Error{Code: command.CodeReadOnly, Message: "a query through the log may not write"}
+	}
+	return f.w.run(s, st.Params, sr)
+}
+
+func errorResult(code int, msg string) *command.Result {
+	return &command.Result{Statements: []command.StatementResult{{Err: &command.Error{Code: code, Message: msg}}}}
+}
+
+// syncAutoCheckpoint turns SQLite's automatic checkpoints off while a
+// snapshot is reading the database file, and back on after.
+func (f *FSM) syncAutoCheckpoint() {
+	want := f.holds.Load() == 0
+	if want == f.autockpt {
+		return
+	}
+	n := int32(0)
+	if want {
+		n = autoCheckpointPage
+	}
+	sqlite3.Xsqlite3_wal_autocheckpoint(f.w.tls, f.w.db, n)
+	f.autockpt = want
+}

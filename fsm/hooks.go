@@ -1,0 +1,326 @@
+package fsm
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"unsafe"
+
+	"modernc.org/libc"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// ---- Authorizer ----------------------------------------------------------
+
+// pragmaIntrospect are PRAGMAs that only describe the schema; their argument
+// names an object, never sets a value.
+var pragmaIntrospect = map[string]bool{
+	"table_info": true, "table_xinfo": true, "table_list": true,
+	"index_list": true, "index_info": true, "index_xinfo": true,
+	"foreign_key_list": true, "foreign_key_check": true,
+	"integrity_check": true, "quick_check": true,
+	"collation_list": true, "function_list": true, "module_list": true,
+	"pragma_list": true, "compile_options": true,
+}
+
+// pragmaRead are settings that may be read (without a value), never set.
+var pragmaRead = map[string]bool{
+	"application_id": true, "auto_vacuum": true, "automatic_index": true,
+	"busy_timeout": true, "cache_size": true, "cache_spill": true,
+	"cell_size_check": true, "defer_foreign_keys": true, "encoding": true,
+	"foreign_keys": true, "freelist_count": true, "ignore_check_constraints": true,
+	"journal_mode": true, "journal_size_limit": true, "legacy_alter_table": true,
+	"locking_mode": true, "max_page_count": true, "page_count": true,
+	"page_size": true, "query_only": true, "recursive_triggers": true,
+	"reverse_unordered_selects": true, "schema_version": true,
+	"secure_delete": true, "synchronous": true, "temp_store": true,
+	"trusted_schema": true, "user_version": true, "wal_autocheckpoint": true,
+}
+
+// pragmaSet are settings a command may change: they are stored in the
+// database file, inside the transaction, the same on every node.
+var pragmaSet = map[string]bool{"user_version": true}
+
+// deniedFunctions depend on the history of the connection or on the
+// node's file layout, or reach outside the database.
+var deniedFunctions = map[string]string{
+	"load_extension": "load_extension() is not allowed",
+	"total_changes":  "total_changes() depends on the connection's history and is not allowed",
+	"changes":        "changes() depends on the connection's history and is not allowed",
+	"sqlite_offset":  "sqlite_offset() depends on the node's file layout and is not allowed",
+}
+
+// allowedModules are the virtual table modules CREATE VIRTUAL TABLE may use.
+var allowedModules = map[string]bool{
+	"fts3": true, "fts4": true, "fts5": true, "rtree": true, "rtree_i32": true, "geopoly": true,
+}
+
+// deniedTables expose the node's file layout.
+var deniedTables = map[string]bool{"sqlite_dbpage": true, "dbstat": true}
+
+func authorizerTrampoline(tls *libc.TLS, id uintptr, action int32, z1, z2, z3, z4 uintptr) int32 {
+	connsMu.RLock()
+	c := connsByID[id]
+	connsMu.RUnlock()
+	if c == nil {
+		return sqlite3.SQLITE_DENY
+	}
+	reason := c.authorize(action, z1, z2, z3)
+	if reason == "" {
+		return sqlite3.SQLITE_OK
+	}
+	if c.refused == "" {
+		c.refused = reason
+	}
+	return sqlite3.SQLITE_DENY
+}
+
+func gostr(p uintptr) string {
+	if p == 0 {
+		return ""
+	}
+	return libc.GoString(p)
+}
+
+// authorize returns why an action is refused, or "" to allow it.
+func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
+	switch action {
+	case sqlite3.SQLITE_ATTACH:
+		return "ATTACH is not allowed"
+	case sqlite3.SQLITE_DETACH:
+		return "DETACH is not allowed"
+	case sqlite3.SQLITE_CREATE_TEMP_TABLE, sqlite3.SQLITE_CREATE_TEMP_INDEX,
+		sqlite3.SQLITE_CREATE_TEMP_TRIGGER, sqlite3.SQLITE_CREATE_TEMP_VIEW,
+		sqlite3.SQLITE_DROP_TEMP_TABLE, sqlite3.SQLITE_DROP_TEMP_INDEX,
+		sqlite3.SQLITE_DROP_TEMP_TRIGGER, sqlite3.SQLITE_DROP_TEMP_VIEW:
+		return "temporary tables, indexes, views and triggers are not allowed: they would live on one connection of one node"
+	case sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT:
+		if c.internal {
+			return ""
+		}
+		if action == sqlite3.SQLITE_SAVEPOINT && c.write && !c.classify {
+			// A transaction block's savepoints run inside the entry's own
+			// transaction, nested in it; the names the state machine uses
+			// for itself are out of reach.
+			if strings.HasPrefix(strings.ToLower(gostr(z2)), reservedSavepointPrefix) {
+				return "savepoint names starting with " + reservedSavepointPrefix + " are reserved"
+			}
+			return ""
+		}
+		verb := strings.ToUpper(gostr(z1))
+		if action == sqlite3.SQLITE_SAVEPOINT {
+			switch verb {
+			case "BEGIN":
+				verb = "SAVEPOINT"
+			case "ROLLBACK":
+				verb = "ROLLBACK TO"
+			}
+		}
+		if c.classify {
+			c.txVerb = verb
+			return ""
+		}
+		return verb + " is not allowed inside a command: transactions are handled by the server"
+	case sqlite3.SQLITE_PRAGMA:
+		if c.internal {
+			return ""
+		}
+		name := strings.ToLower(gostr(z1))
+		switch {
+		case pragmaIntrospect[name]:
+			return ""
+		case z2 == 0 && pragmaRead[name]:
+			return ""
+		case z2 != 0 && pragmaSet[name]:
+			return ""
+		case z2 != 0 && pragmaRead[name]:
+			return fmt.Sprintf("PRAGMA %s may be read but not set", name)
+		}
+		return fmt.Sprintf("PRAGMA %s is not allowed", name)
+	case sqlite3.SQLITE_FUNCTION:
+		if why, ok := deniedFunctions[strings.ToLower(gostr(z2))]; ok {
+			return why
+		}
+	case sqlite3.SQLITE_CREATE_VTABLE, sqlite3.SQLITE_DROP_VTABLE:
+		if m := strings.ToLower(gostr(z2)); !allowedModules[m] {
+			return fmt.Sprintf("virtual tables of module %q are not allowed", m)
+		}
+	case sqlite3.SQLITE_READ, sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE:
+		t := strings.ToLower(gostr(z1))
+		if deniedTables[t] {
+			return fmt.Sprintf("%s depends on the node's file layout and is not allowed", t)
+		}
+		// PRAGMA table-valued functions (pragma_table_info, ...) follow
+		// the rules of the PRAGMA statements.
+		if name, ok := strings.CutPrefix(t, "pragma_"); ok && !pragmaIntrospect[name] && !pragmaRead[name] {
+			return fmt.Sprintf("PRAGMA %s is not allowed", name)
+		}
+	}
+	switch db := gostr(z3); {
+	case db == "" || db == "main":
+	case db == "temp" && (action == sqlite3.SQLITE_READ || action == sqlite3.SQLITE_SELECT):
+	case db == "temp":
+		return "temporary tables, indexes, views and triggers are not allowed: they would live on one connection of one node"
+	default:
+		return fmt.Sprintf("schema %q is not allowed", db)
+	}
+	return ""
+}
+
+// ---- Deterministic clock and randomness ---------------------------------
+
+// julianEpochMillis is the Unix epoch as a Julian day number in
+// milliseconds, the unit of the VFS clock.
+const julianEpochMillis = 210866760000000
+
+var vfsSize = unsafe.Sizeof(sqlite3.Tsqlite3_vfs{})
+
+var vfsSeq atomic.Uint64
+
+// applyEnv is C memory that belongs to one state machine: a copy of the
+// default VFS whose clock returns the time of the command being applied,
+// followed by that time and the state of the command's random generator.
+//
+//	[Tsqlite3_vfs][clock int64 (Julian ms)][rng uint64][name NUL]
+type applyEnv struct {
+	mem  uintptr
+	name string
+}
+
+func newApplyEnv() (*applyEnv, error) {
+	tls := libc.NewTLS()
+	defer tls.Close()
+	name := fmt.Sprintf("raftsql-apply-%d", vfsSeq.Add(1))
+	def := sqlite3.Xsqlite3_vfs_find(tls, 0)
+	if def == 0 {
+		return nil, fmt.Errorf("fsm: no default VFS")
+	}
+	mem := libc.Xmalloc(tls, libc.Tsize_t(vfsSize+16+uintptr(len(name))+1))
+	if mem == 0 {
+		return nil, fmt.Errorf("fsm: out of memory")
+	}
+	copy(unsafe.Slice((*byte)(cptr(mem)), vfsSize), unsafe.Slice((*byte)(cptr(def)), vfsSize))
+	zName := mem + vfsSize + 16
+	nb := unsafe.Slice((*byte)(cptr(zName)), len(name)+1)
+	copy(nb, name)
+	nb[len(name)] = 0
+	v := (*sqlite3.Tsqlite3_vfs)(cptr(mem))
+	v.FpNext = 0
+	v.FzName = zName
+	v.FxCurrentTime = cFuncPointer(vfsCurrentTime)
+	v.FxCurrentTimeInt64 = cFuncPointer(vfsCurrentTimeInt64)
+	if v.FiVersion < 2 {
+		v.FiVersion = 2
+	}
+	e := &applyEnv{mem: mem, name: name}
+	e.setTime(0)
+	if rc := sqlite3.Xsqlite3_vfs_register(tls, mem, 0); rc != sqlite3.SQLITE_OK {
+		libc.Xfree(tls, mem)
+		return nil, fmt.Errorf("fsm: registering VFS: code %d", rc)
+	}
+	return e, nil
+}
+
+// free unregisters the VFS; no connection may use it any more.
+func (e *applyEnv) free() {
+	tls := libc.NewTLS()
+	defer tls.Close()
+	sqlite3.Xsqlite3_vfs_unregister(tls, e.mem)
+	libc.Xfree(tls, e.mem)
+}
+
+func (e *applyEnv) clock() *int64 { return (*int64)(cptr(e.mem + vfsSize)) }
+func (e *applyEnv) rngAddr() uintptr {
+	return e.mem + vfsSize + 8
+}
+
+// setTime sets the clock of the apply connection to t (Unix nanoseconds).
+func (e *applyEnv) setTime(unixNano int64) {
+	*e.clock() = julianEpochMillis + unixNano/1e6
+}
+
+// seed seeds the random generator of the apply connection.
+func (e *applyEnv) seed(s uint64) { *(*uint64)(cptr(e.rngAddr())) = s }
+
+func vfsCurrentTimeInt64(tls *libc.TLS, pVfs, piNow uintptr) int32 {
+	*(*int64)(cptr(piNow)) = *(*int64)(cptr(pVfs + vfsSize))
+	return sqlite3.SQLITE_OK
+}
+
+func vfsCurrentTime(tls *libc.TLS, pVfs, prNow uintptr) int32 {
+	*(*float64)(cptr(prNow)) = float64(*(*int64)(cptr(pVfs + vfsSize))) / 86400000.0
+	return sqlite3.SQLITE_OK
+}
+
+// splitmix64 advances the generator state at p and returns the next value.
+func splitmix64(p uintptr) uint64 {
+	s := (*uint64)(cptr(p))
+	*s += 0x9e3779b97f4a7c15
+	z := *s
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+func randomTrampoline(tls *libc.TLS, ctx uintptr, argc int32, argv uintptr) {
+	r := int64(splitmix64(sqlite3.Xsqlite3_user_data(tls, ctx)))
+	if r < 0 {
+		// As SQLite's random(): never the smallest int64.
+		r = -(r & (1<<63 - 1))
+	}
+	sqlite3.Xsqlite3_result_int64(tls, ctx, r)
+}
+
+const maxBlob = 1_000_000_000 // SQLITE_MAX_LENGTH
+
+func randomblobTrampoline(tls *libc.TLS, ctx uintptr, argc int32, argv uintptr) {
+	n := sqlite3.Xsqlite3_value_int64(tls, *(*uintptr)(cptr(argv)))
+	if n < 1 {
+		n = 1
+	}
+	if n > maxBlob {
+		sqlite3.Xsqlite3_result_error_toobig(tls, ctx)
+		return
+	}
+	p := libc.Xmalloc(tls, libc.Tsize_t(n))
+	if p == 0 {
+		sqlite3.Xsqlite3_result_error_nomem(tls, ctx)
+		return
+	}
+	state := sqlite3.Xsqlite3_user_data(tls, ctx)
+	b := unsafe.Slice((*byte)(cptr(p)), n)
+	for i := 0; i < len(b); i += 8 {
+		v := splitmix64(state)
+		for j := 0; j < 8 && i+j < len(b); j++ {
+			b[i+j] = byte(v >> (8 * j))
+		}
+	}
+	sqlite3.Xsqlite3_result_blob(tls, ctx, p, int32(n), sqlite3.SQLITE_TRANSIENT)
+	libc.Xfree(tls, p)
+}
+
+// registerRandom makes random() and randomblob() on c draw from the
+// generator of e, overriding SQLite's own, in column defaults and triggers
+// too.
+func (c *conn) registerRandom(e *applyEnv) error {
+	for _, f := range []struct {
+		name string
+		narg int32
+		fn   uintptr
+	}{
+		{"random", 0, cFuncPointer(randomTrampoline)},
+		{"randomblob", 1, cFuncPointer(randomblobTrampoline)},
+	} {
+		z, err := libc.CString(f.name)
+		if err != nil {
+			return err
+		}
+		rc := sqlite3.Xsqlite3_create_function_v2(c.tls, c.db, z, f.narg,
+			sqlite3.SQLITE_UTF8|sqlite3.SQLITE_INNOCUOUS, e.rngAddr(), f.fn, 0, 0, 0)
+		libc.Xfree(c.tls, z)
+		if rc != sqlite3.SQLITE_OK {
+			return fmt.Errorf("fsm: registering %s: %w", f.name, c.errorf(rc))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,347 @@
+package fsm
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	hraft "github.com/hashicorp/raft"
+	"github.com/raftsql/raftsql/fsm/command"
+	"github.com/raftsql/raftsql/snapshot"
+	"modernc.org/libc"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// sqliteMagic opens every SQLite database file.
+var sqliteMagic = []byte("SQLite format 3\x00")
+
+// Snapshot captures the state for Raft. It checkpoints the WAL into the
+// database file, so that the file alone holds every applied entry, and
+// stops further checkpoints until the snapshot is released: later entries
+// only append to the WAL while Persist reads the file.
+func (f *FSM) Snapshot() (hraft.FSMSnapshot, error) {
+	f.applyMu.Lock()
+	defer f.applyMu.Unlock()
+	if err := f.stopped(); err != nil {
+		return nil, err
+	}
+	if f.holds.Load() > 0 {
+		return nil, errors.New("fsm: a snapshot is still being persisted")
+	}
+	if err := f.checkpoint(); err != nil {
+		return nil, err
+	}
+	file, err := os.Open(f.path)
+	if err != nil {
+		return nil, fmt.Errorf("fsm: snapshot: %w", err)
+	}
+	st, err := file.Stat()
+	if err != nil {
+		file.Close()
+		return nil, fmt.Errorf("fsm: snapshot: %w", err)
+	}
+	f.holds.Add(1)
+	f.syncAutoCheckpoint()
+	f.stateMu.Lock()
+	h := snapshot.Header{Index: f.index, Term: f.term, Meta: f.encodeMeta(), Size: st.Size()}
+	f.stateMu.Unlock()
+	return &fsmSnapshot{f: f, file: file, h: h}, nil
+}
+
+// checkpoint copies the whole WAL into the database file.
+func (f *FSM) checkpoint() error {
+	w := f.w
+	rc := sqlite3.Xsqlite3_wal_checkpoint_v2(w.tls, w.db, 0, sqlite3.SQLITE_CHECKPOINT_TRUNCATE, w.out, w.out+8)
+	if rc != sqlite3.SQLITE_OK {
+		err := w.errorf(rc)
+		if rc&0xff != sqlite3.SQLITE_BUSY && rc&0xff != sqlite3.SQLITE_LOCKED {
+			return f.fail(fmt.Errorf("checkpoint: %w", err))
+		}
+		return fmt.Errorf("fsm: snapshot: checkpoint incomplete, readers busy: %w", err)
+	}
+	return nil
+}
+
+type fsmSnapshot struct {
+	f    *FSM
+	file *os.File
+	h    snapshot.Header
+	done bool
+}
+
+// Persist streams the database file, as it was when the snapshot was
+// taken, to sink.
+func (s *fsmSnapshot) Persist(sink hraft.SnapshotSink) error {
+	err := snapshot.Write(sink, s.h, io.NewSectionReader(s.file, 0, s.h.Size))
+	if err != nil {
+		sink.Cancel()
+		return fmt.Errorf("fsm: persisting snapshot: %w", err)
+	}
+	return sink.Close()
+}
+
+// Release lets checkpoints resume.
+func (s *fsmSnapshot) Release() {
+	if s.done {
+		return
+	}
+	s.done = true
+	s.file.Close()
+	s.f.holds.Add(-1)
+}
+
+// Restore replaces the state with the snapshot in rc. The snapshot is
+// streamed into a temporary file next to the database and checked before
+// anything changes: a corrupt or truncated snapshot fails and leaves the
+// old state in place. Reads wait only while the files are swapped.
+func (f *FSM) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	f.applyMu.Lock()
+	defer f.applyMu.Unlock()
+	if err := f.stopped(); err != nil {
+		return err
+	}
+	tmp, h, err := f.receive(rc)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	lastTime, entries, err := decodeMeta(h.Meta)
+	if err != nil {
+		return err
+	}
+
+	f.swapMu.Lock()
+	defer f.swapMu.Unlock()
+	f.closeConns()
+	if err := os.Rename(tmp, f.path); err != nil {
+		return f.fail(fmt.Errorf("restore: %w", err))
+	}
+	for _, p := range []string{f.path + "-wal", f.path + "-shm", f.path + "-journal"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return f.fail(fmt.Errorf("restore: %w", err))
+		}
+	}
+	syncDir(filepath.Dir(f.path))
+	if err := f.openConns(); err != nil {
+		return f.fail(fmt.Errorf("restore: reopening: %w", err))
+	}
+	f.stateMu.Lock()
+	f.index, f.term = h.Index, h.Term
+	f.lastTime.Store(lastTime)
+	f.dedup.init()
+	for _, e := range entries {
+		f.dedup.put(e.id, e.res)
+	}
+	f.stateMu.Unlock()
+	f.log.Info("restored snapshot", logKeyIndex, h.Index, "size", h.Size)
+	return nil
+}
+
+// receive streams a snapshot into a temporary file and verifies it.
+func (f *FSM) receive(r io.Reader) (string, snapshot.Header, error) {
+	sr, err := snapshot.NewReader(r)
+	if err != nil {
+		return "", snapshot.Header{}, fmt.Errorf("fsm: restore: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(f.path), filepath.Base(f.path)+".restore-*")
+	if err != nil {
+		return "", snapshot.Header{}, fmt.Errorf("fsm: restore: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := io.Copy(tmp, sr); err != nil {
+		return "", snapshot.Header{}, fmt.Errorf("fsm: restore: %w", err)
+	}
+	if sr.Header.Size > 0 {
+		head := make([]byte, len(sqliteMagic))
+		if _, err := tmp.ReadAt(head, 0); err != nil || !bytes.Equal(head, sqliteMagic) {
+			return "", snapshot.Header{}, errors.New("fsm: restore: snapshot body is not a SQLite database")
+		}
+	}
+	if err := tmp.Sync(); err != nil {
+		return "", snapshot.Header{}, fmt.Errorf("fsm: restore: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", snapshot.Header{}, fmt.Errorf("fsm: restore: %w", err)
+	}
+	ok = true
+	return tmp.Name(), sr.Header, nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// Backup writes a snapshot of the current state to w, in the format of
+// Raft snapshots: Restore (and so raft.Restore) installs it, and its body,
+// which snapshot.Extract writes out, is a plain SQLite database file. It
+// does not stop applies; the copy goes through a temporary file next to
+// the database.
+func (f *FSM) Backup(ctx context.Context, w io.Writer) (snapshot.Header, error) {
+	c, err := f.acquire(ctx)
+	if err != nil {
+		return snapshot.Header{}, err
+	}
+	tmp, h, err := f.backupTo(c)
+	f.release(c)
+	if tmp != "" {
+		defer os.Remove(tmp)
+	}
+	if err != nil {
+		return snapshot.Header{}, err
+	}
+	file, err := os.Open(tmp)
+	if err != nil {
+		return snapshot.Header{}, err
+	}
+	defer file.Close()
+	st, err := file.Stat()
+	if err != nil {
+		return snapshot.Header{}, err
+	}
+	h.Size = st.Size()
+	if err := snapshot.Write(w, h, io.NewSectionReader(file, 0, h.Size)); err != nil {
+		return snapshot.Header{}, err
+	}
+	return h, nil
+}
+
+// backupTo copies the database, as of one read transaction on c, into a
+// new temporary file, with the header of the state it holds.
+func (f *FSM) backupTo(c *conn) (string, snapshot.Header, error) {
+	var h snapshot.Header
+	f.stateMu.Lock()
+	err := c.exec("BEGIN")
+	if err == nil {
+		_, err = c.query1("SELECT count(*) FROM sqlite_schema")
+	}
+	h.Index, h.Term, h.Meta = f.index, f.term, f.encodeMeta()
+	f.stateMu.Unlock()
+	defer func() {
+		if !c.autocommit() {
+			c.exec("ROLLBACK")
+		}
+	}()
+	if err != nil {
+		return "", h, err
+	}
+	tf, err := os.CreateTemp(filepath.Dir(f.path), filepath.Base(f.path)+".backup-*")
+	if err != nil {
+		return "", h, err
+	}
+	name := tf.Name()
+	tf.Close()
+	dst, err := openConn(name, "", false)
+	if err != nil {
+		return name, h, err
+	}
+	defer dst.close()
+	zMain, err := libc.CString("main")
+	if err != nil {
+		return name, h, err
+	}
+	defer libc.Xfree(dst.tls, zMain)
+	b := sqlite3.Xsqlite3_backup_init(dst.tls, dst.db, zMain, c.db, zMain)
+	if b == 0 {
+		return name, h, fmt.Errorf("fsm: backup: %w", dst.errorf(sqlite3.Xsqlite3_errcode(dst.tls, dst.db)))
+	}
+	rc := sqlite3.Xsqlite3_backup_step(dst.tls, b, -1)
+	if frc := sqlite3.Xsqlite3_backup_finish(dst.tls, b); rc == sqlite3.SQLITE_DONE {
+		rc = frc
+	}
+	if rc != sqlite3.SQLITE_OK && rc != sqlite3.SQLITE_DONE {
+		return name, h, fmt.Errorf("fsm: backup: %w", dst.errorf(rc))
+	}
+	return name, h, nil
+}
+
+// ---- Meta: what a snapshot carries besides the database -----------------
+
+const metaV1 = 1
+
+// encodeMeta encodes the last effective time and the remembered results of
+// recent requests, oldest first. The caller holds f.stateMu.
+func (f *FSM) encodeMeta() []byte {
+	b := []byte{metaV1}
+	b = binary.AppendVarint(b, f.lastTime.Load())
+	b = binary.AppendUvarint(b, uint64(f.dedup.len()))
+	f.dedup.each(func(id command.RequestID, r *command.Result) {
+		b = binary.AppendUvarint(b, id.Client)
+		b = binary.AppendUvarint(b, id.Seq)
+		enc := command.EncodeResult(r)
+		b = binary.AppendUvarint(b, uint64(len(enc)))
+		b = append(b, enc...)
+	})
+	return b
+}
+
+type metaEntry struct {
+	id  command.RequestID
+	res *command.Result
+}
+
+func decodeMeta(b []byte) (int64, []metaEntry, error) {
+	if len(b) == 0 {
+		return 0, nil, nil // a snapshot of a plain SQLite file
+	}
+	bad := func(what string) (int64, []metaEntry, error) {
+		return 0, nil, fmt.Errorf("fsm: restore: corrupt snapshot meta: %s", what)
+	}
+	if b[0] != metaV1 {
+		return bad(fmt.Sprintf("unknown version %d", b[0]))
+	}
+	b = b[1:]
+	lastTime, n := binary.Varint(b)
+	if n <= 0 {
+		return bad("time")
+	}
+	b = b[n:]
+	count, n := binary.Uvarint(b)
+	if n <= 0 || count > uint64(len(b)) {
+		return bad("count")
+	}
+	b = b[n:]
+	entries := make([]metaEntry, 0, count)
+	for range count {
+		var e metaEntry
+		var m int
+		if e.id.Client, m = binary.Uvarint(b); m <= 0 {
+			return bad("client")
+		}
+		b = b[m:]
+		if e.id.Seq, m = binary.Uvarint(b); m <= 0 {
+			return bad("seq")
+		}
+		b = b[m:]
+		size, m := binary.Uvarint(b)
+		if m <= 0 || size > uint64(len(b)-m) {
+			return bad("result length")
+		}
+		b = b[m:]
+		r, err := command.DecodeResult(b[:size])
+		if err != nil {
+			return bad(err.Error())
+		}
+		b = b[size:]
+		e.res = r
+		entries = append(entries, e)
+	}
+	if len(b) != 0 {
+		return bad("trailing bytes")
+	}
+	return lastTime, entries, nil
+}
