@@ -171,6 +171,7 @@ type Result struct {
 	P50         time.Duration
 	P90         time.Duration
 	P99         time.Duration
+	P999        time.Duration
 	Max         time.Duration
 }
 
@@ -257,7 +258,7 @@ func Run(ctx context.Context, l Load, op func(ctx context.Context, worker int) e
 	pct := func(p float64) time.Duration { return lats[min(len(lats)-1, int(p*float64(len(lats))))] }
 	r.OpsPerSec = float64(len(lats)) / r.Elapsed.Seconds()
 	r.Mean = sum / time.Duration(len(lats))
-	r.P50, r.P90, r.P99, r.Max = pct(0.50), pct(0.90), pct(0.99), lats[len(lats)-1]
+	r.P50, r.P90, r.P99, r.P999, r.Max = pct(0.50), pct(0.90), pct(0.99), pct(0.999), lats[len(lats)-1]
 	return r
 }
 
