@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/spf13/pflag"
+)
+
+// benchConfig is what one bench run does.
+type benchConfig struct {
+	addrs    []string
+	clients  int
+	duration time.Duration
+	count    int64
+	workload string // insert, select, mixed
+	rows     int    // rows preloaded for select and mixed
+	table    string
+	setup    bool
+}
+
+// benchResult is what a run measured.
+type benchResult struct {
+	ops       int64
+	errors    int64
+	elapsed   time.Duration
+	latencies []time.Duration
+	fixed     map[float64]time.Duration // percentiles, when latencies are not kept
+}
+
+func (r benchResult) opsPerSec() float64 { return float64(r.ops) / r.elapsed.Seconds() }
+
+func (r benchResult) percentile(p float64) time.Duration {
+	if d, ok := r.fixed[p]; ok {
+		return d
+	}
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	i := int(p * float64(len(r.latencies)-1))
+	return r.latencies[i]
+}
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := pflag.NewFlagSet("raftsql bench", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg benchConfig
+	fs.StringSliceVar(&cfg.addrs, "addr", []string{"127.0.0.1:5433"}, "Postgres addresses to spread clients over (comma separated)")
+	fs.IntVarP(&cfg.clients, "clients", "c", 16, "concurrent clients, one connection each")
+	fs.DurationVarP(&cfg.duration, "duration", "d", 10*time.Second, "how long to run (ignored when --count is set)")
+	fs.Int64VarP(&cfg.count, "count", "n", 0, "total operations to run instead of a duration")
+	fs.StringVarP(&cfg.workload, "workload", "w", "insert", "insert (single-row INSERT), select (point SELECT) or mixed (90% select, 10% insert)")
+	fs.IntVar(&cfg.rows, "rows", 10000, "rows preloaded for the select and mixed workloads")
+	fs.StringVar(&cfg.table, "table", "bench", "table the bench creates and uses")
+	fs.BoolVar(&cfg.setup, "setup", true, "drop and create the table first")
+	target := fs.String("target", "cluster", "cluster (the nodes at --addr), sqlite (the same statements on a bare SQLite file) or ceiling (a 3-node Raft cluster with a no-op state machine, same stores and settings, commands of the same size)")
+	dataDir := fs.String("data-dir", "", "directory for the sqlite and ceiling targets' files (default: a temporary directory on the system's temp disk)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if cfg.clients < 1 || cfg.clients > 4096 {
+		return errors.New("--clients must be between 1 and 4096")
+	}
+	switch cfg.workload {
+	case "insert", "select", "mixed":
+	default:
+		return fmt.Errorf("unknown workload %q: want insert, select or mixed", cfg.workload)
+	}
+	if cfg.duration <= 0 && cfg.count <= 0 {
+		return errors.New("give a positive --duration or --count")
+	}
+	var res benchResult
+	var err error
+	switch *target {
+	case "cluster":
+		if cfg.setup {
+			if err := benchSetup(ctx, cfg, stderr); err != nil {
+				return fmt.Errorf("setup: %w", err)
+			}
+		}
+		res, err = benchRun(ctx, cfg, stderr)
+	case "sqlite", "ceiling":
+		dir := *dataDir
+		if dir == "" {
+			d, cleanup, err := tempDir("raftsql-bench-")
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			dir = d
+		}
+		if *target == "sqlite" {
+			res, err = runSQLite(ctx, cfg, dir, stderr)
+		} else {
+			if cfg.workload != "insert" {
+				return errors.New("the ceiling target measures writes: use --workload insert")
+			}
+			res, err = runCeiling(ctx, cfg, dir)
+		}
+	default:
+		return fmt.Errorf("unknown target %q: want cluster, sqlite or ceiling", *target)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "target=%s workload=%s clients=%d ops=%d errors=%d elapsed=%s ops/s=%.0f p50=%s p99=%s p999=%s\n",
+		*target, cfg.workload, cfg.clients, res.ops, res.errors, res.elapsed.Round(time.Millisecond), res.opsPerSec(),
+		res.percentile(0.50).Round(time.Microsecond), res.percentile(0.99).Round(time.Microsecond), res.percentile(0.999).Round(time.Microsecond))
+	return nil
+}
+
+func benchConnect(ctx context.Context, addr string) (*pgconn.PgConn, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return pgconn.Connect(ctx, "postgres://bench@"+addr+"/bench?sslmode=disable")
+}
+
+func benchSetup(ctx context.Context, cfg benchConfig, progress io.Writer) error {
+	conn, err := benchConnect(ctx, cfg.addrs[0])
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	for _, sql := range []string{
+		"DROP TABLE IF EXISTS " + cfg.table,
+		"CREATE TABLE " + cfg.table + " (id INTEGER PRIMARY KEY, k INTEGER NOT NULL, v TEXT NOT NULL)",
+	} {
+		if _, err := conn.Exec(ctx, sql).ReadAll(); err != nil {
+			return err
+		}
+	}
+	if cfg.workload == "insert" || cfg.rows <= 0 {
+		return nil
+	}
+	const batch = 500
+	for done := 0; done < cfg.rows; done += batch {
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + cfg.table + " (id, k, v) VALUES ")
+		for i := done; i < min(done+batch, cfg.rows); i++ {
+			if i > done {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "(%d, %d, 'value-%d')", i+1, i, i)
+		}
+		if _, err := conn.Exec(ctx, b.String()).ReadAll(); err != nil {
+			return err
+		}
+		fmt.Fprintf(progress, "\rpreloading rows: %d/%d", min(done+batch, cfg.rows), cfg.rows)
+	}
+	fmt.Fprintln(progress)
+	return nil
+}
+
+func benchRun(ctx context.Context, cfg benchConfig, progress io.Writer) (benchResult, error) {
+	conns := make([]*pgconn.PgConn, cfg.clients)
+	for i := range conns {
+		c, err := benchConnect(ctx, cfg.addrs[i%len(cfg.addrs)])
+		if err != nil {
+			for _, c := range conns[:i] {
+				c.Close(context.Background())
+			}
+			return benchResult{}, err
+		}
+		conns[i] = c
+	}
+	defer func() {
+		for _, c := range conns {
+			c.Close(context.Background())
+		}
+	}()
+
+	runCtx := ctx
+	if cfg.count <= 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, cfg.duration)
+		defer cancel()
+	}
+	insertSQL := "INSERT INTO " + cfg.table + " (k, v) VALUES ($1, $2)"
+	selectSQL := "SELECT v FROM " + cfg.table + " WHERE id = $1"
+	var issued, ops, errs atomic.Int64
+	lat := make([][]time.Duration, cfg.clients)
+	var firstErr atomic.Value
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < cfg.clients; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn := conns[w]
+			rng := rand.New(rand.NewPCG(uint64(w), 42))
+			for runCtx.Err() == nil {
+				if cfg.count > 0 && issued.Add(1) > cfg.count {
+					return
+				}
+				isInsert := cfg.workload == "insert" || (cfg.workload == "mixed" && rng.IntN(10) == 0)
+				t0 := time.Now()
+				var rr *pgconn.ResultReader
+				if isInsert {
+					k := rng.Int64N(1 << 40)
+					rr = conn.ExecParams(runCtx, insertSQL, [][]byte{[]byte(fmt.Sprint(k)), []byte("value")}, nil, nil, nil)
+				} else {
+					id := rng.IntN(max(cfg.rows, 1)) + 1
+					rr = conn.ExecParams(runCtx, selectSQL, [][]byte{[]byte(fmt.Sprint(id))}, nil, nil, nil)
+				}
+				_, err := rr.Close()
+				if err != nil {
+					if runCtx.Err() != nil {
+						return
+					}
+					errs.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+					if conn.IsClosed() {
+						return
+					}
+					continue
+				}
+				lat[w] = append(lat[w], time.Since(t0))
+				ops.Add(1)
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				fmt.Fprintf(progress, "\r%s: %d ops, %d errors", time.Since(start).Round(time.Second), ops.Load(), errs.Load())
+			}
+		}
+	}()
+	wg.Wait()
+	close(done)
+	fmt.Fprintln(progress)
+	res := benchResult{ops: ops.Load(), errors: errs.Load(), elapsed: time.Since(start)}
+	for _, l := range lat {
+		res.latencies = append(res.latencies, l...)
+	}
+	slices.Sort(res.latencies)
+	if e := firstErr.Load(); e != nil {
+		fmt.Fprintf(progress, "first error: %v\n", e)
+	}
+	if res.ops == 0 {
+		return res, errors.New("no operation succeeded")
+	}
+	return res, nil
+}

@@ -1,0 +1,59 @@
+// Command raftsql is the operator's tool for raftsql clusters:
+//
+//	raftsql demo     run a local 3-node cluster on 127.0.0.1 until interrupted
+//	raftsql status   show a cluster's members, leader, indexes and lag
+//	raftsql bench    drive a cluster over Postgres wire and report ops/s and latency
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/pflag"
+)
+
+const usage = `usage: raftsql <command> [flags]
+
+commands:
+  demo     run a local 3-node cluster on 127.0.0.1 until interrupted
+  status   show a cluster's members, leader, indexes and lag
+  bench    drive a cluster over Postgres wire and report ops/s and latency
+
+Run 'raftsql <command> --help' for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "raftsql:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "demo":
+		return runDemo(ctx, args[1:], stdout, stderr)
+	case "status":
+		return runStatus(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"github.com/spf13/pflag"
+
+	"github.com/raftsql/raftsql/server"
+)
+
+// BindFlags binds the node's flags to cfg, with cfg's values as defaults.
+func BindFlags(fs *pflag.FlagSet, cfg *server.Config) {
+	fs.StringVar(&cfg.ID, "id", cfg.ID, "node id, unique and stable within the cluster (required)")
+	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the Raft log, snapshots and the SQLite file (required)")
+	fs.StringVar(&cfg.RaftAddr, "raft-addr", "127.0.0.1:7433", "node-to-node address (Raft and write forwarding); other nodes dial it")
+	fs.StringVar(&cfg.PGAddr, "pg-addr", "127.0.0.1:5433", "Postgres wire address for clients")
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:8433", "admin HTTP address (/status, /readyz); empty disables it")
+	fs.BoolVar(&cfg.Bootstrap, "bootstrap", cfg.Bootstrap, "start a new cluster with this node as its first voter (first node only)")
+	fs.StringSliceVar(&cfg.Join, "join", cfg.Join, "raft addresses of existing members to join through (comma separated)")
+	fs.StringVar(&cfg.ReadConsistency, "read-consistency", cfg.ReadConsistency, "default read consistency: linearizable, strong, weak or none")
+	fs.DurationVar(&cfg.ApplyTimeout, "apply-timeout", cfg.ApplyTimeout, "how long a write may wait to commit before its outcome is reported unknown")
+	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", cfg.ReadTimeout, "how long a read may wait for the leader's read index and for this node to catch up")
+	fs.Uint64Var(&cfg.SnapshotThreshold, "snapshot-threshold", cfg.SnapshotThreshold, "log entries since the last snapshot that trigger a new one")
+	fs.DurationVar(&cfg.SnapshotInterval, "snapshot-interval", cfg.SnapshotInterval, "how often the snapshot threshold is checked")
+	fs.Uint64Var(&cfg.TrailingLogs, "trailing-logs", cfg.TrailingLogs, "log entries kept behind a snapshot for lagging followers")
+	fs.DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", cfg.HeartbeatTimeout, "time without leader contact before a follower starts an election")
+	fs.DurationVar(&cfg.ElectionTimeout, "election-timeout", cfg.ElectionTimeout, "time a candidate waits for votes")
+	fs.DurationVar(&cfg.LeaderLeaseTimeout, "leader-lease-timeout", cfg.LeaderLeaseTimeout, "time a leader keeps leading without hearing from a majority")
+	fs.IntVar(&cfg.ReadConns, "read-conns", cfg.ReadConns, "SQLite read connections")
+	fs.IntVar(&cfg.MaxConnections, "max-connections", cfg.MaxConnections, "maximum concurrent Postgres client connections")
+}

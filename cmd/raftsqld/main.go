@@ -1,0 +1,73 @@
+// Command raftsqld runs one raftsql node: a member of a Raft cluster that
+// serves SQL over the Postgres wire protocol.
+//
+//	raftsqld --id n1 --data-dir /var/lib/raftsql --raft-addr 10.0.0.1:7433 \
+//	         --pg-addr :5433 --http-addr :8433 --bootstrap
+//	raftsqld --id n2 ... --join 10.0.0.1:7433
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/raftsql/raftsql/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "raftsqld:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// run starts a node with the flags in args and serves until ctx is done.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := server.DefaultConfig()
+	fs := pflag.NewFlagSet("raftsqld", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	BindFlags(fs, &cfg)
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long a graceful shutdown may take")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	node, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	if err := node.Open(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "raftsqld %s: postgres on %s, raft on %s, http on %s\n", cfg.ID, node.PGAddr(), node.RaftAddr(), node.HTTPAddr())
+	<-ctx.Done()
+	done := make(chan error, 1)
+	go func() { done <- node.Close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(*shutdownTimeout):
+		return errors.New("shutdown timed out")
+	}
+}

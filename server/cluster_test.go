@@ -1,0 +1,439 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/raftsql/raftsql/server"
+	"github.com/raftsql/raftsql/server/servertest"
+)
+
+func connect(t testing.TB, c *servertest.Cluster, i int) *pgx.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, c.DSN(i))
+	if err != nil {
+		t.Fatalf("connect to node %d: %v", i, err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+func mustExec(t testing.TB, conn *pgx.Conn, sql string, args ...any) pgconn.CommandTag {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	tag, err := conn.Exec(ctx, sql, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return tag
+}
+
+func count(t testing.TB, conn *pgx.Conn, sql string, args ...any) int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var n int64
+	if err := conn.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+func sqlState(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+func TestWritesThroughFollowerReachEveryNode(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	f := c.Follower()
+	conn := connect(t, c, f)
+	mustExec(t, conn, "CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
+	for i := 0; i < 20; i++ {
+		tag := mustExec(t, conn, "INSERT INTO kv VALUES ($1, $2)", fmt.Sprintf("k%d", i), i)
+		if tag.String() != "INSERT 0 1" {
+			t.Fatalf("tag = %q, want INSERT 0 1", tag)
+		}
+	}
+	if got := mustExec(t, conn, "UPDATE kv SET v = v + 1 WHERE v < 5").RowsAffected(); got != 5 {
+		t.Fatalf("updated %d rows, want 5", got)
+	}
+	c.EnsureSame()
+	for i := 0; i < c.Size(); i++ {
+		other := connect(t, c, i)
+		if n := count(t, other, "SELECT count(*) FROM kv"); n != 20 {
+			t.Fatalf("node %d has %d rows, want 20", i, n)
+		}
+	}
+}
+
+func TestLinearizableReadOnFollowerSeesAcknowledgedWrites(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	leader := c.Leader()
+	f := c.Follower()
+	w := connect(t, c, leader)
+	r := connect(t, c, f)
+	mustExec(t, w, "CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER)")
+	mustExec(t, w, "INSERT INTO counter VALUES (1, 0)")
+	for i := 1; i <= 50; i++ {
+		mustExec(t, w, "UPDATE counter SET n = $1 WHERE id = 1", i)
+		// The follower may not have applied the update yet; a
+		// linearizable read must still see it.
+		if got := count(t, r, "SELECT n FROM counter WHERE id = 1"); got != int64(i) {
+			t.Fatalf("follower read %d after write %d was acknowledged", got, i)
+		}
+	}
+}
+
+func TestReadConsistencyLevels(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	f := c.Follower()
+	conn := connect(t, c, f)
+	mustExec(t, conn, "CREATE TABLE t (x INTEGER)")
+	mustExec(t, conn, "INSERT INTO t VALUES (1)")
+	for _, level := range []string{"linearizable", "strong", "weak", "none"} {
+		mustExec(t, conn, "SET raftsql.read_consistency = "+level)
+		var shown string
+		if err := conn.QueryRow(context.Background(), "SHOW raftsql.read_consistency").Scan(&shown); err != nil {
+			t.Fatal(err)
+		}
+		if shown != level {
+			t.Fatalf("SHOW gave %q, want %q", shown, level)
+		}
+		if level == "none" {
+			c.WaitSynced()
+		}
+		if n := count(t, conn, "SELECT count(*) FROM t"); n != 1 {
+			t.Fatalf("%s read: %d rows, want 1", level, n)
+		}
+	}
+	_, err := conn.Exec(context.Background(), "SET raftsql.read_consistency = sometimes")
+	if sqlState(err) != "22023" {
+		t.Fatalf("bad level: err %v, want SQLSTATE 22023", err)
+	}
+}
+
+func TestLeaderCrashDuringWrites(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	conn := connect(t, c, c.Leader())
+	mustExec(t, conn, "CREATE TABLE events (id INTEGER PRIMARY KEY, writer INTEGER, seq INTEGER)")
+
+	var acked sync.Map // "writer/seq" -> true
+	var ackedCount atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			seq := 0
+			var conn *pgx.Conn
+			for {
+				select {
+				case <-stop:
+					if conn != nil {
+						conn.Close(context.Background())
+					}
+					return
+				default:
+				}
+				if conn == nil {
+					// Any running node will do: followers forward.
+					for i := 0; i < c.Size() && conn == nil; i++ {
+						if n := c.Node((w + i) % c.Size()); n != nil {
+							ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+							conn, _ = pgx.Connect(ctx, c.DSN((w+i)%c.Size()))
+							cancel()
+						}
+					}
+					if conn == nil {
+						continue
+					}
+				}
+				seq++
+				ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+				_, err := conn.Exec(ctx, "INSERT INTO events (writer, seq) VALUES ($1, $2)", w, seq)
+				cancel()
+				if err == nil {
+					acked.Store(fmt.Sprintf("%d/%d", w, seq), true)
+					ackedCount.Add(1)
+					continue
+				}
+				if conn.IsClosed() || sqlState(err) == "" {
+					conn.Close(context.Background())
+					conn = nil
+				}
+			}
+		}()
+	}
+	servertest.Eventually(t, 30*time.Second, "writes before the crash", func() error {
+		if ackedCount.Load() < 20 {
+			return fmt.Errorf("%d writes", ackedCount.Load())
+		}
+		return nil
+	})
+	old := c.Leader()
+	c.Crash(old)
+	before := ackedCount.Load()
+	servertest.Eventually(t, 60*time.Second, "writes after the crash", func() error {
+		if ackedCount.Load() < before+20 {
+			return fmt.Errorf("%d writes since the crash", ackedCount.Load()-before)
+		}
+		return nil
+	})
+	if c.Leader() == old {
+		t.Fatal("crashed node still leads")
+	}
+	close(stop)
+	wg.Wait()
+
+	c.EnsureSame()
+	check := connect(t, c, c.Leader())
+	rows, err := check.Query(context.Background(), "SELECT writer, seq FROM events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	present := map[string]int{}
+	for rows.Next() {
+		var w, s int
+		if err := rows.Scan(&w, &s); err != nil {
+			t.Fatal(err)
+		}
+		present[fmt.Sprintf("%d/%d", w, s)]++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	missing := 0
+	acked.Range(func(k, _ any) bool {
+		if present[k.(string)] == 0 {
+			missing++
+			t.Errorf("acknowledged write %s is missing", k)
+		}
+		return missing < 10
+	})
+	for k, n := range present {
+		if n > 1 {
+			t.Errorf("write %s applied %d times", k, n)
+		}
+	}
+
+	c.Restart(old)
+	c.EnsureSame()
+}
+
+func TestPartitionedLeaderCannotAcknowledge(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(i int, cfg *server.Config) {
+		cfg.ApplyTimeout = 3 * time.Second
+		cfg.ReadTimeout = 3 * time.Second
+	}})
+	old := c.Leader()
+	conn := connect(t, c, old)
+	mustExec(t, conn, "CREATE TABLE t (x INTEGER)")
+	mustExec(t, conn, "INSERT INTO t VALUES (1)")
+	c.WaitSynced()
+
+	c.Partition(old)
+	_, err := conn.Exec(context.Background(), "INSERT INTO t VALUES (2)")
+	if err == nil {
+		t.Fatal("isolated old leader acknowledged a write")
+	}
+	if st := sqlState(err); st != server.StateOutcomeUnknown && st != server.StateNoLeader {
+		t.Fatalf("write on isolated leader: %v (SQLSTATE %s), want %s or %s", err, st, server.StateOutcomeUnknown, server.StateNoLeader)
+	}
+	var n int64
+	err = conn.QueryRow(context.Background(), "SELECT count(*) FROM t").Scan(&n)
+	if err == nil {
+		t.Fatalf("isolated old leader served a linearizable read (%d rows)", n)
+	}
+
+	// The majority elects a new leader and goes on.
+	var newLeader int
+	servertest.Eventually(t, 30*time.Second, "a new leader in the majority", func() error {
+		for i := 0; i < c.Size(); i++ {
+			if i != old && c.Node(i).IsLeader() {
+				newLeader = i
+				return nil
+			}
+		}
+		return errors.New("none yet")
+	})
+	nc := connect(t, c, newLeader)
+	mustExec(t, nc, "INSERT INTO t VALUES (3)")
+
+	c.Heal()
+	c.EnsureSame()
+	rows := count(t, nc, "SELECT count(*) FROM t WHERE x IN (1, 3)")
+	if rows != 2 {
+		t.Fatalf("after heal: %d of the acknowledged rows, want 2", rows)
+	}
+}
+
+func TestWipedFollowerCatchesUpFromSnapshot(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(i int, cfg *server.Config) {
+		cfg.SnapshotThreshold = 50
+		cfg.SnapshotInterval = 100 * time.Millisecond
+		cfg.TrailingLogs = 10
+	}})
+	leader := c.Leader()
+	conn := connect(t, c, leader)
+	mustExec(t, conn, "CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
+	for i := 0; i < 200; i++ {
+		mustExec(t, conn, "INSERT INTO t (body) VALUES ($1)", strings.Repeat("x", i))
+	}
+	if err := c.Node(leader).Snapshot(); err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	f := c.Follower()
+	c.Wipe(f)
+	c.EnsureSame()
+	fc := connect(t, c, f)
+	mustExec(t, fc, "SET raftsql.read_consistency = none")
+	if n := count(t, fc, "SELECT count(*) FROM t"); n != 200 {
+		t.Fatalf("wiped follower has %d rows, want 200", n)
+	}
+}
+
+func TestDeterministicFunctionsAgreeOnEveryNode(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	conn := connect(t, c, c.Follower())
+	mustExec(t, conn, `CREATE TABLE d (
+		id INTEGER PRIMARY KEY,
+		created TEXT DEFAULT CURRENT_TIMESTAMP,
+		r INTEGER DEFAULT (random()),
+		b BLOB DEFAULT (randomblob(8)),
+		note TEXT)`)
+	mustExec(t, conn, `CREATE TABLE audit (id INTEGER PRIMARY KEY, at TEXT, r INTEGER)`)
+	mustExec(t, conn, `CREATE TRIGGER d_audit AFTER INSERT ON d BEGIN
+		INSERT INTO audit (at, r) VALUES (datetime('now'), random());
+	END`)
+	for i := 0; i < 10; i++ {
+		mustExec(t, conn, "INSERT INTO d (note) VALUES ($1)", fmt.Sprint(i))
+	}
+	mustExec(t, conn, "INSERT INTO d (note, r) VALUES (strftime('%Y-%m-%d %H:%M:%f', 'now'), abs(random()) % 1000)")
+	mustExec(t, conn, "UPDATE d SET note = julianday('now') || hex(randomblob(4)) WHERE id = 1")
+	c.EnsureSame()
+}
+
+func TestRefusedStatementsChangeNothing(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	f := c.Follower()
+	conn := connect(t, c, f)
+	mustExec(t, conn, "CREATE TABLE t (x INTEGER)")
+	before := c.Node(c.Leader()).AppliedIndex()
+	refused := []string{
+		"ATTACH DATABASE '/tmp/other.db' AS other",
+		"DETACH DATABASE other",
+		"VACUUM",
+		"VACUUM INTO '/tmp/copy.db'",
+		"PRAGMA journal_mode = DELETE",
+		"PRAGMA synchronous = FULL",
+		"PRAGMA foreign_keys = OFF",
+		"SELECT load_extension('/tmp/evil.so')",
+	}
+	for _, sql := range refused {
+		for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheDescribe} {
+			_, err := conn.Exec(context.Background(), sql, mode)
+			if err == nil {
+				t.Errorf("%s was accepted", sql)
+				continue
+			}
+			if st := sqlState(err); st != "42501" {
+				t.Errorf("%s: %v (SQLSTATE %s), want 42501", sql, err, st)
+			}
+		}
+	}
+	if after := c.Node(c.Leader()).AppliedIndex(); after != before {
+		t.Errorf("refused statements reached the log: applied index %d -> %d", before, after)
+	}
+	// The read-only pragmas that tools use still work.
+	if _, err := conn.Exec(context.Background(), "PRAGMA table_info(t)"); err != nil {
+		t.Errorf("PRAGMA table_info: %v", err)
+	}
+	c.EnsureSame()
+}
+
+func TestSQLErrorsCarrySQLState(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	conn := connect(t, c, c.Follower())
+	mustExec(t, conn, "CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)")
+	mustExec(t, conn, "CREATE TABLE ch (id INTEGER PRIMARY KEY, p INTEGER REFERENCES p(id), n INTEGER CHECK (n > 0))")
+	mustExec(t, conn, "INSERT INTO p VALUES (1, 'a')")
+	cases := []struct{ sql, state string }{
+		{"SELEC 1", "42601"},
+		{"SELECT * FROM nope", "42P01"},
+		{"INSERT INTO p VALUES (2, 'a')", "23505"},
+		{"INSERT INTO p VALUES (1, 'b')", "23505"},
+		{"INSERT INTO p (id) VALUES (3)", "23502"},
+		{"INSERT INTO ch VALUES (1, 42, 1)", "23503"},
+		{"INSERT INTO ch VALUES (1, 1, 0)", "23514"},
+		{"SELECT nope FROM p", "42703"},
+	}
+	for _, tc := range cases {
+		_, err := conn.Exec(context.Background(), tc.sql)
+		if got := sqlState(err); got != tc.state {
+			t.Errorf("%s: %v (SQLSTATE %q), want %s", tc.sql, err, got, tc.state)
+		}
+	}
+	if n := count(t, conn, "SELECT count(*) FROM p"); n != 1 {
+		t.Fatalf("failed statements left rows: %d, want 1", n)
+	}
+	c.EnsureSame()
+}
+
+func TestPsqlAgainstCluster(t *testing.T) {
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Skip("psql is not installed (apt-get install postgresql-client)")
+	}
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	run := func(node int, args ...string) (string, error) {
+		host, port, _ := strings.Cut(c.PGAddr(node), ":")
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, psql, append([]string{"-h", host, "-p", port, "-U", "raftsql", "-d", "raftsql", "-X", "-v", "ON_ERROR_STOP=1"}, args...)...)
+		cmd.Env = append(cmd.Environ(), "PGCONNECT_TIMEOUT=10")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := run(0, "-c", "CREATE TABLE fruit (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+		"-c", "INSERT INTO fruit (name) VALUES ('apple'), ('pear')")
+	if err != nil {
+		t.Fatalf("psql: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "CREATE TABLE") || !strings.Contains(out, "INSERT 0 2") {
+		t.Fatalf("psql output lacks the command tags:\n%s", out)
+	}
+	for i := 0; i < c.Size(); i++ {
+		out, err = run(i, "-A", "-t", "-c", "SELECT name FROM fruit ORDER BY id")
+		if err != nil {
+			t.Fatalf("psql on node %d: %v\n%s", i, err, out)
+		}
+		if strings.TrimSpace(out) != "apple\npear" {
+			t.Fatalf("node %d answered %q", i, out)
+		}
+	}
+	out, err = run(1, "-c", `\set VERBOSITY verbose`, "-c", "SELECT * FROM no_such_table")
+	if err == nil {
+		t.Fatalf("psql accepted a query on a missing table:\n%s", out)
+	}
+	if !strings.Contains(out, "42P01") {
+		t.Fatalf("psql error lacks SQLSTATE 42P01:\n%s", out)
+	}
+}

@@ -1,0 +1,158 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"time"
+)
+
+// Config is the configuration of one node. Build it with DefaultConfig and
+// change what you need; Open validates it.
+type Config struct {
+	// ID names the node in the cluster; it must be unique and stable.
+	ID string
+	// DataDir holds the Raft log, snapshots and the SQLite file.
+	DataDir string
+
+	// RaftAddr is the node-to-node address (Raft and write forwarding),
+	// host:port. Other nodes dial it, so it must be reachable by them.
+	RaftAddr string
+	// PGAddr is the Postgres wire address clients connect to.
+	PGAddr string
+	// HTTPAddr is the admin HTTP address (/status). Empty disables it.
+	HTTPAddr string
+
+	// Bootstrap makes this node the first voter of a new cluster, if its
+	// data directory holds no state yet. Exactly one node of a new cluster
+	// bootstraps; the others Join.
+	Bootstrap bool
+	// Join lists RaftAddr values of existing members; the node asks them to
+	// add it as a voter (any member works: the request reaches the leader).
+	Join []string
+
+	// ReadConsistency is the default level of sessions that do not choose
+	// one: linearizable, strong, weak or none.
+	ReadConsistency string
+	// ApplyTimeout bounds how long a write waits for the cluster to commit
+	// it before its outcome is reported as unknown.
+	ApplyTimeout time.Duration
+	// ReadTimeout bounds how long a read waits for a read index or for this
+	// node to catch up with it.
+	ReadTimeout time.Duration
+
+	// SnapshotThreshold is how many log entries since the last snapshot
+	// trigger a new one; SnapshotInterval is how often that is checked.
+	SnapshotThreshold uint64
+	SnapshotInterval  time.Duration
+	// TrailingLogs is how many entries are kept behind a snapshot, so that
+	// slightly lagging followers catch up from the log, not a snapshot.
+	TrailingLogs uint64
+
+	// HeartbeatTimeout, ElectionTimeout and LeaderLeaseTimeout tune failure
+	// detection; shorter reacts faster, longer tolerates slow networks.
+	HeartbeatTimeout   time.Duration
+	ElectionTimeout    time.Duration
+	LeaderLeaseTimeout time.Duration
+
+	// IdleInTransactionTimeout aborts a transaction block that waits this
+	// long for its client's next statement, so that it cannot hold the
+	// write lock (or a read connection) forever. Sessions may lower it with
+	// SET idle_in_transaction_session_timeout.
+	IdleInTransactionTimeout time.Duration
+
+	// ReadConns is the number of SQLite read connections.
+	ReadConns int
+	// MaxConnections bounds concurrent Postgres client connections.
+	MaxConnections int
+
+	// Logger receives the node's logs; nil discards them.
+	Logger *slog.Logger
+
+	// RaftListener, PGListener and HTTPListener, when set, are used instead
+	// of listening on the addresses above (which then only advertise). Tests
+	// bind 127.0.0.1:0 listeners this way.
+	RaftListener net.Listener
+	PGListener   net.Listener
+	HTTPListener net.Listener
+
+	// Gate, when set, is asked on each node-to-node read and write with the
+	// peer's ID; false fails the I/O. It exists to partition nodes in tests.
+	Gate func(peerID string) bool
+}
+
+// Read consistency levels.
+const (
+	ReadLinearizable = "linearizable"
+	ReadStrong       = "strong"
+	ReadWeak         = "weak"
+	ReadNone         = "none"
+)
+
+// DefaultConfig returns a configuration with production defaults and no
+// identity or addresses.
+func DefaultConfig() Config {
+	return Config{
+		ReadConsistency:          ReadLinearizable,
+		ApplyTimeout:             10 * time.Second,
+		ReadTimeout:              5 * time.Second,
+		SnapshotThreshold:        8192,
+		SnapshotInterval:         30 * time.Second,
+		TrailingLogs:             10240,
+		HeartbeatTimeout:         1000 * time.Millisecond,
+		ElectionTimeout:          1000 * time.Millisecond,
+		LeaderLeaseTimeout:       500 * time.Millisecond,
+		IdleInTransactionTimeout: time.Minute,
+		ReadConns:                8,
+		MaxConnections:           1000,
+	}
+}
+
+// Validate reports the first problem with c.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.ID == "" {
+		errs = append(errs, errors.New("node id is required"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data directory is required"))
+	}
+	if c.RaftAddr == "" && c.RaftListener == nil {
+		errs = append(errs, errors.New("raft address is required"))
+	}
+	if c.PGAddr == "" && c.PGListener == nil {
+		errs = append(errs, errors.New("postgres address is required"))
+	}
+	if !validLevel(c.ReadConsistency) {
+		errs = append(errs, fmt.Errorf("read consistency %q: want linearizable, strong, weak or none", c.ReadConsistency))
+	}
+	if c.Bootstrap && len(c.Join) > 0 {
+		errs = append(errs, errors.New("bootstrap and join are exclusive: bootstrap the first node, join the others"))
+	}
+	if c.ApplyTimeout <= 0 || c.ReadTimeout <= 0 {
+		errs = append(errs, errors.New("apply and read timeouts must be positive"))
+	}
+	if c.IdleInTransactionTimeout <= 0 {
+		errs = append(errs, errors.New("the idle-in-transaction timeout must be positive"))
+	}
+	if c.ReadConns < 1 {
+		errs = append(errs, errors.New("at least one read connection is required"))
+	}
+	if c.MaxConnections < 1 {
+		errs = append(errs, errors.New("max connections must be at least 1"))
+	}
+	return errors.Join(errs...)
+}
+
+func validLevel(s string) bool {
+	switch s {
+	case ReadLinearizable, ReadStrong, ReadWeak, ReadNone:
+		return true
+	}
+	return false
+}
+
+func (c *Config) raftDir() string    { return filepath.Join(c.DataDir, "raft") }
+func (c *Config) sqlitePath() string { return filepath.Join(c.DataDir, "db", "raftsql.db") }

@@ -1,0 +1,18 @@
+// Package server is a raftsql node: it composes the Raft node (raft), the
+// SQLite state machine (fsm), the Postgres wire server (pgwire) and the admin
+// HTTP endpoint, and it owns every goroutine it starts.
+//
+// It routes each statement a client sends: a statement SQLite calls read-only
+// is served at the session's read consistency level; anything else becomes a
+// log entry, stamped by the leader with its clock and a random seed. A
+// follower forwards writes (and asks the leader for a read index) over the
+// node-to-node side channel, so clients may use any node.
+//
+// server must not know the wire format of any protocol: pgwire owns Postgres,
+// fsm/command owns the log entry format. The node-to-node request framing in
+// forward.go is the one protocol this package speaks, and it carries only
+// command and result bytes.
+//
+// Together with the driver package, the embedding API of this package (New,
+// Open, Close and the methods of Node) is the supported public API of raftsql.
+package server

@@ -1,0 +1,118 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// NodeStatus is what /status reports about one node.
+type NodeStatus struct {
+	ID                string    `json:"id"`
+	RaftAddr          string    `json:"raft_addr"`
+	PGAddr            string    `json:"pg_addr"`
+	HTTPAddr          string    `json:"http_addr,omitempty"`
+	State             string    `json:"state"`
+	Term              uint64    `json:"term"`
+	LeaderID          string    `json:"leader_id"`
+	LeaderAddr        string    `json:"leader_addr"`
+	CommitIndex       uint64    `json:"commit_index"`
+	AppliedIndex      uint64    `json:"applied_index"`
+	LastIndex         uint64    `json:"last_index"`
+	LastSnapshotIndex uint64    `json:"last_snapshot_index"`
+	LastContact       time.Time `json:"last_contact"`
+}
+
+// ClusterStatus is what /status reports: this node, and every member as it
+// reports itself (Lag is the member's applied index behind this node's
+// commit index; Error says why a member could not be asked).
+type ClusterStatus struct {
+	Node    NodeStatus     `json:"node"`
+	Members []MemberStatus `json:"members"`
+}
+
+// MemberStatus is one member of the Raft configuration.
+type MemberStatus struct {
+	ID     string      `json:"id"`
+	Addr   string      `json:"raft_addr"`
+	Voter  bool        `json:"voter"`
+	Status *NodeStatus `json:"status,omitempty"`
+	Lag    int64       `json:"lag"`
+	Error  string      `json:"error,omitempty"`
+}
+
+// LocalStatus reports this node alone.
+func (n *Node) LocalStatus() NodeStatus {
+	rs := n.raft.Status()
+	return NodeStatus{
+		ID: n.cfg.ID, RaftAddr: rs.Addr, PGAddr: n.PGAddr(), HTTPAddr: n.HTTPAddr(),
+		State: rs.State, Term: rs.Term, LeaderID: rs.LeaderID, LeaderAddr: rs.LeaderAddr,
+		CommitIndex: rs.CommitIndex, AppliedIndex: rs.AppliedIndex, LastIndex: rs.LastIndex,
+		LastSnapshotIndex: rs.LastSnapshotIndex, LastContact: rs.LastContact,
+	}
+}
+
+func (n *Node) statusJSON() ([]byte, error) { return json.Marshal(n.LocalStatus()) }
+
+// Status reports this node and asks every member for its own status.
+func (n *Node) Status(ctx context.Context) (ClusterStatus, error) {
+	cs := ClusterStatus{Node: n.LocalStatus()}
+	members, err := n.raft.Members()
+	if err != nil {
+		return cs, err
+	}
+	cs.Members = make([]MemberStatus, len(members))
+	var wg sync.WaitGroup
+	for i, m := range members {
+		cs.Members[i] = MemberStatus{ID: m.ID, Addr: m.Addr, Voter: m.Voter}
+		wg.Add(1)
+		go func(ms *MemberStatus) {
+			defer wg.Done()
+			var st NodeStatus
+			if ms.ID == n.cfg.ID {
+				st = cs.Node
+			} else {
+				ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				defer cancel()
+				answer, err := n.fwd.call(ctx, ms.Addr, reqStatus, nil)
+				if err == nil {
+					err = json.Unmarshal(answer, &st)
+				}
+				if err != nil {
+					ms.Error = err.Error()
+					return
+				}
+			}
+			ms.Status = &st
+			ms.Lag = int64(cs.Node.CommitIndex) - int64(st.AppliedIndex)
+		}(&cs.Members[i])
+	}
+	wg.Wait()
+	return cs, nil
+}
+
+func (n *Node) httpHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		cs, err := n.Status(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(cs)
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		st := n.raft.Status()
+		if st.LeaderAddr == "" {
+			http.Error(w, "no leader", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
+	return mux
+}

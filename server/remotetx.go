@@ -1,0 +1,177 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/raftsql/raftsql/fsm/command"
+	"github.com/raftsql/raftsql/pgwire"
+)
+
+// A transaction that begins on a follower runs on the leader as a whole: the
+// follower opens a dedicated side-channel connection to the leader, where a
+// session of its own executes every statement of the block, and relays the
+// results. The leader's session ends with the connection, so a follower or
+// client that goes away leaves nothing behind.
+
+// remoteTx is a transaction block relayed to the leader.
+type remoteTx struct {
+	conn   *forwardConn
+	status byte
+}
+
+// beginRemote opens a relayed transaction block on the leader.
+func (s *session) beginRemote(ctx context.Context, sql string) (*pgwire.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.n.cfg.ApplyTimeout)
+	defer cancel()
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if err := s.n.pause(ctx, attempt); err != nil {
+				return nil, pgError(err)
+			}
+		}
+		if s.n.raft.IsLeader() {
+			return nil, nil // the caller runs the block here
+		}
+		_, leader := s.n.raft.Leader()
+		if leader == "" {
+			continue
+		}
+		c, err := s.n.fwd.dialConn(ctx, leader)
+		if err != nil {
+			continue
+		}
+		s.remote = &remoteTx{conn: c}
+		res, err := s.remoteExec(ctx, sql, nil)
+		if err != nil && s.remote != nil {
+			s.closeRemote()
+		}
+		return res, err
+	}
+}
+
+// remoteExec relays one statement of the block to the leader.
+func (s *session) remoteExec(ctx context.Context, sql string, params []command.Value) (*pgwire.Result, error) {
+	r := s.remote
+	payload := appendString(nil, s.level)
+	payload = append(payload, command.Encode(&command.Command{
+		Kind:       command.KindExecute,
+		Statements: []command.Statement{{SQL: sql, Params: params}},
+	})...)
+	answer, err := s.n.fwd.roundTrip(ctx, r.conn, reqSession, payload)
+	if err != nil {
+		// The block is gone with the connection.
+		s.closeRemote()
+		if parseTxControl(sql).verb == txCommit && !errors.Is(err, errSendFailed) {
+			return nil, pgError(ErrOutcomeUnknown)
+		}
+		return nil, errLeadershipLost
+	}
+	status, res, perr, err := decodeSessionAnswer(answer)
+	if err != nil {
+		s.closeRemote()
+		return nil, err
+	}
+	r.status = status
+	if status == 'I' {
+		s.closeRemote()
+	}
+	if perr != nil {
+		return nil, perr
+	}
+	return res, nil
+}
+
+func (s *session) closeRemote() {
+	if s.remote != nil {
+		s.remote.conn.Close()
+		s.remote = nil
+	}
+}
+
+// serveSession runs one statement of a relayed block on this node (the
+// leader), in the session bound to the side-channel connection.
+func (n *Node) serveSession(ctx context.Context, sess **session, payload []byte) []byte {
+	level, rest, ok := readString(payload)
+	cmd, err := command.Decode(rest)
+	if !ok || err != nil || len(cmd.Statements) != 1 || !validLevel(level) {
+		return encodeSessionAnswer('I', nil, &pgwire.Error{Code: "08P01", Message: "malformed relayed statement"})
+	}
+	if *sess == nil {
+		*sess = n.newSession()
+	}
+	s := *sess
+	s.level = level
+	st := cmd.Statements[0]
+	params := make([]any, len(st.Params))
+	for i, p := range st.Params {
+		params[i] = p.Any()
+	}
+	res, err := s.Execute(ctx, st.SQL, params)
+	var pe *pgwire.Error
+	if err != nil && !errors.As(err, &pe) {
+		pe = &pgwire.Error{Code: "XX000", Message: err.Error()}
+	}
+	return encodeSessionAnswer(s.TxStatus(), res, pe)
+}
+
+func encodeSessionAnswer(status byte, res *pgwire.Result, pe *pgwire.Error) []byte {
+	b := []byte{status}
+	if pe != nil {
+		b = append(b, 1)
+		for _, f := range []string{pe.Code, pe.Message, pe.Detail, pe.Hint, pe.Severity} {
+			b = appendString(b, f)
+		}
+		return b
+	}
+	b = append(b, 0)
+	b = appendString(b, res.Tag)
+	sr := command.StatementResult{RowsAffected: res.RowsAffected}
+	for _, c := range res.Columns {
+		sr.Columns = append(sr.Columns, command.Column{Name: c.Name, DeclType: c.DeclType})
+	}
+	if res.Columns != nil && sr.Columns == nil {
+		sr.Columns = []command.Column{}
+	}
+	for _, row := range res.Rows {
+		out := make([]command.Value, len(row))
+		for i, v := range row {
+			out[i], _ = command.FromAny(v)
+		}
+		sr.Rows = append(sr.Rows, out)
+	}
+	return append(b, command.EncodeResult(&command.Result{Statements: []command.StatementResult{sr}})...)
+}
+
+func decodeSessionAnswer(b []byte) (byte, *pgwire.Result, *pgwire.Error, error) {
+	bad := fmt.Errorf("malformed answer from the leader")
+	if len(b) < 2 {
+		return 0, nil, nil, bad
+	}
+	status, kind, rest := b[0], b[1], b[2:]
+	if kind == 1 {
+		var f [5]string
+		for i := range f {
+			var ok bool
+			if f[i], rest, ok = readString(rest); !ok {
+				return 0, nil, nil, bad
+			}
+		}
+		return status, nil, &pgwire.Error{Code: f[0], Message: f[1], Detail: f[2], Hint: f[3], Severity: f[4]}, nil
+	}
+	tag, rest, ok := readString(rest)
+	if !ok {
+		return 0, nil, nil, bad
+	}
+	r, err := command.DecodeResult(rest)
+	if err != nil || len(r.Statements) != 1 {
+		return 0, nil, nil, bad
+	}
+	res, err := pgResult(r)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	res.Tag = tag
+	return status, res, nil, nil
+}

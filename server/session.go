@@ -1,0 +1,296 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/raftsql/raftsql/fsm"
+	"github.com/raftsql/raftsql/fsm/command"
+	"github.com/raftsql/raftsql/pgwire"
+)
+
+// settingReadConsistency is the session setting (and startup parameter) that
+// chooses the read consistency level.
+const settingReadConsistency = "raftsql.read_consistency"
+
+// backend opens a session per Postgres connection.
+type backend struct{ n *Node }
+
+func (b backend) NewSession(ctx context.Context, params map[string]string) (pgwire.Session, error) {
+	if b.n.ctx.Err() != nil {
+		return nil, &pgwire.Error{Code: "57P01", Message: ErrNotReady.Error(), Severity: "FATAL"}
+	}
+	return b.n.newSession(), nil
+}
+
+func (n *Node) newSession() *session {
+	return &session{
+		n:           n,
+		level:       n.cfg.ReadConsistency,
+		client:      rand.Uint64() | 1,
+		idleTimeout: n.cfg.IdleInTransactionTimeout,
+	}
+}
+
+// session is the state of one client connection.
+type session struct {
+	n      *Node
+	level  string
+	client uint64 // request ids of this session: (client, seq)
+	seq    uint64
+
+	// driverClient and pendingSeq identify the next write when the
+	// client names its writes itself (raftsql.client_id at startup, then
+	// SET raftsql.request_seq before a write), so that a retry of it after
+	// a reconnect is applied once.
+	driverClient uint64
+	pendingSeq   uint64
+	// minReadIndex makes reads wait until this node has applied that log
+	// index (SET raftsql.min_read_index): read-your-writes on any node.
+	minReadIndex uint64
+
+	tx          *txn      // open transaction block on this node
+	remote      *remoteTx // open transaction block relayed to the leader
+	idleTimeout time.Duration
+}
+
+func (s *session) nextRequestID() command.RequestID {
+	if s.driverClient != 0 && s.pendingSeq != 0 {
+		id := command.RequestID{Client: s.driverClient, Seq: s.pendingSeq}
+		s.pendingSeq = 0
+		return id
+	}
+	s.seq++
+	return command.RequestID{Client: s.client, Seq: s.seq}
+}
+
+func (s *session) Describe(ctx context.Context, sql string) (pgwire.Description, error) {
+	info, err := s.classify(ctx, sql)
+	if err != nil {
+		return pgwire.Description{}, pgError(err)
+	}
+	return pgwire.Description{Columns: pgColumns(info.Columns)}, nil
+}
+
+// classify asks SQLite what sql is. A statement may name a table this node
+// has not applied yet; when preparing it fails for a reason other than its
+// text, the node catches up with the leader and asks again, so the answer is
+// the one the leader's state gives.
+func (s *session) classify(ctx context.Context, sql string) (fsm.Info, error) {
+	info, err := s.n.fsm.Classify(ctx, sql)
+	if err == nil || refused(err) || syntaxError(err) {
+		return info, err
+	}
+	if berr := s.n.readBarrier(ctx); berr != nil {
+		return info, err
+	}
+	return s.n.fsm.Classify(ctx, sql)
+}
+
+func (s *session) Execute(ctx context.Context, sql string, params []any) (*pgwire.Result, error) {
+	stmt := command.Statement{SQL: sql}
+	for i, p := range params {
+		v, err := command.FromAny(p)
+		if err != nil {
+			return nil, &pgwire.Error{Code: "22023", Message: fmt.Sprintf("parameter $%d: %v", i+1, err)}
+		}
+		stmt.Params = append(stmt.Params, v)
+	}
+	if s.remote != nil {
+		return s.remoteExec(ctx, sql, stmt.Params)
+	}
+	c := parseTxControl(sql)
+	if c.bad != "" {
+		return nil, &pgwire.Error{Code: "0A000", Message: c.bad}
+	}
+	switch c.verb {
+	case txBegin:
+		if s.tx != nil {
+			return &pgwire.Result{Tag: "BEGIN"}, nil // Postgres warns and goes on
+		}
+		if !c.readOnly && !s.n.raft.IsLeader() {
+			if res, err := s.beginRemote(ctx, sql); res != nil || err != nil {
+				return res, err
+			}
+		}
+		return s.beginTx(c)
+	case txCommit:
+		if s.tx == nil {
+			return &pgwire.Result{Tag: "COMMIT"}, nil
+		}
+		return s.commitTx(ctx)
+	case txRollback:
+		if s.tx == nil {
+			return &pgwire.Result{Tag: "ROLLBACK"}, nil
+		}
+		return s.rollbackTx()
+	case txSavepoint, txRelease, txRollbackTo:
+		if s.tx == nil {
+			return nil, &pgwire.Error{Code: "25P01", Message: "SAVEPOINT can only be used in transaction blocks"}
+		}
+	}
+	if s.tx != nil {
+		return s.txStatement(ctx, c, stmt)
+	}
+	stmts := []command.Statement{stmt}
+
+	info, err := s.classify(ctx, sql)
+	if err != nil {
+		return nil, pgError(err)
+	}
+	var res *command.Result
+	if info.ReadOnly {
+		if s.minReadIndex > 0 {
+			if err := s.n.waitIndex(ctx, s.minReadIndex); err != nil {
+				return nil, pgError(err)
+			}
+		}
+		res, err = s.n.Query(ctx, stmts, s.level)
+	} else {
+		res, err = s.n.Execute(ctx, stmts, s.nextRequestID())
+	}
+	if err != nil {
+		return nil, pgError(err)
+	}
+	return pgResult(res)
+}
+
+func (s *session) Set(name, value string) error {
+	switch strings.ToLower(name) {
+	case settingReadConsistency:
+		if value == "" {
+			s.level = s.n.cfg.ReadConsistency
+			return nil
+		}
+		v := strings.ToLower(strings.TrimSpace(value))
+		if !validLevel(v) {
+			return &pgwire.Error{Code: "22023", Message: fmt.Sprintf("invalid value for %s: %q", settingReadConsistency, value),
+				Hint: "use linearizable, strong, weak or none"}
+		}
+		s.level = v
+	case "raftsql.client_id":
+		id, err := strconv.ParseUint(strings.TrimSpace(value), 10, 64)
+		if value != "" && (err != nil || id == 0) {
+			return &pgwire.Error{Code: "22023", Message: fmt.Sprintf("invalid raftsql.client_id %q: want a non-zero integer", value)}
+		}
+		s.driverClient = id
+	case "raftsql.request_seq":
+		seq, err := strconv.ParseUint(strings.TrimSpace(value), 10, 64)
+		if value != "" && err != nil {
+			return &pgwire.Error{Code: "22023", Message: fmt.Sprintf("invalid raftsql.request_seq %q", value)}
+		}
+		s.pendingSeq = seq
+	case "raftsql.min_read_index":
+		idx, err := strconv.ParseUint(strings.TrimSpace(value), 10, 64)
+		if value != "" && err != nil {
+			return &pgwire.Error{Code: "22023", Message: fmt.Sprintf("invalid raftsql.min_read_index %q", value)}
+		}
+		s.minReadIndex = idx
+	case "idle_in_transaction_session_timeout":
+		d, err := parseMillis(value)
+		if err != nil {
+			return &pgwire.Error{Code: "22023", Message: fmt.Sprintf("invalid idle_in_transaction_session_timeout %q", value)}
+		}
+		// 0 turns the timeout off in Postgres; here a transaction may hold
+		// the cluster's write lock, so the node's bound stays.
+		if d <= 0 || d > s.n.cfg.IdleInTransactionTimeout {
+			d = s.n.cfg.IdleInTransactionTimeout
+		}
+		s.idleTimeout = d
+	}
+	return nil
+}
+
+// parseMillis reads a Postgres time setting: a number of milliseconds or a
+// number with a unit (ms, s, min, h).
+func parseMillis(v string) (time.Duration, error) {
+	v = strings.Trim(strings.TrimSpace(v), "'")
+	if v == "" {
+		return 0, nil
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return time.Duration(n) * time.Millisecond, nil
+	}
+	v = strings.ReplaceAll(v, " ", "")
+	v = strings.TrimSuffix(v, "in") // "min" -> "m"
+	return time.ParseDuration(v)
+}
+
+func (s *session) Show(name string) (string, bool) {
+	if strings.EqualFold(name, settingReadConsistency) {
+		return s.level, true
+	}
+	return "", false
+}
+
+func (s *session) TxStatus() byte {
+	switch {
+	case s.remote != nil:
+		return s.remote.status
+	case s.tx == nil:
+		return 'I'
+	}
+	s.tx.mu.Lock()
+	defer s.tx.mu.Unlock()
+	if s.tx.failed || s.tx.aborted != nil {
+		return 'E'
+	}
+	return 'T'
+}
+
+// Close ends the session; an open transaction block is rolled back.
+func (s *session) Close() {
+	s.closeRemote()
+	if s.tx != nil {
+		s.rollbackTx()
+	}
+}
+
+func refused(err error) bool {
+	var ce *command.Error
+	return errors.As(err, &ce) && ce.Code == command.CodeRefused
+}
+
+func syntaxError(err error) bool {
+	var ce *command.Error
+	return errors.As(err, &ce) && ce.Code&0xff == sqliteError && generalState(ce.Message) == "42601"
+}
+
+func pgColumns(cols []command.Column) []pgwire.Column {
+	if cols == nil {
+		return nil
+	}
+	out := make([]pgwire.Column, len(cols))
+	for i, c := range cols {
+		out[i] = pgwire.Column{Name: c.Name, DeclType: c.DeclType}
+	}
+	return out
+}
+
+// pgResult converts the result of a one-statement command.
+func pgResult(res *command.Result) (*pgwire.Result, error) {
+	if err := res.Err(); err != nil {
+		return nil, pgError(err)
+	}
+	if len(res.Statements) == 0 {
+		return &pgwire.Result{}, nil
+	}
+	sr := res.Statements[len(res.Statements)-1]
+	out := &pgwire.Result{Columns: pgColumns(sr.Columns), RowsAffected: sr.RowsAffected}
+	if len(sr.Rows) > 0 {
+		out.Rows = make([][]any, len(sr.Rows))
+		for i, row := range sr.Rows {
+			r := make([]any, len(row))
+			for j, v := range row {
+				r[j] = v.Any()
+			}
+			out.Rows[i] = r
+		}
+	}
+	return out, nil
+}

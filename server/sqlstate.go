@@ -1,0 +1,165 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/raftsql/raftsql/fsm/command"
+	"github.com/raftsql/raftsql/pgwire"
+)
+
+// SQLSTATE codes raftsql reports for its own conditions.
+const (
+	// StateOutcomeUnknown (40003, statement_completion_unknown) reports a
+	// write that may or may not have been applied.
+	StateOutcomeUnknown = "40003"
+	// StateNoLeader (57P03, cannot_connect_now) reports that no leader could
+	// be reached; nothing was applied and the client may retry.
+	StateNoLeader = "57P03"
+)
+
+// SQLite primary and extended result codes this file maps.
+const (
+	sqliteError        = 1
+	sqliteInternal     = 2
+	sqlitePerm         = 3
+	sqliteAbort        = 4
+	sqliteBusy         = 5
+	sqliteLocked       = 6
+	sqliteNoMem        = 7
+	sqliteReadOnly     = 8
+	sqliteInterrupt    = 9
+	sqliteIOErr        = 10
+	sqliteCorrupt      = 11
+	sqliteFull         = 13
+	sqliteTooBig       = 18
+	sqliteConstraint   = 19
+	sqliteMismatch     = 20
+	sqliteMisuse       = 21
+	sqliteAuth         = 23
+	sqliteRange        = 25
+	constraintCheck    = 275
+	constraintFK       = 787
+	constraintNotNull  = 1299
+	constraintPK       = 1555
+	constraintUnique   = 2067
+	constraintRowID    = 2579
+	constraintTrigger  = 1811
+	constraintDatatype = 3091
+)
+
+// sqlState returns the SQLSTATE for a SQLite error.
+func sqlState(e *command.Error) string {
+	switch e.Code {
+	case command.CodeRefused:
+		return "42501" // insufficient_privilege
+	case command.CodeReadOnly:
+		return "25006" // read_only_sql_transaction
+	case constraintUnique, constraintPK, constraintRowID:
+		return "23505"
+	case constraintNotNull:
+		return "23502"
+	case constraintFK:
+		return "23503"
+	case constraintCheck:
+		return "23514"
+	case constraintDatatype:
+		return "22P02" // invalid_text_representation: a STRICT table refused the value
+	case constraintTrigger:
+		return "P0001" // raise_exception, as RAISE(ABORT) is
+	}
+	switch e.Code & 0xff {
+	case sqliteConstraint:
+		return "23000"
+	case sqliteBusy:
+		return "40001"
+	case sqliteLocked:
+		return "55P03"
+	case sqliteReadOnly:
+		return "25006"
+	case sqliteInterrupt:
+		return "57014"
+	case sqliteTooBig:
+		return "54000"
+	case sqliteMismatch:
+		return "42804"
+	case sqliteAuth, sqlitePerm:
+		return "42501"
+	case sqliteRange:
+		return "08P01"
+	case sqliteFull:
+		return "53100"
+	case sqliteIOErr:
+		return "58030"
+	case sqliteCorrupt:
+		return "XX001"
+	case sqliteNoMem:
+		return "53200"
+	case sqliteAbort:
+		return "40000"
+	case sqliteError:
+		return generalState(e.Message)
+	}
+	return "XX000"
+}
+
+// generalState refines SQLITE_ERROR, which SQLite uses for most mistakes in
+// a statement, by its message.
+func generalState(msg string) string {
+	m := strings.ToLower(msg)
+	switch {
+	case strings.Contains(m, "syntax error"), strings.Contains(m, "incomplete input"),
+		strings.Contains(m, "unrecognized token"):
+		return "42601"
+	case strings.Contains(m, "no such table"), strings.Contains(m, "no such view"):
+		return "42P01"
+	case strings.Contains(m, "no such column"):
+		return "42703"
+	case strings.Contains(m, "no such function"):
+		return "42883"
+	case strings.Contains(m, "no such index"), strings.Contains(m, "no such trigger"):
+		return "42704"
+	case strings.Contains(m, "already exists"):
+		return "42P07"
+	case strings.Contains(m, "ambiguous column"):
+		return "42702"
+	case strings.Contains(m, "wrong number of arguments"):
+		return "42883"
+	case strings.Contains(m, "datatype mismatch"):
+		return "42804"
+	}
+	return "42000"
+}
+
+// pgError converts an error of the node into one pgwire sends with a
+// SQLSTATE.
+func pgError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *command.Error
+	var pe *pgwire.Error
+	switch {
+	case errors.As(err, &pe):
+		return pe
+	case errors.As(err, &ce):
+		e := &pgwire.Error{Code: sqlState(ce), Message: ce.Message}
+		if ce.Code == command.CodeRefused {
+			e.Hint = "raftsql refuses statements that could make nodes diverge or reach outside the database"
+		}
+		return e
+	case errors.Is(err, ErrOutcomeUnknown):
+		return &pgwire.Error{Code: StateOutcomeUnknown, Message: err.Error(),
+			Hint: "check whether the write took effect before repeating it"}
+	case errors.Is(err, ErrNoLeader):
+		return &pgwire.Error{Code: StateNoLeader, Message: err.Error(), Hint: "retry shortly"}
+	case errors.Is(err, ErrNotReady):
+		return &pgwire.Error{Code: "57P01", Message: err.Error()} // admin_shutdown
+	case errors.Is(err, context.Canceled):
+		return &pgwire.Error{Code: "57014", Message: "canceling statement due to user request"}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &pgwire.Error{Code: "57014", Message: "canceling statement due to statement timeout"}
+	}
+	return &pgwire.Error{Code: "XX000", Message: err.Error()}
+}

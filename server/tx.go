@@ -1,0 +1,412 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/raftsql/raftsql/fsm"
+	"github.com/raftsql/raftsql/fsm/command"
+	"github.com/raftsql/raftsql/pgwire"
+	"github.com/raftsql/raftsql/raft"
+)
+
+// An interactive transaction runs on the leader. Its reads before its first
+// write come from one snapshot on a read connection, taken after a read
+// barrier. Its first write takes the leader's write lock exclusively (every
+// earlier proposal is applied by then); if the database changed since its
+// snapshot, it fails with 40001, as SQLite's own upgrade of a read
+// transaction would. From then on its statements run on the state machine's
+// write connection inside a savepoint, with the time and seed that its
+// commit will carry, so the client sees its own writes, real row counts and
+// RETURNING rows. COMMIT undoes the savepoint and proposes the statements as
+// one log entry, which every node applies like any other; the lock is
+// released once the leader has applied it. A transaction that begins on a
+// follower runs on the leader as a whole (remotetx.go).
+
+// txn is a session's open transaction block.
+type txn struct {
+	mu       sync.Mutex // one statement or abort at a time
+	readOnly bool
+	failed   bool  // an error happened: only ROLLBACK (TO) is accepted
+	aborted  error // ended from outside (leadership lost, idle timeout)
+
+	read  *fsm.ReadTx  // snapshot for reads before the first write
+	write *fsm.WriteTx // speculative execution after the first write
+	// snapIndex is the state machine's applied index that the read
+	// snapshot reflects, once snapped is set by the first read.
+	snapIndex uint64
+	snapped   bool
+	locked    bool // holds the node's write lock exclusively
+
+	time  int64
+	seed  uint64
+	stmts []command.Statement // what the commit will propose, in order
+	// savepoints names the savepoints opened before the first write, in
+	// order; they are replayed on the write connection at the first write.
+	savepoints []string
+
+	idle *time.Timer
+}
+
+var (
+	errLeadershipLost = &pgwire.Error{Code: "40001", Message: "transaction aborted: this node lost leadership",
+		Hint: "run the transaction again"}
+	errIdleTimeout = &pgwire.Error{Code: "25P03", Severity: "FATAL",
+		Message: "terminating connection due to idle-in-transaction timeout"}
+	errInFailedTx = &pgwire.Error{Code: "25P02",
+		Message: "current transaction is aborted, commands ignored until end of transaction block"}
+)
+
+// beginTx starts a transaction block.
+func (s *session) beginTx(c txControl) (*pgwire.Result, error) {
+	tx := &txn{readOnly: c.readOnly}
+	s.tx = tx
+	s.armIdle(tx)
+	return &pgwire.Result{Tag: "BEGIN"}, nil
+}
+
+// txStatement runs one statement inside the session's transaction.
+func (s *session) txStatement(ctx context.Context, c txControl, stmt command.Statement) (*pgwire.Result, error) {
+	tx := s.tx
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	defer s.armIdle(tx)
+	if tx.aborted != nil {
+		return nil, tx.aborted
+	}
+	if tx.failed && c.verb != txRollbackTo {
+		return nil, errInFailedTx
+	}
+	res, err := s.txRun(ctx, tx, c, stmt)
+	if err != nil {
+		tx.failed = true
+		return nil, err
+	}
+	if c.verb == txRollbackTo {
+		tx.failed = false
+	}
+	return res, nil
+}
+
+func (s *session) txRun(ctx context.Context, tx *txn, c txControl, stmt command.Statement) (*pgwire.Result, error) {
+	if c.verb != txNone {
+		if tx.write == nil {
+			return s.txSavepointBeforeWrite(tx, c)
+		}
+		stmt = command.Statement{SQL: c.savepointSQL()}
+		return s.txWrite(ctx, tx, stmt, "")
+	}
+	info, err := s.classify(ctx, stmt.SQL)
+	if err != nil {
+		return nil, pgError(err)
+	}
+	if info.ReadOnly && tx.write == nil {
+		return s.txRead(ctx, tx, stmt)
+	}
+	if !info.ReadOnly && tx.readOnly {
+		return nil, &pgwire.Error{Code: "25006", Message: "cannot execute a write in a read-only transaction"}
+	}
+	if tx.write == nil {
+		if err := s.txUpgrade(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	return s.txWrite(ctx, tx, stmt, "")
+}
+
+// txSavepointBeforeWrite records a savepoint statement of a transaction that
+// has not written: there is nothing to undo yet, but the names must exist
+// once it writes.
+func (s *session) txSavepointBeforeWrite(tx *txn, c txControl) (*pgwire.Result, error) {
+	switch c.verb {
+	case txSavepoint:
+		tx.savepoints = append(tx.savepoints, c.name)
+		return &pgwire.Result{Tag: "SAVEPOINT"}, nil
+	case txRelease, txRollbackTo:
+		i := slices.IndexFunc(tx.savepoints, func(n string) bool { return equalFoldName(n, c.name) })
+		for j := len(tx.savepoints) - 1; j >= 0 && i < 0; j-- {
+			if equalFoldName(tx.savepoints[j], c.name) {
+				i = j
+			}
+		}
+		if i < 0 {
+			return nil, &pgwire.Error{Code: "3B001", Message: fmt.Sprintf("savepoint %q does not exist", c.name)}
+		}
+		if c.verb == txRelease {
+			tx.savepoints = tx.savepoints[:i]
+			return &pgwire.Result{Tag: "RELEASE"}, nil
+		}
+		tx.savepoints = tx.savepoints[:i+1]
+		return &pgwire.Result{Tag: "ROLLBACK"}, nil
+	}
+	return nil, fmt.Errorf("unexpected transaction control")
+}
+
+func equalFoldName(a, b string) bool { return strings.EqualFold(a, b) }
+
+// txRead runs a read of a transaction that has not written, on its snapshot.
+func (s *session) txRead(ctx context.Context, tx *txn, stmt command.Statement) (*pgwire.Result, error) {
+	if tx.read == nil {
+		if s.level != ReadNone {
+			if err := s.n.readBarrier(ctx); err != nil {
+				return nil, pgError(err)
+			}
+		}
+		rt, err := s.n.fsm.BeginRead(ctx)
+		if err != nil {
+			return nil, pgError(err)
+		}
+		tx.read = rt
+		tx.snapIndex, tx.snapped = rt.Index(), true
+	}
+	res, err := tx.read.Query(ctx, []command.Statement{stmt})
+	if err != nil {
+		return nil, pgError(err)
+	}
+	return pgResult(res)
+}
+
+// txUpgrade makes tx a writing transaction: it takes the write lock, checks
+// that nothing changed since its snapshot and opens the speculative
+// execution.
+func (s *session) txUpgrade(ctx context.Context, tx *txn) error {
+	n := s.n
+	if !n.raft.IsLeader() {
+		return errLeadershipLost
+	}
+	// Only the snapshot's index matters from here on: give its read
+	// connection back before waiting, so that waiting transactions never
+	// hold what the lock holder needs.
+	if tx.read != nil {
+		tx.read.Close()
+		tx.read = nil
+	}
+	lockCtx, cancel := context.WithTimeout(ctx, n.cfg.ApplyTimeout)
+	defer cancel()
+	if err := n.writes.acquireExclusive(lockCtx); err != nil {
+		return &pgwire.Error{Code: "55P03", Message: "timed out waiting for another transaction to finish",
+			Hint: "a concurrent transaction holds the cluster's write lock"}
+	}
+	release := func() { n.writes.releaseExclusive() }
+	// Entries of earlier terms may still be waiting to be applied; the
+	// speculation must run on the state the commit will be applied to.
+	idx, err := n.raft.ReadIndex(lockCtx)
+	if err == nil {
+		err = n.raft.WaitApplied(lockCtx, idx)
+	}
+	if err != nil {
+		release()
+		if errors.Is(err, raft.ErrNotLeader) {
+			return errLeadershipLost
+		}
+		return pgError(n.translate(err))
+	}
+	if tx.snapped {
+		applied, _ := n.fsm.AppliedIndex()
+		if applied != tx.snapIndex {
+			release()
+			return &pgwire.Error{Code: "40001", Message: "could not serialize access due to a concurrent write",
+				Hint: "the transaction read data that another transaction changed since; run it again"}
+		}
+	}
+	tx.time = max(time.Now().UnixNano(), n.fsm.LastTime())
+	tx.seed = rand.Uint64()
+	wt, err := n.fsm.BeginWrite(ctx, tx.time, tx.seed)
+	if err != nil {
+		release()
+		return pgError(err)
+	}
+	tx.write = wt
+	tx.locked = true
+	n.trackTx(tx, s)
+	for _, name := range tx.savepoints {
+		if _, err := s.txWrite(ctx, tx, command.Statement{SQL: "SAVEPOINT " + name}, ""); err != nil {
+			return err
+		}
+	}
+	tx.savepoints = nil
+	if !n.raft.IsLeader() {
+		s.releaseTx(tx)
+		return errLeadershipLost
+	}
+	return nil
+}
+
+// txWrite runs a statement speculatively and remembers it for the commit.
+func (s *session) txWrite(ctx context.Context, tx *txn, stmt command.Statement, _ string) (*pgwire.Result, error) {
+	sr := tx.write.Exec(ctx, stmt)
+	if sr.Err != nil {
+		return nil, pgError(sr.Err)
+	}
+	tx.stmts = append(tx.stmts, stmt)
+	return pgResult(&command.Result{Statements: []command.StatementResult{sr}})
+}
+
+// commitTx ends the transaction block: a transaction that wrote proposes its
+// statements as one log entry.
+func (s *session) commitTx(ctx context.Context) (*pgwire.Result, error) {
+	tx := s.tx
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	s.tx = nil
+	s.stopIdle(tx)
+	if tx.aborted != nil || tx.failed {
+		s.releaseTx(tx)
+		if tx.aborted == errIdleTimeout {
+			return nil, tx.aborted
+		}
+		return &pgwire.Result{Tag: "ROLLBACK"}, nil
+	}
+	if tx.write == nil {
+		s.releaseTx(tx)
+		return &pgwire.Result{Tag: "COMMIT"}, nil
+	}
+	cmd := &command.Command{
+		Kind:         command.KindExecute,
+		RequestID:    s.nextRequestID(),
+		TimeUnixNano: tx.time,
+		Seed:         tx.seed,
+		Statements:   tx.stmts,
+	}
+	// Undo the speculation, keeping the write lock, so that the entry is
+	// applied to exactly the state it ran on.
+	if err := tx.write.Rollback(); err != nil {
+		tx.write = nil
+		s.releaseTx(tx)
+		return nil, pgError(err)
+	}
+	tx.write = nil
+	defer s.releaseTx(tx)
+	ctx, cancel := context.WithTimeout(ctx, s.n.cfg.ApplyTimeout)
+	defer cancel()
+	resp, _, err := s.n.raft.Apply(ctx, command.Encode(cmd))
+	if err != nil {
+		err = s.n.translate(err)
+		if errors.Is(err, ErrNoLeader) {
+			// Not handed to Raft: the transaction did not happen.
+			return nil, errLeadershipLost
+		}
+		return nil, pgError(err)
+	}
+	res, ok := resp.(*command.Result)
+	if !ok {
+		if e, isErr := resp.(error); isErr {
+			return nil, pgError(e)
+		}
+		return nil, fmt.Errorf("state machine returned %T", resp)
+	}
+	if e := res.Err(); e != nil {
+		// The entry ran on the same state as the speculation, so this
+		// means the node itself failed; nothing was committed.
+		return nil, pgError(e)
+	}
+	return &pgwire.Result{Tag: "COMMIT"}, nil
+}
+
+// rollbackTx ends the transaction block, undoing everything.
+func (s *session) rollbackTx() (*pgwire.Result, error) {
+	tx := s.tx
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	s.tx = nil
+	s.stopIdle(tx)
+	s.releaseTx(tx)
+	return &pgwire.Result{Tag: "ROLLBACK"}, nil
+}
+
+// releaseTx gives back what tx holds. The caller holds tx.mu.
+func (s *session) releaseTx(tx *txn) {
+	if tx.read != nil {
+		tx.read.Close()
+		tx.read = nil
+	}
+	if tx.write != nil {
+		if err := tx.write.Rollback(); err != nil {
+			s.n.log.Warn("undoing a transaction", "err", err)
+		}
+		tx.write = nil
+	}
+	if tx.locked {
+		tx.locked = false
+		s.n.untrackTx(tx)
+		s.n.writes.releaseExclusive()
+	}
+}
+
+// abortTx ends tx from outside the session's goroutine; the session learns
+// it at its next statement.
+func (s *session) abortTx(tx *txn, why error) {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	if tx.aborted != nil {
+		return
+	}
+	tx.aborted = why
+	s.releaseTx(tx)
+}
+
+func (s *session) armIdle(tx *txn) {
+	if s.idleTimeout <= 0 {
+		return
+	}
+	if tx.idle == nil {
+		tx.idle = time.AfterFunc(s.idleTimeout, func() { s.abortTx(tx, errIdleTimeout) })
+		return
+	}
+	tx.idle.Reset(s.idleTimeout)
+}
+
+func (s *session) stopIdle(tx *txn) {
+	if tx.idle != nil {
+		tx.idle.Stop()
+	}
+}
+
+// trackTx registers a transaction holding the write lock, so that losing
+// leadership can abort it.
+func (n *Node) trackTx(tx *txn, s *session) {
+	n.txMu.Lock()
+	defer n.txMu.Unlock()
+	n.openTxs[tx] = s
+}
+
+func (n *Node) untrackTx(tx *txn) {
+	n.txMu.Lock()
+	defer n.txMu.Unlock()
+	delete(n.openTxs, tx)
+}
+
+// watchLeadership aborts the transactions holding the write lock as soon as
+// the node stops leading: the state machine must apply the new leader's
+// entries, and their commits could no longer be proposed here.
+func (n *Node) watchLeadership() {
+	changes := n.raft.LeaderChanges()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case leader, ok := <-changes:
+			if !ok {
+				return
+			}
+			if leader {
+				continue
+			}
+			n.txMu.Lock()
+			open := make(map[*txn]*session, len(n.openTxs))
+			for tx, s := range n.openTxs {
+				open[tx] = s
+			}
+			n.txMu.Unlock()
+			for tx, s := range open {
+				s.abortTx(tx, errLeadershipLost)
+			}
+		}
+	}
+}
