@@ -262,7 +262,7 @@ var functionOIDs = map[string]uint32{
 	"INSTR": oidInt8, "UNICODE": oidInt8, "CHANGES": oidInt8, "LAST_INSERT_ROWID": oidInt8,
 	"RANDOM": oidInt8, "UNIXEPOCH": oidInt8,
 	"AVG": oidFloat8, "TOTAL": oidFloat8, "JULIANDAY": oidFloat8,
-	"SUM": oidNumeric,
+	"SUM":   oidNumeric,
 	"UPPER": oidText, "LOWER": oidText, "SUBSTR": oidText, "SUBSTRING": oidText, "TRIM": oidText,
 	"LTRIM": oidText, "RTRIM": oidText, "REPLACE": oidText, "HEX": oidText, "QUOTE": oidText,
 	"TYPEOF": oidText, "PRINTF": oidText, "FORMAT": oidText, "GROUP_CONCAT": oidText,
