@@ -176,7 +176,9 @@ func (n *Node) propose(ctx context.Context, cmd *command.Command) (*command.Resu
 			continue
 		}
 		if err != nil {
-			if ambiguous(err) && !errors.Is(err, context.Canceled) {
+			if ambiguous(err) {
+				// Sent, and then the answer was lost or the caller gave
+				// up: the leader may have applied it.
 				return nil, ErrOutcomeUnknown
 			}
 			return nil, n.translate(err)
@@ -260,13 +262,14 @@ func readRetryable(err error) bool {
 	return true
 }
 
-// ambiguous reports whether a forwarded write may have been applied.
+// ambiguous reports whether a forwarded write may have been applied: the
+// leader said so, or the request left this node and no answer came back.
 func ambiguous(err error) bool {
 	var re *remoteError
 	if errors.As(err, &re) {
 		return re.kind == errKindOutcomeUnknown
 	}
-	return !errors.Is(err, context.Canceled)
+	return !errors.Is(err, errSendFailed)
 }
 
 // translate maps raft and side-channel errors to this package's errors.

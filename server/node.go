@@ -42,6 +42,9 @@ type Node struct {
 	txMu    sync.Mutex
 	openTxs map[*txn]*session
 
+	verdictMu sync.RWMutex
+	verdicts  map[string]bool // statement text -> read-only
+
 	fatalOnce sync.Once
 	closeOnce sync.Once
 	closeErr  error
@@ -56,7 +59,7 @@ func New(cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Node{cfg: cfg, log: log.With("node", cfg.ID), writes: newWriteLock(), openTxs: map[*txn]*session{}}, nil
+	return &Node{cfg: cfg, log: log.With("node", cfg.ID), writes: newWriteLock(), openTxs: map[*txn]*session{}, verdicts: map[string]bool{}}, nil
 }
 
 // Open starts the node: the state machine, Raft, the side channel, the
@@ -244,6 +247,9 @@ func (n *Node) Snapshot() error { return n.raft.Snapshot() }
 func (n *Node) joinLoop() {
 	payload := appendString(appendString(nil, n.cfg.ID), n.RaftAddr())
 	backoff := 100 * time.Millisecond
+	// A cluster that is starting up has no leader for a moment; say so
+	// loudly only when it lasts.
+	quietUntil := time.Now().Add(10 * time.Second)
 	for {
 		for _, addr := range n.cfg.Join {
 			ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
@@ -253,7 +259,11 @@ func (n *Node) joinLoop() {
 				n.log.Info("joined cluster", "via", addr)
 				return
 			}
-			n.log.Warn("join failed, will retry", "via", addr, "err", err)
+			level := slog.LevelInfo
+			if time.Now().After(quietUntil) {
+				level = slog.LevelWarn
+			}
+			n.log.Log(n.ctx, level, "join failed, will retry", "via", addr, "err", err)
 		}
 		select {
 		case <-n.ctx.Done():

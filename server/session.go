@@ -92,6 +92,33 @@ func (s *session) classify(ctx context.Context, sql string) (fsm.Info, error) {
 	return s.n.fsm.Classify(ctx, sql)
 }
 
+// readOnly reports whether sql only reads. Whether a statement text writes
+// does not change once it has prepared, so the verdict is cached; the cache
+// is bounded and starts over when full.
+func (s *session) readOnly(ctx context.Context, sql string) (bool, error) {
+	n := s.n
+	n.verdictMu.RLock()
+	ro, ok := n.verdicts[sql]
+	n.verdictMu.RUnlock()
+	if ok {
+		return ro, nil
+	}
+	info, err := s.classify(ctx, sql)
+	if err != nil {
+		return false, err
+	}
+	n.verdictMu.Lock()
+	if len(n.verdicts) >= maxVerdicts {
+		clear(n.verdicts)
+	}
+	n.verdicts[sql] = info.ReadOnly
+	n.verdictMu.Unlock()
+	return info.ReadOnly, nil
+}
+
+// maxVerdicts bounds the cache of read-only verdicts.
+const maxVerdicts = 4096
+
 func (s *session) Execute(ctx context.Context, sql string, params []any) (*pgwire.Result, error) {
 	stmt := command.Statement{SQL: sql}
 	for i, p := range params {
@@ -139,12 +166,12 @@ func (s *session) Execute(ctx context.Context, sql string, params []any) (*pgwir
 	}
 	stmts := []command.Statement{stmt}
 
-	info, err := s.classify(ctx, sql)
+	ro, err := s.readOnly(ctx, sql)
 	if err != nil {
 		return nil, pgError(err)
 	}
 	var res *command.Result
-	if info.ReadOnly {
+	if ro {
 		if s.minReadIndex > 0 {
 			if err := s.n.waitIndex(ctx, s.minReadIndex); err != nil {
 				return nil, pgError(err)

@@ -102,14 +102,14 @@ func (s *session) txRun(ctx context.Context, tx *txn, c txControl, stmt command.
 		stmt = command.Statement{SQL: c.savepointSQL()}
 		return s.txWrite(ctx, tx, stmt, "")
 	}
-	info, err := s.classify(ctx, stmt.SQL)
+	ro, err := s.readOnly(ctx, stmt.SQL)
 	if err != nil {
 		return nil, pgError(err)
 	}
-	if info.ReadOnly && tx.write == nil {
+	if ro && tx.write == nil {
 		return s.txRead(ctx, tx, stmt)
 	}
-	if !info.ReadOnly && tx.readOnly {
+	if !ro && tx.readOnly {
 		return nil, &pgwire.Error{Code: "25006", Message: "cannot execute a write in a read-only transaction"}
 	}
 	if tx.write == nil {

@@ -20,6 +20,7 @@ import (
 // Cluster is a set of nodes of one cluster, started by NewCluster.
 type Cluster struct {
 	t     testing.TB
+	mu    sync.Mutex     // guards nodes: tests read them from many goroutines
 	nodes []*server.Node // nil while stopped
 	cfgs  []server.Config
 	gates []*gate
@@ -114,7 +115,9 @@ func (c *Cluster) start(i int) {
 			c.t.Fatalf("node %d: %v", i, err)
 		}
 		if lastErr = node.Open(context.Background()); lastErr == nil {
+			c.mu.Lock()
 			c.nodes[i] = node
+			c.mu.Unlock()
 			return
 		}
 		if !strings.Contains(lastErr.Error(), "address already in use") {
@@ -128,6 +131,7 @@ func (c *Cluster) start(i int) {
 // Close stops every node.
 func (c *Cluster) Close() {
 	var wg sync.WaitGroup
+	c.mu.Lock()
 	for i, n := range c.nodes {
 		if n != nil {
 			wg.Add(1)
@@ -138,11 +142,23 @@ func (c *Cluster) Close() {
 			c.nodes[i] = nil
 		}
 	}
+	c.mu.Unlock()
 	wg.Wait()
 }
 
+// running returns the nodes as they are now (nil for stopped ones).
+func (c *Cluster) running() []*server.Node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*server.Node(nil), c.nodes...)
+}
+
 // Node returns node i, or nil while it is stopped.
-func (c *Cluster) Node(i int) *server.Node { return c.nodes[i] }
+func (c *Cluster) Node(i int) *server.Node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nodes[i]
+}
 
 // Size is the number of nodes, running or not.
 func (c *Cluster) Size() int { return len(c.nodes) }
@@ -162,13 +178,16 @@ func (c *Cluster) Config(i int) server.Config { return c.cfgs[i] }
 // Stop closes node i (a leader hands over leadership first).
 func (c *Cluster) Stop(i int) {
 	c.t.Helper()
-	if c.nodes[i] == nil {
+	c.mu.Lock()
+	n := c.nodes[i]
+	c.nodes[i] = nil
+	c.mu.Unlock()
+	if n == nil {
 		return
 	}
-	if err := c.nodes[i].Close(); err != nil {
+	if err := n.Close(); err != nil {
 		c.t.Logf("closing node %d: %v", i, err)
 	}
-	c.nodes[i] = nil
 }
 
 // Crash cuts node i off from every peer before closing it, so it can hand
@@ -187,7 +206,7 @@ func (c *Cluster) Crash(i int) {
 // Restart starts a stopped node i again from its data directory.
 func (c *Cluster) Restart(i int) {
 	c.t.Helper()
-	if c.nodes[i] != nil {
+	if c.Node(i) != nil {
 		c.t.Fatalf("node %d is running", i)
 	}
 	c.start(i)
@@ -260,7 +279,7 @@ func (c *Cluster) WaitLeader() int {
 	leader := -1
 	Eventually(c.t, 30*time.Second, "a leader", func() error {
 		leader = -1
-		for i, n := range c.nodes {
+		for i, n := range c.running() {
 			if n != nil && n.IsLeader() {
 				if leader >= 0 {
 					return fmt.Errorf("nodes %d and %d both lead", leader, i)
@@ -283,7 +302,7 @@ func (c *Cluster) Leader() int { return c.WaitLeader() }
 func (c *Cluster) Follower() int {
 	c.t.Helper()
 	leader := c.WaitLeader()
-	for i, n := range c.nodes {
+	for i, n := range c.running() {
 		if n != nil && i != leader {
 			return i
 		}
@@ -298,7 +317,7 @@ func (c *Cluster) WaitMembers(want int) {
 	c.t.Helper()
 	Eventually(c.t, 30*time.Second, fmt.Sprintf("%d members", want), func() error {
 		l := c.WaitLeader()
-		st, err := c.nodes[l].Status(context.Background())
+		st, err := c.Node(l).Status(context.Background())
 		if err != nil {
 			return err
 		}
@@ -321,8 +340,12 @@ func (c *Cluster) WaitSynced() {
 	c.t.Helper()
 	Eventually(c.t, 30*time.Second, "nodes in sync", func() error {
 		l := c.WaitLeader()
-		target := c.nodes[l].LocalStatus().CommitIndex
-		for i, n := range c.nodes {
+		nodes := c.running()
+		if nodes[l] == nil {
+			return fmt.Errorf("leader %d stopped", l)
+		}
+		target := nodes[l].LocalStatus().CommitIndex
+		for i, n := range nodes {
 			if n == nil {
 				continue
 			}
@@ -344,7 +367,7 @@ func (c *Cluster) EnsureSame() {
 	c.WaitSynced()
 	var first string
 	firstNode := -1
-	for i, n := range c.nodes {
+	for i, n := range c.running() {
 		if n == nil {
 			continue
 		}
