@@ -2,32 +2,49 @@ module github.com/raftsql/raftsql
 
 go 1.26.8
 
+// Dependency versions, chosen to build together:
+//   - hashicorp/raft stays at v1.7.3: raft-boltdb/v2 v2.3.1 imports
+//     github.com/hashicorp/go-metrics/compat, which go-metrics v0.7 dropped
+//     and raft v1.8.0 requires; raft v1.7.3 with go-metrics v0.5.x builds
+//     and has everything used here (BatchingFSM, pre-vote, leadership
+//     transfer, CommitIndex).
+//   - go.etcd.io/bbolt is raised from the v1.3.5 raft-boltdb asks for to a
+//     current release (fixes since then, same API).
+//   - modernc.org/sqlite v1.61.1 (SQLite 3.54.1): the state machine calls its
+//     C API (modernc.org/sqlite/lib) directly, which depends on this exact
+//     version's layout of sqlite3_vfs; move it only with fsm's tests green.
+//   - pgx is used for its pgproto3 package only, in pgwire and driver (and as
+//     a client in tests and the bench tool).
+
+require (
+	github.com/hashicorp/go-hclog v1.6.2
+	github.com/hashicorp/raft v1.7.3
+	github.com/hashicorp/raft-boltdb/v2 v2.3.1
+	github.com/jackc/pgx/v5 v5.12.0
+	github.com/spf13/pflag v1.1.0
+	modernc.org/libc v1.79.0
+	modernc.org/sqlite v1.61.1
+)
+
 require (
 	github.com/armon/go-metrics v0.4.1 // indirect
 	github.com/boltdb/bolt v1.3.1 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/fatih/color v1.13.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
-	github.com/hashicorp/go-hclog v1.6.2 // indirect
 	github.com/hashicorp/go-immutable-radix v1.0.0 // indirect
 	github.com/hashicorp/go-metrics v0.5.4 // indirect
 	github.com/hashicorp/go-msgpack/v2 v2.1.2 // indirect
 	github.com/hashicorp/golang-lru v0.5.0 // indirect
-	github.com/hashicorp/raft v1.7.3 // indirect
-	github.com/hashicorp/raft-boltdb/v2 v2.3.1 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
-	github.com/jackc/pgx/v5 v5.12.0 // indirect
 	github.com/mattn/go-colorable v0.1.12 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
-	github.com/spf13/pflag v1.1.0 // indirect
 	go.etcd.io/bbolt v1.5.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
-	modernc.org/libc v1.79.0 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
-	modernc.org/sqlite v1.61.1 // indirect
 )

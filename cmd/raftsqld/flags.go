@@ -24,6 +24,7 @@ func BindFlags(fs *pflag.FlagSet, cfg *server.Config) {
 	fs.DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", cfg.HeartbeatTimeout, "time without leader contact before a follower starts an election")
 	fs.DurationVar(&cfg.ElectionTimeout, "election-timeout", cfg.ElectionTimeout, "time a candidate waits for votes")
 	fs.DurationVar(&cfg.LeaderLeaseTimeout, "leader-lease-timeout", cfg.LeaderLeaseTimeout, "time a leader keeps leading without hearing from a majority")
+	fs.DurationVar(&cfg.IdleInTransactionTimeout, "idle-in-transaction-timeout", cfg.IdleInTransactionTimeout, "abort a transaction block whose client stays silent this long (it may hold the write lock)")
 	fs.IntVar(&cfg.ReadConns, "read-conns", cfg.ReadConns, "SQLite read connections")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", cfg.MaxConnections, "maximum concurrent Postgres client connections")
 }
