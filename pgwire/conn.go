@@ -274,6 +274,7 @@ func (c *conn) startup() bool {
 		}
 	}
 	clear(c.changed)
+	c.reportSessionStatus(c.be.Send)
 	c.be.Send(&pgproto3.BackendKeyData{ProcessID: c.pid, SecretKey: c.secret})
 	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: c.sess.TxStatus()})
 	if err := c.be.Flush(); err != nil {
@@ -511,8 +512,19 @@ func (c *conn) readyForQuery() {
 		}
 		clear(c.changed)
 	}
+	c.reportSessionStatus(func(m pgproto3.BackendMessage) { c.send(m) })
 	c.send(&pgproto3.ReadyForQuery{TxStatus: st})
 	c.flush()
+}
+
+// reportSessionStatus sends the ParameterStatus messages a session reports
+// of its own (see StatusReporter).
+func (c *conn) reportSessionStatus(send func(pgproto3.BackendMessage)) {
+	if r, ok := c.sess.(StatusReporter); ok {
+		r.ReportStatus(func(name, value string) {
+			send(&pgproto3.ParameterStatus{Name: name, Value: value})
+		})
+	}
 }
 
 // stmtError is an error and the character offset of its statement in the

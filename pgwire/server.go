@@ -161,6 +161,21 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 }
 
+// ServeConn serves one already established connection (an in-process pipe,
+// for example) on its own goroutine, as if Serve had accepted it.
+func (s *Server) ServeConn(nc net.Conn) error {
+	if s.cfg.Backend == nil {
+		return errors.New("pgwire: Config.Backend is nil")
+	}
+	c := s.newConn(nc)
+	if c == nil {
+		nc.Close()
+		return ErrServerClosed
+	}
+	go c.serve()
+	return nil
+}
+
 // Close stops accepting, ends every connection (running statements are
 // cancelled; clients get FATAL 57P01) and waits for their goroutines.
 func (s *Server) Close() error {

@@ -84,3 +84,12 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return e.Message }
+
+// StatusReporter is implemented by a Session that has values of its own to
+// report to the client as ParameterStatus messages (the leader's address, the
+// log index of the last write). pgwire calls ReportStatus at the end of
+// startup and before every ReadyForQuery; the session calls report once per
+// value that changed since it last reported it.
+type StatusReporter interface {
+	ReportStatus(report func(name, value string))
+}

@@ -437,3 +437,30 @@ func TestPsqlAgainstCluster(t *testing.T) {
 		t.Fatalf("psql error lacks SQLSTATE 42P01:\n%s", out)
 	}
 }
+
+func TestSessionsReportLeaderAndWriteIndex(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	leader := c.Leader()
+	conn := connect(t, c, c.Follower())
+	if got := conn.PgConn().ParameterStatus("raftsql.leader_pg_addr"); got != c.PGAddr(leader) {
+		t.Fatalf("raftsql.leader_pg_addr = %q, want %q", got, c.PGAddr(leader))
+	}
+	mustExec(t, conn, "CREATE TABLE w (x INTEGER)")
+	first := conn.PgConn().ParameterStatus("raftsql.write_index")
+	mustExec(t, conn, "INSERT INTO w VALUES (1)")
+	second := conn.PgConn().ParameterStatus("raftsql.write_index")
+	var a, b uint64
+	if _, err := fmt.Sscan(first, &a); err != nil {
+		t.Fatalf("write_index %q after a write: %v", first, err)
+	}
+	if _, err := fmt.Sscan(second, &b); err != nil || b <= a {
+		t.Fatalf("write_index went from %q to %q, want it to grow", first, second)
+	}
+	// Any node that has applied the reported index holds the write.
+	other := connect(t, c, c.Follower())
+	mustExec(t, other, "SET raftsql.read_consistency = none")
+	mustExec(t, other, "SET raftsql.min_read_index = "+second)
+	if n := count(t, other, "SELECT count(*) FROM w"); n != 1 {
+		t.Fatalf("read at min_read_index saw %d rows, want 1", n)
+	}
+}

@@ -21,6 +21,9 @@ var (
 	// could not learn whether it committed (leadership lost, timeout). It may
 	// or may not have been applied.
 	ErrOutcomeUnknown = errors.New("outcome of the write is unknown: leadership changed or the cluster did not answer in time")
+	// ErrCatchUpTimeout: this node did not apply the index a read asked for
+	// within the read timeout. Nothing changed; the read may be retried.
+	ErrCatchUpTimeout = errors.New("this node did not catch up within the read timeout")
 	// ErrNotReady: the node is closing or failed.
 	ErrNotReady = errors.New("node is shutting down")
 )
@@ -29,6 +32,12 @@ var (
 // node leads, and returns their results. rid, when not zero, makes a retry
 // of the same request apply at most once.
 func (n *Node) Execute(ctx context.Context, stmts []command.Statement, rid command.RequestID) (*command.Result, error) {
+	res, _, err := n.execute(ctx, stmts, rid)
+	return res, err
+}
+
+// execute is Execute that also returns the log index of the entry.
+func (n *Node) execute(ctx context.Context, stmts []command.Statement, rid command.RequestID) (*command.Result, uint64, error) {
 	cmd := &command.Command{Kind: command.KindExecute, RequestID: rid, Statements: stmts}
 	return n.propose(ctx, cmd)
 }
@@ -39,7 +48,8 @@ func (n *Node) Query(ctx context.Context, stmts []command.Statement, level strin
 	case ReadNone:
 		return n.fsm.Query(ctx, stmts)
 	case ReadStrong:
-		return n.propose(ctx, &command.Command{Kind: command.KindQuery, Statements: stmts})
+		res, _, err := n.propose(ctx, &command.Command{Kind: command.KindQuery, Statements: stmts})
+		return res, err
 	case ReadLinearizable, "":
 		if err := n.readBarrier(ctx); err != nil {
 			return nil, err
@@ -101,7 +111,11 @@ func (n *Node) readBarrier(ctx context.Context) error {
 func (n *Node) waitIndex(ctx context.Context, index uint64) error {
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.ReadTimeout)
 	defer cancel()
-	return n.translate(n.raft.WaitApplied(ctx, index))
+	err := n.raft.WaitApplied(ctx, index)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return ErrCatchUpTimeout
+	}
+	return n.translate(err)
 }
 
 // weakQuery reads the leader's copy without confirming its leadership.
@@ -139,22 +153,22 @@ func (n *Node) weakQuery(ctx context.Context, stmts []command.Statement) (*comma
 
 // propose gets cmd applied through the log: directly when this node leads,
 // otherwise by forwarding it to the leader.
-func (n *Node) propose(ctx context.Context, cmd *command.Command) (*command.Result, error) {
+func (n *Node) propose(ctx context.Context, cmd *command.Command) (*command.Result, uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.ApplyTimeout)
 	defer cancel()
 	var payload []byte
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			if err := n.pause(ctx, attempt); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 		}
 		if n.raft.IsLeader() {
-			res, err := n.applyShared(ctx, cmd)
+			res, idx, err := n.applyShared(ctx, cmd)
 			if errors.Is(err, raft.ErrNotLeader) {
 				continue // lost leadership before the entry was accepted: safe to re-route
 			}
-			return res, n.translate(err)
+			return res, idx, n.translate(err)
 		}
 		_, leader := n.raft.Leader()
 		if leader == "" {
@@ -179,19 +193,19 @@ func (n *Node) propose(ctx context.Context, cmd *command.Command) (*command.Resu
 			if ambiguous(err) {
 				// Sent, and then the answer was lost or the caller gave
 				// up: the leader may have applied it.
-				return nil, ErrOutcomeUnknown
+				return nil, 0, ErrOutcomeUnknown
 			}
-			return nil, n.translate(err)
+			return nil, 0, n.translate(err)
 		}
-		return command.DecodeResult(answer)
+		return decodeIndexedResult(answer)
 	}
 }
 
 // applyShared proposes cmd unless a transaction holds the write lock, in
 // which case it waits for the transaction to end.
-func (n *Node) applyShared(ctx context.Context, cmd *command.Command) (*command.Result, error) {
+func (n *Node) applyShared(ctx context.Context, cmd *command.Command) (*command.Result, uint64, error) {
 	if err := n.writes.acquireShared(ctx); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer n.writes.releaseShared()
 	return n.applyLocal(ctx, cmd)
@@ -199,21 +213,41 @@ func (n *Node) applyShared(ctx context.Context, cmd *command.Command) (*command.
 
 // applyLocal stamps cmd with this leader's clock and a fresh seed and hands it
 // to Raft.
-func (n *Node) applyLocal(ctx context.Context, cmd *command.Command) (*command.Result, error) {
+func (n *Node) applyLocal(ctx context.Context, cmd *command.Command) (*command.Result, uint64, error) {
 	stamped := *cmd
 	stamped.TimeUnixNano = max(time.Now().UnixNano(), n.fsm.LastTime())
 	stamped.Seed = rand.Uint64()
-	resp, _, err := n.raft.Apply(ctx, command.Encode(&stamped))
+	return n.applyStamped(ctx, &stamped)
+}
+
+// applyStamped hands a stamped command to Raft and returns the state
+// machine's result and the entry's index.
+func (n *Node) applyStamped(ctx context.Context, cmd *command.Command) (*command.Result, uint64, error) {
+	resp, idx, err := n.raft.Apply(ctx, command.Encode(cmd))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	switch r := resp.(type) {
 	case *command.Result:
-		return r, nil
+		return r, idx, nil
 	case error:
-		return nil, r
+		return nil, 0, r
 	}
-	return nil, fmt.Errorf("state machine returned %T", resp)
+	return nil, 0, fmt.Errorf("state machine returned %T", resp)
+}
+
+// encodeIndexedResult and decodeIndexedResult frame a forwarded write's
+// answer: the entry's index, then the result.
+func encodeIndexedResult(idx uint64, res *command.Result) []byte {
+	return append(binary.BigEndian.AppendUint64(nil, idx), command.EncodeResult(res)...)
+}
+
+func decodeIndexedResult(b []byte) (*command.Result, uint64, error) {
+	if len(b) < 8 {
+		return nil, 0, errors.New("malformed answer from the leader")
+	}
+	res, err := command.DecodeResult(b[8:])
+	return res, binary.BigEndian.Uint64(b), err
 }
 
 // pause waits before the next attempt of a request that found no leader, or
@@ -312,11 +346,11 @@ func (n *Node) handleForward(typ byte, payload []byte) ([]byte, error) {
 		if !n.raft.IsLeader() {
 			return nil, n.notLeader()
 		}
-		res, err := n.applyShared(ctx, cmd)
+		res, idx, err := n.applyShared(ctx, cmd)
 		if err != nil {
 			return nil, err
 		}
-		return command.EncodeResult(res), nil
+		return encodeIndexedResult(idx, res), nil
 	case reqReadIndex:
 		idx, err := n.raft.ReadIndex(ctx)
 		if err != nil {

@@ -116,3 +116,36 @@ func (n *Node) httpHandler() http.Handler {
 	})
 	return mux
 }
+
+// leaderPGAddr returns the Postgres address of the leader, "" when unknown.
+// A follower learns it from the leader once per leadership and caches it.
+func (n *Node) leaderPGAddr() string {
+	if n.raft.IsLeader() {
+		return n.PGAddr()
+	}
+	_, raftAddr := n.raft.Leader()
+	if raftAddr == "" {
+		return ""
+	}
+	n.leaderMu.Lock()
+	defer n.leaderMu.Unlock()
+	if n.leaderRaft == raftAddr {
+		return n.leaderPG
+	}
+	if time.Since(n.leaderAsked) < time.Second {
+		return "" // the last attempt failed a moment ago
+	}
+	n.leaderAsked = time.Now()
+	ctx, cancel := context.WithTimeout(n.ctx, 500*time.Millisecond)
+	defer cancel()
+	answer, err := n.fwd.call(ctx, raftAddr, reqStatus, nil)
+	var st NodeStatus
+	if err == nil {
+		err = json.Unmarshal(answer, &st)
+	}
+	if err != nil || st.PGAddr == "" {
+		return ""
+	}
+	n.leaderRaft, n.leaderPG = raftAddr, st.PGAddr
+	return n.leaderPG
+}

@@ -42,6 +42,12 @@ type Node struct {
 	txMu    sync.Mutex
 	openTxs map[*txn]*session
 
+	// leaderPG caches the leader's Postgres address for leaderRaft.
+	leaderMu    sync.Mutex
+	leaderRaft  string
+	leaderPG    string
+	leaderAsked time.Time
+
 	verdictMu sync.RWMutex
 	verdicts  map[string]bool // statement text -> read-only
 

@@ -54,6 +54,12 @@ type session struct {
 	// index (SET raftsql.min_read_index): read-your-writes on any node.
 	minReadIndex uint64
 
+	// writeIndex is the log index of the session's last write, and
+	// reported/reportedLeader what ReportStatus last sent.
+	writeIndex     uint64
+	reportedIndex  uint64
+	reportedLeader string
+
 	tx          *txn      // open transaction block on this node
 	remote      *remoteTx // open transaction block relayed to the leader
 	idleTimeout time.Duration
@@ -179,7 +185,9 @@ func (s *session) Execute(ctx context.Context, sql string, params []any) (*pgwir
 		}
 		res, err = s.n.Query(ctx, stmts, s.level)
 	} else {
-		res, err = s.n.Execute(ctx, stmts, s.nextRequestID())
+		var idx uint64
+		res, idx, err = s.n.execute(ctx, stmts, s.nextRequestID())
+		s.writeIndex = max(s.writeIndex, idx)
 	}
 	if err != nil {
 		return nil, pgError(err)
@@ -268,6 +276,21 @@ func (s *session) TxStatus() byte {
 		return 'E'
 	}
 	return 'T'
+}
+
+// ReportStatus sends the client the leader's Postgres address, so that a
+// cluster-aware client can send writes there directly, and the index of the
+// session's last write, which it can ask any node to have applied before a
+// read (SET raftsql.min_read_index).
+func (s *session) ReportStatus(report func(name, value string)) {
+	if addr := s.n.leaderPGAddr(); addr != "" && addr != s.reportedLeader {
+		s.reportedLeader = addr
+		report("raftsql.leader_pg_addr", addr)
+	}
+	if s.writeIndex > s.reportedIndex {
+		s.reportedIndex = s.writeIndex
+		report("raftsql.write_index", strconv.FormatUint(s.writeIndex, 10))
+	}
 }
 
 // Close ends the session; an open transaction block is rolled back.

@@ -154,6 +154,8 @@ func pgError(err error) error {
 			Hint: "check whether the write took effect before repeating it"}
 	case errors.Is(err, ErrNoLeader):
 		return &pgwire.Error{Code: StateNoLeader, Message: err.Error(), Hint: "retry shortly"}
+	case errors.Is(err, ErrCatchUpTimeout):
+		return &pgwire.Error{Code: "57014", Message: err.Error(), Hint: "retry, or read from another node"}
 	case errors.Is(err, ErrNotReady):
 		return &pgwire.Error{Code: "57P01", Message: err.Error()} // admin_shutdown
 	case errors.Is(err, context.Canceled):

@@ -285,7 +285,7 @@ func (s *session) commitTx(ctx context.Context) (*pgwire.Result, error) {
 	defer s.releaseTx(tx)
 	ctx, cancel := context.WithTimeout(ctx, s.n.cfg.ApplyTimeout)
 	defer cancel()
-	resp, _, err := s.n.raft.Apply(ctx, command.Encode(cmd))
+	res, idx, err := s.n.applyStamped(ctx, cmd)
 	if err != nil {
 		err = s.n.translate(err)
 		if errors.Is(err, ErrNoLeader) {
@@ -294,13 +294,7 @@ func (s *session) commitTx(ctx context.Context) (*pgwire.Result, error) {
 		}
 		return nil, pgError(err)
 	}
-	res, ok := resp.(*command.Result)
-	if !ok {
-		if e, isErr := resp.(error); isErr {
-			return nil, pgError(e)
-		}
-		return nil, fmt.Errorf("state machine returned %T", resp)
-	}
+	s.writeIndex = max(s.writeIndex, idx)
 	if e := res.Err(); e != nil {
 		// The entry ran on the same state as the speculation, so this
 		// means the node itself failed; nothing was committed.

@@ -82,8 +82,10 @@ func runSQLite(ctx context.Context, cfg benchConfig, dir string, progress io.Wri
 	}
 	defer reader.Close()
 	reader.SetMaxOpenConns(max(cfg.clients, 1))
-	if _, err := writer.ExecContext(ctx, "CREATE TABLE "+cfg.table+" (id INTEGER PRIMARY KEY, k INTEGER NOT NULL, v TEXT NOT NULL)"); err != nil {
-		return benchResult{}, err
+	for _, sql := range setupSQL(cfg) {
+		if _, err := writer.ExecContext(ctx, sql); err != nil {
+			return benchResult{}, err
+		}
 	}
 	if cfg.workload != "insert" {
 		tx, err := writer.BeginTx(ctx, nil)
@@ -102,7 +104,30 @@ func runSQLite(ctx context.Context, cfg benchConfig, dir string, progress io.Wri
 	}
 	insert := "INSERT INTO " + cfg.table + " (k, v) VALUES ($1, $2)"
 	query := "SELECT v FROM " + cfg.table + " WHERE id = $1"
+	st := txStatements(cfg.table)
 	return closedLoop(ctx, cfg, progress, func(ctx context.Context, rng *rand.Rand, isInsert bool) error {
+		if cfg.workload == "tx" {
+			a, b, delta := rng.IntN(max(cfg.rows, 1))+1, rng.IntN(max(cfg.rows, 1))+1, rng.IntN(100)+1
+			tx, err := writer.BeginTx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			var k int64
+			if _, err := tx.ExecContext(ctx, st[0], delta, a); err != nil {
+				return err
+			}
+			if err := tx.QueryRowContext(ctx, st[1], a).Scan(&k); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, st[2], delta, b); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, st[3], a, b, delta); err != nil {
+				return err
+			}
+			return tx.Commit()
+		}
 		if isInsert {
 			_, err := writer.ExecContext(ctx, insert, rng.Int64N(1<<40), "value")
 			return err

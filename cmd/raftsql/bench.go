@@ -58,7 +58,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVarP(&cfg.clients, "clients", "c", 16, "concurrent clients, one connection each")
 	fs.DurationVarP(&cfg.duration, "duration", "d", 10*time.Second, "how long to run (ignored when --count is set)")
 	fs.Int64VarP(&cfg.count, "count", "n", 0, "total operations to run instead of a duration")
-	fs.StringVarP(&cfg.workload, "workload", "w", "insert", "insert (single-row INSERT), select (point SELECT) or mixed (90% select, 10% insert)")
+	fs.StringVarP(&cfg.workload, "workload", "w", "insert", "insert (single-row INSERT), select (point SELECT), mixed (90% select, 10% insert) or tx (BEGIN, UPDATE, SELECT, UPDATE, INSERT, COMMIT: a 5-statement transaction)")
 	fs.IntVar(&cfg.rows, "rows", 10000, "rows preloaded for the select and mixed workloads")
 	fs.StringVar(&cfg.table, "table", "bench", "table the bench creates and uses")
 	fs.BoolVar(&cfg.setup, "setup", true, "drop and create the table first")
@@ -71,9 +71,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errors.New("--clients must be between 1 and 4096")
 	}
 	switch cfg.workload {
-	case "insert", "select", "mixed":
+	case "insert", "select", "mixed", "tx":
 	default:
-		return fmt.Errorf("unknown workload %q: want insert, select or mixed", cfg.workload)
+		return fmt.Errorf("unknown workload %q: want insert, select, mixed or tx", cfg.workload)
 	}
 	if cfg.duration <= 0 && cfg.count <= 0 {
 		return errors.New("give a positive --duration or --count")
@@ -130,10 +130,7 @@ func benchSetup(ctx context.Context, cfg benchConfig, progress io.Writer) error 
 		return err
 	}
 	defer conn.Close(context.Background())
-	for _, sql := range []string{
-		"DROP TABLE IF EXISTS " + cfg.table,
-		"CREATE TABLE " + cfg.table + " (id INTEGER PRIMARY KEY, k INTEGER NOT NULL, v TEXT NOT NULL)",
-	} {
+	for _, sql := range setupSQL(cfg) {
 		if _, err := conn.Exec(ctx, sql).ReadAll(); err != nil {
 			return err
 		}
@@ -203,15 +200,17 @@ func benchRun(ctx context.Context, cfg benchConfig, progress io.Writer) (benchRe
 				}
 				isInsert := cfg.workload == "insert" || (cfg.workload == "mixed" && rng.IntN(10) == 0)
 				t0 := time.Now()
-				var rr *pgconn.ResultReader
-				if isInsert {
+				var err error
+				switch {
+				case cfg.workload == "tx":
+					err = benchTx(runCtx, conn, cfg, rng)
+				case isInsert:
 					k := rng.Int64N(1 << 40)
-					rr = conn.ExecParams(runCtx, insertSQL, [][]byte{[]byte(fmt.Sprint(k)), []byte("value")}, nil, nil, nil)
-				} else {
+					_, err = conn.ExecParams(runCtx, insertSQL, [][]byte{[]byte(fmt.Sprint(k)), []byte("value")}, nil, nil, nil).Close()
+				default:
 					id := rng.IntN(max(cfg.rows, 1)) + 1
-					rr = conn.ExecParams(runCtx, selectSQL, [][]byte{[]byte(fmt.Sprint(id))}, nil, nil, nil)
+					_, err = conn.ExecParams(runCtx, selectSQL, [][]byte{[]byte(fmt.Sprint(id))}, nil, nil, nil).Close()
 				}
-				_, err := rr.Close()
 				if err != nil {
 					if runCtx.Err() != nil {
 						return
@@ -256,4 +255,53 @@ func benchRun(ctx context.Context, cfg benchConfig, progress io.Writer) (benchRe
 		return res, errors.New("no operation succeeded")
 	}
 	return res, nil
+}
+
+// setupSQL creates the tables of the workload.
+func setupSQL(cfg benchConfig) []string {
+	return []string{
+		"DROP TABLE IF EXISTS " + cfg.table,
+		"DROP TABLE IF EXISTS " + cfg.table + "_history",
+		"CREATE TABLE " + cfg.table + " (id INTEGER PRIMARY KEY, k INTEGER NOT NULL, v TEXT NOT NULL)",
+		"CREATE TABLE " + cfg.table + "_history (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER, delta INTEGER, at TEXT)",
+	}
+}
+
+// txStatements is the transaction of the tx workload: move an amount from
+// one row to another, read one back, record the move.
+func txStatements(table string) [5]string {
+	return [5]string{
+		"UPDATE " + table + " SET k = k - $1 WHERE id = $2",
+		"SELECT k FROM " + table + " WHERE id = $1",
+		"UPDATE " + table + " SET k = k + $1 WHERE id = $2",
+		"INSERT INTO " + table + "_history (a, b, delta, at) VALUES ($1, $2, $3, CURRENT_TIMESTAMP)",
+		"COMMIT",
+	}
+}
+
+// benchTx runs one transaction of the tx workload, each statement its own
+// round trip as an interactive client sends them.
+func benchTx(ctx context.Context, conn *pgconn.PgConn, cfg benchConfig, rng *rand.Rand) error {
+	st := txStatements(cfg.table)
+	a := []byte(fmt.Sprint(rng.IntN(max(cfg.rows, 1)) + 1))
+	b := []byte(fmt.Sprint(rng.IntN(max(cfg.rows, 1)) + 1))
+	delta := []byte(fmt.Sprint(rng.IntN(100) + 1))
+	steps := []struct {
+		sql  string
+		args [][]byte
+	}{
+		{"BEGIN", nil},
+		{st[0], [][]byte{delta, a}},
+		{st[1], [][]byte{a}},
+		{st[2], [][]byte{delta, b}},
+		{st[3], [][]byte{a, b, delta}},
+		{st[4], nil},
+	}
+	for _, step := range steps {
+		if _, err := conn.ExecParams(ctx, step.sql, step.args, nil, nil, nil).Close(); err != nil {
+			conn.Exec(ctx, "ROLLBACK").ReadAll()
+			return err
+		}
+	}
+	return nil
 }
