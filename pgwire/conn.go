@@ -40,6 +40,8 @@ type conn struct {
 	nc  net.Conn // raw, or the TLS connection over it
 	log *slog.Logger
 	be  *pgproto3.Backend
+	// ended is set when the session ended the connection with a FATAL error.
+	ended bool
 
 	pid      uint32
 	secret   []byte
@@ -445,8 +447,17 @@ func (c *conn) loop() {
 		switch m := msg.(type) {
 		case *pgproto3.Query:
 			c.simpleQuery(m.String)
+			if c.ended {
+				return
+			}
 		case *pgproto3.Parse, *pgproto3.Bind, *pgproto3.Describe, *pgproto3.Execute, *pgproto3.Close:
 			if e := c.extended(msg); e != nil {
+				if e.err.Severity == "FATAL" {
+					// The session ended the connection (idle-in-transaction
+					// timeout, shutdown): say why and close, as Postgres does.
+					c.sendFatal(e.err)
+					return
+				}
 				c.send(errorResponse(e.err, e.offset))
 				c.ignoreTillSync = true
 			}

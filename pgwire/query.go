@@ -54,6 +54,11 @@ func (c *conn) simpleQuery(q string) {
 	}
 	for _, st := range stmts {
 		if e := c.runSimple(st.sql); e != nil {
+			if e.Severity == "FATAL" {
+				c.sendFatal(e)
+				c.ended = true
+				return
+			}
 			c.send(errorResponse(e, charOffset(q, st.offset)))
 			break
 		}

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os/exec"
@@ -205,6 +206,15 @@ func TestIdleTransactionIsAborted(t *testing.T) {
 	if sqlState(err) != "25P03" {
 		t.Fatalf("statement after the idle timeout: %v, want 25P03", err)
 	}
+	// As in Postgres, the connection is closed after telling why.
+	servertest.Eventually(t, 10*time.Second, "the connection closed", func() error {
+		if !conn.IsClosed() {
+			if _, err := conn.Exec(ctx, "SELECT 1"); err == nil {
+				return errors.New("still serving")
+			}
+		}
+		return nil
+	})
 	if n := count(t, other, "SELECT count(*) FROM i"); n != 1 {
 		t.Fatalf("%d rows, want only the other writer's", n)
 	}
