@@ -173,6 +173,13 @@ func (f *FSM) Classify(ctx context.Context, sql string) (Info, error) {
 		return Info{}, err
 	}
 	defer f.release(c)
+	// Preparing uses the schema the connection last loaded; a statement
+	// that reads the database first makes SQLite notice a schema changed
+	// since (ALTER TABLE on the write connection), so that the columns
+	// described are the current ones.
+	if err := c.exec("SELECT 1 FROM sqlite_schema LIMIT 0"); err != nil {
+		return Info{}, err
+	}
 	c.classify = true
 	s, err := c.prepare(sql, nil)
 	c.classify = false
