@@ -14,7 +14,8 @@ go 1.26.8
 //     C API (modernc.org/sqlite/lib) directly, which depends on this exact
 //     version's layout of sqlite3_vfs; move it only with fsm's tests green.
 //   - pgx is used for its pgproto3 package only, in pgwire and driver (and as
-//     a client in tests and the bench tool).
+//     a client in tests and the bench tool; pgx/v5/stdlib, which needs
+//     jackc/puddle, only in driver's benchmark against pgx).
 
 require (
 	github.com/hashicorp/go-hclog v1.6.2
@@ -38,11 +39,13 @@ require (
 	github.com/hashicorp/golang-lru v0.5.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	github.com/jackc/puddle/v2 v2.2.3 // indirect
 	github.com/mattn/go-colorable v0.1.12 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	go.etcd.io/bbolt v1.5.0 // indirect
+	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
 	modernc.org/mathutil v1.7.1 // indirect

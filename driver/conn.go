@@ -41,6 +41,7 @@ type conn struct {
 	rows        *rows    // open streaming result on w
 	bad         bool     // unusable; database/sql should discard it
 	nextStmt    uint64
+	cache       *stmtCache // nil when Config.StatementCacheSize < 0
 }
 
 // request is one statement to run.
@@ -73,7 +74,7 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 	if err != nil {
 		return nil, err
 	}
-	res, _, err := c.run(ctx, &request{sql: query, kind: classify(query), args: vals})
+	res, _, err := c.runOneShot(ctx, query, vals, false)
 	if err != nil {
 		return nil, err
 	}
@@ -86,11 +87,61 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 	if err != nil {
 		return nil, err
 	}
-	_, r, err := c.run(ctx, &request{sql: query, kind: classify(query), args: vals, query: true})
+	_, r, err := c.runOneShot(ctx, query, vals, true)
 	if err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// runOneShot runs a statement given as SQL text. A read or write that the
+// connection's statement cache has seen before runs as a named statement
+// (see stmtCache); a statement that may change the schema empties the
+// cache, as the descriptions of cached statements may have changed.
+func (c *conn) runOneShot(ctx context.Context, query string, args []driver.Value, wantRows bool) (result, *rows, error) {
+	req := &request{sql: query, args: args, query: wantRows}
+	if c.cache == nil {
+		req.kind = classify(query)
+		return c.run(ctx, req)
+	}
+	e, fresh, evicted := c.cache.lookup(query)
+	c.forget(evicted)
+	req.kind = e.kind
+	simple := len(args) == 0 && !wantRows
+	if !simple && (e.kind == kindRead || e.kind == kindWrite) && !changesSchema(query) {
+		if e.st == nil && !fresh {
+			c.nextStmt++
+			e.st = &stmt{c: c, name: "raftsql_c" + strconv.FormatUint(c.nextStmt, 10), sql: query, kind: e.kind}
+		}
+		req.st = e.st
+	}
+	res, r, err := c.run(ctx, req)
+	if err == nil && req.st != nil && req.st.fields == nil {
+		// Later runs ask for binary results by these types.
+		if r != nil {
+			req.st.fields = r.fields
+		} else {
+			req.st.fields = res.fields
+		}
+	}
+	if changesSchema(query) {
+		c.forget(c.cache.clear())
+	}
+	return res, r, err
+}
+
+// forget closes the named statements of evicted cache entries, in front of
+// the connection's next request.
+func (c *conn) forget(evicted []*cacheEntry) {
+	for _, e := range evicted {
+		if e.st == nil || c.w == nil {
+			continue
+		}
+		if _, ok := c.w.prepared[e.st.name]; ok {
+			delete(c.w.prepared, e.st.name)
+			c.w.closeLater = append(c.w.closeLater, e.st.name)
+		}
+	}
 }
 
 // CheckNamedValue accepts int64, float64, bool, []byte, string, time.Time
@@ -448,6 +499,12 @@ func (c *conn) noteSession(sql string) {
 	if len(words) == 2 && (words[0] == "RESET" || words[0] == "DISCARD") && words[1] == "ALL" {
 		c.sets = nil
 		c.consistency = c.cl.cfg.ReadConsistency
+		if words[0] == "DISCARD" {
+			// The server dropped its prepared statements: parse them
+			// again on next use.
+			clear(c.w.prepared)
+			c.w.closeLater = nil
+		}
 		return
 	}
 	name, value, ok := sessionSetting(sql)

@@ -89,7 +89,14 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &conn{cl: c, w: w, consistency: c.cfg.ReadConsistency}, nil
+	cn := &conn{cl: c, w: w, consistency: c.cfg.ReadConsistency}
+	switch size := c.cfg.StatementCacheSize; {
+	case size == 0:
+		cn.cache = newStmtCache(defaultStatementCacheSize)
+	case size > 0:
+		cn.cache = newStmtCache(size)
+	}
+	return cn, nil
 }
 
 func (c *connector) dial(ctx context.Context, addr string) (net.Conn, error) {
@@ -162,8 +169,12 @@ func (c *connector) open(ctx context.Context, wantLeader bool, avoid string) (*w
 	return nil, fmt.Errorf("raftsql: no node accepted the connection: %w", errors.Join(errs...))
 }
 
-// knownLeader is the leader's address unless dialing it failed recently.
+// knownLeader is the leader's address unless dialing it failed recently,
+// or "" when connections stay on the listed hosts (Config.PinHosts).
 func (c *connector) knownLeader() string {
+	if c.cfg.PinHosts {
+		return ""
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.leader == c.leaderFailed && time.Now().Before(c.leaderRetryAt) {

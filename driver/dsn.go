@@ -87,6 +87,22 @@ type Config struct {
 
 	// DialFunc, when set, replaces net.Dialer.DialContext.
 	DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// StatementCacheSize is how many statements given as SQL text (Exec
+	// and Query without Prepare) each connection remembers; one run a
+	// second time is kept parsed on the server as a named statement, so
+	// that later runs skip parsing and describing it. 0 means 128; a
+	// negative size turns the cache off. A connection empties its cache
+	// after a statement that may change the schema (CREATE, DROP, ALTER,
+	// …); a schema change made on another connection is seen by a cached
+	// statement only once the connection is replaced.
+	StatementCacheSize int
+
+	// PinHosts keeps connections on the nodes listed in Hosts: they do not
+	// move to the leader that the nodes report, and rely on the nodes to
+	// forward writes to it. A program that embeds a node sets it so that
+	// its connections never leave the process.
+	PinHosts bool
 }
 
 const (
@@ -113,7 +129,8 @@ var passThroughParams = map[string]bool{
 //	host=host1,host2 port=5433 user=u password=p dbname=db sslmode=disable
 //
 // Parameters: read_consistency, connect_timeout (a Go duration, or whole
-// seconds as in libpq), retry_timeout, cancel_timeout, sslmode,
+// seconds as in libpq), retry_timeout, cancel_timeout,
+// statement_cache_size, sslmode,
 // sslrootcert, max_staleness (sent as raftsql.max_staleness), the common
 // Postgres runtime parameters (application_name, search_path, …) and any
 // name containing a dot, which are sent as startup parameters. Any other
@@ -375,6 +392,12 @@ func (c *Config) setParam(k, v string) error {
 			return err
 		}
 		c.CancelTimeout = d
+	case "statement_cache_size":
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("raftsql: DSN parameter %s=%q: want a whole number (-1 turns the cache off)", k, v)
+		}
+		c.StatementCacheSize = n
 	case "sslmode":
 		c.SSLMode = v
 	case "sslrootcert":

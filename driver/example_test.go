@@ -21,11 +21,19 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
+	raftLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	pgLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
 	cfg := server.DefaultConfig()
 	cfg.ID = "n1"
 	cfg.DataDir = dir
-	cfg.RaftAddr = freeAddr()
-	cfg.PGAddr = freeAddr()
+	cfg.RaftListener = raftLn
+	cfg.PGListener = pgLn
 	cfg.Bootstrap = true
 	node, err := server.New(cfg)
 	if err != nil {
@@ -36,7 +44,7 @@ func Example() {
 	}
 	defer node.Close()
 
-	db, err := sql.Open("raftsql", "raftsql://app@"+cfg.PGAddr+"/app?sslmode=disable")
+	db, err := sql.Open("raftsql", "raftsql://app@"+node.PGAddr()+"/app?sslmode=disable")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -55,13 +63,4 @@ func Example() {
 	}
 	fmt.Println(text)
 	// Output: hello, raft
-}
-
-func freeAddr() string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }

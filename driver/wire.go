@@ -37,6 +37,8 @@ type wireConn struct {
 	// prepared maps statement names to the parameter OIDs they were parsed
 	// with on this connection.
 	prepared map[string][]uint32
+	// closeLater lists statements to close in front of the next request.
+	closeLater []string
 
 	broken bool // the connection is unusable
 }
@@ -420,6 +422,10 @@ func (w *wireConn) send(c *call) (rfqs int, sent bool, err error) {
 		fe.Send(&pgproto3.Query{String: c.sql})
 		rfqs = len(c.prefix) + 1
 	} else {
+		for _, name := range w.closeLater {
+			fe.SendClose(&pgproto3.Close{ObjectType: 'S', Name: name})
+		}
+		w.closeLater = w.closeLater[:0]
 		for _, p := range c.prefix {
 			fe.SendParse(&pgproto3.Parse{Query: p})
 			fe.SendBind(&pgproto3.Bind{})
