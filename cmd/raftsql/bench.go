@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +27,8 @@ type benchConfig struct {
 	rows     int    // rows preloaded for select and mixed
 	table    string
 	setup    bool
+	// consistency, when set, is the sessions' raftsql.read_consistency.
+	consistency string
 }
 
 // benchResult is what a run measured.
@@ -62,6 +65,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.rows, "rows", 10000, "rows preloaded for the select and mixed workloads")
 	fs.StringVar(&cfg.table, "table", "bench", "table the bench creates and uses")
 	fs.BoolVar(&cfg.setup, "setup", true, "drop and create the table first")
+	fs.StringVar(&cfg.consistency, "read-consistency", "", "read consistency of the bench's sessions (default: the nodes' default)")
 	target := fs.String("target", "cluster", "cluster (the nodes at --addr), sqlite (the same statements on a bare SQLite file) or ceiling (a 3-node Raft cluster with a no-op state machine, same stores and settings, commands of the same size)")
 	dataDir := fs.String("data-dir", "", "directory for the sqlite and ceiling targets' files (default: a temporary directory on the system's temp disk)")
 	if err := fs.Parse(args); err != nil {
@@ -118,14 +122,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-func benchConnect(ctx context.Context, addr string) (*pgconn.PgConn, error) {
+func benchConnect(ctx context.Context, addr, consistency string) (*pgconn.PgConn, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	return pgconn.Connect(ctx, "postgres://bench@"+addr+"/bench?sslmode=disable")
+	dsn := "postgres://bench@" + addr + "/bench?sslmode=disable"
+	if consistency != "" {
+		dsn += "&raftsql.read_consistency=" + url.QueryEscape(consistency)
+	}
+	return pgconn.Connect(ctx, dsn)
 }
 
 func benchSetup(ctx context.Context, cfg benchConfig, progress io.Writer) error {
-	conn, err := benchConnect(ctx, cfg.addrs[0])
+	conn, err := benchConnect(ctx, cfg.addrs[0], "")
 	if err != nil {
 		return err
 	}
@@ -160,7 +168,7 @@ func benchSetup(ctx context.Context, cfg benchConfig, progress io.Writer) error 
 func benchRun(ctx context.Context, cfg benchConfig, progress io.Writer) (benchResult, error) {
 	conns := make([]*pgconn.PgConn, cfg.clients)
 	for i := range conns {
-		c, err := benchConnect(ctx, cfg.addrs[i%len(cfg.addrs)])
+		c, err := benchConnect(ctx, cfg.addrs[i%len(cfg.addrs)], cfg.consistency)
 		if err != nil {
 			for _, c := range conns[:i] {
 				c.Close(context.Background())
