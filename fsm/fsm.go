@@ -88,6 +88,11 @@ type FSM struct {
 
 	holds atomic.Int32 // snapshots not yet released
 
+	// schemaGen counts schema changes the write connection may have made
+	// (DDL applied or speculated, a restore), so that readers of the
+	// schema know when what they cached is stale.
+	schemaGen atomic.Uint64
+
 	failed    atomic.Pointer[error]
 	fatalOnce sync.Once
 	closed    atomic.Bool
@@ -428,6 +433,7 @@ func (f *FSM) runBatch(items []item, savepoints bool) error {
 			return err
 		}
 	}
+	f.noteSchema()
 	return nil
 }
 
@@ -506,6 +512,21 @@ func (f *FSM) runStatement(kind command.Kind, st command.Statement, sr *command.
 func errorResult(code int, msg string) *command.Result {
 	return &command.Result{Statements: []command.StatementResult{{Err: &command.Error{Code: code, Message: msg}}}}
 }
+
+// noteSchema moves the schema generation on when the write connection ran
+// DDL. It is called once the transaction has ended, so that a reader that
+// sees the new generation finds the new schema in the file.
+func (f *FSM) noteSchema() {
+	if f.w.ddl {
+		f.w.ddl = false
+		f.schemaGen.Add(1)
+	}
+}
+
+// SchemaGeneration changes whenever the database schema may have changed:
+// a description of a statement made at one generation stays true while it
+// does not change.
+func (f *FSM) SchemaGeneration() uint64 { return f.schemaGen.Load() }
 
 // syncAutoCheckpoint turns SQLite's automatic checkpoints off while a
 // snapshot is reading the database file, and back on after.

@@ -85,6 +85,15 @@ func gostr(p uintptr) string {
 // authorize returns why an action is refused, or "" to allow it.
 func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 	switch action {
+	case sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_TRIGGER,
+		sqlite3.SQLITE_CREATE_VIEW, sqlite3.SQLITE_DROP_INDEX, sqlite3.SQLITE_DROP_TABLE,
+		sqlite3.SQLITE_DROP_TRIGGER, sqlite3.SQLITE_DROP_VIEW, sqlite3.SQLITE_ALTER_TABLE,
+		sqlite3.SQLITE_DROP_VTABLE:
+		if c.write && !c.classify {
+			c.ddl = true
+		}
+	}
+	switch action {
 	case sqlite3.SQLITE_ATTACH:
 		return "ATTACH is not allowed"
 	case sqlite3.SQLITE_DETACH:

@@ -177,8 +177,11 @@ func (f *FSM) Classify(ctx context.Context, sql string) (Info, error) {
 	// that reads the database first makes SQLite notice a schema changed
 	// since (ALTER TABLE on the write connection), so that the columns
 	// described are the current ones.
-	if err := c.exec("SELECT 1 FROM sqlite_schema LIMIT 0"); err != nil {
-		return Info{}, err
+	if gen := f.schemaGen.Load(); c.seenSchema != gen {
+		if err := c.exec("SELECT 1 FROM sqlite_schema LIMIT 0"); err != nil {
+			return Info{}, err
+		}
+		c.seenSchema = gen
 	}
 	c.classify = true
 	s, err := c.prepare(sql, nil)

@@ -103,6 +103,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
 	f.applyMu.Lock()
 	defer f.applyMu.Unlock()
+	defer f.schemaGen.Add(1)
 	if err := f.stopped(); err != nil {
 		return err
 	}

@@ -82,7 +82,10 @@ type conn struct {
 	internal bool   // the connection's own transaction statements run
 	classify bool   // transaction control is reported, not refused
 	refused  string // why the last prepare was refused
-	txVerb   string // transaction control seen by the last prepare
+	ddl      bool   // a statement prepared since the flag was cleared changes the schema
+	// seenSchema is the schema generation a read connection last loaded.
+	seenSchema uint64
+	txVerb     string // transaction control seen by the last prepare
 
 	stmts   map[string]*stmt // statements of commands and queries
 	own     map[string]*stmt // the connection's own statements

@@ -175,5 +175,6 @@ func (t *WriteTx) Rollback() error {
 			return f.fail(err)
 		}
 	}
+	f.noteSchema()
 	return nil
 }

@@ -68,6 +68,10 @@ type Config struct {
 	// MaxConnections bounds concurrent Postgres client connections.
 	MaxConnections int
 
+	// Profiling serves Go's profiles under /debug/pprof/ on the admin HTTP
+	// address.
+	Profiling bool
+
 	// Logger receives the node's logs; nil discards them.
 	Logger *slog.Logger
 

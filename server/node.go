@@ -48,8 +48,8 @@ type Node struct {
 	leaderPG    string
 	leaderAsked time.Time
 
-	verdictMu sync.RWMutex
-	verdicts  map[string]bool // statement text -> read-only
+	infoMu sync.RWMutex
+	infos  map[string]cachedInfo // statement text -> what it is
 
 	fatalOnce sync.Once
 	closeOnce sync.Once
@@ -65,7 +65,7 @@ func New(cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Node{cfg: cfg, log: log.With("node", cfg.ID), writes: newWriteLock(), openTxs: map[*txn]*session{}, verdicts: map[string]bool{}}, nil
+	return &Node{cfg: cfg, log: log.With("node", cfg.ID), writes: newWriteLock(), openTxs: map[*txn]*session{}, infos: map[string]cachedInfo{}}, nil
 }
 
 // Open starts the node: the state machine, Raft, the side channel, the

@@ -76,7 +76,7 @@ func (s *session) nextRequestID() command.RequestID {
 }
 
 func (s *session) Describe(ctx context.Context, sql string) (pgwire.Description, error) {
-	info, err := s.classify(ctx, sql)
+	info, err := s.describe(ctx, sql)
 	if err != nil {
 		return pgwire.Description{}, pgError(err)
 	}
@@ -98,32 +98,45 @@ func (s *session) classify(ctx context.Context, sql string) (fsm.Info, error) {
 	return s.n.fsm.Classify(ctx, sql)
 }
 
-// readOnly reports whether sql only reads. Whether a statement text writes
-// does not change once it has prepared, so the verdict is cached; the cache
-// is bounded and starts over when full.
-func (s *session) readOnly(ctx context.Context, sql string) (bool, error) {
+// describe is classify through a cache: what a statement text is stays true
+// while the schema does not change. The cache is bounded and starts over
+// when full.
+func (s *session) describe(ctx context.Context, sql string) (fsm.Info, error) {
 	n := s.n
-	n.verdictMu.RLock()
-	ro, ok := n.verdicts[sql]
-	n.verdictMu.RUnlock()
-	if ok {
-		return ro, nil
+	gen := n.fsm.SchemaGeneration()
+	n.infoMu.RLock()
+	c, ok := n.infos[sql]
+	n.infoMu.RUnlock()
+	if ok && c.gen == gen {
+		return c.info, nil
 	}
 	info, err := s.classify(ctx, sql)
 	if err != nil {
-		return false, err
+		return info, err
 	}
-	n.verdictMu.Lock()
-	if len(n.verdicts) >= maxVerdicts {
-		clear(n.verdicts)
+	n.infoMu.Lock()
+	if len(n.infos) >= maxInfos {
+		clear(n.infos)
 	}
-	n.verdicts[sql] = info.ReadOnly
-	n.verdictMu.Unlock()
-	return info.ReadOnly, nil
+	n.infos[sql] = cachedInfo{gen: gen, info: info}
+	n.infoMu.Unlock()
+	return info, nil
 }
 
-// maxVerdicts bounds the cache of read-only verdicts.
-const maxVerdicts = 4096
+// readOnly reports whether sql only reads.
+func (s *session) readOnly(ctx context.Context, sql string) (bool, error) {
+	info, err := s.describe(ctx, sql)
+	return info.ReadOnly, err
+}
+
+// cachedInfo is a statement's description at a schema generation.
+type cachedInfo struct {
+	gen  uint64
+	info fsm.Info
+}
+
+// maxInfos bounds the cache of statement descriptions.
+const maxInfos = 4096
 
 func (s *session) Execute(ctx context.Context, sql string, params []any) (*pgwire.Result, error) {
 	stmt := command.Statement{SQL: sql}

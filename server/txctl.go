@@ -29,6 +29,9 @@ type txControl struct {
 // ROLLBACK, ABORT, SAVEPOINT, RELEASE and ROLLBACK TO, and SQLite's BEGIN
 // DEFERRED|IMMEDIATE|EXCLUSIVE.
 func parseTxControl(sql string) txControl {
+	if !mayBeTxControl(sql) {
+		return txControl{}
+	}
 	words := txWords(sql)
 	if len(words) == 0 {
 		return txControl{}
@@ -165,4 +168,22 @@ func (c txControl) savepointSQL() string {
 		return "ROLLBACK TO SAVEPOINT " + c.name
 	}
 	return ""
+}
+
+// mayBeTxControl is a cheap first look: a statement whose first letter
+// cannot start a transaction-control keyword is not one. Comments and
+// white space send it to the full parse.
+func mayBeTxControl(sql string) bool {
+	if sql == "" {
+		return false
+	}
+	switch sql[0] {
+	case ' ', '\t', '\n', '\r', '-', '/', '(':
+		return true
+	}
+	switch sql[0] | 0x20 { // lower case
+	case 'b', 's', 'c', 'e', 'r', 'a':
+		return true
+	}
+	return false
 }

@@ -16,9 +16,7 @@ import (
 	_ "modernc.org/sqlite" // the bare SQLite baseline
 
 	"github.com/raftsql/raftsql/fsm/command"
-	"github.com/raftsql/raftsql/raft"
 	"github.com/raftsql/raftsql/raft/raftbench"
-	"github.com/raftsql/raftsql/server"
 )
 
 // runCeiling measures the consensus ceiling: a 3-node cluster with the same
@@ -35,23 +33,21 @@ func runCeiling(ctx context.Context, cfg benchConfig, dir string) (benchResult, 
 			Params: []command.Value{command.Text(fmt.Sprint(rand.Int64N(1 << 40))), command.Text("value")},
 		}},
 	})
-	defaults := server.DefaultConfig()
-	res, err := raftbench.RunCeiling(ctx, raftbench.CeilingOptions{
-		Cluster: raftbench.ClusterOptions{
-			Nodes: 3,
-			Dir:   dir,
-			Tune: func(c *raft.Config) {
-				c.HeartbeatTimeout = defaults.HeartbeatTimeout
-				c.ElectionTimeout = defaults.ElectionTimeout
-				c.LeaderLeaseTimeout = defaults.LeaderLeaseTimeout
-				c.SnapshotThreshold = defaults.SnapshotThreshold
-				c.SnapshotInterval = defaults.SnapshotInterval
-				c.TrailingLogs = defaults.TrailingLogs
+	var res raftbench.Result
+	var err error
+	if cfg.ceilingProcs {
+		res, err = runCeilingProcesses(ctx, cfg, dir, len(sample))
+	} else {
+		res, err = raftbench.RunCeiling(ctx, raftbench.CeilingOptions{
+			Cluster: raftbench.ClusterOptions{
+				Nodes: 3,
+				Dir:   dir,
+				Tune:  tuneCeiling,
 			},
-		},
-		CommandSize: len(sample),
-		Load:        raftbench.Load{Concurrency: cfg.clients, Ops: int(cfg.count), Duration: cfg.duration},
-	})
+			CommandSize: len(sample),
+			Load:        raftbench.Load{Concurrency: cfg.clients, Ops: int(cfg.count), Duration: cfg.duration},
+		})
+	}
 	if err != nil {
 		return benchResult{}, err
 	}

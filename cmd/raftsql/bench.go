@@ -29,6 +29,8 @@ type benchConfig struct {
 	setup    bool
 	// consistency, when set, is the sessions' raftsql.read_consistency.
 	consistency string
+	// ceilingProcs runs the ceiling's nodes as three processes.
+	ceilingProcs bool
 }
 
 // benchResult is what a run measured.
@@ -65,6 +67,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.rows, "rows", 10000, "rows preloaded for the select and mixed workloads")
 	fs.StringVar(&cfg.table, "table", "bench", "table the bench creates and uses")
 	fs.BoolVar(&cfg.setup, "setup", true, "drop and create the table first")
+	fs.BoolVar(&cfg.ceilingProcs, "ceiling-processes", true, "run the ceiling's three nodes as three processes, as a raftsqld cluster runs (false: one process)")
 	fs.StringVar(&cfg.consistency, "read-consistency", "", "read consistency of the bench's sessions (default: the nodes' default)")
 	target := fs.String("target", "cluster", "cluster (the nodes at --addr), sqlite (the same statements on a bare SQLite file) or ceiling (a 3-node Raft cluster with a no-op state machine, same stores and settings, commands of the same size)")
 	dataDir := fs.String("data-dir", "", "directory for the sqlite and ceiling targets' files (default: a temporary directory on the system's temp disk)")

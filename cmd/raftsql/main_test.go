@@ -64,7 +64,7 @@ func TestBenchBaselines(t *testing.T) {
 	ctx := context.Background()
 	for _, args := range [][]string{
 		{"bench", "--target", "sqlite", "-w", "tx", "-c", "2", "-n", "40", "--rows", "50", "--data-dir", t.TempDir()},
-		{"bench", "--target", "ceiling", "-w", "insert", "-c", "4", "-n", "40", "--data-dir", t.TempDir()},
+		{"bench", "--target", "ceiling", "--ceiling-processes=false", "-w", "insert", "-c", "4", "-n", "40", "--data-dir", t.TempDir()},
 	} {
 		var out, errOut syncBuffer
 		if err := run(ctx, args, &out, &errOut); err != nil {

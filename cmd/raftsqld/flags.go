@@ -26,5 +26,6 @@ func BindFlags(fs *pflag.FlagSet, cfg *server.Config) {
 	fs.DurationVar(&cfg.LeaderLeaseTimeout, "leader-lease-timeout", cfg.LeaderLeaseTimeout, "time a leader keeps leading without hearing from a majority")
 	fs.DurationVar(&cfg.IdleInTransactionTimeout, "idle-in-transaction-timeout", cfg.IdleInTransactionTimeout, "abort a transaction block whose client stays silent this long (it may hold the write lock)")
 	fs.IntVar(&cfg.ReadConns, "read-conns", cfg.ReadConns, "SQLite read connections")
+	fs.BoolVar(&cfg.Profiling, "pprof", cfg.Profiling, "serve Go profiles under /debug/pprof/ on the admin HTTP address")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", cfg.MaxConnections, "maximum concurrent Postgres client connections")
 }

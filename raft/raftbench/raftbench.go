@@ -135,6 +135,10 @@ func (c *Cluster) Close() error {
 	return errors.Join(errs...)
 }
 
+// NoopFSM returns a state machine that accepts every command and keeps
+// nothing: with it a cluster's throughput is that of consensus alone.
+func NoopFSM() hraft.FSM { return noopFSM{} }
+
 // noopFSM accepts every command and keeps nothing.
 type noopFSM struct{}
 
