@@ -464,3 +464,22 @@ func TestSessionsReportLeaderAndWriteIndex(t *testing.T) {
 		t.Fatalf("read at min_read_index saw %d rows, want 1", n)
 	}
 }
+
+func TestMaxStalenessRefusesAnIsolatedFollower(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	f := c.Follower()
+	conn := connect(t, c, f)
+	mustExec(t, conn, "CREATE TABLE s (x INTEGER)")
+	mustExec(t, conn, "SET raftsql.read_consistency = none")
+	mustExec(t, conn, "SET raftsql.max_staleness = '300ms'")
+	count(t, conn, "SELECT count(*) FROM s") // in touch with the leader: served
+	c.Partition(f)
+	defer c.Heal()
+	servertest.Eventually(t, 10*time.Second, "a stale read refused", func() error {
+		_, err := conn.Exec(context.Background(), "SELECT count(*) FROM s")
+		if sqlState(err) != server.StateNoLeader {
+			return fmt.Errorf("read on an isolated follower: %v", err)
+		}
+		return nil
+	})
+}

@@ -53,6 +53,9 @@ type session struct {
 	// minReadIndex makes reads wait until this node has applied that log
 	// index (SET raftsql.min_read_index): read-your-writes on any node.
 	minReadIndex uint64
+	// maxStaleness bounds how long ago a follower serving a read at
+	// consistency none may last have heard from the leader; 0: no bound.
+	maxStaleness time.Duration
 
 	// writeIndex is the log index of the session's last write, and
 	// reported/reportedLeader what ReportStatus last sent.
@@ -196,6 +199,12 @@ func (s *session) Execute(ctx context.Context, sql string, params []any) (*pgwir
 				return nil, pgError(err)
 			}
 		}
+		if s.level == ReadNone && s.maxStaleness > 0 && !s.n.raft.IsLeader() {
+			if since := time.Since(s.n.raft.LastContact()); since > s.maxStaleness {
+				return nil, &pgwire.Error{Code: StateNoLeader, Message: fmt.Sprintf("this node last heard from the leader %v ago, more than raftsql.max_staleness (%v)", since.Round(time.Millisecond), s.maxStaleness),
+					Hint: "read from another node, or at a stronger consistency"}
+			}
+		}
 		res, err = s.n.Query(ctx, stmts, s.level)
 	} else {
 		var idx uint64
@@ -239,6 +248,12 @@ func (s *session) Set(name, value string) error {
 			return &pgwire.Error{Code: "22023", Message: fmt.Sprintf("invalid raftsql.min_read_index %q", value)}
 		}
 		s.minReadIndex = idx
+	case "raftsql.max_staleness":
+		d, err := parseMillis(value)
+		if err != nil || d < 0 {
+			return &pgwire.Error{Code: "22023", Message: fmt.Sprintf("invalid raftsql.max_staleness %q: want a duration such as 500ms", value)}
+		}
+		s.maxStaleness = d
 	case "idle_in_transaction_session_timeout":
 		d, err := parseMillis(value)
 		if err != nil {
