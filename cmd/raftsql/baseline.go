@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -101,7 +102,7 @@ func runSQLite(ctx context.Context, cfg benchConfig, dir string, progress io.Wri
 	insert := "INSERT INTO " + cfg.table + " (k, v) VALUES ($1, $2)"
 	query := "SELECT v FROM " + cfg.table + " WHERE id = $1"
 	st := txStatements(cfg.table)
-	return closedLoop(ctx, cfg, progress, func(ctx context.Context, rng *rand.Rand, isInsert bool) error {
+	return closedLoop(ctx, cfg, progress, func(ctx context.Context, _ int, rng *rand.Rand, isInsert bool) error {
 		if cfg.workload == "tx" {
 			a, b, delta := rng.IntN(max(cfg.rows, 1))+1, rng.IntN(max(cfg.rows, 1))+1, rng.IntN(100)+1
 			tx, err := writer.BeginTx(ctx, nil)
@@ -137,9 +138,12 @@ func runSQLite(ctx context.Context, cfg benchConfig, dir string, progress io.Wri
 	})
 }
 
+// errConnLost ends a worker whose connection closed.
+var errConnLost = errors.New("connection lost")
+
 // closedLoop runs cfg.clients workers, each doing one operation at a time,
 // for cfg.duration or until cfg.count operations were issued.
-func closedLoop(ctx context.Context, cfg benchConfig, progress io.Writer, op func(context.Context, *rand.Rand, bool) error) (benchResult, error) {
+func closedLoop(ctx context.Context, cfg benchConfig, progress io.Writer, op func(ctx context.Context, worker int, rng *rand.Rand, insert bool) error) (benchResult, error) {
 	runCtx := ctx
 	if cfg.count <= 0 {
 		var cancel context.CancelFunc
@@ -162,12 +166,15 @@ func closedLoop(ctx context.Context, cfg benchConfig, progress io.Writer, op fun
 				}
 				isInsert := cfg.workload == "insert" || (cfg.workload == "mixed" && rng.IntN(10) == 0)
 				t0 := time.Now()
-				if err := op(runCtx, rng, isInsert); err != nil {
+				if err := op(runCtx, w, rng, isInsert); err != nil {
 					if runCtx.Err() != nil {
 						return
 					}
 					errs.Add(1)
 					firstErr.CompareAndSwap(nil, err)
+					if errors.Is(err, errConnLost) {
+						return // this worker's connection is gone
+					}
 					continue
 				}
 				lat[w] = append(lat[w], time.Since(t0))

@@ -7,10 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/url"
-	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -185,87 +182,26 @@ func benchRun(ctx context.Context, cfg benchConfig, progress io.Writer) (benchRe
 			c.Close(context.Background())
 		}
 	}()
-
-	runCtx := ctx
-	if cfg.count <= 0 {
-		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, cfg.duration)
-		defer cancel()
-	}
 	insertSQL := "INSERT INTO " + cfg.table + " (k, v) VALUES ($1, $2)"
 	selectSQL := "SELECT v FROM " + cfg.table + " WHERE id = $1"
-	var issued, ops, errs atomic.Int64
-	lat := make([][]time.Duration, cfg.clients)
-	var firstErr atomic.Value
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < cfg.clients; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			conn := conns[w]
-			rng := rand.New(rand.NewPCG(uint64(w), 42))
-			for runCtx.Err() == nil {
-				if cfg.count > 0 && issued.Add(1) > cfg.count {
-					return
-				}
-				isInsert := cfg.workload == "insert" || (cfg.workload == "mixed" && rng.IntN(10) == 0)
-				t0 := time.Now()
-				var err error
-				switch {
-				case cfg.workload == "tx":
-					err = benchTx(runCtx, conn, cfg, rng)
-				case isInsert:
-					k := rng.Int64N(1 << 40)
-					_, err = conn.ExecParams(runCtx, insertSQL, [][]byte{[]byte(fmt.Sprint(k)), []byte("value")}, nil, nil, nil).Close()
-				default:
-					id := rng.IntN(max(cfg.rows, 1)) + 1
-					_, err = conn.ExecParams(runCtx, selectSQL, [][]byte{[]byte(fmt.Sprint(id))}, nil, nil, nil).Close()
-				}
-				if err != nil {
-					if runCtx.Err() != nil {
-						return
-					}
-					errs.Add(1)
-					firstErr.CompareAndSwap(nil, err)
-					if conn.IsClosed() {
-						return
-					}
-					continue
-				}
-				lat[w] = append(lat[w], time.Since(t0))
-				ops.Add(1)
-			}
-		}()
-	}
-	done := make(chan struct{})
-	go func() {
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				fmt.Fprintf(progress, "\r%s: %d ops, %d errors", time.Since(start).Round(time.Second), ops.Load(), errs.Load())
-			}
+	return closedLoop(ctx, cfg, progress, func(ctx context.Context, worker int, rng *rand.Rand, isInsert bool) error {
+		conn := conns[worker]
+		var err error
+		switch {
+		case cfg.workload == "tx":
+			err = benchTx(ctx, conn, cfg, rng)
+		case isInsert:
+			k := rng.Int64N(1 << 40)
+			_, err = conn.ExecParams(ctx, insertSQL, [][]byte{[]byte(fmt.Sprint(k)), []byte("value")}, nil, nil, nil).Close()
+		default:
+			id := rng.IntN(max(cfg.rows, 1)) + 1
+			_, err = conn.ExecParams(ctx, selectSQL, [][]byte{[]byte(fmt.Sprint(id))}, nil, nil, nil).Close()
 		}
-	}()
-	wg.Wait()
-	close(done)
-	fmt.Fprintln(progress)
-	res := benchResult{ops: ops.Load(), errors: errs.Load(), elapsed: time.Since(start)}
-	for _, l := range lat {
-		res.latencies = append(res.latencies, l...)
-	}
-	slices.Sort(res.latencies)
-	if e := firstErr.Load(); e != nil {
-		fmt.Fprintf(progress, "first error: %v\n", e)
-	}
-	if res.ops == 0 {
-		return res, errors.New("no operation succeeded")
-	}
-	return res, nil
+		if err != nil && conn.IsClosed() {
+			return errConnLost
+		}
+		return err
+	})
 }
 
 // setupSQL creates the tables of the workload.
