@@ -106,9 +106,6 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	rc.LeaderLeaseTimeout = n.cfg.LeaderLeaseTimeout
 	rc.Logger = n.log.With("subsystem", "raft")
 	rc.Gate = n.cfg.Gate
-	if rc.Addr == "" {
-		rc.Addr = n.cfg.RaftListener.Addr().String()
-	}
 	n.raft, err = raft.New(rc, n.fsm)
 	if err != nil {
 		return fmt.Errorf("starting raft: %w", err)

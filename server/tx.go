@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -100,7 +99,7 @@ func (s *session) txRun(ctx context.Context, tx *txn, c txControl, stmt command.
 			return s.txSavepointBeforeWrite(tx, c)
 		}
 		stmt = command.Statement{SQL: c.savepointSQL()}
-		return s.txWrite(ctx, tx, stmt, "")
+		return s.txWrite(ctx, tx, stmt)
 	}
 	ro, err := s.readOnly(ctx, stmt.SQL)
 	if err != nil {
@@ -117,7 +116,7 @@ func (s *session) txRun(ctx context.Context, tx *txn, c txControl, stmt command.
 			return nil, err
 		}
 	}
-	return s.txWrite(ctx, tx, stmt, "")
+	return s.txWrite(ctx, tx, stmt)
 }
 
 // txSavepointBeforeWrite records a savepoint statement of a transaction that
@@ -129,9 +128,10 @@ func (s *session) txSavepointBeforeWrite(tx *txn, c txControl) (*pgwire.Result, 
 		tx.savepoints = append(tx.savepoints, c.name)
 		return &pgwire.Result{Tag: "SAVEPOINT"}, nil
 	case txRelease, txRollbackTo:
-		i := slices.IndexFunc(tx.savepoints, func(n string) bool { return equalFoldName(n, c.name) })
+		// The most recent savepoint of that name, as in Postgres.
+		i := -1
 		for j := len(tx.savepoints) - 1; j >= 0 && i < 0; j-- {
-			if equalFoldName(tx.savepoints[j], c.name) {
+			if strings.EqualFold(tx.savepoints[j], c.name) {
 				i = j
 			}
 		}
@@ -147,8 +147,6 @@ func (s *session) txSavepointBeforeWrite(tx *txn, c txControl) (*pgwire.Result, 
 	}
 	return nil, fmt.Errorf("unexpected transaction control")
 }
-
-func equalFoldName(a, b string) bool { return strings.EqualFold(a, b) }
 
 // txRead runs a read of a transaction that has not written, on its snapshot.
 func (s *session) txRead(ctx context.Context, tx *txn, stmt command.Statement) (*pgwire.Result, error) {
@@ -226,7 +224,7 @@ func (s *session) txUpgrade(ctx context.Context, tx *txn) error {
 	tx.locked = true
 	n.trackTx(tx, s)
 	for _, name := range tx.savepoints {
-		if _, err := s.txWrite(ctx, tx, command.Statement{SQL: "SAVEPOINT " + name}, ""); err != nil {
+		if _, err := s.txWrite(ctx, tx, command.Statement{SQL: "SAVEPOINT " + name}); err != nil {
 			return err
 		}
 	}
@@ -239,7 +237,7 @@ func (s *session) txUpgrade(ctx context.Context, tx *txn) error {
 }
 
 // txWrite runs a statement speculatively and remembers it for the commit.
-func (s *session) txWrite(ctx context.Context, tx *txn, stmt command.Statement, _ string) (*pgwire.Result, error) {
+func (s *session) txWrite(ctx context.Context, tx *txn, stmt command.Statement) (*pgwire.Result, error) {
 	sr := tx.write.Exec(ctx, stmt)
 	if sr.Err != nil {
 		return nil, pgError(sr.Err)
