@@ -57,19 +57,22 @@ func (t *ReadTx) Index() uint64 { return t.index }
 // Query runs read-only statements on the transaction's snapshot, with the
 // same result conventions as FSM.Query.
 func (t *ReadTx) Query(ctx context.Context, stmts []command.Statement) (*command.Result, error) {
-	if t.c == nil {
+	// The interrupt may run after Query has returned and Close has cleared
+	// t.c, so everything here uses this copy.
+	c := t.c
+	if c == nil {
 		return nil, ErrClosed
 	}
-	gen := t.c.gen.Load()
-	stop := context.AfterFunc(ctx, func() { t.c.interrupt(gen) })
+	gen := c.gen.Load()
+	stop := context.AfterFunc(ctx, func() { c.interrupt(gen) })
 	defer func() {
 		stop()
-		t.c.mu.Lock()
-		t.c.gen.Add(1)
-		t.c.mu.Unlock()
+		c.mu.Lock()
+		c.gen.Add(1)
+		c.mu.Unlock()
 	}()
-	res, err := queryOn(ctx, t.c, stmts)
-	if err == nil && t.c.autocommit() {
+	res, err := queryOn(ctx, c, stmts)
+	if err == nil && c.autocommit() {
 		// An interrupted statement may end the transaction; its snapshot
 		// is gone.
 		err = errors.New("fsm: read transaction ended")
