@@ -271,9 +271,11 @@ func (f *FSM) fail(cause error) error {
 
 // ---- Apply ---------------------------------------------------------------
 
-// Apply applies one log entry. It returns a *command.Result, or an error
-// wrapping ErrStopped when the node has stopped after a local failure.
-// SQL errors are part of the result, not errors.
+// Apply applies one log entry. It returns a *command.Result for an entry
+// holding one command, a []*command.Result for a group entry (one per
+// command, in order), or an error wrapping ErrStopped when the node has
+// stopped after a local failure. SQL errors are part of the result, not
+// errors.
 func (f *FSM) Apply(l *hraft.Log) any {
 	var one [1]*hraft.Log
 	one[0] = l
@@ -291,7 +293,9 @@ type item struct {
 }
 
 // ApplyBatch applies several log entries in one SQLite transaction, with a
-// savepoint per command so that a failing command affects no other.
+// savepoint per command so that a failing command affects no other. A group
+// entry contributes one command per member, applied as if each were its own
+// entry.
 func (f *FSM) ApplyBatch(logs []*hraft.Log) []any {
 	out := make([]any, len(logs))
 	if len(logs) == 0 {
@@ -307,23 +311,45 @@ func (f *FSM) ApplyBatch(logs []*hraft.Log) []any {
 	}
 	f.syncAutoCheckpoint()
 
-	items := make([]item, len(logs))
+	// first[i] is the index of log i's first item; groups[i] its number of
+	// items when it is a group entry, else 0.
+	first := make([]int, len(logs)+1)
+	var groups []int
+	items := make([]item, 0, len(logs))
+	for i, l := range logs {
+		first[i] = len(items)
+		if l.Type != hraft.LogCommand {
+			// ApplyBatch also receives configuration entries.
+			items = append(items, item{})
+			continue
+		}
+		cmds, err := command.DecodeEntry(l.Data)
+		if err != nil {
+			f.log.Error("undecodable log entry", logKeyIndex, l.Index, logKeyErr, err)
+			items = append(items, item{res: errorResult(command.CodeRefused, "undecodable log entry: "+err.Error())})
+			continue
+		}
+		if command.IsGroup(l.Data) {
+			if groups == nil {
+				groups = make([]int, len(logs))
+			}
+			groups[i] = len(cmds)
+		}
+		for _, c := range cmds {
+			items = append(items, item{cmd: c})
+		}
+	}
+	first[len(logs)] = len(items)
+
 	lastTime := f.lastTime.Load()
 	nSQL := 0
 	var pending map[command.RequestID]int
-	for i, l := range logs {
+	for i := range items {
 		it := &items[i]
-		if l.Type != hraft.LogCommand {
-			// ApplyBatch also receives configuration entries.
+		cmd := it.cmd
+		if cmd == nil {
 			continue
 		}
-		cmd, err := command.Decode(l.Data)
-		if err != nil {
-			f.log.Error("undecodable log entry", logKeyIndex, l.Index, logKeyErr, err)
-			it.res = errorResult(command.CodeRefused, "undecodable log entry: "+err.Error())
-			continue
-		}
-		it.cmd = cmd
 		lastTime = max(lastTime, cmd.TimeUnixNano)
 		it.eff = lastTime
 		if cmd.Kind == command.KindExecute && !cmd.RequestID.IsZero() {
@@ -335,7 +361,7 @@ func (f *FSM) ApplyBatch(logs []*hraft.Log) []any {
 				it.dup = j + 1
 				continue
 			}
-			if len(logs) > 1 {
+			if len(items) > 1 {
 				if pending == nil {
 					pending = map[command.RequestID]int{}
 				}
@@ -372,11 +398,19 @@ func (f *FSM) ApplyBatch(logs []*hraft.Log) []any {
 		} else if it.cmd != nil && it.cmd.Kind == command.KindExecute && !it.cmd.RequestID.IsZero() {
 			f.dedup.put(it.cmd.RequestID, it.res)
 		}
-		if it.res != nil {
-			out[i] = it.res
-		}
 	}
 	f.stateMu.Unlock()
+	for i := range logs {
+		if groups != nil && groups[i] > 0 {
+			rs := make([]*command.Result, 0, groups[i])
+			for j := first[i]; j < first[i+1]; j++ {
+				rs = append(rs, items[j].res)
+			}
+			out[i] = rs
+		} else if r := items[first[i]].res; r != nil {
+			out[i] = r
+		}
+	}
 	return out
 }
 

@@ -363,6 +363,72 @@ func TestBatch(t *testing.T) {
 	}
 }
 
+// TestGroup checks that a group entry applies its commands exactly as
+// separate entries would, each with its own result, and that a retried
+// request id inside a group is applied once.
+func TestGroup(t *testing.T) {
+	const schema = "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT UNIQUE, at TEXT DEFAULT CURRENT_TIMESTAMP, r INTEGER DEFAULT (random()))"
+	f := openTest(t)
+	a := &applier{f: f}
+	a.mustExec(t, schema)
+	retried := a.cmd(command.KindExecute, stmts("INSERT INTO t(v) VALUES ('r') RETURNING id")...)
+	retried.RequestID = command.RequestID{Client: 9, Seq: 1}
+	members := []*command.Command{
+		a.cmd(command.KindExecute, stmts("INSERT INTO t(v) VALUES ('a')")...),
+		a.cmd(command.KindExecute, stmts("INSERT INTO t(v) VALUES ('b')", "INSERT INTO t(v) VALUES ('a')")...),
+		retried,
+		a.cmd(command.KindNoop),
+		a.cmd(command.KindExecute, stmts("INSERT OR ROLLBACK INTO t(v) VALUES ('a')")...),
+		retried,
+		a.cmd(command.KindExecute, stmts("INSERT INTO t(v) VALUES ('c') RETURNING id")...),
+	}
+	encoded := make([][]byte, len(members))
+	for i, c := range members {
+		encoded[i] = command.Encode(c)
+	}
+	a.index++
+	group := &hraft.Log{Index: a.index, Term: 1, Type: hraft.LogCommand, Data: command.EncodeGroup(encoded)}
+	before := a.log(a.cmd(command.KindExecute, stmts("INSERT INTO t(v) VALUES ('before')")...))
+	before.Index, group.Index = group.Index, group.Index+1
+	a.index++
+	out := f.ApplyBatch([]*hraft.Log{before, group})
+	if r, ok := out[0].(*command.Result); !ok || r.Err() != nil {
+		t.Fatalf("entry before the group: got %#v", out[0])
+	}
+	results, ok := out[1].([]*command.Result)
+	if !ok || len(results) != len(members) {
+		t.Fatalf("group: got %T %v, want %d results", out[1], out[1], len(members))
+	}
+	wantErr := []bool{false, true, false, false, true, false, false}
+	for i, r := range results {
+		if (r.Err() != nil) != wantErr[i] {
+			t.Errorf("member %d: error %v, want error %v", i, r.Err(), wantErr[i])
+		}
+	}
+	if results[2] != results[5] {
+		t.Errorf("retried request id: got two results %+v and %+v", results[2], results[5])
+	}
+
+	// The same commands as separate entries give the same state.
+	g := openTest(t)
+	b := &applier{f: g}
+	b.mustExec(t, schema)
+	g.Apply(before)
+	for _, c := range members {
+		g.Apply(b.log(c))
+	}
+	if d0, d1 := dump(t, f), dump(t, g); d0 != d1 {
+		t.Fatalf("group and separate entries differ:\n%s\n----\n%s", d0, d1)
+	}
+	q, _ := f.Query(context.Background(), stmts("SELECT group_concat(v, ',') FROM (SELECT v FROM t ORDER BY id)"))
+	if got := q.Statements[0].Rows[0][0].Text; got != "before,a,r,c" {
+		t.Errorf("rows: got %q, want before,a,r,c", got)
+	}
+	if idx, _ := f.AppliedIndex(); idx != group.Index {
+		t.Errorf("applied index: got %d, want %d", idx, group.Index)
+	}
+}
+
 func TestDedup(t *testing.T) {
 	f := openTest(t)
 	a := &applier{f: f}

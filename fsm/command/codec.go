@@ -11,8 +11,12 @@ import (
 // decoders keep reading every version ever written.
 const (
 	commandV1 byte = 1
+	groupV1   byte = 2
 	resultV1  byte = 1
 )
+
+// MaxGroup is the most commands one group entry may hold.
+const MaxGroup = 1024
 
 // ErrCorrupt is wrapped by every decoding error.
 var ErrCorrupt = errors.New("command: corrupt encoding")
@@ -81,6 +85,68 @@ func Decode(data []byte) (*Command, error) {
 		return nil, fmt.Errorf("%w: unknown command kind %d", ErrCorrupt, c.Kind)
 	}
 	return c, nil
+}
+
+// EncodeGroup returns one log entry holding several commands, each already
+// encoded by Encode. The state machine applies them in order, exactly as if
+// each were its own entry, and answers with one Result per command; packing
+// concurrent writes this way lets Raft store, send and acknowledge them once.
+// It panics if encoded is empty or longer than MaxGroup.
+func EncodeGroup(encoded [][]byte) []byte {
+	if len(encoded) == 0 || len(encoded) > MaxGroup {
+		panic(fmt.Sprintf("command: group of %d commands", len(encoded)))
+	}
+	size := 1 + binary.MaxVarintLen64
+	for _, e := range encoded {
+		size += binary.MaxVarintLen64 + len(e)
+	}
+	b := make([]byte, 0, size)
+	b = append(b, groupV1)
+	b = binary.AppendUvarint(b, uint64(len(encoded)))
+	for _, e := range encoded {
+		b = binary.AppendUvarint(b, uint64(len(e)))
+		b = append(b, e...)
+	}
+	return b
+}
+
+// IsGroup reports whether entry was written by EncodeGroup.
+func IsGroup(entry []byte) bool { return len(entry) > 0 && entry[0] == groupV1 }
+
+// DecodeEntry parses a log entry written by Encode or EncodeGroup and
+// returns its commands in order.
+func DecodeEntry(data []byte) ([]*Command, error) {
+	if !IsGroup(data) {
+		c, err := Decode(data)
+		if err != nil {
+			return nil, err
+		}
+		return []*Command{c}, nil
+	}
+	d := decoder{b: data[1:]}
+	n := d.count(2)
+	if d.err == nil && (n == 0 || n > MaxGroup) {
+		d.fail(fmt.Sprintf("group of %d commands", n))
+	}
+	var cmds []*Command
+	if d.err == nil {
+		cmds = make([]*Command, n)
+	}
+	for i := 0; i < n && d.err == nil; i++ {
+		e := d.bytes()
+		if d.err != nil {
+			break
+		}
+		c, err := Decode(e)
+		if err != nil {
+			return nil, fmt.Errorf("group command %d: %w", i, err)
+		}
+		cmds[i] = c
+	}
+	if err := d.finish(); err != nil {
+		return nil, err
+	}
+	return cmds, nil
 }
 
 // EncodeResult returns the bytes of r, for sending a result between nodes.

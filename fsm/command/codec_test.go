@@ -2,6 +2,7 @@ package command
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"math"
@@ -120,6 +121,8 @@ func TestGolden(t *testing.T) {
 	for name, c := range sampleCommands() {
 		check(name, Encode(c), func(b []byte) (any, error) { return Decode(b) }, c)
 	}
+	group, members := sampleGroup()
+	check("group_v1", group, func(b []byte) (any, error) { return DecodeEntry(b) }, members)
 	for name, r := range sampleResults() {
 		enc := EncodeResult(r)
 		normalizeResult(r)
@@ -130,6 +133,53 @@ func TestGolden(t *testing.T) {
 			}
 			return r, err
 		}, r)
+	}
+}
+
+// sampleGroup returns a group entry of the sample commands and the commands
+// it holds, in order.
+func sampleGroup() ([]byte, []*Command) {
+	cmds := sampleCommands()
+	members := []*Command{cmds["command_v1_execute"], cmds["command_v1_noop"], cmds["command_v1_query"]}
+	encoded := make([][]byte, len(members))
+	for i, c := range members {
+		encoded[i] = Encode(c)
+	}
+	return EncodeGroup(encoded), members
+}
+
+func TestDecodeEntry(t *testing.T) {
+	single := sampleCommands()["command_v1_query"]
+	got, err := DecodeEntry(Encode(single))
+	if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], single) {
+		t.Fatalf("single command: got %+v, %v", got, err)
+	}
+	if IsGroup(Encode(single)) {
+		t.Errorf("IsGroup(single command) = true")
+	}
+	group, members := sampleGroup()
+	if !IsGroup(group) {
+		t.Errorf("IsGroup(group) = false")
+	}
+	for n := 1; n < len(group); n++ {
+		if _, err := DecodeEntry(group[:n]); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("group truncated at %d: got %v, want ErrCorrupt", n, err)
+		}
+	}
+	if _, err := DecodeEntry(append(bytes.Clone(group), 0)); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("trailing byte: got %v", err)
+	}
+	for name, b := range map[string][]byte{
+		"empty group":  {groupV1, 0},
+		"nested group": EncodeGroup([][]byte{group}),
+		"huge count":   binary.AppendUvarint([]byte{groupV1}, MaxGroup+1),
+	} {
+		if _, err := DecodeEntry(b); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: got %v, want ErrCorrupt", name, err)
+		}
+	}
+	if got, err := DecodeEntry(group); err != nil || !reflect.DeepEqual(got, members) {
+		t.Errorf("group: got %+v, %v", got, err)
 	}
 }
 
@@ -180,6 +230,37 @@ func FuzzDecodeCommand(f *testing.F) {
 		}
 		if !bytes.Equal(Encode(c2), enc) {
 			t.Fatalf("encoding is not stable")
+		}
+	})
+}
+
+func FuzzDecodeEntry(f *testing.F) {
+	group, _ := sampleGroup()
+	f.Add(group)
+	for _, c := range sampleCommands() {
+		f.Add(Encode(c))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cmds, err := DecodeEntry(data)
+		if err != nil {
+			return
+		}
+		if len(cmds) == 0 || len(cmds) > MaxGroup {
+			t.Fatalf("decoded %d commands", len(cmds))
+		}
+		if !IsGroup(data) {
+			return
+		}
+		encoded := make([][]byte, len(cmds))
+		for i, c := range cmds {
+			encoded[i] = Encode(c)
+		}
+		again, err := DecodeEntry(EncodeGroup(encoded))
+		if err != nil {
+			t.Fatalf("re-decoding: %v", err)
+		}
+		if !reflect.DeepEqual(cmds, again) {
+			t.Fatalf("decode→encode→decode changed the group")
 		}
 	})
 }
