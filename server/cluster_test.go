@@ -83,6 +83,64 @@ func TestWritesThroughFollowerReachEveryNode(t *testing.T) {
 	}
 }
 
+// TestConcurrentWritesShareEntries sends many writes at once, through the
+// leader and through followers, some of them failing: the leader packs them
+// into shared log entries, and each still gets its own outcome.
+func TestConcurrentWritesShareEntries(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	leader := c.Leader()
+	mustExec(t, connect(t, c, leader), "CREATE TABLE items (id INTEGER PRIMARY KEY, writer INTEGER, seq INTEGER, UNIQUE (writer, seq))")
+	const writers, perWriter = 24, 20
+	var wg sync.WaitGroup
+	ids := make([][]int64, writers)
+	for w := range writers {
+		conn := connect(t, c, w%c.Size())
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seq := range perWriter {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				var id int64
+				err := conn.QueryRow(ctx, "INSERT INTO items (writer, seq) VALUES ($1, $2) RETURNING id", w, seq).Scan(&id)
+				if err != nil {
+					cancel()
+					t.Errorf("writer %d insert %d: %v", w, seq, err)
+					return
+				}
+				ids[w] = append(ids[w], id)
+				// A duplicate fails alone, whatever it shares an entry with.
+				_, err = conn.Exec(ctx, "INSERT INTO items (writer, seq) VALUES ($1, $2)", w, seq)
+				cancel()
+				if sqlState(err) != "23505" {
+					t.Errorf("writer %d duplicate %d: got %v, want SQLSTATE 23505", w, seq, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	c.EnsureSame()
+	check := connect(t, c, leader)
+	for w := range writers {
+		for seq, id := range ids[w] {
+			if n := count(t, check, "SELECT count(*) FROM items WHERE id = $1 AND writer = $2 AND seq = $3", id, w, seq); n != 1 {
+				t.Fatalf("writer %d insert %d: RETURNING gave id %d, which holds %d matching rows", w, seq, id, n)
+			}
+		}
+	}
+	if n := count(t, check, "SELECT count(*) FROM items"); n != writers*perWriter {
+		t.Fatalf("%d rows, want %d", n, writers*perWriter)
+	}
+	st := c.Node(leader).LocalStatus()
+	if st.Writes < 2*writers*perWriter || st.WriteEntries >= st.Writes {
+		t.Errorf("leader committed %d writes in %d entries; want at least %d writes, in fewer entries", st.Writes, st.WriteEntries, 2*writers*perWriter)
+	}
+	t.Logf("%d writes in %d entries", st.Writes, st.WriteEntries)
+}
+
 func TestLinearizableReadOnFollowerSeesAcknowledgedWrites(t *testing.T) {
 	c := servertest.NewCluster(t, 3, servertest.Options{})
 	leader := c.Leader()

@@ -42,6 +42,11 @@ type Config struct {
 	// ReadTimeout bounds how long a read waits for a read index or for this
 	// node to catch up with it.
 	ReadTimeout time.Duration
+	// ProposalsInFlight is how many Raft entries of ordinary writes the
+	// leader has in flight at once. Writes that arrive while all are taken
+	// are packed into one entry, proposed when one comes back: one log
+	// write and one round of acknowledgements for all of them.
+	ProposalsInFlight int
 
 	// SnapshotThreshold is how many log entries since the last snapshot
 	// trigger a new one; SnapshotInterval is how often that is checked.
@@ -102,6 +107,7 @@ func DefaultConfig() Config {
 		ReadConsistency:          ReadLinearizable,
 		ApplyTimeout:             10 * time.Second,
 		ReadTimeout:              5 * time.Second,
+		ProposalsInFlight:        1,
 		SnapshotThreshold:        8192,
 		SnapshotInterval:         30 * time.Second,
 		TrailingLogs:             10240,
@@ -137,6 +143,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ApplyTimeout <= 0 || c.ReadTimeout <= 0 {
 		errs = append(errs, errors.New("apply and read timeouts must be positive"))
+	}
+	if c.ProposalsInFlight < 1 {
+		errs = append(errs, errors.New("at least one proposal in flight is required"))
 	}
 	if c.IdleInTransactionTimeout <= 0 {
 		errs = append(errs, errors.New("the idle-in-transaction timeout must be positive"))

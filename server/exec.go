@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/raftsql/raftsql/fsm/command"
@@ -208,22 +207,18 @@ func (n *Node) applyShared(ctx context.Context, cmd *command.Command) (*command.
 		return nil, 0, err
 	}
 	defer n.writes.releaseShared()
-	return n.applyLocal(ctx, cmd)
-}
-
-// applyLocal stamps cmd with this leader's clock and a fresh seed and hands it
-// to Raft.
-func (n *Node) applyLocal(ctx context.Context, cmd *command.Command) (*command.Result, uint64, error) {
-	stamped := *cmd
-	stamped.TimeUnixNano = max(time.Now().UnixNano(), n.fsm.LastTime())
-	stamped.Seed = rand.Uint64()
-	return n.applyStamped(ctx, &stamped)
+	return n.group.apply(ctx, cmd)
 }
 
 // applyStamped hands a stamped command to Raft and returns the state
 // machine's result and the entry's index.
 func (n *Node) applyStamped(ctx context.Context, cmd *command.Command) (*command.Result, uint64, error) {
-	resp, idx, err := n.raft.Apply(ctx, command.Encode(cmd))
+	return n.applyEncoded(ctx, command.Encode(cmd))
+}
+
+// applyEncoded is applyStamped for a command already encoded.
+func (n *Node) applyEncoded(ctx context.Context, encoded []byte) (*command.Result, uint64, error) {
+	resp, idx, err := n.raft.Apply(ctx, encoded)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -24,6 +24,11 @@ type NodeStatus struct {
 	LastIndex         uint64    `json:"last_index"`
 	LastSnapshotIndex uint64    `json:"last_snapshot_index"`
 	LastContact       time.Time `json:"last_contact"`
+	// Writes is how many ordinary writes this node committed as leader,
+	// WriteEntries in how many log entries; their ratio is the average
+	// group size.
+	Writes       uint64 `json:"writes"`
+	WriteEntries uint64 `json:"write_entries"`
 }
 
 // ClusterStatus is what /status reports: this node, and every member as it
@@ -47,11 +52,13 @@ type MemberStatus struct {
 // LocalStatus reports this node alone.
 func (n *Node) LocalStatus() NodeStatus {
 	rs := n.raft.Status()
+	g := n.group
 	return NodeStatus{
 		ID: n.cfg.ID, RaftAddr: rs.Addr, PGAddr: n.PGAddr(), HTTPAddr: n.HTTPAddr(),
 		State: rs.State, Term: rs.Term, LeaderID: rs.LeaderID, LeaderAddr: rs.LeaderAddr,
 		CommitIndex: rs.CommitIndex, AppliedIndex: rs.AppliedIndex, LastIndex: rs.LastIndex,
 		LastSnapshotIndex: rs.LastSnapshotIndex, LastContact: rs.LastContact,
+		Writes: g.writes.Load(), WriteEntries: g.entries.Load(),
 	}
 }
 

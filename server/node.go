@@ -39,6 +39,7 @@ type Node struct {
 
 	// writes orders ordinary proposals against interactive transactions.
 	writes  *writeLock
+	group   *grouper
 	txMu    sync.Mutex
 	openTxs map[*txn]*session
 
@@ -65,7 +66,9 @@ func New(cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Node{cfg: cfg, log: log.With("node", cfg.ID), writes: newWriteLock(), openTxs: map[*txn]*session{}, infos: map[string]cachedInfo{}}, nil
+	n := &Node{cfg: cfg, log: log.With("node", cfg.ID), writes: newWriteLock(), openTxs: map[*txn]*session{}, infos: map[string]cachedInfo{}}
+	n.group = newGrouper(n, cfg.ProposalsInFlight)
+	return n, nil
 }
 
 // Open starts the node: the state machine, Raft, the side channel, the
@@ -175,6 +178,7 @@ func (n *Node) Close() error {
 		if n.raft != nil {
 			errs = append(errs, n.raft.Close())
 		}
+		n.group.close()
 		n.wg.Wait()
 		if n.fsm != nil {
 			errs = append(errs, n.fsm.Close())

@@ -44,6 +44,15 @@ func (l *writeLock) acquireShared(ctx context.Context) error {
 	return nil
 }
 
+// joinShared adds a shared hold on behalf of someone who already has one,
+// so it cannot block: a proposal keeps the lock shared while in Raft even if
+// the writers it carries stop waiting for it.
+func (l *writeLock) joinShared() {
+	l.mu.Lock()
+	l.shared++
+	l.mu.Unlock()
+}
+
 func (l *writeLock) releaseShared() {
 	l.mu.Lock()
 	l.shared--

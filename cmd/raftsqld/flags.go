@@ -18,6 +18,7 @@ func BindFlags(fs *pflag.FlagSet, cfg *server.Config) {
 	fs.StringVar(&cfg.ReadConsistency, "read-consistency", cfg.ReadConsistency, "default read consistency: linearizable, strong, weak or none")
 	fs.DurationVar(&cfg.ApplyTimeout, "apply-timeout", cfg.ApplyTimeout, "how long a write may wait to commit before its outcome is reported unknown")
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", cfg.ReadTimeout, "how long a read may wait for the leader's read index and for this node to catch up")
+	fs.IntVar(&cfg.ProposalsInFlight, "proposals-in-flight", cfg.ProposalsInFlight, "Raft entries of writes the leader has in flight at once; writes arriving meanwhile are packed into the next one")
 	fs.Uint64Var(&cfg.SnapshotThreshold, "snapshot-threshold", cfg.SnapshotThreshold, "log entries since the last snapshot that trigger a new one")
 	fs.DurationVar(&cfg.SnapshotInterval, "snapshot-interval", cfg.SnapshotInterval, "how often the snapshot threshold is checked")
 	fs.Uint64Var(&cfg.TrailingLogs, "trailing-logs", cfg.TrailingLogs, "log entries kept behind a snapshot for lagging followers")
