@@ -24,6 +24,8 @@ type benchConfig struct {
 	rows     int    // rows preloaded for select and mixed
 	table    string
 	setup    bool
+	// prepared prepares each statement once per connection.
+	prepared bool
 	// consistency, when set, is the sessions' raftsql.read_consistency.
 	consistency string
 	// ceilingProcs runs the ceiling's nodes as three processes.
@@ -65,6 +67,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.table, "table", "bench", "table the bench creates and uses")
 	fs.BoolVar(&cfg.setup, "setup", true, "drop and create the table first")
 	fs.BoolVar(&cfg.ceilingProcs, "ceiling-processes", true, "run the ceiling's three nodes as three processes, as a raftsqld cluster runs (false: one process)")
+	fs.BoolVar(&cfg.prepared, "prepared", true, "prepare each statement once per connection and then only bind and execute it, as pgx and JDBC do (false: parse it with every execution, as node-postgres and lib/pq do)")
 	fs.StringVar(&cfg.consistency, "read-consistency", "", "read consistency of the bench's sessions (default: the nodes' default)")
 	target := fs.String("target", "cluster", "cluster (the nodes at --addr), sqlite (the same statements on a bare SQLite file) or ceiling (a 3-node Raft cluster with a no-op state machine, same stores and settings, commands of the same size)")
 	dataDir := fs.String("data-dir", "", "directory for the sqlite and ceiling targets' files (default: a temporary directory on the system's temp disk)")
@@ -184,24 +187,57 @@ func benchRun(ctx context.Context, cfg benchConfig, progress io.Writer) (benchRe
 	}()
 	insertSQL := "INSERT INTO " + cfg.table + " (k, v) VALUES ($1, $2)"
 	selectSQL := "SELECT v FROM " + cfg.table + " WHERE id = $1"
+	clients := make([]*benchClient, len(conns))
+	for i, c := range conns {
+		clients[i] = &benchClient{conn: c, prepared: cfg.prepared}
+	}
 	return closedLoop(ctx, cfg, progress, func(ctx context.Context, worker int, rng *rand.Rand, isInsert bool) error {
-		conn := conns[worker]
+		c := clients[worker]
 		var err error
 		switch {
 		case cfg.workload == "tx":
-			err = benchTx(ctx, conn, cfg, rng)
+			err = benchTx(ctx, c, cfg, rng)
 		case isInsert:
 			k := rng.Int64N(1 << 40)
-			_, err = conn.ExecParams(ctx, insertSQL, [][]byte{[]byte(fmt.Sprint(k)), []byte("value")}, nil, nil, nil).Close()
+			err = c.exec(ctx, insertSQL, []byte(fmt.Sprint(k)), []byte("value"))
 		default:
 			id := rng.IntN(max(cfg.rows, 1)) + 1
-			_, err = conn.ExecParams(ctx, selectSQL, [][]byte{[]byte(fmt.Sprint(id))}, nil, nil, nil).Close()
+			err = c.exec(ctx, selectSQL, []byte(fmt.Sprint(id)))
 		}
-		if err != nil && conn.IsClosed() {
+		if err != nil && c.conn.IsClosed() {
 			return errConnLost
 		}
 		return err
 	})
+}
+
+// benchClient is one connection of the load and the statements it has
+// prepared.
+type benchClient struct {
+	conn     *pgconn.PgConn
+	prepared bool
+	names    map[string]string // SQL -> prepared statement name
+}
+
+// exec runs sql with text arguments and discards its rows.
+func (c *benchClient) exec(ctx context.Context, sql string, args ...[]byte) error {
+	if !c.prepared || len(args) == 0 {
+		_, err := c.conn.ExecParams(ctx, sql, args, nil, nil, nil).Close()
+		return err
+	}
+	name, ok := c.names[sql]
+	if !ok {
+		name = fmt.Sprintf("bench_%d", len(c.names))
+		if _, err := c.conn.Prepare(ctx, name, sql, nil); err != nil {
+			return err
+		}
+		if c.names == nil {
+			c.names = map[string]string{}
+		}
+		c.names[sql] = name
+	}
+	_, err := c.conn.ExecPrepared(ctx, name, args, nil, nil).Close()
+	return err
 }
 
 // setupSQL creates the tables of the workload.
@@ -228,7 +264,7 @@ func txStatements(table string) [5]string {
 
 // benchTx runs one transaction of the tx workload, each statement its own
 // round trip as an interactive client sends them.
-func benchTx(ctx context.Context, conn *pgconn.PgConn, cfg benchConfig, rng *rand.Rand) error {
+func benchTx(ctx context.Context, c *benchClient, cfg benchConfig, rng *rand.Rand) error {
 	st := txStatements(cfg.table)
 	a := []byte(fmt.Sprint(rng.IntN(max(cfg.rows, 1)) + 1))
 	b := []byte(fmt.Sprint(rng.IntN(max(cfg.rows, 1)) + 1))
@@ -245,8 +281,8 @@ func benchTx(ctx context.Context, conn *pgconn.PgConn, cfg benchConfig, rng *ran
 		{st[4], nil},
 	}
 	for _, step := range steps {
-		if _, err := conn.ExecParams(ctx, step.sql, step.args, nil, nil, nil).Close(); err != nil {
-			conn.Exec(ctx, "ROLLBACK").ReadAll()
+		if err := c.exec(ctx, step.sql, step.args...); err != nil {
+			c.conn.Exec(ctx, "ROLLBACK").ReadAll()
 			return err
 		}
 	}
