@@ -55,7 +55,9 @@
 // A command's statements run in one transaction (ApplyBatch puts a batch
 // in one transaction with a savepoint per command and checks deferred
 // foreign keys per command, so that a batch behaves exactly as its
-// commands applied one by one). The first SQL error rolls the command
+// commands applied one by one). A group entry (command.EncodeGroup) holds
+// several commands and is applied exactly as that many entries would be,
+// with one result per command. The first SQL error rolls the command
 // back; that statement's result carries the error (SQLite's extended code
 // and message) and later statements do not run. A SQL error is a result
 // that every node computes alike, not a failure.

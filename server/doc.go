@@ -8,6 +8,14 @@
 // follower forwards writes (and asks the leader for a read index) over the
 // node-to-node side channel, so clients may use any node.
 //
+// The leader keeps one entry of ordinary writes in Raft at a time (by
+// default; Config.ProposalsInFlight). Writes that arrive meanwhile queue, and
+// when the entry comes back the whole queue goes out as one group entry, so
+// that under load the log is written, synced, sent and acknowledged once for
+// many writes; each keeps its own stamps, request id and result. A lone write
+// is proposed at once by its own goroutine. Interactive transactions commit
+// outside this queue, under the exclusive write lock.
+//
 // server must not know the wire format of any protocol: pgwire owns Postgres,
 // fsm/command owns the log entry format. The node-to-node request framing in
 // forward.go is the one protocol this package speaks, and it carries only
