@@ -16,12 +16,16 @@ import (
 
 	hraft "github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
+	bbolterrors "go.etcd.io/bbolt/errors"
 )
 
 const (
 	// logCacheSize is the number of recent log entries kept in memory in
 	// front of the bolt store.
 	logCacheSize = 1024
+	// logLockTimeout bounds the wait for the log store's file lock.
+	logLockTimeout = 2 * time.Second
 	// transportTimeout is the I/O deadline of one Raft RPC; InstallSnapshot
 	// scales it with the snapshot size.
 	transportTimeout = 10 * time.Second
@@ -109,7 +113,12 @@ func New(cfg Config, fsm hraft.FSM) (_ *Node, err error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("raft: %w", err)
 	}
-	n.bolt, err = raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db")})
+	// bolt locks its file; without a timeout a second process on the same
+	// directory would wait for the lock forever.
+	n.bolt, err = raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db"), BoltOptions: &bbolt.Options{Timeout: logLockTimeout}})
+	if errors.Is(err, bbolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("raft: %s is in use by another process", cfg.Dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("raft: open log store: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -430,5 +431,22 @@ func TestForwardChannel(t *testing.T) {
 	}
 	if !a.IsLeader() && !b.IsLeader() {
 		waitFor(t, 10*time.Second, "a leader", func() bool { return a.IsLeader() || b.IsLeader() })
+	}
+}
+
+func TestLogInUseIsRefused(t *testing.T) {
+	c := newCluster(t, 1, nil)
+	cfg := testConfig("other", c.nodes[0].cfg.Dir, listen(t, "127.0.0.1:0"))
+	start := time.Now()
+	n, err := New(cfg, &listFSM{})
+	if err == nil {
+		n.Close()
+		t.Fatal("a second node opened a log in use")
+	}
+	if !strings.Contains(err.Error(), "in use") {
+		t.Errorf("error: got %q, want it to say the directory is in use", err)
+	}
+	if d := time.Since(start); d > logLockTimeout+5*time.Second {
+		t.Errorf("refusal took %v", d)
 	}
 }

@@ -32,6 +32,8 @@ type Node struct {
 
 	pgLn   net.Listener
 	httpLn net.Listener
+	// dirLock holds the data directory's lock until Close.
+	dirLock *os.File
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -82,6 +84,9 @@ func (n *Node) Open(ctx context.Context) (err error) {
 			n.Close()
 		}
 	}()
+	if n.dirLock, err = lockDataDir(n.cfg.DataDir); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Dir(n.cfg.sqlitePath()), 0o755); err != nil {
 		return err
 	}
@@ -182,6 +187,9 @@ func (n *Node) Close() error {
 		n.wg.Wait()
 		if n.fsm != nil {
 			errs = append(errs, n.fsm.Close())
+		}
+		if n.dirLock != nil {
+			n.dirLock.Close()
 		}
 		n.closeErr = errors.Join(errs...)
 	})
