@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"slices"
 	"sync"
 )
 
@@ -10,14 +11,20 @@ import (
 // many proceed at once and Raft batches them; a transaction holds it
 // exclusively from its first write until its commit is applied, so that it
 // runs alone on the state machine's write connection. A waiting transaction
-// keeps new shared holders out, so it is not starved.
+// keeps new shared holders out, so it is not starved, and transactions get
+// the lock in the order they asked for it, so none waits behind an unbounded
+// number of later ones.
 type writeLock struct {
 	mu        sync.Mutex
 	shared    int
 	exclusive bool
-	waiting   int
+	waiters   []*lockWaiter // transactions waiting for the lock, oldest first
 	changed   chan struct{} // closed and replaced whenever the lock is released
 }
+
+// lockWaiter is a place in the queue of transactions. It is not empty:
+// pointers to distinct zero-size values may compare equal.
+type lockWaiter struct{ _ byte }
 
 func newWriteLock() *writeLock { return &writeLock{changed: make(chan struct{})} }
 
@@ -29,7 +36,7 @@ func (l *writeLock) broadcast() {
 // acquireShared waits until no transaction holds or waits for the lock.
 func (l *writeLock) acquireShared(ctx context.Context) error {
 	l.mu.Lock()
-	for l.exclusive || l.waiting > 0 {
+	for l.exclusive || len(l.waiters) > 0 {
 		ch := l.changed
 		l.mu.Unlock()
 		select {
@@ -62,26 +69,28 @@ func (l *writeLock) releaseShared() {
 	l.mu.Unlock()
 }
 
-// acquireExclusive waits until the lock is free: no transaction holds it and
-// every shared holder has finished.
+// acquireExclusive waits until the lock is free (no transaction holds it and
+// every shared holder has finished) and every transaction that asked before
+// has had its turn.
 func (l *writeLock) acquireExclusive(ctx context.Context) error {
+	me := new(lockWaiter)
 	l.mu.Lock()
-	l.waiting++
-	for l.exclusive || l.shared > 0 {
+	l.waiters = append(l.waiters, me)
+	for l.exclusive || l.shared > 0 || l.waiters[0] != me {
 		ch := l.changed
 		l.mu.Unlock()
 		select {
 		case <-ch:
 		case <-ctx.Done():
 			l.mu.Lock()
-			l.waiting--
+			l.waiters = slices.DeleteFunc(l.waiters, func(w *lockWaiter) bool { return w == me })
 			l.broadcast()
 			l.mu.Unlock()
 			return ctx.Err()
 		}
 		l.mu.Lock()
 	}
-	l.waiting--
+	l.waiters = l.waiters[1:]
 	l.exclusive = true
 	l.mu.Unlock()
 	return nil

@@ -1,0 +1,78 @@
+package server
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// TestWriteLockServesTransactionsInOrder queues transactions behind a shared
+// holder: they get the lock in the order they asked, one that gives up is
+// skipped, and ordinary writes wait until the queue is empty.
+func TestWriteLockServesTransactionsInOrder(t *testing.T) {
+	l := newWriteLock()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := l.acquireShared(ctx); err != nil {
+		t.Fatal(err)
+	}
+	order := make(chan int, 4)
+	queued := func(n int) {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			l.mu.Lock()
+			got := len(l.waiters)
+			l.mu.Unlock()
+			if got == n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d transactions queued, want %d", got, n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	giveUp, stop := context.WithCancel(ctx)
+	defer stop()
+	for i := range 3 {
+		tctx := ctx
+		if i == 1 {
+			tctx = giveUp
+		}
+		go func() {
+			if err := l.acquireExclusive(tctx); err != nil {
+				order <- -i - 1
+				return
+			}
+			order <- i
+			l.releaseExclusive()
+		}()
+		queued(i + 1)
+	}
+	sharedDone := make(chan error, 1)
+	go func() {
+		err := l.acquireShared(ctx)
+		if err == nil {
+			l.releaseShared()
+		}
+		sharedDone <- err
+	}()
+	stop()
+	if got := <-order; got != -2 {
+		t.Fatalf("the transaction that gave up: got %d, want -2", got)
+	}
+	select {
+	case <-sharedDone:
+		t.Fatal("an ordinary write got the lock while transactions were queued")
+	default:
+	}
+	l.releaseShared()
+	for _, want := range []int{0, 2} {
+		if got := <-order; got != want {
+			t.Fatalf("transaction %d got the lock, want %d", got, want)
+		}
+	}
+	if err := <-sharedDone; err != nil {
+		t.Fatal(err)
+	}
+}
