@@ -3,6 +3,7 @@ package raft
 import (
 	"io"
 	"sync"
+	"sync/atomic"
 
 	hraft "github.com/hashicorp/raft"
 )
@@ -25,6 +26,15 @@ type trackingFSM struct {
 	// snapshot holds. It reports false while New restores at startup; New
 	// then takes the index from hashicorp/raft.
 	snapshotIndex func() (uint64, bool)
+
+	// watched maps the first byte of a command this node proposed to the
+	// function to call once it is committed. On the leader hashicorp/raft
+	// hands the FSM the very log its Apply built, so the proposal's data is
+	// how the FSM recognises it; watching counts the entries so that the
+	// FSM looks only while someone watches.
+	watchMu  sync.Mutex
+	watched  map[*byte]func()
+	watching atomic.Int32
 
 	mu       sync.Mutex
 	applied  uint64        // index of the last entry the FSM has seen
@@ -57,6 +67,51 @@ func (t *trackingFSM) advance(index uint64, restored bool) {
 	t.mu.Unlock()
 }
 
+// watch arranges for committed to be called when the entry carrying data
+// reaches the FSM; the returned function cancels the watch.
+func (t *trackingFSM) watch(data []byte, committed func()) (unwatch func()) {
+	key := &data[0]
+	t.watchMu.Lock()
+	if t.watched == nil {
+		t.watched = make(map[*byte]func())
+	}
+	t.watched[key] = committed
+	t.watching.Add(1)
+	t.watchMu.Unlock()
+	return func() {
+		t.watchMu.Lock()
+		if _, ok := t.watched[key]; ok {
+			delete(t.watched, key)
+			t.watching.Add(-1)
+		}
+		t.watchMu.Unlock()
+	}
+}
+
+// notifyCommitted calls the watch of each command entry in logs, which Raft
+// has committed and the FSM is about to apply.
+func (t *trackingFSM) notifyCommitted(logs []*hraft.Log) {
+	if t.watching.Load() == 0 {
+		return
+	}
+	var calls []func()
+	t.watchMu.Lock()
+	for _, l := range logs {
+		if l.Type != hraft.LogCommand || len(l.Data) == 0 {
+			continue
+		}
+		if f, ok := t.watched[&l.Data[0]]; ok {
+			delete(t.watched, &l.Data[0])
+			t.watching.Add(-1)
+			calls = append(calls, f)
+		}
+	}
+	t.watchMu.Unlock()
+	for _, f := range calls {
+		f()
+	}
+}
+
 // appliedIndex returns the last index seen by the FSM.
 func (t *trackingFSM) appliedIndex() uint64 {
 	t.mu.Lock()
@@ -76,6 +131,7 @@ func (t *trackingFSM) waitChan() (uint64, <-chan struct{}) {
 }
 
 func (t *trackingFSM) Apply(l *hraft.Log) any {
+	t.notifyCommitted([]*hraft.Log{l})
 	resp := t.inner.Apply(l)
 	t.advance(l.Index, false)
 	return resp
@@ -85,6 +141,7 @@ func (t *trackingFSM) ApplyBatch(logs []*hraft.Log) []any {
 	if len(logs) == 0 {
 		return nil
 	}
+	t.notifyCommitted(logs)
 	if t.batching != nil {
 		resps := t.batching.ApplyBatch(logs)
 		t.advance(logs[len(logs)-1].Index, false)

@@ -361,6 +361,17 @@ func (n *Node) readError(err error) error {
 // deadline, Apply waits for room in Raft's queue even if ctx is cancelled
 // meanwhile; give ctx a deadline to bound that wait.
 func (n *Node) Apply(ctx context.Context, cmd []byte) (response any, index uint64, err error) {
+	return n.ApplyNotify(ctx, cmd, nil)
+}
+
+// ApplyNotify is Apply, and it also calls committed, if not nil, as soon as
+// this node knows the entry is committed, before its FSM applies it, so the
+// caller can send the next proposal while this one is being applied.
+// committed runs on the FSM's goroutine and must not block. It is called at
+// most once, and not at all when Apply fails or the entry's data is empty;
+// the caller must not rely on it, only take it as an early sign of what
+// the return of ApplyNotify tells for sure.
+func (n *Node) ApplyNotify(ctx context.Context, cmd []byte, committed func()) (response any, index uint64, err error) {
 	if n.closing.Load() {
 		return nil, 0, ErrShutdown
 	}
@@ -370,6 +381,10 @@ func (n *Node) Apply(ctx context.Context, cmd []byte) (response any, index uint6
 	}
 	if n.raft.State() != hraft.Leader {
 		return nil, 0, n.notLeader()
+	}
+	if committed != nil && len(cmd) > 0 {
+		unwatch := n.fsm.watch(cmd, committed)
+		defer unwatch()
 	}
 	f := n.raft.Apply(cmd, timeout)
 	err, abandoned := n.await(ctx, f)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -195,7 +196,11 @@ func TestPartitionedLeaderCannotCommit(t *testing.T) {
 		_, err := old.ReadIndex(ctx)
 		readErr <- err
 	}()
-	_, _, err := old.Apply(ctx, []byte("lost"))
+	var lostCommitted atomic.Bool
+	_, _, err := old.ApplyNotify(ctx, []byte("lost"), func() { lostCommitted.Store(true) })
+	if lostCommitted.Load() {
+		t.Errorf("the isolated leader reported its command committed")
+	}
 	if err == nil {
 		t.Fatalf("isolated leader committed a command")
 	}
@@ -238,6 +243,39 @@ func TestPartitionedLeaderCannotCommit(t *testing.T) {
 	for _, f := range c.fsms {
 		if slices.Contains(f.list(), "lost") {
 			t.Fatalf("the isolated leader's command was applied")
+		}
+	}
+}
+
+// ApplyNotify reports the commit once, before the FSM has the entry and
+// before the call returns.
+func TestApplyNotify(t *testing.T) {
+	c := newCluster(t, 3, nil)
+	leader := c.waitLeader()
+	f := c.fsms[c.index(leader)]
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i := range 20 {
+		cmd := fmt.Sprintf("cmd%d", i)
+		var calls int
+		var commitAtCall uint64
+		var seenByFSM bool
+		_, idx, err := leader.ApplyNotify(ctx, []byte(cmd), func() {
+			calls++
+			commitAtCall = leader.CommitIndex()
+			seenByFSM = slices.Contains(f.list(), cmd)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if calls != 1 {
+			t.Fatalf("%s: committed called %d times, want once", cmd, calls)
+		}
+		if commitAtCall < idx {
+			t.Errorf("%s: committed called at commit index %d, before the entry's %d", cmd, commitAtCall, idx)
+		}
+		if seenByFSM {
+			t.Errorf("%s: committed called after the FSM applied the entry", cmd)
 		}
 	}
 }

@@ -99,12 +99,25 @@ func (g *grouper) apply(ctx context.Context, cmd *command.Command) (*command.Res
 }
 
 // run proposes batch, which holds one in-flight slot and one shared hold of
-// the write lock, and answers its members. Then it hands the slot on: to
-// the queue that built up meanwhile, proposed by a new goroutine so that the
-// caller goes back to its client at once, or back to the pool.
+// the write lock, and answers its members. The slot is handed on as soon as
+// the entry is committed, so the next entry goes to Raft while this one is
+// being applied, or when the proposal ends if that comes first.
 func (g *grouper) run(batch []*proposal) {
-	g.propose(batch)
+	var handed atomic.Bool
+	handOn := func() {
+		if handed.CompareAndSwap(false, true) {
+			g.handOn()
+		}
+	}
+	g.propose(batch, handOn)
 	g.n.writes.releaseShared()
+	handOn()
+}
+
+// handOn gives an in-flight slot to the queue that built up meanwhile,
+// proposed by a new goroutine so that the caller goes on at once, or back
+// to the pool.
+func (g *grouper) handOn() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {
@@ -143,8 +156,10 @@ func (g *grouper) take() []*proposal {
 	return batch
 }
 
-// propose hands batch to Raft as one entry and answers every member.
-func (g *grouper) propose(batch []*proposal) {
+// propose hands batch to Raft as one entry and answers every member. It
+// calls committed when the entry is known to be committed, if it learns so
+// before the entry is applied.
+func (g *grouper) propose(batch []*proposal, committed func()) {
 	ctx, cancel := context.WithTimeout(g.n.ctx, g.n.cfg.ApplyTimeout)
 	defer cancel()
 	answer := func(p *proposal, res *command.Result, idx uint64, err error) {
@@ -152,7 +167,7 @@ func (g *grouper) propose(batch []*proposal) {
 		close(p.done)
 	}
 	if len(batch) == 1 {
-		res, idx, err := g.n.applyEncoded(ctx, batch[0].encoded)
+		res, idx, err := g.n.applyEncoded(ctx, batch[0].encoded, committed)
 		if err == nil {
 			g.writes.Add(1)
 			g.entries.Add(1)
@@ -164,7 +179,7 @@ func (g *grouper) propose(batch []*proposal) {
 	for i, p := range batch {
 		encoded[i] = p.encoded
 	}
-	resp, idx, err := g.n.raft.Apply(ctx, command.EncodeGroup(encoded))
+	resp, idx, err := g.n.raft.ApplyNotify(ctx, command.EncodeGroup(encoded), committed)
 	var results []*command.Result
 	if err == nil {
 		switch r := resp.(type) {
