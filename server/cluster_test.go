@@ -141,6 +141,55 @@ func TestConcurrentWritesShareEntries(t *testing.T) {
 	t.Logf("%d writes in %d entries", st.Writes, st.WriteEntries)
 }
 
+// Writers in a closed loop each send their next write as soon as the last
+// one is answered. The leader holds the next entry open for them, so they
+// keep sharing entries instead of splitting into two halves that take
+// turns; with the hold turned off they do split, and this test fails.
+func TestClosedLoopWritersShareEachEntry(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	leader := c.Leader()
+	mustExec(t, connect(t, c, leader), "CREATE TABLE items (id INTEGER PRIMARY KEY, writer INTEGER)")
+	const writers, perWriter = 12, 40
+	conns := make([]*pgx.Conn, writers)
+	for w := range conns {
+		conns[w] = connect(t, c, leader)
+	}
+	before := c.Node(leader).LocalStatus()
+	var wg sync.WaitGroup
+	for w, conn := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range perWriter {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				_, err := conn.Exec(ctx, "INSERT INTO items (writer) VALUES ($1)", w)
+				cancel()
+				if err != nil {
+					t.Errorf("writer %d: %v", w, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	after := c.Node(leader).LocalStatus()
+	writes, entries := after.Writes-before.Writes, after.WriteEntries-before.WriteEntries
+	t.Logf("%d writes in %d entries", writes, entries)
+	if writes != writers*perWriter {
+		t.Fatalf("%d writes counted, want %d", writes, writers*perWriter)
+	}
+	// Two halves taking turns average writers/2 per entry; the first
+	// writes of each writer, before it is known to return quickly, go in
+	// smaller ones.
+	if avg := float64(writes) / float64(entries); avg < 0.65*writers {
+		t.Errorf("%.1f writes per entry, want at least %.1f", avg, 0.65*writers)
+	}
+	c.EnsureSame()
+}
+
 func TestLinearizableReadOnFollowerSeesAcknowledgedWrites(t *testing.T) {
 	c := servertest.NewCluster(t, 3, servertest.Options{})
 	leader := c.Leader()

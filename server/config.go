@@ -47,6 +47,11 @@ type Config struct {
 	// are packed into one entry, proposed when one comes back: one log
 	// write and one round of acknowledgements for all of them.
 	ProposalsInFlight int
+	// MaxGroupWait caps how long the leader holds a group entry open, after
+	// the previous one committed, for the writers that entry answered to
+	// send their next writes; it waits at most as long as recent entries
+	// took to commit. Zero proposes the queue as soon as a slot is free.
+	MaxGroupWait time.Duration
 
 	// SnapshotThreshold is how many log entries since the last snapshot
 	// trigger a new one; SnapshotInterval is how often that is checked.
@@ -108,6 +113,7 @@ func DefaultConfig() Config {
 		ApplyTimeout:             10 * time.Second,
 		ReadTimeout:              5 * time.Second,
 		ProposalsInFlight:        1,
+		MaxGroupWait:             10 * time.Millisecond,
 		SnapshotThreshold:        8192,
 		SnapshotInterval:         30 * time.Second,
 		TrailingLogs:             10240,
@@ -146,6 +152,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ProposalsInFlight < 1 {
 		errs = append(errs, errors.New("at least one proposal in flight is required"))
+	}
+	if c.MaxGroupWait < 0 {
+		errs = append(errs, errors.New("the group wait must not be negative"))
 	}
 	if c.IdleInTransactionTimeout <= 0 {
 		errs = append(errs, errors.New("the idle-in-transaction timeout must be positive"))

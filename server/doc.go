@@ -13,8 +13,13 @@
 // when the entry comes back the whole queue goes out as one group entry, so
 // that under load the log is written, synced, sent and acknowledged once for
 // many writes; each keeps its own stamps, request id and result. A lone write
-// is proposed at once by its own goroutine. Interactive transactions commit
-// outside this queue, under the exclusive write lock.
+// is proposed at once by its own goroutine. When an entry commits, the leader
+// holds the next one open for a moment (Config.MaxGroupWait, at most one
+// recent commit time) for those of the clients just answered that came back
+// quickly last time, so that clients in a closed loop keep sharing entries
+// instead of splitting into two halves that take turns. Interactive
+// transactions commit outside this queue, under the exclusive write lock,
+// and a transaction waiting for it ends the hold.
 //
 // server must not know the wire format of any protocol: pgwire owns Postgres,
 // fsm/command owns the log entry format. The node-to-node request framing in

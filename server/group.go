@@ -24,31 +24,60 @@ const maxGroupBytes = 1 << 20
 // queue grows while Raft is busy and each entry carries many writes, so the
 // log is written, sent, synced and acknowledged once for all of them. Every
 // command in a group keeps its own stamps, request id and result.
+//
+// When an entry commits, its writers are answered and most of them, in a
+// closed loop, send their next write a moment later. Proposing the queue at
+// once would leave those writers to wait a whole round for the next free
+// slot, and the clients would settle into two cohorts that take turns, each
+// entry carrying half of them. So the slot is held open, gathering, until
+// the queue has grown by as many writes as the entry answered, or for at
+// most as long as recent entries took to commit (capped by maxWait), and all
+// go out together. A write that arrives when none is expected (the first
+// after a quiet spell) finds the slot free and goes at once; a transaction
+// waiting for the write lock ends the gathering, since new writes cannot
+// come until it has had its turn.
 type grouper struct {
 	n           *Node
 	maxInFlight int
+	maxWait     time.Duration // 0: never gather
 
 	mu       sync.Mutex
-	inFlight int
+	inFlight int // slots taken: entries in Raft and one gathering
 	queue    []*proposal
 	closed   bool
 	idle     *sync.Cond // signalled when inFlight drops to zero
 
+	// answeredAt holds, for each client whose last write was answered and
+	// that has not written since, when that was.
+	answeredAt map[uint64]time.Time
+
+	gathering bool        // a slot waits for the queue to reach expect
+	expect    int         // queue length at which the gathering slot proposes
+	timer     *time.Timer // ends the gathering
+
+	commitNanos     atomic.Int64  // moving average of the time from proposal to commit
 	writes, entries atomic.Uint64 // committed, for /status
 }
 
 // proposal is one write waiting for its turn or its result.
 type proposal struct {
 	encoded []byte
-	done    chan struct{} // closed once res, idx and err are set
-	res     *command.Result
-	idx     uint64
-	err     error
+	client  uint64 // the request id's client, 0 if none
+	// quick: the client sent this write soon after its previous one was
+	// answered, as a client in a closed loop does; it is likely to do so
+	// again.
+	quick bool
+	done  chan struct{} // closed once res, idx and err are set
+	res   *command.Result
+	idx   uint64
+	err   error
 }
 
-func newGrouper(n *Node, maxInFlight int) *grouper {
-	g := &grouper{n: n, maxInFlight: max(maxInFlight, 1)}
+func newGrouper(n *Node, maxInFlight int, maxWait time.Duration) *grouper {
+	g := &grouper{n: n, maxInFlight: max(maxInFlight, 1), maxWait: maxWait, answeredAt: map[uint64]time.Time{}}
 	g.idle = sync.NewCond(&g.mu)
+	g.timer = time.AfterFunc(time.Hour, g.endGathering)
+	g.timer.Stop()
 	return g
 }
 
@@ -59,12 +88,16 @@ func (g *grouper) apply(ctx context.Context, cmd *command.Command) (*command.Res
 	stamped := *cmd
 	stamped.TimeUnixNano = max(time.Now().UnixNano(), g.n.fsm.LastTime())
 	stamped.Seed = rand.Uint64()
-	p := &proposal{encoded: command.Encode(&stamped), done: make(chan struct{})}
+	p := &proposal{encoded: command.Encode(&stamped), client: cmd.RequestID.Client, done: make(chan struct{})}
 
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
 		return nil, 0, ErrNotReady
+	}
+	if answered, ok := g.answeredAt[p.client]; ok {
+		p.quick = time.Since(answered) < time.Duration(g.commitNanos.Load())
+		delete(g.answeredAt, p.client)
 	}
 	if g.inFlight < g.maxInFlight {
 		g.inFlight++
@@ -74,7 +107,18 @@ func (g *grouper) apply(ctx context.Context, cmd *command.Command) (*command.Res
 		return p.res, p.idx, p.err
 	}
 	g.queue = append(g.queue, p)
-	g.mu.Unlock()
+	if g.gathering && len(g.queue) >= g.expect {
+		// The gathering is complete: this goroutine proposes it, as it
+		// would propose a lone write.
+		g.timer.Stop()
+		g.gathering = false
+		batch := g.take()
+		g.n.writes.joinShared()
+		g.mu.Unlock()
+		g.run(batch)
+	} else {
+		g.mu.Unlock()
+	}
 
 	select {
 	case <-p.done:
@@ -103,10 +147,17 @@ func (g *grouper) apply(ctx context.Context, cmd *command.Command) (*command.Res
 // the entry is committed, so the next entry goes to Raft while this one is
 // being applied, or when the proposal ends if that comes first.
 func (g *grouper) run(batch []*proposal) {
+	start := time.Now()
 	var handed atomic.Bool
 	handOn := func() {
 		if handed.CompareAndSwap(false, true) {
-			g.handOn()
+			returning := 0
+			for _, p := range batch {
+				if p.quick {
+					returning++
+				}
+			}
+			g.handOn(returning, time.Since(start))
 		}
 	}
 	g.propose(batch, handOn)
@@ -114,12 +165,40 @@ func (g *grouper) run(batch []*proposal) {
 	handOn()
 }
 
-// handOn gives an in-flight slot to the queue that built up meanwhile,
-// proposed by a new goroutine so that the caller goes on at once, or back
-// to the pool.
-func (g *grouper) handOn() {
+// handOn passes on the slot of an entry that took took to commit (or to
+// fail), whose answers are expected to bring back returning writes: it
+// starts gathering, or proposes the queue, or frees the slot.
+func (g *grouper) handOn(returning int, took time.Duration) {
+	avg := g.commitNanos.Load()
+	g.commitNanos.Store(avg + (took.Nanoseconds()-avg)/8)
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if wait := min(time.Duration(g.commitNanos.Load()), g.maxWait); returning > 0 && wait > 0 && !g.closed && !g.n.writes.contended() {
+		g.gathering = true
+		g.expect = len(g.queue) + returning
+		g.timer.Reset(wait)
+		return
+	}
+	g.proposeQueue()
+}
+
+// endGathering proposes what the gathering slot has collected when its time
+// is up, or when a transaction asks for the write lock.
+func (g *grouper) endGathering() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.gathering {
+		return
+	}
+	g.timer.Stop()
+	g.gathering = false
+	g.proposeQueue()
+}
+
+// proposeQueue gives a slot that is not gathering to the queue, proposed by
+// a new goroutine so that the caller goes on at once, or frees it. g.mu is
+// held.
+func (g *grouper) proposeQueue() {
 	if g.closed {
 		for _, p := range g.queue {
 			p.err = ErrNotReady
@@ -172,6 +251,7 @@ func (g *grouper) propose(batch []*proposal, committed func()) {
 			g.writes.Add(1)
 			g.entries.Add(1)
 		}
+		g.noteAnswered(batch)
 		answer(batch[0], res, idx, err)
 		return
 	}
@@ -199,6 +279,7 @@ func (g *grouper) propose(batch []*proposal, committed func()) {
 		g.writes.Add(uint64(len(batch)))
 		g.entries.Add(1)
 	}
+	g.noteAnswered(batch)
 	for i, p := range batch {
 		if err != nil {
 			answer(p, nil, 0, err)
@@ -208,11 +289,34 @@ func (g *grouper) propose(batch []*proposal, committed func()) {
 	}
 }
 
+// maxTrackedClients bounds answeredAt; past it the record starts over.
+const maxTrackedClients = 1 << 14
+
+// noteAnswered records when the clients of batch were answered.
+func (g *grouper) noteAnswered(batch []*proposal) {
+	now := time.Now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.answeredAt)+len(batch) > maxTrackedClients {
+		clear(g.answeredAt)
+	}
+	for _, p := range batch {
+		if p.client != 0 {
+			g.answeredAt[p.client] = now
+		}
+	}
+}
+
 // close refuses new writes, fails the queued ones and waits for those in
 // Raft to be answered.
 func (g *grouper) close() {
 	g.mu.Lock()
 	g.closed = true
+	if g.gathering {
+		g.timer.Stop()
+		g.gathering = false
+		g.proposeQueue()
+	}
 	for g.inFlight > 0 {
 		g.idle.Wait()
 	}

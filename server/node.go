@@ -69,7 +69,8 @@ func New(cfg Config) (*Node, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	n := &Node{cfg: cfg, log: log.With("node", cfg.ID), writes: newWriteLock(), openTxs: map[*txn]*session{}, infos: map[string]cachedInfo{}}
-	n.group = newGrouper(n, cfg.ProposalsInFlight)
+	n.group = newGrouper(n, cfg.ProposalsInFlight, cfg.MaxGroupWait)
+	n.writes.onWait = n.group.endGathering
 	return n, nil
 }
 

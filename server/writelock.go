@@ -20,6 +20,10 @@ type writeLock struct {
 	exclusive bool
 	waiters   []*lockWaiter // transactions waiting for the lock, oldest first
 	changed   chan struct{} // closed and replaced whenever the lock is released
+
+	// onWait, if set, is called (without l.mu) when a transaction starts
+	// waiting, so that whoever holds the lock shared can hurry.
+	onWait func()
 }
 
 // lockWaiter is a place in the queue of transactions. It is not empty:
@@ -76,6 +80,11 @@ func (l *writeLock) acquireExclusive(ctx context.Context) error {
 	me := new(lockWaiter)
 	l.mu.Lock()
 	l.waiters = append(l.waiters, me)
+	if l.onWait != nil && (l.exclusive || l.shared > 0 || l.waiters[0] != me) {
+		l.mu.Unlock()
+		l.onWait()
+		l.mu.Lock()
+	}
 	for l.exclusive || l.shared > 0 || l.waiters[0] != me {
 		ch := l.changed
 		l.mu.Unlock()
@@ -94,6 +103,13 @@ func (l *writeLock) acquireExclusive(ctx context.Context) error {
 	l.exclusive = true
 	l.mu.Unlock()
 	return nil
+}
+
+// contended reports whether a transaction holds or waits for the lock.
+func (l *writeLock) contended() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.exclusive || len(l.waiters) > 0
 }
 
 func (l *writeLock) releaseExclusive() {

@@ -76,3 +76,43 @@ func TestWriteLockServesTransactionsInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A transaction that has to wait tells the shared holders at once, so that
+// a gathering group entry goes out instead of holding it up.
+func TestWriteLockTellsOfWaitingTransaction(t *testing.T) {
+	l := newWriteLock()
+	waits := make(chan struct{}, 4)
+	l.onWait = func() { waits <- struct{}{} }
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	if err := l.acquireExclusive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(waits) != 0 || !l.contended() {
+		t.Fatalf("free lock: %d waits told, contended %v", len(waits), l.contended())
+	}
+	l.releaseExclusive()
+	if l.contended() {
+		t.Fatal("released lock reported contended")
+	}
+
+	if err := l.acquireShared(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() { got <- l.acquireExclusive(ctx) }()
+	select {
+	case <-waits:
+	case <-ctx.Done():
+		t.Fatal("a transaction waiting behind a shared holder was not told of")
+	}
+	if !l.contended() {
+		t.Error("lock with a waiting transaction not reported contended")
+	}
+	l.releaseShared()
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	l.releaseExclusive()
+}

@@ -19,6 +19,7 @@ func BindFlags(fs *pflag.FlagSet, cfg *server.Config) {
 	fs.DurationVar(&cfg.ApplyTimeout, "apply-timeout", cfg.ApplyTimeout, "how long a write may wait to commit before its outcome is reported unknown")
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", cfg.ReadTimeout, "how long a read may wait for the leader's read index and for this node to catch up")
 	fs.IntVar(&cfg.ProposalsInFlight, "proposals-in-flight", cfg.ProposalsInFlight, "Raft entries of writes the leader has in flight at once; writes arriving meanwhile are packed into the next one")
+	fs.DurationVar(&cfg.MaxGroupWait, "max-group-wait", cfg.MaxGroupWait, "longest the leader holds a write entry open for the writers it just answered (never longer than recent entries took to commit); 0 sends each entry as soon as it can")
 	fs.Uint64Var(&cfg.SnapshotThreshold, "snapshot-threshold", cfg.SnapshotThreshold, "log entries since the last snapshot that trigger a new one")
 	fs.DurationVar(&cfg.SnapshotInterval, "snapshot-interval", cfg.SnapshotInterval, "how often the snapshot threshold is checked")
 	fs.Uint64Var(&cfg.TrailingLogs, "trailing-logs", cfg.TrailingLogs, "log entries kept behind a snapshot for lagging followers")
