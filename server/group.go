@@ -173,7 +173,9 @@ func (g *grouper) handOn(returning int, took time.Duration) {
 	g.commitNanos.Store(avg + (took.Nanoseconds()-avg)/8)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if wait := min(time.Duration(g.commitNanos.Load()), g.maxWait); returning > 0 && wait > 0 && !g.closed && !g.n.writes.contended() {
+	// A lone returning writer would find the slot free and go at once
+	// anyway; there is nothing to gather.
+	if wait := min(time.Duration(g.commitNanos.Load()), g.maxWait); returning > 0 && len(g.queue)+returning > 1 && wait > 0 && !g.closed && !g.n.writes.contended() {
 		g.gathering = true
 		g.expect = len(g.queue) + returning
 		g.timer.Reset(wait)
