@@ -190,6 +190,46 @@ func TestClosedLoopWritersShareEachEntry(t *testing.T) {
 	c.EnsureSame()
 }
 
+// With two entries in flight, at most one slot holds its entry open at a
+// time, and every slot comes back: the writes all land and the nodes close.
+func TestTwoProposalsInFlightWithHeldEntries(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(_ int, cfg *server.Config) {
+		cfg.ProposalsInFlight = 2
+	}})
+	leader := c.Leader()
+	mustExec(t, connect(t, c, leader), "CREATE TABLE items (id INTEGER PRIMARY KEY, writer INTEGER)")
+	const writers, perWriter = 12, 30
+	var wg sync.WaitGroup
+	for w := range writers {
+		conn := connect(t, c, leader)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range perWriter {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				_, err := conn.Exec(ctx, "INSERT INTO items (writer) VALUES ($1)", w)
+				cancel()
+				if err != nil {
+					t.Errorf("writer %d: %v", w, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := count(t, connect(t, c, leader), "SELECT count(*) FROM items"); n != writers*perWriter {
+		t.Fatalf("%d rows, want %d", n, writers*perWriter)
+	}
+	c.EnsureSame()
+	closed := make(chan error, 1)
+	go func() { closed <- c.Node(leader).Close() }()
+	select {
+	case <-closed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the leader did not close: a write slot was never given back")
+	}
+}
+
 func TestLinearizableReadOnFollowerSeesAcknowledgedWrites(t *testing.T) {
 	c := servertest.NewCluster(t, 3, servertest.Options{})
 	leader := c.Leader()

@@ -174,8 +174,9 @@ func (g *grouper) handOn(returning int, took time.Duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	// A lone returning writer would find the slot free and go at once
-	// anyway; there is nothing to gather.
-	if wait := min(time.Duration(g.commitNanos.Load()), g.maxWait); returning > 0 && len(g.queue)+returning > 1 && wait > 0 && !g.closed && !g.n.writes.contended() {
+	// anyway; there is nothing to gather. With several slots, one gathers
+	// at a time.
+	if wait := min(time.Duration(g.commitNanos.Load()), g.maxWait); returning > 0 && len(g.queue)+returning > 1 && wait > 0 && !g.gathering && !g.closed && !g.n.writes.contended() {
 		g.gathering = true
 		g.expect = len(g.queue) + returning
 		g.timer.Reset(wait)
