@@ -24,6 +24,9 @@ type Cluster struct {
 	nodes []*server.Node // nil while stopped
 	cfgs  []server.Config
 	gates []*gate
+	// opened records which nodes have run; until then their addresses
+	// are not known to anyone and may be picked again.
+	opened []bool
 }
 
 // Options change how NewCluster configures nodes.
@@ -57,7 +60,7 @@ func NodeID(i int) string { return fmt.Sprintf("n%d", i+1) }
 // with a leader, and stops them when the test ends.
 func NewCluster(t testing.TB, n int, opts Options) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t, nodes: make([]*server.Node, n), cfgs: make([]server.Config, n), gates: make([]*gate, n)}
+	c := &Cluster{t: t, nodes: make([]*server.Node, n), cfgs: make([]server.Config, n), gates: make([]*gate, n), opened: make([]bool, n)}
 	t.Cleanup(c.Close)
 	for i := 0; i < n; i++ {
 		cfg := server.DefaultConfig()
@@ -117,11 +120,20 @@ func (c *Cluster) start(i int) {
 		if lastErr = node.Open(context.Background()); lastErr == nil {
 			c.mu.Lock()
 			c.nodes[i] = node
+			c.opened[i] = true
 			c.mu.Unlock()
 			return
 		}
 		if !strings.Contains(lastErr.Error(), "address already in use") {
 			break
+		}
+		if !c.opened[i] {
+			// A port that was free when picked has since been taken, by
+			// another test's listener or as the local port of some
+			// connection; nobody knows this node's addresses yet.
+			c.cfgs[i].RaftAddr = freeAddr(c.t)
+			c.cfgs[i].PGAddr = freeAddr(c.t)
+			c.cfgs[i].HTTPAddr = freeAddr(c.t)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
