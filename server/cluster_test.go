@@ -155,23 +155,7 @@ func TestClosedLoopWritersShareEachEntry(t *testing.T) {
 		conns[w] = connect(t, c, leader)
 	}
 	before := c.Node(leader).LocalStatus()
-	var wg sync.WaitGroup
-	for w, conn := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range perWriter {
-				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-				_, err := conn.Exec(ctx, "INSERT INTO items (writer) VALUES ($1)", w)
-				cancel()
-				if err != nil {
-					t.Errorf("writer %d: %v", w, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	insertInClosedLoop(t, conns, perWriter)
 	if t.Failed() {
 		return
 	}
@@ -190,22 +174,16 @@ func TestClosedLoopWritersShareEachEntry(t *testing.T) {
 	c.EnsureSame()
 }
 
-// With two entries in flight, at most one slot holds its entry open at a
-// time, and every slot comes back: the writes all land and the nodes close.
-func TestTwoProposalsInFlightWithHeldEntries(t *testing.T) {
-	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(_ int, cfg *server.Config) {
-		cfg.ProposalsInFlight = 2
-	}})
-	leader := c.Leader()
-	mustExec(t, connect(t, c, leader), "CREATE TABLE items (id INTEGER PRIMARY KEY, writer INTEGER)")
-	const writers, perWriter = 12, 30
+// insertInClosedLoop has each connection insert n rows into items, one
+// after the other, each sent as soon as the last is answered.
+func insertInClosedLoop(t *testing.T, conns []*pgx.Conn, n int) {
+	t.Helper()
 	var wg sync.WaitGroup
-	for w := range writers {
-		conn := connect(t, c, leader)
+	for w, conn := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for range perWriter {
+			for range n {
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 				_, err := conn.Exec(ctx, "INSERT INTO items (writer) VALUES ($1)", w)
 				cancel()
@@ -217,6 +195,22 @@ func TestTwoProposalsInFlightWithHeldEntries(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// With two entries in flight, at most one slot holds its entry open at a
+// time, and every slot comes back: the writes all land and the nodes close.
+func TestTwoProposalsInFlightWithHeldEntries(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(_ int, cfg *server.Config) {
+		cfg.ProposalsInFlight = 2
+	}})
+	leader := c.Leader()
+	mustExec(t, connect(t, c, leader), "CREATE TABLE items (id INTEGER PRIMARY KEY, writer INTEGER)")
+	const writers, perWriter = 12, 30
+	conns := make([]*pgx.Conn, writers)
+	for w := range conns {
+		conns[w] = connect(t, c, leader)
+	}
+	insertInClosedLoop(t, conns, perWriter)
 	if n := count(t, connect(t, c, leader), "SELECT count(*) FROM items"); n != writers*perWriter {
 		t.Fatalf("%d rows, want %d", n, writers*perWriter)
 	}

@@ -30,9 +30,10 @@ const maxGroupBytes = 1 << 20
 // once would leave those writers to wait a whole round for the next free
 // slot, and the clients would settle into two cohorts that take turns, each
 // entry carrying half of them. So the slot is held open, gathering, until
-// the queue has grown by as many writes as the entry answered, or for at
-// most as long as recent entries took to commit (capped by maxWait), and all
-// go out together. A write that arrives when none is expected (the first
+// the queue has grown by as many writes as the entry had from quick clients
+// (those that wrote again soon after their previous answer), or for at most
+// as long as recent entries took to commit (capped by maxWait), and all go
+// out together. A write that arrives when none is expected (the first
 // after a quiet spell) finds the slot free and goes at once; a transaction
 // waiting for the write lock ends the gathering, since new writes cannot
 // come until it has had its turn.
@@ -55,7 +56,8 @@ type grouper struct {
 	expect    int         // queue length at which the gathering slot proposes
 	timer     *time.Timer // ends the gathering
 
-	commitNanos     atomic.Int64  // moving average of the time from proposal to commit
+	commitTime time.Duration // moving average of the time from proposal to commit
+
 	writes, entries atomic.Uint64 // committed, for /status
 }
 
@@ -96,7 +98,7 @@ func (g *grouper) apply(ctx context.Context, cmd *command.Command) (*command.Res
 		return nil, 0, ErrNotReady
 	}
 	if answered, ok := g.answeredAt[p.client]; ok {
-		p.quick = time.Since(answered) < time.Duration(g.commitNanos.Load())
+		p.quick = time.Since(answered) < g.commitTime
 		delete(g.answeredAt, p.client)
 	}
 	if g.inFlight < g.maxInFlight {
@@ -110,8 +112,7 @@ func (g *grouper) apply(ctx context.Context, cmd *command.Command) (*command.Res
 	if g.gathering && len(g.queue) >= g.expect {
 		// The gathering is complete: this goroutine proposes it, as it
 		// would propose a lone write.
-		g.timer.Stop()
-		g.gathering = false
+		g.stopGathering()
 		batch := g.take()
 		g.n.writes.joinShared()
 		g.mu.Unlock()
@@ -169,14 +170,13 @@ func (g *grouper) run(batch []*proposal) {
 // fail), whose answers are expected to bring back returning writes: it
 // starts gathering, or proposes the queue, or frees the slot.
 func (g *grouper) handOn(returning int, took time.Duration) {
-	avg := g.commitNanos.Load()
-	g.commitNanos.Store(avg + (took.Nanoseconds()-avg)/8)
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.commitTime += (took - g.commitTime) / 8
 	// A lone returning writer would find the slot free and go at once
 	// anyway; there is nothing to gather. With several slots, one gathers
 	// at a time.
-	if wait := min(time.Duration(g.commitNanos.Load()), g.maxWait); returning > 0 && len(g.queue)+returning > 1 && wait > 0 && !g.gathering && !g.closed && !g.n.writes.contended() {
+	if wait := min(g.commitTime, g.maxWait); returning > 0 && len(g.queue)+returning > 1 && wait > 0 && !g.gathering && !g.closed && !g.n.writes.contended() {
 		g.gathering = true
 		g.expect = len(g.queue) + returning
 		g.timer.Reset(wait)
@@ -193,9 +193,14 @@ func (g *grouper) endGathering() {
 	if !g.gathering {
 		return
 	}
+	g.stopGathering()
+	g.proposeQueue()
+}
+
+// stopGathering ends the gathering state; g.mu is held.
+func (g *grouper) stopGathering() {
 	g.timer.Stop()
 	g.gathering = false
-	g.proposeQueue()
 }
 
 // proposeQueue gives a slot that is not gathering to the queue, proposed by
@@ -316,8 +321,7 @@ func (g *grouper) close() {
 	g.mu.Lock()
 	g.closed = true
 	if g.gathering {
-		g.timer.Stop()
-		g.gathering = false
+		g.stopGathering()
 		g.proposeQueue()
 	}
 	for g.inFlight > 0 {
