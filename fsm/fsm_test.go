@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -753,4 +754,22 @@ func BenchmarkApplyGroup(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(entries*size), "ns/insert")
+}
+
+// A statement that is not an INSERT, UPDATE or DELETE affects no rows, even
+// after one that did: SQLite keeps the last count per connection, and a
+// count that depends on what the connection ran before would differ from
+// node to node.
+func TestRowsAffectedOfOtherStatements(t *testing.T) {
+	f := openTest(t)
+	a := &applier{f: f}
+	a.mustExec(t, "CREATE TABLE t(v)")
+	r := a.mustExec(t, "INSERT INTO t VALUES (1), (2), (3)", "CREATE TABLE c AS SELECT * FROM t", "CREATE INDEX ti ON t(v)", "UPDATE t SET v = v WHERE v > 100", "DELETE FROM t WHERE v < 3")
+	var got []int64
+	for _, s := range r.Statements {
+		got = append(got, s.RowsAffected)
+	}
+	if want := []int64{3, 0, 0, 0, 2}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("rows affected: got %v, want %v", got, want)
+	}
 }

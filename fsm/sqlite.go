@@ -513,6 +513,7 @@ func (c *conn) run(s *stmt, params []command.Value, res *command.StatementResult
 		return err
 	}
 	var ncol int
+	total := sqlite3.Xsqlite3_total_changes64(c.tls, c.db)
 	for {
 		rc := sqlite3.Xsqlite3_step(c.tls, s.p)
 		switch rc {
@@ -527,7 +528,13 @@ func (c *conn) run(s *stmt, params []command.Value, res *command.StatementResult
 				c.columns(s, res)
 			}
 			if !s.readOnly {
-				res.RowsAffected = sqlite3.Xsqlite3_changes64(c.tls, c.db)
+				// sqlite3_changes keeps the count of the last INSERT,
+				// UPDATE or DELETE across other statements, which would
+				// make a CREATE report rows that depend on what the
+				// connection ran before.
+				if sqlite3.Xsqlite3_total_changes64(c.tls, c.db) != total {
+					res.RowsAffected = sqlite3.Xsqlite3_changes64(c.tls, c.db)
+				}
 				res.LastInsertID = sqlite3.Xsqlite3_last_insert_rowid(c.tls, c.db)
 			}
 			return nil
