@@ -310,42 +310,72 @@ func (f *FSM) ApplyBatch(logs []*hraft.Log) []any {
 		return out
 	}
 	f.syncAutoCheckpoint()
+	f.applyLocked(logs, out)
+	return out
+}
 
-	// first[i] is the index of log i's first item; groups[i] its number of
-	// items when it is a group entry, else 0.
-	first := make([]int, len(logs)+1)
-	var groups []int
-	items := make([]item, 0, len(logs))
+// applyLocked applies logs and sets their results in out. f.applyMu is held.
+func (f *FSM) applyLocked(logs []*hraft.Log, out []any) {
+	p := f.plan(logs)
+	if p.nSQL > 0 {
+		if err := f.runBatch(p.items, p.nSQL > 1); err != nil {
+			err = f.fail(err)
+			for i := range out {
+				out[i] = err
+			}
+			return
+		}
+	} else {
+		f.stateMu.Lock()
+	}
+	// runBatch returns with stateMu held, after its COMMIT.
+	f.finish(logs, p, out)
+}
+
+// batchPlan is a batch of entries decoded into commands, each with its
+// effective time and its earlier result if its request id was seen.
+type batchPlan struct {
+	items []item
+	// first[i] is the index of log i's first item; groups[i] its number
+	// of items when it is a group entry, else 0.
+	first    []int
+	groups   []int
+	lastTime int64 // the state's last time once the batch is applied
+	nSQL     int   // items that run statements
+}
+
+// plan decodes logs against the current state. It changes nothing.
+func (f *FSM) plan(logs []*hraft.Log) *batchPlan {
+	p := &batchPlan{first: make([]int, len(logs)+1), items: make([]item, 0, len(logs))}
 	for i, l := range logs {
-		first[i] = len(items)
+		p.first[i] = len(p.items)
 		if l.Type != hraft.LogCommand {
 			// ApplyBatch also receives configuration entries.
-			items = append(items, item{})
+			p.items = append(p.items, item{})
 			continue
 		}
 		cmds, err := command.DecodeEntry(l.Data)
 		if err != nil {
 			f.log.Error("undecodable log entry", logKeyIndex, l.Index, logKeyErr, err)
-			items = append(items, item{res: errorResult(command.CodeRefused, "undecodable log entry: "+err.Error())})
+			p.items = append(p.items, item{res: errorResult(command.CodeRefused, "undecodable log entry: "+err.Error())})
 			continue
 		}
 		if command.IsGroup(l.Data) {
-			if groups == nil {
-				groups = make([]int, len(logs))
+			if p.groups == nil {
+				p.groups = make([]int, len(logs))
 			}
-			groups[i] = len(cmds)
+			p.groups[i] = len(cmds)
 		}
 		for _, c := range cmds {
-			items = append(items, item{cmd: c})
+			p.items = append(p.items, item{cmd: c})
 		}
 	}
-	first[len(logs)] = len(items)
+	p.first[len(logs)] = len(p.items)
 
 	lastTime := f.lastTime.Load()
-	nSQL := 0
 	var pending map[command.RequestID]int
-	for i := range items {
-		it := &items[i]
+	for i := range p.items {
+		it := &p.items[i]
 		cmd := it.cmd
 		if cmd == nil {
 			continue
@@ -361,7 +391,7 @@ func (f *FSM) ApplyBatch(logs []*hraft.Log) []any {
 				it.dup = j + 1
 				continue
 			}
-			if len(items) > 1 {
+			if len(p.items) > 1 {
 				if pending == nil {
 					pending = map[command.RequestID]int{}
 				}
@@ -370,93 +400,123 @@ func (f *FSM) ApplyBatch(logs []*hraft.Log) []any {
 		}
 		if cmd.Kind == command.KindExecute || cmd.Kind == command.KindQuery {
 			it.sql = true
-			nSQL++
+			p.nSQL++
 		} else {
 			it.res = &command.Result{}
 		}
 	}
+	p.lastTime = lastTime
+	return p
+}
 
-	if nSQL > 0 {
-		if err := f.runBatch(items, nSQL > 1); err != nil {
-			err = f.fail(err)
-			for i := range out {
-				out[i] = err
-			}
-			return out
-		}
-	} else {
-		f.stateMu.Lock()
-	}
-	// runBatch returns with stateMu held, after its COMMIT.
+// finish records that logs, planned as p and now committed, are applied,
+// and sets their results in out. It is called with f.stateMu held and
+// releases it.
+func (f *FSM) finish(logs []*hraft.Log, p *batchPlan, out []any) {
 	last := logs[len(logs)-1]
 	f.index, f.term = last.Index, last.Term
-	f.lastTime.Store(lastTime)
-	for i := range items {
-		it := &items[i]
+	f.lastTime.Store(p.lastTime)
+	for i := range p.items {
+		it := &p.items[i]
 		if it.dup > 0 {
-			it.res = items[it.dup-1].res
+			it.res = p.items[it.dup-1].res
 		} else if it.cmd != nil && it.cmd.Kind == command.KindExecute && !it.cmd.RequestID.IsZero() {
 			f.dedup.put(it.cmd.RequestID, it.res)
 		}
 	}
 	f.stateMu.Unlock()
 	for i := range logs {
-		if groups != nil && groups[i] > 0 {
-			rs := make([]*command.Result, 0, groups[i])
-			for j := first[i]; j < first[i+1]; j++ {
-				rs = append(rs, items[j].res)
+		if p.groups != nil && p.groups[i] > 0 {
+			rs := make([]*command.Result, 0, p.groups[i])
+			for j := p.first[i]; j < p.first[i+1]; j++ {
+				rs = append(rs, p.items[j].res)
 			}
 			out[i] = rs
-		} else if r := items[first[i]].res; r != nil {
+		} else if r := p.items[p.first[i]].res; r != nil {
 			out[i] = r
 		}
 	}
-	return out
 }
 
 // runBatch runs the SQL of items in one transaction. On success it returns
 // with f.stateMu held, the transaction committed. An error is a local
 // failure.
 func (f *FSM) runBatch(items []item, savepoints bool) error {
+	txOpen, err := f.execute(items, savepoints)
+	if err != nil {
+		return err
+	}
+	return f.commit(txOpen)
+}
+
+// execute runs the SQL of items and leaves their transaction open, if a
+// statement did not end it. An error is a local failure; the transaction
+// is then rolled back.
+func (f *FSM) execute(items []item, savepoints bool) (txOpen bool, err error) {
 	w := f.w
-	txOpen := false
+	defer func() {
+		if err != nil && !w.autocommit() {
+			w.exec("ROLLBACK")
+		}
+	}()
 	for i := range items {
 		it := &items[i]
 		if !it.sql {
 			continue
 		}
 		if !txOpen {
-			if err := w.exec("BEGIN"); err != nil {
-				return err
+			if err := f.begin(items[:i], savepoints); err != nil {
+				return false, err
 			}
 			txOpen = true
-			// A statement ended the transaction (INSERT OR ROLLBACK,
-			// RAISE(ROLLBACK)) and took the earlier commands with it:
-			// run those again, as they ran before.
-			for j := range items[:i] {
-				if p := &items[j]; p.sql && !p.lost && p.cmd.Kind == command.KindExecute {
-					open, err := f.runCommand(p, savepoints)
-					if err != nil {
-						return err
-					}
-					if !open {
-						return errors.New("fsm: replaying a command lost the transaction again")
-					}
-				}
-			}
 		}
 		open, err := f.runCommand(it, savepoints)
 		if err != nil {
-			if !w.autocommit() {
-				w.exec("ROLLBACK")
-			}
-			return err
+			return false, err
 		}
-		if !open {
-			it.lost = savepoints
-			txOpen = false
+		if open {
+			continue
+		}
+		txOpen = false
+		if savepoints {
+			// A statement ended the transaction (INSERT OR ROLLBACK,
+			// RAISE(ROLLBACK)) and took the earlier commands of the
+			// batch with it; applied alone, they would have been
+			// committed already. Run them again, as they ran before.
+			it.lost = true
+			if err := f.begin(items[:i+1], savepoints); err != nil {
+				return false, err
+			}
+			txOpen = true
 		}
 	}
+	return txOpen, nil
+}
+
+// begin opens a transaction and runs again the commands of done that a
+// statement rolling back the whole transaction had undone.
+func (f *FSM) begin(done []item, savepoints bool) error {
+	if err := f.w.exec("BEGIN"); err != nil {
+		return err
+	}
+	for j := range done {
+		if p := &done[j]; p.sql && !p.lost && p.cmd.Kind == command.KindExecute {
+			open, err := f.runCommand(p, savepoints)
+			if err != nil {
+				return err
+			}
+			if !open {
+				return errors.New("fsm: replaying a command lost the transaction again")
+			}
+		}
+	}
+	return nil
+}
+
+// commit commits the transaction execute left open, if any. On success it
+// returns with f.stateMu held.
+func (f *FSM) commit(txOpen bool) error {
+	w := f.w
 	f.stateMu.Lock()
 	if txOpen {
 		if err := w.exec("COMMIT"); err != nil {

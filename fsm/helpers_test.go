@@ -2,6 +2,8 @@ package fsm
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -76,4 +78,79 @@ func dump(t testing.TB, f *FSM) string {
 		t.Fatalf("Dump: %v", err)
 	}
 	return d
+}
+
+// encodeResponse gives Apply's answer a comparable form.
+func encodeResponse(t *testing.T, resp any) []byte {
+	t.Helper()
+	switch r := resp.(type) {
+	case *command.Result:
+		return command.EncodeResult(r)
+	case []*command.Result:
+		var b []byte
+		for _, x := range r {
+			b = append(b, command.EncodeResult(x)...)
+		}
+		return b
+	case nil:
+		return nil
+	}
+	t.Fatalf("Apply answered %T %v", resp, resp)
+	return nil
+}
+
+// mixedWorkload is a stream of entries that write with the leader's clock
+// and seed, fail constraints, end their transaction, change the schema and
+// repeat request ids, alone and in groups.
+func mixedWorkload(a *applier, n int, rng *rand.Rand) []*hraft.Log {
+	statements := [][]string{
+		{"INSERT INTO t(v, at, r) VALUES ('x', CURRENT_TIMESTAMP, random())"},
+		{"INSERT INTO t(id, v) VALUES (1, 'dup')"}, // fails after the first
+		{"UPDATE t SET v = v || '!', r = randomblob(4) WHERE id % 3 = 0"},
+		{"INSERT INTO t(v, at) VALUES ('a', datetime('now')) RETURNING id, at"},
+		{"INSERT OR ROLLBACK INTO t(id, v) VALUES (1, 'gone')"}, // ends the transaction
+		{"CREATE TABLE IF NOT EXISTS u(k INTEGER PRIMARY KEY, w)", "INSERT INTO u(w) VALUES (random())"},
+		{"DELETE FROM t WHERE id > 40"},
+		{"INSERT INTO nosuch VALUES (1)"},
+	}
+	var logs []*hraft.Log
+	client := uint64(0)
+	for range n {
+		one := func() []byte {
+			c := a.cmd(command.KindExecute, stmts(statements[rng.IntN(len(statements))]...)...)
+			if rng.IntN(3) == 0 {
+				client++
+				// Now and then an id seen before: a retried request.
+				c.RequestID = command.RequestID{Client: 1 + client%4, Seq: 1 + uint64(rng.IntN(int(client)+1))/4}
+			}
+			return command.Encode(c)
+		}
+		var data []byte
+		if rng.IntN(3) == 0 {
+			members := make([][]byte, 2+rng.IntN(4))
+			for i := range members {
+				members[i] = one()
+			}
+			data = command.EncodeGroup(members)
+		} else {
+			data = one()
+		}
+		a.index++
+		logs = append(logs, &hraft.Log{Index: a.index, Term: 1, Type: hraft.LogCommand, Data: data})
+	}
+	return logs
+}
+
+func describe(resp any) string {
+	switch r := resp.(type) {
+	case *command.Result:
+		return fmt.Sprintf("%+v", *r)
+	case []*command.Result:
+		var out []string
+		for _, x := range r {
+			out = append(out, fmt.Sprintf("%+v", *x))
+		}
+		return fmt.Sprint(out)
+	}
+	return fmt.Sprint(resp)
 }
