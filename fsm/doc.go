@@ -7,10 +7,8 @@
 //   - The database file, which is a cache of "latest snapshot plus applied
 //     entries": Open deletes any file it finds and starts empty, and Raft
 //     restores the latest snapshot and replays the log into it.
-//   - One write connection, used by the Raft apply goroutine (Apply,
-//     ApplyBatch, Snapshot, Restore) and, between applies, by the
-//     leader's speculative writers (WriteTx, RunAhead), and a pool of
-//     read-only connections
+//   - One write connection, used only by the Raft apply goroutine (Apply,
+//     ApplyBatch, Snapshot, Restore), and a pool of read-only connections
 //     for Query, Classify, Dump and Backup. WAL journal, synchronous=OFF
 //     (the Raft log is the source of truth), foreign_keys=ON, a busy
 //     timeout: fixed at open, the same on every node.
@@ -68,12 +66,6 @@
 // transaction (INSERT OR ROLLBACK) runs the batch's earlier commands again
 // at once, and a statement other than INSERT, UPDATE or DELETE reports no
 // rows affected rather than SQLite's count from the connection's past.
-//
-// The leader may run an entry it proposes ahead of its turn (RunAhead),
-// while Raft replicates it; when the entry is the next one applied, only
-// its COMMIT remains. Anything applied, snapshotted, restored or begun on
-// the write connection before it throws that work away, and the entry is
-// then applied as on every other node.
 //
 // An environmental failure (I/O error, disk full, corruption, out of
 // memory, cannot open, locked) means this node can no longer promise the

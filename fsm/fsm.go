@@ -64,12 +64,11 @@ type FSM struct {
 
 	// w is the write connection. Apply, ApplyBatch, Snapshot and Restore
 	// use it and are called by Raft from one goroutine; a speculative
-	// WriteTx and RunAhead use it between them. applyMu is held by each
-	// of these while it uses w.
+	// WriteTx uses it between them. applyMu is held by each of these
+	// while it uses w.
 	w        *conn
 	applyMu  sync.Mutex
 	autockpt bool
-	ahead    *ahead // an entry run ahead of its turn; see RunAhead
 
 	// swapMu is held for reading by every use of a read connection and
 	// for writing while Restore swaps the database file.
@@ -209,9 +208,8 @@ func (f *FSM) openConns() error {
 
 func (f *FSM) closeConns() {
 	if f.w != nil {
-		f.w.close() // which rolls back an entry run ahead
+		f.w.close()
 		f.w = nil
-		f.ahead = nil
 	}
 	for range f.nRead {
 		(<-f.readers).close()
@@ -297,7 +295,7 @@ type item struct {
 // ApplyBatch applies several log entries in one SQLite transaction, with a
 // savepoint per command so that a failing command affects no other. A group
 // entry contributes one command per member, applied as if each were its own
-// entry. An entry that RunAhead has already run only needs its COMMIT.
+// entry.
 func (f *FSM) ApplyBatch(logs []*hraft.Log) []any {
 	out := make([]any, len(logs))
 	if len(logs) == 0 {
@@ -312,29 +310,6 @@ func (f *FSM) ApplyBatch(logs []*hraft.Log) []any {
 		return out
 	}
 	f.syncAutoCheckpoint()
-	if a := f.ahead; a != nil {
-		if l := logs[0]; l.Type == hraft.LogCommand && len(l.Data) > 0 && &l.Data[0] == a.key {
-			f.ahead = nil
-			if err := f.commit(a.txOpen); err != nil {
-				err = f.fail(err)
-				for i := range out {
-					out[i] = err
-				}
-				return out
-			}
-			f.finish(logs[:1], a.plan, out[:1])
-			if len(logs) > 1 {
-				f.applyLocked(logs[1:], out[1:])
-			}
-			return out
-		}
-		if err := f.dropAhead(); err != nil {
-			for i := range out {
-				out[i] = err
-			}
-			return out
-		}
-	}
 	f.applyLocked(logs, out)
 	return out
 }

@@ -33,9 +33,6 @@ func (f *FSM) Snapshot() (hraft.FSMSnapshot, error) {
 	if f.holds.Load() > 0 {
 		return nil, errors.New("fsm: a snapshot is still being persisted")
 	}
-	if err := f.dropAhead(); err != nil {
-		return nil, err
-	}
 	if err := f.checkpoint(); err != nil {
 		return nil, err
 	}
@@ -108,9 +105,6 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer f.applyMu.Unlock()
 	defer f.schemaGen.Add(1)
 	if err := f.stopped(); err != nil {
-		return err
-	}
-	if err := f.dropAhead(); err != nil {
 		return err
 	}
 	tmp, h, err := f.receive(rc)

@@ -114,10 +114,6 @@ func (f *FSM) BeginWrite(ctx context.Context, timeUnixNano int64, seed uint64) (
 		f.applyMu.Unlock()
 		return nil, ErrClosed
 	}
-	if err := f.dropAhead(); err != nil {
-		f.applyMu.Unlock()
-		return nil, err
-	}
 	f.syncAutoCheckpoint()
 	w := f.w
 	f.env.setTime(max(timeUnixNano, f.lastTime.Load()))

@@ -372,57 +372,29 @@ func (n *Node) Apply(ctx context.Context, cmd []byte) (response any, index uint6
 // the caller must not rely on it, only take it as an early sign of what
 // the return of ApplyNotify tells for sure.
 func (n *Node) ApplyNotify(ctx context.Context, cmd []byte, committed func()) (response any, index uint64, err error) {
-	p, err := n.Propose(ctx, cmd, committed)
-	if err != nil {
-		return nil, 0, err
-	}
-	return p.Wait(ctx)
-}
-
-// Proposal is a command handed to Raft whose outcome Wait learns.
-type Proposal struct {
-	n       *Node
-	f       hraft.ApplyFuture
-	unwatch func()
-}
-
-// Propose is the first half of ApplyNotify: it hands cmd to Raft and
-// returns, so that the caller can work while the entry is replicated. It
-// fails as Apply does before the command is enqueued; once it has
-// returned a Proposal, Wait must be called.
-func (n *Node) Propose(ctx context.Context, cmd []byte, committed func()) (*Proposal, error) {
 	if n.closing.Load() {
-		return nil, ErrShutdown
+		return nil, 0, ErrShutdown
 	}
 	timeout, err := enqueueTimeout(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if n.raft.State() != hraft.Leader {
-		return nil, n.notLeader()
+		return nil, 0, n.notLeader()
 	}
-	p := &Proposal{n: n}
 	if committed != nil && len(cmd) > 0 {
-		p.unwatch = n.fsm.watch(cmd, committed)
+		unwatch := n.fsm.watch(cmd, committed)
+		defer unwatch()
 	}
-	p.f = n.raft.Apply(cmd, timeout)
-	return p, nil
-}
-
-// Wait is the second half of ApplyNotify: it waits for the outcome of the
-// proposal, with the same results and errors as Apply.
-func (p *Proposal) Wait(ctx context.Context) (response any, index uint64, err error) {
-	if p.unwatch != nil {
-		defer p.unwatch()
-	}
-	err, abandoned := p.n.await(ctx, p.f)
+	f := n.raft.Apply(cmd, timeout)
+	err, abandoned := n.await(ctx, f)
 	if abandoned {
 		return nil, 0, fmt.Errorf("%w (apply: %w)", ErrOutcomeUnknown, err)
 	}
 	if err != nil {
-		return nil, 0, p.n.translate("apply", err)
+		return nil, 0, n.translate("apply", err)
 	}
-	return p.f.Response(), p.f.Index(), nil
+	return f.Response(), f.Index(), nil
 }
 
 // ReadIndex is the barrier of a linearizable read. On the leader it returns

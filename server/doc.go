@@ -17,10 +17,7 @@
 // holds the next one open for a moment (Config.MaxGroupWait, at most one
 // recent commit time) for those of the clients just answered that came back
 // quickly last time, so that clients in a closed loop keep sharing entries
-// instead of splitting into two halves that take turns. While an entry is
-// replicated, the leader's state machine runs it ahead (fsm.RunAhead) when
-// every earlier entry has been applied, so that once it commits only the
-// SQLite COMMIT stands between the commit and the answers. Interactive
+// instead of splitting into two halves that take turns. Interactive
 // transactions commit outside this queue, under the exclusive write lock,
 // and a transaction waiting for it ends the hold.
 //

@@ -213,7 +213,13 @@ func (n *Node) applyShared(ctx context.Context, cmd *command.Command) (*command.
 // applyStamped hands a stamped command to Raft and returns the state
 // machine's result and the entry's index.
 func (n *Node) applyStamped(ctx context.Context, cmd *command.Command) (*command.Result, uint64, error) {
-	resp, idx, err := n.raft.Apply(ctx, command.Encode(cmd))
+	return n.applyEncoded(ctx, command.Encode(cmd), nil)
+}
+
+// applyEncoded is applyStamped for a command already encoded; committed is
+// as for raft.Node.ApplyNotify.
+func (n *Node) applyEncoded(ctx context.Context, encoded []byte, committed func()) (*command.Result, uint64, error) {
+	resp, idx, err := n.raft.ApplyNotify(ctx, encoded, committed)
 	if err != nil {
 		return nil, 0, err
 	}

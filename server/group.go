@@ -59,8 +59,6 @@ type grouper struct {
 	commitTime time.Duration // moving average of the time from proposal to commit
 
 	writes, entries atomic.Uint64 // committed, for /status
-
-	unapplied atomic.Int32 // entries proposed and not yet applied or failed
 }
 
 // proposal is one write waiting for its turn or its result.
@@ -255,28 +253,26 @@ func (g *grouper) propose(batch []*proposal, committed func()) {
 		p.res, p.idx, p.err = res, idx, err
 		close(p.done)
 	}
-	var data []byte
 	if len(batch) == 1 {
-		data = batch[0].encoded
-	} else {
-		encoded := make([][]byte, len(batch))
-		for i, p := range batch {
-			encoded[i] = p.encoded
+		res, idx, err := g.n.applyEncoded(ctx, batch[0].encoded, committed)
+		if err == nil {
+			g.writes.Add(1)
+			g.entries.Add(1)
 		}
-		data = command.EncodeGroup(encoded)
+		g.noteAnswered(batch)
+		answer(batch[0], res, idx, err)
+		return
 	}
-	resp, idx, err := g.replicate(ctx, data, committed)
+	encoded := make([][]byte, len(batch))
+	for i, p := range batch {
+		encoded[i] = p.encoded
+	}
+	resp, idx, err := g.n.raft.ApplyNotify(ctx, command.EncodeGroup(encoded), committed)
 	var results []*command.Result
 	if err == nil {
 		switch r := resp.(type) {
-		case *command.Result:
-			if len(batch) == 1 {
-				results = []*command.Result{r}
-			} else {
-				err = fmt.Errorf("state machine returned one result for a group of %d", len(batch))
-			}
 		case []*command.Result:
-			if len(r) == len(batch) && len(batch) > 1 {
+			if len(r) == len(batch) {
 				results = r
 			} else {
 				err = fmt.Errorf("state machine returned %d results for a group of %d", len(r), len(batch))
@@ -299,26 +295,6 @@ func (g *grouper) propose(batch []*proposal, committed func()) {
 		}
 		answer(p, results[i], idx, nil)
 	}
-}
-
-// replicate gets the entry data committed and applied. While Raft
-// replicates it, the state machine runs it ahead, so that once committed
-// it only has to be committed to SQLite too; that pays only when no
-// earlier entry of the grouper is still waiting to be applied, as the
-// entry must run on the state it will be applied to.
-func (g *grouper) replicate(ctx context.Context, data []byte, committed func()) (any, uint64, error) {
-	settled := g.unapplied.Add(1) == 1
-	defer g.unapplied.Add(-1)
-	p, err := g.n.raft.Propose(ctx, data, committed)
-	if err != nil {
-		return nil, 0, err
-	}
-	ahead := settled && g.n.fsm.RunAhead(data)
-	resp, idx, err := p.Wait(ctx)
-	if ahead {
-		g.n.fsm.Discard(data) // in case it failed and is not applied
-	}
-	return resp, idx, err
 }
 
 // maxTrackedClients bounds answeredAt; past it the record starts over.
