@@ -16,7 +16,7 @@ func TestBatchingChangesNothing(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 2))
 	alone, batched := openTest(t), openTest(t)
 	a := &applier{f: alone}
-	setup := a.log(a.cmd(command.KindExecute, stmts("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, at TEXT, r)")...))
+	setup := a.log(a.cmd(command.KindExecute, stmts(mixedSchema...)...))
 	alone.Apply(setup)
 	batched.Apply(setup)
 	logs := mixedWorkload(a, 300, rng)

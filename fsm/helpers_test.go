@@ -102,6 +102,22 @@ func encodeResponse(t *testing.T, resp any) []byte {
 // mixedWorkload is a stream of entries that write with the leader's clock
 // and seed, fail constraints, end their transaction, change the schema and
 // repeat request ids, alone and in groups.
+// mixedSchema creates the tables mixedWorkload writes.
+var mixedSchema = []string{
+	"CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, at TEXT, r)",
+	"CREATE TABLE p(id INTEGER PRIMARY KEY)",
+	"CREATE TABLE c(id INTEGER PRIMARY KEY, pid INTEGER REFERENCES p(id))",
+	"CREATE TABLE d(id INTEGER PRIMARY KEY, pid INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)",
+	"CREATE TABLE trig(id INTEGER PRIMARY KEY, v INTEGER)",
+	`CREATE TRIGGER trig_check BEFORE INSERT ON trig BEGIN
+		SELECT CASE
+			WHEN new.v = 1 THEN RAISE(ABORT, 'abort')
+			WHEN new.v = 2 THEN RAISE(ROLLBACK, 'rollback')
+			WHEN new.v = 3 THEN RAISE(FAIL, 'fail')
+		END;
+	END`,
+}
+
 func mixedWorkload(a *applier, n int, rng *rand.Rand) []*hraft.Log {
 	statements := [][]string{
 		{"INSERT INTO t(v, at, r) VALUES ('x', CURRENT_TIMESTAMP, random())"},
@@ -112,12 +128,26 @@ func mixedWorkload(a *applier, n int, rng *rand.Rand) []*hraft.Log {
 		{"CREATE TABLE IF NOT EXISTS u(k INTEGER PRIMARY KEY, w)", "INSERT INTO u(w) VALUES (random())"},
 		{"DELETE FROM t WHERE id > 40"},
 		{"INSERT INTO nosuch VALUES (1)"},
+		{"INSERT OR REPLACE INTO t(id, v, at) VALUES (2, 'replaced', CURRENT_TIME)"},
+		{"INSERT INTO t(id, v) VALUES (3, 'up') ON CONFLICT(id) DO UPDATE SET v = excluded.v || v"},
+		{"INSERT OR IGNORE INTO t(id, v) VALUES (1, 'ignored')", "INSERT OR FAIL INTO t(id, v) VALUES (1, 'failed')"},
+		{"INSERT INTO p(id) VALUES (abs(random()) % 5)"},
+		{"INSERT INTO c(pid) VALUES (abs(random()) % 7)"},  // fails when the parent is missing
+		{"INSERT INTO d(pid) VALUES (abs(random()) % 7)"},  // deferred: fails at the command's end
+		{"DELETE FROM p WHERE id = abs(random()) % 5"},     // fails while children point at it
+		{"INSERT INTO trig(v) VALUES (abs(random()) % 4)"}, // a trigger raises on some values
+		{"UPDATE t SET v = 'two' WHERE id = 2", "INSERT INTO t(id) VALUES (2)"},
+		{"SAVEPOINT s"}, // refused inside a command
 	}
 	var logs []*hraft.Log
 	client := uint64(0)
 	for range n {
 		one := func() []byte {
 			c := a.cmd(command.KindExecute, stmts(statements[rng.IntN(len(statements))]...)...)
+			if rng.IntN(10) == 0 {
+				// A read through the log, as at the strong level.
+				c = a.cmd(command.KindQuery, stmts("SELECT count(*), max(id), group_concat(v) FROM t")...)
+			}
 			if rng.IntN(3) == 0 {
 				client++
 				// Now and then an id seen before: a retried request.
