@@ -47,9 +47,10 @@ type conn struct {
 	secret   []byte
 	admitted bool
 
-	sess    Session
-	set     *settings
-	changed map[string]bool // reported parameters to send before ReadyForQuery
+	sess     Session
+	set      *settings
+	database string          // as the client named it at startup
+	changed  map[string]bool // reported parameters to send before ReadyForQuery
 
 	stmts          map[string]*prepStmt
 	portals        map[string]*portal
@@ -263,6 +264,7 @@ func (c *conn) startup() bool {
 		return false
 	}
 	c.sess = sess
+	c.database = params["database"]
 	c.set = newSettings(cfg.ServerVersion, user, versionNum(cfg.ServerVersion))
 	c.changed = make(map[string]bool)
 	if e := c.applyStartupParams(params); e != nil {

@@ -31,10 +31,11 @@
 //     the keywords that decide command tags, and guesses expression types.
 //   - Values (types.go): declared SQL types to OIDs, Go values to the text
 //     and binary formats, and Bind parameters back to Go values.
-//
-// Catalog emulation (the pg_catalog queries of psql's \d and of drivers)
-// will sit beside local.go: a statement recognised there is answered
-// without reaching the session, like SHOW.
+//   - Catalog (catalog.go): the pg_catalog queries of psql's describe
+//     commands, recognised by what they read and answered item by item
+//     from the relations the session reports (SchemaReader), without
+//     reaching Execute. Catalog queries of other clients reach the
+//     session, which refuses them.
 //
 // # Lifecycle of a connection
 //

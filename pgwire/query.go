@@ -80,6 +80,8 @@ func (c *conn) runSimple(sql string) *Error {
 			return perr
 		}
 		res, e = c.runLocal(cmd)
+	} else if q, ok := matchCatalog(sql); ok {
+		res, e = c.runCatalog(q)
 	} else {
 		res, e = c.execute(sql, nil)
 	}
