@@ -570,6 +570,33 @@ func TestPsqlAgainstCluster(t *testing.T) {
 			t.Fatalf("node %d answered %q", i, out)
 		}
 	}
+	// psql's describe commands, answered from the follower's copy.
+	out, err = run(0, "-c", "CREATE INDEX fruit_name ON fruit (name)", "-c", "CREATE TABLE basket (fruit INTEGER REFERENCES fruit, n INTEGER DEFAULT 1, UNIQUE (fruit))",
+		"-c", "CREATE VIEW named AS SELECT name FROM fruit")
+	if err != nil {
+		t.Fatalf("psql: %v\n%s", err, out)
+	}
+	for _, tc := range []struct{ cmd, want string }{
+		{`\dt`, " public | basket | table | raftsql\n public | fruit  | table | raftsql\n(2 rows)"},
+		{`\d fruit`, ` id     | integer |           | not null | 
+ name   | text    |           | not null | 
+Indexes:
+    "fruit_pkey" PRIMARY KEY, btree (id)
+    "fruit_name" btree (name)`},
+		{`\d basket`, ` fruit  | integer |           |          | 
+ n      | integer |           |          | 1
+Indexes:
+    "basket_fruit_key" UNIQUE CONSTRAINT, btree (fruit)`},
+		{`\di`, " public | basket_fruit_key | index | raftsql | basket\n public | fruit_name       | index | raftsql | fruit\n public | fruit_pkey       | index | raftsql | fruit"},
+		{`\d+ named`, "View definition:\n SELECT name FROM fruit;"},
+		{`\d fruit_name`, "btree, for table \"public.fruit\""},
+		{`\dn`, " public | raftsql"},
+	} {
+		out, err := run(1, "-c", tc.cmd)
+		if err != nil || !strings.Contains(out, tc.want) {
+			t.Errorf("psql %s: %v\n%s\nwant it to contain:\n%s", tc.cmd, err, out, tc.want)
+		}
+	}
 	out, err = run(1, "-c", `\set VERBOSITY verbose`, "-c", "SELECT * FROM no_such_table")
 	if err == nil {
 		t.Fatalf("psql accepted a query on a missing table:\n%s", out)
