@@ -226,6 +226,12 @@ func (c *conn) startup() bool {
 		c.sendFatal(newError(codeInvalidAuthorization, "no PostgreSQL user name specified in startup packet"))
 		return false
 	}
+	if _, secure := c.nc.(*tls.Conn); cfg.RequireTLS && !secure {
+		e := newError(codeInvalidAuthorization, "this server accepts only connections over TLS")
+		e.Hint = "connect with sslmode=require"
+		c.sendFatal(e)
+		return false
+	}
 	if params["database"] == "" {
 		params["database"] = user
 	}

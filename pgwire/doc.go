@@ -48,7 +48,9 @@
 //     Config.StartupTimeout.
 //  2. The connection takes a slot (Config.MaxConnections, else FATAL 53300)
 //     and a random process ID and secret key for cancel requests.
-//  3. Config.Auth authenticates (nil: trust), then AuthenticationOk.
+//  3. Config.RequireTLS refuses a client without TLS; Config.Auth
+//     authenticates (nil: trust; SCRAMAuth: SCRAM-SHA-256 against stored
+//     verifiers), then AuthenticationOk.
 //  4. Backend.NewSession opens the session with the startup parameters;
 //     each parameter other than user and database (and each -c name=value in
 //     options) is then applied as a SET would be.

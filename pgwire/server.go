@@ -60,6 +60,9 @@ type Config struct {
 	// TLSConfig enables TLS: SSLRequest is answered 'S' and the connection
 	// upgraded. nil answers 'N'.
 	TLSConfig *tls.Config
+	// RequireTLS refuses (FATAL 28000) a client that did not negotiate
+	// TLS. It needs TLSConfig.
+	RequireTLS bool
 
 	// Auth authenticates clients after startup; nil trusts every client.
 	Auth Authenticator

@@ -8,11 +8,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"math/big"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 func selfSigned(t *testing.T) *tls.Config {
@@ -50,4 +52,19 @@ func TestTLS(t *testing.T) {
 	if err := c.QueryRow(ctx, "select 5").Scan(&n); err != nil || n != 5 {
 		t.Fatalf("select over TLS: %v %v", n, err)
 	}
+}
+
+func TestRequireTLS(t *testing.T) {
+	_, _, addr := startServer(t, Config{TLSConfig: selfSigned(t), RequireTLS: true})
+	ctx := context.Background()
+	_, err := pgx.Connect(ctx, "postgres://u@"+addr+"/db?sslmode=disable&connect_timeout=5")
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "28000" {
+		t.Fatalf("without TLS: got %v, want SQLSTATE 28000", err)
+	}
+	c, err := pgx.Connect(ctx, "postgres://u@"+addr+"/db?sslmode=require&connect_timeout=5")
+	if err != nil {
+		t.Fatalf("with TLS: %v", err)
+	}
+	c.Close(ctx)
 }
