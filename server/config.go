@@ -78,6 +78,16 @@ type Config struct {
 	// MaxConnections bounds concurrent Postgres client connections.
 	MaxConnections int
 
+	// PGTLSCertFile and PGTLSKeyFile, PEM files, turn on TLS for Postgres
+	// clients; PGRequireTLS then refuses clients that do not use it.
+	PGTLSCertFile string
+	PGTLSKeyFile  string
+	PGRequireTLS  bool
+	// PGPasswordFile, when set, makes Postgres clients authenticate with
+	// SCRAM-SHA-256 (see LoadPasswordFile for its format); empty trusts
+	// every client.
+	PGPasswordFile string
+
 	// Profiling serves Go's profiles under /debug/pprof/ on the admin HTTP
 	// address.
 	Profiling bool
@@ -164,6 +174,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxConnections < 1 {
 		errs = append(errs, errors.New("max connections must be at least 1"))
+	}
+	if (c.PGTLSCertFile == "") != (c.PGTLSKeyFile == "") {
+		errs = append(errs, errors.New("TLS needs both a certificate and a key file"))
+	}
+	if c.PGRequireTLS && c.PGTLSCertFile == "" {
+		errs = append(errs, errors.New("requiring TLS needs a certificate and a key file"))
 	}
 	return errors.Join(errs...)
 }

@@ -85,6 +85,10 @@ func (n *Node) Open(ctx context.Context) (err error) {
 			n.Close()
 		}
 	}()
+	tlsConfig, auth, err := n.pgSecurity()
+	if err != nil {
+		return err
+	}
 	if n.dirLock, err = lockDataDir(n.cfg.DataDir); err != nil {
 		return err
 	}
@@ -133,6 +137,9 @@ func (n *Node) Open(ctx context.Context) (err error) {
 		Backend:        backend{n},
 		Logger:         n.log.With("subsystem", "pgwire"),
 		MaxConnections: n.cfg.MaxConnections,
+		TLSConfig:      tlsConfig,
+		RequireTLS:     n.cfg.PGRequireTLS,
+		Auth:           auth,
 	})
 	n.goServe(func() { n.pg.Serve(n.pgLn) })
 

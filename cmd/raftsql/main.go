@@ -3,6 +3,7 @@
 //	raftsql demo     run a local 3-node cluster on 127.0.0.1 until interrupted
 //	raftsql status   show a cluster's members, leader, indexes and lag
 //	raftsql bench    drive a cluster over Postgres wire and report ops/s and latency
+//	raftsql passwd   print a user's line for raftsqld --pg-password-file
 package main
 
 import (
@@ -23,6 +24,7 @@ commands:
   demo     run a local 3-node cluster on 127.0.0.1 until interrupted
   status   show a cluster's members, leader, indexes and lag
   bench    drive a cluster over Postgres wire and report ops/s and latency
+  passwd   print a user's line for raftsqld --pg-password-file
 
 Run 'raftsql <command> --help' for a command's flags.
 `
@@ -50,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runStatus(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
+	case "passwd":
+		return runPasswd(args[1:], os.Stdin, stdout, stderr)
 	case "ceiling-node": // started by bench --target ceiling
 		return runCeilingNode(ctx, args[1:], os.Stdin, stdout)
 	case "help", "-h", "--help":

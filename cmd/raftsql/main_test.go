@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/raftsql/raftsql/server"
 	"github.com/raftsql/raftsql/server/servertest"
 )
 
@@ -133,4 +136,27 @@ func TestDemoServesPostgres(t *testing.T) {
 		return
 	}
 	t.Fatalf("demo did not start: %v", lastErr)
+}
+
+func TestPasswd(t *testing.T) {
+	var out, errOut strings.Builder
+	if err := runPasswd([]string{"alice"}, strings.NewReader("s3cret\n"), &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "passwords")
+	if err := os.WriteFile(path, []byte(out.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	users, err := server.LoadPasswordFile(path)
+	if err != nil || len(users) != 1 || !strings.HasPrefix(out.String(), "alice:SCRAM-SHA-256$4096:") {
+		t.Fatalf("raftsql passwd printed %q: %v", out.String(), err)
+	}
+	for _, args := range [][]string{{}, {"a:b"}, {"alice", "bob"}} {
+		if err := runPasswd(args, strings.NewReader("pw\n"), &out, &errOut); err == nil {
+			t.Errorf("raftsql passwd %v: no error", args)
+		}
+	}
+	if err := runPasswd([]string{"alice"}, strings.NewReader(""), &out, &errOut); err == nil {
+		t.Error("raftsql passwd with no password: no error")
+	}
 }

@@ -30,4 +30,8 @@ func BindFlags(fs *pflag.FlagSet, cfg *server.Config) {
 	fs.IntVar(&cfg.ReadConns, "read-conns", cfg.ReadConns, "SQLite read connections")
 	fs.BoolVar(&cfg.Profiling, "pprof", cfg.Profiling, "serve Go profiles under /debug/pprof/ on the admin HTTP address")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", cfg.MaxConnections, "maximum concurrent Postgres client connections")
+	fs.StringVar(&cfg.PGTLSCertFile, "pg-tls-cert", cfg.PGTLSCertFile, "PEM certificate for TLS to Postgres clients (with --pg-tls-key)")
+	fs.StringVar(&cfg.PGTLSKeyFile, "pg-tls-key", cfg.PGTLSKeyFile, "PEM private key for TLS to Postgres clients")
+	fs.BoolVar(&cfg.PGRequireTLS, "pg-require-tls", cfg.PGRequireTLS, "refuse Postgres clients that do not use TLS")
+	fs.StringVar(&cfg.PGPasswordFile, "pg-password-file", cfg.PGPasswordFile, "file of user:password or user:SCRAM-SHA-256$… lines; clients then authenticate with SCRAM-SHA-256 (default: trust every client)")
 }

@@ -248,4 +248,13 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "read consistency") {
 		t.Fatalf("bad --read-consistency: %v", err)
 	}
+	err = run(context.Background(), []string{"--id", "x", "--data-dir", t.TempDir(), "--pg-tls-cert", "cert.pem"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "both a certificate and a key") {
+		t.Fatalf("--pg-tls-cert without --pg-tls-key: %v", err)
+	}
+	err = run(context.Background(), []string{"--id", "x", "--data-dir", t.TempDir(), "--pg-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0", "--http-addr", "",
+		"--pg-password-file", filepath.Join(t.TempDir(), "missing")}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "password file") {
+		t.Fatalf("a missing --pg-password-file: %v", err)
+	}
 }
