@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -128,7 +130,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func benchConnect(ctx context.Context, addr, consistency string) (*pgconn.PgConn, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	dsn := "postgres://bench@" + addr + "/bench?sslmode=disable"
+	// Like psql: PGUSER, PGPASSWORD and PGSSLMODE reach clusters that
+	// want passwords or TLS.
+	user := cmp.Or(os.Getenv("PGUSER"), "bench")
+	dsn := "postgres://" + url.User(user).String() + "@" + addr + "/bench?sslmode=" + url.QueryEscape(cmp.Or(os.Getenv("PGSSLMODE"), "disable"))
 	if consistency != "" {
 		dsn += "&raftsql.read_consistency=" + url.QueryEscape(consistency)
 	}
