@@ -371,7 +371,9 @@ func TestPgbenchTPCB(t *testing.T) {
 	if err != nil {
 		t.Skip("pgbench is not installed (apt-get install postgresql-client)")
 	}
-	c := servertest.NewCluster(t, 3, servertest.Options{})
+	// Loading 100,000 accounts in one entry takes seconds on a loaded
+	// machine under the race detector: more than the default apply timeout.
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(_ int, cfg *server.Config) { cfg.ApplyTimeout = 2 * time.Minute }})
 	conn := connect(t, c, c.Leader())
 	for _, sql := range []string{
 		"CREATE TABLE pgbench_branches (bid INTEGER PRIMARY KEY, bbalance INTEGER, filler CHAR(88))",
