@@ -31,6 +31,11 @@
 //     the keywords that decide command tags, and guesses expression types.
 //   - Values (types.go): declared SQL types to OIDs, Go values to the text
 //     and binary formats, and Bind parameters back to Go values.
+//   - COPY (copy.go): COPY … FROM STDIN in the text and CSV formats. The
+//     rows become multi-row INSERTs run through Execute, inside the
+//     session's transaction block or else one of their own, so a COPY is
+//     all or nothing; its data is bounded (copyMaxBytes) because it
+//     becomes one log entry. Binary COPY and COPY TO are refused.
 //   - Catalog (catalog.go): the pg_catalog queries of psql's describe
 //     commands, recognised by what they read and answered item by item
 //     from the relations the session reports (SchemaReader), without

@@ -27,6 +27,8 @@ const (
 	codeProgramLimitExceeded   = "54000"
 	codeInternalError          = "XX000"
 	codeInvalidAuthorization   = "28000"
+	codeBadCopyFormat          = "22P04"
+	codeConnectionFailure      = "08006"
 )
 
 func newError(code, msg string) *Error { return &Error{Code: code, Message: msg} }

@@ -80,6 +80,11 @@ func (c *conn) runSimple(sql string) *Error {
 			return perr
 		}
 		res, e = c.runLocal(cmd)
+	} else if cmd, ok, perr := parseCopy(sql); ok {
+		if perr != nil {
+			return perr
+		}
+		res, e = c.runCopy(cmd)
 	} else if q, ok := matchCatalog(sql); ok {
 		res, e = c.runCatalog(q)
 	} else {

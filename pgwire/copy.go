@@ -1,0 +1,594 @@
+package pgwire
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// This file runs COPY … FROM STDIN in the text and CSV formats (psql's
+// \copy, pgbench -i, lib/pq's CopyIn, psycopg's copy, JDBC's CopyManager).
+// The rows become multi-row INSERTs that the session executes; outside a
+// transaction block they run inside one, so a COPY is all or nothing, as
+// in Postgres.
+
+// copyFrom is a parsed COPY … FROM STDIN.
+type copyFrom struct {
+	table   string   // as written, quoted or qualified
+	columns []string // as written; nil for all of the table's columns
+	csv     bool
+	header  bool
+	delim   byte
+	null    string
+	quote   byte
+	escape  byte
+}
+
+// copyMaxBytes bounds the data of one COPY: its rows become one log entry.
+const copyMaxBytes = 64 << 20
+
+// copyBatchRows and copyBatchParams bound one INSERT of a COPY (SQLite
+// takes at most 32766 parameters in a statement).
+const (
+	copyBatchRows   = 500
+	copyBatchParams = 30000
+)
+
+// parseCopy reads a COPY statement. ok is false for a statement that is not
+// COPY; a COPY this file does not run gets an error.
+func parseCopy(sql string) (cmd copyFrom, ok bool, e *Error) {
+	l := newLexer(sql)
+	first, more := l.nextSignificant()
+	if !more || first.kind != tkWord || !strings.EqualFold(sql[first.start:first.end], "copy") {
+		return copyFrom{}, false, nil
+	}
+	toks := []token{first}
+	for {
+		t, more := l.nextSignificant()
+		if !more {
+			break
+		}
+		toks = append(toks, t)
+	}
+	word := func(i int) string {
+		if i < len(toks) && toks[i].kind == tkWord {
+			return strings.ToLower(sql[toks[i].start:toks[i].end])
+		}
+		return ""
+	}
+	text := func(i int) string { return sql[toks[i].start:toks[i].end] }
+	if word(0) != "copy" {
+		return copyFrom{}, false, nil
+	}
+	unsupported := func(msg string) (copyFrom, bool, *Error) {
+		return copyFrom{}, true, newError(codeFeatureNotSupported, msg)
+	}
+	syntax := func() (copyFrom, bool, *Error) {
+		return copyFrom{}, true, newError(codeSyntaxError, "syntax error in COPY: want COPY table [(columns)] FROM STDIN [WITH (FORMAT text|csv, HEADER, DELIMITER 'c', NULL 's')]")
+	}
+	i := 1
+	if i < len(toks) && toks[i].kind == tkPunct && text(i) == "(" {
+		return unsupported("COPY (query) TO is not supported; run the query instead")
+	}
+	// The table: name or "name", maybe schema-qualified.
+	start := i
+	for i < len(toks) && (toks[i].kind == tkWord || toks[i].kind == tkQIdent) {
+		i++
+		if i < len(toks) && toks[i].kind == tkOp && text(i) == "." {
+			i++
+			continue
+		}
+		break
+	}
+	if i == start {
+		return syntax()
+	}
+	cmd.table = sql[toks[start].start:toks[i-1].end]
+	if i < len(toks) && toks[i].kind == tkPunct && text(i) == "(" {
+		i++
+		for {
+			if i >= len(toks) || (toks[i].kind != tkWord && toks[i].kind != tkQIdent) {
+				return syntax()
+			}
+			cmd.columns = append(cmd.columns, text(i))
+			i++
+			if i < len(toks) && text(i) == "," {
+				i++
+				continue
+			}
+			if i < len(toks) && text(i) == ")" {
+				i++
+				break
+			}
+			return syntax()
+		}
+	}
+	switch word(i) {
+	case "from":
+	case "to":
+		return unsupported("COPY TO is not supported; use SELECT")
+	default:
+		return syntax()
+	}
+	i++
+	if w := word(i); w != "stdin" {
+		if i < len(toks) && toks[i].kind == tkString {
+			return unsupported("COPY from a file on the server is not supported; use COPY FROM STDIN (psql: \\copy)")
+		}
+		return syntax()
+	}
+	i++
+	cmd.delim, cmd.null = '\t', `\N`
+	format := "text"
+	var delim, null, quote, escape *string
+	str := func(j int) (string, bool) {
+		if j < len(toks) && toks[j].kind == tkString {
+			s := text(j)
+			if s[0] == 'E' || s[0] == 'e' {
+				return "", false
+			}
+			return strings.ReplaceAll(s[1:len(s)-1], "''", "'"), true
+		}
+		return "", false
+	}
+	if word(i) == "with" {
+		i++
+	}
+	if i < len(toks) && text(i) == "(" {
+		// COPY … WITH (option [value], …)
+		i++
+		for i < len(toks) && text(i) != ")" {
+			opt := word(i)
+			i++
+			var val string
+			if i < len(toks) && text(i) != "," && text(i) != ")" {
+				if s, ok := str(i); ok {
+					val = s
+				} else {
+					val = strings.ToLower(text(i))
+				}
+				i++
+			}
+			switch opt {
+			case "format":
+				format = val
+			case "header":
+				cmd.header = val == "" || val == "true" || val == "on" || val == "1"
+			case "delimiter":
+				delim = &val
+			case "null":
+				null = &val
+			case "quote":
+				quote = &val
+			case "escape":
+				escape = &val
+			case "freeze", "encoding":
+				// freeze is about Postgres' storage; the encoding is UTF-8.
+			default:
+				return unsupported(fmt.Sprintf("COPY option %q is not supported", opt))
+			}
+			if i < len(toks) && text(i) == "," {
+				i++
+			}
+		}
+		if i >= len(toks) {
+			return syntax()
+		}
+		i++
+	} else {
+		// The older form: COPY … [WITH] [BINARY] [DELIMITER [AS] 'c'] [NULL [AS] 's'] [CSV [HEADER] [QUOTE [AS] 'q'] [ESCAPE [AS] 'e']]
+		for i < len(toks) && text(i) != ";" {
+			opt := word(i)
+			i++
+			if word(i) == "as" {
+				i++
+			}
+			takeStr := func(dst **string) bool {
+				s, ok := str(i)
+				if !ok {
+					return false
+				}
+				*dst = &s
+				i++
+				return true
+			}
+			switch opt {
+			case "binary":
+				format = "binary"
+			case "csv":
+				format = "csv"
+			case "header":
+				cmd.header = true
+			case "delimiter":
+				if !takeStr(&delim) {
+					return syntax()
+				}
+			case "null":
+				if !takeStr(&null) {
+					return syntax()
+				}
+			case "quote":
+				if !takeStr(&quote) {
+					return syntax()
+				}
+			case "escape":
+				if !takeStr(&escape) {
+					return syntax()
+				}
+			case "freeze":
+			default:
+				return syntax()
+			}
+		}
+	}
+	for i < len(toks) && text(i) == ";" {
+		i++
+	}
+	if i < len(toks) {
+		return syntax()
+	}
+	switch format {
+	case "text":
+	case "csv":
+		cmd.csv, cmd.delim, cmd.null, cmd.quote, cmd.escape = true, ',', "", '"', '"'
+	case "binary":
+		return unsupported("binary COPY is not supported; use FORMAT text or csv")
+	default:
+		return copyFrom{}, true, newError(codeInvalidParameterValue, fmt.Sprintf("COPY format %q not recognized", format))
+	}
+	oneByte := func(v *string, dst *byte, what string) *Error {
+		if v == nil {
+			return nil
+		}
+		if len(*v) != 1 {
+			return newError(codeFeatureNotSupported, fmt.Sprintf("COPY %s must be a single one-byte character", what))
+		}
+		*dst = (*v)[0]
+		return nil
+	}
+	if e := oneByte(delim, &cmd.delim, "delimiter"); e != nil {
+		return copyFrom{}, true, e
+	}
+	if e := oneByte(quote, &cmd.quote, "quote"); e != nil {
+		return copyFrom{}, true, e
+	}
+	if e := oneByte(escape, &cmd.escape, "escape"); e != nil {
+		return copyFrom{}, true, e
+	}
+	if (quote != nil || escape != nil) && !cmd.csv {
+		return copyFrom{}, true, newError(codeFeatureNotSupported, "COPY quote and escape are available only in CSV mode")
+	}
+	if null != nil {
+		cmd.null = *null
+	}
+	if cmd.delim == '\n' || cmd.delim == '\r' || (!cmd.csv && cmd.delim == '\\') {
+		return copyFrom{}, true, newError(codeInvalidParameterValue, "COPY delimiter cannot be newline, carriage return or backslash")
+	}
+	return cmd, true, nil
+}
+
+// runCopy receives the data of a COPY FROM STDIN and inserts its rows.
+// It returns the command's result, or an error after which the client's
+// remaining copy messages are dropped by the main loop.
+func (c *conn) runCopy(cmd copyFrom) (*Result, *Error) {
+	if c.sess.TxStatus() == 'E' {
+		return nil, newError(codeInFailedTransaction, "current transaction is aborted, commands ignored until end of transaction block")
+	}
+	formats := make([]uint16, len(cmd.columns))
+	c.send(&pgproto3.CopyInResponse{OverallFormat: 0, ColumnFormatCodes: formats})
+	c.flush()
+	if c.writeErr != nil {
+		return nil, newError(codeConnectionFailure, "connection lost")
+	}
+	implicit := c.sess.TxStatus() == 'I'
+	if implicit {
+		if _, e := c.execute("BEGIN", nil); e != nil {
+			return nil, e
+		}
+	}
+	var rows int64
+	e := c.receiveCopy(cmd, &rows)
+	if implicit {
+		end := "COMMIT"
+		if e != nil {
+			end = "ROLLBACK"
+		}
+		if _, ee := c.execute(end, nil); ee != nil && e == nil {
+			e = ee
+		}
+	}
+	if e != nil {
+		return nil, e
+	}
+	return &Result{Tag: "COPY " + strconv.FormatInt(rows, 10)}, nil
+}
+
+// receiveCopy reads CopyData until CopyDone and inserts the rows in
+// batches, counting them in *rows.
+func (c *conn) receiveCopy(cmd copyFrom, rows *int64) *Error {
+	p := copyParser{cmd: cmd, skipHeader: cmd.header}
+	var batch [][]any
+	total := 0
+	insert := func() *Error {
+		if len(batch) == 0 {
+			return nil
+		}
+		sql, params := copyInsert(cmd, batch)
+		if _, e := c.execute(sql, params); e != nil {
+			e.Message = fmt.Sprintf("%s (COPY %s, in the rows ending at line %d)", e.Message, cmd.table, p.line)
+			return e
+		}
+		*rows += int64(len(batch))
+		batch = batch[:0]
+		return nil
+	}
+	width := len(cmd.columns)
+	for {
+		msg, err := c.be.Receive()
+		if err != nil {
+			c.writeErr = err
+			return newError(codeConnectionFailure, "connection lost during COPY")
+		}
+		switch m := msg.(type) {
+		case *pgproto3.CopyData:
+			total += len(m.Data)
+			if total > copyMaxBytes {
+				return newError(codeProgramLimitExceeded, fmt.Sprintf("COPY data exceeds %d MiB; split it into several COPY commands", copyMaxBytes>>20))
+			}
+			p.buf = append(p.buf, m.Data...)
+			for {
+				row, ok, e := p.next(false)
+				if e != nil {
+					return e
+				}
+				if !ok {
+					break
+				}
+				if width == 0 {
+					width = len(row)
+				}
+				if len(row) != width {
+					return newError(codeBadCopyFormat, fmt.Sprintf("line %d has %d fields, want %d", p.line, len(row), width))
+				}
+				batch = append(batch, row)
+				if len(batch) >= copyBatchRows || (len(batch)+1)*width > copyBatchParams {
+					if e := insert(); e != nil {
+						return e
+					}
+				}
+			}
+		case *pgproto3.CopyDone:
+			for {
+				row, ok, e := p.next(true)
+				if e != nil {
+					return e
+				}
+				if !ok {
+					break
+				}
+				if width == 0 {
+					width = len(row)
+				}
+				if len(row) != width {
+					return newError(codeBadCopyFormat, fmt.Sprintf("line %d has %d fields, want %d", p.line, len(row), width))
+				}
+				batch = append(batch, row)
+			}
+			return insert()
+		case *pgproto3.CopyFail:
+			return newError(codeQueryCanceled, "COPY from stdin failed: "+m.Message)
+		case *pgproto3.Flush, *pgproto3.Sync:
+			// Allowed during COPY, and meaningless.
+		default:
+			return newError(codeProtocolViolation, fmt.Sprintf("unexpected message %T during COPY", msg))
+		}
+	}
+}
+
+// copyInsert is the INSERT of a batch of COPY rows.
+func copyInsert(cmd copyFrom, batch [][]any) (string, []any) {
+	var b strings.Builder
+	b.WriteString("INSERT INTO ")
+	b.WriteString(cmd.table)
+	if len(cmd.columns) > 0 {
+		b.WriteString(" (" + strings.Join(cmd.columns, ", ") + ")")
+	}
+	b.WriteString(" VALUES ")
+	params := make([]any, 0, len(batch)*len(batch[0]))
+	for r, row := range batch {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for f, v := range row {
+			if f > 0 {
+				b.WriteString(", ")
+			}
+			params = append(params, v)
+			b.WriteString("$" + strconv.Itoa(len(params)))
+		}
+		b.WriteByte(')')
+	}
+	return b.String(), params
+}
+
+// copyParser splits COPY data into rows of string or nil fields.
+type copyParser struct {
+	cmd        copyFrom
+	buf        []byte
+	line       int // lines consumed
+	skipHeader bool
+	ended      bool // the \. end marker was seen
+}
+
+// next returns the next complete row. At the end of the data (final) an
+// unterminated last line is a row too.
+func (p *copyParser) next(final bool) (row []any, ok bool, e *Error) {
+	for {
+		if p.ended {
+			return nil, false, nil
+		}
+		end := p.recordEnd()
+		if end < 0 {
+			if !final || len(p.buf) == 0 {
+				return nil, false, nil
+			}
+			if p.cmd.csv && p.openQuote() {
+				return nil, false, newError(codeBadCopyFormat, fmt.Sprintf("unterminated CSV quoted field at line %d", p.line+1))
+			}
+			end = len(p.buf)
+		}
+		rec := p.buf[:end]
+		p.buf = p.buf[min(end+1, len(p.buf)):]
+		p.line += 1 + bytes.Count(rec, []byte{'\n'})
+		rec = bytes.TrimSuffix(rec, []byte{'\r'})
+		if string(rec) == `\.` {
+			p.ended = true
+			return nil, false, nil
+		}
+		if p.skipHeader {
+			p.skipHeader = false
+			continue
+		}
+		if p.cmd.csv {
+			row, e = p.csvFields(rec)
+		} else {
+			row, e = p.textFields(rec)
+		}
+		return row, e == nil, e
+	}
+}
+
+// recordEnd finds the newline that ends the first record in buf, or -1.
+func (p *copyParser) recordEnd() int {
+	if !p.cmd.csv {
+		return bytes.IndexByte(p.buf, '\n')
+	}
+	quoted := false
+	for i := 0; i < len(p.buf); i++ {
+		c := p.buf[i]
+		switch {
+		case quoted && c == p.cmd.escape && p.cmd.escape != p.cmd.quote && i+1 < len(p.buf):
+			i++
+		case c == p.cmd.quote:
+			quoted = !quoted
+		case c == '\n' && !quoted:
+			return i
+		}
+	}
+	return -1
+}
+
+func (p *copyParser) openQuote() bool {
+	quoted := false
+	for _, c := range p.buf {
+		if c == p.cmd.quote {
+			quoted = !quoted
+		}
+	}
+	return quoted
+}
+
+// textFields splits a record of the text format: fields separated by the
+// delimiter, backslash escapes, \N (or the NULL string) for NULL.
+func (p *copyParser) textFields(rec []byte) ([]any, *Error) {
+	var row []any
+	var field []byte
+	raw := 0 // start of the current field in rec, to compare with NULL
+	for i := 0; i <= len(rec); i++ {
+		if i == len(rec) || rec[i] == p.cmd.delim {
+			if string(rec[raw:i]) == p.cmd.null {
+				row = append(row, nil)
+			} else {
+				row = append(row, string(field))
+			}
+			field, raw = field[:0], i+1
+			continue
+		}
+		c := rec[i]
+		if c != '\\' || i+1 >= len(rec) {
+			field = append(field, c)
+			continue
+		}
+		i++
+		switch c = rec[i]; c {
+		case 'b':
+			field = append(field, '\b')
+		case 'f':
+			field = append(field, '\f')
+		case 'n':
+			field = append(field, '\n')
+		case 'r':
+			field = append(field, '\r')
+		case 't':
+			field = append(field, '\t')
+		case 'v':
+			field = append(field, '\v')
+		case 'x':
+			j := i + 1
+			for j < len(rec) && j < i+3 && isHexDigit(rec[j]) {
+				j++
+			}
+			if j == i+1 {
+				field = append(field, 'x')
+				break
+			}
+			v, _ := strconv.ParseUint(string(rec[i+1:j]), 16, 8)
+			field = append(field, byte(v))
+			i = j - 1
+		case '0', '1', '2', '3', '4', '5', '6', '7':
+			j := i
+			for j < len(rec) && j < i+3 && rec[j] >= '0' && rec[j] <= '7' {
+				j++
+			}
+			v, _ := strconv.ParseUint(string(rec[i:j]), 8, 16)
+			field = append(field, byte(v))
+			i = j - 1
+		default:
+			field = append(field, c)
+		}
+	}
+	return row, nil
+}
+
+func isHexDigit(c byte) bool {
+	return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+// csvFields splits a CSV record: an unquoted field equal to the NULL
+// string is NULL; a quoted one never is.
+func (p *copyParser) csvFields(rec []byte) ([]any, *Error) {
+	var row []any
+	var field []byte
+	quotedField, quoted := false, false
+	start := 0
+	for i := 0; i <= len(rec); i++ {
+		if i == len(rec) || (!quoted && rec[i] == p.cmd.delim) {
+			if quoted {
+				return nil, newError(codeBadCopyFormat, fmt.Sprintf("unterminated CSV quoted field at line %d", p.line))
+			}
+			if !quotedField && string(rec[start:i]) == p.cmd.null {
+				row = append(row, nil)
+			} else {
+				row = append(row, string(field))
+			}
+			field, quotedField, start = field[:0], false, i+1
+			continue
+		}
+		c := rec[i]
+		switch {
+		case quoted && c == p.cmd.escape && i+1 < len(rec) && (rec[i+1] == p.cmd.quote || rec[i+1] == p.cmd.escape) && (p.cmd.escape != p.cmd.quote || rec[i+1] == p.cmd.quote):
+			field = append(field, rec[i+1])
+			i++
+		case c == p.cmd.quote:
+			quoted = !quoted
+			quotedField = true
+		default:
+			field = append(field, c)
+		}
+	}
+	return row, nil
+}

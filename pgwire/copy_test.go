@@ -1,0 +1,129 @@
+package pgwire
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestParseCopy(t *testing.T) {
+	for _, tt := range []struct {
+		sql  string
+		want string // table|columns|csv|header|delim|null, or "error CODE"
+	}{
+		{"COPY t FROM STDIN", "t||false|false|\t|\\N"},
+		{`copy public."T x" (a, "B") from stdin;`, `public."T x"|a,"B"|false|false|` + "\t|\\N"},
+		{"COPY t FROM STDIN WITH (FORMAT csv, HEADER)", "t||true|true|,|"},
+		{"COPY t FROM STDIN (FORMAT csv, HEADER false, DELIMITER ';', NULL 'NA')", "t||true|false|;|NA"},
+		{"copy pgbench_accounts from stdin with (freeze on)", "pgbench_accounts||false|false|\t|\\N"},
+		{"COPY t (a) FROM STDIN WITH CSV HEADER DELIMITER AS '|' NULL AS ''", "t|a|true|true|||"},
+		{"COPY t FROM STDIN DELIMITER ','", "t||false|false|,|\\N"},
+		{"COPY t TO STDOUT", "error 0A000"},
+		{"COPY (SELECT 1) TO STDOUT", "error 0A000"},
+		{"COPY t FROM '/etc/passwd'", "error 0A000"},
+		{"COPY t FROM STDIN BINARY", "error 0A000"},
+		{"COPY t FROM STDIN (FORMAT binary)", "error 0A000"},
+		{"COPY t FROM STDIN (FORMAT xml)", "error 22023"},
+		{"COPY t FROM STDIN (DELIMITER ',,')", "error 0A000"},
+		{"COPY t FROM STDIN (QUOTE '''')", "error 0A000"},
+		{"COPY t FROM STDIN (FORCE_NOT_NULL (a))", "error 0A000"},
+		{"COPY t FROM", "error 42601"},
+		{"COPY FROM STDIN", "error 42601"},
+		{"COPY t FROM STDIN extra", "error 42601"},
+	} {
+		cmd, ok, e := parseCopy(tt.sql)
+		if !ok {
+			t.Errorf("%q: not taken for COPY", tt.sql)
+			continue
+		}
+		got := fmt.Sprintf("%s|%s|%v|%v|%c|%s", cmd.table, strings.Join(cmd.columns, ","), cmd.csv, cmd.header, cmd.delim, cmd.null)
+		if e != nil {
+			got = "error " + e.Code
+		}
+		if got != tt.want {
+			t.Errorf("%q: got %q, want %q", tt.sql, got, tt.want)
+		}
+	}
+	for _, sql := range []string{"SELECT 1", "copyright", "INSERT INTO copy VALUES (1)", "-- copy\nSELECT 1"} {
+		if _, ok, _ := parseCopy(sql); ok {
+			t.Errorf("%q taken for COPY", sql)
+		}
+	}
+}
+
+// rowsOf feeds data to a parser in chunks of size n and returns its rows.
+func rowsOf(t *testing.T, cmd copyFrom, data string, n int) (string, error) {
+	t.Helper()
+	p := copyParser{cmd: cmd, skipHeader: cmd.header}
+	var out []string
+	take := func(final bool) error {
+		for {
+			row, ok, e := p.next(final)
+			if e != nil {
+				return e
+			}
+			if !ok {
+				return nil
+			}
+			out = append(out, fmt.Sprintf("%q", row))
+		}
+	}
+	for i := 0; i < len(data); i += n {
+		p.buf = append(p.buf, data[i:min(i+n, len(data))]...)
+		if err := take(false); err != nil {
+			return "", err
+		}
+	}
+	if err := take(true); err != nil {
+		return "", err
+	}
+	return strings.Join(out, " "), nil
+}
+
+func TestCopyParser(t *testing.T) {
+	text, _, _ := parseCopy("COPY t FROM STDIN")
+	csv, _, _ := parseCopy("COPY t FROM STDIN (FORMAT csv, HEADER)")
+	for _, tt := range []struct {
+		name string
+		cmd  copyFrom
+		data string
+		want string
+	}{
+		{"text", text, "1\tone\n2\t\\N\n", `["1" "one"] ["2" <nil>]`},
+		{"text escapes", text, "a\\tb\\\\c\\nd\\x41\\101\t\\.x\n", `["a\tb\\c\ndAA" ".x"]`},
+		{"text without a last newline", text, "1\tx", `["1" "x"]`},
+		{"text CRLF", text, "1\tx\r\n2\ty\r\n", `["1" "x"] ["2" "y"]`},
+		{"text end marker", text, "1\tx\n\\.\n2\ty\n", `["1" "x"]`},
+		{"text empty field", text, "\t\n", `["" ""]`},
+		{"csv", csv, "id,name\n1,\"a, b\"\n2,\n3,\"\"\n", `["1" "a, b"] ["2" <nil>] ["3" ""]`},
+		{"csv quotes and newlines", csv, "h\n\"say \"\"hi\"\"\nthere\",x\n", `["say \"hi\"\nthere" "x"]`},
+	} {
+		for _, n := range []int{1, 2, 3, 1000} {
+			got, err := rowsOf(t, tt.cmd, tt.data, n)
+			if err != nil || got != tt.want {
+				t.Errorf("%s in chunks of %d: got %s (%v), want %s", tt.name, n, got, err, tt.want)
+			}
+		}
+	}
+	if _, err := rowsOf(t, csv, "h\n\"open,1\n", 1000); err == nil {
+		t.Error("an unterminated quoted CSV field was accepted")
+	}
+}
+
+func FuzzCopyParser(f *testing.F) {
+	f.Add("1\tone\n2\t\\N\n", false, 3)
+	f.Add("id,name\n1,\"a, b\"\n\"x\ny\",2\n", true, 1)
+	f.Add("\\x\\0\\", false, 2)
+	f.Fuzz(func(t *testing.T, data string, csv bool, n int) {
+		cmd, _, _ := parseCopy("COPY t FROM STDIN")
+		if csv {
+			cmd, _, _ = parseCopy("COPY t FROM STDIN (FORMAT csv, HEADER)")
+		}
+		n = 1 + (n&0xff)%64
+		whole, err1 := rowsOf(t, cmd, data, len(data)+1)
+		chunked, err2 := rowsOf(t, cmd, data, n)
+		if (err1 == nil) != (err2 == nil) || whole != chunked {
+			t.Fatalf("chunks of %d changed the rows: %s (%v) vs %s (%v)", n, chunked, err2, whole, err1)
+		}
+	})
+}
