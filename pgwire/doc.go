@@ -36,6 +36,10 @@
 //     session's transaction block or else one of their own, so a COPY is
 //     all or nothing; its data is bounded (copyMaxBytes) because it
 //     becomes one log entry. Binary COPY and COPY TO are refused.
+//   - Postgres DDL habits (translate.go): DROP and TRUNCATE of a list,
+//     CREATE TABLE … WITH (storage parameters), ALTER TABLE … ADD PRIMARY
+//     KEY|UNIQUE, rewritten into one plain statement per object and run
+//     together; VACUUM in its Postgres forms is refused with a hint.
 //   - Catalog (catalog.go): the pg_catalog queries of psql's describe
 //     commands, recognised by what they read and answered item by item
 //     from the relations the session reports (SchemaReader), without

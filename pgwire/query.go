@@ -118,6 +118,14 @@ func (c *conn) tag(sql string, res *Result, rows int64, prev byte) string {
 
 // execute runs one statement on the session under a cancellable context.
 func (c *conn) execute(sql string, params []any) (*Result, *Error) {
+	if len(params) == 0 {
+		if t, ok := translateDDL(sql); ok {
+			return c.runTranslated(t)
+		}
+		if e := vacuumError(sql); e != nil {
+			return nil, e
+		}
+	}
 	ctx, done := c.execContext()
 	res, err := c.sess.Execute(ctx, sql, params)
 	cancelled := done()
@@ -352,6 +360,8 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 	var cols []Column
 	if st.local != nil {
 		cols = localColumns(*st.local)
+	} else if _, ok := translateDDL(st.sql); ok {
+		// DDL: no rows.
 	} else {
 		ctx, done := c.execContext()
 		desc, err := c.sess.Describe(ctx, st.sql)

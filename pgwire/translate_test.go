@@ -1,0 +1,62 @@
+package pgwire
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestTranslateDDL(t *testing.T) {
+	for _, tt := range []struct{ sql, want string }{
+		{"drop table if exists pgbench_accounts, pgbench_branches", "DROP TABLE|DROP TABLE IF EXISTS pgbench_accounts; DROP TABLE IF EXISTS pgbench_branches"},
+		{"DROP TABLE a CASCADE;", "DROP TABLE|DROP TABLE a"},
+		{`drop view s."V", w`, `DROP VIEW|DROP VIEW s."V"; DROP VIEW w`},
+		{"truncate table a, b restart identity cascade", "TRUNCATE TABLE|DELETE FROM a; DELETE FROM b"},
+		{"TRUNCATE only t", "TRUNCATE TABLE|DELETE FROM t"},
+		{"create table pgbench_tellers(tid int not null,bid int,tbalance int,filler char(84)) with (fillfactor=100)",
+			"CREATE TABLE|CREATE table pgbench_tellers(tid int not null,bid int,tbalance int,filler char(84))"},
+		{"CREATE UNLOGGED TABLE t (a int) WITH (fillfactor = 90, autovacuum_enabled = off)", "CREATE TABLE|CREATE TABLE t (a int)"},
+		{"alter table pgbench_branches add primary key (bid)", `ALTER TABLE|CREATE UNIQUE INDEX "pgbench_branches_pkey" ON pgbench_branches (bid)`},
+		{`ALTER TABLE s."Odd" ADD CONSTRAINT odd_ab UNIQUE (a, "B")`, `ALTER TABLE|CREATE UNIQUE INDEX odd_ab ON s."Odd" (a, "B")`},
+		{`ALTER TABLE Odd ADD UNIQUE (a, "B")`, `ALTER TABLE|CREATE UNIQUE INDEX "odd_a_B_key" ON Odd (a, "B")`},
+	} {
+		got, ok := translateDDL(tt.sql)
+		if !ok {
+			t.Errorf("%q: not rewritten", tt.sql)
+			continue
+		}
+		if s := got.tag + "|" + strings.Join(got.stmts, "; "); s != tt.want {
+			t.Errorf("%q:\n got %s\nwant %s", tt.sql, s, tt.want)
+		}
+	}
+	for _, sql := range []string{
+		"DROP TABLE a", "DROP TABLE IF EXISTS a", "DROP TRIGGER a, b", "CREATE TABLE t (a int)",
+		"CREATE TABLE t WITH (x) AS SELECT 1", "CREATE TABLE t AS SELECT * FROM u WITH", "ALTER TABLE t ADD COLUMN c int",
+		"ALTER TABLE t ADD PRIMARY KEY (a) USING INDEX TABLESPACE x", "SELECT 1", "TRUNCATE", "drop table a, ",
+	} {
+		if got, ok := translateDDL(sql); ok {
+			t.Errorf("%q rewritten to %v", sql, got)
+		}
+	}
+}
+
+func FuzzTranslateDDL(f *testing.F) {
+	for _, s := range []string{"drop table a, b", "truncate a", "create table t (a) with (x=1)", `alter table "t" add primary key ("a")`, "create table ) with ("} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, sql string) {
+		if got, ok := translateDDL(sql); ok && (len(got.stmts) == 0 || got.tag == "") {
+			t.Fatalf("%q: empty rewriting %v", sql, got)
+		}
+	})
+}
+
+func TestVacuumError(t *testing.T) {
+	for _, sql := range []string{"vacuum analyze pgbench_branches", "VACUUM", "/* x */ vacuum (verbose) t"} {
+		if e := vacuumError(sql); e == nil || e.Code != "42501" {
+			t.Errorf("%q: got %v, want a 42501 refusal", sql, e)
+		}
+	}
+	if e := vacuumError("SELECT 'vacuum'"); e != nil {
+		t.Errorf("a SELECT refused: %v", e)
+	}
+}
