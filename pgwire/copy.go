@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 )
@@ -25,6 +26,11 @@ type copyFrom struct {
 	null    string
 	quote   byte
 	escape  byte
+}
+
+// errCopyExtended refuses COPY in the extended query protocol.
+func errCopyExtended() *Error {
+	return newError(codeFeatureNotSupported, "COPY is supported in the simple query protocol only")
 }
 
 // copyMaxBytes bounds the data of one COPY: its rows become one log entry.
@@ -326,7 +332,12 @@ func (c *conn) receiveCopy(cmd copyFrom, rows *int64) *Error {
 		return nil
 	}
 	width := len(cmd.columns)
+	idle := c.srv.cfg.IdleTimeout
 	for {
+		if idle > 0 {
+			// The idle limit applies to each message, as outside COPY.
+			_ = c.nc.SetReadDeadline(time.Now().Add(idle))
+		}
 		msg, err := c.be.Receive()
 		if err != nil {
 			c.writeErr = err

@@ -1,9 +1,14 @@
 package pgwire
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 func TestParseCopy(t *testing.T) {
@@ -126,4 +131,19 @@ func FuzzCopyParser(f *testing.F) {
 			t.Fatalf("chunks of %d changed the rows: %s (%v) vs %s (%v)", n, chunked, err2, whole, err1)
 		}
 	})
+}
+
+func TestCopyInExtendedProtocol(t *testing.T) {
+	_, _, addr := startServer(t, Config{})
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, "postgres://u@"+addr+"/db?sslmode=disable&connect_timeout=5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	err = c.PgConn().ExecParams(ctx, "COPY t FROM STDIN", nil, nil, nil, nil).Read().Err
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "0A000" {
+		t.Fatalf("COPY through Parse/Bind/Execute: got %v, want 0A000", err)
+	}
 }

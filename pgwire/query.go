@@ -125,6 +125,10 @@ func (c *conn) execute(sql string, params []any) (*Result, *Error) {
 		if e := vacuumError(sql); e != nil {
 			return nil, e
 		}
+		if _, ok, _ := parseCopy(sql); ok {
+			// The simple protocol takes COPY before it gets here.
+			return nil, errCopyExtended()
+		}
 	}
 	ctx, done := c.execContext()
 	res, err := c.sess.Execute(ctx, sql, params)
@@ -362,6 +366,8 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 		cols = localColumns(*st.local)
 	} else if _, ok := translateDDL(st.sql); ok {
 		// DDL: no rows.
+	} else if _, ok, _ := parseCopy(st.sql); ok {
+		return nil, nil, errCopyExtended()
 	} else {
 		ctx, done := c.execContext()
 		desc, err := c.sess.Describe(ctx, st.sql)
