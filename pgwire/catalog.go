@@ -44,6 +44,32 @@ type Relation struct {
 	Constraint   bool
 	// For a view: the query it stands for.
 	Definition string
+	// For a table: its foreign keys.
+	ForeignKeys []ForeignKey
+}
+
+// ForeignKey is a table's reference to another table.
+type ForeignKey struct {
+	Name       string
+	Columns    []string
+	RefTable   string
+	RefColumns []string // empty: the referenced table's primary key
+	OnUpdate   string   // as SQL spells it: CASCADE, SET NULL, …; "" or NO ACTION for none
+	OnDelete   string
+}
+
+// definition is the foreign key as pg_get_constraintdef shows it.
+func (fk ForeignKey) definition() string {
+	d := "FOREIGN KEY (" + strings.Join(fk.Columns, ", ") + ") REFERENCES " + fk.RefTable
+	if len(fk.RefColumns) > 0 {
+		d += "(" + strings.Join(fk.RefColumns, ", ") + ")"
+	}
+	for _, a := range []struct{ on, action string }{{"UPDATE", fk.OnUpdate}, {"DELETE", fk.OnDelete}} {
+		if a.action != "" && !strings.EqualFold(a.action, "NO ACTION") {
+			d += " ON " + a.on + " " + strings.ToUpper(a.action)
+		}
+	}
+	return d
 }
 
 // RelationColumn is a column of a table or view.
@@ -71,6 +97,8 @@ const (
 	catalogIndexes                          // \d NAME: its indexes
 	catalogIndex                            // \d INDEX: the index's flags
 	catalogViewDef                          // \d+ VIEW: the view's query
+	catalogForeignKeys                      // \d NAME: its foreign keys
+	catalogReferencedBy                     // \d NAME: the foreign keys to it
 	catalogRoles                            // \du
 	catalogSchemas                          // \dn
 	catalogDatabases                        // \l
@@ -93,7 +121,8 @@ var (
 	reRelkinds   = regexp.MustCompile(`c\.relkind in \(([^)]*)\)`)
 	reRelPattern = regexp.MustCompile(`(?i)c\.relname operator\(pg_catalog\.~\) '((?:[^']|'')*)'`)
 	reNspPattern = regexp.MustCompile(`(?i)n\.nspname operator\(pg_catalog\.~\) '((?:[^']|'')*)'`)
-	reOID        = regexp.MustCompile(`(?:c\.oid|a\.attrelid) = '(\d+)'`)
+	reOID        = regexp.MustCompile(`(?:c\.oid|a\.attrelid|r\.conrelid) = '(\d+)'`)
+	reQuotedOID  = regexp.MustCompile(`'(\d+)'`)
 	reViewDef    = regexp.MustCompile(`^select pg_catalog\.pg_get_viewdef\('(\d+)'::pg_catalog\.oid, true\)$`)
 )
 
@@ -158,8 +187,15 @@ func matchCatalog(sql string) (catalogQuery, bool) {
 		strings.HasPrefix(rest, " from pg_catalog.pg_extension e "),
 		strings.HasPrefix(rest, " from pg_catalog.pg_type t "),
 		strings.HasPrefix(rest, " from pg_catalog.pg_trigger t "),
-		strings.HasPrefix(rest, " from pg_catalog.pg_constraint r "):
+		strings.HasPrefix(rest, " from pg_catalog.pg_constraint r ") && !strings.Contains(low, "contype = 'f'"):
 		q.kind = catalogNothing
+	case strings.HasPrefix(rest, " from pg_catalog.pg_constraint r ") && strings.Contains(low, "r.conrelid = '"):
+		q.kind = catalogForeignKeys
+	case strings.HasPrefix(rest, " from pg_catalog.pg_constraint c ") && strings.Contains(low, "confrelid in ") && strings.Contains(low, "contype = 'f'"):
+		q.kind = catalogReferencedBy
+		if m := reQuotedOID.FindStringSubmatch(low); m != nil {
+			q.oid, _ = strconv.ParseInt(m[1], 10, 64)
+		}
 	default:
 		return catalogQuery{}, false
 	}
@@ -309,7 +345,8 @@ func (c *conn) runCatalog(q catalogQuery) (*Result, *Error) {
 	case catalogRelation:
 		if r, ok := byOID(); ok {
 			hasIndex := r.Kind == RelationTable && hasIndexes(rels, r.Name)
-			row(func(item string) any { return relationFlag(item, r, hasIndex) })
+			hasFKs := r.Kind == RelationTable && (len(r.ForeignKeys) > 0 || referenced(rels, r.Name))
+			row(func(item string) any { return relationFlag(item, r, hasIndex, hasFKs) })
 		}
 	case catalogColumns:
 		r, ok := byOID()
@@ -346,6 +383,22 @@ func (c *conn) runCatalog(q catalogQuery) (*Result, *Error) {
 			sort.SliceStable(idx, func(i, j int) bool { return idx[i].Primary && !idx[j].Primary })
 			for _, x := range idx {
 				row(func(item string) any { return indexItem(item, x, false) })
+			}
+		}
+	case catalogForeignKeys:
+		if r, ok := byOID(); ok {
+			for _, fk := range r.ForeignKeys {
+				row(func(item string) any { return foreignKeyItem(item, fk, r.Name) })
+			}
+		}
+	case catalogReferencedBy:
+		if r, ok := byOID(); ok {
+			for _, t := range rels {
+				for _, fk := range t.ForeignKeys {
+					if fk.RefTable == r.Name {
+						row(func(item string) any { return foreignKeyItem(item, fk, t.Name) })
+					}
+				}
 			}
 		}
 	case catalogViewDef:
@@ -396,6 +449,33 @@ func (c *conn) runCatalog(q catalogQuery) (*Result, *Error) {
 		})
 	}
 	return res, nil
+}
+
+func referenced(rels []Relation, table string) bool {
+	for _, r := range rels {
+		for _, fk := range r.ForeignKeys {
+			if fk.RefTable == table {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// foreignKeyItem answers an item of the queries for a table's foreign keys
+// and for those that reference it.
+func foreignKeyItem(item string, fk ForeignKey, table string) any {
+	switch {
+	case strings.HasSuffix(item, " as sametable"):
+		return "t"
+	case item == "conname":
+		return fk.Name
+	case strings.HasPrefix(item, "pg_catalog.pg_get_constraintdef("):
+		return fk.definition()
+	case strings.HasPrefix(item, "conrelid::pg_catalog.regclass"):
+		return table
+	}
+	return nil
 }
 
 func hasIndexes(rels []Relation, table string) bool {
@@ -457,7 +537,7 @@ func accessMethod(r Relation) any {
 }
 
 // relationFlag answers an item of the query for one relation's flags.
-func relationFlag(item string, r Relation, hasIndex bool) any {
+func relationFlag(item string, r Relation, hasIndex, hasForeignKeys bool) any {
 	switch {
 	case item == "c.relchecks":
 		return "0"
@@ -465,6 +545,10 @@ func relationFlag(item string, r Relation, hasIndex bool) any {
 		return string(r.Kind)
 	case item == "c.relhasindex":
 		return pgBool(hasIndex)
+	case item == "c.relhastriggers":
+		// psql asks for foreign keys only of a table with triggers, which
+		// is how Postgres implements them.
+		return pgBool(hasForeignKeys)
 	case strings.HasPrefix(item, "c.relhas"), strings.HasPrefix(item, "c.relrowsecurity"),
 		strings.HasPrefix(item, "c.relforcerowsecurity"), strings.HasPrefix(item, "c.relispartition"),
 		strings.HasPrefix(item, "false"):
