@@ -586,7 +586,11 @@ Indexes:
 		{`\d basket`, ` fruit  | integer |           |          | 
  n      | integer |           |          | 1
 Indexes:
-    "basket_fruit_key" UNIQUE CONSTRAINT, btree (fruit)`},
+    "basket_fruit_key" UNIQUE CONSTRAINT, btree (fruit)
+Foreign-key constraints:
+    "basket_fruit_fkey" FOREIGN KEY (fruit) REFERENCES fruit`},
+		{`\d fruit`, `Referenced by:
+    TABLE "basket" CONSTRAINT "basket_fruit_fkey" FOREIGN KEY (fruit) REFERENCES fruit`},
 		{`\di`, " public | basket_fruit_key | index | raftsql | basket\n public | fruit_name       | index | raftsql | fruit\n public | fruit_pkey       | index | raftsql | fruit"},
 		{`\d+ named`, "View definition:\n SELECT name FROM fruit;"},
 		{`\d fruit_name`, "btree, for table \"public.fruit\""},

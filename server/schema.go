@@ -27,6 +27,10 @@ var schemaQueries = []command.Statement{
 		FROM sqlite_schema AS m, pragma_index_list(m.name) AS l, pragma_index_info(l.name) AS i
 		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\'
 		ORDER BY m.name, l.name, i.seqno`},
+	{SQL: `SELECT m.name, f.id, f."table", f."from", f."to", f.on_update, f.on_delete
+		FROM sqlite_schema AS m, pragma_foreign_key_list(m.name) AS f
+		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\'
+		ORDER BY m.name, f.id, f.seq`},
 }
 
 // Relations lists the tables, views and indexes of the database, for the
@@ -104,6 +108,36 @@ func (s *session) Relations(ctx context.Context) ([]pgwire.Relation, error) {
 		x := &rels[i]
 		if x.Kind == pgwire.RelationIndex && x.Constraint && !x.Primary && strings.HasPrefix(x.Name, "sqlite_autoindex_") {
 			x.Name = x.Table + "_" + strings.Join(x.IndexColumns, "_") + "_key"
+		}
+	}
+	// Foreign keys, named as Postgres names them: TABLE_COLUMNS_fkey.
+	type fkKey struct {
+		table string
+		id    string
+	}
+	fkAt := map[fkKey]int{}
+	for _, row := range res.Statements[3].Rows {
+		i, ok := tables[text(row[0])]
+		if !ok {
+			continue
+		}
+		k := fkKey{text(row[0]), text(row[1])}
+		j, ok := fkAt[k]
+		if !ok {
+			j = len(rels[i].ForeignKeys)
+			fkAt[k] = j
+			rels[i].ForeignKeys = append(rels[i].ForeignKeys, pgwire.ForeignKey{RefTable: text(row[2]), OnUpdate: text(row[5]), OnDelete: text(row[6])})
+		}
+		fk := &rels[i].ForeignKeys[j]
+		fk.Columns = append(fk.Columns, text(row[3]))
+		if to := text(row[4]); to != "" {
+			fk.RefColumns = append(fk.RefColumns, to)
+		}
+	}
+	for i := range rels {
+		for j := range rels[i].ForeignKeys {
+			fk := &rels[i].ForeignKeys[j]
+			fk.Name = rels[i].Name + "_" + strings.Join(fk.Columns, "_") + "_fkey"
 		}
 	}
 	for table, cols := range pk {
