@@ -90,19 +90,19 @@ type SchemaReader interface {
 type catalogKind int
 
 const (
-	catalogList      catalogKind = iota + 1 // \d, \dt, \di, \dv ...: relations by kind and name
-	catalogLookup                           // \d NAME, first step: the relations named so
-	catalogRelation                         // \d NAME: one relation's flags
-	catalogColumns                          // \d NAME: its columns
-	catalogIndexes                          // \d NAME: its indexes
-	catalogIndex                            // \d INDEX: the index's flags
-	catalogViewDef                          // \d+ VIEW: the view's query
-	catalogForeignKeys                      // \d NAME: its foreign keys
-	catalogReferencedBy                     // \d NAME: the foreign keys to it
-	catalogRoles                            // \du
-	catalogSchemas                          // \dn
-	catalogDatabases                        // \l
-	catalogNothing                          // policies, statistics, publications, inheritance, functions: none
+	catalogList         catalogKind = iota + 1 // \d, \dt, \di, \dv ...: relations by kind and name
+	catalogLookup                              // \d NAME, first step: the relations named so
+	catalogRelation                            // \d NAME: one relation's flags
+	catalogColumns                             // \d NAME: its columns
+	catalogIndexes                             // \d NAME: its indexes
+	catalogIndex                               // \d INDEX: the index's flags
+	catalogViewDef                             // \d+ VIEW: the view's query
+	catalogForeignKeys                         // \d NAME: its foreign keys
+	catalogReferencedBy                        // \d NAME: the foreign keys to it
+	catalogRoles                               // \du
+	catalogSchemas                             // \dn
+	catalogDatabases                           // \l
+	catalogNothing                             // policies, statistics, publications, inheritance, functions: none
 )
 
 // catalogQuery is a recognised catalog query.

@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
@@ -11,7 +12,8 @@ import (
 )
 
 // This file runs COPY … FROM STDIN in the text and CSV formats (psql's
-// \copy, pgbench -i, lib/pq's CopyIn, psycopg's copy, JDBC's CopyManager).
+// \copy, pgbench -i, lib/pq's CopyIn, psycopg's copy, JDBC's CopyManager)
+// and in the binary format (pgx's CopyFrom).
 // The rows become multi-row INSERTs that the session executes; outside a
 // transaction block they run inside one, so a COPY is all or nothing, as
 // in Postgres.
@@ -21,6 +23,7 @@ type copyFrom struct {
 	table   string   // as written, quoted or qualified
 	columns []string // as written; nil for all of the table's columns
 	csv     bool
+	binary  bool
 	header  bool
 	delim   byte
 	null    string
@@ -241,7 +244,7 @@ func parseCopy(sql string) (cmd copyFrom, ok bool, e *Error) {
 	case "csv":
 		cmd.csv, cmd.delim, cmd.null, cmd.quote, cmd.escape = true, ',', "", '"', '"'
 	case "binary":
-		return unsupported("binary COPY is not supported; use FORMAT text or csv")
+		cmd.binary = true
 	default:
 		return copyFrom{}, true, newError(codeInvalidParameterValue, fmt.Sprintf("COPY format %q not recognized", format))
 	}
@@ -264,6 +267,9 @@ func parseCopy(sql string) (cmd copyFrom, ok bool, e *Error) {
 	if e := oneByte(escape, &cmd.escape, "escape"); e != nil {
 		return copyFrom{}, true, e
 	}
+	if cmd.binary && (delim != nil || null != nil || cmd.header) {
+		return copyFrom{}, true, newError(codeFeatureNotSupported, "COPY delimiter, null and header are not available in binary mode")
+	}
 	if (quote != nil || escape != nil) && !cmd.csv {
 		return copyFrom{}, true, newError(codeFeatureNotSupported, "COPY quote and escape are available only in CSV mode")
 	}
@@ -283,8 +289,31 @@ func (c *conn) runCopy(cmd copyFrom) (*Result, *Error) {
 	if c.sess.TxStatus() == 'E' {
 		return nil, newError(codeInFailedTransaction, "current transaction is aborted, commands ignored until end of transaction block")
 	}
-	formats := make([]uint16, len(cmd.columns))
-	c.send(&pgproto3.CopyInResponse{OverallFormat: 0, ColumnFormatCodes: formats})
+	var oids []uint32
+	if cmd.binary {
+		// Binary fields carry no type: decode each as its column's type,
+		// which is what the client was told when it described the table.
+		cols := "*"
+		if len(cmd.columns) > 0 {
+			cols = strings.Join(cmd.columns, ", ")
+		}
+		sel := "SELECT " + cols + " FROM " + cmd.table
+		ctx, done := c.execContext()
+		desc, err := c.sess.Describe(ctx, sel)
+		done()
+		if err != nil {
+			return nil, toError(err)
+		}
+		oids = staticOIDs(desc.Columns, exprTypes(sel, len(desc.Columns)))
+	}
+	overall, formats := byte(0), make([]uint16, max(len(cmd.columns), len(oids)))
+	if cmd.binary {
+		overall = 1
+		for i := range formats {
+			formats[i] = 1
+		}
+	}
+	c.send(&pgproto3.CopyInResponse{OverallFormat: overall, ColumnFormatCodes: formats})
 	c.flush()
 	if c.writeErr != nil {
 		return nil, newError(codeConnectionFailure, "connection lost")
@@ -296,7 +325,7 @@ func (c *conn) runCopy(cmd copyFrom) (*Result, *Error) {
 		}
 	}
 	var rows int64
-	e := c.receiveCopy(cmd, &rows)
+	e := c.receiveCopy(cmd, oids, &rows)
 	if implicit {
 		end := "COMMIT"
 		if e != nil {
@@ -314,8 +343,8 @@ func (c *conn) runCopy(cmd copyFrom) (*Result, *Error) {
 
 // receiveCopy reads CopyData until CopyDone and inserts the rows in
 // batches, counting them in *rows.
-func (c *conn) receiveCopy(cmd copyFrom, rows *int64) *Error {
-	p := copyParser{cmd: cmd, skipHeader: cmd.header}
+func (c *conn) receiveCopy(cmd copyFrom, oids []uint32, rows *int64) *Error {
+	p := copyParser{cmd: cmd, skipHeader: cmd.header, oids: oids}
 	var batch [][]any
 	total := 0
 	insert := func() *Error {
@@ -331,7 +360,7 @@ func (c *conn) receiveCopy(cmd copyFrom, rows *int64) *Error {
 		batch = batch[:0]
 		return nil
 	}
-	width := len(cmd.columns)
+	width := max(len(cmd.columns), len(oids))
 	idle := c.srv.cfg.IdleTimeout
 	for {
 		if idle > 0 {
@@ -426,9 +455,12 @@ func copyInsert(cmd copyFrom, batch [][]any) (string, []any) {
 	return b.String(), params
 }
 
-// copyParser splits COPY data into rows of string or nil fields.
+// copyParser splits COPY data into rows: of string or nil fields in the
+// text and CSV formats, of values decoded as oids in the binary format.
 type copyParser struct {
 	cmd        copyFrom
+	oids       []uint32
+	sawHeader  bool // binary: the signature and header were read
 	buf        []byte
 	line       int // lines consumed
 	skipHeader bool
@@ -438,6 +470,9 @@ type copyParser struct {
 // next returns the next complete row. At the end of the data (final) an
 // unterminated last line is a row too.
 func (p *copyParser) next(final bool) (row []any, ok bool, e *Error) {
+	if p.cmd.binary {
+		return p.nextBinary(final)
+	}
 	for {
 		if p.ended {
 			return nil, false, nil
@@ -602,4 +637,108 @@ func (p *copyParser) csvFields(rec []byte) ([]any, *Error) {
 		}
 	}
 	return row, nil
+}
+
+// copyBinarySignature starts binary COPY data.
+var copyBinarySignature = []byte("PGCOPY\n\xff\r\n\x00")
+
+// nextBinary returns the next tuple of binary COPY data: an int16 field
+// count (-1 ends the data), then per field an int32 length (-1 for NULL)
+// and the value in its type's binary format.
+func (p *copyParser) nextBinary(final bool) ([]any, bool, *Error) {
+	bad := func(msg string) ([]any, bool, *Error) {
+		return nil, false, newError(codeBadCopyFormat, "invalid binary COPY data: "+msg)
+	}
+	if p.ended {
+		if len(p.buf) > 0 {
+			return bad("data after the trailer")
+		}
+		return nil, false, nil
+	}
+	if !p.sawHeader {
+		if len(p.buf) < len(copyBinarySignature)+8 {
+			if final {
+				return bad("no header")
+			}
+			return nil, false, nil
+		}
+		if !bytes.Equal(p.buf[:len(copyBinarySignature)], copyBinarySignature) {
+			return bad("no PGCOPY signature")
+		}
+		flags := binary.BigEndian.Uint32(p.buf[11:15])
+		if flags&(1<<16) != 0 {
+			return bad("tuples with OIDs")
+		}
+		ext := int(binary.BigEndian.Uint32(p.buf[15:19]))
+		if ext < 0 || ext > copyMaxBytes {
+			return bad("header extension length")
+		}
+		if len(p.buf) < 19+ext {
+			if final {
+				return bad("short header extension")
+			}
+			return nil, false, nil
+		}
+		p.buf, p.sawHeader = p.buf[19+ext:], true
+	}
+	if len(p.buf) < 2 {
+		if final && len(p.buf) > 0 {
+			return bad("truncated tuple")
+		}
+		// The end of the data; the trailer is optional (pgx sends none).
+		return nil, false, nil
+	}
+	n := int(int16(binary.BigEndian.Uint16(p.buf)))
+	if n == -1 {
+		p.buf, p.ended = p.buf[2:], true
+		return p.nextBinary(final)
+	}
+	if n != len(p.oids) {
+		return nil, false, newError(codeBadCopyFormat, fmt.Sprintf("row %d has %d fields, want %d", p.line+1, n, len(p.oids)))
+	}
+	// Decode only once the whole tuple is here.
+	at := 2
+	for i := 0; i < n; i++ {
+		if len(p.buf) < at+4 {
+			return p.incomplete(final)
+		}
+		size := int(int32(binary.BigEndian.Uint32(p.buf[at:])))
+		at += 4
+		if size < -1 || size > copyMaxBytes {
+			return bad("field length")
+		}
+		if size > 0 {
+			if len(p.buf) < at+size {
+				return p.incomplete(final)
+			}
+			at += size
+		}
+	}
+	row := make([]any, n)
+	at = 2
+	for i := 0; i < n; i++ {
+		size := int(int32(binary.BigEndian.Uint32(p.buf[at:])))
+		at += 4
+		if size == -1 {
+			continue
+		}
+		v, err := decodeParam(p.buf[at:at+size], p.oids[i], formatBinary)
+		if err != nil {
+			e := toError(err)
+			e.Message = fmt.Sprintf("%s (row %d, field %d)", e.Message, p.line+1, i+1)
+			return nil, false, e
+		}
+		row[i] = v
+		at += size
+	}
+	p.buf = p.buf[at:]
+	p.line++
+	return row, true, nil
+}
+
+func (p *copyParser) incomplete(final bool) ([]any, bool, *Error) {
+	if final {
+		return nil, false, newError(codeBadCopyFormat, "invalid binary COPY data: truncated tuple")
+	}
+	return nil, false, nil
 }

@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -26,8 +27,8 @@ func TestParseCopy(t *testing.T) {
 		{"COPY t TO STDOUT", "error 0A000"},
 		{"COPY (SELECT 1) TO STDOUT", "error 0A000"},
 		{"COPY t FROM '/etc/passwd'", "error 0A000"},
-		{"COPY t FROM STDIN BINARY", "error 0A000"},
-		{"COPY t FROM STDIN (FORMAT binary)", "error 0A000"},
+		{`copy "acc" ( "id", "name" ) from stdin binary;`, `"acc"|"id","name"|false|false|` + "\t|\\N"},
+		{"COPY t FROM STDIN (FORMAT binary, HEADER)", "error 0A000"},
 		{"COPY t FROM STDIN (FORMAT xml)", "error 22023"},
 		{"COPY t FROM STDIN (DELIMITER ',,')", "error 0A000"},
 		{"COPY t FROM STDIN (QUOTE '''')", "error 0A000"},
@@ -146,4 +147,107 @@ func TestCopyInExtendedProtocol(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Code != "0A000" {
 		t.Fatalf("COPY through Parse/Bind/Execute: got %v, want 0A000", err)
 	}
+}
+
+// binaryCopy builds binary COPY data: the header, tuples of int8 and text
+// fields (nil for NULL), and the trailer when asked.
+func binaryCopy(rows [][]any, trailer bool) string {
+	b := append([]byte(nil), copyBinarySignature...)
+	b = append(b, 0, 0, 0, 0, 0, 0, 0, 0)
+	for _, row := range rows {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(row)))
+		for _, v := range row {
+			switch v := v.(type) {
+			case nil:
+				b = binary.BigEndian.AppendUint32(b, 0xffffffff)
+			case int64:
+				b = binary.BigEndian.AppendUint32(b, 8)
+				b = binary.BigEndian.AppendUint64(b, uint64(v))
+			case string:
+				b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
+				b = append(b, v...)
+			}
+		}
+	}
+	if trailer {
+		b = append(b, 0xff, 0xff)
+	}
+	return string(b)
+}
+
+func TestCopyParserBinary(t *testing.T) {
+	cmd, _, _ := parseCopy("COPY t FROM STDIN BINARY")
+	oids := []uint32{oidInt8, oidText}
+	rows := [][]any{{int64(1), "one"}, {int64(-2), nil}, {nil, ""}}
+	for _, trailer := range []bool{true, false} {
+		for _, n := range []int{1, 5, 1000} {
+			p := copyParser{cmd: cmd, oids: oids}
+			data := binaryCopy(rows, trailer)
+			var got [][]any
+			for i := 0; i <= len(data); i += n {
+				p.buf = append(p.buf, data[i:min(i+n, len(data))]...)
+				final := i+n > len(data)
+				for {
+					row, ok, e := p.next(final)
+					if e != nil {
+						t.Fatalf("chunks of %d: %v", n, e)
+					}
+					if !ok {
+						break
+					}
+					got = append(got, row)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(rows) {
+				t.Fatalf("trailer %v, chunks of %d: got %v, want %v", trailer, n, got, rows)
+			}
+		}
+	}
+	for name, data := range map[string]string{
+		"no signature":    "PGCOPX\n\xff\r\n\x00" + strings.Repeat("\x00", 8),
+		"wrong width":     binaryCopy([][]any{{int64(1)}}, true),
+		"truncated tuple": binaryCopy(rows, false)[:45],
+		"bad int8":        binaryCopy([][]any{{"abc", "x"}}, true),
+	} {
+		p := copyParser{cmd: cmd, oids: oids, buf: []byte(data)}
+		var err *Error
+		for err == nil {
+			var ok bool
+			if _, ok, err = p.next(true); !ok && err == nil {
+				break
+			}
+		}
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func FuzzCopyParserBinary(f *testing.F) {
+	f.Add(binaryCopy([][]any{{int64(1), "one"}, {nil, nil}}, true), 3)
+	f.Add(binaryCopy(nil, false), 1)
+	f.Fuzz(func(t *testing.T, data string, n int) {
+		cmd, _, _ := parseCopy("COPY t FROM STDIN BINARY")
+		read := func(size int) string {
+			p := copyParser{cmd: cmd, oids: []uint32{oidInt8, oidText}}
+			var out []string
+			for i := 0; i <= len(data); i += size {
+				p.buf = append(p.buf, data[i:min(i+size, len(data))]...)
+				for {
+					row, ok, e := p.next(i+size > len(data))
+					if e != nil {
+						return fmt.Sprint(out, " error")
+					}
+					if !ok {
+						break
+					}
+					out = append(out, fmt.Sprint(row))
+				}
+			}
+			return fmt.Sprint(out)
+		}
+		if whole, chunked := read(len(data)+1), read(1+(n&0xff)%32); whole != chunked {
+			t.Fatalf("chunks changed the rows: %s vs %s", chunked, whole)
+		}
+	})
 }

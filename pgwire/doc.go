@@ -31,11 +31,12 @@
 //     the keywords that decide command tags, and guesses expression types.
 //   - Values (types.go): declared SQL types to OIDs, Go values to the text
 //     and binary formats, and Bind parameters back to Go values.
-//   - COPY (copy.go): COPY … FROM STDIN in the text and CSV formats. The
-//     rows become multi-row INSERTs run through Execute, inside the
-//     session's transaction block or else one of their own, so a COPY is
-//     all or nothing; its data is bounded (copyMaxBytes) because it
-//     becomes one log entry. Binary COPY and COPY TO are refused.
+//   - COPY (copy.go): COPY … FROM STDIN in the text, CSV and binary
+//     formats (binary fields are decoded as the types Describe gives the
+//     table's columns). The rows become multi-row INSERTs run through
+//     Execute, inside the session's transaction block or else one of their
+//     own, so a COPY is all or nothing; its data is bounded (copyMaxBytes)
+//     because it becomes one log entry. COPY TO is refused.
 //   - Postgres DDL habits (translate.go): DROP and TRUNCATE of a list,
 //     CREATE TABLE … WITH (storage parameters), ALTER TABLE … ADD PRIMARY
 //     KEY|UNIQUE, rewritten into one plain statement per object and run
