@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/raftsql/raftsql/server/servertest"
 )
 
@@ -73,6 +75,48 @@ func TestCopyFromPsql(t *testing.T) {
 	}
 	if out, err := run("-c", "SELECT count(*) FROM people WHERE id > 2000"); err != nil || strings.TrimSpace(out) != "0" {
 		t.Fatalf("rows of failed COPYs stayed: %v %q", err, out)
+	}
+	c.EnsureSame()
+}
+
+// pgx's CopyFrom, the binary COPY, loads typed rows through a follower.
+func TestCopyFromPgx(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	conn := connect(t, c, c.Follower())
+	mustExec(t, conn, "CREATE TABLE m (id INTEGER PRIMARY KEY, name TEXT, score DOUBLE PRECISION, ok BOOLEAN, data BYTEA, at TIMESTAMP, amount NUMERIC)")
+	at := time.Date(2026, 11, 23, 12, 30, 0, 0, time.UTC)
+	var rows [][]any
+	for i := 1; i <= 1500; i++ {
+		rows = append(rows, []any{i, "n" + strconv.Itoa(i), float64(i) / 4, i%2 == 0, []byte{byte(i), 0, 255}, at.Add(time.Duration(i) * time.Second), "12.50"})
+	}
+	rows[9] = []any{10, nil, nil, nil, nil, nil, nil}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n, err := conn.CopyFrom(ctx, pgx.Identifier{"m"}, []string{"id", "name", "score", "ok", "data", "at", "amount"}, pgx.CopyFromRows(rows))
+	if err != nil || n != 1500 {
+		t.Fatalf("CopyFrom: %d rows, %v", n, err)
+	}
+	var name string
+	var score float64
+	var ok bool
+	var data []byte
+	var ts time.Time
+	if err := conn.QueryRow(ctx, "SELECT name, score, ok, data, at FROM m WHERE id = 6").Scan(&name, &score, &ok, &data, &ts); err != nil {
+		t.Fatal(err)
+	}
+	if name != "n6" || score != 1.5 || !ok || string(data) != "\x06\x00\xff" || !ts.Equal(at.Add(6*time.Second)) {
+		t.Fatalf("row 6: %q %v %v %x %v", name, score, ok, data, ts)
+	}
+	if nulls := count(t, conn, "SELECT count(*) FROM m WHERE name IS NULL AND score IS NULL AND data IS NULL"); nulls != 1 {
+		t.Fatalf("%d rows of NULLs, want 1", nulls)
+	}
+	// A duplicate key rolls the whole COPY back.
+	_, err = conn.CopyFrom(ctx, pgx.Identifier{"m"}, []string{"id"}, pgx.CopyFromRows([][]any{{5000}, {5001}, {1}}))
+	if sqlState(err) != "23505" {
+		t.Fatalf("CopyFrom of a taken key: %v", err)
+	}
+	if n := count(t, conn, "SELECT count(*) FROM m"); n != 1500 {
+		t.Fatalf("%d rows after a failed CopyFrom, want 1500", n)
 	}
 	c.EnsureSame()
 }
