@@ -328,7 +328,9 @@ func (c *conn) runCatalog(q catalogQuery) (*Result, *Error) {
 		var re *regexp.Regexp
 		if q.pattern != "" {
 			var err error
-			if re, err = regexp.Compile(q.pattern); err != nil {
+			// Case-insensitive, as the session's SQL names are: psql folds
+			// \d T1 to t1, and a table created as T1 is still T1.
+			if re, err = regexp.Compile("(?i)" + q.pattern); err != nil {
 				return nil, newError("2201B", fmt.Sprintf("invalid regular expression: %v", err))
 			}
 		}

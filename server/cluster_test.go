@@ -595,6 +595,7 @@ Foreign-key constraints:
 		{`\d+ named`, "View definition:\n SELECT name FROM fruit;"},
 		{`\d fruit_name`, "btree, for table \"public.fruit\""},
 		{`\dn`, " public | raftsql"},
+		{`\d FRUIT`, `Table "public.fruit"`},
 	} {
 		out, err := run(1, "-c", tc.cmd)
 		if err != nil || !strings.Contains(out, tc.want) {
