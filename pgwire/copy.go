@@ -13,13 +13,17 @@ import (
 
 // This file runs COPY … FROM STDIN in the text and CSV formats (psql's
 // \copy, pgbench -i, lib/pq's CopyIn, psycopg's copy, JDBC's CopyManager)
-// and in the binary format (pgx's CopyFrom).
-// The rows become multi-row INSERTs that the session executes; outside a
-// transaction block they run inside one, so a COPY is all or nothing, as
-// in Postgres.
+// and in the binary format (pgx's CopyFrom). The rows become multi-row
+// INSERTs that the session executes; outside a transaction block they run
+// inside one, so a COPY is all or nothing, as in Postgres. COPY … TO
+// STDOUT (psql's \copy … to) sends a query's rows in the text or CSV
+// format.
 
-// copyFrom is a parsed COPY … FROM STDIN.
+// copyFrom is a parsed COPY … FROM STDIN, or COPY … TO STDOUT when to is
+// set.
 type copyFrom struct {
+	to      bool
+	query   string   // COPY TO: the query whose rows are sent
 	table   string   // as written, quoted or qualified
 	columns []string // as written; nil for all of the table's columns
 	csv     bool
@@ -80,11 +84,28 @@ func parseCopy(sql string) (cmd copyFrom, ok bool, e *Error) {
 	}
 	i := 1
 	if i < len(toks) && toks[i].kind == tkPunct && text(i) == "(" {
-		return unsupported("COPY (query) TO is not supported; run the query instead")
+		// COPY (query) TO STDOUT
+		depth := 0
+		for j := i; j < len(toks); j++ {
+			switch text(j) {
+			case "(":
+				depth++
+			case ")":
+				depth--
+			}
+			if depth == 0 {
+				cmd.query = strings.TrimSpace(sql[toks[i].end:toks[j].start])
+				i = j + 1
+				break
+			}
+		}
+		if cmd.query == "" {
+			return syntax()
+		}
 	}
 	// The table: name or "name", maybe schema-qualified.
 	start := i
-	for i < len(toks) && (toks[i].kind == tkWord || toks[i].kind == tkQIdent) {
+	for cmd.query == "" && i < len(toks) && (toks[i].kind == tkWord || toks[i].kind == tkQIdent) {
 		i++
 		if i < len(toks) && toks[i].kind == tkOp && text(i) == "." {
 			i++
@@ -92,11 +113,13 @@ func parseCopy(sql string) (cmd copyFrom, ok bool, e *Error) {
 		}
 		break
 	}
-	if i == start {
+	if i == start && cmd.query == "" {
 		return syntax()
 	}
-	cmd.table = sql[toks[start].start:toks[i-1].end]
-	if i < len(toks) && toks[i].kind == tkPunct && text(i) == "(" {
+	if cmd.query == "" {
+		cmd.table = sql[toks[start].start:toks[i-1].end]
+	}
+	if cmd.query == "" && i < len(toks) && toks[i].kind == tkPunct && text(i) == "(" {
 		i++
 		for {
 			if i >= len(toks) || (toks[i].kind != tkWord && toks[i].kind != tkQIdent) {
@@ -117,15 +140,18 @@ func parseCopy(sql string) (cmd copyFrom, ok bool, e *Error) {
 	}
 	switch word(i) {
 	case "from":
+		if cmd.query != "" {
+			return syntax()
+		}
 	case "to":
-		return unsupported("COPY TO is not supported; use SELECT")
+		cmd.to = true
 	default:
 		return syntax()
 	}
 	i++
-	if w := word(i); w != "stdin" {
+	if w := word(i); (w != "stdin" || cmd.to) && (w != "stdout" || !cmd.to) {
 		if i < len(toks) && toks[i].kind == tkString {
-			return unsupported("COPY from a file on the server is not supported; use COPY FROM STDIN (psql: \\copy)")
+			return unsupported("COPY to or from a file on the server is not supported; use STDIN or STDOUT (psql: \\copy)")
 		}
 		return syntax()
 	}
@@ -244,6 +270,9 @@ func parseCopy(sql string) (cmd copyFrom, ok bool, e *Error) {
 	case "csv":
 		cmd.csv, cmd.delim, cmd.null, cmd.quote, cmd.escape = true, ',', "", '"', '"'
 	case "binary":
+		if cmd.to {
+			return unsupported("binary COPY TO is not supported; use FORMAT text or csv")
+		}
 		cmd.binary = true
 	default:
 		return copyFrom{}, true, newError(codeInvalidParameterValue, fmt.Sprintf("COPY format %q not recognized", format))
@@ -279,7 +308,109 @@ func parseCopy(sql string) (cmd copyFrom, ok bool, e *Error) {
 	if cmd.delim == '\n' || cmd.delim == '\r' || (!cmd.csv && cmd.delim == '\\') {
 		return copyFrom{}, true, newError(codeInvalidParameterValue, "COPY delimiter cannot be newline, carriage return or backslash")
 	}
+	if cmd.to && cmd.query == "" {
+		cols := "*"
+		if len(cmd.columns) > 0 {
+			cols = strings.Join(cmd.columns, ", ")
+		}
+		cmd.query = "SELECT " + cols + " FROM " + cmd.table
+	}
 	return cmd, true, nil
+}
+
+// runCopyOut sends the rows of a COPY … TO STDOUT, one CopyData per row.
+func (c *conn) runCopyOut(cmd copyFrom) (*Result, *Error) {
+	res, e := c.execute(cmd.query, nil)
+	if e != nil {
+		return nil, e
+	}
+	if res.Columns == nil {
+		return nil, newError(codeFeatureNotSupported, "COPY query must return rows")
+	}
+	oids := resultOIDs(res.Columns, res.Rows, exprTypes(cmd.query, len(res.Columns)))
+	c.send(&pgproto3.CopyOutResponse{OverallFormat: 0, ColumnFormatCodes: make([]uint16, len(res.Columns))})
+	var line, field []byte
+	emit := func() {
+		line = append(line, '\n')
+		c.send(&pgproto3.CopyData{Data: append([]byte(nil), line...)})
+		c.pending += len(line) + 5
+		if c.pending >= flushThreshold {
+			c.flush()
+		}
+		line = line[:0]
+	}
+	if cmd.header {
+		for i, col := range res.Columns {
+			if i > 0 {
+				line = append(line, cmd.delim)
+			}
+			line = cmd.appendField(line, []byte(col.Name))
+		}
+		emit()
+	}
+	for _, row := range res.Rows {
+		for i, v := range row {
+			if i > 0 {
+				line = append(line, cmd.delim)
+			}
+			if v == nil {
+				line = append(line, cmd.null...)
+				continue
+			}
+			var err error
+			if field, err = appendText(field[:0], v, oids[i]); err != nil {
+				return nil, toError(err)
+			}
+			line = cmd.appendField(line, field)
+		}
+		emit()
+		if c.writeErr != nil {
+			return nil, newError(codeConnectionFailure, "connection lost during COPY")
+		}
+	}
+	c.send(&pgproto3.CopyDone{})
+	return &Result{Tag: "COPY " + strconv.Itoa(len(res.Rows))}, nil
+}
+
+// appendField appends a value in the text format's escapes, or quoted as
+// CSV needs it.
+func (cmd copyFrom) appendField(dst, v []byte) []byte {
+	if cmd.csv {
+		special := len(v) == 0 && cmd.null == "" || string(v) == cmd.null
+		for _, b := range v {
+			if b == cmd.delim || b == cmd.quote || b == '\n' || b == '\r' {
+				special = true
+			}
+		}
+		if !special {
+			return append(dst, v...)
+		}
+		dst = append(dst, cmd.quote)
+		for _, b := range v {
+			if b == cmd.quote || b == cmd.escape {
+				dst = append(dst, cmd.escape)
+			}
+			dst = append(dst, b)
+		}
+		return append(dst, cmd.quote)
+	}
+	for _, b := range v {
+		switch b {
+		case '\\':
+			dst = append(dst, '\\', '\\')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		case cmd.delim:
+			dst = append(dst, '\\', b)
+		default:
+			dst = append(dst, b)
+		}
+	}
+	return dst
 }
 
 // runCopy receives the data of a COPY FROM STDIN and inserts its rows.

@@ -24,8 +24,10 @@ func TestParseCopy(t *testing.T) {
 		{"copy pgbench_accounts from stdin with (freeze on)", "pgbench_accounts||false|false|\t|\\N"},
 		{"COPY t (a) FROM STDIN WITH CSV HEADER DELIMITER AS '|' NULL AS ''", "t|a|true|true|||"},
 		{"COPY t FROM STDIN DELIMITER ','", "t||false|false|,|\\N"},
-		{"COPY t TO STDOUT", "error 0A000"},
-		{"COPY (SELECT 1) TO STDOUT", "error 0A000"},
+		{"COPY t TO '/tmp/x'", "error 0A000"},
+		{"COPY t TO STDOUT (FORMAT binary)", "error 0A000"},
+		{"COPY (SELECT 1) FROM STDIN", "error 42601"},
+		{"COPY t TO STDIN", "error 42601"},
 		{"COPY t FROM '/etc/passwd'", "error 0A000"},
 		{`copy "acc" ( "id", "name" ) from stdin binary;`, `"acc"|"id","name"|false|false|` + "\t|\\N"},
 		{"COPY t FROM STDIN (FORMAT binary, HEADER)", "error 0A000"},
@@ -48,6 +50,16 @@ func TestParseCopy(t *testing.T) {
 		}
 		if got != tt.want {
 			t.Errorf("%q: got %q, want %q", tt.sql, got, tt.want)
+		}
+	}
+	for sql, want := range map[string]string{
+		"COPY t TO STDOUT":                                    "SELECT * FROM t",
+		"copy t (a, b) to stdout with csv header":             "SELECT a, b FROM t",
+		"COPY (SELECT a, (b) FROM t WHERE c = ')') TO STDOUT": "SELECT a, (b) FROM t WHERE c = ')'",
+	} {
+		cmd, ok, e := parseCopy(sql)
+		if !ok || e != nil || !cmd.to || cmd.query != want {
+			t.Errorf("%q: got %+v %v, want COPY TO of %q", sql, cmd, e, want)
 		}
 	}
 	for _, sql := range []string{"SELECT 1", "copyright", "INSERT INTO copy VALUES (1)", "-- copy\nSELECT 1"} {
@@ -248,6 +260,31 @@ func FuzzCopyParserBinary(f *testing.F) {
 		}
 		if whole, chunked := read(len(data)+1), read(1+(n&0xff)%32); whole != chunked {
 			t.Fatalf("chunks changed the rows: %s vs %s", chunked, whole)
+		}
+	})
+}
+
+// What COPY TO writes, COPY FROM reads back as the same values.
+func FuzzCopyRoundTrip(f *testing.F) {
+	f.Add("plain", "x", false)
+	f.Add("tab\there\\back\nline\r", "", true)
+	f.Add(`\N`, `"quoted", and`, true)
+	f.Fuzz(func(t *testing.T, a, b string, csv bool) {
+		sql := "COPY t FROM STDIN"
+		if csv {
+			sql += " (FORMAT csv)"
+		}
+		cmd, _, _ := parseCopy(sql)
+		line := cmd.appendField(nil, []byte(a))
+		line = append(line, cmd.delim)
+		line = cmd.appendField(line, []byte(b))
+		line = append(line, cmd.delim) // and a NULL, a third field
+		line = append(line, cmd.null...)
+		line = append(line, '\n')
+		p := copyParser{cmd: cmd, buf: line}
+		row, ok, e := p.next(true)
+		if e != nil || !ok || len(row) != 3 || row[0] != a || row[1] != b || row[2] != nil {
+			t.Fatalf("%q, %q (csv %v) came back as %q (%v)", a, b, csv, row, e)
 		}
 	})
 }

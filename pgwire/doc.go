@@ -36,7 +36,8 @@
 //     table's columns). The rows become multi-row INSERTs run through
 //     Execute, inside the session's transaction block or else one of their
 //     own, so a COPY is all or nothing; its data is bounded (copyMaxBytes)
-//     because it becomes one log entry. COPY TO is refused.
+//     because it becomes one log entry. COPY … TO STDOUT (text or CSV)
+//     sends the rows of a query or a table.
 //   - Postgres DDL habits (translate.go): DROP and TRUNCATE of a list,
 //     CREATE TABLE … WITH (storage parameters), ALTER TABLE … ADD PRIMARY
 //     KEY|UNIQUE, rewritten into one plain statement per object and run

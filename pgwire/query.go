@@ -84,7 +84,11 @@ func (c *conn) runSimple(sql string) *Error {
 		if perr != nil {
 			return perr
 		}
-		res, e = c.runCopy(cmd)
+		if cmd.to {
+			res, e = c.runCopyOut(cmd)
+		} else {
+			res, e = c.runCopy(cmd)
+		}
 	} else if q, ok := matchCatalog(sql); ok {
 		res, e = c.runCatalog(q)
 	} else {
