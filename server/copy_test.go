@@ -76,6 +76,19 @@ func TestCopyFromPsql(t *testing.T) {
 	if out, err := run("-c", "SELECT count(*) FROM people WHERE id > 2000"); err != nil || strings.TrimSpace(out) != "0" {
 		t.Fatalf("rows of failed COPYs stayed: %v %q", err, out)
 	}
+
+	// \copy … to writes the rows back out, in CSV the same file it read,
+	// and in the text format with its escapes.
+	back := filepath.Join(dir, "back.csv")
+	if out, err := run("-c", `\copy (SELECT id, name, note FROM people ORDER BY id) TO '`+back+`' WITH (FORMAT csv, HEADER)`); err != nil || !strings.Contains(out, "COPY 1200") {
+		t.Fatalf("\\copy to: %v\n%s", err, out)
+	}
+	if got, _ := os.ReadFile(back); string(got) != csv.String() {
+		t.Fatalf("\\copy to wrote another CSV than was read:\n%.300s", got)
+	}
+	if out, err := run("-c", "COPY (SELECT id, name, note FROM people WHERE id IN (7, 8)) TO STDOUT"); err != nil || out != "7\tcomma, and \"quotes\"\ttwo\\nlines\n8\teight\t\\N\n" {
+		t.Fatalf("COPY TO STDOUT: %v\n%q", err, out)
+	}
 	c.EnsureSame()
 }
 
