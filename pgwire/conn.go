@@ -46,6 +46,7 @@ type conn struct {
 	pid      uint32
 	secret   []byte
 	admitted bool
+	trusted  bool // from inside the process: no TLS or authentication needed
 
 	sess     Session
 	set      *settings
@@ -226,7 +227,7 @@ func (c *conn) startup() bool {
 		c.sendFatal(newError(codeInvalidAuthorization, "no PostgreSQL user name specified in startup packet"))
 		return false
 	}
-	if _, secure := c.nc.(*tls.Conn); cfg.RequireTLS && !secure {
+	if _, secure := c.nc.(*tls.Conn); cfg.RequireTLS && !secure && !c.trusted {
 		e := newError(codeInvalidAuthorization, "this server accepts only connections over TLS")
 		e.Hint = "connect with sslmode=require"
 		c.sendFatal(e)
@@ -245,7 +246,7 @@ func (c *conn) startup() bool {
 	}
 	c.log = c.log.With("pid", c.pid, "user", user)
 
-	if cfg.Auth != nil {
+	if cfg.Auth != nil && !c.trusted {
 		ex := &AuthExchange{User: user, Database: params["database"], Params: params, RemoteAddr: c.nc.RemoteAddr(), be: c.be}
 		if tc, ok := c.nc.(*tls.Conn); ok {
 			st := tc.ConnectionState()

@@ -167,6 +167,17 @@ func (s *Server) Serve(ln net.Listener) error {
 // ServeConn serves one already established connection (an in-process pipe,
 // for example) on its own goroutine, as if Serve had accepted it.
 func (s *Server) ServeConn(nc net.Conn) error {
+	return s.serveConn(nc, false)
+}
+
+// ServeTrustedConn is ServeConn for a connection from inside the process,
+// whose client the program itself is: it needs neither TLS nor
+// authentication, whatever Config.RequireTLS and Config.Auth say.
+func (s *Server) ServeTrustedConn(nc net.Conn) error {
+	return s.serveConn(nc, true)
+}
+
+func (s *Server) serveConn(nc net.Conn, trusted bool) error {
 	if s.cfg.Backend == nil {
 		return errors.New("pgwire: Config.Backend is nil")
 	}
@@ -175,6 +186,7 @@ func (s *Server) ServeConn(nc net.Conn) error {
 		nc.Close()
 		return ErrServerClosed
 	}
+	c.trusted = trusted
 	go c.serve()
 	return nil
 }
