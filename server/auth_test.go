@@ -124,6 +124,11 @@ func TestTLSAndPasswords(t *testing.T) {
 	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != 2 {
 		t.Fatalf("count: %d %v", n, err)
 	}
+	// The program that embeds a node is its own client: Node.DB needs
+	// neither TLS nor a password.
+	if err := c.Node(follower).DB().QueryRowContext(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("Node.DB on a node that requires TLS and passwords: %d %v", n, err)
+	}
 }
 
 func TestLoadPasswordFile(t *testing.T) {

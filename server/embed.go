@@ -115,7 +115,7 @@ func (n *Node) dialEmbedded(ctx context.Context, _, _ string) (net.Conn, error) 
 	if err != nil {
 		return nil, fmt.Errorf("node %s: connecting in process: %w", n.cfg.ID, err)
 	}
-	if err := n.pg.ServeConn(srv); err != nil {
+	if err := n.pg.ServeTrustedConn(srv); err != nil {
 		client.Close()
 		return nil, fmt.Errorf("node %s: %w (%v)", n.cfg.ID, ErrNodeNotOpen, err)
 	}
