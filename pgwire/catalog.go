@@ -202,9 +202,9 @@ func matchCatalog(sql string) (catalogQuery, bool) {
 	return q, true
 }
 
-// topLevelFrom returns where the FROM of the outermost SELECT in s starts
-// (at the space before it), or -1.
-func topLevelFrom(s string) int {
+// eachTopLevel calls visit with the offset of each byte of s that is
+// outside quotes and parentheses, until visit returns false.
+func eachTopLevel(s string, visit func(i int) bool) {
 	depth := 0
 	var quote byte
 	for i := 0; i < len(s); i++ {
@@ -220,37 +220,39 @@ func topLevelFrom(s string) int {
 			depth++
 		case ch == ')':
 			depth--
-		case ch == ' ' && depth == 0 && strings.HasPrefix(s[i:], " from "):
-			return i
+		case depth == 0:
+			if !visit(i) {
+				return
+			}
 		}
 	}
-	return -1
+}
+
+// topLevelFrom returns where the FROM of the outermost SELECT in s starts
+// (at the space before it), or -1.
+func topLevelFrom(s string) int {
+	at := -1
+	eachTopLevel(s, func(i int) bool {
+		if s[i] == ' ' && strings.HasPrefix(s[i:], " from ") {
+			at = i
+		}
+		return at < 0
+	})
+	return at
 }
 
 // splitTopLevel splits a select list at the commas outside parentheses and
 // quotes.
 func splitTopLevel(s string) []string {
 	var out []string
-	depth, start := 0, 0
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch {
-		case quote != 0:
-			if ch == quote {
-				quote = 0
-			}
-		case ch == '\'' || ch == '"':
-			quote = ch
-		case ch == '(':
-			depth++
-		case ch == ')':
-			depth--
-		case ch == ',' && depth == 0:
+	start := 0
+	eachTopLevel(s, func(i int) bool {
+		if s[i] == ',' {
 			out = append(out, strings.TrimSpace(s[start:i]))
 			start = i + 1
 		}
-	}
+		return true
+	})
 	return append(out, strings.TrimSpace(s[start:]))
 }
 

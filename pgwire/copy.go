@@ -53,29 +53,11 @@ const (
 // parseCopy reads a COPY statement. ok is false for a statement that is not
 // COPY; a COPY this file does not run gets an error.
 func parseCopy(sql string) (cmd copyFrom, ok bool, e *Error) {
-	l := newLexer(sql)
-	first, more := l.nextSignificant()
-	if !more || first.kind != tkWord || !strings.EqualFold(sql[first.start:first.end], "copy") {
+	if firstWord(sql) != "copy" {
 		return copyFrom{}, false, nil
 	}
-	toks := []token{first}
-	for {
-		t, more := l.nextSignificant()
-		if !more {
-			break
-		}
-		toks = append(toks, t)
-	}
-	word := func(i int) string {
-		if i < len(toks) && toks[i].kind == tkWord {
-			return strings.ToLower(sql[toks[i].start:toks[i].end])
-		}
-		return ""
-	}
-	text := func(i int) string { return sql[toks[i].start:toks[i].end] }
-	if word(0) != "copy" {
-		return copyFrom{}, false, nil
-	}
+	tl := lexStatement(sql)
+	toks, word, text := tl.toks, tl.word, tl.text
 	unsupported := func(msg string) (copyFrom, bool, *Error) {
 		return copyFrom{}, true, newError(codeFeatureNotSupported, msg)
 	}
@@ -215,7 +197,7 @@ func parseCopy(sql string) (cmd copyFrom, ok bool, e *Error) {
 		i++
 	} else {
 		// The older form: COPY … [WITH] [BINARY] [DELIMITER [AS] 'c'] [NULL [AS] 's'] [CSV [HEADER] [QUOTE [AS] 'q'] [ESCAPE [AS] 'e']]
-		for i < len(toks) && text(i) != ";" {
+		for i < len(toks) {
 			opt := word(i)
 			i++
 			if word(i) == "as" {
@@ -258,9 +240,6 @@ func parseCopy(sql string) (cmd copyFrom, ok bool, e *Error) {
 				return syntax()
 			}
 		}
-	}
-	for i < len(toks) && text(i) == ";" {
-		i++
 	}
 	if i < len(toks) {
 		return syntax()
@@ -492,6 +471,28 @@ func (c *conn) receiveCopy(cmd copyFrom, oids []uint32, rows *int64) *Error {
 		return nil
 	}
 	width := max(len(cmd.columns), len(oids))
+	// takeRows moves the complete rows of the data received into batches,
+	// inserting each batch that is full.
+	takeRows := func(final bool) *Error {
+		for {
+			row, ok, e := p.next(final)
+			if e != nil || !ok {
+				return e
+			}
+			if width == 0 {
+				width = len(row)
+			}
+			if len(row) != width {
+				return newError(codeBadCopyFormat, fmt.Sprintf("line %d has %d fields, want %d", p.line, len(row), width))
+			}
+			batch = append(batch, row)
+			if len(batch) >= copyBatchRows || (len(batch)+1)*width > copyBatchParams {
+				if e := insert(); e != nil {
+					return e
+				}
+			}
+		}
+	}
 	idle := c.srv.cfg.IdleTimeout
 	for {
 		if idle > 0 {
@@ -510,43 +511,12 @@ func (c *conn) receiveCopy(cmd copyFrom, oids []uint32, rows *int64) *Error {
 				return newError(codeProgramLimitExceeded, fmt.Sprintf("COPY data exceeds %d MiB; split it into several COPY commands", copyMaxBytes>>20))
 			}
 			p.buf = append(p.buf, m.Data...)
-			for {
-				row, ok, e := p.next(false)
-				if e != nil {
-					return e
-				}
-				if !ok {
-					break
-				}
-				if width == 0 {
-					width = len(row)
-				}
-				if len(row) != width {
-					return newError(codeBadCopyFormat, fmt.Sprintf("line %d has %d fields, want %d", p.line, len(row), width))
-				}
-				batch = append(batch, row)
-				if len(batch) >= copyBatchRows || (len(batch)+1)*width > copyBatchParams {
-					if e := insert(); e != nil {
-						return e
-					}
-				}
+			if e := takeRows(false); e != nil {
+				return e
 			}
 		case *pgproto3.CopyDone:
-			for {
-				row, ok, e := p.next(true)
-				if e != nil {
-					return e
-				}
-				if !ok {
-					break
-				}
-				if width == 0 {
-					width = len(row)
-				}
-				if len(row) != width {
-					return newError(codeBadCopyFormat, fmt.Sprintf("line %d has %d fields, want %d", p.line, len(row), width))
-				}
-				batch = append(batch, row)
+			if e := takeRows(true); e != nil {
+				return e
 			}
 			return insert()
 		case *pgproto3.CopyFail:

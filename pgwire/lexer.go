@@ -393,3 +393,47 @@ func mainVerb(sql string) string {
 		}
 	}
 }
+
+// tokenList is a statement's significant tokens (no comments, no ';'), for
+// the statements pgwire reads past their first keyword (COPY, DDL).
+type tokenList struct {
+	sql  string
+	toks []token
+}
+
+func lexStatement(sql string) tokenList {
+	l := newLexer(sql)
+	var toks []token
+	for {
+		t, ok := l.nextSignificant()
+		if !ok {
+			break
+		}
+		if t.kind == tkPunct && sql[t.start:t.end] == ";" {
+			continue
+		}
+		toks = append(toks, t)
+	}
+	return tokenList{sql: sql, toks: toks}
+}
+
+// word is token i lower-cased if it is an unquoted word, else "".
+func (tl tokenList) word(i int) string {
+	if i < len(tl.toks) && tl.toks[i].kind == tkWord {
+		return strings.ToLower(tl.sql[tl.toks[i].start:tl.toks[i].end])
+	}
+	return ""
+}
+
+// text is token i as written.
+func (tl tokenList) text(i int) string { return tl.sql[tl.toks[i].start:tl.toks[i].end] }
+
+// firstWord is the first keyword of sql, lower-cased, or "" when sql does
+// not start with an unquoted word.
+func firstWord(sql string) string {
+	t, ok := newLexer(sql).nextSignificant()
+	if !ok || t.kind != tkWord {
+		return ""
+	}
+	return strings.ToLower(sql[t.start:t.end])
+}

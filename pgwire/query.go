@@ -123,13 +123,14 @@ func (c *conn) tag(sql string, res *Result, rows int64, prev byte) string {
 // execute runs one statement on the session under a cancellable context.
 func (c *conn) execute(sql string, params []any) (*Result, *Error) {
 	if len(params) == 0 {
-		if t, ok := translateDDL(sql); ok {
-			return c.runTranslated(t)
-		}
-		if e := vacuumError(sql); e != nil {
-			return nil, e
-		}
-		if _, ok, _ := parseCopy(sql); ok {
+		switch firstWord(sql) {
+		case "drop", "truncate", "create", "alter":
+			if t, ok := translateDDL(sql); ok {
+				return c.runTranslated(t)
+			}
+		case "vacuum":
+			return nil, vacuumError(sql)
+		case "copy":
 			// The simple protocol takes COPY before it gets here.
 			return nil, errCopyExtended()
 		}

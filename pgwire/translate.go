@@ -26,34 +26,13 @@ type translated struct {
 
 // translateDDL returns the rewriting of sql, if it needs one.
 func translateDDL(sql string) (translated, bool) {
-	l := newLexer(sql)
-	first, ok := l.nextSignificant()
-	if !ok || first.kind != tkWord {
-		return translated{}, false
-	}
-	switch strings.ToLower(sql[first.start:first.end]) {
+	switch firstWord(sql) {
 	case "drop", "truncate", "create", "alter":
 	default:
 		return translated{}, false // most statements: no need to read on
 	}
-	toks := []token{first}
-	for {
-		t, ok := l.nextSignificant()
-		if !ok {
-			break
-		}
-		if t.kind == tkPunct && sql[t.start:t.end] == ";" {
-			continue
-		}
-		toks = append(toks, t)
-	}
-	word := func(i int) string {
-		if i < len(toks) && toks[i].kind == tkWord {
-			return strings.ToLower(sql[toks[i].start:toks[i].end])
-		}
-		return ""
-	}
-	text := func(i int) string { return sql[toks[i].start:toks[i].end] }
+	tl := lexStatement(sql)
+	toks, word, text := tl.toks, tl.word, tl.text
 	// names reads a comma-separated list of (qualified) names from i.
 	names := func(i int) ([]string, int) {
 		var out []string
@@ -204,8 +183,7 @@ func translateDDL(sql string) (translated, bool) {
 // VACUUM (options) t), which would otherwise fail with a confusing syntax
 // error, as the state machine refuses the plain one.
 func vacuumError(sql string) *Error {
-	t, ok := newLexer(sql).nextSignificant()
-	if !ok || t.kind != tkWord || !strings.EqualFold(sql[t.start:t.end], "vacuum") {
+	if firstWord(sql) != "vacuum" {
 		return nil
 	}
 	e := newError("42501", "VACUUM is not allowed: a node's storage is its own business, and it needs no vacuuming")
