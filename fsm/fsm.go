@@ -43,6 +43,10 @@ type Config struct {
 	Dir  string
 	// ReadConns is the number of read-only connections (default 4).
 	ReadConns int
+	// MaxReadValueSize is the largest string or blob, in bytes, a read
+	// may make (0: SQLite's maximum, 1e9). Writes use the limit their
+	// command carries, the same on every node.
+	MaxReadValueSize int64
 	// Logger receives the state machine's logs; nil discards them.
 	Logger *slog.Logger
 	// OnFatal is called once, from the goroutine that applies entries,
@@ -59,6 +63,8 @@ type FSM struct {
 	log     *slog.Logger
 	onFatal func(error)
 	nRead   int
+	// readLength is the length limit of read connections.
+	readLength int64
 
 	env *applyEnv
 
@@ -117,7 +123,7 @@ func Open(cfg Config) (*FSM, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("fsm: %w", err)
 	}
-	f := &FSM{path: path, log: cfg.Logger, onFatal: cfg.OnFatal, nRead: cfg.ReadConns}
+	f := &FSM{path: path, log: cfg.Logger, onFatal: cfg.OnFatal, nRead: cfg.ReadConns, readLength: cfg.MaxReadValueSize}
 	if f.log == nil {
 		f.log = slog.New(slog.DiscardHandler)
 	}
@@ -160,6 +166,9 @@ func (f *FSM) openConns() error {
 		"PRAGMA journal_mode=WAL",
 		"PRAGMA synchronous=OFF",
 		"PRAGMA foreign_keys=ON",
+		// Sorts and temporary indexes stay in memory: a temporary file
+		// would draw its name from SQLite's generator.
+		"PRAGMA temp_store=MEMORY",
 	} {
 		if err := w.exec(p); err != nil {
 			w.close()
@@ -170,6 +179,7 @@ func (f *FSM) openConns() error {
 		w.close()
 		return err
 	}
+	w.registerProgress(f.env)
 	sqlite3.Xsqlite3_wal_autocheckpoint(w.tls, w.db, autoCheckpointPage)
 	f.autockpt = true
 	readers := make(chan *conn, f.nRead)
@@ -185,8 +195,21 @@ func (f *FSM) openConns() error {
 	}
 	for i := range f.nRead + classifyConns {
 		r, err := openConn(f.path, "", true)
+		for _, p := range []string{
+			"PRAGMA query_only=1",
+			// Reads report the setting writes are made with.
+			"PRAGMA foreign_keys=ON",
+			"PRAGMA temp_store=MEMORY",
+		} {
+			if err == nil {
+				err = r.exec(p)
+			}
+		}
 		if err == nil {
-			err = r.exec("PRAGMA query_only=1")
+			err = r.registerReadRandom()
+		}
+		if err == nil {
+			r.setLength(f.readLength)
 		}
 		if err != nil {
 			if r != nil {
@@ -315,8 +338,21 @@ func (f *FSM) ApplyBatch(logs []*hraft.Log) []any {
 }
 
 // applyLocked applies logs and sets their results in out. f.applyMu is held.
+// An entry whose bytes are damaged stops the state machine: the entries
+// before it are applied, it and those after it are not.
 func (f *FSM) applyLocked(logs []*hraft.Log, out []any) {
-	p := f.plan(logs)
+	p, bad := f.plan(logs)
+	if bad != nil {
+		k := len(p.first) - 1 // logs[:k] decoded
+		if k > 0 {
+			f.applyLocked(logs[:k], out[:k])
+		}
+		err := f.fail(bad)
+		for i := k; i < len(out); i++ {
+			out[i] = err
+		}
+		return
+	}
 	if p.nSQL > 0 {
 		if err := f.runBatch(p.items, p.nSQL > 1); err != nil {
 			err = f.fail(err)
@@ -344,8 +380,10 @@ type batchPlan struct {
 	nSQL     int   // items that run statements
 }
 
-// plan decodes logs against the current state. It changes nothing.
-func (f *FSM) plan(logs []*hraft.Log) *batchPlan {
+// plan decodes logs against the current state. It changes nothing. When an
+// entry is damaged it returns the error and a plan of nothing, whose
+// first has one element per entry before the damaged one.
+func (f *FSM) plan(logs []*hraft.Log) (*batchPlan, error) {
 	p := &batchPlan{first: make([]int, len(logs)+1), items: make([]item, 0, len(logs))}
 	for i, l := range logs {
 		p.first[i] = len(p.items)
@@ -355,10 +393,17 @@ func (f *FSM) plan(logs []*hraft.Log) *batchPlan {
 			continue
 		}
 		cmds, err := command.DecodeEntry(l.Data)
-		if err != nil {
-			f.log.Error("undecodable log entry", logKeyIndex, l.Index, logKeyErr, err)
-			p.items = append(p.items, item{res: errorResult(command.CodeRefused, "undecodable log entry: "+err.Error())})
+		if errors.Is(err, command.ErrUnsupported) {
+			// Intact, and the same on every node: every node gives the
+			// same answer.
+			f.log.Error("unsupported log entry", logKeyIndex, l.Index, logKeyErr, err)
+			p.items = append(p.items, item{res: errorResult(command.CodeRefused, "unsupported log entry: "+err.Error())})
 			continue
+		}
+		if err != nil {
+			// Damaged on this node's disk (or never valid): applying
+			// anything in its place would make this node differ.
+			return &batchPlan{first: make([]int, i+1)}, fmt.Errorf("log entry %d cannot be applied: %w", l.Index, err)
 		}
 		if command.IsGroup(l.Data) {
 			if p.groups == nil {
@@ -406,7 +451,7 @@ func (f *FSM) plan(logs []*hraft.Log) *batchPlan {
 		}
 	}
 	p.lastTime = lastTime
-	return p
+	return p, nil
 }
 
 // finish records that logs, planned as p and now committed, are applied,
@@ -538,6 +583,7 @@ func (f *FSM) runCommand(it *item, savepoint bool) (open bool, err error) {
 	w, cmd := f.w, it.cmd
 	f.env.setTime(it.eff)
 	f.env.seed(cmd.Seed)
+	f.env.setLimits(w, cmd.MaxSteps, cmd.MaxValueSize)
 	sqlite3.Xsqlite3_set_last_insert_rowid(w.tls, w.db, 0)
 	if savepoint {
 		if err := w.exec("SAVEPOINT " + cmdSavepoint); err != nil {
@@ -547,10 +593,10 @@ func (f *FSM) runCommand(it *item, savepoint bool) (open bool, err error) {
 	res := &command.Result{Statements: make([]command.StatementResult, 0, len(cmd.Statements))}
 	it.res = res
 	undo := cmd.Kind == command.KindQuery
-	for _, st := range cmd.Statements {
+	for i, st := range cmd.Statements {
 		res.Statements = append(res.Statements, command.StatementResult{})
 		sr := &res.Statements[len(res.Statements)-1]
-		err := f.runStatement(cmd.Kind, st, sr)
+		err := f.runStatement(cmd.Kind, cmd.Seed, i, st, sr)
 		if err == nil {
 			continue
 		}
@@ -592,9 +638,26 @@ func (f *FSM) runCommand(it *item, savepoint bool) (open bool, err error) {
 	}
 }
 
-func (f *FSM) runStatement(kind command.Kind, st command.Statement, sr *command.StatementResult) error {
+// runStatement runs statement i of a command stamped with seed on the
+// write connection.
+func (f *FSM) runStatement(kind command.Kind, seed uint64, i int, st command.Statement, sr *command.StatementResult) error {
+	if n := f.env.valueSize; n > 0 && int64(len(st.SQL)) > n {
+		// Checked here, not by SQLite's SQLITE_LIMIT_SQL_LENGTH, which
+		// applies only when a statement is compiled, and the write
+		// connection reuses compiled statements.
+		return &command.Error{Code: sqlite3.SQLITE_TOOBIG, Message: fmt.Sprintf(
+			"statement of %d bytes is longer than the limit of %d bytes (the cluster's --max-value-size)", len(st.SQL), n)}
+	}
+	prngMu.Lock()
+	defer prngMu.Unlock()
+	seedPRNG(f.w.tls, seed, i)
+	defer unseedPRNG(f.w.tls)
 	s, err := f.w.prepare(st.SQL, f.w.stmts)
 	if err != nil || s == nil {
+		var ce *command.Error
+		if errors.As(err, &ce) {
+			return f.w.tooBig(ce)
+		}
 		return err
 	}
 	if kind == command.KindQuery && !s.readOnly {

@@ -82,17 +82,28 @@ func gostr(p uintptr) string {
 	return libc.GoString(p)
 }
 
-// authorize returns why an action is refused, or "" to allow it.
+// authorize returns why an action is refused, or "" to allow it. The
+// arguments mean what SQLite's documentation of each action code says: z1
+// and z2 name the object (for SQLITE_ALTER_TABLE, the database and the
+// table), z3 the database for the actions that have one.
 func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 	switch action {
 	case sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_TRIGGER,
 		sqlite3.SQLITE_CREATE_VIEW, sqlite3.SQLITE_DROP_INDEX, sqlite3.SQLITE_DROP_TABLE,
 		sqlite3.SQLITE_DROP_TRIGGER, sqlite3.SQLITE_DROP_VIEW, sqlite3.SQLITE_ALTER_TABLE,
-		sqlite3.SQLITE_DROP_VTABLE:
+		sqlite3.SQLITE_CREATE_VTABLE, sqlite3.SQLITE_DROP_VTABLE:
+		c.prepDDL = true
 		if c.write && !c.classify {
 			c.ddl = true
 		}
+	case sqlite3.SQLITE_SAVEPOINT:
+		c.prepSP = true
 	}
+	// The statements SQLite's own modules (FTS3/4/5, R*Tree) compile for
+	// themselves are the connection's own, wherever the statement that
+	// uses them runs: a statement's outcome must not depend on when a
+	// module happened to compile them.
+	internal := c.internal || c.moduleStatement()
 	switch action {
 	case sqlite3.SQLITE_ATTACH:
 		return "ATTACH is not allowed"
@@ -104,7 +115,7 @@ func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 		sqlite3.SQLITE_DROP_TEMP_TRIGGER, sqlite3.SQLITE_DROP_TEMP_VIEW:
 		return "temporary tables, indexes, views and triggers are not allowed: they would live on one connection of one node"
 	case sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT:
-		if c.internal {
+		if internal {
 			return ""
 		}
 		if action == sqlite3.SQLITE_SAVEPOINT && c.write && !c.classify {
@@ -131,7 +142,7 @@ func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 		}
 		return verb + " is not allowed inside a command: transactions are handled by the server"
 	case sqlite3.SQLITE_PRAGMA:
-		if c.internal {
+		if internal {
 			return ""
 		}
 		name := strings.ToLower(gostr(z1))
@@ -164,8 +175,17 @@ func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 		if name, ok := strings.CutPrefix(t, "pragma_"); ok && !pragmaIntrospect[name] && !pragmaRead[name] {
 			return fmt.Sprintf("PRAGMA %s is not allowed", name)
 		}
+		if action == sqlite3.SQLITE_UPDATE && gostr(z3) == "temp" && (t == "sqlite_temp_master" || t == "sqlite_master") {
+			// ALTER TABLE RENAME rewrites the definitions of temporary
+			// triggers and views too; there are none, so nothing changes.
+			return ""
+		}
 	}
-	switch db := gostr(z3); {
+	dbArg := z3
+	if action == sqlite3.SQLITE_ALTER_TABLE {
+		dbArg = z1
+	}
+	switch db := gostr(dbArg); {
 	case db == "" || db == "main":
 	case db == "temp" && (action == sqlite3.SQLITE_READ || action == sqlite3.SQLITE_SELECT):
 	case db == "temp":
@@ -174,6 +194,23 @@ func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 		return fmt.Sprintf("schema %q is not allowed", db)
 	}
 	return ""
+}
+
+// moduleStatement reports whether the statement being compiled is one a
+// virtual table module compiles for itself: a compilation started inside
+// another (xCreate, xConnect), or while a statement of ours steps (xFilter,
+// xUpdate), but neither the new compilation of a statement of ours after a
+// schema change nor the program of a trigger.
+func (c *conn) moduleStatement() bool {
+	p := (*sqlite3.Tsqlite3)(cptr(c.db)).FpParse
+	if p == 0 {
+		return false
+	}
+	ps := (*sqlite3.TParse)(cptr(p))
+	if ps.FpReprepare != 0 || ps.FpToplevel != 0 || ps.FpTriggerTab != 0 {
+		return false
+	}
+	return ps.FpOuterParse != 0 || c.stepping
 }
 
 // ---- Deterministic clock and randomness ---------------------------------
@@ -188,13 +225,20 @@ var vfsSeq atomic.Uint64
 
 // applyEnv is C memory that belongs to one state machine: a copy of the
 // default VFS whose clock returns the time of the command being applied,
-// followed by that time and the state of the command's random generator.
+// followed by that time, the state of the command's random generator and
+// the command's step budget.
 //
-//	[Tsqlite3_vfs][clock int64 (Julian ms)][rng uint64][name NUL]
+//	[Tsqlite3_vfs][clock int64 (Julian ms)][rng uint64][budget][name NUL]
 type applyEnv struct {
 	mem  uintptr
 	name string
+	// steps and valueSize are the command's limits as stamped; 0 when the
+	// command has none.
+	steps, valueSize int64
 }
+
+// envHeader is the size of what follows the VFS in applyEnv's memory.
+const envHeader = 16 + budgetSize
 
 func newApplyEnv() (*applyEnv, error) {
 	tls := libc.NewTLS()
@@ -204,12 +248,12 @@ func newApplyEnv() (*applyEnv, error) {
 	if def == 0 {
 		return nil, fmt.Errorf("fsm: no default VFS")
 	}
-	mem := libc.Xmalloc(tls, libc.Tsize_t(vfsSize+16+uintptr(len(name))+1))
+	mem := libc.Xcalloc(tls, 1, libc.Tsize_t(vfsSize+envHeader+uintptr(len(name))+1))
 	if mem == 0 {
 		return nil, fmt.Errorf("fsm: out of memory")
 	}
 	copy(unsafe.Slice((*byte)(cptr(mem)), vfsSize), unsafe.Slice((*byte)(cptr(def)), vfsSize))
-	zName := mem + vfsSize + 16
+	zName := mem + vfsSize + envHeader
 	nb := unsafe.Slice((*byte)(cptr(zName)), len(name)+1)
 	copy(nb, name)
 	nb[len(name)] = 0
@@ -242,6 +286,12 @@ func (e *applyEnv) clock() *int64 { return (*int64)(cptr(e.mem + vfsSize)) }
 func (e *applyEnv) rngAddr() uintptr {
 	return e.mem + vfsSize + 8
 }
+func (e *applyEnv) budget() *budget { return (*budget)(cptr(e.mem + vfsSize + 16)) }
+
+// rngState and setRNGState save and restore the generator, so that a
+// statement the speculative transaction does not keep leaves no trace.
+func (e *applyEnv) rngState() uint64     { return *(*uint64)(cptr(e.rngAddr())) }
+func (e *applyEnv) setRNGState(s uint64) { *(*uint64)(cptr(e.rngAddr())) = s }
 
 // setTime sets the clock of the apply connection to t (Unix nanoseconds).
 func (e *applyEnv) setTime(unixNano int64) {
@@ -280,14 +330,19 @@ func randomTrampoline(tls *libc.TLS, ctx uintptr, argc int32, argv uintptr) {
 	sqlite3.Xsqlite3_result_int64(tls, ctx, r)
 }
 
-const maxBlob = 1_000_000_000 // SQLITE_MAX_LENGTH
+// maxLength is SQLite's compiled-in SQLITE_MAX_LENGTH, the most any
+// SQLITE_LIMIT_LENGTH can be.
+const maxLength = 1_000_000_000
 
 func randomblobTrampoline(tls *libc.TLS, ctx uintptr, argc int32, argv uintptr) {
 	n := sqlite3.Xsqlite3_value_int64(tls, *(*uintptr)(cptr(argv)))
 	if n < 1 {
 		n = 1
 	}
-	if n > maxBlob {
+	// As SQLite's own randomblob(): no more than the connection's length
+	// limit, checked before anything is allocated.
+	db := sqlite3.Xsqlite3_context_db_handle(tls, ctx)
+	if n > int64(sqlite3.Xsqlite3_limit(tls, db, sqlite3.SQLITE_LIMIT_LENGTH, -1)) {
 		sqlite3.Xsqlite3_result_error_toobig(tls, ctx)
 		return
 	}
@@ -312,24 +367,5 @@ func randomblobTrampoline(tls *libc.TLS, ctx uintptr, argc int32, argv uintptr) 
 // generator of e, overriding SQLite's own, in column defaults and triggers
 // too.
 func (c *conn) registerRandom(e *applyEnv) error {
-	for _, f := range []struct {
-		name string
-		narg int32
-		fn   uintptr
-	}{
-		{"random", 0, cFuncPointer(randomTrampoline)},
-		{"randomblob", 1, cFuncPointer(randomblobTrampoline)},
-	} {
-		z, err := libc.CString(f.name)
-		if err != nil {
-			return err
-		}
-		rc := sqlite3.Xsqlite3_create_function_v2(c.tls, c.db, z, f.narg,
-			sqlite3.SQLITE_UTF8|sqlite3.SQLITE_INNOCUOUS, e.rngAddr(), f.fn, 0, 0, 0)
-		libc.Xfree(c.tls, z)
-		if rc != sqlite3.SQLITE_OK {
-			return fmt.Errorf("fsm: registering %s: %w", f.name, c.errorf(rc))
-		}
-	}
-	return nil
+	return c.registerFuncs(e.rngAddr(), cFuncPointer(randomTrampoline), cFuncPointer(randomblobTrampoline))
 }

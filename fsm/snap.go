@@ -56,6 +56,9 @@ func (f *FSM) Snapshot() (hraft.FSMSnapshot, error) {
 // checkpoint copies the whole WAL into the database file.
 func (f *FSM) checkpoint() error {
 	w := f.w
+	// A checkpoint that restarts the WAL draws a new salt (see prngMu).
+	prngMu.Lock()
+	defer prngMu.Unlock()
 	rc := sqlite3.Xsqlite3_wal_checkpoint_v2(w.tls, w.db, 0, sqlite3.SQLITE_CHECKPOINT_TRUNCATE, w.out, w.out+8)
 	if rc != sqlite3.SQLITE_OK {
 		err := w.errorf(rc)

@@ -83,6 +83,15 @@ type conn struct {
 	classify bool   // transaction control is reported, not refused
 	refused  string // why the last prepare was refused
 	ddl      bool   // a statement prepared since the flag was cleared changes the schema
+	prepDDL  bool   // the statement being prepared changes the schema
+	prepSP   bool   // the statement being prepared is a savepoint statement
+	stepping bool   // a statement of the state machine's is stepping
+	// epoch moves when the schema the write connection sees may have
+	// changed (DDL ran, or was rolled back); cached statements of an older
+	// epoch are compiled again before they run, never inside a step.
+	epoch uint64
+	// env is the apply environment, on the write connection only.
+	env *applyEnv
 	// seenSchema is the schema generation a read connection last loaded.
 	seenSchema uint64
 	txVerb     string // transaction control seen by the last prepare
@@ -145,6 +154,10 @@ func openConn(path, vfs string, readOnly bool) (*conn, error) {
 	c.id = nextID
 	connsByID[c.id] = c
 	connsMu.Unlock()
+	installLocaltime()
+	if !readOnly {
+		writeTLS.Store(c.tls, struct{}{})
+	}
 	sqlite3.Xsqlite3_extended_result_codes(c.tls, c.db, 1)
 	if rc := sqlite3.Xsqlite3_set_authorizer(c.tls, c.db, cFuncPointer(authorizerTrampoline), c.id); rc != sqlite3.SQLITE_OK {
 		err := c.errorf(rc)
@@ -188,6 +201,7 @@ func (c *conn) close() error {
 	connsMu.Lock()
 	delete(connsByID, c.id)
 	connsMu.Unlock()
+	writeTLS.Delete(c.tls)
 	c.free()
 	if rc != sqlite3.SQLITE_OK {
 		return fmt.Errorf("fsm: close: %s", libc.GoString(sqlite3.Xsqlite3_errstr(c.tls, rc)))
@@ -262,6 +276,9 @@ type stmt struct {
 	nParams  int
 	names    []string // parameter names by index-1, "" for "?"
 	txVerb   string   // BEGIN, COMMIT, ... when the statement controls transactions
+	ddl      bool     // it changes the schema
+	sp       bool     // it is SAVEPOINT, RELEASE or ROLLBACK TO
+	epoch    uint64   // the connection's epoch when it was compiled
 }
 
 const maxCachedStmts = 512
@@ -274,20 +291,32 @@ const maxCachedStmts = 512
 func (c *conn) prepare(sql string, cache map[string]*stmt) (*stmt, error) {
 	if cache != nil {
 		if s := cache[sql]; s != nil {
-			return s, nil
+			if s.epoch == c.epoch {
+				return s, nil
+			}
+			sqlite3.Xsqlite3_finalize(c.tls, s.p)
+			delete(cache, sql)
 		}
 	}
 	z, err := c.cString(sql)
 	if err != nil {
 		return nil, err
 	}
-	c.refused, c.txVerb = "", ""
+	c.refused, c.txVerb, c.prepDDL, c.prepSP = "", "", false, false
 	var flags uint32
 	if cache != nil {
 		flags = sqlite3.SQLITE_PREPARE_PERSISTENT
 	}
 	pp, ptail := c.out, c.out+8
+	if !c.write {
+		// Compiling may draw from SQLite's generator (see prngMu); the
+		// write connection holds the lock around all it runs.
+		prngMu.Lock()
+	}
 	rc := sqlite3.Xsqlite3_prepare_v3(c.tls, c.db, z, int32(len(sql)+1), flags, pp, ptail)
+	if !c.write {
+		prngMu.Unlock()
+	}
 	if rc != sqlite3.SQLITE_OK {
 		if c.refused != "" {
 			return nil, &command.Error{Code: command.CodeRefused, Message: c.refused}
@@ -309,7 +338,8 @@ func (c *conn) prepare(sql string, cache map[string]*stmt) (*stmt, error) {
 		sqlite3.Xsqlite3_finalize(c.tls, p)
 		return nil, &command.Error{Code: command.CodeRefused, Message: "VACUUM is not allowed: a node's file layout is its own business"}
 	}
-	s := &stmt{p: p, readOnly: sqlite3.Xsqlite3_stmt_readonly(c.tls, p) != 0, txVerb: c.txVerb}
+	s := &stmt{p: p, readOnly: sqlite3.Xsqlite3_stmt_readonly(c.tls, p) != 0, txVerb: c.txVerb,
+		ddl: c.prepDDL, sp: c.prepSP, epoch: c.epoch}
 	s.nParams = int(sqlite3.Xsqlite3_bind_parameter_count(c.tls, p))
 	for i := 1; i <= s.nParams; i++ {
 		s.names = append(s.names, libc.GoString(sqlite3.Xsqlite3_bind_parameter_name(c.tls, p, int32(i))))
@@ -510,10 +540,25 @@ func (c *conn) run(s *stmt, params []command.Value, res *command.StatementResult
 		}
 	}()
 	if err := c.bind(s, params); err != nil {
+		var ce *command.Error
+		if errors.As(err, &ce) {
+			return c.tooBig(ce)
+		}
 		return err
 	}
 	var ncol int
 	total := sqlite3.Xsqlite3_total_changes64(c.tls, c.db)
+	armed := c.arm()
+	c.stepping = true
+	defer func() {
+		c.stepping = false
+		if armed {
+			c.disarm()
+		}
+	}()
+	if c.write && s.ddl {
+		c.epoch++
+	}
 	for {
 		rc := sqlite3.Xsqlite3_step(c.tls, s.p)
 		switch rc {
@@ -524,6 +569,10 @@ func (c *conn) run(s *stmt, params []command.Value, res *command.StatementResult
 			res.Rows = append(res.Rows, c.row(s, ncol))
 			continue
 		case sqlite3.SQLITE_DONE:
+			if c.write && c.ddl && s.sp {
+				// ROLLBACK TO may have undone schema changes.
+				c.epoch++
+			}
 			if res.Columns == nil {
 				c.columns(s, res)
 			}
@@ -539,6 +588,16 @@ func (c *conn) run(s *stmt, params []command.Value, res *command.StatementResult
 			}
 			return nil
 		}
+		if c.write && c.ddl {
+			// A failing statement may have rolled back the schema
+			// changes of its transaction.
+			c.epoch++
+		}
+		if armed {
+			if ce := c.overBudget(); ce != nil {
+				return ce
+			}
+		}
 		e := c.errorf(rc)
 		if c.refused != "" && e.code&0xff == sqlite3.SQLITE_AUTH {
 			// The statement was prepared again after a schema change
@@ -548,7 +607,7 @@ func (c *conn) run(s *stmt, params []command.Value, res *command.StatementResult
 		if fatalCode(e.code) {
 			return e
 		}
-		return &command.Error{Code: e.code, Message: e.msg}
+		return c.tooBig(&command.Error{Code: e.code, Message: e.msg})
 	}
 }
 
@@ -600,6 +659,14 @@ func (c *conn) row(s *stmt, n int) []command.Value {
 // exec runs a statement of the connection's own (transaction control,
 // pragmas), which the authorizer lets through.
 func (c *conn) exec(sql string) error {
+	if c.write {
+		// COMMIT may write the first WAL frame, and draw its salt.
+		prngMu.Lock()
+		defer prngMu.Unlock()
+		if c.ddl && strings.HasPrefix(sql, "ROLLBACK") {
+			c.epoch++
+		}
+	}
 	c.internal = true
 	defer func() { c.internal = false }()
 	s, err := c.prepare(sql, c.own)

@@ -101,10 +101,17 @@ func (t *ReadTx) Close() {
 type WriteTx struct {
 	f      *FSM
 	broken bool
+	seed   uint64
+	// kept counts the statements that succeeded: those are the ones the
+	// command will hold, so each statement runs as it will at that
+	// position of the command.
+	kept int
 }
 
-// BeginWrite starts a speculative write transaction.
-func (f *FSM) BeginWrite(ctx context.Context, timeUnixNano int64, seed uint64) (*WriteTx, error) {
+// BeginWrite starts a speculative write transaction whose statements run
+// as those of a command stamped as c (time, seed, limits) would when
+// applied next; c's statements and kind are not used.
+func (f *FSM) BeginWrite(ctx context.Context, c *command.Command) (*WriteTx, error) {
 	f.applyMu.Lock()
 	if err := f.stopped(); err != nil {
 		f.applyMu.Unlock()
@@ -116,14 +123,15 @@ func (f *FSM) BeginWrite(ctx context.Context, timeUnixNano int64, seed uint64) (
 	}
 	f.syncAutoCheckpoint()
 	w := f.w
-	f.env.setTime(max(timeUnixNano, f.lastTime.Load()))
-	f.env.seed(seed)
+	f.env.setTime(max(c.TimeUnixNano, f.lastTime.Load()))
+	f.env.seed(c.Seed)
+	f.env.setLimits(w, c.MaxSteps, c.MaxValueSize)
 	sqlite3.Xsqlite3_set_last_insert_rowid(w.tls, w.db, 0)
 	if err := w.exec("BEGIN"); err != nil {
 		f.applyMu.Unlock()
 		return nil, err
 	}
-	return &WriteTx{f: f}, nil
+	return &WriteTx{f: f, seed: c.Seed}, nil
 }
 
 // Exec runs one statement. SQL errors come back in the result; so does a
@@ -136,9 +144,12 @@ func (t *WriteTx) Exec(ctx context.Context, st command.Statement) command.Statem
 		return sr
 	}
 	w := t.f.w
+	// A statement that fails is not part of the command: what it drew
+	// from the generator and the budget is given back.
+	rng, left := t.f.env.rngState(), t.f.env.stepsLeft()
 	gen := w.gen.Load()
 	stop := context.AfterFunc(ctx, func() { w.interrupt(gen) })
-	err := t.f.runStatement(command.KindExecute, st, &sr)
+	err := t.f.runStatement(command.KindExecute, t.seed, t.kept, st, &sr)
 	stop()
 	w.mu.Lock()
 	w.gen.Add(1)
@@ -160,6 +171,12 @@ func (t *WriteTx) Exec(ctx context.Context, st command.Statement) command.Statem
 		if sr.Err == nil {
 			sr.Err = &command.Error{Code: codeAbort, Message: "the statement rolled back the whole transaction"}
 		}
+	}
+	if sr.Err != nil {
+		t.f.env.setRNGState(rng)
+		t.f.env.setStepsLeft(left)
+	} else {
+		t.kept++
 	}
 	return sr
 }

@@ -40,7 +40,7 @@ func TestSpeculationMatchesApply(t *testing.T) {
 	before := dump(t, f)
 	c := a.cmd(command.KindExecute, txStatements(3)...)
 	c.Statements = append(c.Statements, command.Statement{SQL: "SELECT at, r FROM hist ORDER BY id DESC LIMIT 1"})
-	wt, err := f.BeginWrite(ctx, c.TimeUnixNano, c.Seed)
+	wt, err := f.BeginWrite(ctx, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func BenchmarkTxSpeculate(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		c := a.cmd(command.KindExecute)
-		wt, err := f.BeginWrite(ctx, c.TimeUnixNano, c.Seed)
+		wt, err := f.BeginWrite(ctx, c)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -75,6 +75,18 @@ type Config struct {
 
 	// ReadConns is the number of SQLite read connections.
 	ReadConns int
+	// MaxWriteSteps bounds the work of one write: the SQLite virtual
+	// machine steps of all the statements of one log entry (or of one
+	// transaction block). The leader stamps it into each entry, so every
+	// node stops a write at the same step whatever its own setting; a
+	// write over it fails with SQLSTATE 54000. 0 means no bound.
+	MaxWriteSteps int64
+	// MaxValueSize bounds, in bytes, every string or blob a statement
+	// makes or binds, and the text of a statement (SQLITE_LIMIT_LENGTH).
+	// The leader stamps it into each write; reads on this node use it as
+	// it is. Over it, a statement fails with SQLSTATE 54000. 0 means
+	// SQLite's own maximum (1e9).
+	MaxValueSize int64
 	// MaxConnections bounds concurrent Postgres client connections.
 	MaxConnections int
 
@@ -115,6 +127,15 @@ const (
 	ReadNone         = "none"
 )
 
+// Defaults of the write limits: 250 million steps are some seconds of work
+// (about 3 s per 100 million on a loaded 2-core machine), long enough for
+// any reasonable write, short enough that a runaway one does not stall
+// every node for long; values of 64 MiB.
+const (
+	DefaultMaxWriteSteps = 250_000_000
+	DefaultMaxValueSize  = 64 << 20
+)
+
 // DefaultConfig returns a configuration with production defaults and no
 // identity or addresses.
 func DefaultConfig() Config {
@@ -133,6 +154,8 @@ func DefaultConfig() Config {
 		IdleInTransactionTimeout: time.Minute,
 		ReadConns:                8,
 		MaxConnections:           1000,
+		MaxWriteSteps:            DefaultMaxWriteSteps,
+		MaxValueSize:             DefaultMaxValueSize,
 	}
 }
 
@@ -171,6 +194,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ReadConns < 1 {
 		errs = append(errs, errors.New("at least one read connection is required"))
+	}
+	if c.MaxWriteSteps < 0 || c.MaxValueSize < 0 {
+		errs = append(errs, errors.New("the write step budget and the value size limit must not be negative"))
+	}
+	if c.MaxValueSize > 1_000_000_000 {
+		errs = append(errs, errors.New("the value size limit can be at most 1000000000 bytes, SQLite's own"))
 	}
 	if c.MaxConnections < 1 {
 		errs = append(errs, errors.New("max connections must be at least 1"))

@@ -90,6 +90,7 @@ func (g *grouper) apply(ctx context.Context, cmd *command.Command) (*command.Res
 	stamped := *cmd
 	stamped.TimeUnixNano = max(time.Now().UnixNano(), g.n.fsm.LastTime())
 	stamped.Seed = rand.Uint64()
+	stamped.MaxSteps, stamped.MaxValueSize = g.n.cfg.MaxWriteSteps, g.n.cfg.MaxValueSize
 	p := &proposal{encoded: command.Encode(&stamped), client: cmd.RequestID.Client, done: make(chan struct{})}
 
 	g.mu.Lock()

@@ -96,10 +96,11 @@ func (n *Node) Open(ctx context.Context) (err error) {
 		return err
 	}
 	n.fsm, err = fsm.Open(fsm.Config{
-		Path:      n.cfg.sqlitePath(),
-		ReadConns: n.cfg.ReadConns,
-		Logger:    n.log.With("subsystem", "fsm"),
-		OnFatal:   n.fatal,
+		Path:             n.cfg.sqlitePath(),
+		ReadConns:        n.cfg.ReadConns,
+		MaxReadValueSize: n.cfg.MaxValueSize,
+		Logger:           n.log.With("subsystem", "fsm"),
+		OnFatal:          n.fatal,
 	})
 	if err != nil {
 		return fmt.Errorf("opening state machine: %w", err)

@@ -46,6 +46,9 @@ type txn struct {
 	time  int64
 	seed  uint64
 	stmts []command.Statement // what the commit will propose, in order
+
+	// maxSteps and maxValueSize are the limits stamped at the first write.
+	maxSteps, maxValueSize int64
 	// savepoints names the savepoints opened before the first write, in
 	// order; they are replayed on the write connection at the first write.
 	savepoints []string
@@ -215,7 +218,9 @@ func (s *session) txUpgrade(ctx context.Context, tx *txn) error {
 	}
 	tx.time = max(time.Now().UnixNano(), n.fsm.LastTime())
 	tx.seed = rand.Uint64()
-	wt, err := n.fsm.BeginWrite(ctx, tx.time, tx.seed)
+	tx.maxSteps, tx.maxValueSize = n.cfg.MaxWriteSteps, n.cfg.MaxValueSize
+	wt, err := n.fsm.BeginWrite(ctx, &command.Command{TimeUnixNano: tx.time, Seed: tx.seed,
+		MaxSteps: tx.maxSteps, MaxValueSize: tx.maxValueSize})
 	if err != nil {
 		release()
 		return pgError(err)
@@ -270,6 +275,8 @@ func (s *session) commitTx(ctx context.Context) (*pgwire.Result, error) {
 		RequestID:    s.nextRequestID(),
 		TimeUnixNano: tx.time,
 		Seed:         tx.seed,
+		MaxSteps:     tx.maxSteps,
+		MaxValueSize: tx.maxValueSize,
 		Statements:   tx.stmts,
 	}
 	// Undo the speculation, keeping the write lock, so that the entry is

@@ -28,6 +28,8 @@ func BindFlags(fs *pflag.FlagSet, cfg *server.Config) {
 	fs.DurationVar(&cfg.LeaderLeaseTimeout, "leader-lease-timeout", cfg.LeaderLeaseTimeout, "time a leader keeps leading without hearing from a majority")
 	fs.DurationVar(&cfg.IdleInTransactionTimeout, "idle-in-transaction-timeout", cfg.IdleInTransactionTimeout, "abort a transaction block whose client stays silent this long (it may hold the write lock)")
 	fs.IntVar(&cfg.ReadConns, "read-conns", cfg.ReadConns, "SQLite read connections")
+	fs.Int64Var(&cfg.MaxWriteSteps, "max-write-steps", cfg.MaxWriteSteps, "SQLite VM steps one write (entry or transaction block) may take; the leader's value holds on every node (0: unbounded)")
+	fs.Int64Var(&cfg.MaxValueSize, "max-value-size", cfg.MaxValueSize, "largest string, blob or statement text in bytes; the leader's value holds for writes (0: SQLite's 1e9)")
 	fs.BoolVar(&cfg.Profiling, "pprof", cfg.Profiling, "serve Go profiles under /debug/pprof/ on the admin HTTP address")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", cfg.MaxConnections, "maximum concurrent Postgres client connections")
 	fs.StringVar(&cfg.PGTLSCertFile, "pg-tls-cert", cfg.PGTLSCertFile, "PEM certificate for TLS to Postgres clients (with --pg-tls-key)")

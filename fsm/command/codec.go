@@ -4,22 +4,47 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"math"
 )
 
 // Format versions. An entry's first byte names the format it was written in;
 // decoders keep reading every version ever written.
+//
+// Version 2 of a command adds the step budget and the value size limit the
+// leader stamps, and both version 2 formats end with a CRC-32C (Castagnoli)
+// of every byte before it, little-endian, so that an entry damaged on one
+// node's disk is recognised there instead of being applied.
 const (
 	commandV1 byte = 1
 	groupV1   byte = 2
+	commandV2 byte = 3
+	groupV2   byte = 4
 	resultV1  byte = 1
 )
+
+// checksumSize is the size of the CRC-32C that ends a version 2 entry.
+const checksumSize = 4
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // MaxGroup is the most commands one group entry may hold.
 const MaxGroup = 1024
 
-// ErrCorrupt is wrapped by every decoding error.
-var ErrCorrupt = errors.New("command: corrupt encoding")
+// Decoding errors. Every one wraps ErrCorrupt, except ErrUnsupported.
+var (
+	// ErrCorrupt is wrapped by every error for bytes that are not an
+	// encoding this package writes.
+	ErrCorrupt = errors.New("command: corrupt encoding")
+	// ErrChecksum is wrapped (with ErrCorrupt) when an entry's bytes do not
+	// match its checksum: they changed after the leader wrote them.
+	ErrChecksum = errors.New("command: checksum mismatch")
+	// ErrUnsupported is wrapped when an entry is intact (its checksum, or
+	// for format 1 its structure, holds) but asks for something this
+	// version does not know, such as a command kind added later. Every node
+	// that reads the same bytes reaches the same verdict.
+	ErrUnsupported = errors.New("command: unsupported command")
+)
 
 const nameFlag = 0x80
 
@@ -33,11 +58,13 @@ func Encode(c *Command) []byte {
 		}
 	}
 	b := make([]byte, 0, size)
-	b = append(b, commandV1, byte(c.Kind))
+	b = append(b, commandV2, byte(c.Kind))
 	b = binary.AppendUvarint(b, c.RequestID.Client)
 	b = binary.AppendUvarint(b, c.RequestID.Seq)
 	b = binary.AppendVarint(b, c.TimeUnixNano)
 	b = binary.LittleEndian.AppendUint64(b, c.Seed)
+	b = binary.AppendVarint(b, c.MaxSteps)
+	b = binary.AppendVarint(b, c.MaxValueSize)
 	b = binary.AppendUvarint(b, uint64(len(c.Statements)))
 	for _, s := range c.Statements {
 		b = appendString(b, s.SQL)
@@ -46,21 +73,52 @@ func Encode(c *Command) []byte {
 			b = appendValue(b, p, true)
 		}
 	}
-	return b
+	return appendChecksum(b)
 }
 
-// Decode parses a log entry written by Encode.
+func appendChecksum(b []byte) []byte {
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+// verify checks the checksum that ends a version 2 entry and returns the
+// bytes it covers.
+func verify(data []byte) ([]byte, error) {
+	if len(data) < 1+checksumSize {
+		return nil, fmt.Errorf("%w: truncated", ErrCorrupt)
+	}
+	body := data[:len(data)-checksumSize]
+	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(data[len(body):]) {
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, ErrChecksum)
+	}
+	return body, nil
+}
+
+// Decode parses a command written by Encode, in any format version.
 func Decode(data []byte) (*Command, error) {
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%w: truncated", ErrCorrupt)
+	}
+	switch data[0] {
+	case commandV1:
+	case commandV2:
+		var err error
+		if data, err = verify(data); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("%w: unknown command format version %d", ErrCorrupt, data[0])
+	}
 	d := decoder{b: data}
 	v := d.byte()
-	if d.err == nil && v != commandV1 {
-		return nil, fmt.Errorf("%w: unknown command format version %d", ErrCorrupt, v)
-	}
 	c := &Command{Kind: Kind(d.byte())}
 	c.RequestID.Client = d.uvarint()
 	c.RequestID.Seq = d.uvarint()
 	c.TimeUnixNano = d.varint()
 	c.Seed = d.uint64()
+	if v == commandV2 {
+		c.MaxSteps = d.varint()
+		c.MaxValueSize = d.varint()
+	}
 	n := d.count(2)
 	if n > 0 {
 		c.Statements = make([]Statement, n)
@@ -82,7 +140,7 @@ func Decode(data []byte) (*Command, error) {
 	switch c.Kind {
 	case KindExecute, KindQuery, KindNoop:
 	default:
-		return nil, fmt.Errorf("%w: unknown command kind %d", ErrCorrupt, c.Kind)
+		return nil, fmt.Errorf("%w: unknown command kind %d", ErrUnsupported, c.Kind)
 	}
 	return c, nil
 }
@@ -100,21 +158,25 @@ func EncodeGroup(encoded [][]byte) []byte {
 	for _, e := range encoded {
 		size += binary.MaxVarintLen64 + len(e)
 	}
-	b := make([]byte, 0, size)
-	b = append(b, groupV1)
+	b := make([]byte, 0, size+checksumSize)
+	b = append(b, groupV2)
 	b = binary.AppendUvarint(b, uint64(len(encoded)))
 	for _, e := range encoded {
 		b = binary.AppendUvarint(b, uint64(len(e)))
 		b = append(b, e...)
 	}
-	return b
+	return appendChecksum(b)
 }
 
 // IsGroup reports whether entry was written by EncodeGroup.
-func IsGroup(entry []byte) bool { return len(entry) > 0 && entry[0] == groupV1 }
+func IsGroup(entry []byte) bool {
+	return len(entry) > 0 && (entry[0] == groupV1 || entry[0] == groupV2)
+}
 
 // DecodeEntry parses a log entry written by Encode or EncodeGroup and
-// returns its commands in order.
+// returns its commands in order. An error wrapping ErrUnsupported is for an
+// intact entry this version cannot apply; any other error means the bytes
+// are damaged (ErrChecksum) or were never a valid entry.
 func DecodeEntry(data []byte) ([]*Command, error) {
 	if !IsGroup(data) {
 		c, err := Decode(data)
@@ -122,6 +184,12 @@ func DecodeEntry(data []byte) ([]*Command, error) {
 			return nil, err
 		}
 		return []*Command{c}, nil
+	}
+	if data[0] == groupV2 {
+		var err error
+		if data, err = verify(data); err != nil {
+			return nil, err
+		}
 	}
 	d := decoder{b: data[1:]}
 	n := d.count(2)
@@ -136,6 +204,9 @@ func DecodeEntry(data []byte) ([]*Command, error) {
 		e := d.bytes()
 		if d.err != nil {
 			break
+		}
+		if IsGroup(e) {
+			return nil, fmt.Errorf("%w: group command %d is a group", ErrCorrupt, i)
 		}
 		c, err := Decode(e)
 		if err != nil {

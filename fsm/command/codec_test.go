@@ -9,12 +9,27 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
+// sampleCommands are the commands of the current format's golden files.
 func sampleCommands() map[string]*Command {
+	m := map[string]*Command{}
+	for name, c := range sampleV1Commands() {
+		c.MaxSteps = 250_000_000
+		c.MaxValueSize = 64 << 20
+		m[strings.Replace(name, "_v1_", "_v2_", 1)] = c
+	}
+	m["command_v2_noop"].MaxSteps, m["command_v2_noop"].MaxValueSize = 0, 0
+	return m
+}
+
+// sampleV1Commands are what the golden files of format 1, which this
+// package no longer writes, decode to.
+func sampleV1Commands() map[string]*Command {
 	return map[string]*Command{
 		"command_v1_execute": {
 			Kind:         KindExecute,
@@ -93,12 +108,13 @@ func TestResultRoundTrip(t *testing.T) {
 	}
 }
 
-// TestGolden checks that the encoding of each format version never changes
-// and that entries written by earlier versions still decode.
+// TestGolden checks that the encoding of the current format version never
+// changes and that entries written by earlier versions still decode.
 func TestGolden(t *testing.T) {
-	check := func(name string, enc []byte, decode func([]byte) (any, error), want any) {
+	read := func(name string, enc []byte) []byte {
+		t.Helper()
 		path := filepath.Join("testdata", name+".bin")
-		if *update {
+		if *update && enc != nil {
 			if err := os.WriteFile(path, enc, 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -107,9 +123,14 @@ func TestGolden(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v (run with -update to create)", err)
 		}
-		if !bytes.Equal(enc, golden) {
+		if enc != nil && !bytes.Equal(enc, golden) {
 			t.Errorf("%s: encoding drifted from %s", name, path)
 		}
+		return golden
+	}
+	check := func(name string, enc []byte, decode func([]byte) (any, error), want any) {
+		t.Helper()
+		golden := read(name, enc)
 		got, err := decode(golden)
 		if err != nil {
 			t.Fatalf("%s: decoding golden: %v", name, err)
@@ -118,11 +139,19 @@ func TestGolden(t *testing.T) {
 			t.Errorf("%s: golden decodes to %+v, want %+v", name, got, want)
 		}
 	}
+	decodeCommand := func(b []byte) (any, error) { return Decode(b) }
+	decodeEntry := func(b []byte) (any, error) { return DecodeEntry(b) }
 	for name, c := range sampleCommands() {
-		check(name, Encode(c), func(b []byte) (any, error) { return Decode(b) }, c)
+		check(name, Encode(c), decodeCommand, c)
+	}
+	// Format 1 is read, never written: its files are fixed.
+	for name, c := range sampleV1Commands() {
+		check(name, nil, decodeCommand, c)
 	}
 	group, members := sampleGroup()
-	check("group_v1", group, func(b []byte) (any, error) { return DecodeEntry(b) }, members)
+	check("group_v2", group, decodeEntry, members)
+	v1 := sampleV1Commands()
+	check("group_v1", nil, decodeEntry, []*Command{v1["command_v1_execute"], v1["command_v1_noop"], v1["command_v1_query"]})
 	for name, r := range sampleResults() {
 		enc := EncodeResult(r)
 		normalizeResult(r)
@@ -140,7 +169,7 @@ func TestGolden(t *testing.T) {
 // it holds, in order.
 func sampleGroup() ([]byte, []*Command) {
 	cmds := sampleCommands()
-	members := []*Command{cmds["command_v1_execute"], cmds["command_v1_noop"], cmds["command_v1_query"]}
+	members := []*Command{cmds["command_v2_execute"], cmds["command_v2_noop"], cmds["command_v2_query"]}
 	encoded := make([][]byte, len(members))
 	for i, c := range members {
 		encoded[i] = Encode(c)
@@ -148,8 +177,51 @@ func sampleGroup() ([]byte, []*Command) {
 	return EncodeGroup(encoded), members
 }
 
+// TestChecksum checks that no change of one byte of an entry, single or
+// group, decodes: each is reported as damage, never applied.
+func TestChecksum(t *testing.T) {
+	group, _ := sampleGroup()
+	for name, enc := range map[string][]byte{
+		"command": Encode(sampleCommands()["command_v2_execute"]),
+		"group":   group,
+	} {
+		for i := range enc {
+			for _, flip := range []byte{0x01, 0x80, 0xff} {
+				bad := bytes.Clone(enc)
+				bad[i] ^= flip
+				_, err := DecodeEntry(bad)
+				if err == nil || errors.Is(err, ErrUnsupported) || !errors.Is(err, ErrCorrupt) {
+					t.Fatalf("%s with byte %d ^ %#x: got %v, want a corrupt entry", name, i, flip, err)
+				}
+				if i > 0 && !errors.Is(err, ErrChecksum) {
+					t.Fatalf("%s with byte %d ^ %#x: got %v, want ErrChecksum", name, i, flip, err)
+				}
+			}
+		}
+	}
+	// An intact entry of a kind this version does not know is not damage.
+	b := Encode(&Command{Kind: 77})
+	if _, err := DecodeEntry(b); !errors.Is(err, ErrUnsupported) || errors.Is(err, ErrCorrupt) {
+		t.Errorf("unknown kind: got %v, want ErrUnsupported", err)
+	}
+	v1 := bytes.Clone(read1(t, "command_v1_noop"))
+	v1[1] = 77
+	if _, err := DecodeEntry(v1); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("unknown kind, format 1: got %v, want ErrUnsupported", err)
+	}
+}
+
+func read1(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name+".bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func TestDecodeEntry(t *testing.T) {
-	single := sampleCommands()["command_v1_query"]
+	single := sampleCommands()["command_v2_query"]
 	got, err := DecodeEntry(Encode(single))
 	if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], single) {
 		t.Fatalf("single command: got %+v, %v", got, err)
@@ -170,9 +242,11 @@ func TestDecodeEntry(t *testing.T) {
 		t.Errorf("trailing byte: got %v", err)
 	}
 	for name, b := range map[string][]byte{
-		"empty group":  {groupV1, 0},
-		"nested group": EncodeGroup([][]byte{group}),
-		"huge count":   binary.AppendUvarint([]byte{groupV1}, MaxGroup+1),
+		"empty group":     {groupV1, 0},
+		"empty group v2":  appendChecksum([]byte{groupV2, 0}),
+		"nested group":    EncodeGroup([][]byte{group}),
+		"nested group v1": append(binary.AppendUvarint([]byte{groupV1, 1}, uint64(len(group))), group...),
+		"huge count":      binary.AppendUvarint([]byte{groupV1}, MaxGroup+1),
 	} {
 		if _, err := DecodeEntry(b); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: got %v, want ErrCorrupt", name, err)
@@ -184,7 +258,7 @@ func TestDecodeEntry(t *testing.T) {
 }
 
 func TestDecodeErrors(t *testing.T) {
-	c := Encode(sampleCommands()["command_v1_execute"])
+	c := Encode(sampleCommands()["command_v2_execute"])
 	for n := 0; n < len(c); n++ {
 		if _, err := Decode(c[:n]); !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("truncated at %d: got %v, want ErrCorrupt", n, err)
@@ -200,8 +274,8 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	bad = bytes.Clone(c)
 	bad[1] = 99
-	if _, err := Decode(bad); !errors.Is(err, ErrCorrupt) {
-		t.Errorf("bad kind: got %v", err)
+	if _, err := Decode(bad); !errors.Is(err, ErrChecksum) {
+		t.Errorf("bad kind, checksum not updated: got %v", err)
 	}
 	r := EncodeResult(sampleResults()["result_v1"])
 	for n := 0; n < len(r); n++ {
@@ -214,6 +288,11 @@ func TestDecodeErrors(t *testing.T) {
 func FuzzDecodeCommand(f *testing.F) {
 	for _, c := range sampleCommands() {
 		f.Add(Encode(c))
+	}
+	for name := range sampleV1Commands() {
+		if b, err := os.ReadFile(filepath.Join("testdata", name+".bin")); err == nil {
+			f.Add(b)
+		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Decode(data)
@@ -237,6 +316,9 @@ func FuzzDecodeCommand(f *testing.F) {
 func FuzzDecodeEntry(f *testing.F) {
 	group, _ := sampleGroup()
 	f.Add(group)
+	if b, err := os.ReadFile(filepath.Join("testdata", "group_v1.bin")); err == nil {
+		f.Add(b)
+	}
 	for _, c := range sampleCommands() {
 		f.Add(Encode(c))
 	}

@@ -48,9 +48,19 @@ type Command struct {
 	// TimeUnixNano is the leader's clock when it proposed the command. The
 	// state machine computes CURRENT_TIMESTAMP and the date functions from it.
 	TimeUnixNano int64
-	// Seed seeds random() and randomblob() during apply.
-	Seed       uint64
-	Statements []Statement
+	// Seed seeds random() and randomblob() during apply, and SQLite's own
+	// generator (new rowids past the largest, column names made unique).
+	Seed uint64
+	// MaxSteps bounds the work of the command: the SQLite virtual machine
+	// steps its statements may take, all together. A command that needs
+	// more fails with CodeLimit on every node. 0 means no bound (commands
+	// of format 1).
+	MaxSteps int64
+	// MaxValueSize bounds, in bytes, every string or blob the command's
+	// statements make or bind, and the text of each statement. 0 means
+	// SQLite's own maximum (commands of format 1).
+	MaxValueSize int64
+	Statements   []Statement
 }
 
 // Statement is one SQL statement with its parameters, bound by position

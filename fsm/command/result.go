@@ -59,6 +59,9 @@ const (
 	// CodeReadOnly marks a statement that writes, sent where only reads
 	// are allowed.
 	CodeReadOnly = 100001
+	// CodeLimit marks a statement that exceeded a limit stamped into its
+	// command (the step budget); every node reaches it at the same point.
+	CodeLimit = 100002
 )
 
 func (e *Error) Error() string { return e.Message }
