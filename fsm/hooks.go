@@ -199,16 +199,19 @@ func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 // moduleStatement reports whether the statement being compiled is one a
 // virtual table module compiles for itself: a compilation started inside
 // another (xCreate, xConnect), or while a statement of ours steps (xFilter,
-// xUpdate), but neither the new compilation of a statement of ours after a
-// schema change nor the program of a trigger.
+// xUpdate), or a module's statement compiled again after a schema change;
+// but not a statement of ours compiled again, nor the program of a trigger.
 func (c *conn) moduleStatement() bool {
 	p := (*sqlite3.Tsqlite3)(cptr(c.db)).FpParse
 	if p == 0 {
 		return false
 	}
 	ps := (*sqlite3.TParse)(cptr(p))
-	if ps.FpReprepare != 0 || ps.FpToplevel != 0 || ps.FpTriggerTab != 0 {
+	if ps.FpToplevel != 0 || ps.FpTriggerTab != 0 {
 		return false
+	}
+	if ps.FpReprepare != 0 {
+		return ps.FpReprepare != c.running
 	}
 	return ps.FpOuterParse != 0 || c.stepping
 }

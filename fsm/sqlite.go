@@ -78,14 +78,15 @@ type conn struct {
 	closed bool
 
 	// Authorizer state, written by the authorizer during prepare.
-	write    bool   // the write connection of the state machine
-	internal bool   // the connection's own transaction statements run
-	classify bool   // transaction control is reported, not refused
-	refused  string // why the last prepare was refused
-	ddl      bool   // a statement prepared since the flag was cleared changes the schema
-	prepDDL  bool   // the statement being prepared changes the schema
-	prepSP   bool   // the statement being prepared is a savepoint statement
-	stepping bool   // a statement of the state machine's is stepping
+	write    bool    // the write connection of the state machine
+	internal bool    // the connection's own transaction statements run
+	classify bool    // transaction control is reported, not refused
+	refused  string  // why the last prepare was refused
+	ddl      bool    // a statement prepared since the flag was cleared changes the schema
+	prepDDL  bool    // the statement being prepared changes the schema
+	prepSP   bool    // the statement being prepared is a savepoint statement
+	stepping bool    // a statement of the state machine's is stepping
+	running  uintptr // the statement stepping, while stepping
 	// epoch moves when the schema the write connection sees may have
 	// changed (DDL ran, or was rolled back); cached statements of an older
 	// epoch are compiled again before they run, never inside a step.
@@ -549,9 +550,9 @@ func (c *conn) run(s *stmt, params []command.Value, res *command.StatementResult
 	var ncol int
 	total := sqlite3.Xsqlite3_total_changes64(c.tls, c.db)
 	armed := c.arm()
-	c.stepping = true
+	c.stepping, c.running = true, s.p
 	defer func() {
-		c.stepping = false
+		c.stepping, c.running = false, 0
 		if armed {
 			c.disarm()
 		}

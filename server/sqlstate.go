@@ -56,6 +56,8 @@ func sqlState(e *command.Error) string {
 		return "42501" // insufficient_privilege
 	case command.CodeReadOnly:
 		return "25006" // read_only_sql_transaction
+	case command.CodeLimit:
+		return "54000" // program_limit_exceeded
 	case constraintUnique, constraintPK, constraintRowID:
 		return "23505"
 	case constraintNotNull:

@@ -1,0 +1,161 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/raftsql/raftsql/server"
+	"github.com/raftsql/raftsql/server/servertest"
+)
+
+// TestRowidsPastTheLargestAgree checks that the rowids SQLite picks at
+// random once the largest rowid is taken are the same on every node, for
+// single writes, groups of concurrent writes and transaction blocks, and
+// that a transaction block's client sees the rowid that is stored.
+func TestRowidsPastTheLargestAgree(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	conn := connect(t, c, c.Follower())
+	mustExec(t, conn, "CREATE TABLE big(id INTEGER PRIMARY KEY, v)")
+	mustExec(t, conn, "INSERT INTO big VALUES (9223372036854775807, 'max')")
+	mustExec(t, conn, "INSERT INTO big(v) VALUES ('r1')")
+	mustExec(t, conn, "INSERT INTO big(v) VALUES ('r2'), ('r3'), ('r4')")
+	// A view whose column names SQLite makes unique draws from the same
+	// generator.
+	mustExec(t, conn, "CREATE TABLE dup AS SELECT 1 a, 2 a, 3 a, 4 a, 5 a, 6 a, 7 a")
+
+	ctx := context.Background()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	if err := tx.QueryRow(ctx, "INSERT INTO big(v) VALUES ('tx') RETURNING id").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO big(v) VALUES ('tx2')"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, conn, "SELECT id FROM big WHERE v = 'tx'"); got != id {
+		t.Errorf("the transaction saw rowid %d, the database holds %d", id, got)
+	}
+	c.EnsureSame()
+}
+
+// TestFullTextAndRTreeTablesReplay checks that FTS5 and R*Tree
+// tables work live, on every node, and that a follower that replays the
+// log from the start holds exactly what the others hold.
+func TestFullTextAndRTreeTablesReplay(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	f := c.Follower()
+	conn := connect(t, c, f)
+	for _, sql := range []string{
+		"CREATE VIRTUAL TABLE docs USING fts5(body)",
+		"INSERT INTO docs VALUES ('hello world')",
+		"INSERT INTO docs(body) VALUES ('goodbye world'), ('hello again')",
+		"CREATE VIRTUAL TABLE boxes USING rtree(id, minx, maxx, miny, maxy)",
+		"INSERT INTO boxes VALUES (1, 0, 10, 0, 10), (2, 5, 15, 5, 15)",
+		"CREATE TABLE hits(q TEXT, n INTEGER)",
+		"INSERT INTO hits SELECT 'hello', count(*) FROM docs WHERE docs MATCH 'hello'",
+		"DELETE FROM docs WHERE docs MATCH 'goodbye'",
+		"UPDATE docs SET body = 'hello updated' WHERE rowid = 1",
+		"INSERT INTO docs(docs) VALUES ('optimize')",
+	} {
+		mustExec(t, conn, sql)
+	}
+	for i := range c.Size() {
+		n := connect(t, c, i)
+		if got := count(t, n, "SELECT count(*) FROM docs WHERE docs MATCH 'hello'"); got != 2 {
+			t.Errorf("node %d: %d documents match 'hello', want 2", i, got)
+		}
+		if got := count(t, n, "SELECT count(*) FROM boxes WHERE maxx >= 12 AND minx <= 12"); got != 1 {
+			t.Errorf("node %d: rtree query: %d", i, got)
+		}
+	}
+	c.EnsureSame()
+	// A restarted follower starts from an empty file and applies the log
+	// again, in batches of its own.
+	other := (f + 1) % c.Size()
+	if other == c.Leader() {
+		other = (other + 1) % c.Size()
+	}
+	c.Stop(other)
+	c.Restart(other)
+	c.WaitMembers(c.Size())
+	c.EnsureSame()
+	n := connect(t, c, other)
+	if got := count(t, n, "SELECT n FROM hits"); got != 2 {
+		t.Errorf("replayed follower: hits %d", got)
+	}
+}
+
+// TestAlterTableReplicates checks that every form of ALTER TABLE works and
+// reaches every node.
+func TestAlterTableReplicates(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	conn := connect(t, c, c.Follower())
+	for _, sql := range []string{
+		"CREATE TABLE a(id INTEGER PRIMARY KEY, x TEXT, y TEXT, z TEXT)",
+		"CREATE INDEX a_x ON a(x)",
+		"CREATE VIEW av AS SELECT id, x FROM a",
+		"CREATE TRIGGER a_t AFTER INSERT ON a BEGIN UPDATE a SET z = 'trig' WHERE id = new.id; END",
+		"INSERT INTO a VALUES (1, 'x1', 'y1', 'z1')",
+		"ALTER TABLE a RENAME TO b",
+		"ALTER TABLE b RENAME COLUMN x TO xx",
+		"ALTER TABLE b DROP COLUMN y",
+		"ALTER TABLE b ADD COLUMN w INTEGER DEFAULT 7",
+		"INSERT INTO b(id, xx) VALUES (2, 'x2')",
+	} {
+		mustExec(t, conn, sql)
+	}
+	if got := count(t, conn, "SELECT count(*) FROM av WHERE xx IN ('x1', 'x2')"); got != 2 {
+		t.Errorf("view after the renames: %d rows", got)
+	}
+	if got := count(t, conn, "SELECT w FROM b WHERE id = 2"); got != 7 {
+		t.Errorf("added column: %d", got)
+	}
+	c.EnsureSame()
+}
+
+// TestWriteLimitsAreTheLeaders checks that a write that never ends and a
+// write that makes a huge value fail with SQLSTATE 54000 on the node that
+// applies them, with the leader's limits whatever each node's own setting,
+// and that the cluster keeps working and stays the same.
+func TestWriteLimitsAreTheLeaders(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(i int, cfg *server.Config) {
+		cfg.MaxWriteSteps = int64(1_000_000 * (i + 1))
+		cfg.MaxValueSize = int64(1<<20) << i
+	}})
+	leader := c.Leader()
+	f := c.Follower()
+	conn := connect(t, c, f)
+	mustExec(t, conn, "CREATE TABLE slow(n)")
+	mustExec(t, conn, "CREATE TABLE t(v)")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := conn.Exec(ctx, "INSERT INTO slow(n) WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM r) SELECT count(*) FROM r")
+	if st := sqlState(err); st != "54000" || !strings.Contains(err.Error(), "--max-write-steps") {
+		t.Fatalf("endless write: %v (SQLSTATE %q), want 54000 naming --max-write-steps", err, st)
+	}
+	t.Logf("the endless write stopped after %v", time.Since(start))
+	_, err = conn.Exec(ctx, "INSERT INTO t SELECT randomblob(500000000)")
+	if st := sqlState(err); st != "54000" || !strings.Contains(err.Error(), "--max-value-size") {
+		t.Fatalf("huge value: %v (SQLSTATE %q), want 54000 naming --max-value-size", err, st)
+	}
+	// Just over the leader's value size limit: refused, whatever the
+	// other nodes' limits are.
+	limit := c.Config(leader).MaxValueSize
+	_, err = conn.Exec(ctx, fmt.Sprintf("INSERT INTO t VALUES (zeroblob(%d))", limit+1))
+	if st := sqlState(err); st != "54000" {
+		t.Errorf("value of the limit plus one: %v (SQLSTATE %q)", err, st)
+	}
+	mustExec(t, conn, fmt.Sprintf("INSERT INTO t VALUES (zeroblob(%d))", limit/2))
+	mustExec(t, conn, "INSERT INTO slow VALUES (1)")
+	c.EnsureSame()
+}
