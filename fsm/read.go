@@ -71,6 +71,10 @@ func (f *FSM) withReadTx(ctx context.Context, fn func(c *conn) error) error {
 	if err := c.exec("BEGIN"); err != nil {
 		return err
 	}
+	if err := f.syncSchema(c); err != nil {
+		c.exec("ROLLBACK")
+		return err
+	}
 	err = fn(c)
 	if rerr := c.exec("ROLLBACK"); rerr != nil && !c.autocommit() && err == nil {
 		err = rerr
@@ -140,6 +144,31 @@ func runRead(c *conn, st command.Statement, sr *command.StatementResult) error {
 	return c.run(s, st.Params, sr)
 }
 
+// syncSchema makes a read connection compile against the current schema.
+// SQLite compiles a statement against the schema the connection last
+// loaded, and notices a change only when a statement reads the database:
+// a statement compiled before that fails on the old definitions ("SELECT 1
+// IN t" of a table re-created with other columns). When the schema
+// generation moved since the connection last loaded it, its cached
+// statements are dropped and a read loads the new schema. It is called
+// before the statements of a read run, and returns with the connection's
+// read snapshot taken if a transaction is open.
+func (f *FSM) syncSchema(c *conn) error {
+	gen := f.schemaGen.Load()
+	if c.seenSchema == gen {
+		return nil
+	}
+	for k, s := range c.stmts {
+		c.finalize(s)
+		delete(c.stmts, k)
+	}
+	if err := c.exec("SELECT 1 FROM sqlite_schema LIMIT 0"); err != nil {
+		return err
+	}
+	c.seenSchema = gen
+	return nil
+}
+
 // Info describes a statement, as Classify found it.
 type Info struct {
 	// ReadOnly is SQLite's own verdict (sqlite3_stmt_readonly): the
@@ -173,15 +202,8 @@ func (f *FSM) Classify(ctx context.Context, sql string) (Info, error) {
 		return Info{}, err
 	}
 	defer f.release(c)
-	// Preparing uses the schema the connection last loaded; a statement
-	// that reads the database first makes SQLite notice a schema changed
-	// since (ALTER TABLE on the write connection), so that the columns
-	// described are the current ones.
-	if gen := f.schemaGen.Load(); c.seenSchema != gen {
-		if err := c.exec("SELECT 1 FROM sqlite_schema LIMIT 0"); err != nil {
-			return Info{}, err
-		}
-		c.seenSchema = gen
+	if err := f.syncSchema(c); err != nil {
+		return Info{}, err
 	}
 	c.classify = true
 	s, err := c.prepare(sql, nil)

@@ -37,6 +37,9 @@ func (f *FSM) BeginRead(ctx context.Context) (*ReadTx, error) {
 	f.stateMu.Lock()
 	err = c.exec("BEGIN")
 	if err == nil {
+		err = f.syncSchema(c)
+	}
+	if err == nil {
 		_, err = c.query1("SELECT count(*) FROM sqlite_schema")
 	}
 	index := f.index
