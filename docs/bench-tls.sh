@@ -54,7 +54,7 @@ start_node t3 17445 15445 18445 --join 127.0.0.1:17443 $(tls t3)
 leader_pg() { # http port of a member -> pg address of the leader, once all 3 are in and one leads
 	local l=""
 	for _ in $(seq 1 300); do
-		if [ "$("$work/raftsql" status --addr "127.0.0.1:$1" 2>/dev/null | grep -c "follower\|leader")" = 3 ]; then
+		if [ "$("$work/raftsql" status --addr "127.0.0.1:$1" 2>/dev/null | grep -cE "^[^ ]+ +(follower|leader) ")" = 3 ]; then
 			l=$("$work/raftsql" status --addr "127.0.0.1:$1" --json | sed -n 's/.*"leader_addr": "127.0.0.1:174\([0-9][0-9]\)".*/\1/p' | head -1)
 			[ -n "$l" ] && break
 		fi
