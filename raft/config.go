@@ -1,10 +1,12 @@
 package raft
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -28,6 +30,19 @@ type Config struct {
 	// Listener, if set, is an already bound listener that the node takes over
 	// (and closes on Close or on a failed New). When nil, New listens on Addr.
 	Listener net.Listener
+	// TLS, when set, makes every node-to-node connection TLS 1.3 with
+	// certificates on both sides: Certificates holds this node's
+	// certificate, which must name ID (see NodeURI), and RootCAs the
+	// cluster's CA, against which every peer's certificate is verified.
+	// Build it with LoadTLSConfig. A peer must then also present, in the
+	// connection handshake, the id its certificate names.
+	TLS *tls.Config
+	// Insecure lets a node whose address or listener is not loopback run
+	// without TLS: anyone who reaches the port can then join, replicate into
+	// and write to the cluster. Without TLS and without Insecure, New refuses
+	// such a node with an error matching ErrInsecure.
+	Insecure bool
+
 	// Bootstrap makes a node without existing state start a new cluster with
 	// itself as the only voter. It is ignored when state exists.
 	Bootstrap bool
@@ -121,8 +136,15 @@ func (c Config) withDefaults() Config {
 // their defaults.
 func (c *Config) Validate() error {
 	cc := c.withDefaults()
-	_, err := cc.hraftConfig(nil)
-	return err
+	if _, err := cc.hraftConfig(nil); err != nil {
+		return err
+	}
+	if cc.TLS != nil {
+		if _, err := newNodeTLS(cc.TLS, cc.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // hraftConfig checks c (defaults already applied) and builds hashicorp's
@@ -136,6 +158,11 @@ func (c *Config) hraftConfig(logger *hclogAdapter) (*hraft.Config, error) {
 	}
 	if err := validateAdvertise(c.Addr); err != nil {
 		return nil, err
+	}
+	if c.TLS == nil && !c.Insecure {
+		if err := c.checkLoopback(); err != nil {
+			return nil, err
+		}
 	}
 	if c.SnapshotRetain < 1 {
 		return nil, fmt.Errorf("raft: config: SnapshotRetain must be at least 1, got %d", c.SnapshotRetain)
@@ -204,4 +231,31 @@ func validateAdvertise(addr string) error {
 		return fmt.Errorf("raft: config: Addr %q is not an address peers can dial", addr)
 	}
 	return nil
+}
+
+// checkLoopback refuses an address or listener that is not on the loopback
+// interface: without TLS, such a node would let in anyone who reaches it.
+func (c *Config) checkLoopback() error {
+	if !isLoopback(c.Addr) {
+		return fmt.Errorf("%w: address %s", ErrInsecure, c.Addr)
+	}
+	if c.Listener != nil && !isLoopback(c.Listener.Addr().String()) {
+		return fmt.Errorf("%w: listener on %s", ErrInsecure, c.Listener.Addr())
+	}
+	return nil
+}
+
+// isLoopback reports whether addr (host:port) is on the loopback
+// interface: a loopback IP or "localhost". Other names might resolve
+// anywhere, so they do not count.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -3,6 +3,7 @@ package raft
 import (
 	"bytes"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +32,16 @@ func TestConfigValidate(t *testing.T) {
 		{"unspecified addr", func(c *Config) { c.Addr = "0.0.0.0:7000" }, false},
 		{"no port", func(c *Config) { c.Addr = "127.0.0.1" }, false},
 		{"port zero", func(c *Config) { c.Addr = "127.0.0.1:0" }, false},
-		{"hostname", func(c *Config) { c.Addr = "node1.internal:7000" }, true},
+		{"hostname without TLS", func(c *Config) { c.Addr = "node1.internal:7000" }, false},
+		{"hostname, insecure", func(c *Config) { c.Addr = "node1.internal:7000"; c.Insecure = true }, true},
+		{"private IP without TLS", func(c *Config) { c.Addr = "10.1.2.3:7000" }, false},
+		{"private IP, insecure", func(c *Config) { c.Addr = "10.1.2.3:7000"; c.Insecure = true }, true},
+		{"localhost", func(c *Config) { c.Addr = "localhost:7000" }, true},
+		{"IPv6 loopback", func(c *Config) { c.Addr = "[::1]:7000" }, true},
+		{"other loopback", func(c *Config) { c.Addr = "127.0.0.2:7000" }, true},
+		{"listener on every interface", func(c *Config) { c.Listener = addrListener{"0.0.0.0:7000"} }, false},
+		{"listener on every interface, insecure", func(c *Config) { c.Listener = addrListener{"0.0.0.0:7000"}; c.Insecure = true }, true},
+		{"loopback listener", func(c *Config) { c.Listener = addrListener{"127.0.0.1:7000"} }, true},
 		{"lease above heartbeat", func(c *Config) { c.LeaderLeaseTimeout = 2 * c.HeartbeatTimeout }, false},
 		{"too many entries", func(c *Config) { c.MaxAppendEntries = 5000 }, false},
 		{"negative retain", func(c *Config) { c.SnapshotRetain = -1 }, false},
@@ -50,6 +60,13 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// addrListener is a listener that only has an address.
+type addrListener struct{ addr string }
+
+func (l addrListener) Accept() (net.Conn, error) { return nil, net.ErrClosed }
+func (l addrListener) Close() error              { return nil }
+func (l addrListener) Addr() net.Addr            { a, _ := net.ResolveTCPAddr("tcp", l.addr); return a }
 
 func TestHclogAdapter(t *testing.T) {
 	var buf bytes.Buffer

@@ -14,12 +14,35 @@
 //
 // # Connections
 //
-// One TCP listener carries two kinds of node-to-node connections: Raft RPCs
-// and a side channel that the embedding server uses for its own protocol
-// (write forwarding, join, status). Every connection starts with a handshake
-// written by the dialer: a kind byte and the dialer's node id; the acceptor
-// answers with its own node id. Both ends therefore know the peer's id, which
-// Config.Gate uses to cut links between chosen nodes in tests.
+// One TCP listener carries the node-to-node connections: Raft RPCs
+// (snapshots included), a side channel that the embedding server uses for its
+// own protocol (write forwarding, join, status), and probes that ask who
+// answers at an address. With Config.TLS each connection is first TLS 1.3
+// with a certificate on both sides, verified against the cluster CA; a
+// node's certificate names its id in the URI SAN raftsql://node/<id>
+// (NodeURI, CertID), and the dialer also checks the certificate against the
+// host it dialed. Then, inside TLS or on the bare connection, the dialer
+// writes a handshake: a kind byte, the protocol version byte, and its node
+// id; the acceptor answers its version and its own id (handshake.go). With
+// TLS the id each side presents must be the one its certificate names, so
+// one node cannot speak as another, and Config.Gate, which tests use to cut
+// links between chosen nodes, sees verified ids. A peer of another protocol
+// version is refused with a log line naming both versions (*VersionError).
+// Without TLS the ids are taken on the peer's word, which is why New refuses
+// a node without TLS off loopback unless Config.Insecure is set.
+//
+// # Membership
+//
+// AddVoter and AddNonvoter refuse (ErrMembership) to let one node take
+// another's place: a new member must answer a probe at its address under
+// its id, and an id already a member at another address is not moved.
+//
+// # Files
+//
+// raft.db is checked before bbolt opens it: a file shorter than the pages
+// its meta page says are in use would make bbolt's memory map fault past
+// the end of the file and kill the process, so New refuses it with an
+// error naming the file.
 //
 // # Invariants
 //

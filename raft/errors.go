@@ -20,6 +20,16 @@ var ErrShutdown = errors.New("raft: node is shut down")
 // committed; a caller that retries must make the retry idempotent.
 var ErrOutcomeUnknown = errors.New("raft: outcome unknown")
 
+// ErrInsecure reports a node without TLS whose address or listener is not
+// loopback, and Config.Insecure is not set.
+var ErrInsecure = errors.New("raft: node-to-node TLS is off on an address that is not loopback")
+
+// ErrMembership reports a membership change refused because it would let
+// one node take the place of another: an id already in the cluster at
+// another address, an address where another node answers, or a node that
+// cannot be reached to prove it is the one being added.
+var ErrMembership = errors.New("raft: membership change refused")
+
 // NotLeaderError is returned when an operation reaches a node that is not the
 // leader. LeaderID and LeaderAddr name the current leader, or are empty when
 // it is not known.

@@ -40,16 +40,23 @@ func (n *Node) servers() ([]hraft.Server, error) {
 
 // AddVoter adds the node id at addr as a voter, or promotes it if it is a
 // non-voter. Only the leader can change membership (else *NotLeaderError).
-// Adding a voter that is already there with the same address does nothing;
-// another server already registered at addr under a different id (a wiped node
-// that came back with a new id) is removed first.
+// Adding a voter that is already there with the same address does nothing.
+//
+// A new member must prove it is the node at addr: the leader dials addr and
+// the node answering there must be id (with TLS, as its certificate says).
+// Then another server registered at addr under a different id (a wiped
+// node that came back with a new id) is removed first. An id that is
+// already a member at another address is refused: moving a live member is
+// never what a join means, and taking over its id would let a newcomer
+// speak for it. Refusals match ErrMembership.
 func (n *Node) AddVoter(ctx context.Context, id, addr string) error {
 	return n.addServer(ctx, id, addr, true)
 }
 
 // AddNonvoter adds the node id at addr as a non-voter: it receives the log
 // but neither votes nor counts for commitment. Adding it again with the same
-// address does nothing; a voter is not demoted.
+// address does nothing; a voter is not demoted. It checks id and addr as
+// AddVoter does.
 func (n *Node) AddNonvoter(ctx context.Context, id, addr string) error {
 	return n.addServer(ctx, id, addr, false)
 }
@@ -71,16 +78,36 @@ func (n *Node) addServer(ctx context.Context, id, addr string, voter bool) error
 	if err != nil {
 		return err
 	}
+	var stale []string // other ids registered at addr
 	for _, s := range servers {
 		switch {
 		case string(s.ID) == id && string(s.Address) == addr:
 			if s.Suffrage == hraft.Voter || !voter {
 				return nil
 			}
-		case string(s.ID) != id && string(s.Address) == addr:
-			if err := n.Remove(ctx, string(s.ID)); err != nil {
-				return fmt.Errorf("raft: remove %s, which holds address %s: %w", s.ID, addr, err)
-			}
+		case string(s.ID) == id:
+			return fmt.Errorf("%w: node id %s is already a member at %s; a node at %s cannot take it over (remove %s first if it really moved)",
+				ErrMembership, id, s.Address, addr, id)
+		case string(s.Address) == addr:
+			stale = append(stale, string(s.ID))
+		}
+	}
+	// The node must answer at addr as id: otherwise a request naming a
+	// member's address would have that member removed, or a request naming
+	// an address nobody serves would add a voter that never votes.
+	probeCtx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+	got, err := n.mux.probe(probeCtx, addr)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("%w: cannot reach node %s at %s to check it: %v", ErrMembership, id, addr, err)
+	}
+	if got != id {
+		return fmt.Errorf("%w: the node at %s is %s, not %s", ErrMembership, addr, got, id)
+	}
+	for _, old := range stale {
+		n.log.Info("removing a member whose address a new node now answers at", "removed", old, "addr", addr, logKeyPeer, id)
+		if err := n.Remove(ctx, old); err != nil {
+			return fmt.Errorf("raft: remove %s, which holds address %s: %w", old, addr, err)
 		}
 	}
 	timeout, err := enqueueTimeout(ctx)
@@ -95,7 +122,11 @@ func (n *Node) addServer(ctx context.Context, id, addr string, voter bool) error
 		op = "add non-voter"
 		f = n.raft.AddNonvoter(hraft.ServerID(id), hraft.ServerAddress(addr), 0, timeout)
 	}
-	return n.awaitChange(ctx, op, f)
+	if err := n.awaitChange(ctx, op, f); err != nil {
+		return err
+	}
+	n.log.Info("member added", logKeyPeer, id, "addr", addr, "voter", voter)
+	return nil
 }
 
 // Remove removes the node id from the cluster. Removing a node that is not a
@@ -122,7 +153,11 @@ func (n *Node) Remove(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return n.awaitChange(ctx, "remove", n.raft.RemoveServer(hraft.ServerID(id), 0, timeout))
+	if err := n.awaitChange(ctx, "remove", n.raft.RemoveServer(hraft.ServerID(id), 0, timeout)); err != nil {
+		return err
+	}
+	n.log.Info("member removed", logKeyPeer, id)
+	return nil
 }
 
 // awaitChange waits for a membership change like Apply waits for a command.

@@ -2,6 +2,7 @@ package raft
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,7 @@ type mux struct {
 	ln     net.Listener
 	id     string
 	addr   advertiseAddr
+	tls    *nodeTLS // nil: plain TCP, peers' ids are taken on their word
 	gate   func(peerID string) bool
 	log    *slog.Logger
 	layers map[byte]*layer
@@ -43,11 +45,12 @@ type advertiseAddr string
 func (a advertiseAddr) Network() string { return "tcp" }
 func (a advertiseAddr) String() string  { return string(a) }
 
-func newMux(ln net.Listener, id, addr string, gate func(string) bool, log *slog.Logger) *mux {
+func newMux(ln net.Listener, id, addr string, t *nodeTLS, gate func(string) bool, log *slog.Logger) *mux {
 	m := &mux{
 		ln:      ln,
 		id:      id,
 		addr:    advertiseAddr(addr),
+		tls:     t,
 		gate:    gate,
 		log:     log,
 		closed:  make(chan struct{}),
@@ -97,25 +100,47 @@ func (m *mux) serve() {
 }
 
 // accept runs the acceptor's side of the handshake and routes the connection.
-func (m *mux) accept(c net.Conn) {
+func (m *mux) accept(raw net.Conn) {
 	m.mu.Lock()
 	if m.pending == nil {
 		m.mu.Unlock()
-		c.Close()
+		raw.Close()
 		return
 	}
-	m.pending[c] = struct{}{}
+	m.pending[raw] = struct{}{}
 	m.mu.Unlock()
 	defer func() {
 		m.mu.Lock()
-		delete(m.pending, c)
+		delete(m.pending, raw)
 		m.mu.Unlock()
 	}()
 
-	_ = c.SetDeadline(time.Now().Add(handshakeTimeout))
+	remote := raw.RemoteAddr().String()
+	_ = raw.SetDeadline(time.Now().Add(handshakeTimeout))
+	c, certID, err := m.secureAccept(raw)
+	if err != nil {
+		m.log.Warn("refused a node-to-node connection: TLS handshake failed", logKeyRemote, remote, logKeyError, err)
+		raw.Close()
+		return
+	}
 	kind, peer, err := readHello(c)
 	if err != nil {
-		m.log.Debug("handshake failed", logKeyRemote, c.RemoteAddr().String(), logKeyError, err)
+		var ve *VersionError
+		if errors.As(err, &ve) {
+			// Tell the dialer which version this node speaks, so that it
+			// can say so too.
+			_, _ = c.Write(appendReply(nil, ""))
+			m.log.Warn("refused a node-to-node connection from a node of another protocol version", logKeyRemote, remote, "peer_version", ve.Peer, "version", ve.Local)
+		} else if m.tls != nil {
+			m.log.Warn("refused a node-to-node connection: bad handshake", logKeyRemote, remote, logKeyPeer, certID, logKeyError, err)
+		} else {
+			m.log.Debug("handshake failed", logKeyRemote, remote, logKeyError, err)
+		}
+		c.Close()
+		return
+	}
+	if m.tls != nil && peer != certID {
+		m.log.Warn("refused a node-to-node connection: the peer claims another node's id", logKeyRemote, remote, "claimed", peer, "certificate", certID)
 		c.Close()
 		return
 	}
@@ -123,11 +148,15 @@ func (m *mux) accept(c net.Conn) {
 		c.Close()
 		return
 	}
-	if _, err := c.Write(appendID(nil, m.id)); err != nil {
+	if _, err := c.Write(appendReply(nil, m.id)); err != nil {
 		c.Close()
 		return
 	}
-	_ = c.SetDeadline(time.Time{})
+	if kind == kindProbe {
+		c.Close()
+		return
+	}
+	_ = raw.SetDeadline(time.Time{})
 	pc, ok := m.track(c, peer)
 	if !ok {
 		return
@@ -142,10 +171,28 @@ func (m *mux) accept(c net.Conn) {
 	}
 }
 
+// secureAccept runs the TLS handshake on an accepted connection, when the
+// node has a certificate, and returns the connection to speak on and the
+// node id the peer's verified certificate names.
+func (m *mux) secureAccept(raw net.Conn) (net.Conn, string, error) {
+	if m.tls == nil {
+		return raw, "", nil
+	}
+	tc := tls.Server(raw, m.tls.server)
+	if err := tc.Handshake(); err != nil {
+		return nil, "", err
+	}
+	id, err := peerCertID(tc.ConnectionState())
+	if err != nil {
+		return nil, "", err
+	}
+	return tc, id, nil
+}
+
 // dial connects to addr and runs the dialer's side of the handshake.
 func (m *mux) dial(ctx context.Context, addr string, kind byte) (*peerConn, error) {
 	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	raw, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
@@ -153,31 +200,69 @@ func (m *mux) dial(ctx context.Context, addr string, kind byte) (*peerConn, erro
 	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
 		deadline = dl
 	}
-	_ = c.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
+	_ = raw.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
+	c := raw
 	peer, err := func() (string, error) {
+		var certID string
+		if m.tls != nil {
+			tc := tls.Client(raw, m.tls.clientFor(addr))
+			if err := tc.Handshake(); err != nil {
+				return "", fmt.Errorf("TLS: %w", err)
+			}
+			c = tc
+			var err error
+			if certID, err = peerCertID(tc.ConnectionState()); err != nil {
+				return "", err
+			}
+		}
 		if _, err := c.Write(appendHello(nil, kind, m.id)); err != nil {
 			return "", err
 		}
-		return readID(c)
+		peer, err := readReply(c)
+		if err != nil {
+			return "", err
+		}
+		if m.tls != nil && peer != certID {
+			return "", fmt.Errorf("the peer says it is node %q, but its certificate names %q", peer, certID)
+		}
+		return peer, nil
 	}()
 	if !stop() {
 		err = errors.Join(err, ctx.Err())
 	}
 	if err != nil {
 		c.Close()
+		var ve *VersionError
+		if errors.As(err, &ve) {
+			m.log.Warn("a peer speaks another node protocol version", logKeyRemote, addr, "peer_version", ve.Peer, "version", ve.Local)
+		}
 		return nil, fmt.Errorf("raft: handshake with %s: %w", addr, err)
 	}
 	if m.gate != nil && !m.gate(peer) {
 		c.Close()
 		return nil, fmt.Errorf("raft: dial %s (%s): %w", addr, peer, errGated)
 	}
-	_ = c.SetDeadline(time.Time{})
+	if kind == kindProbe {
+		c.Close()
+		return &peerConn{peer: peer}, nil
+	}
+	_ = raw.SetDeadline(time.Time{})
 	pc, ok := m.track(c, peer)
 	if !ok {
 		return nil, ErrShutdown
 	}
 	return pc, nil
+}
+
+// probe asks the node at addr for its id, verified by its certificate when
+// the node has TLS.
+func (m *mux) probe(ctx context.Context, addr string) (string, error) {
+	pc, err := m.dial(ctx, addr, kindProbe)
+	if err != nil {
+		return "", err
+	}
+	return pc.peer, nil
 }
 
 // track wraps c and registers it so that Close can close it. It fails (and

@@ -13,7 +13,7 @@ import (
 )
 
 func TestHandshakeRoundTrip(t *testing.T) {
-	for _, kind := range []byte{kindRaft, kindForward} {
+	for _, kind := range []byte{kindRaft, kindForward, kindProbe} {
 		for _, id := range []string{"n1", "node-é", strings.Repeat("x", maxIDLen)} {
 			b := appendHello(nil, kind, id)
 			r := bytes.NewReader(append(b, "rest"...))
@@ -39,8 +39,9 @@ func TestHandshakeRejects(t *testing.T) {
 		{"zero kind", appendHello(nil, 0, "n1")},
 		{"empty id", appendHello(nil, kindRaft, "")},
 		{"long id", appendHello(nil, kindRaft, long)},
-		{"huge length", []byte{kindRaft, 0xff, 0xff}},
-		{"short id", []byte{kindRaft, 0, 5, 'a', 'b'}},
+		{"huge length", []byte{kindRaft, handshakeVersion, 0xff, 0xff}},
+		{"short id", []byte{kindRaft, handshakeVersion, 0, 5, 'a', 'b'}},
+		{"no version", []byte{kindRaft}},
 		{"space in id", appendHello(nil, kindRaft, "a b")},
 		{"control in id", appendHello(nil, kindRaft, "a\x00b")},
 		{"bad utf8", appendHello(nil, kindRaft, "a\xffb")},
@@ -54,27 +55,100 @@ func TestHandshakeRejects(t *testing.T) {
 	}
 }
 
+func TestHandshakeVersion(t *testing.T) {
+	// What a node of an earlier release sends: kind, id length, id.
+	old := append([]byte{kindRaft}, appendID(nil, "n1")...)
+	_, _, err := readHello(bytes.NewReader(old))
+	var ve *VersionError
+	if !errors.As(err, &ve) || ve.Peer != 0 || ve.Local != handshakeVersion {
+		t.Fatalf("readHello of an unversioned hello: %v, want a *VersionError for version 0", err)
+	}
+	if !strings.Contains(err.Error(), "version 0") || !strings.Contains(err.Error(), "version 2") {
+		t.Errorf("error %q does not name both versions", err)
+	}
+	future := appendHello(nil, kindForward, "n1")
+	future[1] = handshakeVersion + 1
+	if _, _, err := readHello(bytes.NewReader(future)); !errors.As(err, &ve) || ve.Peer != handshakeVersion+1 {
+		t.Errorf("readHello of a newer version: %v", err)
+	}
+	reply := appendReply(nil, "n2")
+	if id, err := readReply(bytes.NewReader(reply)); err != nil || id != "n2" {
+		t.Errorf("readReply = %q, %v", id, err)
+	}
+	reply[0] = 7
+	if _, err := readReply(bytes.NewReader(reply)); !errors.As(err, &ve) || ve.Peer != 7 {
+		t.Errorf("readReply of version 7: %v", err)
+	}
+	// An old node reads the version byte as the high byte of the id
+	// length, which it refuses at once instead of waiting for id bytes.
+	hello := appendHello(nil, kindRaft, "n1")
+	if l := int(hello[1])<<8 | int(hello[2]); l <= maxIDLen {
+		t.Errorf("an old node would read id length %d, which it accepts", l)
+	}
+}
+
+// TestMuxRefusesOtherVersion: a dialer speaking another version gets this
+// node's version back, then the connection is closed, and the node's own
+// dialer reports a *VersionError against such a peer.
+func TestMuxRefusesOtherVersion(t *testing.T) {
+	m := newTestMux(t, "a", nil)
+	c, err := net.Dial("tcp", m.addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	hello := appendHello(nil, kindRaft, "x")
+	hello[1] = handshakeVersion + 1
+	c.Write(hello)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, err := io.ReadAll(c)
+	if want := appendReply(nil, ""); !bytes.Equal(got, want) {
+		t.Errorf("answer to another version: %q, %v; want %q then EOF", got, err, want)
+	}
+
+	// A peer that answers with another version.
+	ln := listen(t, "")
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		readHello(c)
+		c.Write([]byte{handshakeVersion + 1, 0, 0})
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var ve *VersionError
+	if _, err := m.dial(ctx, ln.Addr().String(), kindForward); !errors.As(err, &ve) {
+		t.Errorf("dial to a peer of another version: %v, want a *VersionError", err)
+	}
+}
+
 func FuzzHandshake(f *testing.F) {
 	f.Add(appendHello(nil, kindRaft, "n1"))
 	f.Add(appendHello(nil, kindForward, "node-2"))
-	f.Add([]byte{kindRaft, 0xff, 0xff, 'a'})
+	f.Add(appendHello(nil, kindProbe, "n3"))
+	f.Add([]byte{kindRaft, handshakeVersion, 0xff, 0xff, 'a'})
 	f.Add([]byte{kindForward, 0, 0})
+	f.Add([]byte{kindRaft, 0, 2, 'n', '1'})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		kind, id, err := readHello(bytes.NewReader(data))
 		if err != nil {
 			return
 		}
-		if validateID(id) != nil || (kind != kindRaft && kind != kindForward) {
+		if validateID(id) != nil || (kind != kindRaft && kind != kindForward && kind != kindProbe) {
 			t.Fatalf("accepted kind %q id %q", kind, id)
 		}
 		enc := appendHello(nil, kind, id)
 		if !bytes.HasPrefix(data, enc) {
 			t.Fatalf("decoded %q, %q from %q, which does not start with its encoding %q", kind, id, data, enc)
 		}
-		id2, err := readID(bytes.NewReader(appendID(nil, id)))
+		id2, err := readReply(bytes.NewReader(appendReply(nil, id)))
 		if err != nil || id2 != id {
-			t.Fatalf("readID round trip: %q, %v; want %q", id2, err, id)
+			t.Fatalf("readReply round trip: %q, %v; want %q", id2, err, id)
 		}
 	})
 }
@@ -82,14 +156,14 @@ func FuzzHandshake(f *testing.F) {
 func newTestMux(t *testing.T, id string, gate func(string) bool) *mux {
 	t.Helper()
 	ln := listen(t, "")
-	m := newMux(ln, id, ln.Addr().String(), gate, discardLogger())
+	m := newMux(ln, id, ln.Addr().String(), nil, gate, discardLogger())
 	t.Cleanup(func() { m.Close() })
 	return m
 }
 
 func TestMuxClosesBadHandshake(t *testing.T) {
 	m := newTestMux(t, "a", nil)
-	for _, junk := range [][]byte{[]byte("GET / HTTP/1.1\r\n\r\n"), {kindRaft, 0xff, 0xff}, {0, 0, 0, 0}} {
+	for _, junk := range [][]byte{[]byte("GET / HTTP/1.1\r\n\r\n"), {kindRaft, handshakeVersion, 0xff, 0xff}, {0, 0, 0, 0}} {
 		c, err := net.Dial("tcp", m.addr.String())
 		if err != nil {
 			t.Fatal(err)

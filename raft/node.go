@@ -107,11 +107,22 @@ func New(cfg Config, fsm hraft.FSM) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
+	var ntls *nodeTLS
+	if cfg.TLS != nil {
+		if ntls, err = newNodeTLS(cfg.TLS, cfg.ID); err != nil {
+			return nil, err
+		}
+	} else if cfg.Insecure {
+		logger.Warn("NODE-TO-NODE TLS IS OFF: anyone who reaches the raft address can join, replicate into and write to this cluster", "addr", cfg.Addr)
+	}
 
 	n := &Node{cfg: cfg, log: logger, closed: make(chan struct{})}
 
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("raft: %w", err)
+	}
+	if err := checkBoltFile(filepath.Join(cfg.Dir, "raft.db")); err != nil {
+		return nil, err
 	}
 	// bolt locks its file; without a timeout a second process on the same
 	// directory would wait for the lock forever.
@@ -140,7 +151,7 @@ func New(cfg Config, fsm hraft.FSM) (_ *Node, err error) {
 		}
 		cleanups = append(cleanups, func() { ln.Close() })
 	}
-	n.mux = newMux(ln, cfg.ID, cfg.Addr, cfg.Gate, logger)
+	n.mux = newMux(ln, cfg.ID, cfg.Addr, ntls, cfg.Gate, logger)
 	cleanups = append(cleanups, func() { n.mux.Close() })
 	n.trans = hraft.NewNetworkTransportWithConfig(&hraft.NetworkTransportConfig{
 		Stream:  raftStream{n.mux.layers[kindRaft]},

@@ -20,6 +20,20 @@ type Config struct {
 	// RaftAddr is the node-to-node address (Raft and write forwarding),
 	// host:port. Other nodes dial it, so it must be reachable by them.
 	RaftAddr string
+	// RaftListenAddr, when set, is the address the node-to-node listener
+	// binds (say 0.0.0.0:7433) while RaftAddr is what peers dial.
+	RaftListenAddr string
+	// RaftTLSCertFile, RaftTLSKeyFile and RaftTLSCAFile, PEM files, turn on
+	// mutual TLS between nodes: the node's certificate (naming its ID as
+	// the URI SAN raftsql://node/<id>, and the hosts peers dial), its key,
+	// and the cluster CA that every peer's certificate must verify against.
+	RaftTLSCertFile string
+	RaftTLSKeyFile  string
+	RaftTLSCAFile   string
+	// RaftInsecure lets a node whose raft address is not loopback run
+	// without node-to-node TLS, which it refuses otherwise: anyone who
+	// reaches the address can then join and write to the cluster.
+	RaftInsecure bool
 	// PGAddr is the Postgres wire address clients connect to.
 	PGAddr string
 	// HTTPAddr is the admin HTTP address (/status). Empty disables it.
@@ -207,10 +221,37 @@ func (c *Config) Validate() error {
 	if (c.PGTLSCertFile == "") != (c.PGTLSKeyFile == "") {
 		errs = append(errs, errors.New("TLS needs both a certificate and a key file"))
 	}
+	if n := countSet(c.RaftTLSCertFile, c.RaftTLSKeyFile, c.RaftTLSCAFile); n != 0 && n != 3 {
+		errs = append(errs, errors.New("node-to-node TLS needs a certificate, a key and a CA file"))
+	}
+	if c.RaftInsecure && c.RaftTLSCertFile != "" {
+		errs = append(errs, errors.New("node-to-node TLS and raft-insecure are exclusive"))
+	}
 	if c.PGRequireTLS && c.PGTLSCertFile == "" {
 		errs = append(errs, errors.New("requiring TLS needs a certificate and a key file"))
 	}
 	return errors.Join(errs...)
+}
+
+func countSet(ss ...string) int {
+	n := 0
+	for _, s := range ss {
+		if s != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// raftSecurity is what /status says of the node-to-node port.
+func (c *Config) raftSecurity() string {
+	switch {
+	case c.RaftTLSCertFile != "":
+		return "tls"
+	case c.RaftInsecure:
+		return "insecure"
+	}
+	return "loopback"
 }
 
 func validLevel(s string) bool {

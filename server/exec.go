@@ -366,13 +366,6 @@ func (n *Node) handleForward(typ byte, payload []byte) ([]byte, error) {
 			return nil, err
 		}
 		return command.EncodeResult(res), nil
-	case reqJoin:
-		id, rest, ok := readString(payload)
-		addr, _, ok2 := readString(rest)
-		if !ok || !ok2 || id == "" || addr == "" {
-			return nil, errors.New("malformed join request")
-		}
-		return nil, n.join(ctx, id, addr)
 	case reqStatus:
 		return n.statusJSON()
 	}

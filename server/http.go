@@ -29,6 +29,10 @@ type NodeStatus struct {
 	// group size.
 	Writes       uint64 `json:"writes"`
 	WriteEntries uint64 `json:"write_entries"`
+	// RaftSecurity says how the node-to-node port is protected: "tls"
+	// (mutual TLS), "loopback" (no TLS, on a loopback address) or
+	// "insecure" (no TLS, allowed off loopback by --raft-insecure).
+	RaftSecurity string `json:"raft_security"`
 }
 
 // ClusterStatus is what /status reports: this node, and every member as it
@@ -59,6 +63,7 @@ func (n *Node) LocalStatus() NodeStatus {
 		CommitIndex: rs.CommitIndex, AppliedIndex: rs.AppliedIndex, LastIndex: rs.LastIndex,
 		LastSnapshotIndex: rs.LastSnapshotIndex, LastContact: rs.LastContact,
 		Writes: g.writes.Load(), WriteEntries: g.entries.Load(),
+		RaftSecurity: n.cfg.raftSecurity(),
 	}
 }
 

@@ -111,6 +111,20 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	rc.Dir = n.cfg.raftDir()
 	rc.Addr = n.cfg.RaftAddr
 	rc.Listener = n.cfg.RaftListener
+	if rc.Listener == nil && n.cfg.RaftListenAddr != "" {
+		if rc.Listener, err = net.Listen("tcp", n.cfg.RaftListenAddr); err != nil {
+			return fmt.Errorf("raft listener: %w", err)
+		}
+	}
+	if n.cfg.RaftTLSCertFile != "" {
+		if rc.TLS, err = raft.LoadTLSConfig(n.cfg.RaftTLSCertFile, n.cfg.RaftTLSKeyFile, n.cfg.RaftTLSCAFile); err != nil {
+			if rc.Listener != nil && n.cfg.RaftListener == nil {
+				rc.Listener.Close()
+			}
+			return err
+		}
+	}
+	rc.Insecure = n.cfg.RaftInsecure
 	rc.Bootstrap = n.cfg.Bootstrap
 	rc.SnapshotThreshold = n.cfg.SnapshotThreshold
 	rc.SnapshotInterval = n.cfg.SnapshotInterval
@@ -121,6 +135,10 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	rc.Logger = n.log.With("subsystem", "raft")
 	rc.Gate = n.cfg.Gate
 	n.raft, err = raft.New(rc, n.fsm)
+	if errors.Is(err, raft.ErrInsecure) {
+		return fmt.Errorf("starting raft: %w; give the node a certificate (--raft-tls-cert, --raft-tls-key and --raft-tls-ca; `raftsql cert` makes them), "+
+			"or pass --raft-insecure to let anyone who reaches the raft address into the cluster", err)
+	}
 	if err != nil {
 		return fmt.Errorf("starting raft: %w", err)
 	}
@@ -298,6 +316,49 @@ func (n *Node) joinLoop() {
 	}
 }
 
+// handleJoin answers a join request from the node at the other end of c:
+// add the node id at addr. A node may ask to join only as itself: id must
+// be the peer's own id, which with node-to-node TLS is the id its
+// certificate names. The exception is a member relaying the request of a
+// node that asked it (and that it checked the same way). The leader then
+// checks that id answers at addr, and refuses an id already in the cluster
+// at another address (raft.ErrMembership).
+func (n *Node) handleJoin(c net.Conn, payload []byte) error {
+	id, rest, ok := readString(payload)
+	addr, _, ok2 := readString(rest)
+	if !ok || !ok2 || id == "" || addr == "" {
+		return errors.New("malformed join request")
+	}
+	peer, _ := raft.PeerID(c)
+	if peer != id && !n.isMember(peer) {
+		n.log.Warn("join refused: a node asked to join under another id", "peer", peer, "id", id, "addr", addr)
+		return fmt.Errorf("join refused: node %s may join only as itself, not as %s", peer, id)
+	}
+	n.log.Info("join request", "peer", peer, "id", id, "addr", addr)
+	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.ApplyTimeout)
+	defer cancel()
+	if err := n.join(ctx, id, addr); err != nil {
+		n.log.Warn("join refused", "peer", peer, "id", id, "addr", addr, "err", err)
+		return err
+	}
+	n.log.Info("join accepted", "peer", peer, "id", id, "addr", addr)
+	return nil
+}
+
+// isMember reports whether id is in the cluster configuration.
+func (n *Node) isMember(id string) bool {
+	members, err := n.raft.Members()
+	if err != nil {
+		return false
+	}
+	for _, m := range members {
+		if m.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
 // serveForward answers the side-channel requests of other nodes.
 func (n *Node) serveForward(ln net.Listener) {
 	var conns sync.WaitGroup
@@ -337,9 +398,12 @@ func (n *Node) serveForwardConn(c net.Conn) {
 			return
 		}
 		var answer []byte
-		if typ == reqSession {
+		switch typ {
+		case reqSession:
 			answer = n.serveSession(n.ctx, &sess, payload)
-		} else {
+		case reqJoin:
+			err = n.handleJoin(c, payload)
+		default:
 			answer, err = n.handleForward(typ, payload)
 		}
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/raftsql/raftsql/raft/nodecert"
 	"github.com/raftsql/raftsql/server"
 )
 
@@ -26,6 +27,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	httpPort := fs.Int("http-port", 8433, "admin HTTP port of the first node; node i uses http-port+i")
 	dataDir := fs.String("data-dir", "", "keep the nodes' data here (default: a temporary directory removed at exit)")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn or error")
+	noTLS := fs.Bool("no-tls", false, "run the nodes without node-to-node TLS (only on a loopback --host)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -48,6 +50,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		dir = tmp
 	}
 
+	// The nodes talk to each other over mutual TLS with certificates of a
+	// CA made for the demo, as a real cluster should.
+	var certs *demoCerts
+	if !*noTLS {
+		var err error
+		if certs, err = makeDemoCerts(filepath.Join(dir, "tls"), *nodes, *host); err != nil {
+			return fmt.Errorf("node certificates: %w", err)
+		}
+	}
+
 	var running []*server.Node
 	defer func() {
 		for i := len(running) - 1; i >= 0; i-- {
@@ -63,6 +75,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		cfg.PGAddr = fmt.Sprintf("%s:%d", *host, *pgPort+i)
 		cfg.HTTPAddr = fmt.Sprintf("%s:%d", *host, *httpPort+i)
 		cfg.Logger = logger
+		if certs != nil {
+			cfg.RaftTLSCertFile, cfg.RaftTLSKeyFile, cfg.RaftTLSCAFile = certs.files(cfg.ID)
+		}
 		if i == 0 {
 			cfg.Bootstrap = true
 		} else {
@@ -81,6 +96,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stdout, "raftsql demo: %d nodes, data in %s\n", *nodes, dir)
+	if certs != nil {
+		fmt.Fprintf(stdout, "node-to-node TLS with certificates in %s\n", certs.dir)
+	}
 	for i, n := range running {
 		fmt.Fprintf(stdout, "  %s  postgres %s  http %s\n", n.ID(), n.PGAddr(), n.HTTPAddr())
 		if i == 0 {
@@ -121,4 +139,41 @@ func waitReady(ctx context.Context, nodes []*server.Node) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// demoCerts is the CA and node certificates of a demo cluster.
+type demoCerts struct{ dir string }
+
+func (c *demoCerts) files(id string) (cert, key, ca string) {
+	return filepath.Join(c.dir, nodecert.NodeCertFile(id)), filepath.Join(c.dir, nodecert.NodeKeyFile(id)), filepath.Join(c.dir, nodecert.CACertFile)
+}
+
+// makeDemoCerts makes a CA and nodes certificates n1…nN in dir, keeping
+// those a previous run with the same --data-dir left there.
+func makeDemoCerts(dir string, nodes int, host string) (*demoCerts, error) {
+	c := &demoCerts{dir: dir}
+	ca, err := nodecert.LoadCA(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		if ca, err = nodecert.NewCA("raftsql demo CA", 365*24*time.Hour); err == nil {
+			err = ca.WriteCA(dir, false)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < nodes; i++ {
+		id := fmt.Sprintf("n%d", i+1)
+		cert, _, _ := c.files(id)
+		if _, err := os.Stat(cert); err == nil {
+			continue
+		}
+		n, err := ca.Issue(id, []string{host}, 365*24*time.Hour)
+		if err != nil {
+			return nil, err
+		}
+		if err := n.WriteNode(dir, id, false); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }

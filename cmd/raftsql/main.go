@@ -4,6 +4,7 @@
 //	raftsql status   show a cluster's members, leader, indexes and lag
 //	raftsql bench    drive a cluster over Postgres wire and report ops/s and latency
 //	raftsql passwd   print a user's line for raftsqld --pg-password-file
+//	raftsql cert     create a cluster CA and node certificates for node-to-node TLS
 package main
 
 import (
@@ -25,6 +26,7 @@ commands:
   status   show a cluster's members, leader, indexes and lag
   bench    drive a cluster over Postgres wire and report ops/s and latency
   passwd   print a user's line for raftsqld --pg-password-file
+  cert     create a cluster CA and node certificates for node-to-node TLS
 
 Run 'raftsql <command> --help' for a command's flags.
 `
@@ -54,6 +56,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBench(ctx, args[1:], stdout, stderr)
 	case "passwd":
 		return runPasswd(args[1:], os.Stdin, stdout, stderr)
+	case "cert":
+		return runCert(args[1:], stdout, stderr)
 	case "ceiling-node": // started by bench --target ceiling
 		return runCeilingNode(ctx, args[1:], os.Stdin, stdout)
 	case "help", "-h", "--help":

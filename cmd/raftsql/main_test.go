@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/raftsql/raftsql/raft"
 	"github.com/raftsql/raftsql/server"
 	"github.com/raftsql/raftsql/server/servertest"
 )
@@ -133,6 +135,9 @@ func TestDemoServesPostgres(t *testing.T) {
 		if !strings.Contains(out.String(), "psql -h 127.0.0.1") {
 			t.Fatalf("demo did not say how to connect:\n%s", out.String())
 		}
+		if !strings.Contains(out.String(), "node-to-node TLS with certificates in") {
+			t.Fatalf("demo runs without node-to-node TLS:\n%s", out.String())
+		}
 		return
 	}
 	t.Fatalf("demo did not start: %v", lastErr)
@@ -158,5 +163,45 @@ func TestPasswd(t *testing.T) {
 	}
 	if err := runPasswd([]string{"alice"}, strings.NewReader(""), &out, &errOut); err == nil {
 		t.Error("raftsql passwd with no password: no error")
+	}
+}
+
+// TestCertMakesNodeCertificates: raftsql cert makes a CA and node
+// certificates that a node loads, naming the node's id; it does not
+// overwrite a CA.
+func TestCertMakesNodeCertificates(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut syncBuffer
+	if err := run(context.Background(), []string{"cert", "ca", "--out", dir}, &out, &errOut); err != nil {
+		t.Fatalf("cert ca: %v\n%s", err, errOut.String())
+	}
+	if err := run(context.Background(), []string{"cert", "ca", "--out", dir}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "not overwriting") {
+		t.Errorf("second cert ca: %v, want a refusal to overwrite", err)
+	}
+	nodes := filepath.Join(dir, "nodes")
+	for _, id := range []string{"n1", "db-2"} {
+		if err := run(context.Background(), []string{"cert", "node", "--ca", dir, "--id", id, "--host", "127.0.0.1,db.example", "--out", nodes}, &out, &errOut); err != nil {
+			t.Fatalf("cert node %s: %v\n%s", id, err, errOut.String())
+		}
+		c, err := raft.LoadTLSConfig(filepath.Join(nodes, id+".crt"), filepath.Join(nodes, id+".key"), filepath.Join(dir, "ca.crt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaf, err := x509.ParseCertificate(c.Certificates[0].Certificate[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := raft.CertID(leaf); err != nil || got != id {
+			t.Errorf("certificate of %s names %q, %v", id, got, err)
+		}
+		if _, err := leaf.Verify(x509.VerifyOptions{Roots: c.RootCAs, DNSName: "db.example", KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+			t.Errorf("certificate of %s does not verify for db.example as a client: %v", id, err)
+		}
+		if err := leaf.VerifyHostname("127.0.0.1"); err != nil {
+			t.Errorf("certificate of %s: %v", id, err)
+		}
+	}
+	if err := run(context.Background(), []string{"cert", "node", "--ca", dir, "--id", "a b", "--host", "127.0.0.1", "--out", nodes}, &out, &errOut); err == nil {
+		t.Errorf("cert node accepted the id %q", "a b")
 	}
 }

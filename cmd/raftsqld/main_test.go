@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -256,5 +258,73 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		"--pg-password-file", filepath.Join(t.TempDir(), "missing")}, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "password file") {
 		t.Fatalf("a missing --pg-password-file: %v", err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestNonLoopbackRaftAddressNeedsTLS: a node whose raft address is not
+// loopback refuses to start without node-to-node TLS; --raft-insecure
+// starts it with a warning, and /status reports it.
+func TestNonLoopbackRaftAddressNeedsTLS(t *testing.T) {
+	listen, httpAddr := freePort(t), freePort(t)
+	args := []string{"--id", "n1", "--data-dir", t.TempDir(), "--pg-addr", freePort(t), "--http-addr", httpAddr,
+		"--bootstrap", "--log-level", "info",
+		// 192.0.2.0/24 is reserved for documentation: nothing is sent there,
+		// a lone bootstrapped node dials nobody.
+		"--raft-addr", "192.0.2.1:7433", "--raft-listen", listen}
+	var stdout, stderr syncBuffer
+	err := run(context.Background(), args, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "not loopback") || !strings.Contains(err.Error(), "--raft-insecure") ||
+		!strings.Contains(err.Error(), "--raft-tls-cert") {
+		t.Fatalf("run without TLS on 192.0.2.1: %v; want a refusal naming --raft-tls-cert and --raft-insecure", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, append(args, "--raft-insecure"), &stdout, &stderr) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	p := &proc{httpAd: httpAddr}
+	servertest.Eventually(t, 30*time.Second, "the insecure node serves /status", func() error {
+		select {
+		case err := <-done:
+			done <- err
+			return fmt.Errorf("run ended: %v\n%s", err, stderr.String())
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		cs, err := p.status(ctx)
+		if err != nil {
+			return err
+		}
+		if cs.Node.RaftSecurity != "insecure" {
+			return fmt.Errorf("raft_security = %q, want insecure", cs.Node.RaftSecurity)
+		}
+		return nil
+	})
+	if !strings.Contains(stderr.String(), "level=WARN msg=\"NODE-TO-NODE TLS IS OFF") {
+		t.Errorf("no loud warning in the log:\n%s", stderr.String())
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/raftsql/raftsql/raft/nodecert/nodecerttest"
 	"github.com/raftsql/raftsql/server"
 )
 
@@ -27,12 +28,16 @@ type Cluster struct {
 	// opened records which nodes have run; until then their addresses
 	// are not known to anyone and may be picked again.
 	opened []bool
+	certs  *nodecerttest.Set // nil without Options.TLS
 }
 
 // Options change how NewCluster configures nodes.
 type Options struct {
 	// Configure, when set, may change each node's configuration.
 	Configure func(i int, cfg *server.Config)
+	// TLS gives every node a certificate of a test CA (made in a temporary
+	// directory) and turns on mutual TLS between nodes.
+	TLS bool
 }
 
 // gate decides which peers a node may talk to.
@@ -62,6 +67,9 @@ func NewCluster(t testing.TB, n int, opts Options) *Cluster {
 	t.Helper()
 	c := &Cluster{t: t, nodes: make([]*server.Node, n), cfgs: make([]server.Config, n), gates: make([]*gate, n), opened: make([]bool, n)}
 	t.Cleanup(c.Close)
+	if opts.TLS {
+		c.certs = nodecerttest.New(t)
+	}
 	for i := 0; i < n; i++ {
 		cfg := server.DefaultConfig()
 		cfg.ID = NodeID(i)
@@ -73,6 +81,10 @@ func NewCluster(t testing.TB, n int, opts Options) *Cluster {
 		cfg.ElectionTimeout = 500 * time.Millisecond
 		cfg.LeaderLeaseTimeout = 250 * time.Millisecond
 		cfg.ReadConns = 4
+		if c.certs != nil {
+			cfg.RaftTLSCertFile, cfg.RaftTLSKeyFile = c.certs.Issue(cfg.ID)
+			cfg.RaftTLSCAFile = c.certs.CAFile()
+		}
 		if i == 0 {
 			cfg.Bootstrap = true
 		} else {
@@ -139,6 +151,11 @@ func (c *Cluster) start(i int) {
 	}
 	c.t.Fatalf("opening node %d: %v", i, lastErr)
 }
+
+// Certs is the cluster's certificate authority and node certificates,
+// nil unless the cluster was made with Options.TLS. Tests issue more node
+// certificates with it.
+func (c *Cluster) Certs() *nodecerttest.Set { return c.certs }
 
 // Close stops every node.
 func (c *Cluster) Close() {
