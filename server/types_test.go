@@ -341,3 +341,40 @@ func TestSerialColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestDescribeInFailedBlock: after an error in a block, preparing a
+// statement answers 25P02 as Postgres does, but ROLLBACK can still be
+// prepared and run, on the leader and through a follower.
+func TestDescribeInFailedBlock(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	ctx := context.Background()
+	for _, node := range []int{c.Leader(), c.Follower()} {
+		conn := connect(t, c, node)
+		pc := conn.PgConn()
+		table := fmt.Sprintf("fb%d", node)
+		for _, sql := range []string{"BEGIN", "CREATE TABLE " + table + " (a int)"} {
+			if err := pc.Exec(ctx, sql).Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := pc.Prepare(ctx, "", "SELECT a FROM "+table, nil); err != nil {
+			t.Fatalf("node %d: prepare on the new table: %v", node, err)
+		}
+		if err := pc.Exec(ctx, "INSERT INTO nowhere VALUES (1)").Close(); err == nil {
+			t.Fatal("insert into a missing table succeeded")
+		}
+		if _, err := pc.Prepare(ctx, "", "SELECT a FROM "+table, nil); err == nil || !strings.Contains(err.Error(), "25P02") {
+			t.Fatalf("node %d: prepare in a failed block: %v, want 25P02", node, err)
+		}
+		if _, err := pc.Prepare(ctx, "rb", "ROLLBACK", nil); err != nil {
+			t.Fatalf("node %d: prepare ROLLBACK: %v", node, err)
+		}
+		if _, err := pc.ExecPrepared(ctx, "rb", nil, nil, nil).Close(); err != nil {
+			t.Fatalf("node %d: ROLLBACK: %v", node, err)
+		}
+		if st := pc.TxStatus(); st != 'I' {
+			t.Fatalf("node %d: status %c after ROLLBACK", node, st)
+		}
+	}
+	c.EnsureSame()
+}
