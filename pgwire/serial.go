@@ -25,7 +25,9 @@ import (
 //     RETURNING reports what the INSERT itself stored, NULL, and the column
 //     cannot be NOT NULL, since SQLite checks that before the trigger runs.
 //
-// GENERATED ALWAYS takes explicit values, as BY DEFAULT does. A rowid is
+// ALTER TABLE … ADD [COLUMN] of such a column adds one numbered by a
+// trigger, the rows already there taking their rowids. GENERATED ALWAYS
+// takes explicit values, as BY DEFAULT does. A rowid is
 // 64-bit whatever the serial kind; the column is declared INTEGER, which
 // clients see as int4 (declOID).
 
@@ -153,7 +155,6 @@ func translateCreateTable(tl tokenList, i int) (translated, bool) {
 			}
 		}
 	}
-	table := quoteIdent(bare(name))
 	var parts, triggers []string
 	for _, e := range elems {
 		if e.dropped {
@@ -177,14 +178,7 @@ func translateCreateTable(tl tokenList, i int) (translated, bool) {
 		}
 		parts = append(parts, def)
 		if !e.rowid {
-			col := quoteIdent(bare(colName))
-			ine := ""
-			if ifNotExists {
-				ine = "IF NOT EXISTS "
-			}
-			triggers = append(triggers, "CREATE TRIGGER "+ine+quoteIdent(bare(name)+"_"+bare(colName)+"_seq")+
-				" AFTER INSERT ON "+table+" FOR EACH ROW WHEN NEW."+col+" IS NULL BEGIN UPDATE "+table+
-				" SET "+col+" = (SELECT coalesce(max("+col+"), 0) + 1 FROM "+table+") WHERE rowid = NEW.rowid; END")
+			triggers = append(triggers, seqTrigger(name, colName, ifNotExists))
 		}
 	}
 	head := "CREATE TABLE "
@@ -193,6 +187,47 @@ func translateCreateTable(tl tokenList, i int) (translated, bool) {
 	}
 	stmts := []string{head + name + " (" + strings.Join(parts, ", ") + ")" + tail}
 	return translated{tag: "CREATE TABLE", stmts: append(stmts, triggers...)}, true
+}
+
+// seqTrigger is the trigger that numbers column col of table.
+func seqTrigger(table, col string, ifNotExists bool) string {
+	t, c := quoteIdent(bare(table)), quoteIdent(bare(col))
+	ine := ""
+	if ifNotExists {
+		ine = "IF NOT EXISTS "
+	}
+	return "CREATE TRIGGER " + ine + quoteIdent(bare(table)+"_"+bare(col)+"_seq") +
+		" AFTER INSERT ON " + t + " FOR EACH ROW WHEN NEW." + c + " IS NULL BEGIN UPDATE " + t +
+		" SET " + c + " = (SELECT coalesce(max(" + c + "), 0) + 1 FROM " + t + ") WHERE rowid = NEW.rowid; END"
+}
+
+// translateAddSerial rewrites ALTER TABLE table ADD [COLUMN] of a serial or
+// identity column, tokens [from, len) being the column definition: SQLite
+// cannot add a key column, so the column is numbered by its trigger, and
+// the rows already there take their rowids, as Postgres numbers them from
+// the sequence.
+func translateAddSerial(tl tokenList, table string, from int) (translated, bool) {
+	if from+1 >= len(tl.toks) || (tl.toks[from].kind != tkWord && tl.toks[from].kind != tkQIdent) {
+		return translated{}, false
+	}
+	e := readElement(tl, from, len(tl.toks))
+	if !e.column || e.pk || (e.serial == "" && !e.identity) {
+		return translated{}, false // not one, or a key SQLite refuses to add
+	}
+	colName := tl.text(from)
+	typ := e.serial
+	if typ == "" {
+		typ = tl.sql[tl.toks[from+1].start:tl.toks[e.typeEnd-1].end]
+	}
+	def := colName + " " + typ
+	if rest := keptConstraints(tl, e.typeEnd, e.to, false); rest != "" {
+		def += " " + rest
+	}
+	return translated{tag: "ALTER TABLE", stmts: []string{
+		"ALTER TABLE " + table + " ADD COLUMN " + def,
+		"UPDATE " + table + " SET " + colName + " = rowid",
+		seqTrigger(table, colName, false),
+	}}, true
 }
 
 // matching is the index of the parenthesis closing the one at open.

@@ -120,6 +120,12 @@ func translateDDL(sql string) (translated, bool) {
 			return translated{}, false
 		}
 		i++
+		if word(i) == "column" {
+			return translateAddSerial(tl, objs[0], i+1)
+		}
+		if !tableConstraintStarts[word(i)] {
+			return translateAddSerial(tl, objs[0], i)
+		}
 		name := ""
 		if word(i) == "constraint" && i+1 < len(toks) {
 			name, i = text(i+1), i+2

@@ -319,6 +319,12 @@ func TestSerialColumns(t *testing.T) {
 	if n := count(t, leader, "SELECT count(*) FROM s1 WHERE id IS NULL"); n != 0 {
 		t.Errorf("%d NULL ids", n)
 	}
+	// A serial column added later numbers the rows there and the new ones.
+	mustExec(t, leader, "ALTER TABLE s3 ADD COLUMN seq BIGSERIAL")
+	mustExec(t, leader, "INSERT INTO s3 (v) VALUES ('last')")
+	if n := count(t, leader, "SELECT count(DISTINCT seq) FROM s3 WHERE seq IS NOT NULL"); n != count(t, leader, "SELECT count(*) FROM s3") {
+		t.Errorf("s3.seq: %d distinct numbers", n)
+	}
 	c.EnsureSame()
 
 	psql, err := exec.LookPath("psql")
