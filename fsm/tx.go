@@ -201,3 +201,26 @@ func (t *WriteTx) Rollback() error {
 	f.noteSchema()
 	return nil
 }
+
+// Classify describes one statement as Classify does, against the
+// transaction's own state: a table it created or a column it added is
+// there. Nothing runs.
+func (t *WriteTx) Classify(sql string) (Info, error) {
+	if t.f == nil || t.broken {
+		return Info{}, &command.Error{Code: codeAbort, Message: "the transaction was rolled back"}
+	}
+	w := t.f.w
+	w.classify = true
+	s, err := w.prepare(sql, nil)
+	w.classify = false
+	if err != nil {
+		return Info{}, err
+	}
+	if s == nil {
+		return Info{ReadOnly: true, Empty: true}, nil
+	}
+	defer w.finalize(s)
+	var sr command.StatementResult
+	w.columns(s, &sr)
+	return Info{ReadOnly: s.readOnly, Columns: sr.Columns, Params: s.names, Transaction: s.txVerb}, nil
+}

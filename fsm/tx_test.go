@@ -139,3 +139,42 @@ func BenchmarkTxApply(b *testing.B) {
 		}
 	}
 }
+
+// TestWriteTxClassify: a speculative transaction describes statements
+// against its own schema, which the read side does not see.
+func TestWriteTxClassify(t *testing.T) {
+	f, _ := openTxTest(t)
+	ctx := context.Background()
+	wt, err := f.BeginWrite(ctx, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wt.Rollback()
+	for _, sql := range []string{"CREATE TABLE fresh (a INTEGER)", "ALTER TABLE acct ADD COLUMN note TEXT"} {
+		if sr := wt.Exec(ctx, command.Statement{SQL: sql}); sr.Err != nil {
+			t.Fatalf("%s: %v", sql, sr.Err)
+		}
+	}
+	info, err := wt.Classify("INSERT INTO fresh VALUES (1)")
+	if err != nil || info.ReadOnly {
+		t.Fatalf("insert into the new table: %+v, %v", info, err)
+	}
+	info, err = wt.Classify("SELECT a, note FROM fresh, acct")
+	if err != nil || !info.ReadOnly || len(info.Columns) != 2 || info.Columns[0].DeclType != "INTEGER" || info.Columns[1].DeclType != "TEXT" {
+		t.Fatalf("select of the new columns: %+v, %v", info, err)
+	}
+	if _, err := wt.Classify("SELECT * FROM missing"); err == nil {
+		t.Fatal("a missing table was described")
+	}
+	if _, err := wt.Classify("ATTACH 'x' AS y"); !isRefused(err) {
+		t.Fatalf("ATTACH: %v, want a refusal", err)
+	}
+	if _, err := f.Classify(ctx, "INSERT INTO fresh VALUES (1)"); err == nil {
+		t.Fatal("the read side sees the uncommitted table")
+	}
+}
+
+func isRefused(err error) bool {
+	ce, ok := err.(*command.Error)
+	return ok && ce.Code == command.CodeRefused
+}

@@ -306,7 +306,7 @@ func (c *conn) runCopyOut(cmd copyFrom) (*Result, *Error) {
 	if res.Columns == nil {
 		return nil, newError(codeFeatureNotSupported, "COPY query must return rows")
 	}
-	oids := resultOIDs(res.Columns, res.Rows, exprTypes(cmd.query, len(res.Columns)))
+	oids := columnOIDs(res.Columns, exprTypes(cmd.query, len(res.Columns)))
 	c.send(&pgproto3.CopyOutResponse{OverallFormat: 0, ColumnFormatCodes: make([]uint16, len(res.Columns))})
 	var line, field []byte
 	emit := func() {
@@ -337,7 +337,7 @@ func (c *conn) runCopyOut(cmd copyFrom) (*Result, *Error) {
 				continue
 			}
 			var err error
-			if field, err = appendText(field[:0], v, oids[i]); err != nil {
+			if field, err = appendRaw(field[:0], v, oids[i]); err != nil {
 				return nil, toError(err)
 			}
 			line = cmd.appendField(line, field)
@@ -414,7 +414,7 @@ func (c *conn) runCopy(cmd copyFrom) (*Result, *Error) {
 		if err != nil {
 			return nil, toError(err)
 		}
-		oids = staticOIDs(desc.Columns, exprTypes(sel, len(desc.Columns)))
+		oids = columnOIDs(desc.Columns, exprTypes(sel, len(desc.Columns)))
 	}
 	overall, formats := byte(0), make([]uint16, max(len(cmd.columns), len(oids)))
 	if cmd.binary {

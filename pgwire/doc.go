@@ -83,10 +83,12 @@
 // applied, unlike Postgres, which runs the whole string in one implicit
 // transaction. Inside BEGIN … COMMIT the session's transaction decides.
 //
-// Result types in the simple protocol are chosen after the statement ran,
-// so they may look at the rows: a column declared INTEGER is int4 when every
-// value fits, int8 otherwise, and an expression takes the type of its first
-// non-null value.
+// Result types are chosen by one function (columnOIDs) in both protocols,
+// at Describe and for COPY: from the declared type as Postgres types it
+// (INTEGER is int4, REAL float8), else from a guess at the expression
+// (count(*) is int8, 1 is int4, x::type), else text. The rows never take
+// part; a value that does not read as its column's type is an error that
+// names the column (appendText, appendBinary), not a type that changes.
 //
 // # Extended query protocol
 //
@@ -95,10 +97,7 @@
 // keeps the parameter OIDs the client sent and counts $n placeholders for
 // the rest, which are reported as 0 (unknown). A statement runs only at
 // Execute; Describe asks Session.Describe, once per prepared statement.
-// Types in the extended protocol are chosen without rows, from the declared
-// type (INTEGER is int8, since it may hold any 64-bit value), else from a
-// guess at the expression (count(*) is int8, 1 is int4, x::type), else
-// text, and Execute sends values in the types that Describe reported.
+// Execute sends values in the types that Describe reported.
 // Execute with a row limit runs the statement once, keeps the result and
 // answers PortalSuspended until every row was sent; the limit is ignored
 // for statements that return no rows. After an error, every message up to

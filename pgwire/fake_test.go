@@ -52,7 +52,7 @@ type fakeSession struct {
 
 var fakeTableCols = []Column{
 	{"id", "INTEGER"}, {"name", "TEXT"}, {"score", "DOUBLE PRECISION"}, {"ok", "BOOLEAN"},
-	{"data", "BLOB"}, {"big", "INTEGER"}, {"created", "TIMESTAMP"}, {"price", "NUMERIC(10,2)"},
+	{"data", "BLOB"}, {"big", "BIGINT"}, {"created", "TIMESTAMP"}, {"price", "NUMERIC(10,2)"},
 	{"uid", "UUID"}, {"day", "DATE"}, {"note", "VARCHAR(20)"},
 }
 

@@ -99,9 +99,9 @@ func (c *conn) runSimple(sql string) *Error {
 	}
 	var n int64
 	if res.Columns != nil {
-		oids := resultOIDs(res.Columns, res.Rows, exprTypes(sql, len(res.Columns)))
+		oids := columnOIDs(res.Columns, exprTypes(sql, len(res.Columns)))
 		c.send(&pgproto3.RowDescription{Fields: fieldDescs(res.Columns, oids, nil)})
-		if e := c.sendRows(res.Rows, oids, nil); e != nil {
+		if e := c.sendRows(res.Columns, res.Rows, oids, nil); e != nil {
 			return e
 		}
 		n = int64(len(res.Rows))
@@ -172,8 +172,9 @@ func fieldDescs(cols []Column, oids []uint32, fmts []int16) []pgproto3.FieldDesc
 }
 
 // sendRows sends rows as DataRows in the given formats (nil: text),
-// flushing as the output grows.
-func (c *conn) sendRows(rows [][]any, oids []uint32, fmts []int16) *Error {
+// flushing as the output grows. A value that cannot be sent as its
+// column's type ends the result with an error naming the column.
+func (c *conn) sendRows(cols []Column, rows [][]any, oids []uint32, fmts []int16) *Error {
 	buf := make([]byte, 0, 256)
 	ends := make([]int, len(oids))
 	vals := make([][]byte, len(oids))
@@ -195,7 +196,7 @@ func (c *conn) sendRows(rows [][]any, oids []uint32, fmts []int16) *Error {
 				buf, err = appendText(buf, v, oid)
 			}
 			if err != nil {
-				return toError(err)
+				return valueError(err, cols, i, oid)
 			}
 			ends[i] = len(buf)
 		}
@@ -218,6 +219,19 @@ func (c *conn) sendRows(rows [][]any, oids []uint32, fmts []int16) *Error {
 		}
 	}
 	return nil
+}
+
+// valueError names the column whose value could not be encoded.
+func valueError(err error, cols []Column, i int, oid uint32) *Error {
+	e := *toError(err)
+	if i < len(cols) {
+		e.Message = fmt.Sprintf("column %q: %s", cols[i].Name, e.Message)
+	}
+	if e.Hint == "" && e.Code != codeInternalError {
+		e.Hint = fmt.Sprintf("SQLite stores any value in any column: this one does not read as %s; "+
+			"declare the column with a type that holds its values, or cast it in the query (CAST(x AS TEXT))", typeName(oid))
+	}
+	return &e
 }
 
 // extended handles Parse, Bind, Describe, Execute and Close.
@@ -387,7 +401,7 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 	}
 	st.cols = cols
 	if cols != nil {
-		st.oids = staticOIDs(cols, exprTypes(st.sql, len(cols)))
+		st.oids = columnOIDs(cols, exprTypes(st.sql, len(cols)))
 	}
 	st.described = true
 	return st.cols, st.oids, nil
@@ -490,7 +504,7 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 		if res.Columns != nil {
 			oids := st.oids
 			if !st.described || len(oids) != len(res.Columns) {
-				oids = staticOIDs(res.Columns, exprTypes(st.sql, len(res.Columns)))
+				oids = columnOIDs(res.Columns, exprTypes(st.sql, len(res.Columns)))
 			}
 			fmts, e := resolveFormats(p.formats, oids)
 			if e != nil {
@@ -507,7 +521,7 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 		rows = rows[:m.MaxRows]
 	}
 	if res.Columns != nil {
-		if e := c.sendRows(rows, p.oids, p.fmts); e != nil {
+		if e := c.sendRows(res.Columns, rows, p.oids, p.fmts); e != nil {
 			p.done = true
 			return wrap(e, 0)
 		}

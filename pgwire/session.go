@@ -56,7 +56,7 @@ type Description struct {
 }
 
 // Column is a result column. pgwire chooses the Postgres type OID from
-// DeclType, then from the values.
+// DeclType, else from the expression, never from the values.
 type Column struct {
 	Name     string
 	DeclType string // declared SQL type, "" for an expression

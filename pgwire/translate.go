@@ -12,6 +12,7 @@ import (
 //   - TRUNCATE [TABLE] [ONLY] a, b [RESTART|CONTINUE IDENTITY] [CASCADE|RESTRICT]:
 //     DELETE FROM each;
 //   - CREATE TABLE … WITH (storage parameters): without them;
+//   - CREATE TABLE with SERIAL or identity columns (serial.go);
 //   - ALTER TABLE t ADD [CONSTRAINT c] PRIMARY KEY|UNIQUE (columns): a
 //     unique index named as Postgres names the constraint's.
 //
@@ -102,32 +103,10 @@ func translateDDL(sql string) (translated, bool) {
 		for word(i) == "unlogged" {
 			i++
 		}
-		if word(i) != "table" || len(toks) < 4 {
+		if word(i) != "table" {
 			return translated{}, false
 		}
-		// … ) WITH ( … ) at the very end.
-		n := len(toks)
-		if text(n-1) != ")" {
-			return translated{}, false
-		}
-		depth := 0
-		for j := n - 1; j > i; j-- {
-			switch text(j) {
-			case ")":
-				depth++
-			case "(":
-				depth--
-			}
-			if depth == 0 {
-				if word(j-1) == "with" && j-2 > i && text(j-2) == ")" {
-					// UNLOGGED goes too: every table is logged here.
-					stmt := "CREATE " + strings.TrimSpace(sql[toks[i].start:toks[j-1].start])
-					return translated{tag: "CREATE TABLE", stmts: []string{stmt}}, true
-				}
-				return translated{}, false
-			}
-		}
-		return translated{}, false
+		return translateCreateTable(tl, i)
 	case "alter":
 		if word(1) != "table" {
 			return translated{}, false
@@ -141,6 +120,12 @@ func translateDDL(sql string) (translated, bool) {
 			return translated{}, false
 		}
 		i++
+		if word(i) == "column" {
+			return translateAddSerial(tl, objs[0], i+1)
+		}
+		if !tableConstraintStarts[word(i)] {
+			return translateAddSerial(tl, objs[0], i)
+		}
 		name := ""
 		if word(i) == "constraint" && i+1 < len(toks) {
 			name, i = text(i+1), i+2

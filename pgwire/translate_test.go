@@ -40,7 +40,9 @@ func TestTranslateDDL(t *testing.T) {
 }
 
 func FuzzTranslateDDL(f *testing.F) {
-	for _, s := range []string{"drop table a, b", "truncate a", "create table t (a) with (x=1)", `alter table "t" add primary key ("a")`, "create table ) with ("} {
+	for _, s := range []string{"drop table a, b", "truncate a", "create table t (a) with (x=1)", `alter table "t" add primary key ("a")`, "create table ) with (",
+		"create table s (id serial primary key, v text)", "create table s (a text primary key, b bigserial not null, c int generated always as identity (start 1))",
+		"create table s (id serial, primary key (id)) with (x=1)", "create table s (id serial constraint"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, sql string) {

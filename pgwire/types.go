@@ -61,14 +61,15 @@ func typeSize(oid uint32) int16 {
 	return -1
 }
 
-// declOID maps a declared column type to a type OID (0 if the declaration
-// says nothing Postgres would recognise). Case and (n) suffixes are ignored.
+// declOID maps a declared column type to the type OID Postgres gives that
+// type name (0 if the declaration says nothing Postgres would recognise).
+// Case, (n) suffixes and a pg_catalog. prefix are ignored.
 //
-// INTEGER and INT map to int8, not int4 as in Postgres: SQLite stores 64-bit
-// integers in them (a rowid, a Unix time in milliseconds), and a type chosen
-// before the rows exist must hold every value. INT4 and MEDIUMINT map to
-// int4. The simple protocol, which describes results after running them,
-// narrows INTEGER to int4 when every value fits (see resultOIDs).
+// INT and INTEGER are int4, as in Postgres, whatever SQLite could store in
+// them: a value that does not fit is an error naming its column when it is
+// sent (see appendText), never a type that changes with the rows. Every
+// floating-point type is float8, REAL and FLOAT4 included: SQLite keeps
+// 8-byte floats whatever the declaration, and float4 would round them.
 func declOID(decl string) uint32 {
 	d := strings.ToUpper(strings.TrimSpace(decl))
 	if i := strings.IndexByte(d, '('); i >= 0 {
@@ -82,15 +83,13 @@ func declOID(decl string) uint32 {
 	switch d {
 	case "":
 		return oidUnknown
-	case "INT", "INTEGER", "BIGINT", "INT8", "UNSIGNED BIG INT", "BIGSERIAL", "SERIAL8", "SERIAL":
-		return oidInt8
-	case "INT4", "MEDIUMINT", "SERIAL4":
+	case "INT", "INTEGER", "INT4", "MEDIUMINT", "SERIAL", "SERIAL4":
 		return oidInt4
+	case "BIGINT", "INT8", "UNSIGNED BIG INT", "BIGSERIAL", "SERIAL8":
+		return oidInt8
 	case "SMALLINT", "INT2", "TINYINT", "SMALLSERIAL", "SERIAL2":
 		return oidInt2
-	case "REAL", "FLOAT4":
-		return oidFloat4
-	case "FLOAT", "DOUBLE", "DOUBLE PRECISION", "FLOAT8":
+	case "REAL", "FLOAT4", "FLOAT", "DOUBLE", "DOUBLE PRECISION", "FLOAT8":
 		return oidFloat8
 	case "BOOL", "BOOLEAN":
 		return oidBool
@@ -126,27 +125,14 @@ func declOID(decl string) uint32 {
 	return oidUnknown
 }
 
-// valueOID is the type of a runtime value (0 for nil).
-func valueOID(v any) uint32 {
-	switch v.(type) {
-	case int64:
-		return oidInt8
-	case float64:
-		return oidFloat8
-	case string:
-		return oidText
-	case []byte:
-		return oidBytea
-	case bool:
-		return oidBool
-	}
-	return oidUnknown
-}
-
-// staticOIDs chooses column types without looking at values, as a Describe
-// must: from the declared type, else from a guess at the expression (exprs,
-// from exprTypes, may be nil), else text.
-func staticOIDs(cols []Column, exprs []uint32) []uint32 {
+// columnOIDs is the one place that decides the types of result columns,
+// whichever way they are asked for: at Describe, before anything runs; in
+// the simple protocol, after; for COPY TO. A declared type gives its
+// Postgres type (declOID; text for a declaration Postgres does not know);
+// an expression takes the type exprs (from exprTypes, may be nil) guessed;
+// anything else is text. The rows never take part, so the same statement
+// is described the same way by every protocol and whatever its rows hold.
+func columnOIDs(cols []Column, exprs []uint32) []uint32 {
 	oids := make([]uint32, len(cols))
 	for i, c := range cols {
 		oid := declOID(c.DeclType)
@@ -162,65 +148,6 @@ func staticOIDs(cols []Column, exprs []uint32) []uint32 {
 		oids[i] = oid
 	}
 	return oids
-}
-
-// resultOIDs chooses column types for a result whose rows are known (the
-// simple protocol describes after running). A declared type wins; INTEGER is
-// narrowed to int4 when every value fits; an expression takes the type
-// exprs (from exprTypes, may be nil) guessed, else the type of its first
-// non-null value; text when nothing is known.
-func resultOIDs(cols []Column, rows [][]any, exprs []uint32) []uint32 {
-	oids := make([]uint32, len(cols))
-	for i, c := range cols {
-		oid := declOID(c.DeclType)
-		switch {
-		case oid == oidUnknown && c.DeclType != "":
-			oid = oidText
-		case oid == oidUnknown && i < len(exprs) && exprs[i] != oidUnknown:
-			oid = exprs[i]
-			if oid == oidInt4 {
-				for _, r := range rows {
-					if i < len(r) && !fitsInt(r[i], math.MinInt32, math.MaxInt32) {
-						oid = oidInt8
-						break
-					}
-				}
-			}
-		case oid == oidUnknown:
-			oid = oidText
-			for _, r := range rows {
-				if i < len(r) && r[i] != nil {
-					if o := valueOID(r[i]); o != oidUnknown {
-						oid = o
-					}
-					break
-				}
-			}
-		case oid == oidInt8 && isPlainInteger(c.DeclType):
-			oid = oidInt4
-			for _, r := range rows {
-				if i < len(r) && !fitsInt(r[i], math.MinInt32, math.MaxInt32) {
-					oid = oidInt8
-					break
-				}
-			}
-		}
-		oids[i] = oid
-	}
-	return oids
-}
-
-func isPlainInteger(decl string) bool {
-	d := strings.ToUpper(strings.TrimSpace(decl))
-	return d == "INT" || d == "INTEGER"
-}
-
-// fitsInt reports whether v is an integer in [lo, hi], or not an integer.
-func fitsInt(v any, lo, hi int64) bool {
-	if n, ok := v.(int64); ok {
-		return n >= lo && n <= hi
-	}
-	return true
 }
 
 // supportsBinary reports whether pgwire can encode and decode oid in binary.
@@ -309,8 +236,83 @@ func errValue(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// appendText appends the text format of v for a column of type oid.
+// appendText appends the text format of v for a column of type oid. SQLite
+// lets a column hold a value of any storage class whatever its declared
+// type; a value that reads as the column's type (the integer 3 or the text
+// '3' in a float8 column, 1 in a boolean one) is sent in that type's form,
+// and one that does not (2.5 or 'abc' in an integer column, a number past
+// int4 in an INTEGER one) is an error, 22P02 or 22003, rather than text the
+// client would misread: the same rule as the binary format. Text-like types
+// take every value.
 func appendText(dst []byte, v any, oid uint32) ([]byte, error) {
+	switch oid {
+	case oidInt2, oidInt4, oidInt8, oidOID:
+		n, err := toInt(v, oid)
+		if err != nil {
+			return nil, err
+		}
+		return strconv.AppendInt(dst, n, 10), nil
+	case oidFloat4, oidFloat8:
+		f, err := toFloat(v, oid)
+		if err != nil {
+			return nil, err
+		}
+		bits := 64
+		if oid == oidFloat4 {
+			bits = 32
+		}
+		return append(dst, formatFloat(f, bits)...), nil
+	case oidBool:
+		b, err := toBool(v)
+		if err != nil {
+			return nil, err
+		}
+		if b {
+			return append(dst, 't'), nil
+		}
+		return append(dst, 'f'), nil
+	case oidNumeric:
+		s, err := toNumeric(v)
+		if err != nil {
+			return nil, err
+		}
+		return append(dst, s...), nil
+	case oidDate, oidTime, oidTimestamp, oidTimestampTZ:
+		t, err := toTime(v, oid)
+		if err != nil {
+			return nil, err
+		}
+		if _, isNum := v.(int64); oid != oidTimestampTZ && !isNum {
+			if _, isFloat := v.(float64); !isFloat {
+				// Text that reads as the type goes as stored: a zone
+				// written into a timestamp stays for the client to see.
+				return append(dst, strings.TrimSpace(asString(v))...), nil
+			}
+		}
+		switch oid {
+		case oidDate:
+			return t.AppendFormat(dst, "2006-01-02"), nil
+		case oidTime:
+			return t.AppendFormat(dst, "15:04:05.999999"), nil
+		case oidTimestamp:
+			return t.AppendFormat(dst, "2006-01-02 15:04:05.999999"), nil
+		}
+		return t.UTC().AppendFormat(dst, "2006-01-02 15:04:05.999999Z07"), nil
+	case oidUUID:
+		b, err := appendBinaryTemporal(nil, v, oid)
+		if err != nil {
+			return nil, err
+		}
+		h := hex.EncodeToString(b)
+		return append(dst, h[0:8]+"-"+h[8:12]+"-"+h[12:16]+"-"+h[16:20]+"-"+h[20:]...), nil
+	}
+	return appendRaw(dst, v, oid)
+}
+
+// appendRaw appends the text of v as it is stored, for text-like column
+// types and for COPY TO, which exports values unharmed whatever their
+// column's declared type.
+func appendRaw(dst []byte, v any, oid uint32) ([]byte, error) {
 	switch x := v.(type) {
 	case int64:
 		if oid == oidBool {
@@ -577,22 +579,9 @@ func appendBinaryTemporal(dst []byte, v any, oid uint32) ([]byte, error) {
 		return append(dst, b...), nil
 	}
 	if oid == oidNumeric {
-		var s string
-		switch x := v.(type) {
-		case int64:
-			s = strconv.FormatInt(x, 10)
-		case float64:
-			if math.IsNaN(x) {
-				s = "NaN"
-			} else if math.IsInf(x, 0) {
-				return nil, errValue("22003", "cannot convert infinity to numeric")
-			} else {
-				s = strconv.FormatFloat(x, 'f', -1, 64)
-			}
-		case bool:
-			return nil, errValue("22P02", "invalid input syntax for type numeric: %q", fmt.Sprint(x))
-		default:
-			s = strings.TrimSpace(asString(v))
+		s, err := toNumeric(v)
+		if err != nil {
+			return nil, err
 		}
 		b, ok := appendNumeric(dst, s)
 		if !ok {
@@ -600,31 +589,9 @@ func appendBinaryTemporal(dst []byte, v any, oid uint32) ([]byte, error) {
 		}
 		return b, nil
 	}
-	var t time.Time
-	switch x := v.(type) {
-	case int64:
-		t = time.Unix(x, 0).UTC()
-	case float64:
-		sec, frac := math.Modf(x)
-		t = time.Unix(int64(sec), int64(frac*1e9)).UTC()
-	default:
-		s := asString(v)
-		if oid == oidTime {
-			tt, err := time.Parse("15:04:05.999999999", strings.TrimSpace(s))
-			if err != nil {
-				tt, err = time.Parse("15:04", strings.TrimSpace(s))
-			}
-			if err != nil {
-				return nil, errValue("22007", "invalid input syntax for type time: %q", s)
-			}
-			t = tt
-			break
-		}
-		var ok bool
-		t, ok = parseTimestamp(s)
-		if !ok {
-			return nil, errValue("22007", "invalid input syntax for type %s: %q", typeName(oid), s)
-		}
+	t, err := toTime(v, oid)
+	if err != nil {
+		return nil, err
 	}
 	switch oid {
 	case oidDate:
@@ -635,12 +602,71 @@ func appendBinaryTemporal(dst []byte, v any, oid uint32) ([]byte, error) {
 		us := int64(t.Hour())*3600e6 + int64(t.Minute())*60e6 + int64(t.Second())*1e6 + int64(t.Nanosecond()/1000)
 		return binary.BigEndian.AppendUint64(dst, uint64(us)), nil
 	}
-	// timestamp: the wall clock as written; timestamptz: the instant.
-	if oid == oidTimestamp {
-		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
-	}
 	us := t.Unix()*1e6 + int64(t.Nanosecond()/1000) - pgEpoch.Unix()*1e6
 	return binary.BigEndian.AppendUint64(dst, uint64(us)), nil
+}
+
+// toTime reads a date, time or timestamp as SQLite stores one: text, or a
+// number of seconds since 1970. A timestamp without time zone is the wall
+// clock as written, a timestamptz the instant.
+func toTime(v any, oid uint32) (time.Time, error) {
+	var t time.Time
+	switch x := v.(type) {
+	case int64:
+		t = time.Unix(x, 0).UTC()
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) || math.Abs(x) > 1e15 {
+			return t, errValue("22008", "%s value out of range: %s", typeName(oid), formatFloat(x, 64))
+		}
+		sec, frac := math.Modf(x)
+		t = time.Unix(int64(sec), int64(frac*1e9)).UTC()
+	case bool:
+		return t, errValue("22007", "invalid input syntax for type %s: %q", typeName(oid), fmt.Sprint(x))
+	default:
+		s := strings.TrimSpace(asString(v))
+		if oid == oidTime {
+			tt, err := time.Parse("15:04:05.999999999", s)
+			if err != nil {
+				tt, err = time.Parse("15:04", s)
+			}
+			if err != nil {
+				return t, errValue("22007", "invalid input syntax for type time: %q", s)
+			}
+			return tt, nil
+		}
+		var ok bool
+		t, ok = parseTimestamp(s)
+		if !ok {
+			return t, errValue("22007", "invalid input syntax for type %s: %q", typeName(oid), s)
+		}
+	}
+	if oid == oidTimestamp || oid == oidDate {
+		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+	}
+	return t, nil
+}
+
+// toNumeric is the decimal text of v for a numeric column.
+func toNumeric(v any) (string, error) {
+	switch x := v.(type) {
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case float64:
+		switch {
+		case math.IsNaN(x):
+			return "NaN", nil
+		case math.IsInf(x, 0):
+			return "", errValue("22003", "cannot convert infinity to numeric")
+		}
+		return strconv.FormatFloat(x, 'f', -1, 64), nil
+	case bool:
+		return "", errValue("22P02", "invalid input syntax for type numeric: %q", fmt.Sprint(x))
+	}
+	s := strings.TrimSpace(asString(v))
+	if _, ok := appendNumeric(nil, s); !ok {
+		return "", errValue("22P02", "invalid input syntax for type numeric: %q", s)
+	}
+	return s, nil
 }
 
 // appendNumeric encodes a decimal string in numeric's binary format: digit

@@ -83,6 +83,36 @@ func (s *session) remoteExec(ctx context.Context, sql string, params []command.V
 	return res, nil
 }
 
+// remoteDescribe describes a statement of the relayed block on the leader,
+// against the block's own state there. The relayed command's kind says
+// that it is to be described, not run.
+func (s *session) remoteDescribe(ctx context.Context, sql string) (pgwire.Description, error) {
+	r := s.remote
+	payload := appendString(nil, s.level)
+	payload = append(payload, command.Encode(&command.Command{
+		Kind:       relayDescribe,
+		Statements: []command.Statement{{SQL: sql}},
+	})...)
+	answer, err := s.n.fwd.roundTrip(ctx, r.conn, reqSession, payload)
+	if err != nil {
+		s.closeRemote()
+		return pgwire.Description{}, errLeadershipLost
+	}
+	status, res, perr, err := decodeSessionAnswer(answer)
+	if err != nil {
+		s.closeRemote()
+		return pgwire.Description{}, err
+	}
+	r.status = status
+	if perr != nil {
+		return pgwire.Description{}, perr
+	}
+	return pgwire.Description{Columns: res.Columns}, nil
+}
+
+// relayDescribe marks a relayed statement that is only to be described.
+const relayDescribe = command.KindQuery
+
 func (s *session) closeRemote() {
 	if s.remote != nil {
 		s.remote.conn.Close()
@@ -108,7 +138,15 @@ func (n *Node) serveSession(ctx context.Context, sess **session, payload []byte)
 	for i, p := range st.Params {
 		params[i] = p.Any()
 	}
-	res, err := s.Execute(ctx, st.SQL, params)
+	var res *pgwire.Result
+	if cmd.Kind == relayDescribe {
+		var desc pgwire.Description
+		if desc, err = s.Describe(ctx, st.SQL); err == nil {
+			res = &pgwire.Result{Columns: desc.Columns}
+		}
+	} else {
+		res, err = s.Execute(ctx, st.SQL, params)
+	}
 	var pe *pgwire.Error
 	if err != nil && !errors.As(err, &pe) {
 		pe = &pgwire.Error{Code: "XX000", Message: err.Error()}

@@ -31,6 +31,9 @@ var schemaQueries = []command.Statement{
 		FROM sqlite_schema AS m, pragma_foreign_key_list(m.name) AS f
 		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\'
 		ORDER BY m.name, f.id, f.seq`},
+	// The triggers that number a column (pgwire/serial.go names them
+	// TABLE_COLUMN_seq).
+	{SQL: `SELECT tbl_name, name FROM sqlite_schema WHERE type = 'trigger' AND name LIKE '%\_seq' ESCAPE '\'`},
 }
 
 // Relations lists the tables, views and indexes of the database, for the
@@ -80,6 +83,21 @@ func (s *session) Relations(ctx context.Context) ([]pgwire.Relation, error) {
 		rels[i].Columns = append(rels[i].Columns, col)
 		if order > 0 {
 			pk[text(row[0])] = append(pk[text(row[0])], keyColumn{order, col.Name})
+		}
+	}
+	// A column numbers itself when it is the rowid alias (the table's one
+	// primary key column, declared INTEGER) or a trigger numbers it.
+	seqTriggers := map[string]bool{}
+	for _, row := range res.Statements[4].Rows {
+		seqTriggers[strings.ToLower(text(row[1]))] = true
+	}
+	for i := range rels {
+		r := &rels[i]
+		keys := pk[r.Name]
+		for j := range r.Columns {
+			col := &r.Columns[j]
+			col.Identity = seqTriggers[strings.ToLower(r.Name+"_"+col.Name+"_seq")] ||
+				len(keys) == 1 && keys[0].name == col.Name && strings.EqualFold(col.Type, "INTEGER") && r.Kind == pgwire.RelationTable
 		}
 	}
 	indexes := map[string]int{}

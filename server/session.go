@@ -79,6 +79,12 @@ func (s *session) nextRequestID() command.RequestID {
 }
 
 func (s *session) Describe(ctx context.Context, sql string) (pgwire.Description, error) {
+	switch {
+	case s.remote != nil:
+		return s.remoteDescribe(ctx, sql)
+	case s.tx != nil:
+		return s.txDescribeStatement(ctx, sql)
+	}
 	info, err := s.describe(ctx, sql)
 	if err != nil {
 		return pgwire.Description{}, pgError(err)

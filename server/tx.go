@@ -104,10 +104,11 @@ func (s *session) txRun(ctx context.Context, tx *txn, c txControl, stmt command.
 		stmt = command.Statement{SQL: c.savepointSQL()}
 		return s.txWrite(ctx, tx, stmt)
 	}
-	ro, err := s.readOnly(ctx, stmt.SQL)
+	info, err := s.txDescribe(ctx, tx, stmt.SQL)
 	if err != nil {
 		return nil, pgError(err)
 	}
+	ro := info.ReadOnly
 	if ro && tx.write == nil {
 		return s.txRead(ctx, tx, stmt)
 	}
@@ -120,6 +121,42 @@ func (s *session) txRun(ctx context.Context, tx *txn, c txControl, stmt command.
 		}
 	}
 	return s.txWrite(ctx, tx, stmt)
+}
+
+// txDescribe classifies and describes a statement of tx against the
+// transaction's own state: once it has written, on the write connection it
+// runs on, where the tables it created and the columns it added exist
+// (the read and classify connections see only committed schema). Before,
+// the committed state is the transaction's. The caller holds tx.mu.
+func (s *session) txDescribe(ctx context.Context, tx *txn, sql string) (fsm.Info, error) {
+	if tx.write == nil {
+		return s.describe(ctx, sql)
+	}
+	return tx.write.Classify(sql)
+}
+
+// txDescribeStatement answers a Describe (the extended protocol's Parse
+// and Describe) inside the session's transaction block.
+func (s *session) txDescribeStatement(ctx context.Context, sql string) (pgwire.Description, error) {
+	if c := parseTxControl(sql); c.verb != txNone {
+		// Ending the block or a savepoint returns no rows, and must be
+		// possible in a failed block.
+		return pgwire.Description{}, nil
+	}
+	tx := s.tx
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	if tx.aborted != nil {
+		return pgwire.Description{}, tx.aborted
+	}
+	if tx.failed {
+		return pgwire.Description{}, errInFailedTx
+	}
+	info, err := s.txDescribe(ctx, tx, sql)
+	if err != nil {
+		return pgwire.Description{}, pgError(err)
+	}
+	return pgwire.Description{Columns: pgColumns(info.Columns)}, nil
 }
 
 // txSavepointBeforeWrite records a savepoint statement of a transaction that

@@ -91,7 +91,7 @@ func (s *suite) ping(t *testing.T) {
 func (s *suite) roundTrip(t *testing.T) {
 	ctx := context.Background()
 	typed := s.table("typed")
-	mustExec(t, s.db, `CREATE TABLE `+typed+` (id INTEGER PRIMARY KEY, i INTEGER, f DOUBLE PRECISION, b BOOLEAN, s TEXT, y BYTEA, ts TIMESTAMP)`)
+	mustExec(t, s.db, `CREATE TABLE `+typed+` (id INTEGER PRIMARY KEY, i BIGINT, f DOUBLE PRECISION, b BOOLEAN, s TEXT, y BYTEA, ts TIMESTAMP)`)
 	ts := time.Date(2024, 2, 29, 23, 59, 58, 123456789, time.FixedZone("", -7*3600))
 	values := []struct {
 		col string
