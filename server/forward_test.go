@@ -34,7 +34,7 @@ func TestSideChannelNeedsMemberID(t *testing.T) {
 
 func TestRetryable(t *testing.T) {
 	for _, tc := range []struct {
-		err              error
+		err               error
 		plain, idempotent bool
 	}{
 		{nil, false, false},

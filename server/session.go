@@ -63,14 +63,14 @@ func (n *Node) newSession(who identity) *session {
 
 // session is the state of one client connection.
 type session struct {
-	n      *Node
-	who    identity // the client, with its rights
+	n   *Node
+	who identity // the client, with its rights
 	// relayed: the session runs a block a follower relays (remotetx.go);
 	// it never relays again.
 	relayed bool
-	level  string
-	client uint64 // request ids of this session: (client, seq)
-	seq    uint64
+	level   string
+	client  uint64 // request ids of this session: (client, seq)
+	seq     uint64
 
 	// driverClient and pendingSeq identify the next write when the
 	// client names its writes itself (raftsql.client_id at startup, then
