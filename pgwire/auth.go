@@ -61,3 +61,14 @@ func (ex *AuthExchange) Send(msg pgproto3.BackendMessage) error {
 func (ex *AuthExchange) Receive() (pgproto3.FrontendMessage, error) {
 	return ex.be.Receive()
 }
+
+type authenticatedKey struct{}
+
+// AuthenticatedUser returns, from the ctx that Backend.NewSession receives,
+// the user that Config.Auth accepted. ok is false when no authentication
+// ran: no Authenticator is configured, or the connection is trusted
+// (Server.ServeTrustedConn).
+func AuthenticatedUser(ctx context.Context) (user string, ok bool) {
+	user, ok = ctx.Value(authenticatedKey{}).(string)
+	return user, ok
+}

@@ -246,6 +246,7 @@ func (c *conn) startup() bool {
 	}
 	c.log = c.log.With("pid", c.pid, "user", user)
 
+	sessCtx := c.srv.ctx
 	if cfg.Auth != nil && !c.trusted {
 		ex := &AuthExchange{User: user, Database: params["database"], Params: params, RemoteAddr: c.nc.RemoteAddr(), be: c.be}
 		if tc, ok := c.nc.(*tls.Conn); ok {
@@ -262,10 +263,11 @@ func (c *conn) startup() bool {
 			return false
 		}
 		_ = c.be.SetAuthType(pgproto3.AuthTypeOk)
+		sessCtx = context.WithValue(sessCtx, authenticatedKey{}, user)
 	}
 	c.be.Send(&pgproto3.AuthenticationOk{})
 
-	sess, err := cfg.Backend.NewSession(c.srv.ctx, params)
+	sess, err := cfg.Backend.NewSession(sessCtx, params)
 	if err != nil {
 		c.sendFatal(toError(err))
 		return false

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 )
@@ -45,7 +47,18 @@ func NewSCRAMVerifier(password string, iterations int) (SCRAMVerifier, error) {
 	return scramVerifier(password, salt, iterations)
 }
 
+// NewSCRAMVerifierWithSalt derives the verifier of password with the given
+// salt, for a password that must give the same verifier on every node.
+func NewSCRAMVerifierWithSalt(password string, salt []byte, iterations int) (SCRAMVerifier, error) {
+	return scramVerifier(password, salt, iterations)
+}
+
+// pbkdf2Runs counts the PBKDF2 derivations of this process; tests read it
+// to prove that authenticating a client never pays for one.
+var pbkdf2Runs atomic.Int64
+
 func scramVerifier(password string, salt []byte, iterations int) (SCRAMVerifier, error) {
+	pbkdf2Runs.Add(1)
 	salted, err := pbkdf2.Key(sha256.New, password, salt, iterations, sha256.Size)
 	if err != nil {
 		return SCRAMVerifier{}, err
@@ -95,20 +108,77 @@ func (v SCRAMVerifier) String() string {
 }
 
 // SCRAMAuth authenticates clients with SCRAM-SHA-256 against the verifier
-// Lookup returns for the StartupMessage's user. A user Lookup does not know
-// goes through the same exchange with an invented verifier and fails at
-// its end, so that a client cannot tell which users exist.
+// Lookup returns for the StartupMessage's user.
+//
+// A user Lookup does not know goes through the same exchange with an
+// invented verifier and fails at its end, so that a client cannot tell
+// which users exist: the invented salt is HMAC(MockSecret, user), as long
+// and as encoded as a real one and the same at every attempt, its
+// iteration count is the real users', and its keys are HMACs too, so that
+// no PBKDF2 runs for an unknown user, as none runs for a known one (their
+// verifiers are computed beforehand). The invented verifier is derived for
+// every client, known or not, so both take the same steps.
 type SCRAMAuth struct {
 	Lookup func(user string) (SCRAMVerifier, bool)
+	// MockSecret keys the invented verifiers. Nodes that share a password
+	// file should share it too, or the salts they invent would differ where
+	// real ones agree. Nil: a random secret of this process.
+	MockSecret []byte
+	// MockIterations and MockSaltLen shape the invented verifiers; give the
+	// ones the real verifiers have (0: DefaultSCRAMIterations, and the
+	// 16-byte salts NewSCRAMVerifier makes).
+	MockIterations int
+	MockSaltLen    int
+
+	secretOnce sync.Once
+	secret     []byte
+}
+
+// DeriveSCRAMSalt returns n bytes of HMAC-SHA-256(secret, label, user): a
+// salt that looks random, is the same for the same secret and user, and
+// tells nothing of either.
+func DeriveSCRAMSalt(secret []byte, label, user string, n int) []byte {
+	out := make([]byte, 0, n+sha256.Size)
+	for block := byte(0); len(out) < n; block++ {
+		h := hmac.New(sha256.New, secret)
+		h.Write([]byte{block})
+		h.Write([]byte(label))
+		h.Write([]byte{0})
+		h.Write([]byte(user))
+		out = h.Sum(out)
+	}
+	return out[:n]
+}
+
+// MockVerifier is the verifier invented for user, who Lookup does not know.
+func (a *SCRAMAuth) MockVerifier(user string) SCRAMVerifier {
+	a.secretOnce.Do(func() {
+		a.secret = a.MockSecret
+		if len(a.secret) == 0 {
+			a.secret = make([]byte, 32)
+			rand.Read(a.secret)
+		}
+	})
+	iterations := a.MockIterations
+	if iterations <= 0 {
+		iterations = DefaultSCRAMIterations
+	}
+	saltLen := a.MockSaltLen
+	if saltLen <= 0 {
+		saltLen = 16
+	}
+	return SCRAMVerifier{
+		Iterations: iterations,
+		Salt:       DeriveSCRAMSalt(a.secret, "mock salt", user, saltLen),
+		StoredKey:  DeriveSCRAMSalt(a.secret, "mock stored key", user, sha256.Size),
+		ServerKey:  DeriveSCRAMSalt(a.secret, "mock server key", user, sha256.Size),
+	}
 }
 
 func (a *SCRAMAuth) Authenticate(ctx context.Context, ex *AuthExchange) error {
+	mock := a.MockVerifier(ex.User)
 	v, known := a.Lookup(ex.User)
 	if !known {
-		mock, err := scramVerifier("", []byte("raftsql:"+ex.User), DefaultSCRAMIterations)
-		if err != nil {
-			return err
-		}
 		v = mock
 	}
 	failed := errors.New("wrong password or unknown user") // sent as 28P01, without saying which

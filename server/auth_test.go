@@ -141,6 +141,9 @@ func TestLoadPasswordFile(t *testing.T) {
 		{"alice:\n", "line 1"},
 		{"alice:a\nalice:b\n", "listed twice"},
 		{"alice:SCRAM-SHA-256$4096:bad$x:y\n", "not a SCRAM-SHA-256 verifier"},
+		{"alice:pw rights=read\nbob:pass word\trights=admin\n", ""},
+		{"alice:pw rights=root\nbob:x\n", "unknown right"},
+		{"alice: rights=read\nbob:x\n", "line 1"},
 	} {
 		path := filepath.Join(dir, "p")
 		if err := os.WriteFile(path, []byte(tc.text), 0o600); err != nil {
@@ -153,5 +156,40 @@ func TestLoadPasswordFile(t *testing.T) {
 		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
 			t.Errorf("%q: got %v, want an error with %q", tc.text, err, tc.err)
 		}
+	}
+}
+
+// The rights field is optional and last; a line without one may write, as
+// every line could before rights existed. A password given in clear gets a
+// salt derived from the file, the same at every load (and so on every node).
+func TestPasswordFileRights(t *testing.T) {
+	v, err := pgwire.NewSCRAMVerifier("pw", 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "p")
+	text := "old:secret with spaces\nreader:" + v.String() + " rights=read\nwriter:pw rights=write\nboss:pw\t rights=ADMIN\n"
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	users, err := server.LoadPasswordFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]server.Rights{"old": server.RightsWrite, "reader": server.RightsRead, "writer": server.RightsWrite, "boss": server.RightsAdmin}
+	for name, r := range want {
+		if users[name].Rights != r {
+			t.Errorf("%s: rights %v, want %v", name, users[name].Rights, r)
+		}
+	}
+	if users["reader"].Verifier.String() != v.String() {
+		t.Errorf("reader's verifier changed: %v", users["reader"].Verifier)
+	}
+	again, _ := server.LoadPasswordFile(path)
+	if a, b := users["old"].Verifier.String(), again["old"].Verifier.String(); a != b || len(users["old"].Verifier.Salt) != 16 {
+		t.Errorf("the salt of a password in clear differs between loads:\n%s\n%s", a, b)
+	}
+	if want, err := pgwire.NewSCRAMVerifierWithSalt("secret with spaces", users["old"].Verifier.Salt, 4096); err != nil || want.String() != users["old"].Verifier.String() {
+		t.Errorf("old's password is not the whole text before the rights: %v", err)
 	}
 }

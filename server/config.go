@@ -113,6 +113,21 @@ type Config struct {
 	// SCRAM-SHA-256 (see LoadPasswordFile for its format); empty trusts
 	// every client.
 	PGPasswordFile string
+	// PGSCRAMSecretFile holds at least 16 random bytes that key the SCRAM
+	// salts invented for unknown users, so that they look like real ones;
+	// give every node the same file. Empty: a secret derived from the
+	// password file (which then changes whenever the file does).
+	PGSCRAMSecretFile string
+
+	// HTTPTLSCertFile and HTTPTLSKeyFile, PEM files, serve the admin
+	// endpoint over HTTPS.
+	HTTPTLSCertFile string
+	HTTPTLSKeyFile  string
+	// HTTPTokenFile lists bearer tokens (one a line) that the admin endpoint
+	// accepts as an admin. With a password file or a token file, every
+	// admin route but /livez and /readyz wants credentials: HTTP basic auth
+	// of a user with the admin right, or a token.
+	HTTPTokenFile string
 
 	// Profiling serves Go's profiles under /debug/pprof/ on the admin HTTP
 	// address.
@@ -226,6 +241,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RaftInsecure && c.RaftTLSCertFile != "" {
 		errs = append(errs, errors.New("node-to-node TLS and raft-insecure are exclusive"))
+	}
+	if (c.HTTPTLSCertFile == "") != (c.HTTPTLSKeyFile == "") {
+		errs = append(errs, errors.New("HTTPS needs both a certificate and a key file"))
 	}
 	if c.PGRequireTLS && c.PGTLSCertFile == "" {
 		errs = append(errs, errors.New("requiring TLS needs a certificate and a key file"))

@@ -22,9 +22,17 @@
 // and a transaction waiting for it ends the hold.
 //
 // server must not know the wire format of any protocol: pgwire owns Postgres,
-// fsm/command owns the log entry format. The node-to-node request framing in
-// forward.go is the one protocol this package speaks, and it carries only
-// command and result bytes.
+// fsm/command owns the log entry format. The node-to-node request protocol in
+// forward.go is the one protocol this package speaks: one versioned envelope
+// per request (type, version, request id, identity) around command and result
+// bytes. Every request on it is authorised: only members connect (raft.PeerID),
+// and a forwarded statement carries the client's user and rights, which the
+// leader checks again (authorize, mayPropose). Every request that must run on
+// the leader goes through one loop, onLeader, with one retry rule, retryable.
+//
+// With a password file, each client has the rights its line gives (auth.go):
+// read, write (the default) or admin, which the admin HTTP endpoint wants on
+// every route but the probes (httpauth.go).
 //
 // Together with the driver package, the embedding API of this package (New,
 // Open, Close and the methods of Node) is the supported public API of raftsql.

@@ -29,25 +29,39 @@ var (
 
 // Execute applies statements that may write, as one log entry, on whichever
 // node leads, and returns their results. rid, when not zero, makes a retry
-// of the same request apply at most once.
+// of the same request apply at most once. It runs with every right: the
+// program that embeds the node is its own client.
 func (n *Node) Execute(ctx context.Context, stmts []command.Statement, rid command.RequestID) (*command.Result, error) {
-	res, _, err := n.execute(ctx, stmts, rid)
+	res, _, err := n.execute(ctx, embedder, stmts, rid)
 	return res, err
 }
 
-// execute is Execute that also returns the log index of the entry.
-func (n *Node) execute(ctx context.Context, stmts []command.Statement, rid command.RequestID) (*command.Result, uint64, error) {
+// embedder is the identity of the program that embeds the node.
+var embedder = identity{kind: identClient, rights: RightsAdmin}
+
+// self is the identity of this node's own requests.
+func (n *Node) self() identity { return identity{kind: identNode, name: n.cfg.ID} }
+
+// execute is Execute for who that also returns the log index of the entry.
+func (n *Node) execute(ctx context.Context, who identity, stmts []command.Statement, rid command.RequestID) (*command.Result, uint64, error) {
 	cmd := &command.Command{Kind: command.KindExecute, RequestID: rid, Statements: stmts}
-	return n.propose(ctx, cmd)
+	return n.propose(ctx, who, cmd)
 }
 
 // Query runs read-only statements at the given read consistency level.
 func (n *Node) Query(ctx context.Context, stmts []command.Statement, level string) (*command.Result, error) {
+	return n.query(ctx, embedder, stmts, level)
+}
+
+func (n *Node) query(ctx context.Context, who identity, stmts []command.Statement, level string) (*command.Result, error) {
+	if who.rights < RightsRead {
+		return nil, &deniedError{msg: fmt.Sprintf("permission denied: user %q may not read", who.name)}
+	}
 	switch level {
 	case ReadNone:
 		return n.fsm.Query(ctx, stmts)
 	case ReadStrong:
-		res, _, err := n.propose(ctx, &command.Command{Kind: command.KindQuery, Statements: stmts})
+		res, _, err := n.propose(ctx, who, &command.Command{Kind: command.KindQuery, Statements: stmts})
 		return res, err
 	case ReadLinearizable, "":
 		if err := n.readBarrier(ctx); err != nil {
@@ -55,9 +69,46 @@ func (n *Node) Query(ctx context.Context, stmts []command.Statement, level strin
 		}
 		return n.fsm.Query(ctx, stmts)
 	case ReadWeak:
-		return n.weakQuery(ctx, stmts)
+		return n.weakQuery(ctx, who, stmts)
 	}
 	return nil, fmt.Errorf("unknown read consistency %q", level)
+}
+
+// onLeader runs a request on the leader: local when this node leads,
+// remote (with the leader's address) otherwise, until one answers or ctx
+// ends. It is the one place that finds the leader and decides what is
+// worth another attempt: local's raft.ErrNotLeader, and those failures of
+// remote that retryable names. idempotent says the request may be
+// repeated even when a failed attempt may have taken effect. forwarded
+// reports that err came from remote.
+func (n *Node) onLeader(ctx context.Context, idempotent bool,
+	local func(ctx context.Context) error,
+	remote func(ctx context.Context, leader string) error,
+) (forwarded bool, err error) {
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if err := n.pause(ctx, attempt); err != nil {
+				return false, err
+			}
+		}
+		if n.raft.IsLeader() {
+			err := local(ctx)
+			if errors.Is(err, raft.ErrNotLeader) {
+				continue // lost leadership before acting: safe to re-route
+			}
+			return false, err
+		}
+		_, leader := n.raft.Leader()
+		if leader == "" {
+			continue
+		}
+		err := remote(ctx, leader)
+		if retryable(err, idempotent) {
+			n.fwd.drop(leader)
+			continue
+		}
+		return true, err
+	}
 }
 
 // readBarrier returns once this node has applied every write acknowledged
@@ -67,42 +118,27 @@ func (n *Node) Query(ctx context.Context, stmts []command.Statement, level strin
 func (n *Node) readBarrier(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.ReadTimeout)
 	defer cancel()
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			if err := n.pause(ctx, attempt); err != nil {
-				return err
-			}
-		}
-		var idx uint64
-		if n.raft.IsLeader() {
-			var err error
+	var idx uint64
+	_, err := n.onLeader(ctx, true,
+		func(ctx context.Context) (err error) {
 			idx, err = n.raft.ReadIndex(ctx)
-			if errors.Is(err, raft.ErrNotLeader) {
-				continue
-			}
+			return err
+		},
+		func(ctx context.Context, leader string) error {
+			answer, err := n.fwd.call(ctx, leader, reqReadIndex, n.self(), nil)
 			if err != nil {
-				return n.translate(err)
-			}
-		} else {
-			_, leader := n.raft.Leader()
-			if leader == "" {
-				continue
-			}
-			answer, err := n.fwd.call(ctx, leader, reqReadIndex, nil)
-			if readRetryable(err) {
-				n.fwd.drop(leader)
-				continue
-			}
-			if err != nil {
-				return n.translate(err)
+				return err
 			}
 			if len(answer) != 8 {
 				return fmt.Errorf("bad read index answer from %s", leader)
 			}
 			idx = binary.BigEndian.Uint64(answer)
-		}
-		return n.translate(n.raft.WaitApplied(ctx, idx))
+			return nil
+		})
+	if err != nil {
+		return n.translate(err)
 	}
+	return n.translate(n.raft.WaitApplied(ctx, idx))
 }
 
 // waitIndex waits, within the read timeout, until this node has applied
@@ -118,86 +154,89 @@ func (n *Node) waitIndex(ctx context.Context, index uint64) error {
 }
 
 // weakQuery reads the leader's copy without confirming its leadership.
-func (n *Node) weakQuery(ctx context.Context, stmts []command.Statement) (*command.Result, error) {
+func (n *Node) weakQuery(ctx context.Context, who identity, stmts []command.Statement) (*command.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.ReadTimeout)
 	defer cancel()
+	var res *command.Result
 	var payload []byte
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			if err := n.pause(ctx, attempt); err != nil {
-				return nil, err
+	_, err := n.onLeader(ctx, true,
+		func(ctx context.Context) (err error) {
+			res, err = n.fsm.Query(ctx, stmts)
+			return err
+		},
+		func(ctx context.Context, leader string) error {
+			if payload == nil {
+				payload = command.Encode(&command.Command{Kind: command.KindQuery, Statements: stmts})
 			}
-		}
-		if n.raft.IsLeader() {
-			return n.fsm.Query(ctx, stmts)
-		}
-		_, leader := n.raft.Leader()
-		if leader == "" {
-			continue
-		}
-		if payload == nil {
-			payload = command.Encode(&command.Command{Kind: command.KindQuery, Statements: stmts})
-		}
-		answer, err := n.fwd.call(ctx, leader, reqQuery, payload)
-		if readRetryable(err) {
-			n.fwd.drop(leader)
-			continue
-		}
-		if err != nil {
-			return nil, n.translate(err)
-		}
-		return command.DecodeResult(answer)
+			answer, err := n.fwd.call(ctx, leader, reqQuery, who, payload)
+			if err != nil {
+				return err
+			}
+			res, err = command.DecodeResult(answer)
+			return err
+		})
+	if err != nil {
+		return nil, n.translate(err)
 	}
+	return res, nil
 }
 
-// propose gets cmd applied through the log: directly when this node leads,
-// otherwise by forwarding it to the leader.
-func (n *Node) propose(ctx context.Context, cmd *command.Command) (*command.Result, uint64, error) {
+// propose gets cmd applied through the log for who: directly when this
+// node leads, otherwise by forwarding it to the leader, which checks who's
+// rights again.
+func (n *Node) propose(ctx context.Context, who identity, cmd *command.Command) (*command.Result, uint64, error) {
+	if err := mayPropose(who, cmd); err != nil {
+		return nil, 0, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.ApplyTimeout)
 	defer cancel()
+	var res *command.Result
+	var idx uint64
 	var payload []byte
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			if err := n.pause(ctx, attempt); err != nil {
-				return nil, 0, err
+	// With a request id the state machine applies cmd at most once, so
+	// asking again (perhaps a new leader) after an ambiguous failure is
+	// safe and learns the outcome.
+	forwarded, err := n.onLeader(ctx, !cmd.RequestID.IsZero(),
+		func(ctx context.Context) (err error) {
+			res, idx, err = n.applyShared(ctx, cmd)
+			return err
+		},
+		func(ctx context.Context, leader string) error {
+			if payload == nil {
+				payload = command.Encode(cmd)
 			}
-		}
-		if n.raft.IsLeader() {
-			res, idx, err := n.applyShared(ctx, cmd)
-			if errors.Is(err, raft.ErrNotLeader) {
-				continue // lost leadership before the entry was accepted: safe to re-route
+			answer, err := n.fwd.call(ctx, leader, reqExecute, who, payload)
+			if err != nil {
+				return err
 			}
-			return res, idx, n.translate(err)
+			res, idx, err = decodeIndexedResult(answer)
+			return err
+		})
+	if err != nil {
+		if forwarded && ambiguous(err) {
+			// Sent, and then the answer was lost or the caller gave
+			// up: the leader may have applied it.
+			return nil, 0, ErrOutcomeUnknown
 		}
-		_, leader := n.raft.Leader()
-		if leader == "" {
-			continue
-		}
-		if payload == nil {
-			payload = command.Encode(cmd)
-		}
-		answer, err := n.fwd.call(ctx, leader, reqExecute, payload)
-		if retryable(err) {
-			n.fwd.drop(leader)
-			continue
-		}
-		if err != nil && !cmd.RequestID.IsZero() && ambiguous(err) && ctx.Err() == nil {
-			// The leader may or may not have the entry. With a request id
-			// the state machine applies it at most once, so asking again
-			// (perhaps a new leader) is safe and learns the outcome.
-			n.fwd.drop(leader)
-			continue
-		}
-		if err != nil {
-			if ambiguous(err) {
-				// Sent, and then the answer was lost or the caller gave
-				// up: the leader may have applied it.
-				return nil, 0, ErrOutcomeUnknown
-			}
-			return nil, 0, n.translate(err)
-		}
-		return decodeIndexedResult(answer)
+		return nil, 0, n.translate(err)
 	}
+	return res, idx, nil
+}
+
+// mayPropose checks who's rights for cmd: a strong read (KindQuery, which
+// the state machine runs read-only) needs the right to read, anything else
+// the right to write.
+func mayPropose(who identity, cmd *command.Command) error {
+	if cmd.Kind == command.KindQuery {
+		if who.rights < RightsRead {
+			return &deniedError{msg: fmt.Sprintf("permission denied: user %q may not read", who.name)}
+		}
+		return nil
+	}
+	if !who.rights.CanWrite() {
+		return errCannotWrite(who.name)
+	}
+	return nil
 }
 
 // applyShared proposes cmd unless a transaction holds the write lock, in
@@ -265,31 +304,30 @@ func (n *Node) pause(ctx context.Context, attempt int) error {
 	}
 }
 
-// retryable reports whether a forwarded request certainly did not take
-// effect and may go to another leader.
-func retryable(err error) bool {
-	if err == nil {
+// retryable reports whether a failed attempt of a request on the leader
+// may be followed by another: when it certainly did not take effect (not
+// sent, or the peer is not, or no longer, the leader), and, for an
+// idempotent request, also when it may have (sent, and no answer came, or
+// the leader does not know the outcome). A definite answer of the leader,
+// or the caller giving up, ends it.
+func retryable(err error, idempotent bool) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
 	if errors.Is(err, errSendFailed) {
 		return true
 	}
 	var re *remoteError
-	return errors.As(err, &re) && (re.kind == errKindNotLeader || re.kind == errKindUnavailable)
-}
-
-// readRetryable reports whether a forwarded read failed in a way another
-// attempt may cure: a read changes nothing, so only a definite answer from
-// the leader (or the caller giving up) ends it.
-func readRetryable(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.As(err, &re) {
+		switch re.kind {
+		case errKindNotLeader, errKindUnavailable:
+			return true
+		case errKindOutcomeUnknown:
+			return idempotent
+		}
 		return false
 	}
-	var re *remoteError
-	if errors.As(err, &re) {
-		return re.kind != errKindOther
-	}
-	return true
+	return idempotent
 }
 
 // ambiguous reports whether a forwarded write may have been applied: the
@@ -321,6 +359,8 @@ func (n *Node) translate(err error) error {
 			return ErrOutcomeUnknown
 		case errKindNotLeader, errKindUnavailable:
 			return ErrNoLeader
+		case errKindDenied:
+			return &deniedError{msg: re.msg}
 		}
 		return errors.New(re.msg)
 	case errors.Is(err, context.DeadlineExceeded):
@@ -329,14 +369,19 @@ func (n *Node) translate(err error) error {
 	return err
 }
 
-// handleForward answers one side-channel request from another node.
-func (n *Node) handleForward(typ byte, payload []byte) ([]byte, error) {
+// handleForward answers one side-channel request from another node; its
+// identity has been checked for the request type (authorize).
+func (n *Node) handleForward(env envelope) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.ApplyTimeout)
 	defer cancel()
-	switch typ {
+	payload := env.payload
+	switch env.typ {
 	case reqExecute:
 		cmd, err := command.Decode(payload)
 		if err != nil {
+			return nil, err
+		}
+		if err := mayPropose(env.ident, cmd); err != nil {
 			return nil, err
 		}
 		if !n.raft.IsLeader() {
@@ -366,10 +411,78 @@ func (n *Node) handleForward(typ byte, payload []byte) ([]byte, error) {
 			return nil, err
 		}
 		return command.EncodeResult(res), nil
+	case reqJoin:
+		return nil, n.handleJoin(ctx, env)
 	case reqStatus:
 		return n.statusJSON()
 	}
-	return nil, fmt.Errorf("unknown request type %d", typ)
+	return nil, fmt.Errorf("unknown request type %d", env.typ)
+}
+
+// handleJoin adds the node a join request names. A node may ask to join
+// only as itself (with node-to-node TLS its certificate names it); a member
+// may relay another's request to the leader. Every decision is logged.
+func (n *Node) handleJoin(ctx context.Context, env envelope) error {
+	id, rest, ok := readString(env.payload)
+	addr, _, ok2 := readString(rest)
+	if !ok || !ok2 || id == "" || addr == "" {
+		return errors.New("malformed join request")
+	}
+	peer := env.ident.name
+	if peer != id && !n.isMember(peer) {
+		n.log.Warn("join refused: a node asked to join under another id", "peer", peer, "id", id, "addr", addr)
+		return fmt.Errorf("join refused: node %s may join only as itself, not as %s", peer, id)
+	}
+	n.log.Info("join request", "peer", peer, "id", id, "addr", addr)
+	if err := n.join(ctx, id, addr); err != nil {
+		n.log.Warn("join refused", "peer", peer, "id", id, "addr", addr, "err", err)
+		return err
+	}
+	n.log.Info("join accepted", "peer", peer, "id", id, "addr", addr)
+	return nil
+}
+
+// authorize checks that env's identity may make its request, over a
+// connection from member peer. member reports (and caches) whether peer is
+// in the cluster's configuration.
+func (n *Node) authorize(peer string, env envelope, member func() bool) error {
+	id := env.ident
+	switch id.kind {
+	case identNone:
+		return &deniedError{msg: "permission denied: side-channel request carries no identity"}
+	case identNode:
+		if id.name != peer {
+			return &deniedError{msg: fmt.Sprintf("permission denied: node %q speaks for node %q", peer, id.name)}
+		}
+		switch env.typ {
+		case reqReadIndex, reqStatus, reqJoin:
+			return nil
+		}
+		return &deniedError{msg: fmt.Sprintf("permission denied: a node's own identity may not make request %d; it needs a client's", env.typ)}
+	case identClient:
+		if id.rights > RightsAdmin {
+			return fmt.Errorf("malformed identity: rights %d", id.rights)
+		}
+		if !member() {
+			return &deniedError{msg: fmt.Sprintf("permission denied: %q is not a member of the cluster", peer)}
+		}
+		switch env.typ {
+		case reqExecute, reqReadIndex: // the command's kind decides (mayPropose)
+			return nil
+		case reqQuery, reqSession:
+			if id.rights < RightsRead {
+				return &deniedError{msg: fmt.Sprintf("permission denied: user %q may not read", id.name)}
+			}
+			return nil
+		case reqStatus:
+			if !id.rights.CanAdmin() {
+				return &deniedError{msg: fmt.Sprintf("permission denied: user %q is not an admin", id.name)}
+			}
+			return nil
+		}
+		return &deniedError{msg: fmt.Sprintf("permission denied: a client may not make request %d", env.typ)}
+	}
+	return &deniedError{msg: fmt.Sprintf("permission denied: unknown identity kind %d", id.kind)}
 }
 
 func (n *Node) notLeader() error {
@@ -379,22 +492,28 @@ func (n *Node) notLeader() error {
 
 // join adds a node as a voter, asking the leader when this node is not it.
 func (n *Node) join(ctx context.Context, id, addr string) error {
-	if n.raft.IsLeader() {
-		return n.raft.AddVoter(ctx, id, addr)
-	}
-	_, leader := n.raft.Leader()
-	if leader == "" {
-		return ErrNoLeader
-	}
-	payload := appendString(appendString(nil, id), addr)
-	_, err := n.fwd.call(ctx, leader, reqJoin, payload)
+	_, err := n.onLeader(ctx, true,
+		func(ctx context.Context) error { return n.raft.AddVoter(ctx, id, addr) },
+		func(ctx context.Context, leader string) error {
+			_, err := n.fwd.call(ctx, leader, reqJoin, n.self(), appendString(appendString(nil, id), addr))
+			return err
+		})
 	return err
 }
 
 // encodeErr turns an error into a side-channel error answer.
 func (n *Node) encodeErr(err error) []byte {
 	var nl *raft.NotLeaderError
+	var re *remoteError
+	var ve errVersion
 	switch {
+	case errors.As(err, &ve):
+		return encodeError(errKindVersion, err.Error(), "")
+	case errors.As(err, &re):
+		// A relayed request's answer from the leader (a join) keeps its kind.
+		return encodeError(re.kind, re.msg, re.leaderAddr)
+	case errors.Is(err, ErrPermissionDenied):
+		return encodeError(errKindDenied, err.Error(), "")
 	case errors.As(err, &nl):
 		return encodeError(errKindNotLeader, err.Error(), nl.LeaderAddr)
 	case errors.Is(err, raft.ErrNotLeader):

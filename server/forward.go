@@ -9,16 +9,40 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // The node-to-node request protocol, spoken on the raft package's side
-// channel. A request is a frame [u32 length][u8 type][payload]; the answer is
-// a frame [u32 length][u8 status][payload]. Requests on one connection are
-// answered in order, one at a time; a follower keeps a small pool of
-// connections to the leader so that concurrent clients do not queue.
+// channel, where only cluster members get in (raft.PeerID names the member
+// that dialed; a connection without one is refused). Every request and
+// every answer is one frame, [u32 length][body], and every body is an
+// envelope:
+//
+//	request: magic | version | type | u64 request id | identity | payload
+//	answer:  magic | version | status | u64 request id | payload
+//	identity: kind | uvarint-length name | rights
+//
+// The version is checked first: a node refuses a request of a version it
+// does not speak with errKindVersion and applies nothing, so a node of
+// another version is told so clearly (a body of an older, unversioned node
+// starts with a type byte below magic and reads as version 0). The identity
+// says on whose behalf the request runs: the node itself (its id, which
+// must be the connection's member id) or a client, with the user name and
+// rights the node it connected to authenticated; the leader applies those
+// rights as if the client had connected to it. A request without an
+// identity is refused. The answer echoes the request id.
+//
+// Requests on one connection are answered in order, one at a time; a
+// follower keeps a small pool of connections to the leader so that
+// concurrent clients do not queue.
 const (
-	reqExecute   byte = 1 // payload: command bytes; answer: result bytes
+	envelopeMagic byte = 0xA7
+	// protocolVersion is the version this node speaks; a node accepts only
+	// its own.
+	protocolVersion byte = 1
+
+	reqExecute   byte = 1 // payload: command bytes; answer: index and result bytes
 	reqReadIndex byte = 2 // answer: u64 commit index the leader confirmed
 	reqQuery     byte = 3 // payload: command bytes (weak read on the leader); answer: result bytes
 	reqJoin      byte = 4 // payload: id, addr; answer: empty
@@ -36,12 +60,28 @@ const (
 	idleForwardConns = 64
 )
 
+// Identity kinds.
+const (
+	identNone   byte = 0 // refused
+	identNode   byte = 1 // the sending node itself
+	identClient byte = 2 // a client of the sending node
+)
+
+// identity is who a request runs for.
+type identity struct {
+	kind   byte
+	name   string // node id, or user name ("" for the embedding program)
+	rights Rights // of a client
+}
+
 // Error kinds carried in an error answer.
 const (
 	errKindOther          byte = 0
 	errKindNotLeader      byte = 1
 	errKindOutcomeUnknown byte = 2
 	errKindUnavailable    byte = 3
+	errKindDenied         byte = 4 // the identity lacks the right, or is missing
+	errKindVersion        byte = 5 // the request's protocol version is not spoken here
 )
 
 // remoteError is an error answered by another node.
@@ -53,34 +93,114 @@ type remoteError struct {
 
 func (e *remoteError) Error() string { return e.msg }
 
-func writeFrame(w io.Writer, typ byte, payload []byte) error {
-	if len(payload)+1 > maxFrame {
-		return fmt.Errorf("frame of %d bytes exceeds the %d byte limit", len(payload), maxFrame)
+// Is makes a refusal for lack of rights match ErrPermissionDenied.
+func (e *remoteError) Is(target error) bool {
+	return target == ErrPermissionDenied && e.kind == errKindDenied
+}
+
+// envelope is one decoded request or answer.
+type envelope struct {
+	version byte
+	typ     byte // request type, or answer status
+	id      uint64
+	ident   identity // requests only
+	payload []byte
+}
+
+// errVersion is a body of a protocol version this node does not speak.
+type errVersion struct{ version byte }
+
+func (e errVersion) Error() string {
+	return fmt.Sprintf("side-channel protocol version %d is not spoken here (this node speaks version %d): run the same raftsql version on every node", e.version, protocolVersion)
+}
+
+func appendRequest(b []byte, typ byte, id uint64, ident identity, payload []byte) []byte {
+	b = append(b, envelopeMagic, protocolVersion, typ)
+	b = binary.BigEndian.AppendUint64(b, id)
+	b = append(b, ident.kind)
+	b = appendString(b, ident.name)
+	b = append(b, byte(ident.rights))
+	return append(b, payload...)
+}
+
+func appendAnswer(b []byte, status byte, id uint64, payload []byte) []byte {
+	b = append(b, envelopeMagic, protocolVersion, status)
+	b = binary.BigEndian.AppendUint64(b, id)
+	return append(b, payload...)
+}
+
+// envelopeVersion returns the protocol version of a body: 0 for a body of
+// an unversioned node, which begins with its type.
+func envelopeVersion(b []byte) byte {
+	if len(b) < 2 || b[0] != envelopeMagic {
+		return 0
 	}
-	var hdr [5]byte
-	binary.BigEndian.PutUint32(hdr[:4], uint32(len(payload)+1))
-	hdr[4] = typ
+	return b[1]
+}
+
+// decodeHeader reads what requests and answers share. A body of another
+// version is errVersion, and nothing else of it is read.
+func decodeHeader(b []byte) (envelope, []byte, error) {
+	if v := envelopeVersion(b); v != protocolVersion {
+		return envelope{version: v}, nil, errVersion{v}
+	}
+	if len(b) < 11 {
+		return envelope{version: protocolVersion}, nil, errors.New("truncated side-channel envelope")
+	}
+	return envelope{version: b[1], typ: b[2], id: binary.BigEndian.Uint64(b[3:11])}, b[11:], nil
+}
+
+func decodeRequest(b []byte) (envelope, error) {
+	e, rest, err := decodeHeader(b)
+	if err != nil {
+		return e, err
+	}
+	if len(rest) < 1 {
+		return e, errors.New("side-channel request without identity")
+	}
+	e.ident.kind = rest[0]
+	name, rest, ok := readString(rest[1:])
+	if !ok || len(rest) < 1 {
+		return e, errors.New("malformed identity in side-channel request")
+	}
+	e.ident.name, e.ident.rights = name, Rights(rest[0])
+	e.payload = rest[1:]
+	return e, nil
+}
+
+func decodeAnswer(b []byte) (envelope, error) {
+	e, rest, err := decodeHeader(b)
+	e.payload = rest
+	return e, err
+}
+
+func writeFrame(w io.Writer, body []byte) error {
+	if len(body) > maxFrame {
+		return fmt.Errorf("frame of %d bytes exceeds the %d byte limit", len(body), maxFrame)
+	}
+	var hdr [4]byte
+	binary.BigEndian.PutUint32(hdr[:], uint32(len(body)))
 	if _, err := w.Write(hdr[:]); err != nil {
 		return err
 	}
-	_, err := w.Write(payload)
+	_, err := w.Write(body)
 	return err
 }
 
-func readFrame(r io.Reader) (byte, []byte, error) {
-	var hdr [5]byte
+func readFrame(r io.Reader) ([]byte, error) {
+	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	n := binary.BigEndian.Uint32(hdr[:4])
+	n := binary.BigEndian.Uint32(hdr[:])
 	if n < 1 || n > maxFrame {
-		return 0, nil, fmt.Errorf("bad frame length %d", n)
+		return nil, fmt.Errorf("bad frame length %d", n)
 	}
-	payload := make([]byte, n-1)
-	if _, err := io.ReadFull(r, payload); err != nil {
-		return 0, nil, err
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return nil, err
 	}
-	return hdr[4], payload, nil
+	return body, nil
 }
 
 func encodeError(kind byte, msg, leaderAddr string) []byte {
@@ -114,9 +234,11 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
+// readString reads what appendString wrote; a length written in more bytes
+// than it needs is refused, so that one string has one encoding.
 func readString(p []byte) (string, []byte, bool) {
 	n, k := binary.Uvarint(p)
-	if k <= 0 || n > uint64(len(p)-k) {
+	if k <= 0 || n > uint64(len(p)-k) || k != len(binary.AppendUvarint(nil, n)) {
 		return "", nil, false
 	}
 	return string(p[k : k+int(n)]), p[k+int(n):], true
@@ -131,7 +253,8 @@ type forwardConn struct {
 
 // forwarder sends requests to other nodes, reusing connections.
 type forwarder struct {
-	dial func(ctx context.Context, addr string) (net.Conn, error)
+	dial   func(ctx context.Context, addr string) (net.Conn, error)
+	nextID atomic.Uint64
 
 	mu     sync.Mutex
 	idle   map[string][]*forwardConn
@@ -149,14 +272,14 @@ var errSendFailed = errors.New("request not sent")
 // call sends one request to addr and returns the answer payload. An error
 // answer is returned as *remoteError. A failure to send wraps errSendFailed; a
 // failure after sending (the peer may have acted) does not.
-func (f *forwarder) call(ctx context.Context, addr string, typ byte, payload []byte) ([]byte, error) {
+func (f *forwarder) call(ctx context.Context, addr string, typ byte, ident identity, payload []byte) ([]byte, error) {
 	c, err := f.get(ctx, addr)
 	if err != nil {
 		return nil, fmt.Errorf("%w: dial %s: %v", errSendFailed, addr, err)
 	}
-	answer, err := f.roundTrip(ctx, c, typ, payload)
+	answer, err := f.roundTrip(ctx, c, typ, ident, payload)
 	var re *remoteError
-	if err == nil || errors.As(err, &re) {
+	if err == nil || (errors.As(err, &re) && re.kind != errKindVersion) {
 		f.put(addr, c)
 	}
 	return answer, err
@@ -164,7 +287,7 @@ func (f *forwarder) call(ctx context.Context, addr string, typ byte, payload []b
 
 // roundTrip sends one request on c and reads its answer. On an I/O error c
 // is closed.
-func (f *forwarder) roundTrip(ctx context.Context, c *forwardConn, typ byte, payload []byte) ([]byte, error) {
+func (f *forwarder) roundTrip(ctx context.Context, c *forwardConn, typ byte, ident identity, payload []byte) ([]byte, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		c.SetDeadline(dl)
 	} else {
@@ -172,7 +295,8 @@ func (f *forwarder) roundTrip(ctx context.Context, c *forwardConn, typ byte, pay
 	}
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	if err := writeFrame(c.w, typ, payload); err != nil {
+	id := f.nextID.Add(1)
+	if err := writeFrame(c.w, appendRequest(nil, typ, id, ident, payload)); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("%w: %v", errSendFailed, err)
 	}
@@ -180,7 +304,7 @@ func (f *forwarder) roundTrip(ctx context.Context, c *forwardConn, typ byte, pay
 		c.Close()
 		return nil, fmt.Errorf("%w: %v", errSendFailed, err)
 	}
-	status, answer, err := readFrame(c.r)
+	body, err := readFrame(c.r)
 	if err != nil {
 		c.Close()
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -188,10 +312,23 @@ func (f *forwarder) roundTrip(ctx context.Context, c *forwardConn, typ byte, pay
 		}
 		return nil, fmt.Errorf("reading answer from %s: %w", c.RemoteAddr(), err)
 	}
-	if status != statusOK {
-		return nil, decodeError(answer)
+	env, err := decodeAnswer(body)
+	if err == nil && env.id != id {
+		err = fmt.Errorf("answer to request %d where %d was asked", env.id, id)
 	}
-	return answer, nil
+	if err != nil {
+		// The conversation is out of step; nothing more on c can be trusted.
+		c.Close()
+		var ve errVersion
+		if errors.As(err, &ve) {
+			return nil, &remoteError{kind: errKindVersion, msg: fmt.Sprintf("%s answered in side-channel protocol version %d; this node speaks version %d: run the same raftsql version on every node", c.RemoteAddr(), ve.version, protocolVersion)}
+		}
+		return nil, fmt.Errorf("answer from %s: %w", c.RemoteAddr(), err)
+	}
+	if env.typ != statusOK {
+		return nil, decodeError(env.payload)
+	}
+	return env.payload, nil
 }
 
 // dialConn opens a connection that the caller owns and closes, for a

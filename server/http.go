@@ -89,7 +89,7 @@ func (n *Node) Status(ctx context.Context) (ClusterStatus, error) {
 			} else {
 				ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 				defer cancel()
-				answer, err := n.fwd.call(ctx, ms.Addr, reqStatus, nil)
+				answer, err := n.fwd.call(ctx, ms.Addr, reqStatus, n.self(), nil)
 				if err == nil {
 					err = json.Unmarshal(answer, &st)
 				}
@@ -126,6 +126,9 @@ func (n *Node) httpHandler() http.Handler {
 		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	}
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n")) // the process is alive and serving
+	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		st := n.raft.Status()
 		if st.LeaderAddr == "" {
@@ -158,7 +161,7 @@ func (n *Node) leaderPGAddr() string {
 	n.leaderAsked = time.Now()
 	ctx, cancel := context.WithTimeout(n.ctx, 500*time.Millisecond)
 	defer cancel()
-	answer, err := n.fwd.call(ctx, raftAddr, reqStatus, nil)
+	answer, err := n.fwd.call(ctx, raftAddr, reqStatus, n.self(), nil)
 	var st NodeStatus
 	if err == nil {
 		err = json.Unmarshal(answer, &st)

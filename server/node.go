@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,11 @@ type Node struct {
 	pg   *pgwire.Server
 	http *http.Server
 	fwd  *forwarder
+
+	// users are the password file's, nil when every client is trusted.
+	users map[string]User
+	// httpAuth checks the admin endpoint's credentials.
+	httpAuth *httpAuth
 
 	pgLn   net.Listener
 	httpLn net.Listener
@@ -169,7 +175,20 @@ func (n *Node) Open(ctx context.Context) (err error) {
 				return fmt.Errorf("http listener: %w", err)
 			}
 		}
-		n.http = &http.Server{Handler: n.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+		scram, _ := auth.(*pgwire.SCRAMAuth)
+		if n.httpAuth, err = n.newHTTPAuth(scram); err != nil {
+			return err
+		}
+		httpTLS, err := n.httpTLS()
+		if err != nil {
+			return err
+		}
+		if httpTLS != nil {
+			n.httpLn = tls.NewListener(n.httpLn, httpTLS)
+		} else if n.httpAuth != nil {
+			n.log.Warn("the admin endpoint asks for credentials over plain HTTP; give it --http-tls-cert and --http-tls-key", "addr", n.HTTPAddr())
+		}
+		n.http = &http.Server{Handler: n.httpAuth.wrap(n.httpHandler()), ReadHeaderTimeout: 10 * time.Second}
 		n.goServe(func() { n.http.Serve(n.httpLn) })
 	}
 
@@ -295,7 +314,7 @@ func (n *Node) joinLoop() {
 	for {
 		for _, addr := range n.cfg.Join {
 			ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
-			_, err := n.fwd.call(ctx, addr, reqJoin, payload)
+			_, err := n.fwd.call(ctx, addr, reqJoin, n.self(), payload)
 			cancel()
 			if err == nil {
 				n.log.Info("joined cluster", "via", addr)
@@ -314,49 +333,6 @@ func (n *Node) joinLoop() {
 		}
 		backoff = min(2*backoff, 5*time.Second)
 	}
-}
-
-// handleJoin answers a join request from the node at the other end of c:
-// add the node id at addr. A node may ask to join only as itself: id must
-// be the peer's own id, which with node-to-node TLS is the id its
-// certificate names. The exception is a member relaying the request of a
-// node that asked it (and that it checked the same way). The leader then
-// checks that id answers at addr, and refuses an id already in the cluster
-// at another address (raft.ErrMembership).
-func (n *Node) handleJoin(c net.Conn, payload []byte) error {
-	id, rest, ok := readString(payload)
-	addr, _, ok2 := readString(rest)
-	if !ok || !ok2 || id == "" || addr == "" {
-		return errors.New("malformed join request")
-	}
-	peer, _ := raft.PeerID(c)
-	if peer != id && !n.isMember(peer) {
-		n.log.Warn("join refused: a node asked to join under another id", "peer", peer, "id", id, "addr", addr)
-		return fmt.Errorf("join refused: node %s may join only as itself, not as %s", peer, id)
-	}
-	n.log.Info("join request", "peer", peer, "id", id, "addr", addr)
-	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.ApplyTimeout)
-	defer cancel()
-	if err := n.join(ctx, id, addr); err != nil {
-		n.log.Warn("join refused", "peer", peer, "id", id, "addr", addr, "err", err)
-		return err
-	}
-	n.log.Info("join accepted", "peer", peer, "id", id, "addr", addr)
-	return nil
-}
-
-// isMember reports whether id is in the cluster configuration.
-func (n *Node) isMember(id string) bool {
-	members, err := n.raft.Members()
-	if err != nil {
-		return false
-	}
-	for _, m := range members {
-		if m.ID == id {
-			return true
-		}
-	}
-	return false
 }
 
 // serveForward answers the side-channel requests of other nodes.
@@ -378,6 +354,14 @@ func (n *Node) serveForward(ln net.Listener) {
 
 func (n *Node) serveForwardConn(c net.Conn) {
 	defer c.Close()
+	// Only members get a side-channel connection: the raft package's
+	// handshake (mutual TLS) names the one that dialed. A connection that
+	// names none is not served at all.
+	peer, ok := raft.PeerID(c)
+	if !ok || peer == "" {
+		n.log.Warn("side-channel connection without a member id refused", "remote", c.RemoteAddr())
+		return
+	}
 	stop := context.AfterFunc(n.ctx, func() { c.Close() })
 	defer stop()
 	r := bufio.NewReader(c)
@@ -389,28 +373,44 @@ func (n *Node) serveForwardConn(c net.Conn) {
 			sess.Close()
 		}
 	}()
+	var checked time.Time
+	member := func() bool {
+		if time.Since(checked) < memberCheckInterval {
+			return true
+		}
+		if !n.isMember(peer) {
+			return false
+		}
+		checked = time.Now()
+		return true
+	}
 	for {
-		typ, payload, err := readFrame(r)
+		body, err := readFrame(r)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && n.ctx.Err() == nil {
 				n.log.Debug("side channel read", "err", err)
 			}
 			return
 		}
+		env, err := decodeRequest(body)
+		if err == nil {
+			err = n.authorize(peer, env, member)
+		}
 		var answer []byte
-		switch typ {
-		case reqSession:
-			answer = n.serveSession(n.ctx, &sess, payload)
-		case reqJoin:
-			err = n.handleJoin(c, payload)
-		default:
-			answer, err = n.handleForward(typ, payload)
-		}
-		if err != nil {
-			err = writeFrame(w, statusErr, n.encodeErr(err))
+		if err == nil {
+			if env.typ == reqSession {
+				answer, err = n.serveSession(n.ctx, &sess, env)
+			} else {
+				answer, err = n.handleForward(env)
+			}
 		} else {
-			err = writeFrame(w, statusOK, answer)
+			n.log.Warn("side-channel request refused", "peer", peer, "err", err)
 		}
+		status := byte(statusOK)
+		if err != nil {
+			status, answer = statusErr, n.encodeErr(err)
+		}
+		err = writeFrame(w, appendAnswer(nil, status, env.id, answer))
 		if err == nil {
 			err = w.Flush()
 		}
@@ -418,4 +418,22 @@ func (n *Node) serveForwardConn(c net.Conn) {
 			return
 		}
 	}
+}
+
+// memberCheckInterval is how long a side-channel connection's member check
+// holds before the configuration is asked again.
+const memberCheckInterval = 5 * time.Second
+
+// isMember reports whether id is in the cluster's configuration.
+func (n *Node) isMember(id string) bool {
+	members, err := n.raft.Members()
+	if err != nil {
+		return false
+	}
+	for _, m := range members {
+		if m.ID == id {
+			return true
+		}
+	}
+	return false
 }

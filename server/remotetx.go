@@ -21,57 +21,81 @@ type remoteTx struct {
 	status byte
 }
 
-// beginRemote opens a relayed transaction block on the leader.
+// beginRemote opens a relayed transaction block on the leader. It returns
+// nil, nil when this node leads: the caller then runs the block here.
 func (s *session) beginRemote(ctx context.Context, sql string) (*pgwire.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.n.cfg.ApplyTimeout)
 	defer cancel()
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			if err := s.n.pause(ctx, attempt); err != nil {
-				return nil, pgError(err)
+	var res *pgwire.Result
+	here := false
+	// A BEGIN on a connection of its own leaves nothing behind when it
+	// fails: the leader's session ends with the connection. So it may be
+	// repeated whatever happened.
+	_, err := s.n.onLeader(ctx, true,
+		func(context.Context) error {
+			here = true
+			return nil
+		},
+		func(ctx context.Context, leader string) error {
+			c, err := s.n.fwd.dialConn(ctx, leader)
+			if err != nil {
+				return fmt.Errorf("%w: dial %s: %v", errSendFailed, leader, err)
 			}
-		}
-		if s.n.raft.IsLeader() {
-			return nil, nil // the caller runs the block here
-		}
-		_, leader := s.n.raft.Leader()
-		if leader == "" {
-			continue
-		}
-		c, err := s.n.fwd.dialConn(ctx, leader)
-		if err != nil {
-			continue
-		}
-		s.remote = &remoteTx{conn: c}
-		res, err := s.remoteExec(ctx, sql, nil)
-		if err != nil && s.remote != nil {
-			s.closeRemote()
-		}
-		return res, err
+			status, r, perr, err := s.relay(ctx, c, sql, nil)
+			if err != nil {
+				c.Close()
+				return err
+			}
+			if status == 'I' {
+				c.Close()
+			} else {
+				s.remote = &remoteTx{conn: c, status: status}
+			}
+			if perr != nil {
+				return perr
+			}
+			res = r
+			return nil
+		})
+	if here {
+		return nil, nil
 	}
+	if err != nil {
+		return nil, pgError(s.n.translate(err))
+	}
+	return res, nil
 }
 
-// remoteExec relays one statement of the block to the leader.
-func (s *session) remoteExec(ctx context.Context, sql string, params []command.Value) (*pgwire.Result, error) {
-	r := s.remote
+// relay sends one statement of a block over c and reads the leader's
+// answer: the block's status and the statement's result or error.
+func (s *session) relay(ctx context.Context, c *forwardConn, sql string, params []command.Value) (byte, *pgwire.Result, *pgwire.Error, error) {
 	payload := appendString(nil, s.level)
 	payload = append(payload, command.Encode(&command.Command{
 		Kind:       command.KindExecute,
 		Statements: []command.Statement{{SQL: sql, Params: params}},
 	})...)
-	answer, err := s.n.fwd.roundTrip(ctx, r.conn, reqSession, payload)
+	answer, err := s.n.fwd.roundTrip(ctx, c, reqSession, s.who, payload)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return decodeSessionAnswer(answer)
+}
+
+// remoteExec relays one statement of the block to the leader.
+func (s *session) remoteExec(ctx context.Context, sql string, params []command.Value) (*pgwire.Result, error) {
+	r := s.remote
+	status, res, perr, err := s.relay(ctx, r.conn, sql, params)
 	if err != nil {
 		// The block is gone with the connection.
 		s.closeRemote()
-		if parseTxControl(sql).verb == txCommit && !errors.Is(err, errSendFailed) {
+		var re *remoteError
+		switch {
+		case errors.As(err, &re) && (re.kind == errKindDenied || re.kind == errKindVersion):
+			return nil, pgError(s.n.translate(err))
+		case parseTxControl(sql).verb == txCommit && !errors.Is(err, errSendFailed):
 			return nil, pgError(ErrOutcomeUnknown)
 		}
 		return nil, errLeadershipLost
-	}
-	status, res, perr, err := decodeSessionAnswer(answer)
-	if err != nil {
-		s.closeRemote()
-		return nil, err
 	}
 	r.status = status
 	if status == 'I' {
@@ -93,7 +117,7 @@ func (s *session) remoteDescribe(ctx context.Context, sql string) (pgwire.Descri
 		Kind:       relayDescribe,
 		Statements: []command.Statement{{SQL: sql}},
 	})...)
-	answer, err := s.n.fwd.roundTrip(ctx, r.conn, reqSession, payload)
+	answer, err := s.n.fwd.roundTrip(ctx, r.conn, reqSession, s.who, payload)
 	if err != nil {
 		s.closeRemote()
 		return pgwire.Description{}, errLeadershipLost
@@ -121,15 +145,24 @@ func (s *session) closeRemote() {
 }
 
 // serveSession runs one statement of a relayed block on this node (the
-// leader), in the session bound to the side-channel connection.
-func (n *Node) serveSession(ctx context.Context, sess **session, payload []byte) []byte {
-	level, rest, ok := readString(payload)
+// leader), in the session bound to the side-channel connection, with the
+// rights of the client the follower authenticated.
+func (n *Node) serveSession(ctx context.Context, sess **session, env envelope) ([]byte, error) {
+	level, rest, ok := readString(env.payload)
 	cmd, err := command.Decode(rest)
 	if !ok || err != nil || len(cmd.Statements) != 1 || !validLevel(level) {
-		return encodeSessionAnswer('I', nil, &pgwire.Error{Code: "08P01", Message: "malformed relayed statement"})
+		return encodeSessionAnswer('I', nil, &pgwire.Error{Code: "08P01", Message: "malformed relayed statement"}), nil
 	}
 	if *sess == nil {
-		*sess = n.newSession()
+		if !n.raft.IsLeader() {
+			// The follower finds the leader again; a block relayed twice
+			// would outlive the connection it depends on.
+			return nil, n.notLeader()
+		}
+		*sess = n.newSession(env.ident)
+		(*sess).relayed = true
+	} else if (*sess).who != env.ident {
+		return nil, &deniedError{msg: "permission denied: the identity changed within a relayed transaction block"}
 	}
 	s := *sess
 	s.level = level
@@ -151,7 +184,7 @@ func (n *Node) serveSession(ctx context.Context, sess **session, payload []byte)
 	if err != nil && !errors.As(err, &pe) {
 		pe = &pgwire.Error{Code: "XX000", Message: err.Error()}
 	}
-	return encodeSessionAnswer(s.TxStatus(), res, pe)
+	return encodeSessionAnswer(s.TxStatus(), res, pe), nil
 }
 
 func encodeSessionAnswer(status byte, res *pgwire.Result, pe *pgwire.Error) []byte {

@@ -25,12 +25,36 @@ func (b backend) NewSession(ctx context.Context, params map[string]string) (pgwi
 	if b.n.ctx.Err() != nil {
 		return nil, &pgwire.Error{Code: "57P01", Message: ErrNotReady.Error(), Severity: "FATAL"}
 	}
-	return b.n.newSession(), nil
+	who, err := b.n.clientIdentity(ctx, params["user"])
+	if err != nil {
+		return nil, err
+	}
+	return b.n.newSession(who), nil
 }
 
-func (n *Node) newSession() *session {
+// clientIdentity is who a new Postgres connection runs as: the user that
+// authenticated, with the password file's rights; every right when no
+// password file is configured, or for a trusted connection from inside the
+// process (Node.DB).
+func (n *Node) clientIdentity(ctx context.Context, user string) (identity, error) {
+	if !n.authOn() {
+		return identity{kind: identClient, name: user, rights: RightsAdmin}, nil
+	}
+	authed, ok := pgwire.AuthenticatedUser(ctx)
+	if !ok {
+		return identity{kind: identClient, name: user, rights: RightsAdmin}, nil
+	}
+	u, ok := n.users[authed]
+	if !ok || u.Rights < RightsRead {
+		return identity{}, &pgwire.Error{Code: "28000", Severity: "FATAL", Message: fmt.Sprintf("user %q has no rights", authed)}
+	}
+	return identity{kind: identClient, name: authed, rights: u.Rights}, nil
+}
+
+func (n *Node) newSession(who identity) *session {
 	return &session{
 		n:           n,
+		who:         who,
 		level:       n.cfg.ReadConsistency,
 		client:      rand.Uint64() | 1,
 		idleTimeout: n.cfg.IdleInTransactionTimeout,
@@ -39,10 +63,14 @@ func (n *Node) newSession() *session {
 
 // session is the state of one client connection.
 type session struct {
-	n      *Node
-	level  string
-	client uint64 // request ids of this session: (client, seq)
-	seq    uint64
+	n   *Node
+	who identity // the client, with its rights
+	// relayed: the session runs a block a follower relays (remotetx.go);
+	// it never relays again.
+	relayed bool
+	level   string
+	client  uint64 // request ids of this session: (client, seq)
+	seq     uint64
 
 	// driverClient and pendingSeq identify the next write when the
 	// client names its writes itself (raftsql.client_id at startup, then
@@ -168,7 +196,7 @@ func (s *session) Execute(ctx context.Context, sql string, params []any) (*pgwir
 		if s.tx != nil {
 			return &pgwire.Result{Tag: "BEGIN"}, nil // Postgres warns and goes on
 		}
-		if !c.readOnly && !s.n.raft.IsLeader() {
+		if !c.readOnly && !s.relayed && !s.n.raft.IsLeader() {
 			if res, err := s.beginRemote(ctx, sql); res != nil || err != nil {
 				return res, err
 			}
@@ -211,10 +239,10 @@ func (s *session) Execute(ctx context.Context, sql string, params []any) (*pgwir
 					Hint: "read from another node, or at a stronger consistency"}
 			}
 		}
-		res, err = s.n.Query(ctx, stmts, s.level)
+		res, err = s.n.query(ctx, s.who, stmts, s.level)
 	} else {
 		var idx uint64
-		res, idx, err = s.n.execute(ctx, stmts, s.nextRequestID())
+		res, idx, err = s.n.execute(ctx, s.who, stmts, s.nextRequestID())
 		s.writeIndex = max(s.writeIndex, idx)
 	}
 	if err != nil {

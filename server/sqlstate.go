@@ -151,6 +151,9 @@ func pgError(err error) error {
 			e.Hint = "raftsql refuses statements that could make nodes diverge or reach outside the database"
 		}
 		return e
+	case errors.Is(err, ErrPermissionDenied):
+		return &pgwire.Error{Code: "42501", Message: err.Error(), // insufficient_privilege
+			Hint: "the password file gives this user its rights (rights=read|write|admin)"}
 	case errors.Is(err, ErrOutcomeUnknown):
 		return &pgwire.Error{Code: StateOutcomeUnknown, Message: err.Error(),
 			Hint: "check whether the write took effect before repeating it"}

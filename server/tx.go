@@ -112,6 +112,9 @@ func (s *session) txRun(ctx context.Context, tx *txn, c txControl, stmt command.
 	if ro && tx.write == nil {
 		return s.txRead(ctx, tx, stmt)
 	}
+	if !ro && !s.who.rights.CanWrite() {
+		return nil, pgError(errCannotWrite(s.who.name))
+	}
 	if !ro && tx.readOnly {
 		return nil, &pgwire.Error{Code: "25006", Message: "cannot execute a write in a read-only transaction"}
 	}

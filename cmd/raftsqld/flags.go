@@ -40,5 +40,9 @@ func BindFlags(fs *pflag.FlagSet, cfg *server.Config) {
 	fs.StringVar(&cfg.PGTLSCertFile, "pg-tls-cert", cfg.PGTLSCertFile, "PEM certificate for TLS to Postgres clients (with --pg-tls-key)")
 	fs.StringVar(&cfg.PGTLSKeyFile, "pg-tls-key", cfg.PGTLSKeyFile, "PEM private key for TLS to Postgres clients")
 	fs.BoolVar(&cfg.PGRequireTLS, "pg-require-tls", cfg.PGRequireTLS, "refuse Postgres clients that do not use TLS")
-	fs.StringVar(&cfg.PGPasswordFile, "pg-password-file", cfg.PGPasswordFile, "file of user:password or user:SCRAM-SHA-256$… lines; clients then authenticate with SCRAM-SHA-256 (default: trust every client)")
+	fs.StringVar(&cfg.PGPasswordFile, "pg-password-file", cfg.PGPasswordFile, "file of user:password or user:SCRAM-SHA-256$… lines, each optionally followed by rights=read|write|admin (default write); clients then authenticate with SCRAM-SHA-256 (default: trust every client)")
+	fs.StringVar(&cfg.PGSCRAMSecretFile, "pg-scram-secret-file", cfg.PGSCRAMSecretFile, "file of at least 16 random bytes, the same on every node, that keys the SCRAM salts invented for unknown users (default: derived from the password file)")
+	fs.StringVar(&cfg.HTTPTLSCertFile, "http-tls-cert", cfg.HTTPTLSCertFile, "PEM certificate to serve the admin endpoint over HTTPS (with --http-tls-key)")
+	fs.StringVar(&cfg.HTTPTLSKeyFile, "http-tls-key", cfg.HTTPTLSKeyFile, "PEM private key for the admin endpoint's HTTPS")
+	fs.StringVar(&cfg.HTTPTokenFile, "http-token-file", cfg.HTTPTokenFile, "file of bearer tokens (one a line) the admin endpoint accepts as an admin; with it or a password file every admin route but /livez and /readyz wants credentials")
 }

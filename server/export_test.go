@@ -1,0 +1,90 @@
+package server
+
+import (
+	"context"
+	"errors"
+)
+
+// Side-channel constants and encoders for the external tests, which drive
+// the protocol by hand to prove that the leader refuses what a follower
+// should never send.
+const (
+	ProtocolVersion = protocolVersion
+	ReqExecute      = reqExecute
+	ReqQuery        = reqQuery
+	ReqSession      = reqSession
+	ReqReadIndex    = reqReadIndex
+	IdentNone       = identNone
+	IdentNode       = identNode
+	IdentClient     = identClient
+	ErrKindDenied   = errKindDenied
+	ErrKindVersion  = errKindVersion
+)
+
+// SideChannelRequest builds a request envelope; version replaces the
+// protocol version byte when not zero.
+func SideChannelRequest(version, typ, identKind byte, name string, rights Rights, payload []byte) []byte {
+	b := appendRequest(nil, typ, 1, identity{kind: identKind, name: name, rights: rights}, payload)
+	if version != 0 {
+		b[1] = version
+	}
+	return b
+}
+
+// SessionPayload is the payload of a relayed statement.
+func SessionPayload(level string, command []byte) []byte {
+	return append(appendString(nil, level), command...)
+}
+
+// RawSideChannel opens a side-channel connection from n to addr, sends body
+// as one frame and returns the answer: the error kind and message of an
+// error answer, or ok with its payload.
+func (n *Node) RawSideChannel(ctx context.Context, addr string, body []byte) (ok bool, kind byte, msg string, err error) {
+	ok, kind, msg, _, err = n.RawSideChannelPayload(ctx, addr, body)
+	return ok, kind, msg, err
+}
+
+// SessionAnswerState returns the SQLSTATE of a relayed statement's answer,
+// "" when it succeeded.
+func SessionAnswerState(payload []byte) (string, error) {
+	_, _, pe, err := decodeSessionAnswer(payload)
+	if err != nil || pe == nil {
+		return "", err
+	}
+	return pe.Code, nil
+}
+
+// RawSideChannelPayload is RawSideChannel that also returns the payload of
+// a successful answer.
+func (n *Node) RawSideChannelPayload(ctx context.Context, addr string, body []byte) (ok bool, kind byte, msg string, payload []byte, err error) {
+	c, err := n.fwd.dialConn(ctx, addr)
+	if err != nil {
+		return false, 0, "", nil, err
+	}
+	defer c.Close()
+	if dl, has := ctx.Deadline(); has {
+		c.SetDeadline(dl)
+	}
+	if err := writeFrame(c.w, body); err != nil {
+		return false, 0, "", nil, err
+	}
+	if err := c.w.Flush(); err != nil {
+		return false, 0, "", nil, err
+	}
+	answer, err := readFrame(c.r)
+	if err != nil {
+		return false, 0, "", nil, err
+	}
+	env, err := decodeAnswer(answer)
+	if err != nil {
+		return false, 0, "", nil, err
+	}
+	if env.typ == statusOK {
+		return true, 0, "", env.payload, nil
+	}
+	re := decodeError(env.payload)
+	if re.msg == "" {
+		return false, 0, "", nil, errors.New("empty error answer")
+	}
+	return false, re.kind, re.msg, nil, nil
+}
