@@ -161,3 +161,12 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+func TestEncodedSize(t *testing.T) {
+	for _, h := range []Header{{}, {Index: 3, Meta: []byte("meta"), Size: 10}, {Meta: body(300), Size: 12345}} {
+		b := body(int(h.Size))
+		if got, want := EncodedSize(h), int64(len(encode(t, h, b))); got != want {
+			t.Fatalf("EncodedSize(%+v) = %d, Write wrote %d", h, got, want)
+		}
+	}
+}
