@@ -88,6 +88,10 @@ type Config struct {
 	// every client.
 	PGPasswordFile string
 
+	// MaxRestoreSize bounds the database file a restore accepts, in bytes
+	// (after decompression); 0 accepts any size.
+	MaxRestoreSize int64
+
 	// Profiling serves Go's profiles under /debug/pprof/ on the admin HTTP
 	// address.
 	Profiling bool
@@ -133,6 +137,7 @@ func DefaultConfig() Config {
 		IdleInTransactionTimeout: time.Minute,
 		ReadConns:                8,
 		MaxConnections:           1000,
+		MaxRestoreSize:           64 << 30,
 	}
 }
 
@@ -171,6 +176,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ReadConns < 1 {
 		errs = append(errs, errors.New("at least one read connection is required"))
+	}
+	if c.MaxRestoreSize < 0 {
+		errs = append(errs, errors.New("the restore size limit must not be negative"))
 	}
 	if c.MaxConnections < 1 {
 		errs = append(errs, errors.New("max connections must be at least 1"))

@@ -28,6 +28,7 @@ func BindFlags(fs *pflag.FlagSet, cfg *server.Config) {
 	fs.DurationVar(&cfg.LeaderLeaseTimeout, "leader-lease-timeout", cfg.LeaderLeaseTimeout, "time a leader keeps leading without hearing from a majority")
 	fs.DurationVar(&cfg.IdleInTransactionTimeout, "idle-in-transaction-timeout", cfg.IdleInTransactionTimeout, "abort a transaction block whose client stays silent this long (it may hold the write lock)")
 	fs.IntVar(&cfg.ReadConns, "read-conns", cfg.ReadConns, "SQLite read connections")
+	fs.Int64Var(&cfg.MaxRestoreSize, "max-restore-size", cfg.MaxRestoreSize, "largest database file, in bytes, a restore accepts (0: any size)")
 	fs.BoolVar(&cfg.Profiling, "pprof", cfg.Profiling, "serve Go profiles under /debug/pprof/ on the admin HTTP address")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", cfg.MaxConnections, "maximum concurrent Postgres client connections")
 	fs.StringVar(&cfg.PGTLSCertFile, "pg-tls-cert", cfg.PGTLSCertFile, "PEM certificate for TLS to Postgres clients (with --pg-tls-key)")
