@@ -195,11 +195,17 @@ func (f *FSM) RestoreHeader(size int64) snapshot.Header {
 
 // ---- Checking a file before it is restored --------------------------------
 
-// ErrRefusedRestore is wrapped by every reason CheckRestore gives.
+// ErrRefusedRestore is matched by every reason CheckRestore gives.
 var ErrRefusedRestore = errors.New("refused")
 
+// RefusedError is why CheckRestore refuses a file.
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string        { return "refused: " + e.Reason }
+func (e *RefusedError) Is(target error) bool { return target == ErrRefusedRestore }
+
 func refuse(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrRefusedRestore, fmt.Sprintf(format, args...))
+	return &RefusedError{Reason: fmt.Sprintf(format, args...)}
 }
 
 // CheckRestore reports why the SQLite database file at path may not become

@@ -207,7 +207,11 @@ func (n *Node) Restore(ctx context.Context, r io.Reader) (RestoreInfo, error) {
 		return RestoreInfo{}, err
 	}
 	if err := fsm.CheckRestore(ctx, path); err != nil {
-		return RestoreInfo{}, fmt.Errorf("%w: %w", ErrRestoreRefused, err)
+		var re *fsm.RefusedError
+		if errors.As(err, &re) {
+			return RestoreInfo{}, fmt.Errorf("%w: %s", ErrRestoreRefused, re.Reason)
+		}
+		return RestoreInfo{}, err
 	}
 	file, err := os.Open(path)
 	if err != nil {
@@ -345,8 +349,10 @@ func (n *Node) serveBackup(w http.ResponseWriter, r *http.Request) {
 	case opts.Format == BackupSQL:
 		h.Set("Content-Type", "application/sql; charset=utf-8")
 	default:
+		// No Content-Length: the trailer, sent only with a chunked body,
+		// is how a client knows the stream is whole. Its length is
+		// HeaderDBSize.
 		h.Set("Content-Type", "application/vnd.sqlite3")
-		h.Set("Content-Length", strconv.FormatInt(bf.Header.Size, 10))
 	}
 	if err := writeBackup(r.Context(), w, bf, opts); err != nil {
 		n.log.Warn("backup failed while sending", "err", err)

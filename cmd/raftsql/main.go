@@ -4,6 +4,9 @@
 //	raftsql status   show a cluster's members, leader, indexes and lag
 //	raftsql bench    drive a cluster over Postgres wire and report ops/s and latency
 //	raftsql passwd   print a user's line for raftsqld --pg-password-file
+//	raftsql backup   write a consistent backup (SQLite file or SQL dump)
+//	raftsql restore  replace the whole cluster's data with a SQLite file
+//	raftsql snapshot make a node take a snapshot now, compacting its log
 package main
 
 import (
@@ -25,6 +28,9 @@ commands:
   status   show a cluster's members, leader, indexes and lag
   bench    drive a cluster over Postgres wire and report ops/s and latency
   passwd   print a user's line for raftsqld --pg-password-file
+  backup   write a consistent backup (SQLite file or SQL dump) to a file or stdout
+  restore  replace the whole cluster's data with a SQLite file
+  snapshot make a node take a snapshot now, compacting its log
 
 Run 'raftsql <command> --help' for a command's flags.
 `
@@ -54,6 +60,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBench(ctx, args[1:], stdout, stderr)
 	case "passwd":
 		return runPasswd(args[1:], os.Stdin, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "snapshot":
+		return runSnapshot(ctx, args[1:], stdout, stderr)
 	case "ceiling-node": // started by bench --target ceiling
 		return runCeilingNode(ctx, args[1:], os.Stdin, stdout)
 	case "help", "-h", "--help":
