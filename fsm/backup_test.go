@@ -252,3 +252,47 @@ func TestCheckRestoreRefuses(t *testing.T) {
 		t.Fatalf("CheckRestore of a good backup: %v", err)
 	}
 }
+
+// FuzzCheckRestore hands CheckRestore arbitrary files, most of them a
+// valid database with bytes changed: it must return, never panic, and a
+// file it accepts must open and dump.
+func FuzzCheckRestore(f *testing.F) {
+	src := openTest(f)
+	a := &applier{f: src}
+	a.mustExec(f, "CREATE TABLE t(id INTEGER PRIMARY KEY, v)", "CREATE INDEX tv ON t(v)", "INSERT INTO t(v) VALUES (1), ('x'), (x'00'), (randomblob(3000))")
+	good, err := os.ReadFile(backupDB(f, src))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good, uint32(0), byte(0))
+	f.Add(good, uint32(100), byte(0xff))
+	f.Add(good, uint32(4096+8), byte(1))
+	f.Add(good[:1000], uint32(0), byte(0))
+	f.Add([]byte("SQLite format 3\x00"), uint32(0), byte(0))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte, at uint32, x byte) {
+		data = bytes.Clone(data)
+		if len(data) > 0 {
+			data[int(at)%len(data)] ^= x
+		}
+		path := filepath.Join(dir, "fuzz.db")
+		os.Remove(path + "-journal")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckRestore(context.Background(), path); err != nil {
+			if !errors.Is(err, ErrRefusedRestore) {
+				t.Fatalf("CheckRestore failed without saying why the file is refused: %v", err)
+			}
+			return
+		}
+		c, err := openConn(path, "", true)
+		if err != nil {
+			t.Fatalf("an accepted file does not open: %v", err)
+		}
+		defer c.close()
+		if _, err := c.query1("SELECT count(*) FROM sqlite_schema"); err != nil {
+			t.Fatalf("an accepted file does not read: %v", err)
+		}
+	})
+}
