@@ -229,6 +229,11 @@ func CheckRestore(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
+	if st.Size() == 0 {
+		// sqlite3 would take it for an empty database; far more often it
+		// is the wrong file, and restoring it would empty the cluster.
+		return refuse("the file is empty (0 bytes); to empty the cluster, restore a backup of an empty database")
+	}
 	var hdr [100]byte
 	if n, _ := io.ReadFull(file, hdr[:]); n < len(sqliteMagic) || !bytes.Equal(hdr[:len(sqliteMagic)], sqliteMagic) {
 		return refuse("not a SQLite database: it does not begin with %q", strings.TrimRight(string(sqliteMagic), "\x00"))

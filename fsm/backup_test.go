@@ -231,7 +231,7 @@ func TestCheckRestoreRefuses(t *testing.T) {
 		name, path, want string
 	}{
 		{"text file", write("notes.txt", []byte("this is not a database\n")), "not a SQLite database"},
-		{"empty", write("empty.db", nil), "not a SQLite database"},
+		{"empty", write("empty.db", nil), "the file is empty"},
 		{"truncated", write("trunc.db", data[:len(data)-pageSize-100]), "truncated"},
 		{"truncated whole pages", write("trunc2.db", data[:len(data)-pageSize]), "truncated"},
 		{"corrupt page", write("corrupt.db", corrupt), "integrity_check"},

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -189,7 +191,8 @@ func loopbackAddr(t *testing.T) string {
 // Files that may not become a cluster's state are refused before anything
 // changes, each with a message that says why.
 func TestRestoreRefusesBadFiles(t *testing.T) {
-	c := servertest.NewCluster(t, 3, servertest.Options{})
+	const limit = 1 << 20
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(i int, cfg *server.Config) { cfg.MaxRestoreSize = limit }})
 	conn := connect(t, c, 0)
 	mustExec(t, conn, "CREATE TABLE t (v BLOB)")
 	for range 4 {
@@ -219,7 +222,9 @@ func TestRestoreRefusesBadFiles(t *testing.T) {
 	if out, err := exec.Command("sqlite3", vt, "CREATE TABLE ok (x); CREATE VIRTUAL TABLE s USING dbstat;").CombinedOutput(); err != nil {
 		t.Fatalf("sqlite3: %v %s", err, out)
 	}
+	big := write("big.db", append(bytes.Clone(data), make([]byte, limit)...))
 	for _, tc := range []struct{ name, path, want string }{
+		{"larger than the limit", big, "larger than the node's limit"},
 		{"truncated", write("trunc.db", data[:len(data)/2+100]), "truncated"},
 		{"not SQLite", write("notes.txt", []byte("name,qty\napple,3\n")), "not a SQLite database"},
 		{"corrupt page", write("corrupt.db", corrupt), "integrity_check"},
@@ -227,10 +232,32 @@ func TestRestoreRefusesBadFiles(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := restoreFile(t, c.Node(c.Leader()), tc.path)
-			if !errors.Is(err, server.ErrRestoreRefused) || !strings.Contains(err.Error(), tc.want) {
+			if !(errors.Is(err, server.ErrRestoreRefused) || errors.Is(err, server.ErrRestoreTooLarge)) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want a refusal saying %q", err, tc.want)
 			}
 		})
+	}
+	// Over HTTP, a body whose length says it is too large is refused
+	// before it is read.
+	f, err := os.Open(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	req, err := http.NewRequest("POST", "http://"+c.Config(c.Leader()).HTTPAddr+"/restore", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.Stat()
+	req.ContentLength = st.Size()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(msg), "this file has") {
+		t.Fatalf("POST /restore of a file over the limit: %s %s", resp.Status, msg)
 	}
 	c.EnsureSame()
 	for i := 0; i < c.Size(); i++ {
