@@ -2,7 +2,6 @@ package fsm
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	hraft "github.com/hashicorp/raft"
 	"github.com/raftsql/raftsql/fsm/command"
 	"github.com/raftsql/raftsql/snapshot"
-	"modernc.org/libc"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
@@ -188,89 +186,6 @@ func syncDir(dir string) {
 		d.Sync()
 		d.Close()
 	}
-}
-
-// Backup writes a snapshot of the current state to w, in the format of
-// Raft snapshots: Restore (and so raft.Restore) installs it, and its body,
-// which snapshot.Extract writes out, is a plain SQLite database file. It
-// does not stop applies; the copy goes through a temporary file next to
-// the database.
-func (f *FSM) Backup(ctx context.Context, w io.Writer) (snapshot.Header, error) {
-	c, err := f.acquire(ctx)
-	if err != nil {
-		return snapshot.Header{}, err
-	}
-	tmp, h, err := f.backupTo(c)
-	f.release(c)
-	if tmp != "" {
-		defer os.Remove(tmp)
-	}
-	if err != nil {
-		return snapshot.Header{}, err
-	}
-	file, err := os.Open(tmp)
-	if err != nil {
-		return snapshot.Header{}, err
-	}
-	defer file.Close()
-	st, err := file.Stat()
-	if err != nil {
-		return snapshot.Header{}, err
-	}
-	h.Size = st.Size()
-	if err := snapshot.Write(w, h, io.NewSectionReader(file, 0, h.Size)); err != nil {
-		return snapshot.Header{}, err
-	}
-	return h, nil
-}
-
-// backupTo copies the database, as of one read transaction on c, into a
-// new temporary file, with the header of the state it holds.
-func (f *FSM) backupTo(c *conn) (string, snapshot.Header, error) {
-	var h snapshot.Header
-	f.stateMu.Lock()
-	err := c.exec("BEGIN")
-	if err == nil {
-		_, err = c.query1("SELECT count(*) FROM sqlite_schema")
-	}
-	h.Index, h.Term, h.Meta = f.index, f.term, f.encodeMeta()
-	f.stateMu.Unlock()
-	defer func() {
-		if !c.autocommit() {
-			c.exec("ROLLBACK")
-		}
-	}()
-	if err != nil {
-		return "", h, err
-	}
-	tf, err := os.CreateTemp(filepath.Dir(f.path), filepath.Base(f.path)+".backup-*")
-	if err != nil {
-		return "", h, err
-	}
-	name := tf.Name()
-	tf.Close()
-	dst, err := openConn(name, "", false)
-	if err != nil {
-		return name, h, err
-	}
-	defer dst.close()
-	zMain, err := libc.CString("main")
-	if err != nil {
-		return name, h, err
-	}
-	defer libc.Xfree(dst.tls, zMain)
-	b := sqlite3.Xsqlite3_backup_init(dst.tls, dst.db, zMain, c.db, zMain)
-	if b == 0 {
-		return name, h, fmt.Errorf("fsm: backup: %w", dst.errorf(sqlite3.Xsqlite3_errcode(dst.tls, dst.db)))
-	}
-	rc := sqlite3.Xsqlite3_backup_step(dst.tls, b, -1)
-	if frc := sqlite3.Xsqlite3_backup_finish(dst.tls, b); rc == sqlite3.SQLITE_DONE {
-		rc = frc
-	}
-	if rc != sqlite3.SQLITE_OK && rc != sqlite3.SQLITE_DONE {
-		return name, h, fmt.Errorf("fsm: backup: %w", dst.errorf(rc))
-	}
-	return name, h, nil
 }
 
 // ---- Meta: what a snapshot carries besides the database -----------------

@@ -145,7 +145,7 @@ func BenchmarkTxApply(b *testing.B) {
 func TestWriteTxClassify(t *testing.T) {
 	f, _ := openTxTest(t)
 	ctx := context.Background()
-	wt, err := f.BeginWrite(ctx, 1, 1)
+	wt, err := f.BeginWrite(ctx, &command.Command{TimeUnixNano: 1, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

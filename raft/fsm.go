@@ -22,10 +22,11 @@ type trackingFSM struct {
 	batching hraft.BatchingFSM        // inner, if it batches
 	confs    hraft.ConfigurationStore // inner, if it wants configurations
 
-	// snapshotIndex tells, after a Restore, which index the restored
-	// snapshot holds. It reports false while New restores at startup; New
-	// then takes the index from hashicorp/raft.
-	snapshotIndex func() (uint64, bool)
+	// snapshotIndex tells, after a Restore, which index (and term) the
+	// restored snapshot holds. It reports false while New restores at
+	// startup; New then takes them from hashicorp/raft.
+	snapshotIndex func() (index, term uint64, ok bool)
+	indexer       RestoreIndexer // inner, if it wants to know
 
 	// watched maps the first byte of a command this node proposed to the
 	// function to call once it is committed. On the leader hashicorp/raft
@@ -39,13 +40,15 @@ type trackingFSM struct {
 	mu       sync.Mutex
 	applied  uint64        // index of the last entry the FSM has seen
 	restores uint64        // number of successful Restore calls
+	restored uint64        // index of the snapshot last restored at run time
 	wake     chan struct{} // closed and cleared when applied moves; nil if nobody waits
 }
 
 var _ hraft.BatchingFSM = (*trackingFSM)(nil)
 
-func newTrackingFSM(inner hraft.FSM, snapshotIndex func() (uint64, bool)) *trackingFSM {
+func newTrackingFSM(inner hraft.FSM, snapshotIndex func() (uint64, uint64, bool)) *trackingFSM {
 	t := &trackingFSM{inner: inner, snapshotIndex: snapshotIndex}
+	t.indexer, _ = inner.(RestoreIndexer)
 	t.batching, _ = inner.(hraft.BatchingFSM)
 	t.confs, _ = inner.(hraft.ConfigurationStore)
 	return t
@@ -168,9 +171,22 @@ func (t *trackingFSM) Restore(rc io.ReadCloser) error {
 	if err := t.inner.Restore(rc); err != nil {
 		return err
 	}
-	index, _ := t.snapshotIndex()
+	index, term, ok := t.snapshotIndex()
+	if ok && t.indexer != nil {
+		t.indexer.RestoredAt(index, term)
+	}
+	t.mu.Lock()
+	t.restored = index
+	t.mu.Unlock()
 	t.advance(index, true)
 	return nil
+}
+
+// lastRestore returns the index of the snapshot last restored at run time.
+func (t *trackingFSM) lastRestore() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.restored
 }
 
 // restoreCount returns how many times the FSM was restored from a snapshot.

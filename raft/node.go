@@ -175,6 +175,9 @@ func New(cfg Config, fsm hraft.FSM) (_ *Node, err error) {
 	// A snapshot restored during startup holds everything up to its index.
 	if idx, ok := n.statUint("last_snapshot_index"); ok {
 		n.fsm.advance(idx, false)
+		if term, ok := n.statUint("last_snapshot_term"); ok && idx > 0 && n.fsm.indexer != nil {
+			n.fsm.indexer.RestoredAt(idx, term)
+		}
 	}
 
 	n.obsCh = make(chan hraft.Observation, 64)
@@ -209,15 +212,15 @@ func New(cfg Config, fsm hraft.FSM) (_ *Node, err error) {
 // restored at run time (InstallSnapshot from the leader, or a user restore):
 // hashicorp/raft writes that snapshot to the store before restoring it, so
 // it is the newest one there.
-func (n *Node) restoredSnapshotIndex() (uint64, bool) {
+func (n *Node) restoredSnapshotIndex() (index, term uint64, ok bool) {
 	if !n.started.Load() {
-		return 0, false
+		return 0, 0, false
 	}
 	metas, err := n.snaps.List()
 	if err != nil || len(metas) == 0 {
-		return 0, false
+		return 0, 0, false
 	}
-	return metas[0].Index, true
+	return metas[0].Index, metas[0].Term, true
 }
 
 // statUint reads a numeric field of hashicorp's Stats.

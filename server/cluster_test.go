@@ -438,7 +438,7 @@ func TestWipedFollowerCatchesUpFromSnapshot(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		mustExec(t, conn, "INSERT INTO t (body) VALUES ($1)", strings.Repeat("x", i))
 	}
-	if err := c.Node(leader).Snapshot(); err != nil {
+	if _, err := c.Node(leader).Snapshot(); err != nil {
 		t.Fatalf("snapshot: %v", err)
 	}
 	f := c.Follower()

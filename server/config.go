@@ -129,6 +129,10 @@ type Config struct {
 	// of a user with the admin right, or a token.
 	HTTPTokenFile string
 
+	// MaxRestoreSize bounds the database file a restore accepts, in bytes
+	// (after decompression); 0 accepts any size.
+	MaxRestoreSize int64
+
 	// Profiling serves Go's profiles under /debug/pprof/ on the admin HTTP
 	// address.
 	Profiling bool
@@ -185,6 +189,7 @@ func DefaultConfig() Config {
 		MaxConnections:           1000,
 		MaxWriteSteps:            DefaultMaxWriteSteps,
 		MaxValueSize:             DefaultMaxValueSize,
+		MaxRestoreSize:           64 << 30,
 	}
 }
 
@@ -229,6 +234,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxValueSize > 1_000_000_000 {
 		errs = append(errs, errors.New("the value size limit can be at most 1000000000 bytes, SQLite's own"))
+	}
+	if c.MaxRestoreSize < 0 {
+		errs = append(errs, errors.New("the restore size limit must not be negative"))
 	}
 	if c.MaxConnections < 1 {
 		errs = append(errs, errors.New("max connections must be at least 1"))

@@ -119,6 +119,7 @@ func (n *Node) httpHandler() http.Handler {
 		enc.SetIndent("", "  ")
 		enc.Encode(cs)
 	})
+	n.backupRoutes(mux)
 	if n.cfg.Profiling {
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)

@@ -301,9 +301,6 @@ func (n *Node) WaitApplied(ctx context.Context, index uint64) error {
 	return n.raft.WaitApplied(ctx, index)
 }
 
-// Snapshot makes the node take a snapshot now.
-func (n *Node) Snapshot() error { return n.raft.Snapshot() }
-
 // joinLoop asks the configured members to add this node until one accepts.
 func (n *Node) joinLoop() {
 	payload := appendString(appendString(nil, n.cfg.ID), n.RaftAddr())

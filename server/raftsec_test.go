@@ -501,7 +501,7 @@ func TestTLSClusterWritesFailoverCatchUp(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		mustExec(t, wc, "INSERT INTO t (body) VALUES ($1)", strings.Repeat("y", i))
 	}
-	if err := c.Node(next).Snapshot(); err != nil {
+	if _, err := c.Node(next).Snapshot(); err != nil {
 		t.Fatal(err)
 	}
 	c.Restart(old)

@@ -227,3 +227,11 @@ func readErr(err error, what string) error {
 	}
 	return fmt.Errorf("snapshot: reading %s: %w", what, err)
 }
+
+// EncodedSize is the length of the stream Write produces for h: the
+// header, h.Size body bytes and the trailer. A caller that hands the stream
+// to a store wanting its length up front (a Raft user restore) gets it
+// without writing anything.
+func EncodedSize(h Header) int64 {
+	return fixedHeaderLen + int64(len(h.Meta)) + 4 + h.Size + 4
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/iotest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/v1.snap")
@@ -158,6 +159,60 @@ func FuzzRead(f *testing.F) {
 		n, err := io.Copy(io.Discard, r)
 		if err == nil && n != r.Header.Size {
 			t.Fatalf("valid stream with %d body bytes, header says %d", n, r.Header.Size)
+		}
+	})
+}
+
+func TestEncodedSize(t *testing.T) {
+	for _, h := range []Header{{}, {Index: 3, Meta: []byte("meta"), Size: 10}, {Meta: body(300), Size: 12345}} {
+		b := body(int(h.Size))
+		if got, want := EncodedSize(h), int64(len(encode(t, h, b))); got != want {
+			t.Fatalf("EncodedSize(%+v) = %d, Write wrote %d", h, got, want)
+		}
+	}
+}
+
+// FuzzSnapshotReader reads arbitrary bytes as a snapshot, whole and a byte
+// at a time: it must never panic, both reads must agree on the header, the
+// body and whether the stream is valid, and a valid stream's body has the
+// size its header says.
+func FuzzSnapshotReader(f *testing.F) {
+	b := body(64)
+	valid := encode(f, Header{Index: 1, Term: 1, Meta: []byte("m"), Size: int64(len(b))}, b)
+	f.Add(valid)
+	f.Add(valid[:len(valid)-1])
+	f.Add(encode(f, Header{}, nil))
+	if golden, err := os.ReadFile(filepath.Join("testdata", "v1.snap")); err == nil {
+		f.Add(golden)
+	}
+	if golden, err := os.ReadFile(filepath.Join("testdata", "v1-fsm.snap")); err == nil {
+		f.Add(golden)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var whole bytes.Buffer
+		h1, err1 := Extract(&whole, bytes.NewReader(data))
+		var slow bytes.Buffer
+		h2, err2 := Extract(&slow, iotest.OneByteReader(bytes.NewReader(data)))
+		if (err1 == nil) != (err2 == nil) {
+			t.Fatalf("whole read: %v; byte by byte: %v", err1, err2)
+		}
+		if h1.Index != h2.Index || h1.Term != h2.Term || h1.Size != h2.Size || !bytes.Equal(h1.Meta, h2.Meta) {
+			t.Fatalf("headers differ: %+v and %+v", h1, h2)
+		}
+		if !bytes.Equal(whole.Bytes(), slow.Bytes()) {
+			t.Fatal("bodies differ between whole and byte-by-byte reads")
+		}
+		if err1 == nil {
+			if int64(whole.Len()) != h1.Size {
+				t.Fatalf("valid stream with %d body bytes, header says %d", whole.Len(), h1.Size)
+			}
+			if EncodedSize(h1) > int64(len(data)) {
+				t.Fatalf("valid stream of %d bytes, EncodedSize says %d", len(data), EncodedSize(h1))
+			}
+			// What was read writes back to the same bytes.
+			if again := encode(t, h1, whole.Bytes()); !bytes.Equal(again, data[:len(again)]) {
+				t.Fatal("re-encoding a valid stream gives other bytes")
+			}
 		}
 	})
 }

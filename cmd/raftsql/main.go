@@ -5,6 +5,9 @@
 //	raftsql bench    drive a cluster over Postgres wire and report ops/s and latency
 //	raftsql passwd   print a user's line for raftsqld --pg-password-file
 //	raftsql cert     create a cluster CA and node certificates for node-to-node TLS
+//	raftsql backup   write a consistent backup (SQLite file or SQL dump)
+//	raftsql restore  replace the whole cluster's data with a SQLite file
+//	raftsql snapshot make a node take a snapshot now, compacting its log
 package main
 
 import (
@@ -27,6 +30,9 @@ commands:
   bench    drive a cluster over Postgres wire and report ops/s and latency
   passwd   print a user's line for raftsqld --pg-password-file
   cert     create a cluster CA and node certificates for node-to-node TLS
+  backup   write a consistent backup (SQLite file or SQL dump) to a file or stdout
+  restore  replace the whole cluster's data with a SQLite file
+  snapshot make a node take a snapshot now, compacting its log
 
 Run 'raftsql <command> --help' for a command's flags.
 `
@@ -58,6 +64,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPasswd(args[1:], os.Stdin, stdout, stderr)
 	case "cert":
 		return runCert(args[1:], stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "snapshot":
+		return runSnapshot(ctx, args[1:], stdout, stderr)
 	case "ceiling-node": // started by bench --target ceiling
 		return runCeilingNode(ctx, args[1:], os.Stdin, stdout)
 	case "help", "-h", "--help":

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/raftsql/raftsql/server"
+)
+
+// runRestore replaces a cluster's data with a SQLite database file.
+func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := pflag.NewFlagSet("raftsql restore", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: raftsql restore --addr HOST[,HOST...] FILE\n\nReplaces the data of the whole cluster with FILE, a SQLite database\n(plain or zstd-compressed, as raftsql backup writes it); - reads stdin.")
+		fs.PrintDefaults()
+	}
+	addr := fs.String("addr", "127.0.0.1:8433", "admin HTTP addresses of nodes, comma separated (a follower sends the restore on to the leader)")
+	timeout := fs.Duration("timeout", 0, "give up after this long (0: no limit)")
+	quiet := fs.Bool("quiet", false, "print no progress")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("restore: exactly one FILE is required")
+	}
+	path := fs.Arg(0)
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
+	var prog *progress
+	opened := false
+	body := func() (io.ReadCloser, int64, error) {
+		if path == "-" {
+			if opened {
+				return nil, 0, errors.New("restore: the node redirected a restore read from stdin, which cannot be sent twice; give the leader's address")
+			}
+			opened = true
+			if !*quiet {
+				prog = newProgress(stderr, "restore", 0)
+			}
+			return io.NopCloser(progressReader{stdin, prog}), -1, nil
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, 0, err
+		}
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, 0, err
+		}
+		if !*quiet {
+			prog = newProgress(stderr, "restore", st.Size())
+		}
+		return readCloser{progressReader{f, prog}, f}, st.Size(), nil
+	}
+	start := time.Now()
+	resp, err := adminDo(ctx, splitAddrs(*addr), "POST", "/restore", body)
+	prog.finish()
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	defer resp.Body.Close()
+	var info server.RestoreInfo
+	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil {
+		return fmt.Errorf("restore: reading the node's answer: %w", err)
+	}
+	fmt.Fprintf(stdout, "restored %s: the cluster's data is the file's as of index %d (%s)\n", bytesText(info.DBSize), info.Index, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}

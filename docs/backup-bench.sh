@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Measures backup and restore of a large database on a 3-node cluster of
+# raftsqld processes on 127.0.0.1: the time each takes against cp of the
+# same file in the same run, and the peak RSS (VmHWM) of every node while it
+# runs. Usage: docs/backup-bench.sh [MiB]   (default 256; blobs of 16 MiB)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MIB=${1:-256}
+BLOB=$((16 << 20))
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+go build -o "$work/raftsqld" ./cmd/raftsqld
+go build -o "$work/raftsql" ./cmd/raftsql
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+declare -a RAFT PG HTTP
+for i in 0 1 2; do RAFT[$i]=127.0.0.1:$(port); PG[$i]=$(port); HTTP[$i]=127.0.0.1:$(port); done
+start() {
+	local i=$1; shift
+	"$work/raftsqld" --id "n$((i + 1))" --data-dir "$work/n$i" --raft-addr "${RAFT[$i]}" \
+		--pg-addr "127.0.0.1:${PG[$i]}" --http-addr "${HTTP[$i]}" --log-level warn "$@" \
+		>"$work/n$i.log" 2>&1 &
+	pids+=($!)
+}
+start 0 --bootstrap
+sleep 1
+start 1 --join "${RAFT[0]}"
+start 2 --join "${RAFT[0]}"
+
+wait_until() { # wait_until DESCRIPTION COMMAND...
+	local what=$1; shift
+	for _ in $(seq 1 600); do
+		if "$@" >/dev/null 2>&1; then return 0; fi
+		sleep 0.2
+	done
+	echo "timed out waiting for $what" >&2
+	exit 1
+}
+synced() { # every member reachable and at lag 0
+	local out
+	out=$("$work/raftsql" status --addr "${HTTP[0]}") || return 1
+	[ "$(echo "$out" | grep -c '^n[123] ')" = 3 ] || return 1
+	! echo "$out" | awk 'NR > 3 && $7 != 0 { bad = 1 } END { exit !bad }'
+}
+wait_until "three members" synced
+
+psql_() { PGCONNECT_TIMEOUT=10 psql -h 127.0.0.1 -p "${PG[0]}" -U raftsql -d raftsql -X -q -v ON_ERROR_STOP=1 "$@"; }
+psql_ -c "CREATE TABLE b (id INTEGER PRIMARY KEY, v BLOB)"
+for _ in $(seq 1 $((MIB * (1 << 20) / BLOB))); do
+	psql_ -c "INSERT INTO b (v) VALUES (randomblob($BLOB))"
+done
+wait_until "replication" synced
+"$work/raftsql" snapshot --addr "${HTTP[0]}" >/dev/null # the file alone holds everything
+
+leader=$("$work/raftsql" status --addr "${HTTP[0]}" | awk '$2 == "leader" { print substr($1, 2) - 1 }')
+rss() { awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$1/status"; }
+reset_rss() { for p in "${pids[@]}"; do echo 5 >"/proc/$p/clear_refs"; done; }
+idle() { for p in "${pids[@]}"; do awk '/VmRSS/ { printf "%d ", $2 / 1024 }' "/proc/$p/status"; done; }
+now() { date +%s.%N; }
+
+db="$work/n$leader/db/raftsql.db"
+size=$(stat -c %s "$db")
+sync
+t0=$(now); cp "$db" "$work/cp.db"; sync "$work/cp.db"; t1=$(now)
+cp_s=$(echo "$t1 - $t0" | bc -l)
+rm "$work/cp.db"
+
+idle_rss=$(idle)
+reset_rss
+t0=$(now)
+"$work/raftsql" backup --quiet --addr "${HTTP[0]},${HTTP[1]},${HTTP[2]}" -o "$work/backup.db" >"$work/backup.out"
+t1=$(now)
+backup_s=$(echo "$t1 - $t0" | bc -l)
+backup_rss=$(for p in "${pids[@]}"; do printf "%s " "$(rss "$p")"; done)
+[ "$(sqlite3 "$work/backup.db" 'PRAGMA integrity_check')" = ok ]
+
+reset_rss
+t0=$(now)
+"$work/raftsql" restore --quiet --addr "${HTTP[0]},${HTTP[1]},${HTTP[2]}" "$work/backup.db" >"$work/restore.out"
+wait_until "followers to install the restore" synced
+t1=$(now)
+restore_s=$(echo "$t1 - $t0" | bc -l)
+restore_rss=$(for p in "${pids[@]}"; do printf "%s " "$(rss "$p")"; done)
+
+printf 'database: %d MiB (%d bytes); leader n%d\n' $((size >> 20)) "$size" $((leader + 1))
+printf 'cp + sync:  %.2fs\n' "$cp_s"
+printf 'backup:     %.2fs  (%.1fx cp)  %s\n' "$backup_s" "$(echo "$backup_s / $cp_s" | bc -l)" "$(cat "$work/backup.out")"
+printf 'restore:    %.2fs  (%.1fx cp)  %s\n' "$restore_s" "$(echo "$restore_s / $cp_s" | bc -l)" "$(cat "$work/restore.out")"
+printf 'RSS idle (MiB, n1 n2 n3):           %s\n' "$idle_rss"
+printf 'peak RSS during backup (MiB):       %s\n' "$backup_rss"
+printf 'peak RSS during restore (MiB):      %s\n' "$restore_rss"

@@ -1,0 +1,448 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/raftsql/raftsql/fsm"
+	"github.com/raftsql/raftsql/raft"
+	"github.com/raftsql/raftsql/snapshot"
+)
+
+// Backup formats and compressions.
+const (
+	BackupSQLite = "sqlite" // a plain SQLite database file
+	BackupSQL    = "sql"    // SQL text that sqlite3 and psql load
+	CompressNone = ""
+	CompressZstd = "zstd"
+)
+
+// HTTP headers of the admin endpoint's backup, restore and snapshot
+// answers. The backup's index is sent both before the body and as a
+// trailer after it.
+const (
+	HeaderIndex  = "X-Raftsql-Index"
+	HeaderTerm   = "X-Raftsql-Term"
+	HeaderDBSize = "X-Raftsql-Database-Size"
+)
+
+var (
+	// ErrRestoreRefused is wrapped by every reason a restore is refused
+	// before anything changed.
+	ErrRestoreRefused = errors.New("restore refused")
+	// ErrNeedsLeader is wrapped when an admin operation that only the
+	// leader performs reaches another node.
+	ErrNeedsLeader = errors.New("not the leader")
+	// ErrRestoreTooLarge is wrapped when the file exceeds MaxRestoreSize.
+	ErrRestoreTooLarge = errors.New("restore refused: the file is larger than the node's limit")
+)
+
+var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+
+// BackupOptions choose what Node.Backup writes.
+type BackupOptions struct {
+	// Format is BackupSQLite (the default when empty) or BackupSQL.
+	Format string
+	// Compress is CompressNone or CompressZstd.
+	Compress string
+	// Consistency is ReadNone to back up this node's own state, whatever
+	// its role; anything else (the default) needs the leader, and backs up
+	// its state once it has applied every entry committed before the call.
+	Consistency string
+}
+
+func (o *BackupOptions) validate() error {
+	switch o.Format {
+	case "":
+		o.Format = BackupSQLite
+	case BackupSQLite, BackupSQL:
+	default:
+		return fmt.Errorf("backup format %q: want sqlite or sql", o.Format)
+	}
+	switch o.Compress {
+	case CompressNone, CompressZstd:
+	case "none":
+		o.Compress = CompressNone
+	default:
+		return fmt.Errorf("backup compression %q: want zstd or none", o.Compress)
+	}
+	switch o.Consistency {
+	case "", ReadLinearizable, ReadStrong, ReadWeak, ReadNone:
+	default:
+		return fmt.Errorf("backup consistency %q: want linearizable or none", o.Consistency)
+	}
+	return nil
+}
+
+// BackupInfo describes a backup: the Raft index and term of the last entry
+// it holds, and the size of the SQLite database file it was made from.
+type BackupInfo struct {
+	Index  uint64 `json:"index"`
+	Term   uint64 `json:"term"`
+	DBSize int64  `json:"db_size"`
+}
+
+// Backup writes a consistent copy of the database to w, streamed: the
+// database is copied page by page into a temporary file next to it
+// (writes go on meanwhile), and that file is sent in the chosen format.
+// Unless opts.Consistency is ReadNone it must run on the leader (elsewhere
+// it fails with an error matching ErrNeedsLeader that names the leader) and
+// the copy holds every entry committed before the call.
+func (n *Node) Backup(ctx context.Context, w io.Writer, opts BackupOptions) (BackupInfo, error) {
+	bf, err := n.prepareBackup(ctx, &opts)
+	if err != nil {
+		return BackupInfo{}, err
+	}
+	defer bf.Close()
+	if err := writeBackup(ctx, w, bf, opts); err != nil {
+		return BackupInfo{}, err
+	}
+	return backupInfo(bf), nil
+}
+
+func backupInfo(bf *fsm.BackupFile) BackupInfo {
+	return BackupInfo{Index: bf.Header.Index, Term: bf.Header.Term, DBSize: bf.Header.Size}
+}
+
+// prepareBackup makes the copy a backup is sent from.
+func (n *Node) prepareBackup(ctx context.Context, opts *BackupOptions) (*fsm.BackupFile, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	if opts.Consistency != ReadNone {
+		rctx, cancel := context.WithTimeout(ctx, n.cfg.ReadTimeout)
+		idx, err := n.raft.ReadIndex(rctx)
+		if err == nil {
+			err = n.raft.WaitApplied(rctx, idx)
+		}
+		cancel()
+		if err != nil {
+			var nl *raft.NotLeaderError
+			if errors.As(err, &nl) {
+				return nil, fmt.Errorf("%w: a backup comes from the leader (%s), or from any node with consistency none", ErrNeedsLeader, nl.LeaderAddr)
+			}
+			return nil, n.translate(err)
+		}
+	}
+	return n.fsm.BackupFile(ctx)
+}
+
+// writeBackup sends bf to w in opts' format and compression.
+func writeBackup(ctx context.Context, w io.Writer, bf *fsm.BackupFile, opts BackupOptions) error {
+	var zw *zstd.Encoder
+	if opts.Compress == CompressZstd {
+		var err error
+		if zw, err = zstd.NewWriter(w, zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true)); err != nil {
+			return err
+		}
+		w = zw
+	}
+	var err error
+	switch opts.Format {
+	case BackupSQL:
+		err = bf.WriteSQL(ctx, w)
+	default:
+		_, err = io.Copy(w, ctxReader{ctx, bf.Reader()})
+	}
+	if zw != nil {
+		if cerr := zw.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// ctxReader stops a copy once ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
+}
+
+// RestoreInfo describes a restore: the Raft index its snapshot became and
+// the size of the SQLite database file installed.
+type RestoreInfo struct {
+	Index  uint64 `json:"index"`
+	DBSize int64  `json:"db_size"`
+}
+
+// Restore replaces the data of the whole cluster with the SQLite database
+// file read from r (plain, or zstd-compressed as Backup writes it). It runs
+// on the leader (elsewhere it fails with an error matching ErrNeedsLeader).
+// The file is streamed into a temporary file next to the database, never
+// held in memory, and checked before anything changes: a file that is not
+// a SQLite database, is truncated, fails integrity_check or has a schema a
+// node refuses fails with an error matching ErrRestoreRefused that says
+// why, and one larger than Config.MaxRestoreSize with ErrRestoreTooLarge.
+// Then Raft installs it as a snapshot on the leader and sends it to every
+// follower; Restore returns once a majority holds it. Transactions open on
+// the leader are waited for first, and writes wait during the restore.
+func (n *Node) Restore(ctx context.Context, r io.Reader) (RestoreInfo, error) {
+	if !n.raft.IsLeader() {
+		return RestoreInfo{}, n.notLeaderForAdmin("a restore")
+	}
+	path, size, err := n.receiveRestore(ctx, r)
+	if path != "" {
+		defer os.Remove(path)
+	}
+	if err != nil {
+		return RestoreInfo{}, err
+	}
+	if err := fsm.CheckRestore(ctx, path); err != nil {
+		var re *fsm.RefusedError
+		if errors.As(err, &re) {
+			return RestoreInfo{}, fmt.Errorf("%w: %s", ErrRestoreRefused, re.Reason)
+		}
+		return RestoreInfo{}, err
+	}
+	file, err := os.Open(path)
+	if err != nil {
+		return RestoreInfo{}, err
+	}
+	defer file.Close()
+
+	// Wait for transactions in progress, and hold writes, so that nothing
+	// runs on the write connection while the state is replaced.
+	if err := n.writes.acquireExclusive(ctx); err != nil {
+		return RestoreInfo{}, err
+	}
+	defer n.writes.releaseExclusive()
+	if !n.raft.IsLeader() {
+		return RestoreInfo{}, n.notLeaderForAdmin("a restore")
+	}
+	h := n.fsm.RestoreHeader(size)
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(snapshot.Write(pw, h, file)) }()
+	index, err := n.raft.Restore(ctx, pr, snapshot.EncodedSize(h))
+	pr.CloseWithError(errors.New("restore ended"))
+	if err != nil {
+		var nl *raft.NotLeaderError
+		if errors.As(err, &nl) {
+			return RestoreInfo{}, n.notLeaderForAdmin("a restore")
+		}
+		if errors.Is(err, raft.ErrOutcomeUnknown) {
+			return RestoreInfo{}, fmt.Errorf("%w: %v", ErrOutcomeUnknown, err)
+		}
+		return RestoreInfo{}, err
+	}
+	n.log.Info("restored the cluster's data from a file", "index", index, "size", size)
+	return RestoreInfo{Index: index, DBSize: size}, nil
+}
+
+// receiveRestore streams r into a temporary file next to the database,
+// decompressing zstd, and fsyncs it.
+func (n *Node) receiveRestore(ctx context.Context, r io.Reader) (string, int64, error) {
+	dir := filepath.Dir(n.cfg.sqlitePath())
+	tmp, err := os.CreateTemp(dir, "restore-*.db")
+	if err != nil {
+		return "", 0, err
+	}
+	path := tmp.Name()
+	defer tmp.Close()
+	br := bufio.NewReaderSize(ctxReader{ctx, r}, 256<<10)
+	var src io.Reader = br
+	if head, _ := br.Peek(len(zstdMagic)); bytes.Equal(head, zstdMagic) {
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			return path, 0, err
+		}
+		defer zr.Close()
+		src = zr
+	}
+	limit := n.cfg.MaxRestoreSize
+	if limit > 0 {
+		src = io.LimitReader(src, limit+1)
+	}
+	size, err := io.Copy(tmp, src)
+	if err != nil {
+		return path, size, fmt.Errorf("receiving the restore: %w", err)
+	}
+	if limit > 0 && size > limit {
+		return path, size, fmt.Errorf("%w (%d bytes, --max-restore-size)", ErrRestoreTooLarge, limit)
+	}
+	if err := tmp.Sync(); err != nil {
+		return path, size, err
+	}
+	return path, size, tmp.Close()
+}
+
+// notLeaderForAdmin is the error of an admin operation that needs the leader.
+func (n *Node) notLeaderForAdmin(what string) error {
+	_, addr := n.raft.Leader()
+	if addr == "" {
+		return fmt.Errorf("%w: %s needs the leader, and none is known", ErrNeedsLeader, what)
+	}
+	return fmt.Errorf("%w: %s needs the leader (%s)", ErrNeedsLeader, what, addr)
+}
+
+// SnapshotInfo describes a snapshot taken on demand.
+type SnapshotInfo struct {
+	Index uint64 `json:"index"`
+}
+
+// Snapshot makes the node take a snapshot now, compacting its log (a node
+// snapshots its own state; every node can). It returns the index the newest
+// snapshot holds; having nothing new to snapshot is not an error.
+func (n *Node) Snapshot() (SnapshotInfo, error) {
+	index, err := n.raft.SnapshotNow()
+	if err != nil {
+		return SnapshotInfo{}, n.translate(err)
+	}
+	return SnapshotInfo{Index: index}, nil
+}
+
+// ---- The admin HTTP endpoint ---------------------------------------------
+
+// backupRoutes registers the admin routes of backups, restores and
+// snapshots.
+func (n *Node) backupRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /backup", n.serveBackup)
+	mux.HandleFunc("POST /restore", n.serveRestore)
+	mux.HandleFunc("POST /snapshot", n.serveSnapshot)
+}
+
+// serveBackup answers GET /backup?format=sqlite|sql&compress=zstd&consistency=none.
+// A follower redirects a backup that needs the leader to the leader.
+func (n *Node) serveBackup(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	opts := BackupOptions{Format: q.Get("format"), Compress: q.Get("compress"), Consistency: q.Get("consistency")}
+	if err := opts.validate(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if opts.Consistency != ReadNone && !n.raft.IsLeader() {
+		n.redirectToLeader(w, r)
+		return
+	}
+	bf, err := n.prepareBackup(r.Context(), &opts)
+	if err != nil {
+		http.Error(w, err.Error(), adminStatus(err))
+		return
+	}
+	defer bf.Close()
+	h := w.Header()
+	h.Set("Trailer", HeaderIndex)
+	h.Set(HeaderIndex, strconv.FormatUint(bf.Header.Index, 10))
+	h.Set(HeaderTerm, strconv.FormatUint(bf.Header.Term, 10))
+	h.Set(HeaderDBSize, strconv.FormatInt(bf.Header.Size, 10))
+	switch {
+	case opts.Compress == CompressZstd:
+		h.Set("Content-Type", "application/zstd")
+	case opts.Format == BackupSQL:
+		h.Set("Content-Type", "application/sql; charset=utf-8")
+	default:
+		// No Content-Length: the trailer, sent only with a chunked body,
+		// is how a client knows the stream is whole. Its length is
+		// HeaderDBSize.
+		h.Set("Content-Type", "application/vnd.sqlite3")
+	}
+	if err := writeBackup(r.Context(), w, bf, opts); err != nil {
+		n.log.Warn("backup failed while sending", "err", err)
+		// Cut the response off, so the client cannot take a partial
+		// backup for a whole one.
+		panic(http.ErrAbortHandler)
+	}
+	h.Set(HeaderIndex, strconv.FormatUint(bf.Header.Index, 10))
+}
+
+// serveRestore answers POST /restore, whose body is the database file.
+func (n *Node) serveRestore(w http.ResponseWriter, r *http.Request) {
+	if !n.raft.IsLeader() {
+		n.redirectToLeader(w, r)
+		return
+	}
+	if limit := n.cfg.MaxRestoreSize; limit > 0 && r.ContentLength > limit {
+		http.Error(w, fmt.Sprintf("%v (%d bytes, --max-restore-size): this file has %d", ErrRestoreTooLarge, limit, r.ContentLength), http.StatusRequestEntityTooLarge)
+		return
+	}
+	info, err := n.Restore(r.Context(), r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), adminStatus(err))
+		return
+	}
+	writeJSON(w, info)
+}
+
+// serveSnapshot answers POST /snapshot.
+func (n *Node) serveSnapshot(w http.ResponseWriter, r *http.Request) {
+	info, err := n.Snapshot()
+	if err != nil {
+		http.Error(w, err.Error(), adminStatus(err))
+		return
+	}
+	writeJSON(w, info)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+func adminStatus(err error) int {
+	switch {
+	case errors.Is(err, ErrRestoreTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrRestoreRefused):
+		return http.StatusUnprocessableEntity
+	case errors.Is(err, ErrNeedsLeader), errors.Is(err, ErrNoLeader), errors.Is(err, ErrNotReady):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, ErrOutcomeUnknown):
+		return http.StatusGatewayTimeout
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// redirectToLeader answers 307 with the leader's admin address, so that a
+// client sends the same request there.
+func (n *Node) redirectToLeader(w http.ResponseWriter, r *http.Request) {
+	addr := n.leaderHTTPAddr(r.Context())
+	if addr == "" {
+		http.Error(w, "this node is not the leader and knows of none; try again, or another node", http.StatusServiceUnavailable)
+		return
+	}
+	u := *r.URL
+	u.Scheme, u.Host = "http", addr
+	if r.TLS != nil {
+		u.Scheme = "https"
+	}
+	http.Redirect(w, r, u.String(), http.StatusTemporaryRedirect)
+}
+
+// leaderHTTPAddr asks the leader for its admin address, "" when unknown.
+func (n *Node) leaderHTTPAddr(ctx context.Context) string {
+	_, raftAddr := n.raft.Leader()
+	if raftAddr == "" {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	answer, err := n.fwd.call(ctx, raftAddr, reqStatus, n.self(), nil)
+	var st NodeStatus
+	if err == nil {
+		err = json.Unmarshal(answer, &st)
+	}
+	if err != nil || st.State != "leader" {
+		return ""
+	}
+	return st.HTTPAddr
+}
