@@ -106,3 +106,68 @@ func TestNodePostgres(t *testing.T) {
 		}
 	}
 }
+
+// jdbcProgram is a migration as JDBC tools run one (autocommit off: the
+// DDL and the statements using it in one block), then a read of every type.
+const jdbcProgram = `
+import java.sql.*;
+
+public class Main {
+  public static void main(String[] args) throws Exception {
+    String url = "jdbc:postgresql://" + System.getenv("PGHOST") + ":" + System.getenv("PGPORT") + "/raftsql?user=raftsql&prepareThreshold=1";
+    try (Connection c = DriverManager.getConnection(url)) {
+      c.setAutoCommit(false);
+      try (Statement s = c.createStatement()) {
+        s.execute("CREATE TABLE jd (id SERIAL PRIMARY KEY, i INTEGER, b BIGINT, r REAL, v TEXT)");
+      }
+      try (PreparedStatement p = c.prepareStatement("INSERT INTO jd (i, b, r, v) VALUES (?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
+        p.setInt(1, 5); p.setLong(2, 6); p.setDouble(3, 0.1); p.setString(4, "a");
+        p.executeUpdate();
+        ResultSet k = p.getGeneratedKeys();
+        k.next();
+        System.out.println("key " + k.getObject(1) + ":" + k.getObject(1).getClass().getSimpleName());
+      }
+      c.commit();
+      for (int n = 0; n < 2; n++) { // the second run uses the server-side prepared statement
+        try (PreparedStatement p = c.prepareStatement("SELECT id, i, b, r, v FROM jd WHERE id = ?")) {
+          p.setInt(1, 1);
+          ResultSet rs = p.executeQuery();
+          rs.next();
+          StringBuilder sb = new StringBuilder("row");
+          for (int j = 1; j <= 5; j++) sb.append(" ").append(rs.getObject(j)).append(":").append(rs.getObject(j).getClass().getSimpleName());
+          System.out.println(sb);
+        }
+      }
+      c.commit();
+    }
+  }
+}
+`
+
+// TestJDBC: pgjdbc with autocommit off creates a table and uses it in the
+// same block, gets the SERIAL key back, and reads Postgres' Java types.
+func TestJDBC(t *testing.T) {
+	const jar = "/usr/share/java/postgresql.jar"
+	java, err := exec.LookPath("java")
+	if err != nil {
+		t.Skip("java is not installed")
+	}
+	if _, err := os.Stat(jar); err != nil {
+		t.Skip("pgjdbc is not installed (apt-get install libpostgresql-jdbc-java)")
+	}
+	src := t.TempDir() + "/Main.java"
+	if err := os.WriteFile(src, []byte(jdbcProgram), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	out := runClient(t, c, c.Follower(), java, "-cp", jar, src)
+	for _, want := range []string{
+		"key 1:Integer",
+		"row 1:Integer 5:Integer 6:Long 0.1:Double a:String\nrow 1:Integer 5:Integer 6:Long 0.1:Double a:String",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("JDBC output lacks %q:\n%s", want, out)
+		}
+	}
+	c.EnsureSame()
+}

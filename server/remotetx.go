@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/raftsql/raftsql/fsm/command"
 	"github.com/raftsql/raftsql/pgwire"
@@ -108,13 +109,15 @@ func (s *session) remoteExec(ctx context.Context, sql string, params []command.V
 }
 
 // remoteDescribe describes a statement of the relayed block on the leader,
-// against the block's own state there. The relayed command's kind says
-// that it is to be described, not run.
+// against the block's own state there. The level field carries the
+// describeSuffix, which says that the statement is to be described, not
+// run; a leader that predates it refuses the request as malformed rather
+// than run the statement.
 func (s *session) remoteDescribe(ctx context.Context, sql string) (pgwire.Description, error) {
 	r := s.remote
-	payload := appendString(nil, s.level)
+	payload := appendString(nil, s.level+describeSuffix)
 	payload = append(payload, command.Encode(&command.Command{
-		Kind:       relayDescribe,
+		Kind:       command.KindExecute,
 		Statements: []command.Statement{{SQL: sql}},
 	})...)
 	answer, err := s.n.fwd.roundTrip(ctx, r.conn, reqSession, s.who, payload)
@@ -134,8 +137,8 @@ func (s *session) remoteDescribe(ctx context.Context, sql string) (pgwire.Descri
 	return pgwire.Description{Columns: res.Columns}, nil
 }
 
-// relayDescribe marks a relayed statement that is only to be described.
-const relayDescribe = command.KindQuery
+// describeSuffix marks a relayed statement that is only to be described.
+const describeSuffix = "/describe"
 
 func (s *session) closeRemote() {
 	if s.remote != nil {
@@ -149,6 +152,7 @@ func (s *session) closeRemote() {
 // rights of the client the follower authenticated.
 func (n *Node) serveSession(ctx context.Context, sess **session, env envelope) ([]byte, error) {
 	level, rest, ok := readString(env.payload)
+	level, describe := strings.CutSuffix(level, describeSuffix)
 	cmd, err := command.Decode(rest)
 	if !ok || err != nil || len(cmd.Statements) != 1 || !validLevel(level) {
 		return encodeSessionAnswer('I', nil, &pgwire.Error{Code: "08P01", Message: "malformed relayed statement"}), nil
@@ -172,7 +176,7 @@ func (n *Node) serveSession(ctx context.Context, sess **session, env envelope) (
 		params[i] = p.Any()
 	}
 	var res *pgwire.Result
-	if cmd.Kind == relayDescribe {
+	if describe {
 		var desc pgwire.Description
 		if desc, err = s.Describe(ctx, st.SQL); err == nil {
 			res = &pgwire.Result{Columns: desc.Columns}
