@@ -337,7 +337,12 @@ func (n *Node) handleJoin(c net.Conn, payload []byte) error {
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.ApplyTimeout)
 	defer cancel()
 	if err := n.join(ctx, id, addr); err != nil {
-		n.log.Warn("join refused", "peer", peer, "id", id, "addr", addr, "err", err)
+		// A refusal is news; no leader during an election is not.
+		level := slog.LevelInfo
+		if errors.Is(err, raft.ErrMembership) {
+			level = slog.LevelWarn
+		}
+		n.log.Log(ctx, level, "join refused", "peer", peer, "id", id, "addr", addr, "err", err)
 		return err
 	}
 	n.log.Info("join accepted", "peer", peer, "id", id, "addr", addr)
