@@ -67,6 +67,21 @@ leader_pg() { # http port of a member -> pg address of the leader, once all 3 ar
 plain=$(leader_pg 18433)
 secure=$(leader_pg 18443)
 
+# CPU time (user+system, clock ticks) of the processes given, to report CPU
+# per write: unlike throughput it hardly moves when other work shares the
+# machine.
+ticks() { for p in "$@"; do awk '{ print $14 + $15 }' "/proc/$p/stat"; done | awk '{ s += $1 } END { print s }'; }
+hz=$(getconf CLK_TCK)
+# run_cluster ADDR PIDS...: one bench run; prints "ops/s cpu-µs-per-op"
+run_cluster() {
+	local addr=$1 out t0 t1 n
+	shift
+	t0=$(ticks "$@")
+	out=$(bench --addr "$addr" -w insert -c "$c")
+	t1=$(ticks "$@")
+	n=$(echo "$out" | sed -n 's/.* ops=\([0-9]*\) .*/\1/p')
+	echo "$(echo "$out" | ops) $(awk -v d=$((t1 - t0)) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.0f", d * 1e6 / hz / n }')"
+}
 ops() { sed -n 's/.*ops\/s=\([0-9]*\).*/\1/p'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }'; }
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -80,15 +95,17 @@ bench() {
 
 echo "Writes: single-row INSERT, clients on the leader; median of $reps alternating runs of ${secs}s"
 echo
-echo "| clients | without TLS ops/s | with TLS ops/s | TLS / without | runs without | runs with |"
-echo "|---|---|---|---|---|---|"
+echo "| clients | without TLS ops/s | with TLS ops/s | TLS / without | CPU µs/write without | CPU µs/write with | runs without (ops/s) | runs with (ops/s) |"
+echo "|---|---|---|---|---|---|---|---|"
 for c in $clients; do
-	ps=""; ts=""
+	ps=""; ts=""; pc=""; tc=""
 	for _ in $(seq "$reps"); do
 		plain=$(leader_pg 18433 2>/dev/null); secure=$(leader_pg 18443 2>/dev/null)
-		ps="$ps $(bench --addr "$plain" -w insert -c "$c" | ops)"
-		ts="$ts $(bench --addr "$secure" -w insert -c "$c" | ops)"
+		read -r o u <<<"$(run_cluster "$plain" "${pids[@]:0:3}")"
+		ps="$ps $o"; pc="$pc $u"
+		read -r o u <<<"$(run_cluster "$secure" "${pids[@]:3:3}")"
+		ts="$ts $o"; tc="$tc $u"
 	done
 	po=$(echo "$ps" | median); to=$(echo "$ts" | median)
-	echo "| $c | $po | $to | $(ratio "$to" "$po") |$ps |$ts |"
+	echo "| $c | $po | $to | $(ratio "$to" "$po") | $(echo "$pc" | median) | $(echo "$tc" | median) |$ps |$ts |"
 done

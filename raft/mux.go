@@ -119,7 +119,11 @@ func (m *mux) accept(raw net.Conn) {
 	_ = raw.SetDeadline(time.Now().Add(handshakeTimeout))
 	c, certID, err := m.secureAccept(raw)
 	if err != nil {
-		m.log.Warn("refused a node-to-node connection: TLS handshake failed", logKeyRemote, remote, logKeyError, err)
+		select {
+		case <-m.closed: // cut short by Close
+		default:
+			m.log.Warn("refused a node-to-node connection: TLS handshake failed", logKeyRemote, remote, logKeyError, err)
+		}
 		raw.Close()
 		return
 	}

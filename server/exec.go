@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/raftsql/raftsql/fsm/command"
@@ -420,8 +421,12 @@ func (n *Node) handleForward(env envelope) ([]byte, error) {
 }
 
 // handleJoin adds the node a join request names. A node may ask to join
-// only as itself (with node-to-node TLS its certificate names it); a member
-// may relay another's request to the leader. Every decision is logged.
+// only as itself: the id its connection's handshake named, which with
+// node-to-node TLS is the id its certificate names. The exception is a
+// member relaying the request of a node that asked it (and that it checked
+// the same way). The leader then checks that id answers at addr, and
+// refuses an id already in the cluster at another address
+// (raft.ErrMembership). Every decision is logged.
 func (n *Node) handleJoin(ctx context.Context, env envelope) error {
 	id, rest, ok := readString(env.payload)
 	addr, _, ok2 := readString(rest)
@@ -435,7 +440,12 @@ func (n *Node) handleJoin(ctx context.Context, env envelope) error {
 	}
 	n.log.Info("join request", "peer", peer, "id", id, "addr", addr)
 	if err := n.join(ctx, id, addr); err != nil {
-		n.log.Warn("join refused", "peer", peer, "id", id, "addr", addr, "err", err)
+		// A refusal is news; no leader during an election is not.
+		level := slog.LevelInfo
+		if errors.Is(err, raft.ErrMembership) {
+			level = slog.LevelWarn
+		}
+		n.log.Log(ctx, level, "join refused", "peer", peer, "id", id, "addr", addr, "err", err)
 		return err
 	}
 	n.log.Info("join accepted", "peer", peer, "id", id, "addr", addr)

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/raftsql/raftsql/raft/nodecert/nodecerttest"
 	"github.com/raftsql/raftsql/server"
 	"github.com/raftsql/raftsql/server/servertest"
 )
@@ -326,5 +329,77 @@ func TestNonLoopbackRaftAddressNeedsTLS(t *testing.T) {
 	})
 	if !strings.Contains(stderr.String(), "level=WARN msg=\"NODE-TO-NODE TLS IS OFF") {
 		t.Errorf("no loud warning in the log:\n%s", stderr.String())
+	}
+}
+
+// TestTLSClusterFromFlags runs three nodes with --raft-tls-* flags on files
+// that raftsql cert's code made, and writes through a follower.
+func TestTLSClusterFromFlags(t *testing.T) {
+	certs := nodecerttest.New(t, "n1", "n2", "n3")
+	type node struct{ raft, pg, http string }
+	nodes := make([]node, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	var logs syncBuffer
+	for i := range nodes {
+		id := fmt.Sprintf("n%d", i+1)
+		nodes[i] = node{freePort(t), freePort(t), freePort(t)}
+		cert, key := certs.Files(id)
+		args := []string{"--id", id, "--data-dir", t.TempDir(), "--raft-addr", nodes[i].raft, "--pg-addr", nodes[i].pg,
+			"--http-addr", nodes[i].http, "--heartbeat-timeout", "500ms", "--election-timeout", "500ms",
+			"--leader-lease-timeout", "250ms", "--log-level", "warn",
+			"--raft-tls-cert", cert, "--raft-tls-key", key, "--raft-tls-ca", certs.CAFile()}
+		if i == 0 {
+			args = append(args, "--bootstrap")
+		} else {
+			args = append(args, "--join", nodes[0].raft)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(ctx, args, io.Discard, &logs); err != nil {
+				t.Errorf("%s: %v", id, err)
+			}
+		}()
+	}
+	var follower node
+	servertest.Eventually(t, 60*time.Second, "3 members over TLS", func() error {
+		sctx, scancel := context.WithTimeout(ctx, 2*time.Second)
+		defer scancel()
+		cs, err := (&proc{httpAd: nodes[0].http}).status(sctx)
+		if err != nil {
+			return err
+		}
+		if len(cs.Members) != 3 {
+			return fmt.Errorf("%d members", len(cs.Members))
+		}
+		for _, m := range cs.Members {
+			if m.Status == nil || m.Status.RaftSecurity != "tls" {
+				return fmt.Errorf("member %s: %+v %s", m.ID, m.Status, m.Error)
+			}
+			if m.Status.State == "follower" {
+				for _, n := range nodes {
+					if n.raft == m.Addr {
+						follower = n
+					}
+				}
+			}
+		}
+		if follower.pg == "" {
+			return errors.New("no follower")
+		}
+		return nil
+	})
+	conn, err := pgx.Connect(ctx, "postgres://u@"+follower.pg+"/db?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "CREATE TABLE t (v TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "INSERT INTO t VALUES ('over tls')"); err != nil {
+		t.Fatalf("write through a follower: %v\n%s", err, logs.String())
 	}
 }
