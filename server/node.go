@@ -391,7 +391,14 @@ func (n *Node) serveForwardConn(c net.Conn) {
 		if err != nil {
 			status, answer = statusErr, n.encodeErr(err)
 		}
-		err = writeFrame(w, appendAnswer(nil, status, env.id, answer))
+		var ve errVersion
+		if errors.As(err, &ve) && ve.version == 0 {
+			// A node from before the envelope reads [status][error] and
+			// shows the message: it learns why, not just that.
+			err = writeFrame(w, append([]byte{statusErr}, encodeError(errKindOther, err.Error(), "")...))
+		} else {
+			err = writeFrame(w, appendAnswer(nil, status, env.id, answer))
+		}
 		if err == nil {
 			err = w.Flush()
 		}
