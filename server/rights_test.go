@@ -191,9 +191,17 @@ func TestSideChannelRefusals(t *testing.T) {
 			t.Errorf("%s: %q does not say which version", tc.name, msg)
 		}
 	}
+	// A node that is not a member of this cluster gets nothing done, even
+	// with a writer's identity: it is refused at the connection or at the
+	// request.
+	outsider := servertest.NewCluster(t, 1, servertest.Options{Configure: func(_ int, cfg *server.Config) { cfg.ID = "outsider" }})
+	ok, kind, msg, err := outsider.Node(0).RawSideChannel(ctx, leaderAddr, server.SideChannelRequest(0, server.ReqExecute, server.IdentClient, "writer", server.RightsWrite, insert))
+	if err == nil && (ok || kind != server.ErrKindDenied || !strings.Contains(msg, "not a member")) {
+		t.Errorf("a non-member's write: ok=%v kind=%d %q, want it refused", ok, kind, msg)
+	}
 	// A write with a writer's identity goes through: the refusals above
 	// were for their reasons, not for the connection.
-	ok, kind, msg, err := f.RawSideChannel(ctx, leaderAddr, server.SideChannelRequest(0, server.ReqExecute, server.IdentClient, "writer", server.RightsWrite,
+	ok, kind, msg, err = f.RawSideChannel(ctx, leaderAddr, server.SideChannelRequest(0, server.ReqExecute, server.IdentClient, "writer", server.RightsWrite,
 		command.Encode(&command.Command{Kind: command.KindExecute, Statements: []command.Statement{{SQL: "INSERT INTO t VALUES ('good')"}}})))
 	if err != nil || !ok {
 		t.Fatalf("writer's forwarded write: %v kind %d %s", err, kind, msg)
