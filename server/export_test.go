@@ -14,6 +14,7 @@ const (
 	ReqQuery        = reqQuery
 	ReqSession      = reqSession
 	ReqReadIndex    = reqReadIndex
+	ReqJoin         = reqJoin
 	IdentNone       = identNone
 	IdentNode       = identNode
 	IdentClient     = identClient

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -199,6 +200,12 @@ func TestSideChannelRefusals(t *testing.T) {
 	if err == nil && (ok || kind != server.ErrKindDenied || !strings.Contains(msg, "not a member")) {
 		t.Errorf("a non-member's write: ok=%v kind=%d %q, want it refused", ok, kind, msg)
 	}
+	// Nor may it join as another node.
+	join := append(binaryString("n9"), binaryString("127.0.0.1:1")...)
+	ok, kind, msg, err = outsider.Node(0).RawSideChannel(ctx, leaderAddr, server.SideChannelRequest(0, server.ReqJoin, server.IdentNode, "outsider", 0, join))
+	if err == nil && (ok || kind != server.ErrKindDenied || !strings.Contains(msg, "only as itself")) {
+		t.Errorf("a join as another node: ok=%v kind=%d %q, want it refused", ok, kind, msg)
+	}
 	// A write with a writer's identity goes through: the refusals above
 	// were for their reasons, not for the connection.
 	ok, kind, msg, err = f.RawSideChannel(ctx, leaderAddr, server.SideChannelRequest(0, server.ReqExecute, server.IdentClient, "writer", server.RightsWrite,
@@ -213,4 +220,9 @@ func TestSideChannelRefusals(t *testing.T) {
 			t.Errorf("node %d holds %v %v, want only 'good'", i, res, err)
 		}
 	}
+}
+
+// binaryString is a string as the side channel encodes one.
+func binaryString(s string) []byte {
+	return append(binary.AppendUvarint(nil, uint64(len(s))), s...)
 }
