@@ -465,7 +465,13 @@ func (n *Node) authorize(peer string, env envelope, member func() bool) error {
 			return &deniedError{msg: fmt.Sprintf("permission denied: node %q speaks for node %q", peer, id.name)}
 		}
 		switch env.typ {
-		case reqReadIndex, reqStatus, reqJoin:
+		case reqReadIndex, reqStatus:
+			return nil
+		case reqJoin:
+			// A node joins as itself; a member may relay another's join.
+			if id, _, ok := readString(env.payload); ok && id != peer && !member() {
+				return &deniedError{msg: fmt.Sprintf("permission denied: node %q may join only as itself, not as %q", peer, id)}
+			}
 			return nil
 		}
 		return &deniedError{msg: fmt.Sprintf("permission denied: a node's own identity may not make request %d; it needs a client's", env.typ)}

@@ -14,6 +14,7 @@ const (
 	ReqQuery        = reqQuery
 	ReqSession      = reqSession
 	ReqReadIndex    = reqReadIndex
+	ReqJoin         = reqJoin
 	IdentNone       = identNone
 	IdentNode       = identNode
 	IdentClient     = identClient
@@ -76,6 +77,11 @@ func (n *Node) RawSideChannelPayload(ctx context.Context, addr string, body []by
 		return false, 0, "", nil, err
 	}
 	env, err := decodeAnswer(answer)
+	if ve, is := err.(errVersion); is && ve.version == 0 && len(answer) > 0 && answer[0] == statusErr {
+		// An answer in the format of the nodes before the envelope.
+		re := decodeError(answer[1:])
+		return false, re.kind, re.msg, nil, nil
+	}
 	if err != nil {
 		return false, 0, "", nil, err
 	}

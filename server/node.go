@@ -35,6 +35,9 @@ type Node struct {
 	users map[string]User
 	// httpAuth checks the admin endpoint's credentials.
 	httpAuth *httpAuth
+	// membersSeen caches when a peer was last found in the configuration.
+	membersMu   sync.Mutex
+	membersSeen map[string]time.Time
 
 	pgLn   net.Listener
 	httpLn net.Listener
@@ -370,17 +373,7 @@ func (n *Node) serveForwardConn(c net.Conn) {
 			sess.Close()
 		}
 	}()
-	var checked time.Time
-	member := func() bool {
-		if time.Since(checked) < memberCheckInterval {
-			return true
-		}
-		if !n.isMember(peer) {
-			return false
-		}
-		checked = time.Now()
-		return true
-	}
+	member := func() bool { return n.isMember(peer) }
 	for {
 		body, err := readFrame(r)
 		if err != nil {
@@ -407,7 +400,14 @@ func (n *Node) serveForwardConn(c net.Conn) {
 		if err != nil {
 			status, answer = statusErr, n.encodeErr(err)
 		}
-		err = writeFrame(w, appendAnswer(nil, status, env.id, answer))
+		var ve errVersion
+		if errors.As(err, &ve) && ve.version == 0 {
+			// A node from before the envelope reads [status][error] and
+			// shows the message: it learns why, not just that.
+			err = writeFrame(w, append([]byte{statusErr}, encodeError(errKindOther, err.Error(), "")...))
+		} else {
+			err = writeFrame(w, appendAnswer(nil, status, env.id, answer))
+		}
 		if err == nil {
 			err = w.Flush()
 		}
@@ -417,18 +417,32 @@ func (n *Node) serveForwardConn(c net.Conn) {
 	}
 }
 
-// memberCheckInterval is how long a side-channel connection's member check
-// holds before the configuration is asked again.
+// memberCheckInterval is how long a positive member check holds before the
+// configuration is asked again. Asking goes through Raft's main loop, and a
+// relayed transaction block opens a connection of its own, so a check per
+// connection would cost every block a round through it.
 const memberCheckInterval = 5 * time.Second
 
 // isMember reports whether id is in the cluster's configuration.
 func (n *Node) isMember(id string) bool {
+	n.membersMu.Lock()
+	at, ok := n.membersSeen[id]
+	n.membersMu.Unlock()
+	if ok && time.Since(at) < memberCheckInterval {
+		return true
+	}
 	members, err := n.raft.Members()
 	if err != nil {
 		return false
 	}
 	for _, m := range members {
 		if m.ID == id {
+			n.membersMu.Lock()
+			if n.membersSeen == nil || len(n.membersSeen) > 1024 {
+				n.membersSeen = map[string]time.Time{}
+			}
+			n.membersSeen[id] = time.Now()
+			n.membersMu.Unlock()
 			return true
 		}
 	}

@@ -28,6 +28,7 @@ func (s *session) beginRemote(ctx context.Context, sql string) (*pgwire.Result, 
 	ctx, cancel := context.WithTimeout(ctx, s.n.cfg.ApplyTimeout)
 	defer cancel()
 	var res *pgwire.Result
+	var perr *pgwire.Error // the leader's answer to BEGIN: final, not retried
 	here := false
 	// A BEGIN on a connection of its own leaves nothing behind when it
 	// fails: the leader's session ends with the connection. So it may be
@@ -42,7 +43,7 @@ func (s *session) beginRemote(ctx context.Context, sql string) (*pgwire.Result, 
 			if err != nil {
 				return fmt.Errorf("%w: dial %s: %v", errSendFailed, leader, err)
 			}
-			status, r, perr, err := s.relay(ctx, c, sql, nil)
+			status, r, pe, err := s.relay(ctx, c, sql, nil)
 			if err != nil {
 				c.Close()
 				return err
@@ -52,17 +53,16 @@ func (s *session) beginRemote(ctx context.Context, sql string) (*pgwire.Result, 
 			} else {
 				s.remote = &remoteTx{conn: c, status: status}
 			}
-			if perr != nil {
-				return perr
-			}
-			res = r
+			res, perr = r, pe
 			return nil
 		})
-	if here {
+	switch {
+	case here:
 		return nil, nil
-	}
-	if err != nil {
+	case err != nil:
 		return nil, pgError(s.n.translate(err))
+	case perr != nil:
+		return nil, perr
 	}
 	return res, nil
 }

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -101,7 +102,9 @@ func TestReadOnlyUser(t *testing.T) {
 		}
 		_, err = tx.Exec(ctx, "INSERT INTO t VALUES (3, 'three')")
 		wantState(t, where+": INSERT in a block", err, "42501")
-		tx.Rollback(ctx)
+		if err := tx.Commit(ctx); !errors.Is(err, pgx.ErrTxCommitRollback) {
+			t.Errorf("%s: COMMIT after the refused write: %v, want it rolled back", where, err)
+		}
 		// COPY FROM, pgx's binary COPY.
 		_, err = r.CopyFrom(ctx, pgx.Identifier{"t"}, []string{"id", "v"}, pgx.CopyFromRows([][]any{{int64(4), "four"}}))
 		wantState(t, where+": COPY FROM", err, "42501")
@@ -169,7 +172,8 @@ func TestSideChannelRefusals(t *testing.T) {
 		{"a node's own identity running SQL", server.SideChannelRequest(0, server.ReqExecute, server.IdentNode, f.ID(), 0, insert), server.ErrKindDenied},
 		{"a node speaking for another", server.SideChannelRequest(0, server.ReqReadIndex, server.IdentNode, "someone-else", 0, nil), server.ErrKindDenied},
 		{"protocol version 2", server.SideChannelRequest(server.ProtocolVersion+1, server.ReqExecute, server.IdentClient, "writer", server.RightsWrite, insert), server.ErrKindVersion},
-		{"an unversioned node's request", append([]byte{server.ReqExecute}, insert...), server.ErrKindVersion},
+		// Answered in the unversioned format, so that such a node shows why.
+		{"an unversioned node's request", append([]byte{server.ReqExecute}, insert...), 0},
 	} {
 		ok, kind, msg, payload, err := f.RawSideChannelPayload(ctx, leaderAddr, tc.body)
 		switch {
@@ -184,13 +188,27 @@ func TestSideChannelRefusals(t *testing.T) {
 			}
 		case ok || kind != tc.kind:
 			t.Errorf("%s: ok=%v kind=%d %q, want kind %d", tc.name, ok, kind, msg, tc.kind)
-		case tc.kind == server.ErrKindVersion && !strings.Contains(msg, "version"):
+		case (tc.kind == server.ErrKindVersion || tc.kind == 0) && !strings.Contains(msg, "version"):
 			t.Errorf("%s: %q does not say which version", tc.name, msg)
 		}
 	}
+	// A node that is not a member of this cluster gets nothing done, even
+	// with a writer's identity: it is refused at the connection or at the
+	// request.
+	outsider := servertest.NewCluster(t, 1, servertest.Options{Configure: func(_ int, cfg *server.Config) { cfg.ID = "outsider" }})
+	ok, kind, msg, err := outsider.Node(0).RawSideChannel(ctx, leaderAddr, server.SideChannelRequest(0, server.ReqExecute, server.IdentClient, "writer", server.RightsWrite, insert))
+	if err == nil && (ok || kind != server.ErrKindDenied || !strings.Contains(msg, "not a member")) {
+		t.Errorf("a non-member's write: ok=%v kind=%d %q, want it refused", ok, kind, msg)
+	}
+	// Nor may it join as another node.
+	join := append(binaryString("n9"), binaryString("127.0.0.1:1")...)
+	ok, kind, msg, err = outsider.Node(0).RawSideChannel(ctx, leaderAddr, server.SideChannelRequest(0, server.ReqJoin, server.IdentNode, "outsider", 0, join))
+	if err == nil && (ok || kind != server.ErrKindDenied || !strings.Contains(msg, "only as itself")) {
+		t.Errorf("a join as another node: ok=%v kind=%d %q, want it refused", ok, kind, msg)
+	}
 	// A write with a writer's identity goes through: the refusals above
 	// were for their reasons, not for the connection.
-	ok, kind, msg, err := f.RawSideChannel(ctx, leaderAddr, server.SideChannelRequest(0, server.ReqExecute, server.IdentClient, "writer", server.RightsWrite,
+	ok, kind, msg, err = f.RawSideChannel(ctx, leaderAddr, server.SideChannelRequest(0, server.ReqExecute, server.IdentClient, "writer", server.RightsWrite,
 		command.Encode(&command.Command{Kind: command.KindExecute, Statements: []command.Statement{{SQL: "INSERT INTO t VALUES ('good')"}}})))
 	if err != nil || !ok {
 		t.Fatalf("writer's forwarded write: %v kind %d %s", err, kind, msg)
@@ -202,4 +220,9 @@ func TestSideChannelRefusals(t *testing.T) {
 			t.Errorf("node %d holds %v %v, want only 'good'", i, res, err)
 		}
 	}
+}
+
+// binaryString is a string as the side channel encodes one.
+func binaryString(s string) []byte {
+	return append(binary.AppendUvarint(nil, uint64(len(s))), s...)
 }

@@ -116,4 +116,16 @@ func TestStatusWithCredentials(t *testing.T) {
 	if _, err := status(map[string]string{"PGUSER": "app", "PGPASSWORD": "app pw", "PGSSLROOTCERT": certFile}); err == nil || !strings.Contains(err.Error(), "403") {
 		t.Errorf("status as a user without the admin right: %v, want 403", err)
 	}
+	// raftsql bench connects as psql does, with PGUSER and PGPASSWORD.
+	t.Setenv("PGUSER", "app")
+	t.Setenv("PGPASSWORD", "app pw")
+	t.Setenv("PGSSLROOTCERT", "")
+	var out, errOut syncBuffer
+	if err := run(ctx, []string{"bench", "--addr", c.PGAddr(0) + "," + c.PGAddr(1), "-w", "insert", "-c", "2", "-n", "20", "--rows", "10"}, &out, &errOut); err != nil || !strings.Contains(out.String(), "ops=20 errors=0") {
+		t.Errorf("bench with a password: %v\n%s%s", err, out.String(), errOut.String())
+	}
+	t.Setenv("PGPASSWORD", "wrong")
+	if err := run(ctx, []string{"bench", "--addr", c.PGAddr(0), "-w", "insert", "-c", "1", "-n", "5"}, &out, &errOut); err == nil {
+		t.Error("bench with a wrong password: no error")
+	}
 }
