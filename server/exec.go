@@ -433,10 +433,10 @@ func (n *Node) handleJoin(ctx context.Context, env envelope) error {
 	if !ok || !ok2 || id == "" || addr == "" {
 		return errors.New("malformed join request")
 	}
-	peer := env.ident.name
+	peer := env.ident.name // authorize made sure it is the connection's
 	if peer != id && !n.isMember(peer) {
 		n.log.Warn("join refused: a node asked to join under another id", "peer", peer, "id", id, "addr", addr)
-		return fmt.Errorf("join refused: node %s may join only as itself, not as %s", peer, id)
+		return &deniedError{msg: fmt.Sprintf("join refused: node %s may join only as itself, not as %s", peer, id)}
 	}
 	n.log.Info("join request", "peer", peer, "id", id, "addr", addr)
 	if err := n.join(ctx, id, addr); err != nil {
@@ -465,13 +465,7 @@ func (n *Node) authorize(peer string, env envelope, member func() bool) error {
 			return &deniedError{msg: fmt.Sprintf("permission denied: node %q speaks for node %q", peer, id.name)}
 		}
 		switch env.typ {
-		case reqReadIndex, reqStatus:
-			return nil
-		case reqJoin:
-			// A node joins as itself; a member may relay another's join.
-			if id, _, ok := readString(env.payload); ok && id != peer && !member() {
-				return &deniedError{msg: fmt.Sprintf("permission denied: node %q may join only as itself, not as %q", peer, id)}
-			}
+		case reqReadIndex, reqStatus, reqJoin: // handleJoin checks whom a join names
 			return nil
 		}
 		return &deniedError{msg: fmt.Sprintf("permission denied: a node's own identity may not make request %d; it needs a client's", env.typ)}
