@@ -91,7 +91,9 @@ func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 	case sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_TRIGGER,
 		sqlite3.SQLITE_CREATE_VIEW, sqlite3.SQLITE_DROP_INDEX, sqlite3.SQLITE_DROP_TABLE,
 		sqlite3.SQLITE_DROP_TRIGGER, sqlite3.SQLITE_DROP_VIEW, sqlite3.SQLITE_ALTER_TABLE,
-		sqlite3.SQLITE_CREATE_VTABLE, sqlite3.SQLITE_DROP_VTABLE:
+		sqlite3.SQLITE_CREATE_VTABLE, sqlite3.SQLITE_DROP_VTABLE,
+		// New statistics change the plans SQLite compiles.
+		sqlite3.SQLITE_ANALYZE, sqlite3.SQLITE_REINDEX:
 		c.prepDDL = true
 		if c.write && !c.classify {
 			c.ddl = true

@@ -72,6 +72,14 @@ func TestFullTextAndRTreeTablesReplay(t *testing.T) {
 		"DELETE FROM docs WHERE docs MATCH 'goodbye'",
 		"UPDATE docs SET body = 'hello updated' WHERE rowid = 1",
 		"INSERT INTO docs(docs) VALUES ('optimize')",
+		"CREATE VIRTUAL TABLE tmp USING fts5(x)",
+		"INSERT INTO tmp VALUES ('a b c')",
+		"ALTER TABLE tmp RENAME TO tmp2",
+		"ALTER TABLE boxes RENAME TO boxes2",
+		"ALTER TABLE boxes2 RENAME TO boxes",
+		"DROP TABLE tmp2",
+		"CREATE VIRTUAL TABLE shapes USING geopoly(name)",
+		"INSERT INTO shapes(_shape, name) VALUES ('[[0,0],[1,0],[0.5,1],[0,0]]', 'tri')",
 	} {
 		mustExec(t, conn, sql)
 	}
