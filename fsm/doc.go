@@ -10,8 +10,9 @@
 //   - One write connection, used only by the Raft apply goroutine (Apply,
 //     ApplyBatch, Snapshot, Restore), and a pool of read-only connections
 //     for Query, Classify, Dump and Backup. WAL journal, synchronous=OFF
-//     (the Raft log is the source of truth), foreign_keys=ON, a busy
-//     timeout: fixed at open, the same on every node.
+//     (the Raft log is the source of truth), foreign_keys=ON (reads report
+//     it too), temp_store=MEMORY, a busy timeout: fixed at open, the same
+//     on every node.
 //   - Deterministic apply of a command (see fsm/command for its format)
 //     and the per-statement results.
 //   - The authorizer that refuses SQL which could make nodes diverge or
