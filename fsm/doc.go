@@ -53,9 +53,15 @@
 //     checkpoint, read connections while they compile one. Nothing else
 //     draws from it: read connections have random() and randomblob() of
 //     their own (real randomness from Go), temporary storage is in memory
-//     on every connection (a temporary file would draw its name), and the
-//     only other draws are WAL salts and rollback-journal nonces, which
-//     change file bytes, never data, and happen inside the same windows.
+//     on every connection (a temporary file would draw its name). The
+//     other draws are WAL salts: when the WAL starts over after a
+//     checkpoint, and when a new database writes its first frame. They
+//     happen at a frame write, which may be in the middle of a statement
+//     whose dirty pages spill from the cache, and whether the WAL can
+//     start over depends on this node's checkpoints and readers; so the
+//     state machine runs the automatic checkpoints itself (wal.go) and,
+//     whenever one leaves the WAL able to start over, writes one frame at
+//     once, outside any statement (a new database too, at open).
 //   - 'localtime' and 'utc' are UTC: SQLite asks the C library for local
 //     time through one process-wide hook (SQLITE_TESTCTRL_LOCALTIME_FAULT),
 //     which answers UTC for the thread state of a write connection and the
@@ -107,14 +113,12 @@
 // on an old schema or again in the middle of its step (where it could
 // draw from SQLite's generator outside prngMu).
 //
-// What remains outside the contract: the WAL salts and journal nonces are
-// drawn while prngMu is held, from the seeded generator inside a statement
-// (a cache spill) and from real randomness at COMMIT or a checkpoint;
-// they are file bytes, which nodes never compare, not data. FTS3 and FTS4
-// are not compiled into this SQLite. Another SQLite user in the same
-// process (a program embedding a node and opening its own SQLite database
-// through modernc.org/sqlite) could draw from the generator outside
-// prngMu.
+// What remains outside the contract: FTS3 and FTS4 are not compiled into
+// this SQLite. Another SQLite user in the same process (a program that
+// embeds a node and opens its own databases through modernc.org/sqlite)
+// draws from the generator outside prngMu and could move a write
+// statement's draws. The bytes of the files (WAL salts, page layout after
+// a checkpoint) differ between nodes; only the data is the contract.
 //
 // # Apply and failures
 //

@@ -242,8 +242,9 @@ type applyEnv struct {
 	steps, valueSize int64
 }
 
-// envHeader is the size of what follows the VFS in applyEnv's memory.
-const envHeader = 16 + budgetSize
+// envHeader is the size of what follows the VFS in applyEnv's memory:
+// clock, generator, budget, frames in the WAL.
+const envHeader = 16 + budgetSize + 8
 
 func newApplyEnv() (*applyEnv, error) {
 	tls := libc.NewTLS()
@@ -291,7 +292,9 @@ func (e *applyEnv) clock() *int64 { return (*int64)(cptr(e.mem + vfsSize)) }
 func (e *applyEnv) rngAddr() uintptr {
 	return e.mem + vfsSize + 8
 }
-func (e *applyEnv) budget() *budget { return (*budget)(cptr(e.mem + vfsSize + 16)) }
+func (e *applyEnv) budget() *budget        { return (*budget)(cptr(e.mem + vfsSize + 16)) }
+func (e *applyEnv) walFramesAddr() uintptr { return e.mem + vfsSize + 16 + budgetSize }
+func (e *applyEnv) walFrames() int64       { return *(*int64)(cptr(e.walFramesAddr())) }
 
 // rngState and setRNGState save and restore the generator, so that a
 // statement the speculative transaction does not keep leaves no trace.
