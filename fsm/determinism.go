@@ -34,14 +34,19 @@ import (
 // temporary file name is drawn.
 var prngMu sync.Mutex
 
+// testControlArgs is C memory for the arguments of sqlite3_test_control;
+// prngMu guards it.
+var testControlArgs uintptr
+
 // testControl calls sqlite3_test_control with an int and a pointer.
+// prngMu is held.
 func testControl(tls *libc.TLS, op int32, x int32, p uintptr) {
-	bp := libc.Xmalloc(tls, 16)
-	if bp == 0 {
-		panic("fsm: out of memory")
+	if testControlArgs == 0 {
+		if testControlArgs = libc.Xmalloc(tls, 16); testControlArgs == 0 {
+			panic("fsm: out of memory")
+		}
 	}
-	sqlite3.Xsqlite3_test_control(tls, op, libc.VaList(bp, x, p))
-	libc.Xfree(tls, bp)
+	sqlite3.Xsqlite3_test_control(tls, op, libc.VaList(testControlArgs, x, p))
 }
 
 // seedPRNG seeds SQLite's generator for statement i of a command with seed.
@@ -86,6 +91,8 @@ func installLocaltime() {
 	localtimeOnce.Do(func() {
 		tls := libc.NewTLS()
 		defer tls.Close()
+		prngMu.Lock()
+		defer prngMu.Unlock()
 		testControl(tls, sqlite3.SQLITE_TESTCTRL_LOCALTIME_FAULT, 2, cFuncPointer(localtimeTrampoline))
 	})
 }

@@ -10,8 +10,9 @@
 //   - One write connection, used only by the Raft apply goroutine (Apply,
 //     ApplyBatch, Snapshot, Restore), and a pool of read-only connections
 //     for Query, Classify, Dump and Backup. WAL journal, synchronous=OFF
-//     (the Raft log is the source of truth), foreign_keys=ON, a busy
-//     timeout: fixed at open, the same on every node.
+//     (the Raft log is the source of truth), foreign_keys=ON (reads report
+//     it too), temp_store=MEMORY, a busy timeout: fixed at open, the same
+//     on every node.
 //   - Deterministic apply of a command (see fsm/command for its format)
 //     and the per-statement results.
 //   - The authorizer that refuses SQL which could make nodes diverge or
@@ -28,7 +29,8 @@
 // # Determinism
 //
 // Apply never reads the node's clock, environment or identity. A command
-// carries the leader's clock and a random seed; while it is applied:
+// carries the leader's clock, a random seed and the leader's limits; while
+// it is applied:
 //
 //   - CURRENT_TIMESTAMP, CURRENT_DATE, CURRENT_TIME and the 'now' of
 //     date(), time(), datetime(), julianday(), unixepoch() and strftime()
@@ -40,15 +42,83 @@
 //     override SQLite's and draw from a generator seeded by the command.
 //   - Both reach column DEFAULTs and triggers, since SQLite evaluates them
 //     on the same connection.
+//   - SQLite's own generator (sqlite3_randomness, one per process), from
+//     which it picks a new rowid once the largest, 9223372036854775807, is
+//     taken and makes the column names of CREATE TABLE AS and views unique,
+//     is reseeded from the command's seed and the statement's position
+//     before each statement (SQLITE_TESTCTRL_PRNG_SEED) and handed back to
+//     real randomness after. prngMu keeps that window exclusive in the
+//     process, where several state machines may live: the write
+//     connections hold it while they run a statement, commit or
+//     checkpoint, read connections while they compile one. Nothing else
+//     draws from it: read connections have random() and randomblob() of
+//     their own (real randomness from Go), temporary storage is in memory
+//     on every connection (a temporary file would draw its name). The
+//     other draws are WAL salts: when the WAL starts over after a
+//     checkpoint, and when a new database writes its first frame. They
+//     happen at a frame write, which may be in the middle of a statement
+//     whose dirty pages spill from the cache, and whether the WAL can
+//     start over depends on this node's checkpoints and readers; so the
+//     state machine runs the automatic checkpoints itself (wal.go) and,
+//     whenever one leaves the WAL able to start over, writes one frame at
+//     once, outside any statement (a new database too, at open).
+//   - 'localtime' and 'utc' are UTC: SQLite asks the C library for local
+//     time through one process-wide hook (SQLITE_TESTCTRL_LOCALTIME_FAULT),
+//     which answers UTC for the thread state of a write connection and the
+//     real local time (TZ, /etc/localtime) for every other connection. So
+//     datetime('now', 'localtime') stores UTC on every node, and replaying
+//     the log on a node in another zone rewrites nothing. Reads keep local
+//     behaviour.
+//   - The command's step budget (MaxSteps) bounds the virtual machine
+//     steps of its statements together: a progress handler called every
+//     progressOps steps counts down while a statement of the command steps
+//     (not while SQLite compiles one, nor during the state machine's own
+//     BEGIN, SAVEPOINT and COMMIT). Every statement of the connection,
+//     including those FTS5 and R*Tree keep for themselves, starts counting
+//     from zero at each statement, so the handler fires at the same steps
+//     whatever the connection ran before; cached statements are compiled
+//     again before they run, never inside a step, once the write
+//     connection's schema may have changed. A command over budget fails
+//     with command.CodeLimit (SQLSTATE 54000) at the same step on every
+//     node; SQLite answers the interrupt by rolling back the transaction,
+//     which the batch handles as it handles INSERT OR ROLLBACK. A real
+//     interrupt (a cancelled speculative statement) stays an interrupt.
+//   - The command's value size (MaxValueSize) is the write connection's
+//     SQLITE_LIMIT_LENGTH for that command, so every string or blob made
+//     or bound, randomblob() included, is checked against it before it is
+//     allocated, and a statement's text is checked against it before it is
+//     compiled (by the state machine, since a cached statement is not
+//     compiled again). Over it a statement fails with SQLITE_TOOBIG.
+//     Commands of format 1 have neither limit and apply as they always
+//     did.
 //   - last_insert_rowid() starts at 0 in every command; changes() and
 //     total_changes(), which depend on the connection's history, are
 //     refused.
 //
-// Read connections keep the real clock and real randomness.
+// A statement's outcome does not depend on whether it runs live, is
+// replayed after a restart (in batches of other sizes, with savepoints),
+// or runs speculatively in a WriteTx on the leader: the authorizer's
+// verdict depends only on the statement (the statements virtual table
+// modules compile for themselves, which SQLite also sends through the
+// authorizer, are always treated as the connection's own, whenever the
+// module compiles or recompiles them); a speculative statement runs with
+// the time, seed, budget and statement position it will have in its
+// command, and one that fails gives back what it drew and spent, since
+// the command will not hold it.
 //
-// What remains outside the contract: when the largest rowid reaches
-// 9223372036854775807, SQLite picks new rowids at random from its own
-// process-wide generator.
+// Read connections keep the real clock, real randomness and the local time
+// zone, and have the node's own value size limit. Before a read they load
+// the schema of the snapshot they read, and drop their cached statements
+// when the schema generation moved, so that nothing they run is compiled
+// on an old schema or again in the middle of its step (where it could
+// draw from SQLite's generator outside prngMu).
+//
+// What remains outside the contract: FTS3 and FTS4 are not compiled into
+// this SQLite. Another SQLite user in the same process (a program that
+// embeds a node and opens its own databases through modernc.org/sqlite)
+// draws from the generator outside prngMu and could move a write
+// statement's draws. The bytes of the files (WAL salts, page layout after
+// a checkpoint) differ between nodes; only the data is the contract.
 //
 // # Apply and failures
 //
@@ -71,7 +141,14 @@
 // memory, cannot open, locked) means this node can no longer promise the
 // same state as the others: the state machine calls Config.OnFatal once
 // and from then on Apply returns, and every other call fails with, an
-// error wrapping ErrStopped. An entry is never skipped.
+// error wrapping ErrStopped. An entry is never skipped. So is an entry
+// whose checksum fails (format 2) or that does not decode at all: its
+// bytes changed on this node's disk, and applying anything in its place
+// would make this node differ. The entries of the batch before it are
+// applied, it and the later ones are not, and the error names its index.
+// Only an entry that is intact but asks for something this version does
+// not know (a command kind added later) gets a deterministic answer, a
+// refused result, the same on every node.
 //
 // # Refused SQL
 //
@@ -81,7 +158,7 @@
 // also as a table-valued function (pragma_database_list); temporary
 // tables, indexes, views and triggers; changes(), total_changes(),
 // sqlite_offset(); dbstat and sqlite_dbpage; virtual tables other than
-// fts3/4/5 and rtree; more than one statement in one Statement; and, inside
+// fts5, rtree and geopoly (fts3/4 are allowed but not compiled in); more than one statement in one Statement; and, inside
 // a command, transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT,
 // RELEASE), which the server handles. Classify applies the same rules
 // before anything is proposed, and reports transaction control instead of

@@ -180,8 +180,12 @@ func (f *FSM) openConns() error {
 		return err
 	}
 	w.registerProgress(f.env)
-	sqlite3.Xsqlite3_wal_autocheckpoint(w.tls, w.db, autoCheckpointPage)
-	f.autockpt = true
+	w.registerWALHook(f.env)
+	f.autockpt = f.holds.Load() == 0
+	if err := restartWAL(w); err != nil {
+		w.close()
+		return fmt.Errorf("fsm: first WAL frame: %w", err)
+	}
 	readers := make(chan *conn, f.nRead)
 	classifiers := make(chan *conn, classifyConns)
 	closeAll := func() {
@@ -573,6 +577,10 @@ func (f *FSM) commit(txOpen bool) error {
 		}
 	}
 	f.noteSchema()
+	if err := f.afterCommit(); err != nil {
+		f.stateMu.Unlock()
+		return err
+	}
 	return nil
 }
 
@@ -685,17 +693,6 @@ func (f *FSM) noteSchema() {
 // does not change.
 func (f *FSM) SchemaGeneration() uint64 { return f.schemaGen.Load() }
 
-// syncAutoCheckpoint turns SQLite's automatic checkpoints off while a
-// snapshot is reading the database file, and back on after.
-func (f *FSM) syncAutoCheckpoint() {
-	want := f.holds.Load() == 0
-	if want == f.autockpt {
-		return
-	}
-	n := int32(0)
-	if want {
-		n = autoCheckpointPage
-	}
-	sqlite3.Xsqlite3_wal_autocheckpoint(f.w.tls, f.w.db, n)
-	f.autockpt = want
-}
+// syncAutoCheckpoint turns the automatic checkpoints (afterCommit) off
+// while a snapshot is reading the database file, and back on after.
+func (f *FSM) syncAutoCheckpoint() { f.autockpt = f.holds.Load() == 0 }

@@ -91,7 +91,9 @@ func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 	case sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_TRIGGER,
 		sqlite3.SQLITE_CREATE_VIEW, sqlite3.SQLITE_DROP_INDEX, sqlite3.SQLITE_DROP_TABLE,
 		sqlite3.SQLITE_DROP_TRIGGER, sqlite3.SQLITE_DROP_VIEW, sqlite3.SQLITE_ALTER_TABLE,
-		sqlite3.SQLITE_CREATE_VTABLE, sqlite3.SQLITE_DROP_VTABLE:
+		sqlite3.SQLITE_CREATE_VTABLE, sqlite3.SQLITE_DROP_VTABLE,
+		// New statistics change the plans SQLite compiles.
+		sqlite3.SQLITE_ANALYZE, sqlite3.SQLITE_REINDEX:
 		c.prepDDL = true
 		if c.write && !c.classify {
 			c.ddl = true
@@ -240,8 +242,9 @@ type applyEnv struct {
 	steps, valueSize int64
 }
 
-// envHeader is the size of what follows the VFS in applyEnv's memory.
-const envHeader = 16 + budgetSize
+// envHeader is the size of what follows the VFS in applyEnv's memory:
+// clock, generator, budget, frames in the WAL.
+const envHeader = 16 + budgetSize + 8
 
 func newApplyEnv() (*applyEnv, error) {
 	tls := libc.NewTLS()
@@ -289,7 +292,9 @@ func (e *applyEnv) clock() *int64 { return (*int64)(cptr(e.mem + vfsSize)) }
 func (e *applyEnv) rngAddr() uintptr {
 	return e.mem + vfsSize + 8
 }
-func (e *applyEnv) budget() *budget { return (*budget)(cptr(e.mem + vfsSize + 16)) }
+func (e *applyEnv) budget() *budget        { return (*budget)(cptr(e.mem + vfsSize + 16)) }
+func (e *applyEnv) walFramesAddr() uintptr { return e.mem + vfsSize + 16 + budgetSize }
+func (e *applyEnv) walFrames() int64       { return *(*int64)(cptr(e.walFramesAddr())) }
 
 // rngState and setRNGState save and restore the generator, so that a
 // statement the speculative transaction does not keep leaves no trace.

@@ -71,7 +71,7 @@ func (f *FSM) withReadTx(ctx context.Context, fn func(c *conn) error) error {
 	if err := c.exec("BEGIN"); err != nil {
 		return err
 	}
-	if err := f.syncSchema(c); err != nil {
+	if _, err := f.syncSchema(c); err != nil {
 		c.exec("ROLLBACK")
 		return err
 	}
@@ -144,29 +144,34 @@ func runRead(c *conn, st command.Statement, sr *command.StatementResult) error {
 	return c.run(s, st.Params, sr)
 }
 
-// syncSchema makes a read connection compile against the current schema.
-// SQLite compiles a statement against the schema the connection last
-// loaded, and notices a change only when a statement reads the database:
-// a statement compiled before that fails on the old definitions ("SELECT 1
-// IN t" of a table re-created with other columns). When the schema
-// generation moved since the connection last loaded it, its cached
-// statements are dropped and a read loads the new schema. It is called
-// before the statements of a read run, and returns with the connection's
-// read snapshot taken if a transaction is open.
-func (f *FSM) syncSchema(c *conn) error {
-	gen := f.schemaGen.Load()
-	if c.seenSchema == gen {
-		return nil
+// syncSchema makes a read connection compile against the schema of the
+// snapshot it reads. SQLite compiles a statement against the schema the
+// connection last loaded, and notices a change only when a statement reads
+// the database: a statement compiled before that fails on the old
+// definitions ("SELECT 1 IN t" of a table re-created with other columns),
+// and a cached one is compiled again inside its step. syncSchema reads the
+// database first, which loads the schema of the snapshot (and takes the
+// snapshot, if a transaction is open), and drops the connection's cached
+// statements when the schema generation moved since they were compiled.
+// The read and the generation are taken under stateMu, which a commit
+// holds until it has moved the generation and recorded its index, so that
+// they match; it returns the index the snapshot reflects.
+func (f *FSM) syncSchema(c *conn) (uint64, error) {
+	f.stateMu.Lock()
+	err := c.exec("SELECT 1 FROM sqlite_schema LIMIT 1")
+	gen, index := f.schemaGen.Load(), f.index
+	f.stateMu.Unlock()
+	if err != nil {
+		return 0, err
 	}
-	for k, s := range c.stmts {
-		c.finalize(s)
-		delete(c.stmts, k)
+	if c.seenSchema != gen {
+		for k, s := range c.stmts {
+			c.finalize(s)
+			delete(c.stmts, k)
+		}
+		c.seenSchema = gen
 	}
-	if err := c.exec("SELECT 1 FROM sqlite_schema LIMIT 0"); err != nil {
-		return err
-	}
-	c.seenSchema = gen
-	return nil
+	return index, nil
 }
 
 // Info describes a statement, as Classify found it.
@@ -202,7 +207,7 @@ func (f *FSM) Classify(ctx context.Context, sql string) (Info, error) {
 		return Info{}, err
 	}
 	defer f.release(c)
-	if err := f.syncSchema(c); err != nil {
+	if _, err := f.syncSchema(c); err != nil {
 		return Info{}, err
 	}
 	c.classify = true

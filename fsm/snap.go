@@ -56,16 +56,25 @@ func (f *FSM) checkpoint() error {
 	w := f.w
 	// A checkpoint that restarts the WAL draws a new salt (see prngMu).
 	prngMu.Lock()
-	defer prngMu.Unlock()
 	rc := sqlite3.Xsqlite3_wal_checkpoint_v2(w.tls, w.db, 0, sqlite3.SQLITE_CHECKPOINT_TRUNCATE, w.out, w.out+8)
-	if rc != sqlite3.SQLITE_OK {
-		err := w.errorf(rc)
-		if rc&0xff != sqlite3.SQLITE_BUSY && rc&0xff != sqlite3.SQLITE_LOCKED {
-			return f.fail(fmt.Errorf("checkpoint: %w", err))
-		}
-		return fmt.Errorf("fsm: snapshot: checkpoint incomplete, readers busy: %w", err)
+	nLog, nCkpt := *(*int32)(cptr(w.out)), *(*int32)(cptr(w.out + 8))
+	prngMu.Unlock()
+	if rc == sqlite3.SQLITE_OK {
+		return nil
 	}
-	return nil
+	err := w.errorf(rc)
+	if rc&0xff != sqlite3.SQLITE_BUSY && rc&0xff != sqlite3.SQLITE_LOCKED {
+		return f.fail(fmt.Errorf("checkpoint: %w", err))
+	}
+	if nLog > 0 && nLog == nCkpt {
+		// Every frame is in the file, but readers kept the WAL from
+		// starting over: it starts over now, not inside a statement
+		// (see wal.go).
+		if rerr := restartWAL(w); rerr != nil {
+			return f.fail(fmt.Errorf("checkpoint: %w", rerr))
+		}
+	}
+	return fmt.Errorf("fsm: snapshot: checkpoint incomplete, readers busy: %w", err)
 }
 
 type fsmSnapshot struct {

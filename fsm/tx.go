@@ -33,17 +33,12 @@ func (f *FSM) BeginRead(ctx context.Context) (*ReadTx, error) {
 		return nil, err
 	}
 	// Apply holds stateMu from before its COMMIT until it has recorded the
-	// entry's index, so the snapshot taken here and the index match.
-	f.stateMu.Lock()
+	// entry's index, so the snapshot syncSchema takes and the index match.
+	var index uint64
 	err = c.exec("BEGIN")
 	if err == nil {
-		err = f.syncSchema(c)
+		index, err = f.syncSchema(c)
 	}
-	if err == nil {
-		_, err = c.query1("SELECT count(*) FROM sqlite_schema")
-	}
-	index := f.index
-	f.stateMu.Unlock()
 	if err != nil {
 		if !c.autocommit() {
 			c.exec("ROLLBACK")

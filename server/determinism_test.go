@@ -1,12 +1,19 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"go.etcd.io/bbolt"
+
+	"github.com/raftsql/raftsql/fsm"
 	"github.com/raftsql/raftsql/server"
 	"github.com/raftsql/raftsql/server/servertest"
 )
@@ -65,6 +72,14 @@ func TestFullTextAndRTreeTablesReplay(t *testing.T) {
 		"DELETE FROM docs WHERE docs MATCH 'goodbye'",
 		"UPDATE docs SET body = 'hello updated' WHERE rowid = 1",
 		"INSERT INTO docs(docs) VALUES ('optimize')",
+		"CREATE VIRTUAL TABLE tmp USING fts5(x)",
+		"INSERT INTO tmp VALUES ('a b c')",
+		"ALTER TABLE tmp RENAME TO tmp2",
+		"ALTER TABLE boxes RENAME TO boxes2",
+		"ALTER TABLE boxes2 RENAME TO boxes",
+		"DROP TABLE tmp2",
+		"CREATE VIRTUAL TABLE shapes USING geopoly(name)",
+		"INSERT INTO shapes(_shape, name) VALUES ('[[0,0],[1,0],[0.5,1],[0,0]]', 'tri')",
 	} {
 		mustExec(t, conn, sql)
 	}
@@ -158,4 +173,69 @@ func TestWriteLimitsAreTheLeaders(t *testing.T) {
 	mustExec(t, conn, fmt.Sprintf("INSERT INTO t VALUES (zeroblob(%d))", limit/2))
 	mustExec(t, conn, "INSERT INTO slow VALUES (1)")
 	c.EnsureSame()
+}
+
+// TestDamagedLogEntryStopsTheFollower flips one byte inside a committed
+// entry in a follower's raft.db and restarts it: the follower must stop at
+// that entry, naming it, rather than apply it, while the others go on; once
+// wiped it catches up and holds what they hold.
+func TestDamagedLogEntryStopsTheFollower(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	conn := connect(t, c, c.Leader())
+	mustExec(t, conn, "CREATE TABLE t(v TEXT)")
+	mustExec(t, conn, "INSERT INTO t VALUES ('before')")
+	mustExec(t, conn, "INSERT INTO t VALUES ('damaged-entry-marker')")
+	mustExec(t, conn, "INSERT INTO t VALUES ('after')")
+	c.WaitSynced()
+	f := c.Follower()
+	c.Stop(f)
+
+	db, err := bbolt.Open(filepath.Join(c.Config(f).DataDir, "raft", "raft.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var damaged uint64
+	err = db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte("logs"))
+		if b == nil {
+			return errors.New("no logs bucket")
+		}
+		cur := b.Cursor()
+		for k, v := cur.First(); k != nil; k, v = cur.Next() {
+			i := bytes.Index(v, []byte("damaged-entry-marker"))
+			if i < 0 {
+				continue
+			}
+			nv := bytes.Clone(v)
+			nv[i] ^= 0x01 // 'd' becomes 'e': still well-formed SQL
+			damaged = binary.BigEndian.Uint64(k)
+			return b.Put(bytes.Clone(k), nv)
+		}
+		return errors.New("entry not found")
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	c.Restart(f)
+	servertest.Eventually(t, 30*time.Second, "the damaged follower stops", func() error {
+		_, err := c.Node(f).Dump(context.Background())
+		if !errors.Is(err, fsm.ErrStopped) {
+			return fmt.Errorf("dump: %v", err)
+		}
+		if !strings.Contains(err.Error(), fmt.Sprintf("log entry %d", damaged)) {
+			return fmt.Errorf("the failure does not name entry %d: %v", damaged, err)
+		}
+		return nil
+	})
+	c.Stop(f)
+	mustExec(t, conn, "INSERT INTO t VALUES ('later')")
+	c.EnsureSame()
+	c.Wipe(f)
+	c.WaitMembers(c.Size())
+	c.EnsureSame()
+	if n := count(t, connect(t, c, f), "SELECT count(*) FROM t WHERE v = 'damaged-entry-marker'"); n != 1 {
+		t.Errorf("the wiped follower has %d rows of the damaged entry, want 1", n)
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/spf13/pflag"
 
 	"github.com/raftsql/raftsql/raft/nodecert/nodecerttest"
 	"github.com/raftsql/raftsql/server"
@@ -401,5 +402,25 @@ func TestTLSClusterFromFlags(t *testing.T) {
 	}
 	if _, err := conn.Exec(ctx, "INSERT INTO t VALUES ('over tls')"); err != nil {
 		t.Fatalf("write through a follower: %v\n%s", err, logs.String())
+	}
+}
+
+func TestWriteLimitFlags(t *testing.T) {
+	cfg := server.DefaultConfig()
+	fs := pflag.NewFlagSet("raftsqld", pflag.ContinueOnError)
+	BindFlags(fs, &cfg)
+	if cfg.MaxWriteSteps != server.DefaultMaxWriteSteps || cfg.MaxValueSize != server.DefaultMaxValueSize {
+		t.Fatalf("defaults: %d steps, %d bytes", cfg.MaxWriteSteps, cfg.MaxValueSize)
+	}
+	if err := fs.Parse([]string{"--max-write-steps", "1000", "--max-value-size", "4096"}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MaxWriteSteps != 1000 || cfg.MaxValueSize != 4096 {
+		t.Errorf("parsed: %d steps, %d bytes", cfg.MaxWriteSteps, cfg.MaxValueSize)
+	}
+	var out, errOut strings.Builder
+	err := run(context.Background(), []string{"--id", "x", "--data-dir", t.TempDir(), "--max-value-size", "2000000000"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "value size") {
+		t.Fatalf("--max-value-size over SQLite's maximum: %v", err)
 	}
 }

@@ -9,6 +9,11 @@
 //
 // Every entry stays on disk until a snapshot replaces it, so the encoding of
 // an existing format version never changes: new kinds or fields get a new
-// version byte. Encoding is deterministic (no map iteration) and decoding
+// version byte. Format 1 (commands and groups) is read, no longer written.
+// Format 2 adds the leader's step budget and value size limit to a command
+// and ends every command and group with a CRC-32C (Castagnoli) of the bytes
+// before it: a damaged entry is reported as ErrChecksum, never decoded into
+// another command. ErrUnsupported marks an intact entry this version cannot
+// apply (an unknown kind); every other error means the bytes are damaged. Encoding is deterministic (no map iteration) and decoding
 // returns an error, never panics, whatever bytes it is given.
 package command
