@@ -95,7 +95,12 @@ type conn struct {
 	env *applyEnv
 	// seenSchema is the schema generation a read connection last loaded.
 	seenSchema uint64
-	txVerb     string // transaction control seen by the last prepare
+	// aliases caches rowidColumn's answers for the epoch and schema
+	// generation they were found at.
+	aliases     map[string]string
+	aliasEpoch  uint64
+	aliasSchema uint64
+	txVerb      string // transaction control seen by the last prepare
 
 	stmts   map[string]*stmt // statements of commands and queries
 	own     map[string]*stmt // the connection's own statements
@@ -620,12 +625,99 @@ func (c *conn) columns(s *stmt, res *command.StatementResult) int {
 	}
 	res.Columns = make([]command.Column, n)
 	for i := range res.Columns {
+		decl := libc.GoString(sqlite3.Xsqlite3_column_decltype(c.tls, s.p, int32(i)))
+		if strings.EqualFold(decl, "INTEGER") && c.rowidAlias(s, int32(i)) {
+			// A rowid alias holds any 64-bit integer (SQLite numbers rows
+			// past 2^31 itself), so it is described as one.
+			decl = rowidAliasDeclType
+		}
 		res.Columns[i] = command.Column{
 			Name:     libc.GoString(sqlite3.Xsqlite3_column_name(c.tls, s.p, int32(i))),
-			DeclType: libc.GoString(sqlite3.Xsqlite3_column_decltype(c.tls, s.p, int32(i))),
+			DeclType: decl,
 		}
 	}
 	return n
+}
+
+// rowidAliasDeclType is the declared type reported for a result column
+// that is a table's INTEGER PRIMARY KEY, an alias of its rowid.
+const rowidAliasDeclType = "BIGINT"
+
+// rowidNames are the names by which SQLite finds a table's rowid, unless a
+// column has that name.
+var rowidNames = [...]string{"_rowid_", "rowid", "oid"}
+
+// rowidAlias reports whether result column i of s comes straight from a
+// table column that is the table's rowid.
+func (c *conn) rowidAlias(s *stmt, i int32) bool {
+	zTable := sqlite3.Xsqlite3_column_table_name(c.tls, s.p, i)
+	zCol := sqlite3.Xsqlite3_column_origin_name(c.tls, s.p, i)
+	if zTable == 0 || zCol == 0 {
+		return false
+	}
+	db := libc.GoString(sqlite3.Xsqlite3_column_database_name(c.tls, s.p, i))
+	table := libc.GoString(zTable)
+	return strings.EqualFold(c.rowidColumn(db, table), libc.GoString(zCol))
+}
+
+// rowidColumn returns the column of db.table that aliases its rowid, or ""
+// when it has none. SQLite names that column as the origin of a selected
+// rowid; compiling such a statement runs nothing, so it costs no steps of a
+// write's budget. Answers are kept until the schema may have changed.
+func (c *conn) rowidColumn(db, table string) string {
+	if c.aliasEpoch != c.epoch || c.aliasSchema != c.seenSchema || c.aliases == nil {
+		c.aliases = map[string]string{}
+		c.aliasEpoch, c.aliasSchema = c.epoch, c.seenSchema
+	}
+	key := db + "." + table
+	if col, ok := c.aliases[key]; ok {
+		return col
+	}
+	col := ""
+	for _, name := range rowidNames {
+		origin, ok := c.originOf("SELECT " + name + " FROM " + quoteIdent(db) + "." + quoteIdent(table))
+		if !ok {
+			break // no such table, or WITHOUT ROWID
+		}
+		if !strings.EqualFold(origin, name) {
+			col = origin
+			break
+		}
+		// No alias, or a column of that very name: the next name tells.
+	}
+	if len(c.aliases) < maxCachedStmts {
+		c.aliases[key] = col
+	}
+	return col
+}
+
+// originOf compiles sql, a one-column SELECT, and returns the origin column
+// of its result.
+func (c *conn) originOf(sql string) (string, bool) {
+	z, err := libc.CString(sql)
+	if err != nil {
+		return "", false
+	}
+	defer libc.Xfree(c.tls, z)
+	pp := libc.Xmalloc(c.tls, 8)
+	if pp == 0 {
+		return "", false
+	}
+	defer libc.Xfree(c.tls, pp)
+	*(*uintptr)(cptr(pp)) = 0
+	if rc := sqlite3.Xsqlite3_prepare_v3(c.tls, c.db, z, -1, 0, pp, 0); rc != sqlite3.SQLITE_OK {
+		return "", false
+	}
+	p := *(*uintptr)(cptr(pp))
+	if p == 0 {
+		return "", false
+	}
+	defer sqlite3.Xsqlite3_finalize(c.tls, p)
+	zOrigin := sqlite3.Xsqlite3_column_origin_name(c.tls, p, 0)
+	if zOrigin == 0 {
+		return "", false
+	}
+	return libc.GoString(zOrigin), true
 }
 
 // row reads the current row: values exactly as stored, by storage class.

@@ -59,7 +59,7 @@ func TestPsycopg(t *testing.T) {
 	for _, want := range []string{
 		"ids 1 2",
 		"rows [(1, 0.1, 7, 'a', None), (2, 1e+300, 8, 'b', 'w')]",
-		"types [23, 701, 23, 25, 25]",
+		"types [20, 701, 23, 25, 25]",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("psycopg2 output lacks %q:\n%s", want, out)
@@ -99,7 +99,7 @@ func TestNodePostgres(t *testing.T) {
 	}
 	c := servertest.NewCluster(t, 1, servertest.Options{})
 	out := runClient(t, c, 0, node, "-e", nodeScript)
-	rows := `[{"id":1,"i":5,"b":"6","r":0.1,"x":"5"},{"id":2,"i":7,"b":"8","r":2.5,"x":"five"}] 23,23,20,701,25`
+	rows := `[{"id":"1","i":5,"b":"6","r":0.1,"x":"5"},{"id":"2","i":7,"b":"8","r":2.5,"x":"five"}] 20,23,20,701,25`
 	for _, want := range []string{"simple " + rows, "extended " + rows} {
 		if !strings.Contains(out, want) {
 			t.Errorf("node-postgres output lacks %q:\n%s", want, out)
@@ -162,8 +162,8 @@ func TestJDBC(t *testing.T) {
 	c := servertest.NewCluster(t, 3, servertest.Options{})
 	out := runClient(t, c, c.Follower(), java, "-cp", jar, src)
 	for _, want := range []string{
-		"key 1:Integer",
-		"row 1:Integer 5:Integer 6:Long 0.1:Double a:String\nrow 1:Integer 5:Integer 6:Long 0.1:Double a:String",
+		"key 1:Long",
+		"row 1:Long 5:Integer 6:Long 0.1:Double a:String\nrow 1:Long 5:Integer 6:Long 0.1:Double a:String",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("JDBC output lacks %q:\n%s", want, out)
