@@ -17,7 +17,7 @@ import (
 
 // remoteTx is a transaction block relayed to the leader.
 type remoteTx struct {
-	conn   *forwardConn
+	conn   *forwardConn // nil once the block was given up (see remoteExec)
 	status byte
 }
 
@@ -54,6 +54,16 @@ func (s *session) beginRemote(ctx context.Context, sql string) (*pgwire.Result, 
 // remoteExec relays one statement of the block to the leader.
 func (s *session) remoteExec(ctx context.Context, sql string, params []command.Value) (*pgwire.Result, error) {
 	r := s.remote
+	if r.conn == nil {
+		// The block was given up: as in Postgres, it is failed until it
+		// ends.
+		switch parseTxControl(sql).verb {
+		case txCommit, txRollback:
+			s.remote = nil
+			return &pgwire.Result{Tag: "ROLLBACK"}, nil
+		}
+		return nil, errInFailedTx
+	}
 	payload := appendString(nil, s.level)
 	payload = append(payload, command.Encode(&command.Command{
 		Kind:       command.KindExecute,
@@ -63,8 +73,20 @@ func (s *session) remoteExec(ctx context.Context, sql string, params []command.V
 	if err != nil {
 		// The block is gone with the connection.
 		s.closeRemote()
-		if parseTxControl(sql).verb == txCommit && !errors.Is(err, errSendFailed) {
+		verb := parseTxControl(sql).verb
+		if verb == txCommit && !errors.Is(err, errSendFailed) {
 			return nil, pgError(ErrOutcomeUnknown)
+		}
+		if (ctx.Err() != nil || expired(err)) && verb != txCommit && verb != txRollback && verb != txBegin {
+			// The client gave up on the statement (statement_timeout, a
+			// cancel request): the leader rolled the block back when the
+			// connection closed; the block stays failed here until the
+			// client ends it.
+			s.remote = &remoteTx{status: 'E'}
+			if ctx.Err() != nil {
+				return nil, pgError(ctx.Err())
+			}
+			return nil, pgError(context.DeadlineExceeded)
 		}
 		return nil, errLeadershipLost
 	}
@@ -85,7 +107,9 @@ func (s *session) remoteExec(ctx context.Context, sql string, params []command.V
 
 func (s *session) closeRemote() {
 	if s.remote != nil {
-		s.remote.conn.Close()
+		if s.remote.conn != nil {
+			s.remote.conn.Close()
+		}
 		s.remote = nil
 	}
 }
