@@ -384,9 +384,13 @@ func TestPgbenchTPCB(t *testing.T) {
 	// accounts and ALTER TABLE … ADD PRIMARY KEY. Its vacuum step is left
 	// out (-I dtgp): a node refuses VACUUM.
 	host, port, _ := strings.Cut(c.PGAddr(c.Follower()), ":")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// Seconds on an idle machine; minutes on a loaded one under the race
+	// detector, which slows SQLite (compiled from C to Go) tenfold.
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	start := time.Now()
 	out, err := exec.CommandContext(ctx, pgbench, "-h", host, "-p", port, "-U", "raftsql", "-i", "-I", "dtgp", "raftsql").CombinedOutput()
 	cancel()
+	t.Logf("pgbench -i took %v", time.Since(start))
 	if err != nil || !strings.Contains(string(out), "creating primary keys...") {
 		t.Fatalf("pgbench -i -I dtgp: %v\n%s", err, out)
 	}
@@ -399,7 +403,7 @@ func TestPgbenchTPCB(t *testing.T) {
 	}
 	for _, node := range []int{c.Leader(), c.Follower()} {
 		host, port, _ := strings.Cut(c.PGAddr(node), ":")
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 		cmd := exec.CommandContext(ctx, pgbench, "-h", host, "-p", port, "-U", "raftsql", "-n", "-c", "4", "-t", "25", "raftsql")
 		out, err := cmd.CombinedOutput()
 		cancel()
