@@ -86,13 +86,21 @@ func (c *conn) cancelRunning() {
 
 // execContext returns the context for one statement; done must be called
 // when it returns, and reports whether a CancelRequest cancelled it.
+// The context also ends if the client closes the connection meanwhile: a
+// statement nobody waits for must not go on holding a read connection (or
+// the write lock).
 func (c *conn) execContext() (ctx context.Context, done func() (cancelled bool)) {
 	ctx, cancel := context.WithCancel(c.srv.ctx)
 	c.cmu.Lock()
 	c.running = cancel
 	c.cancelled = false
 	c.cmu.Unlock()
+	stopWatch := watchHangup(c.raw, func() {
+		c.log.Debug("client hung up during a statement; canceling it")
+		cancel()
+	})
 	return ctx, func() bool {
+		stopWatch()
 		c.cmu.Lock()
 		defer c.cmu.Unlock()
 		c.running = nil

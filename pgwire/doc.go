@@ -118,9 +118,13 @@
 //
 //   - The client sends Terminate: the session is closed (an open
 //     transaction is rolled back).
-//   - The client disconnects, cleanly or not: the same, once the statement
-//     running, if any, returns (pgwire does not read while a statement
-//     runs, so it notices the disconnect at the next read or write).
+//   - The client disconnects, cleanly or not: the same. A statement running
+//     meanwhile is canceled: pgwire does not read while a statement runs,
+//     but on Linux it watches the socket for the peer's close (POLLRDHUP,
+//     through the runtime's poller, reading nothing, so pipelined messages
+//     stay queued) and cancels the statement's context (hangup_linux.go).
+//     Elsewhere the statement runs to its end and the disconnect is noticed
+//     at the next read or write.
 //   - pgwire ends it with a FATAL ErrorResponse: a protocol violation, a
 //     message larger than Config.MaxMessageSize, Config.IdleTimeout expiring
 //     (57P05), or a failed startup or authentication.

@@ -26,7 +26,8 @@ type Session interface {
 	// statements) with its parameters (nil, int64, float64, string, []byte
 	// or bool) and returns its result. The error, when not nil, should be
 	// (or wrap) an *Error so that the client gets the right SQLSTATE.
-	// ctx is cancelled when the client sends a CancelRequest.
+	// ctx is cancelled when the client sends a CancelRequest or closes the
+	// connection.
 	Execute(ctx context.Context, sql string, params []any) (*Result, error)
 
 	// Set is called for SET name = value, and for each StartupMessage

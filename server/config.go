@@ -50,9 +50,16 @@ type Config struct {
 	// ReadConsistency is the default level of sessions that do not choose
 	// one: linearizable, strong, weak or none.
 	ReadConsistency string
-	// ApplyTimeout bounds how long a write waits for the cluster to commit
-	// it before its outcome is reported as unknown.
+	// ApplyTimeout bounds how long a write handed to Raft waits to be
+	// committed before its outcome is reported as unknown; a large entry
+	// gets a second more for each MiB. Once committed, a write waits for
+	// its apply however long that takes.
 	ApplyTimeout time.Duration
+	// LockTimeout bounds how long a write waits for the cluster's write
+	// lock while an open transaction holds it (55P03 lock_not_available
+	// after that; nothing is applied). Sessions may lower it with SET
+	// lock_timeout.
+	LockTimeout time.Duration
 	// ReadTimeout bounds how long a read waits for a read index or for this
 	// node to catch up with it.
 	ReadTimeout time.Duration
@@ -175,6 +182,7 @@ func DefaultConfig() Config {
 	return Config{
 		ReadConsistency:          ReadLinearizable,
 		ApplyTimeout:             10 * time.Second,
+		LockTimeout:              10 * time.Second,
 		ReadTimeout:              5 * time.Second,
 		ProposalsInFlight:        1,
 		MaxGroupWait:             10 * time.Millisecond,
@@ -214,8 +222,8 @@ func (c *Config) Validate() error {
 	if c.Bootstrap && len(c.Join) > 0 {
 		errs = append(errs, errors.New("bootstrap and join are exclusive: bootstrap the first node, join the others"))
 	}
-	if c.ApplyTimeout <= 0 || c.ReadTimeout <= 0 {
-		errs = append(errs, errors.New("apply and read timeouts must be positive"))
+	if c.ApplyTimeout <= 0 || c.ReadTimeout <= 0 || c.LockTimeout <= 0 {
+		errs = append(errs, errors.New("apply, read and lock timeouts must be positive"))
 	}
 	if c.ProposalsInFlight < 1 {
 		errs = append(errs, errors.New("at least one proposal in flight is required"))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/raftsql/raftsql/server"
 	"github.com/raftsql/raftsql/server/servertest"
 )
 
@@ -130,6 +131,51 @@ func TestCopyFromPgx(t *testing.T) {
 	}
 	if n := count(t, conn, "SELECT count(*) FROM m"); n != 1500 {
 		t.Fatalf("%d rows after a failed CopyFrom, want 1500", n)
+	}
+	c.EnsureSame()
+}
+
+// TestLargeCopyOutlivesTheApplyTimeout loads, with psql's \copy through a
+// follower, a CSV whose one entry takes the leader longer than the apply
+// timeout to commit and apply. Committed, it is waited for: psql gets COPY,
+// not 40003, and every node has every row.
+func TestLargeCopyOutlivesTheApplyTimeout(t *testing.T) {
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Skip("psql is not installed (apt-get install postgresql-client)")
+	}
+	const rows = 100000
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(_ int, cfg *server.Config) {
+		steady(cfg)
+		cfg.ApplyTimeout = 300 * time.Millisecond
+	}})
+	var csv strings.Builder
+	for i := 1; i <= rows; i++ {
+		csv.WriteString(strconv.Itoa(i) + ",name " + strconv.Itoa(i) + ",some note about row " + strconv.Itoa(i) + "\n")
+	}
+	file := filepath.Join(t.TempDir(), "big.csv")
+	if err := os.WriteFile(file, []byte(csv.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d rows, %d bytes", rows, csv.Len())
+	host, port, _ := strings.Cut(c.PGAddr(c.Follower()), ":")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	start := time.Now()
+	out, err := exec.CommandContext(ctx, psql, "-h", host, "-p", port, "-U", "raftsql", "-d", "raftsql", "-X", "-v", "ON_ERROR_STOP=1",
+		"-c", "CREATE TABLE big (id INTEGER PRIMARY KEY, name TEXT, note TEXT)",
+		"-c", `\copy big FROM '`+file+`' WITH (FORMAT csv)`).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "COPY "+strconv.Itoa(rows)) {
+		t.Fatalf("\\copy of %d rows: %v\n%s", rows, err, out)
+	}
+	t.Logf("\\copy took %v against an apply timeout of 300ms", time.Since(start))
+	c.WaitSynced()
+	for i := range c.Size() {
+		conn := connect(t, c, i)
+		mustExec(t, conn, "SET raftsql.read_consistency = none")
+		if n := count(t, conn, "SELECT count(*) FROM big"); n != rows {
+			t.Fatalf("node %d has %d rows, want %d", i, n, rows)
+		}
 	}
 	c.EnsureSame()
 }

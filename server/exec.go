@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/raftsql/raftsql/fsm/command"
@@ -17,13 +19,26 @@ var (
 	// ErrNoLeader: the cluster has no reachable leader (an election is under
 	// way or a majority is down). Nothing was applied; retrying is safe.
 	ErrNoLeader = errors.New("no leader reachable: the cluster is electing one or has lost its majority")
-	// ErrOutcomeUnknown: the write was handed to the cluster but this node
-	// could not learn whether it committed (leadership lost, timeout). It may
-	// or may not have been applied.
+	// ErrOutcomeUnknown: the write was handed to Raft but this node could
+	// not learn whether it committed (leadership lost, no commit within the
+	// apply timeout, the node closing). It may or may not have been applied.
+	// Nothing else reports it: a read, or a write that never reached Raft,
+	// has no outcome to be unsure of.
 	ErrOutcomeUnknown = errors.New("outcome of the write is unknown: leadership changed or the cluster did not answer in time")
+	// ErrReadTimeout: a read could not be confirmed at its consistency level
+	// within the read timeout (no read index from the leader in time).
+	// Nothing changed; the read may be retried.
+	ErrReadTimeout = errors.New("the read could not be confirmed within the read timeout")
 	// ErrCatchUpTimeout: this node did not apply the index a read asked for
 	// within the read timeout. Nothing changed; the read may be retried.
 	ErrCatchUpTimeout = errors.New("this node did not catch up within the read timeout")
+	// ErrLockTimeout: a statement gave up waiting for the cluster's write
+	// lock, which an open transaction holds (lock_timeout, or the node's
+	// LockTimeout). Nothing was applied.
+	ErrLockTimeout = errors.New("canceling statement due to lock timeout")
+	// errReadAnswerTimeout: a read forwarded to the leader did not come back
+	// within the read timeout. Nothing changed.
+	errReadAnswerTimeout = errors.New("canceling statement due to read timeout")
 	// ErrNotReady: the node is closing or failed.
 	ErrNotReady = errors.New("node is shutting down")
 )
@@ -32,8 +47,13 @@ var (
 // node leads, and returns their results. rid, when not zero, makes a retry
 // of the same request apply at most once. It runs with every right: the
 // program that embeds the node is its own client.
+//
+// ctx bounds only what comes before the write is handed to Raft (waiting for
+// a leader, for the write lock, for a place in the next entry): a proposal
+// cannot be withdrawn, so from then on Execute waits for its outcome, which
+// the apply timeout bounds (ErrOutcomeUnknown).
 func (n *Node) Execute(ctx context.Context, stmts []command.Statement, rid command.RequestID) (*command.Result, error) {
-	res, _, err := n.execute(ctx, embedder, stmts, rid)
+	res, _, err := n.execute(ctx, embedder, stmts, rid, n.cfg.LockTimeout)
 	return res, err
 }
 
@@ -43,10 +63,11 @@ var embedder = identity{kind: identClient, rights: RightsAdmin}
 // self is the identity of this node's own requests.
 func (n *Node) self() identity { return identity{kind: identNode, name: n.cfg.ID} }
 
-// execute is Execute for who that also returns the log index of the entry.
-func (n *Node) execute(ctx context.Context, who identity, stmts []command.Statement, rid command.RequestID) (*command.Result, uint64, error) {
+// execute is Execute for who that also returns the log index of the entry;
+// it waits at most lockTimeout for a transaction's write lock.
+func (n *Node) execute(ctx context.Context, who identity, stmts []command.Statement, rid command.RequestID, lockTimeout time.Duration) (*command.Result, uint64, error) {
 	cmd := &command.Command{Kind: command.KindExecute, RequestID: rid, Statements: stmts}
-	return n.propose(ctx, who, cmd)
+	return n.propose(ctx, who, cmd, lockTimeout)
 }
 
 // Query runs read-only statements at the given read consistency level.
@@ -62,7 +83,11 @@ func (n *Node) query(ctx context.Context, who identity, stmts []command.Statemen
 	case ReadNone:
 		return n.fsm.Query(ctx, stmts)
 	case ReadStrong:
-		res, _, err := n.propose(ctx, who, &command.Command{Kind: command.KindQuery, Statements: stmts})
+		res, _, err := n.propose(ctx, who, &command.Command{Kind: command.KindQuery, Statements: stmts}, n.cfg.LockTimeout)
+		if errors.Is(err, ErrOutcomeUnknown) {
+			// A read changes nothing: there is no outcome to be unsure of.
+			return nil, fmt.Errorf("%w: the read's log entry did not come back in time", ErrReadTimeout)
+		}
 		return res, err
 	case ReadLinearizable, "":
 		if err := n.readBarrier(ctx); err != nil {
@@ -115,10 +140,30 @@ func (n *Node) onLeader(ctx context.Context, idempotent bool,
 // readBarrier returns once this node has applied every write acknowledged
 // before it was called. On the leader that takes a quorum check; on a
 // follower, the leader names its commit index after that check and the
-// follower waits until it has applied that far.
+// follower waits until it has applied that far. The read timeout bounds it;
+// its errors say that the read was not served (ErrReadTimeout,
+// ErrCatchUpTimeout, ErrNoLeader), or are ctx's when the caller gave up.
 func (n *Node) readBarrier(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.ReadTimeout)
+	rctx, cancel := context.WithTimeout(ctx, n.cfg.ReadTimeout)
 	defer cancel()
+	err := n.barrier(rctx)
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.Is(err, ErrCatchUpTimeout):
+		return err
+	case expired(err):
+		return fmt.Errorf("%w (%v): no read index from the leader in time", ErrReadTimeout, n.cfg.ReadTimeout)
+	case errors.Is(err, ErrNoLeader):
+		return err
+	}
+	return n.translateRead(err)
+}
+
+// barrier is readBarrier without the bound and the translation.
+func (n *Node) barrier(ctx context.Context) error {
 	var idx uint64
 	_, err := n.onLeader(ctx, true,
 		func(ctx context.Context) (err error) {
@@ -137,31 +182,58 @@ func (n *Node) readBarrier(ctx context.Context) error {
 			return nil
 		})
 	if err != nil {
-		return n.translate(err)
+		return err
 	}
-	return n.translate(n.raft.WaitApplied(ctx, idx))
+	err = n.raft.WaitApplied(ctx, idx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w (%v): applied %d of %d", ErrCatchUpTimeout, n.cfg.ReadTimeout, n.raft.AppliedIndex(), idx)
+	}
+	return err
+}
+
+// translateRead maps the errors of a read to this package's errors. A read
+// has no outcome to be unsure of: nothing here is ErrOutcomeUnknown.
+func (n *Node) translateRead(err error) error {
+	var re *remoteError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, raft.ErrShutdown):
+		return ErrNotReady
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrOutcomeUnknown):
+		return ErrNoLeader
+	case errors.As(err, &re):
+		switch re.kind {
+		case errKindNotLeader, errKindUnavailable, errKindOutcomeUnknown:
+			return ErrNoLeader
+		}
+		return n.remoteErr(re)
+	}
+	return err
 }
 
 // waitIndex waits, within the read timeout, until this node has applied
 // index.
 func (n *Node) waitIndex(ctx context.Context, index uint64) error {
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.ReadTimeout)
+	rctx, cancel := context.WithTimeout(ctx, n.cfg.ReadTimeout)
 	defer cancel()
-	err := n.raft.WaitApplied(ctx, index)
-	if errors.Is(err, context.DeadlineExceeded) {
-		return ErrCatchUpTimeout
+	err := n.raft.WaitApplied(rctx, index)
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return fmt.Errorf("%w (%v): applied %d of %d", ErrCatchUpTimeout, n.cfg.ReadTimeout, n.raft.AppliedIndex(), index)
 	}
-	return n.translate(err)
+	return n.translateRead(err)
 }
 
 // weakQuery reads the leader's copy without confirming its leadership.
 func (n *Node) weakQuery(ctx context.Context, who identity, stmts []command.Statement) (*command.Result, error) {
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.ReadTimeout)
+	rctx, cancel := context.WithTimeout(ctx, n.cfg.ReadTimeout)
 	defer cancel()
 	var res *command.Result
 	var payload []byte
-	_, err := n.onLeader(ctx, true,
-		func(ctx context.Context) (err error) {
+	_, err := n.onLeader(rctx, true,
+		func(context.Context) (err error) {
+			// The leader's own read is bounded by the statement, not by
+			// the time a forwarded one may take to come back.
 			res, err = n.fsm.Query(ctx, stmts)
 			return err
 		},
@@ -176,20 +248,31 @@ func (n *Node) weakQuery(ctx context.Context, who identity, stmts []command.Stat
 			res, err = command.DecodeResult(answer)
 			return err
 		})
-	if err != nil {
-		return nil, n.translate(err)
+	switch {
+	case err == nil:
+		return res, nil
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case expired(err):
+		return nil, fmt.Errorf("%w (%v): the leader did not answer in time", errReadAnswerTimeout, n.cfg.ReadTimeout)
+	case errors.Is(err, ErrNoLeader):
+		return nil, err
 	}
-	return res, nil
+	return nil, n.translateRead(err)
 }
 
 // propose gets cmd applied through the log for who: directly when this
 // node leads, otherwise by forwarding it to the leader, which checks who's
-// rights again.
-func (n *Node) propose(ctx context.Context, who identity, cmd *command.Command) (*command.Result, uint64, error) {
+// rights again. It waits at most lockTimeout for a transaction's write
+// lock. ctx bounds the wait until the command is handed to Raft; after that
+// only the apply window does (applyWindow).
+func (n *Node) propose(ctx context.Context, who identity, cmd *command.Command, lockTimeout time.Duration) (*command.Result, uint64, error) {
 	if err := mayPropose(who, cmd); err != nil {
 		return nil, 0, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.ApplyTimeout)
+	// Looking for a leader is bounded by the apply timeout: nothing is in
+	// Raft while this node looks.
+	route, cancel := context.WithTimeout(ctx, n.cfg.ApplyTimeout)
 	defer cancel()
 	var res *command.Result
 	var idx uint64
@@ -197,17 +280,25 @@ func (n *Node) propose(ctx context.Context, who identity, cmd *command.Command) 
 	// With a request id the state machine applies cmd at most once, so
 	// asking again (perhaps a new leader) after an ambiguous failure is
 	// safe and learns the outcome.
-	forwarded, err := n.onLeader(ctx, !cmd.RequestID.IsZero(),
-		func(ctx context.Context) (err error) {
-			res, idx, err = n.applyShared(ctx, cmd)
+	forwarded, err := n.onLeader(route, !cmd.RequestID.IsZero(),
+		func(context.Context) (err error) {
+			res, idx, err = n.applyShared(ctx, cmd, lockTimeout)
 			return err
 		},
-		func(ctx context.Context, leader string) error {
+		func(_ context.Context, leader string) error {
 			if payload == nil {
 				payload = command.Encode(cmd)
 			}
-			answer, err := n.fwd.call(ctx, leader, reqExecute, who, payload)
+			// The leader answers within its lock timeout plus the apply
+			// window of the entry; waiting longer than that learns
+			// nothing, and asking again would not either.
+			fctx, fcancel := context.WithTimeout(ctx, n.cfg.LockTimeout+n.commitBound(len(payload))+n.cfg.ApplyTimeout)
+			defer fcancel()
+			answer, err := n.fwd.call(fctx, leader, reqExecute, who, payload)
 			if err != nil {
+				if fctx.Err() != nil && !expired(err) {
+					err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+				}
 				return err
 			}
 			res, idx, err = decodeIndexedResult(answer)
@@ -215,8 +306,8 @@ func (n *Node) propose(ctx context.Context, who identity, cmd *command.Command) 
 		})
 	if err != nil {
 		if forwarded && ambiguous(err) {
-			// Sent, and then the answer was lost or the caller gave
-			// up: the leader may have applied it.
+			// Sent, and then the answer was lost or this node gave up
+			// waiting: the leader may have applied it.
 			return nil, 0, ErrOutcomeUnknown
 		}
 		return nil, 0, n.translate(err)
@@ -241,19 +332,66 @@ func mayPropose(who identity, cmd *command.Command) error {
 }
 
 // applyShared proposes cmd unless a transaction holds the write lock, in
-// which case it waits for the transaction to end.
-func (n *Node) applyShared(ctx context.Context, cmd *command.Command) (*command.Result, uint64, error) {
-	if err := n.writes.acquireShared(ctx); err != nil {
+// which case it waits, at most lockTimeout, for the transaction to end.
+func (n *Node) applyShared(ctx context.Context, cmd *command.Command, lockTimeout time.Duration) (*command.Result, uint64, error) {
+	if err := waitLock(ctx, lockTimeout, n.writes.acquireShared); err != nil {
 		return nil, 0, err
 	}
 	defer n.writes.releaseShared()
 	return n.group.apply(ctx, cmd)
 }
 
+// applyAllowancePerMiB lengthens the apply timeout of a large entry: the
+// leader writes and syncs it, and sends it to every follower, before it can
+// commit.
+const applyAllowancePerMiB = time.Second
+
+// commitBound is how long an entry of size bytes may take to commit once it
+// is handed to Raft: the apply timeout, plus applyAllowancePerMiB for every
+// MiB of it.
+func (n *Node) commitBound(size int) time.Duration {
+	return n.cfg.ApplyTimeout + time.Duration(size)*applyAllowancePerMiB/(1<<20)
+}
+
+// applyWindow returns the context in which to wait for an entry of size
+// bytes that is being handed to Raft. It ends, making the outcome unknown,
+// if the entry is not known to be committed within commitBound(size) of
+// this call; once committed is called it ends only when the node closes,
+// since a committed entry is applied however long that takes (a large COPY
+// applies for seconds). release must be called when the wait is over.
+func (n *Node) applyWindow(size int) (ctx context.Context, committed func(), release func()) {
+	ctx, cancel := context.WithCancelCause(n.ctx)
+	bound := n.commitBound(size)
+	var mu sync.Mutex
+	known := false
+	timer := time.AfterFunc(bound, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !known {
+			cancel(fmt.Errorf("not committed within %v", bound))
+		}
+	})
+	committed = func() {
+		mu.Lock()
+		known = true
+		mu.Unlock()
+		timer.Stop()
+	}
+	release = func() {
+		timer.Stop()
+		cancel(nil)
+	}
+	return ctx, committed, release
+}
+
 // applyStamped hands a stamped command to Raft and returns the state
-// machine's result and the entry's index.
-func (n *Node) applyStamped(ctx context.Context, cmd *command.Command) (*command.Result, uint64, error) {
-	return n.applyEncoded(ctx, command.Encode(cmd), nil)
+// machine's result and the entry's index. It waits for the outcome within
+// the command's apply window, whatever the caller does meanwhile.
+func (n *Node) applyStamped(cmd *command.Command) (*command.Result, uint64, error) {
+	encoded := command.Encode(cmd)
+	ctx, committed, release := n.applyWindow(len(encoded))
+	defer release()
+	return n.applyEncoded(ctx, encoded, committed)
 }
 
 // applyEncoded is applyStamped for a command already encoded; committed is
@@ -312,7 +450,7 @@ func (n *Node) pause(ctx context.Context, attempt int) error {
 // the leader does not know the outcome). A definite answer of the leader,
 // or the caller giving up, ends it.
 func retryable(err error, idempotent bool) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if err == nil || errors.Is(err, context.Canceled) || expired(err) {
 		return false
 	}
 	if errors.Is(err, errSendFailed) {
@@ -329,6 +467,13 @@ func retryable(err error, idempotent bool) bool {
 		return false
 	}
 	return idempotent
+}
+
+// expired reports whether err is a deadline's: the context's, or that of a
+// connection, which the forwarder sets to the context's and which may fire
+// a moment before it.
+func expired(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 // ambiguous reports whether a forwarded write may have been applied: the
@@ -360,24 +505,48 @@ func (n *Node) translate(err error) error {
 			return ErrOutcomeUnknown
 		case errKindNotLeader, errKindUnavailable:
 			return ErrNoLeader
-		case errKindDenied:
-			return &deniedError{msg: re.msg}
 		}
-		return errors.New(re.msg)
-	case errors.Is(err, context.DeadlineExceeded):
-		return ErrOutcomeUnknown
+		return n.remoteErr(re)
 	}
 	return err
 }
 
+// remoteErr turns an error answer of another node that is of none of the
+// kinds translate knows into an error of this node.
+func (n *Node) remoteErr(re *remoteError) error {
+	switch re.kind {
+	case errKindDenied:
+		return &deniedError{msg: re.msg}
+	case errKindLockTimeout:
+		return &remoteSentinel{sentinel: ErrLockTimeout, msg: re.msg}
+	case errKindLimit:
+		return &limitError{msg: re.msg}
+	}
+	return errors.New(re.msg)
+}
+
+// remoteSentinel is one of this package's errors as another node answered
+// it, with that node's message.
+type remoteSentinel struct {
+	sentinel error
+	msg      string
+}
+
+func (e *remoteSentinel) Error() string { return e.msg }
+func (e *remoteSentinel) Unwrap() error { return e.sentinel }
+
+// limitError reports an answer too large for the side channel (54000).
+type limitError struct{ msg string }
+
+func (e *limitError) Error() string { return e.msg }
+
 // handleForward answers one side-channel request from another node; its
-// identity has been checked for the request type (authorize).
-func (n *Node) handleForward(env envelope) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.ApplyTimeout)
-	defer cancel()
+// identity has been checked for the request type (authorize). ctx ends
+// when the asker goes away.
+func (n *Node) handleForward(ctx context.Context, env envelope) ([]byte, error) {
 	payload := env.payload
-	switch env.typ {
-	case reqExecute:
+	if env.typ == reqExecute {
+		// Bounded by the lock timeout, then by the entry's apply window.
 		cmd, err := command.Decode(payload)
 		if err != nil {
 			return nil, err
@@ -388,11 +557,21 @@ func (n *Node) handleForward(env envelope) ([]byte, error) {
 		if !n.raft.IsLeader() {
 			return nil, n.notLeader()
 		}
-		res, idx, err := n.applyShared(ctx, cmd)
+		res, idx, err := n.applyShared(ctx, cmd, n.cfg.LockTimeout)
 		if err != nil {
 			return nil, err
 		}
 		return encodeIndexedResult(idx, res), nil
+	}
+	// A read's asker waits at most its read timeout (the same on every
+	// node, as a rule), and the join's asker a few seconds.
+	bound := n.cfg.ReadTimeout
+	if env.typ == reqJoin {
+		bound = n.cfg.ApplyTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, bound)
+	defer cancel()
+	switch env.typ {
 	case reqReadIndex:
 		idx, err := n.raft.ReadIndex(ctx)
 		if err != nil {
@@ -531,7 +710,14 @@ func (n *Node) encodeErr(err error) []byte {
 		return encodeError(errKindNotLeader, err.Error(), addr)
 	case errors.Is(err, raft.ErrOutcomeUnknown), errors.Is(err, ErrOutcomeUnknown):
 		return encodeError(errKindOutcomeUnknown, err.Error(), "")
-	case errors.Is(err, raft.ErrShutdown), errors.Is(err, ErrNotReady), errors.Is(err, ErrNoLeader):
+	case errors.Is(err, ErrLockTimeout):
+		return encodeError(errKindLockTimeout, err.Error(), "")
+	case errors.As(err, new(*limitError)):
+		return encodeError(errKindLimit, err.Error(), "")
+	case errors.Is(err, raft.ErrShutdown), errors.Is(err, ErrNotReady), errors.Is(err, ErrNoLeader),
+		errors.Is(err, context.DeadlineExceeded):
+		// A deadline that is not an unknown outcome came before Raft had
+		// the request: nothing was done.
 		return encodeError(errKindUnavailable, err.Error(), "")
 	}
 	return encodeError(errKindOther, err.Error(), "")

@@ -82,6 +82,8 @@ const (
 	errKindUnavailable    byte = 3
 	errKindDenied         byte = 4 // the identity lacks the right, or is missing
 	errKindVersion        byte = 5 // the request's protocol version is not spoken here
+	errKindLockTimeout    byte = 6 // the request gave up waiting for the write lock; nothing was applied
+	errKindLimit          byte = 7 // the answer would exceed what the side channel carries
 )
 
 // remoteError is an error answered by another node.
@@ -122,6 +124,9 @@ func appendRequest(b []byte, typ byte, id uint64, ident identity, payload []byte
 	b = append(b, byte(ident.rights))
 	return append(b, payload...)
 }
+
+// answerHeaderLen is the size of an answer's envelope before its payload.
+const answerHeaderLen = 11
 
 func appendAnswer(b []byte, status byte, id uint64, payload []byte) []byte {
 	b = append(b, envelopeMagic, protocolVersion, status)

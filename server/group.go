@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/raftsql/raftsql/fsm/command"
-	"github.com/raftsql/raftsql/raft"
 )
 
 // maxGroupBytes bounds the size of a group entry; a command larger than
@@ -85,7 +84,9 @@ func newGrouper(n *Node, maxInFlight int, maxWait time.Duration) *grouper {
 
 // apply stamps cmd with this leader's clock and a fresh seed, proposes it
 // (alone or in a group) and returns its result and the entry's index. The
-// caller holds the write lock shared.
+// caller holds the write lock shared. ctx bounds the wait for a place in an
+// entry; once the entry is handed to Raft, apply waits for its outcome,
+// which the entry's apply window bounds.
 func (g *grouper) apply(ctx context.Context, cmd *command.Command) (*command.Result, uint64, error) {
 	stamped := *cmd
 	stamped.TimeUnixNano = max(time.Now().UnixNano(), g.n.fsm.LastTime())
@@ -136,12 +137,10 @@ func (g *grouper) apply(ctx context.Context, cmd *command.Command) (*command.Res
 		}
 	}
 	g.mu.Unlock()
-	select {
-	case <-p.done:
-		return p.res, p.idx, p.err
-	default:
-		return nil, 0, fmt.Errorf("%w (apply: %w)", raft.ErrOutcomeUnknown, ctx.Err())
-	}
+	// In Raft: a proposal cannot be withdrawn, and its answer comes within
+	// its apply window.
+	<-p.done
+	return p.res, p.idx, p.err
 }
 
 // run proposes batch, which holds one in-flight slot and one shared hold of
@@ -248,14 +247,22 @@ func (g *grouper) take() []*proposal {
 // calls committed when the entry is known to be committed, if it learns so
 // before the entry is applied.
 func (g *grouper) propose(batch []*proposal, committed func()) {
-	ctx, cancel := context.WithTimeout(g.n.ctx, g.n.cfg.ApplyTimeout)
-	defer cancel()
+	size := 0
+	for _, p := range batch {
+		size += len(p.encoded)
+	}
+	ctx, known, release := g.n.applyWindow(size)
+	defer release()
+	notify := func() {
+		known()
+		committed()
+	}
 	answer := func(p *proposal, res *command.Result, idx uint64, err error) {
 		p.res, p.idx, p.err = res, idx, err
 		close(p.done)
 	}
 	if len(batch) == 1 {
-		res, idx, err := g.n.applyEncoded(ctx, batch[0].encoded, committed)
+		res, idx, err := g.n.applyEncoded(ctx, batch[0].encoded, notify)
 		if err == nil {
 			g.writes.Add(1)
 			g.entries.Add(1)
@@ -268,7 +275,7 @@ func (g *grouper) propose(batch []*proposal, committed func()) {
 	for i, p := range batch {
 		encoded[i] = p.encoded
 	}
-	resp, idx, err := g.n.raft.ApplyNotify(ctx, command.EncodeGroup(encoded), committed)
+	resp, idx, err := g.n.raft.ApplyNotify(ctx, command.EncodeGroup(encoded), notify)
 	var results []*command.Result
 	if err == nil {
 		switch r := resp.(type) {

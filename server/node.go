@@ -64,8 +64,11 @@ type Node struct {
 	infos  map[string]cachedInfo // statement text -> what it is
 
 	fatalOnce sync.Once
+	failMu    sync.Mutex
+	fatalErr  error // why the node closed itself; guarded by failMu
 	closeOnce sync.Once
 	closeErr  error
+	done      chan struct{} // closed once Close has finished
 }
 
 // New checks cfg and returns a node that Open starts.
@@ -77,7 +80,7 @@ func New(cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{cfg: cfg, log: log.With("node", cfg.ID), writes: newWriteLock(), openTxs: map[*txn]*session{}, infos: map[string]cachedInfo{}}
+	n := &Node{cfg: cfg, log: log.With("node", cfg.ID), writes: newWriteLock(), openTxs: map[*txn]*session{}, infos: map[string]cachedInfo{}, done: make(chan struct{})}
 	n.group = newGrouper(n, cfg.ProposalsInFlight, cfg.MaxGroupWait)
 	n.writes.onWait = n.group.endGathering
 	return n, nil
@@ -241,8 +244,29 @@ func (n *Node) Close() error {
 			n.dirLock.Close()
 		}
 		n.closeErr = errors.Join(errs...)
+		close(n.done)
 	})
 	return n.closeErr
+}
+
+// Done returns a channel that is closed when the node has stopped: after
+// Close, or after a fatal failure of its state machine (disk full, I/O
+// error), when it closes itself. A program that embeds a node should watch
+// it and exit (or restart the node) when it closes unasked: see Err.
+func (n *Node) Done() <-chan struct{} { return n.done }
+
+// Err returns, once Done is closed, why the node stopped: nil after Close,
+// the state machine's failure when it closed itself. A node that failed
+// rebuilds its database from the Raft log when it is opened again.
+func (n *Node) Err() error {
+	select {
+	case <-n.done:
+		n.failMu.Lock()
+		defer n.failMu.Unlock()
+		return n.fatalErr
+	default:
+		return nil
+	}
 }
 
 func ignoreClosed(err error) error {
@@ -258,6 +282,9 @@ func ignoreClosed(err error) error {
 func (n *Node) fatal(err error) {
 	n.fatalOnce.Do(func() {
 		n.log.Error("state machine failed; stopping the node", "err", err)
+		n.failMu.Lock()
+		n.fatalErr = fmt.Errorf("state machine failed: %w", err)
+		n.failMu.Unlock()
 		go n.Close()
 	})
 }
@@ -352,6 +379,28 @@ func (n *Node) serveForward(ln net.Listener) {
 	}
 }
 
+// watchPeer returns the context of one side-channel request on c: it ends
+// when the asker closes c (it gave up, or went away) or the node closes, so
+// that the request stops working for nobody. Requests are answered one at
+// a time, so nothing else reads r meanwhile; done ends the watch and leaves
+// r as it was, a byte of a next request peeked at most.
+func watchPeer(parent context.Context, c net.Conn, r *bufio.Reader) (ctx context.Context, done func()) {
+	ctx, cancel := context.WithCancel(parent)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		if _, err := r.Peek(1); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			cancel()
+		}
+	}()
+	return ctx, func() {
+		_ = c.SetReadDeadline(time.Now()) // wake the Peek
+		<-watched
+		_ = c.SetReadDeadline(time.Time{})
+		cancel()
+	}
+}
+
 func (n *Node) serveForwardConn(c net.Conn) {
 	defer c.Close()
 	// Only members get a side-channel connection: the raft package's
@@ -388,10 +437,19 @@ func (n *Node) serveForwardConn(c net.Conn) {
 		}
 		var answer []byte
 		if err == nil {
+			// ctx ends when the asker goes away: nobody waits for the
+			// answer any more.
+			ctx, done := watchPeer(n.ctx, c, r)
 			if env.typ == reqSession {
-				answer, err = n.serveSession(n.ctx, &sess, env)
+				answer, err = n.serveSession(ctx, &sess, env)
 			} else {
-				answer, err = n.handleForward(env)
+				answer, err = n.handleForward(ctx, env)
+			}
+			done()
+			if err == nil && len(answer)+answerHeaderLen > maxFrame {
+				// Say so rather than drop the connection, which the asker
+				// would take for a lost leader and ask again.
+				err = &limitError{msg: fmt.Sprintf("the answer of %d bytes exceeds the %d-byte limit of the node-to-node channel", len(answer), maxFrame-answerHeaderLen)}
 			}
 		} else {
 			n.log.Warn("side-channel request refused", "peer", peer, "err", err)

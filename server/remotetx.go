@@ -18,7 +18,7 @@ import (
 
 // remoteTx is a transaction block relayed to the leader.
 type remoteTx struct {
-	conn   *forwardConn
+	conn   *forwardConn // nil once the block was given up (see remoteExec)
 	status byte
 }
 
@@ -85,16 +85,38 @@ func (s *session) relay(ctx context.Context, c *forwardConn, sql string, params 
 // remoteExec relays one statement of the block to the leader.
 func (s *session) remoteExec(ctx context.Context, sql string, params []command.Value) (*pgwire.Result, error) {
 	r := s.remote
+	if r.conn == nil {
+		// The block was given up: as in Postgres, it is failed until it
+		// ends.
+		switch parseTxControl(sql).verb {
+		case txCommit, txRollback:
+			s.remote = nil
+			return &pgwire.Result{Tag: "ROLLBACK"}, nil
+		}
+		return nil, errInFailedTx
+	}
 	status, res, perr, err := s.relay(ctx, r.conn, sql, params)
 	if err != nil {
 		// The block is gone with the connection.
 		s.closeRemote()
+		verb := parseTxControl(sql).verb
 		var re *remoteError
-		switch {
-		case errors.As(err, &re) && (re.kind == errKindDenied || re.kind == errKindVersion):
+		if errors.As(err, &re) && (re.kind == errKindDenied || re.kind == errKindVersion) {
 			return nil, pgError(s.n.translate(err))
-		case parseTxControl(sql).verb == txCommit && !errors.Is(err, errSendFailed):
+		}
+		if verb == txCommit && !errors.Is(err, errSendFailed) {
 			return nil, pgError(ErrOutcomeUnknown)
+		}
+		if (ctx.Err() != nil || expired(err)) && verb != txCommit && verb != txRollback && verb != txBegin {
+			// The client gave up on the statement (statement_timeout, a
+			// cancel request): the leader rolled the block back when the
+			// connection closed; the block stays failed here until the
+			// client ends it.
+			s.remote = &remoteTx{status: 'E'}
+			if ctx.Err() != nil {
+				return nil, pgError(ctx.Err())
+			}
+			return nil, pgError(context.DeadlineExceeded)
 		}
 		return nil, errLeadershipLost
 	}
@@ -115,6 +137,10 @@ func (s *session) remoteExec(ctx context.Context, sql string, params []command.V
 // than run the statement.
 func (s *session) remoteDescribe(ctx context.Context, sql string) (pgwire.Description, error) {
 	r := s.remote
+	if r.conn == nil {
+		// The block was given up (see remoteExec).
+		return pgwire.Description{}, errInFailedTx
+	}
 	payload := appendString(nil, s.level+describeSuffix)
 	payload = append(payload, command.Encode(&command.Command{
 		Kind:       command.KindExecute,
@@ -142,7 +168,9 @@ const describeSuffix = "/describe"
 
 func (s *session) closeRemote() {
 	if s.remote != nil {
-		s.remote.conn.Close()
+		if s.remote.conn != nil {
+			s.remote.conn.Close()
+		}
 		s.remote = nil
 	}
 }

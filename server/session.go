@@ -58,6 +58,7 @@ func (n *Node) newSession(who identity) *session {
 		level:       n.cfg.ReadConsistency,
 		client:      rand.Uint64() | 1,
 		idleTimeout: n.cfg.IdleInTransactionTimeout,
+		lockTimeout: n.cfg.LockTimeout,
 	}
 }
 
@@ -94,7 +95,16 @@ type session struct {
 	tx          *txn      // open transaction block on this node
 	remote      *remoteTx // open transaction block relayed to the leader
 	idleTimeout time.Duration
+	// lockTimeout bounds a wait for the write lock (SET lock_timeout,
+	// at most the node's LockTimeout); statementTimeout, when not zero,
+	// bounds each statement (SET statement_timeout).
+	lockTimeout      time.Duration
+	statementTimeout time.Duration
 }
+
+// errStatementTimeout is the cause of a statement's context that reached
+// statement_timeout.
+var errStatementTimeout = errors.New("statement timeout")
 
 func (s *session) nextRequestID() command.RequestID {
 	if s.driverClient != 0 && s.pendingSeq != 0 {
@@ -130,7 +140,15 @@ func (s *session) classify(ctx context.Context, sql string) (fsm.Info, error) {
 		return info, err
 	}
 	if berr := s.n.readBarrier(ctx); berr != nil {
-		return info, err
+		if s.level == ReadNone {
+			// The session reads this node's copy as it is, and it has
+			// no such thing.
+			return info, err
+		}
+		// Whether the statement is right depends on writes this node
+		// could not catch up with: say that, not what its stale copy
+		// says (a node that restarted has no tables for a moment).
+		return info, berr
 	}
 	return s.n.fsm.Classify(ctx, sql)
 }
@@ -175,7 +193,42 @@ type cachedInfo struct {
 // maxInfos bounds the cache of statement descriptions.
 const maxInfos = 4096
 
+// Execute runs one statement within the session's statement_timeout: a
+// statement that reaches it fails with 57014, except one already handed to
+// Raft, which cannot be withdrawn and waits for its outcome.
 func (s *session) Execute(ctx context.Context, sql string, params []any) (*pgwire.Result, error) {
+	if s.statementTimeout <= 0 {
+		return s.execute(ctx, sql, params)
+	}
+	deadline := time.Now().Add(s.statementTimeout)
+	ctx, cancel := context.WithDeadlineCause(ctx, deadline, errStatementTimeout)
+	defer cancel()
+	res, err := s.execute(ctx, sql, params)
+	// A connection's deadline, set to the context's, may fire a moment
+	// before the context ends: the clock decides.
+	over := context.Cause(ctx) == errStatementTimeout || (ctx.Err() == nil && !time.Now().Before(deadline))
+	if err != nil && over && timedOut(err) {
+		return nil, &pgwire.Error{Code: "57014", Message: "canceling statement due to statement timeout",
+			Detail: fmt.Sprintf("statement_timeout is %v", s.statementTimeout)}
+	}
+	return res, err
+}
+
+// timedOut reports whether err is what a statement whose context ended
+// returns: not a definite answer of its own, and not an unknown outcome.
+func timedOut(err error) bool {
+	var pe *pgwire.Error
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "57014", "57P03", "55P03", "XX000":
+			return true
+		}
+		return false
+	}
+	return !errors.Is(err, ErrOutcomeUnknown)
+}
+
+func (s *session) execute(ctx context.Context, sql string, params []any) (*pgwire.Result, error) {
 	stmt := command.Statement{SQL: sql}
 	for i, p := range params {
 		v, err := command.FromAny(p)
@@ -242,7 +295,7 @@ func (s *session) Execute(ctx context.Context, sql string, params []any) (*pgwir
 		res, err = s.n.query(ctx, s.who, stmts, s.level)
 	} else {
 		var idx uint64
-		res, idx, err = s.n.execute(ctx, s.who, stmts, s.nextRequestID())
+		res, idx, err = s.n.execute(ctx, s.who, stmts, s.nextRequestID(), s.lockTimeout)
 		s.writeIndex = max(s.writeIndex, idx)
 	}
 	if err != nil {
@@ -299,6 +352,22 @@ func (s *session) Set(name, value string) error {
 			d = s.n.cfg.IdleInTransactionTimeout
 		}
 		s.idleTimeout = d
+	case "lock_timeout":
+		d, err := parseMillis(value)
+		if err != nil || d < 0 {
+			return &pgwire.Error{Code: "22023", Message: fmt.Sprintf("invalid lock_timeout %q", value)}
+		}
+		// 0 waits for ever in Postgres; here the node's bound stays.
+		if d == 0 || d > s.n.cfg.LockTimeout {
+			d = s.n.cfg.LockTimeout
+		}
+		s.lockTimeout = d
+	case "statement_timeout":
+		d, err := parseMillis(value)
+		if err != nil || d < 0 {
+			return &pgwire.Error{Code: "22023", Message: fmt.Sprintf("invalid statement_timeout %q", value)}
+		}
+		s.statementTimeout = d
 	}
 	return nil
 }

@@ -15,8 +15,17 @@ const (
 	// write that may or may not have been applied.
 	StateOutcomeUnknown = "40003"
 	// StateNoLeader (57P03, cannot_connect_now) reports that no leader could
-	// be reached; nothing was applied and the client may retry.
+	// be reached, or that a read could not be confirmed or caught up with
+	// within the read timeout; nothing was applied and the client may retry.
 	StateNoLeader = "57P03"
+	// StateLockTimeout (55P03, lock_not_available) reports a write that gave
+	// up waiting for the write lock of an open transaction; nothing was
+	// applied.
+	StateLockTimeout = "55P03"
+	// StateCanceled (57014, query_canceled) reports a statement cut short:
+	// statement_timeout, a cancel request, or a forwarded read whose answer
+	// did not come within the read timeout.
+	StateCanceled = "57014"
 )
 
 // SQLite primary and extended result codes this file maps.
@@ -159,8 +168,16 @@ func pgError(err error) error {
 			Hint: "check whether the write took effect before repeating it"}
 	case errors.Is(err, ErrNoLeader):
 		return &pgwire.Error{Code: StateNoLeader, Message: err.Error(), Hint: "retry shortly"}
-	case errors.Is(err, ErrCatchUpTimeout):
-		return &pgwire.Error{Code: "57014", Message: err.Error(), Hint: "retry, or read from another node"}
+	case errors.Is(err, ErrLockTimeout):
+		return &pgwire.Error{Code: StateLockTimeout, Message: err.Error(),
+			Hint: "nothing was applied; lock_timeout and the node's --lock-timeout bound the wait for the write lock"}
+	case errors.Is(err, ErrCatchUpTimeout), errors.Is(err, ErrReadTimeout):
+		return &pgwire.Error{Code: StateNoLeader, Message: err.Error(), Hint: "nothing was changed; retry, or read from another node"}
+	case errors.Is(err, errReadAnswerTimeout):
+		return &pgwire.Error{Code: StateCanceled, Message: err.Error(),
+			Hint: "read less at a time, or at consistency none on this node"}
+	case errors.As(err, new(*limitError)):
+		return &pgwire.Error{Code: "54000", Message: err.Error()} // program_limit_exceeded
 	case errors.Is(err, ErrNotReady):
 		return &pgwire.Error{Code: "57P01", Message: err.Error()} // admin_shutdown
 	case errors.Is(err, context.Canceled):

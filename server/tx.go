@@ -12,7 +12,6 @@ import (
 	"github.com/raftsql/raftsql/fsm"
 	"github.com/raftsql/raftsql/fsm/command"
 	"github.com/raftsql/raftsql/pgwire"
-	"github.com/raftsql/raftsql/raft"
 )
 
 // An interactive transaction runs on the leader. Its reads before its first
@@ -228,25 +227,18 @@ func (s *session) txUpgrade(ctx context.Context, tx *txn) error {
 		tx.read.Close()
 		tx.read = nil
 	}
-	lockCtx, cancel := context.WithTimeout(ctx, n.cfg.ApplyTimeout)
-	defer cancel()
-	if err := n.writes.acquireExclusive(lockCtx); err != nil {
-		return &pgwire.Error{Code: "55P03", Message: "timed out waiting for another transaction to finish",
-			Hint: "a concurrent transaction holds the cluster's write lock"}
+	if err := waitLock(ctx, s.lockTimeout, n.writes.acquireExclusive); err != nil {
+		return pgError(err)
 	}
 	release := func() { n.writes.releaseExclusive() }
 	// Entries of earlier terms may still be waiting to be applied; the
 	// speculation must run on the state the commit will be applied to.
-	idx, err := n.raft.ReadIndex(lockCtx)
-	if err == nil {
-		err = n.raft.WaitApplied(lockCtx, idx)
-	}
-	if err != nil {
+	if err := n.readBarrier(ctx); err != nil {
 		release()
-		if errors.Is(err, raft.ErrNotLeader) {
+		if !n.raft.IsLeader() {
 			return errLeadershipLost
 		}
-		return pgError(n.translate(err))
+		return pgError(err)
 	}
 	if tx.snapped {
 		applied, _ := n.fsm.AppliedIndex()
@@ -328,9 +320,9 @@ func (s *session) commitTx(ctx context.Context) (*pgwire.Result, error) {
 	}
 	tx.write = nil
 	defer s.releaseTx(tx)
-	ctx, cancel := context.WithTimeout(ctx, s.n.cfg.ApplyTimeout)
-	defer cancel()
-	res, idx, err := s.n.applyStamped(ctx, cmd)
+	// Handed to Raft, the commit cannot be withdrawn: it waits for its
+	// outcome within its apply window, whatever the client does.
+	res, idx, err := s.n.applyStamped(cmd)
 	if err != nil {
 		err = s.n.translate(err)
 		if errors.Is(err, ErrNoLeader) {

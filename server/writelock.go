@@ -2,8 +2,11 @@ package server
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"sync"
+	"time"
 )
 
 // writeLock orders the leader's proposals against interactive transactions.
@@ -117,4 +120,21 @@ func (l *writeLock) releaseExclusive() {
 	l.exclusive = false
 	l.broadcast()
 	l.mu.Unlock()
+}
+
+// errLockWaitOver is the cause of a lock wait that reached its timeout.
+var errLockWaitOver = errors.New("lock wait over")
+
+// waitLock runs acquire, bounded by timeout. A wait that gives up for that
+// reason returns an error matching ErrLockTimeout that names the lock and the
+// timeout; nothing was done. Otherwise it returns acquire's error (ctx's,
+// when the caller gave up).
+func waitLock(ctx context.Context, timeout time.Duration, acquire func(context.Context) error) error {
+	lctx, cancel := context.WithTimeoutCause(ctx, timeout, errLockWaitOver)
+	defer cancel()
+	err := acquire(lctx)
+	if err != nil && ctx.Err() == nil && context.Cause(lctx) == errLockWaitOver {
+		return fmt.Errorf("%w: waited %v for the cluster's write lock, which an open transaction holds", ErrLockTimeout, timeout)
+	}
+	return err
 }

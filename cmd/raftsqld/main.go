@@ -61,7 +61,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "raftsqld %s: postgres on %s, raft on %s, http on %s\n", cfg.ID, node.PGAddr(), node.RaftAddr(), node.HTTPAddr())
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-node.Done():
+		// The node stopped itself (its state machine failed): exit with
+		// an error, so that a supervisor restarts it; it rebuilds its
+		// database from the Raft log.
+		if err := node.Err(); err != nil {
+			return err
+		}
+		return errors.New("the node stopped")
+	}
 	done := make(chan error, 1)
 	go func() { done <- node.Close() }()
 	select {
