@@ -46,7 +46,7 @@ func TestApplyResultShapes(t *testing.T) {
 	if s1.RowsAffected != 1 || s1.LastInsertID != 2 || len(s1.Rows) != 1 || s1.Rows[0][0].Int != 2 || s1.Rows[0][1].Text != "b" {
 		t.Errorf("insert returning: got %+v", s1)
 	}
-	if want := []command.Column{{Name: "id", DeclType: "INTEGER"}, {Name: "name", DeclType: "TEXT"}}; !equalCols(s1.Columns, want) {
+	if want := []command.Column{{Name: "id", DeclType: "BIGINT"}, {Name: "name", DeclType: "TEXT"}}; !equalCols(s1.Columns, want) {
 		t.Errorf("returning columns: got %+v, want %+v", s1.Columns, want)
 	}
 	if s := r.Statements[2]; len(s.Rows) != 1 || s.Rows[0][0].Int != 2 || s.Rows[0][1].Int != 1 {
