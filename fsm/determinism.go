@@ -27,12 +27,15 @@ import (
 //
 // prngMu makes that window exclusive in the process, where several state
 // machines may live (tests, a demo cluster): it is held while the write
-// connection of any of them runs a statement or commits, and while a read
-// connection compiles one (the only time a read can draw: unique column
-// names). random() and randomblob() never draw from it (they are the
-// connection's own functions), and temporary storage is in memory, so no
-// temporary file name is drawn.
-var prngMu sync.Mutex
+// connection of any of them runs a statement, commits or checkpoints (WAL
+// salts, see wal.go), and shared while a read connection compiles one (the
+// only time a read can draw: unique column names; reads need no order
+// among themselves). random() and randomblob()
+// never draw from it (they are the connections' own functions), and
+// temporary storage is in memory, so no temporary file name is drawn. The
+// price: while a write statement runs, new statements wait to be compiled
+// (cached ones do not).
+var prngMu sync.RWMutex
 
 // testControlArgs is C memory for the arguments of sqlite3_test_control;
 // prngMu guards it.

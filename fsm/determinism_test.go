@@ -194,3 +194,31 @@ func TestRowidsAfterASpillAgree(t *testing.T) {
 		t.Fatalf("rowids depend on the node's checkpoints")
 	}
 }
+
+// TestWritesCannotStoreTheBuild checks that what describes the node's
+// SQLite build, which may differ between nodes during an upgrade, can be
+// read but not written.
+func TestWritesCannotStoreTheBuild(t *testing.T) {
+	f := openTest(t)
+	a := &applier{f: f}
+	a.mustExec(t, "CREATE TABLE t(v)")
+	for _, sql := range []string{
+		"INSERT INTO t VALUES (sqlite_version())",
+		"INSERT INTO t VALUES (sqlite_source_id())",
+		"INSERT INTO t SELECT sqlite_compileoption_get(0)",
+		"INSERT INTO t SELECT * FROM pragma_compile_options",
+		"INSERT INTO t SELECT name FROM pragma_function_list",
+		"PRAGMA compile_options",
+	} {
+		if e := a.exec(t, sql).Err(); e == nil || e.Code != command.CodeRefused {
+			t.Errorf("%s: got %v, want refused", sql, e)
+		}
+		if _, err := f.Classify(context.Background(), sql); err != nil && sql[0] == 'P' {
+			t.Errorf("classify %s: %v", sql, err)
+		}
+	}
+	q, err := f.Query(context.Background(), stmts("SELECT sqlite_version()", "PRAGMA compile_options"))
+	if err != nil || q.Err() != nil {
+		t.Fatalf("reads: %v %v", err, q.Err())
+	}
+}

@@ -157,7 +157,10 @@
 // every PRAGMA outside an allowlist of introspection and setting reads,
 // also as a table-valued function (pragma_database_list); temporary
 // tables, indexes, views and triggers; changes(), total_changes(),
-// sqlite_offset(); dbstat and sqlite_dbpage; virtual tables other than
+// sqlite_offset(); in a write (on the write connection), what describes
+// the node's SQLite build: sqlite_version(), sqlite_source_id(),
+// sqlite_compileoption_used() and _get(), PRAGMA compile_options,
+// function_list, module_list and pragma_list; dbstat and sqlite_dbpage; virtual tables other than
 // fts5, rtree and geopoly (fts3/4 are allowed but not compiled in); more than one statement in one Statement; and, inside
 // a command, transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT,
 // RELEASE), which the server handles. Classify applies the same rules

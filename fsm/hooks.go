@@ -50,6 +50,16 @@ var deniedFunctions = map[string]string{
 	"sqlite_offset":  "sqlite_offset() depends on the node's file layout and is not allowed",
 }
 
+// buildDependent describe the SQLite build of the node: reads may ask for
+// them, a write may not store them, since nodes of one cluster may run
+// different builds during an upgrade.
+var buildDependent = map[string]bool{
+	"sqlite_version": true, "sqlite_source_id": true,
+	"sqlite_compileoption_used": true, "sqlite_compileoption_get": true,
+	// PRAGMAs, also as table-valued functions (pragma_compile_options).
+	"compile_options": true, "function_list": true, "module_list": true, "pragma_list": true,
+}
+
 // allowedModules are the virtual table modules CREATE VIRTUAL TABLE may use.
 var allowedModules = map[string]bool{
 	"fts3": true, "fts4": true, "fts5": true, "rtree": true, "rtree_i32": true, "geopoly": true,
@@ -148,6 +158,9 @@ func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 			return ""
 		}
 		name := strings.ToLower(gostr(z1))
+		if c.write && buildDependent[name] {
+			return fmt.Sprintf("PRAGMA %s depends on the node's SQLite build and is not allowed in a write", name)
+		}
 		switch {
 		case pragmaIntrospect[name]:
 			return ""
@@ -160,8 +173,12 @@ func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 		}
 		return fmt.Sprintf("PRAGMA %s is not allowed", name)
 	case sqlite3.SQLITE_FUNCTION:
-		if why, ok := deniedFunctions[strings.ToLower(gostr(z2))]; ok {
+		fn := strings.ToLower(gostr(z2))
+		if why, ok := deniedFunctions[fn]; ok {
 			return why
+		}
+		if c.write && !internal && buildDependent[fn] {
+			return fn + "() depends on the node's SQLite build and is not allowed in a write"
 		}
 	case sqlite3.SQLITE_CREATE_VTABLE, sqlite3.SQLITE_DROP_VTABLE:
 		if m := strings.ToLower(gostr(z2)); !allowedModules[m] {
@@ -176,6 +193,8 @@ func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 		// the rules of the PRAGMA statements.
 		if name, ok := strings.CutPrefix(t, "pragma_"); ok && !pragmaIntrospect[name] && !pragmaRead[name] {
 			return fmt.Sprintf("PRAGMA %s is not allowed", name)
+		} else if ok && c.write && buildDependent[name] {
+			return fmt.Sprintf("PRAGMA %s depends on the node's SQLite build and is not allowed in a write", name)
 		}
 		if action == sqlite3.SQLITE_UPDATE && gostr(z3) == "temp" && (t == "sqlite_temp_master" || t == "sqlite_master") {
 			// ALTER TABLE RENAME rewrites the definitions of temporary

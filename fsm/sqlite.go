@@ -317,11 +317,11 @@ func (c *conn) prepare(sql string, cache map[string]*stmt) (*stmt, error) {
 	if !c.write {
 		// Compiling may draw from SQLite's generator (see prngMu); the
 		// write connection holds the lock around all it runs.
-		prngMu.Lock()
+		prngMu.RLock()
 	}
 	rc := sqlite3.Xsqlite3_prepare_v3(c.tls, c.db, z, int32(len(sql)+1), flags, pp, ptail)
 	if !c.write {
-		prngMu.Unlock()
+		prngMu.RUnlock()
 	}
 	if rc != sqlite3.SQLITE_OK {
 		if c.refused != "" {

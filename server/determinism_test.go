@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"go.etcd.io/bbolt"
 
 	"github.com/raftsql/raftsql/fsm"
@@ -133,6 +134,32 @@ func TestAlterTableReplicates(t *testing.T) {
 	}
 	if got := count(t, conn, "SELECT w FROM b WHERE id = 2"); got != 7 {
 		t.Errorf("added column: %d", got)
+	}
+	// Foreign keys are enforced, and reads say so.
+	var fk string
+	if err := conn.QueryRow(context.Background(), "PRAGMA foreign_keys").Scan(&fk); err != nil || fk != "1" {
+		t.Errorf("PRAGMA foreign_keys: %q %v, want 1", fk, err)
+	}
+	// Reads on every pooled connection of every node compile against a
+	// table re-created with other columns.
+	mustExec(t, conn, "CREATE TABLE t1(a, b, c)")
+	mustExec(t, conn, "INSERT INTO t1 VALUES (1, 2, 3)")
+	conns := make([]*pgx.Conn, c.Size())
+	for i := range conns {
+		conns[i] = connect(t, c, i)
+		for range 8 {
+			count(t, conns[i], "SELECT count(*) FROM t1 WHERE c = 3")
+		}
+	}
+	mustExec(t, conn, "DROP TABLE t1")
+	mustExec(t, conn, "CREATE TABLE t1(x)")
+	mustExec(t, conn, "INSERT INTO t1 VALUES (1)")
+	for i, n := range conns {
+		for range 8 {
+			if got := count(t, n, "SELECT CAST(1 IN t1 AS INTEGER)"); got != 1 {
+				t.Fatalf("node %d: SELECT 1 IN t1 = %d", i, got)
+			}
+		}
 	}
 	c.EnsureSame()
 }
