@@ -21,6 +21,16 @@
 // transactions commit outside this queue, under the exclusive write lock,
 // and a transaction waiting for it ends the hold.
 //
+// Every error says what happened, and is translated once, in sqlstate.go.
+// ErrOutcomeUnknown (40003) is reported only for a write that was handed to
+// Raft and whose fate this node could not learn; a read, or a write that
+// gave up before it reached Raft (waiting for a leader, for the write lock,
+// for its statement timeout), has no outcome to be unsure of and says why
+// it stopped (57P03, 55P03, 57014). Once handed to Raft a write is not
+// withdrawn: it waits for its outcome within its apply window (the apply
+// timeout plus a second per MiB until it commits, then as long as its apply
+// takes).
+//
 // server must not know the wire format of any protocol: pgwire owns Postgres,
 // fsm/command owns the log entry format. The node-to-node request protocol in
 // forward.go is the one protocol this package speaks: one versioned envelope

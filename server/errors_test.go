@@ -99,7 +99,7 @@ const slowCount = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM 
 func TestSlowReadsAreNotUnknownOutcomes(t *testing.T) {
 	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(_ int, cfg *server.Config) {
 		steady(cfg)
-		cfg.ReadTimeout = 300 * time.Millisecond
+		cfg.ReadTimeout = time.Second
 	}})
 	ctx := context.Background()
 	leader := connect(t, c, c.Leader())
@@ -113,7 +113,7 @@ func TestSlowReadsAreNotUnknownOutcomes(t *testing.T) {
 	mustExec(t, follower, "SET raftsql.read_consistency = linearizable")
 
 	// A large entry takes the follower a while to apply; linearizable
-	// reads there meanwhile cannot catch up within 300ms.
+	// reads there meanwhile cannot catch up within the read timeout.
 	mustExec(t, leader, "CREATE TABLE big (x INTEGER, y BLOB)")
 	done := make(chan error, 1)
 	go func() {
@@ -153,9 +153,9 @@ func TestStatementTimeout(t *testing.T) {
 	for _, node := range []int{c.Leader(), c.Follower()} {
 		conn := connect(t, c, node)
 		mustExec(t, conn, "CREATE TABLE IF NOT EXISTS st (x INTEGER)")
-		mustExec(t, conn, "SET statement_timeout = '200ms'")
 		for _, level := range []string{"linearizable", "none", "weak"} {
 			mustExec(t, conn, "SET raftsql.read_consistency = "+level)
+			mustExec(t, conn, "SET statement_timeout = '200ms'")
 			start := time.Now()
 			_, err := conn.Exec(ctx, slowCount)
 			if pe := pgErr(err); pe == nil || pe.Code != "57014" || pe.Message != "canceling statement due to statement timeout" {
@@ -164,6 +164,7 @@ func TestStatementTimeout(t *testing.T) {
 			if took := time.Since(start); took > 5*time.Second {
 				t.Fatalf("node %d, %s read stopped %v after starting", node, level, took)
 			}
+			mustExec(t, conn, "SET statement_timeout = 0")
 		}
 		mustExec(t, conn, "SET raftsql.read_consistency = linearizable")
 		if n := count(t, conn, "SELECT 1"); n != 1 {
@@ -175,9 +176,9 @@ func TestStatementTimeout(t *testing.T) {
 	// failed until ROLLBACK.
 	for _, node := range []int{c.Leader(), c.Follower()} {
 		conn := connect(t, c, node)
-		mustExec(t, conn, "SET statement_timeout = '200ms'")
 		mustExec(t, conn, "BEGIN")
 		mustExec(t, conn, "INSERT INTO st VALUES (1)")
+		mustExec(t, conn, "SET statement_timeout = '200ms'")
 		_, err := conn.Exec(ctx, "INSERT INTO st "+slowCount)
 		if pe := pgErr(err); pe == nil || pe.Code != "57014" {
 			t.Fatalf("node %d: slow write in a transaction past statement_timeout: %v, want 57014", node, err)
@@ -186,6 +187,7 @@ func TestStatementTimeout(t *testing.T) {
 			t.Fatalf("node %d: after the timeout: %v, want 25P02", node, err)
 		}
 		mustExec(t, conn, "ROLLBACK")
+		mustExec(t, conn, "SET statement_timeout = 0")
 		if n := count(t, conn, "SELECT count(*) FROM st WHERE x IN (1, 2)"); n != 0 {
 			t.Fatalf("node %d: %d rows after the timed-out transaction, want 0", node, n)
 		}
