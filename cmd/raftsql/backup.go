@@ -47,8 +47,15 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	q.Set("consistency", *consistency)
 
 	start := time.Now()
+	waiting := !*quiet && isTerminal(stderr)
+	if waiting {
+		fmt.Fprint(stderr, "backup: the node is copying the database…")
+	}
 	resp, err := adminDo(ctx, splitAddrs(*addr), "GET", "/backup?"+q.Encode(), nil)
 	if err != nil {
+		if waiting {
+			fmt.Fprintln(stderr)
+		}
 		return fmt.Errorf("backup: %w", err)
 	}
 	defer resp.Body.Close()
