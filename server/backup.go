@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"os"
@@ -307,6 +308,21 @@ func (n *Node) Snapshot() (SnapshotInfo, error) {
 		return SnapshotInfo{}, n.translate(err)
 	}
 	return SnapshotInfo{Index: index}, nil
+}
+
+// staggeredThreshold spreads the automatic snapshots of a cluster's nodes:
+// with one threshold every node reaches it at the same log index, so they
+// would all copy their database and compact their log at the same moment,
+// and the cluster would answer slowly while they do. Each node waits for
+// between 1 and 1.5 times threshold entries instead, by a hash of its ID,
+// so that the same nodes always get the same share.
+func staggeredThreshold(threshold uint64, id string) uint64 {
+	if threshold < 2 {
+		return threshold
+	}
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return threshold + h.Sum64()%(threshold/2+1)
 }
 
 // ---- The admin HTTP endpoint ---------------------------------------------

@@ -111,7 +111,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	rc.Addr = n.cfg.RaftAddr
 	rc.Listener = n.cfg.RaftListener
 	rc.Bootstrap = n.cfg.Bootstrap
-	rc.SnapshotThreshold = n.cfg.SnapshotThreshold
+	rc.SnapshotThreshold = staggeredThreshold(n.cfg.SnapshotThreshold, n.cfg.ID)
 	rc.SnapshotInterval = n.cfg.SnapshotInterval
 	rc.TrailingLogs = n.cfg.TrailingLogs
 	rc.HeartbeatTimeout = n.cfg.HeartbeatTimeout
