@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"time"
 
@@ -310,19 +311,62 @@ func (n *Node) Snapshot() (SnapshotInfo, error) {
 	return SnapshotInfo{Index: index}, nil
 }
 
-// staggeredThreshold spreads the automatic snapshots of a cluster's nodes:
-// with one threshold every node reaches it at the same log index, so they
-// would all copy their database and compact their log at the same moment,
-// and the cluster would answer slowly while they do. Each node waits for
-// between 1 and 1.5 times threshold entries instead, by a hash of its ID,
-// so that the same nodes always get the same share.
-func staggeredThreshold(threshold uint64, id string) uint64 {
-	if threshold < 2 {
+// Automatic snapshots are staggered: with one threshold every node reaches
+// it at the same log index, so they would all copy their database and
+// compact their log at the same moment, and the cluster would answer slowly
+// while they do. Each node waits instead for between 1 and 1.5 times the
+// threshold: the voters, sorted by ID, share that range evenly by rank, so
+// that no two snapshot at once; until a node knows the configuration, a hash
+// of its ID places it.
+
+// staggeredThreshold is the threshold of the node of the given rank among
+// n voters.
+func staggeredThreshold(threshold uint64, rank, n int) uint64 {
+	if threshold < 2 || n < 1 || rank < 0 {
 		return threshold
 	}
+	return threshold + threshold/2*uint64(rank%n)/uint64(n)
+}
+
+// hashedThreshold places a node by a hash of its ID, before it knows its
+// rank.
+func hashedThreshold(threshold uint64, id string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(id))
-	return threshold + h.Sum64()%(threshold/2+1)
+	return staggeredThreshold(threshold, int(h.Sum64()%1024), 1024)
+}
+
+// SnapshotThreshold is the number of log entries since the last snapshot
+// after which this node takes one, as staggered among the voters.
+func (n *Node) SnapshotThreshold() uint64 { return n.raft.SnapshotThreshold() }
+
+// staggerSnapshots keeps this node's snapshot threshold at its rank among
+// the voters, checked every snapshot interval.
+func (n *Node) staggerSnapshots() {
+	tick := time.NewTicker(max(n.cfg.SnapshotInterval/2, time.Second))
+	defer tick.Stop()
+	for {
+		if members, err := n.raft.Members(); err == nil {
+			var voters []string
+			for _, m := range members {
+				if m.Voter {
+					voters = append(voters, m.ID)
+				}
+			}
+			sort.Strings(voters)
+			if rank := sort.SearchStrings(voters, n.cfg.ID); rank < len(voters) && voters[rank] == n.cfg.ID {
+				want := staggeredThreshold(n.cfg.SnapshotThreshold, rank, len(voters))
+				if err := n.raft.SetSnapshotThreshold(want); err != nil {
+					n.log.Debug("snapshot threshold", "err", err)
+				}
+			}
+		}
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // ---- The admin HTTP endpoint ---------------------------------------------

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -312,4 +313,23 @@ func TestSQLDumpLoadsIntoSQLite3AndACluster(t *testing.T) {
 	if got := dumpOf(t, dst, 0); got != want {
 		t.Fatalf("file loaded by sqlite3 differs:\n--- got\n%s\n--- want\n%s", got, want)
 	}
+}
+
+// The voters of a cluster spread their automatic snapshots: each waits for
+// its own number of entries, by rank.
+func TestSnapshotThresholdsAreStaggered(t *testing.T) {
+	const threshold = 600
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(i int, cfg *server.Config) {
+		cfg.SnapshotThreshold = threshold
+		cfg.SnapshotInterval = 2 * time.Second
+	}})
+	want := []uint64{600, 700, 800} // n1, n2, n3: ranks 0, 1 and 2 of 3 over [600, 900)
+	servertest.Eventually(t, 30*time.Second, "staggered thresholds", func() error {
+		for i, w := range want {
+			if got := c.Node(i).SnapshotThreshold(); got != w {
+				return fmt.Errorf("node %d waits for %d entries, want %d", i, got, w)
+			}
+		}
+		return nil
+	})
 }

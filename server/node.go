@@ -111,7 +111,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	rc.Addr = n.cfg.RaftAddr
 	rc.Listener = n.cfg.RaftListener
 	rc.Bootstrap = n.cfg.Bootstrap
-	rc.SnapshotThreshold = staggeredThreshold(n.cfg.SnapshotThreshold, n.cfg.ID)
+	rc.SnapshotThreshold = hashedThreshold(n.cfg.SnapshotThreshold, n.cfg.ID)
 	rc.SnapshotInterval = n.cfg.SnapshotInterval
 	rc.TrailingLogs = n.cfg.TrailingLogs
 	rc.HeartbeatTimeout = n.cfg.HeartbeatTimeout
@@ -126,6 +126,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	n.fwd = newForwarder(n.raft.DialForward)
 	n.goServe(func() { n.serveForward(n.raft.ForwardListener()) })
 	n.goServe(n.watchLeadership)
+	n.goServe(n.staggerSnapshots)
 
 	n.pgLn = n.cfg.PGListener
 	if n.pgLn == nil {
