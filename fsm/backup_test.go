@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -295,4 +296,76 @@ func FuzzCheckRestore(f *testing.F) {
 			t.Fatalf("an accepted file does not read: %v", err)
 		}
 	})
+}
+
+// A backup taken while entries are applied holds exactly the entries up to
+// the index it reports.
+func TestBackupFileIsConsistentUnderWrites(t *testing.T) {
+	f := openTest(t)
+	a := &applier{f: f}
+	a.mustExec(t, "CREATE TABLE t(i INTEGER PRIMARY KEY, pad BLOB)")
+	base := a.index
+	insert := func() {
+		a.mustExec(t, "INSERT INTO t(i, pad) VALUES ("+strconv.FormatUint(a.index+1, 10)+", randomblob(20000))")
+	}
+	// Rows enough that a backup takes several steps.
+	for range 250 {
+		insert()
+	}
+	type seen struct{ index, n, lo, hi, appliedAfter uint64 }
+	results := make(chan seen, 20)
+	errs := make(chan error, 1)
+	go func() {
+		defer close(results)
+		for range 5 {
+			b, err := f.BackupFile(context.Background())
+			if err != nil {
+				errs <- err
+				return
+			}
+			after, _ := f.AppliedIndex()
+			c, err := openConn(b.file.Name(), "", true)
+			if err != nil {
+				b.Close()
+				errs <- err
+				return
+			}
+			row, err := c.query1("SELECT count(*), min(i), max(i) FROM t")
+			c.close()
+			b.Close()
+			if err != nil {
+				errs <- err
+				return
+			}
+			results <- seen{b.Header.Index, uint64(row[0].Int), uint64(row[1].Int), uint64(row[2].Int), after}
+		}
+	}()
+	var all []seen
+	for running := true; running; {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				running = false
+				break
+			}
+			all = append(all, r)
+		default:
+			insert()
+		}
+	}
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
+	}
+	overlapped := 0
+	for _, r := range all {
+		if r.hi != r.index || r.lo != base+1 || r.n != r.index-base {
+			t.Fatalf("backup at index %d holds rows %d..%d (%d rows); want %d..%d", r.index, r.lo, r.hi, r.n, base+1, r.index)
+		}
+		if r.appliedAfter > r.index {
+			overlapped++
+		}
+	}
+	t.Logf("%d backups, %d with entries applied while they ran", len(all), overlapped)
 }

@@ -232,9 +232,14 @@ func (n *Node) Restore(ctx context.Context, r io.Reader) (RestoreInfo, error) {
 	}
 	h := n.fsm.RestoreHeader(size)
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(snapshot.Write(pw, h, file)) }()
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		pw.CloseWithError(snapshot.Write(pw, h, file))
+	}()
 	index, err := n.raft.Restore(ctx, pr, snapshot.EncodedSize(h))
 	pr.CloseWithError(errors.New("restore ended"))
+	<-written
 	if err != nil {
 		var nl *raft.NotLeaderError
 		if errors.As(err, &nl) {
