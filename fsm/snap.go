@@ -30,7 +30,7 @@ func (f *FSM) Snapshot() (hraft.FSMSnapshot, error) {
 		return nil, err
 	}
 	if f.holds.Load() > 0 {
-		return nil, errors.New("fsm: a snapshot is still being persisted")
+		return nil, errors.New("fsm: a snapshot or a backup is still reading the database file; try again once it is done")
 	}
 	if err := f.checkpoint(); err != nil {
 		return nil, err

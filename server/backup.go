@@ -138,6 +138,9 @@ func (n *Node) prepareBackup(ctx context.Context, opts *BackupOptions) (*fsm.Bac
 			return nil, n.translate(err)
 		}
 	}
+	if opts.Format == BackupSQL {
+		return n.fsm.BackupSQL(ctx)
+	}
 	return n.fsm.BackupFile(ctx)
 }
 
