@@ -169,6 +169,28 @@ func writeBackup(ctx context.Context, w io.Writer, bf *fsm.BackupFile, opts Back
 	return err
 }
 
+// backupSendIdle is how long a backup's client may stop reading before the
+// node gives up sending.
+const backupSendIdle = time.Minute
+
+// deadlineWriter sets a write deadline before each write, so that a stalled
+// reader fails the response instead of blocking it.
+type deadlineWriter struct {
+	w    io.Writer
+	rc   *http.ResponseController
+	idle time.Duration
+	last time.Time
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	// Moving the deadline costs a syscall; once a second is enough.
+	if now := time.Now(); now.Sub(d.last) > time.Second {
+		d.last = now
+		d.rc.SetWriteDeadline(now.Add(d.idle))
+	}
+	return d.w.Write(p)
+}
+
 // ctxReader stops a copy once ctx ends.
 type ctxReader struct {
 	ctx context.Context
@@ -422,7 +444,10 @@ func (n *Node) serveBackup(w http.ResponseWriter, r *http.Request) {
 		// HeaderDBSize.
 		h.Set("Content-Type", "application/vnd.sqlite3")
 	}
-	if err := writeBackup(r.Context(), w, bf, opts); err != nil {
+	// A backup holds the database file (or a read transaction) until it is
+	// sent: a client that stops reading must not hold it for ever.
+	out := &deadlineWriter{w: w, rc: http.NewResponseController(w), idle: backupSendIdle}
+	if err := writeBackup(r.Context(), out, bf, opts); err != nil {
 		n.log.Warn("backup failed while sending", "err", err)
 		// Cut the response off, so the client cannot take a partial
 		// backup for a whole one.
