@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -332,4 +333,74 @@ func TestSnapshotThresholdsAreStaggered(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A restore while clients write: writes wait for it or land before it, the
+// restore goes through, and every node ends with the same data.
+func TestRestoreWhileWriting(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	conn := connect(t, c, 0)
+	mustExec(t, conn, "CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT)")
+	mustExec(t, conn, "INSERT INTO t (who) VALUES ('restored')")
+	c.EnsureSame()
+	path, _ := backupToFile(t, c.Node(c.Leader()), server.BackupOptions{})
+	mustExec(t, conn, "INSERT INTO t (who) VALUES ('lost')")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wrote [2]atomic.Int64
+	done := make(chan struct{})
+	for w := range 2 {
+		wc := connect(t, c, w)
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for ctx.Err() == nil {
+				wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+				_, err := wc.Exec(wctx, "INSERT INTO t (who) VALUES ($1)", fmt.Sprintf("writer %d", w))
+				wcancel()
+				if err == nil {
+					wrote[w].Add(1)
+				}
+			}
+		}()
+	}
+	servertest.Eventually(t, 10*time.Second, "writes flowing", func() error {
+		if wrote[0].Load() < 5 || wrote[1].Load() < 5 {
+			return fmt.Errorf("%d and %d writes", wrote[0].Load(), wrote[1].Load())
+		}
+		return nil
+	})
+	if _, err := restoreFile(t, c.Node(c.Leader()), path); err != nil {
+		t.Fatalf("Restore while writing: %v", err)
+	}
+	before := [2]int64{wrote[0].Load(), wrote[1].Load()}
+	servertest.Eventually(t, 20*time.Second, "writes after the restore", func() error {
+		if wrote[0].Load() < before[0]+5 || wrote[1].Load() < before[1]+5 {
+			return fmt.Errorf("%d and %d writes since", wrote[0].Load()-before[0], wrote[1].Load()-before[1])
+		}
+		return nil
+	})
+	cancel()
+	<-done
+	<-done
+	// A write whose client gave up may still commit a moment later; the
+	// nodes must agree once it has.
+	servertest.Eventually(t, 30*time.Second, "every node the same", func() error {
+		c.WaitSynced()
+		first := dumpOf(t, c, 0)
+		for i := 1; i < c.Size(); i++ {
+			if dumpOf(t, c, i) != first {
+				return fmt.Errorf("node %d differs from node 0", i)
+			}
+		}
+		return nil
+	})
+	c.EnsureSame()
+	check := connect(t, c, 2)
+	if n := count(t, check, "SELECT count(*) FROM t WHERE who = 'lost'"); n != 0 {
+		t.Fatalf("a row written before the backup's restore survived it")
+	}
+	if n := count(t, check, "SELECT count(*) FROM t WHERE who = 'restored'"); n != 1 {
+		t.Fatalf("the restored row: %d", n)
+	}
 }
