@@ -561,6 +561,18 @@ const (
 // It works on a BackupSQL and on a temporary copy, not on a held live file
 // (a connection opened on it now would see later entries).
 func (b *BackupFile) WriteSQL(ctx context.Context, w io.Writer) error {
+	return b.writeSQL(ctx, w, false)
+}
+
+// WritePsqlSQL writes what WriteSQL writes, for psql -f: psql splits its
+// input at every semicolon outside quotes, trigger bodies included, so the
+// semicolons inside a trigger are written as psql's \; and psql sends each
+// trigger whole. sqlite3 does not read that form.
+func (b *BackupFile) WritePsqlSQL(ctx context.Context, w io.Writer) error {
+	return b.writeSQL(ctx, w, true)
+}
+
+func (b *BackupFile) writeSQL(ctx context.Context, w io.Writer, psql bool) error {
 	c := b.c
 	switch {
 	case c != nil:
@@ -582,7 +594,7 @@ func (b *BackupFile) WriteSQL(ctx context.Context, w io.Writer) error {
 		return errors.New("fsm: WriteSQL needs a BackupSQL or a copy")
 	}
 	bw := bufio.NewWriterSize(w, 256<<10)
-	if err := writeSQL(ctx, c, bw, b.Header); err != nil {
+	if err := writeSQL(ctx, c, bw, b.Header, psql); err != nil {
 		return err
 	}
 	return bw.Flush()
@@ -596,7 +608,7 @@ type dumpTable struct {
 }
 
 // writeSQL writes the dump from c, which is in a read transaction.
-func writeSQL(ctx context.Context, c *conn, w *bufio.Writer, h snapshot.Header) error {
+func writeSQL(ctx context.Context, c *conn, w *bufio.Writer, h snapshot.Header, psql bool) error {
 	// The connection is read-only and runs statements of this file's own
 	// making; virtual tables (fts5) run PRAGMAs of their own to read.
 	c.internal = true
@@ -676,10 +688,61 @@ func writeSQL(ctx context.Context, c *conn, w *bufio.Writer, h snapshot.Header) 
 		w.WriteString("COMMIT;\n")
 	}
 	for _, o := range later {
-		w.WriteString(o.sql)
+		if psql && o.typ == "trigger" {
+			w.WriteString(psqlEscapeSemicolons(o.sql))
+		} else {
+			w.WriteString(o.sql)
+		}
 		w.WriteString(";\n")
 	}
 	return nil
+}
+
+// psqlEscapeSemicolons writes every semicolon of sql that psql would take
+// for the end of a statement (outside '...' and "..." and comments, as
+// psql's lexer sees them) as \;, which psql sends as a plain semicolon.
+func psqlEscapeSemicolons(sql string) string {
+	var b strings.Builder
+	for i := 0; i < len(sql); i++ {
+		switch ch := sql[i]; {
+		case ch == '\'' || ch == '"':
+			j := i + 1
+			for j < len(sql) {
+				if sql[j] == ch {
+					if j+1 < len(sql) && sql[j+1] == ch {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			end := min(j+1, len(sql))
+			b.WriteString(sql[i:end])
+			i = end - 1
+		case ch == '-' && strings.HasPrefix(sql[i:], "--"):
+			end := strings.IndexByte(sql[i:], '\n')
+			if end < 0 {
+				end = len(sql) - i
+			}
+			b.WriteString(sql[i : i+end])
+			i += end - 1
+		case ch == '/' && strings.HasPrefix(sql[i:], "/*"):
+			end := strings.Index(sql[i+2:], "*/")
+			if end < 0 {
+				end = len(sql) - i
+			} else {
+				end += 4
+			}
+			b.WriteString(sql[i : i+end])
+			i += end - 1
+		case ch == ';':
+			b.WriteString("\\;")
+		default:
+			b.WriteByte(ch)
+		}
+	}
+	return b.String()
 }
 
 // parentsFirst orders tables so that the parents of a table's foreign keys

@@ -447,3 +447,16 @@ func TestBackupFileHoldsOrCopies(t *testing.T) {
 		t.Fatalf("the copied backup differs from the state")
 	}
 }
+
+func TestPsqlEscapeSemicolons(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"CREATE TRIGGER t AFTER INSERT ON a BEGIN INSERT INTO l VALUES (1); END", `CREATE TRIGGER t AFTER INSERT ON a BEGIN INSERT INTO l VALUES (1)\; END`},
+		{"BEGIN SELECT 'a;b'; SELECT \"c;\"\"d\"; END", `BEGIN SELECT 'a;b'\; SELECT "c;""d"\; END`},
+		{"BEGIN SELECT 'it''s;'; -- x;y\nSELECT [p;q]; /* ; */ END", "BEGIN SELECT 'it''s;'\\; -- x;y\nSELECT [p\\;q]\\; /* ; */ END"},
+		{"unterminated 'quote;", "unterminated 'quote;"},
+	} {
+		if got := psqlEscapeSemicolons(tc.in); got != tc.want {
+			t.Errorf("psqlEscapeSemicolons(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

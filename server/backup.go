@@ -27,6 +27,7 @@ import (
 const (
 	BackupSQLite = "sqlite" // a plain SQLite database file
 	BackupSQL    = "sql"    // SQL text that sqlite3 and psql load
+	BackupPsql   = "psql"   // BackupSQL with trigger bodies as psql -f needs them
 	CompressNone = ""
 	CompressZstd = "zstd"
 )
@@ -55,7 +56,8 @@ var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 
 // BackupOptions choose what Node.Backup writes.
 type BackupOptions struct {
-	// Format is BackupSQLite (the default when empty) or BackupSQL.
+	// Format is BackupSQLite (the default when empty), BackupSQL or
+	// BackupPsql.
 	Format string
 	// Compress is CompressNone or CompressZstd.
 	Compress string
@@ -69,9 +71,9 @@ func (o *BackupOptions) validate() error {
 	switch o.Format {
 	case "":
 		o.Format = BackupSQLite
-	case BackupSQLite, BackupSQL:
+	case BackupSQLite, BackupSQL, BackupPsql:
 	default:
-		return fmt.Errorf("backup format %q: want sqlite or sql", o.Format)
+		return fmt.Errorf("backup format %q: want sqlite, sql or psql", o.Format)
 	}
 	switch o.Compress {
 	case CompressNone, CompressZstd:
@@ -138,7 +140,7 @@ func (n *Node) prepareBackup(ctx context.Context, opts *BackupOptions) (*fsm.Bac
 			return nil, n.translate(err)
 		}
 	}
-	if opts.Format == BackupSQL {
+	if opts.Format == BackupSQL || opts.Format == BackupPsql {
 		return n.fsm.BackupSQL(ctx)
 	}
 	return n.fsm.BackupFile(ctx)
@@ -158,6 +160,8 @@ func writeBackup(ctx context.Context, w io.Writer, bf *fsm.BackupFile, opts Back
 	switch opts.Format {
 	case BackupSQL:
 		err = bf.WriteSQL(ctx, w)
+	case BackupPsql:
+		err = bf.WritePsqlSQL(ctx, w)
 	default:
 		_, err = io.Copy(w, ctxReader{ctx, bf.Reader()})
 	}
@@ -409,7 +413,7 @@ func (n *Node) backupRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /snapshot", n.serveSnapshot)
 }
 
-// serveBackup answers GET /backup?format=sqlite|sql&compress=zstd&consistency=none.
+// serveBackup answers GET /backup?format=sqlite|sql|psql&compress=zstd&consistency=none.
 // A follower redirects a backup that needs the leader to the leader.
 func (n *Node) serveBackup(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -436,7 +440,7 @@ func (n *Node) serveBackup(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case opts.Compress == CompressZstd:
 		h.Set("Content-Type", "application/zstd")
-	case opts.Format == BackupSQL:
+	case opts.Format == BackupSQL || opts.Format == BackupPsql:
 		h.Set("Content-Type", "application/sql; charset=utf-8")
 	default:
 		// No Content-Length: the trailer, sent only with a chunked body,

@@ -272,33 +272,43 @@ func TestRestoreRefusesBadFiles(t *testing.T) {
 	}
 }
 
-// A SQL dump loads into sqlite3 and, through psql, into a fresh cluster,
-// and both hold exactly the source's data.
+// A SQL dump loads into sqlite3 and, in its psql form, through psql into a
+// fresh cluster, and both hold exactly the source's data, triggers included.
 func TestSQLDumpLoadsIntoSQLite3AndACluster(t *testing.T) {
 	psql, err := exec.LookPath("psql")
 	if err != nil {
 		t.Skip("psql is not installed (apt-get install postgresql-client)")
 	}
 	src := servertest.NewCluster(t, 3, servertest.Options{})
-	loadSample(t, src, false)
+	loadSample(t, src, true)
+	mustExec(t, connect(t, src, 0), "CREATE TRIGGER kv_two AFTER DELETE ON kv BEGIN INSERT INTO log (msg) VALUES ('gone; ' || OLD.k); INSERT INTO log (msg) VALUES ('twice'); END")
 	src.EnsureSame()
 	want := dumpOf(t, src, 0)
 	sqlPath, _ := backupToFile(t, src.Node(src.Leader()), server.BackupOptions{Format: server.BackupSQL})
+	psqlPath, _ := backupToFile(t, src.Node(src.Leader()), server.BackupOptions{Format: server.BackupPsql})
 
 	dst := servertest.NewCluster(t, 3, servertest.Options{})
 	host, port, _ := strings.Cut(dst.PGAddr(dst.Follower()), ":")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, psql, "-h", host, "-p", port, "-U", "raftsql", "-d", "raftsql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", sqlPath)
+	cmd := exec.CommandContext(ctx, psql, "-h", host, "-p", port, "-U", "raftsql", "-d", "raftsql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", psqlPath)
 	cmd.Env = append(cmd.Environ(), "PGCONNECT_TIMEOUT=10")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		dump, _ := os.ReadFile(sqlPath)
+		dump, _ := os.ReadFile(psqlPath)
 		t.Fatalf("psql -f: %v\n%s\n--- dump\n%s", err, out, dump)
 	}
 	dst.EnsureSame()
 	if got := dumpOf(t, dst, 0); got != want {
 		t.Fatalf("cluster loaded through psql differs:\n--- got\n%s\n--- want\n%s", got, want)
 	}
+
+	// The triggers came along whole, and fire.
+	dc := connect(t, dst, 1)
+	mustExec(t, dc, "DELETE FROM kv WHERE k = 'k2'")
+	if n := count(t, dc, "SELECT count(*) FROM log WHERE msg IN ('gone; k2', 'twice')"); n != 2 {
+		t.Fatalf("the two-statement trigger added %d rows, want 2", n)
+	}
+	dst.EnsureSame()
 
 	dbPath := filepath.Join(t.TempDir(), "loaded.db")
 	load := exec.Command("sqlite3", "-bail", dbPath, ".read "+sqlPath)
