@@ -548,8 +548,9 @@ const (
 	dumpBatchBytes = 4 << 20
 )
 
-// WriteSQL writes the copy as SQL text that sqlite3 loads into an empty
-// database, and that a raftsql cluster loads through psql: the tables
+// WriteSQL writes the state as SQL text that sqlite3 loads into an empty
+// database, and that a raftsql cluster loads through psql when there are no
+// triggers (WritePsqlSQL writes them as psql needs): the tables
 // (virtual tables with their module, not their shadow tables), then their
 // rows in rowid order in transactions of bounded size, parent tables of
 // foreign keys before their children, then sqlite_sequence, then indexes,
