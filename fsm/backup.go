@@ -26,22 +26,41 @@ import (
 // a cancelled backup stops between steps.
 const backupStepPages = 4096
 
-// BackupFile is a copy of the database as of one applied index, in a
-// temporary file next to the database: a plain SQLite file in rollback
-// journal mode that sqlite3 opens, and that nothing changes any more. Close
-// removes it.
+// BackupFile is the database as of one applied index, to be sent as a
+// backup: a plain SQLite file in rollback journal mode that sqlite3 opens.
+// BackupFile makes one by holding the live database file, as a Raft
+// snapshot does, or else by copying it into a temporary file; BackupSQL
+// makes one that only writes SQL, from a read transaction. Close releases
+// it.
 type BackupFile struct {
-	// Header is the state the copy holds: Index, Term and Meta as a Raft
-	// snapshot of it would carry them, Size the length of the file.
+	// Header is the state it holds: Index, Term and Meta as a Raft snapshot
+	// of it would carry them, Size the length of the database file.
 	Header snapshot.Header
-	file   *os.File
+
+	file *os.File // the held database file or the temporary copy; nil for BackupSQL
+	held *FSM     // set while file is the live database file, held
+	temp bool     // file is a temporary copy, removed by Close
+
+	// c is BackupSQL's read connection, in a read transaction of the
+	// state; f.swapMu is held for reading until Close.
+	c    *conn
+	f    *FSM
+	done bool
 }
 
-// BackupFile copies the database, as of the last applied entry at the time
-// of the call, into a temporary file. It does not stop applies: the copy
-// runs in one read transaction on a read connection, page by page through
-// SQLite's backup API, so memory stays bounded whatever the size.
+// BackupFile returns the database as of the last applied entry at the time
+// of the call. It does not stop applies and never holds the database in
+// memory. When no snapshot is being persisted it holds the live file the
+// way Snapshot does (the WAL checkpointed into it, checkpoints suspended
+// until Close; the apply path waits only for the checkpoint), so the backup
+// is read straight from the file and takes no disk space; otherwise it
+// copies the database, page by page through SQLite's backup API in one read
+// transaction, into a temporary file next to it. While a backup holds the
+// file, Raft's snapshots wait, as they wait for one another.
 func (f *FSM) BackupFile(ctx context.Context) (*BackupFile, error) {
+	if b, err := f.holdForBackup(); b != nil || err != nil {
+		return b, err
+	}
 	c, err := f.acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -66,23 +85,135 @@ func (f *FSM) BackupFile(ctx context.Context) (*BackupFile, error) {
 		return nil, fmt.Errorf("fsm: backup: %w", err)
 	}
 	h.Size = st.Size()
-	return &BackupFile{Header: h, file: file}, nil
+	return &BackupFile{Header: h, file: file, temp: true}, nil
 }
 
-// Reader returns the SQLite file from its first byte.
-func (b *BackupFile) Reader() io.Reader { return io.NewSectionReader(b.file, 0, b.Header.Size) }
+// holdForBackup holds the live database file, as Snapshot does, or returns
+// nil when it cannot at once (a snapshot is being persisted, or readers of
+// older data keep the checkpoint from completing).
+func (f *FSM) holdForBackup() (*BackupFile, error) {
+	f.applyMu.Lock()
+	defer f.applyMu.Unlock()
+	if err := f.stopped(); err != nil {
+		return nil, err
+	}
+	if f.holds.Load() > 0 {
+		return nil, nil
+	}
+	if err := f.checkpoint(); err != nil {
+		if f.stopped() != nil {
+			return nil, err
+		}
+		return nil, nil
+	}
+	file, err := os.Open(f.path)
+	if err != nil {
+		return nil, fmt.Errorf("fsm: backup: %w", err)
+	}
+	st, err := file.Stat()
+	if err != nil {
+		file.Close()
+		return nil, fmt.Errorf("fsm: backup: %w", err)
+	}
+	f.holds.Add(1)
+	f.syncAutoCheckpoint()
+	f.stateMu.Lock()
+	h := snapshot.Header{Index: f.index, Term: f.term, Meta: f.encodeMeta(), Size: st.Size()}
+	f.stateMu.Unlock()
+	return &BackupFile{Header: h, file: file, held: f}, nil
+}
 
-// WriteSnapshot writes the copy to w as a snapshot (package snapshot's
+// BackupSQL returns the database as of the last applied entry, for
+// WriteSQL only: a read transaction on a connection of its own, which
+// neither copies the file nor holds it (applies and snapshots go on). A
+// restore of this node waits until Close.
+func (f *FSM) BackupSQL(ctx context.Context) (*BackupFile, error) {
+	if err := f.stopped(); err != nil {
+		return nil, err
+	}
+	f.swapMu.RLock()
+	c, err := openConn(f.path, "", true)
+	if err == nil {
+		err = c.exec("PRAGMA query_only=1")
+	}
+	if err != nil {
+		if c != nil {
+			c.close()
+		}
+		f.swapMu.RUnlock()
+		return nil, err
+	}
+	b := &BackupFile{c: c, f: f}
+	f.stateMu.Lock()
+	err = c.exec("BEGIN")
+	var row []command.Value
+	if err == nil {
+		row, err = c.query1("SELECT page_count * page_size FROM pragma_page_count, pragma_page_size")
+	}
+	b.Header = snapshot.Header{Index: f.index, Term: f.term}
+	f.stateMu.Unlock()
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	if len(row) == 1 {
+		b.Header.Size = row[0].Int
+	}
+	return b, nil
+}
+
+// Reader returns the SQLite file from its first byte, in rollback journal
+// mode. A BackupSQL has no file: its reader fails.
+func (b *BackupFile) Reader() io.Reader {
+	if b.file == nil {
+		return iotestErrReader{errors.New("fsm: a SQL backup has no file")}
+	}
+	if b.held == nil || b.Header.Size < 100 {
+		return io.NewSectionReader(b.file, 0, b.Header.Size)
+	}
+	// The live file says WAL mode in its header; the backup is one file,
+	// complete without a WAL (everything was checkpointed into it).
+	var hdr [100]byte
+	if _, err := b.file.ReadAt(hdr[:], 0); err != nil {
+		return iotestErrReader{err}
+	}
+	hdr[18], hdr[19] = 1, 1
+	return io.MultiReader(bytes.NewReader(hdr[:]), io.NewSectionReader(b.file, 100, b.Header.Size-100))
+}
+
+type iotestErrReader struct{ err error }
+
+func (r iotestErrReader) Read([]byte) (int, error) { return 0, r.err }
+
+// WriteSnapshot writes the file to w as a snapshot (package snapshot's
 // format), which Restore installs.
 func (b *BackupFile) WriteSnapshot(w io.Writer) error {
 	return snapshot.Write(w, b.Header, b.Reader())
 }
 
-// Close releases the copy and removes its file.
+// Close releases the backup: a held file lets checkpoints resume (after
+// the WAL gathered meanwhile is checkpointed, as a released snapshot does),
+// a temporary copy is removed, a read transaction ends.
 func (b *BackupFile) Close() error {
-	err := b.file.Close()
-	if rerr := os.Remove(b.file.Name()); err == nil {
-		err = rerr
+	if b.done {
+		return nil
+	}
+	b.done = true
+	var err error
+	if b.file != nil {
+		err = b.file.Close()
+	}
+	switch {
+	case b.held != nil:
+		b.held.catchUp()
+		b.held.holds.Add(-1)
+	case b.temp:
+		if rerr := os.Remove(b.file.Name()); err == nil {
+			err = rerr
+		}
+	case b.c != nil:
+		b.c.close()
+		b.f.swapMu.RUnlock()
 	}
 	return err
 }
@@ -90,8 +221,7 @@ func (b *BackupFile) Close() error {
 // Backup writes a snapshot of the current state to w, in the format of
 // Raft snapshots: Restore (and so raft.Restore) installs it, and its body,
 // which snapshot.Extract writes out, is a plain SQLite database file. It
-// does not stop applies; the copy goes through a temporary file next to
-// the database.
+// does not stop applies.
 func (f *FSM) Backup(ctx context.Context, w io.Writer) (snapshot.Header, error) {
 	b, err := f.BackupFile(ctx)
 	if err != nil {
@@ -418,8 +548,9 @@ const (
 	dumpBatchBytes = 4 << 20
 )
 
-// WriteSQL writes the copy as SQL text that sqlite3 loads into an empty
-// database, and that a raftsql cluster loads through psql: the tables
+// WriteSQL writes the state as SQL text that sqlite3 loads into an empty
+// database, and that a raftsql cluster loads through psql when there are no
+// triggers (WritePsqlSQL writes them as psql needs): the tables
 // (virtual tables with their module, not their shadow tables), then their
 // rows in rowid order in transactions of bounded size, parent tables of
 // foreign keys before their children, then sqlite_sequence, then indexes,
@@ -427,14 +558,44 @@ const (
 // PRAGMA and nothing else a node refuses. Generated columns are computed
 // again on load; a table's rowids are not kept, only their order, as with
 // sqlite3's .dump.
+//
+// It works on a BackupSQL and on a temporary copy, not on a held live file
+// (a connection opened on it now would see later entries).
 func (b *BackupFile) WriteSQL(ctx context.Context, w io.Writer) error {
-	c, err := openConn(b.file.Name(), "", true)
-	if err != nil {
-		return err
+	return b.writeSQL(ctx, w, false)
+}
+
+// WritePsqlSQL writes what WriteSQL writes, for psql -f: psql splits its
+// input at every semicolon outside quotes, trigger bodies included, so the
+// semicolons inside a trigger are written as psql's \; and psql sends each
+// trigger whole. sqlite3 does not read that form.
+func (b *BackupFile) WritePsqlSQL(ctx context.Context, w io.Writer) error {
+	return b.writeSQL(ctx, w, true)
+}
+
+func (b *BackupFile) writeSQL(ctx context.Context, w io.Writer, psql bool) error {
+	c := b.c
+	switch {
+	case c != nil:
+		// In its read transaction already.
+		gen := c.gen.Load()
+		stop := context.AfterFunc(ctx, func() { c.interrupt(gen) })
+		defer stop()
+	case b.temp:
+		var err error
+		if c, err = openConn(b.file.Name(), "", true); err != nil {
+			return err
+		}
+		defer c.close()
+		if err := c.exec("BEGIN"); err != nil {
+			return err
+		}
+		defer c.exec("ROLLBACK")
+	default:
+		return errors.New("fsm: WriteSQL needs a BackupSQL or a copy")
 	}
-	defer c.close()
 	bw := bufio.NewWriterSize(w, 256<<10)
-	if err := writeSQL(ctx, c, bw, b.Header); err != nil {
+	if err := writeSQL(ctx, c, bw, b.Header, psql); err != nil {
 		return err
 	}
 	return bw.Flush()
@@ -447,14 +608,12 @@ type dumpTable struct {
 	parents   []string
 }
 
-func writeSQL(ctx context.Context, c *conn, w *bufio.Writer, h snapshot.Header) error {
-	if err := c.exec("BEGIN"); err != nil {
-		return err
-	}
-	defer c.exec("ROLLBACK")
-	// The connection reads a private copy with statements of this file's
-	// own making; virtual tables (fts5) run PRAGMAs of their own to read.
+// writeSQL writes the dump from c, which is in a read transaction.
+func writeSQL(ctx context.Context, c *conn, w *bufio.Writer, h snapshot.Header, psql bool) error {
+	// The connection is read-only and runs statements of this file's own
+	// making; virtual tables (fts5) run PRAGMAs of their own to read.
 	c.internal = true
+	defer func() { c.internal = false }()
 	fmt.Fprintf(w, "-- raftsql SQL dump of the state at index %d (term %d)\n", h.Index, h.Term)
 
 	kinds := map[string]string{}
@@ -530,10 +689,61 @@ func writeSQL(ctx context.Context, c *conn, w *bufio.Writer, h snapshot.Header) 
 		w.WriteString("COMMIT;\n")
 	}
 	for _, o := range later {
-		w.WriteString(o.sql)
+		if psql && o.typ == "trigger" {
+			w.WriteString(psqlEscapeSemicolons(o.sql))
+		} else {
+			w.WriteString(o.sql)
+		}
 		w.WriteString(";\n")
 	}
 	return nil
+}
+
+// psqlEscapeSemicolons writes every semicolon of sql that psql would take
+// for the end of a statement (outside '...' and "..." and comments, as
+// psql's lexer sees them) as \;, which psql sends as a plain semicolon.
+func psqlEscapeSemicolons(sql string) string {
+	var b strings.Builder
+	for i := 0; i < len(sql); i++ {
+		switch ch := sql[i]; {
+		case ch == '\'' || ch == '"':
+			j := i + 1
+			for j < len(sql) {
+				if sql[j] == ch {
+					if j+1 < len(sql) && sql[j+1] == ch {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			end := min(j+1, len(sql))
+			b.WriteString(sql[i:end])
+			i = end - 1
+		case ch == '-' && strings.HasPrefix(sql[i:], "--"):
+			end := strings.IndexByte(sql[i:], '\n')
+			if end < 0 {
+				end = len(sql) - i
+			}
+			b.WriteString(sql[i : i+end])
+			i += end - 1
+		case ch == '/' && strings.HasPrefix(sql[i:], "/*"):
+			end := strings.Index(sql[i+2:], "*/")
+			if end < 0 {
+				end = len(sql) - i
+			} else {
+				end += 4
+			}
+			b.WriteString(sql[i : i+end])
+			i += end - 1
+		case ch == ';':
+			b.WriteString("\\;")
+		default:
+			b.WriteByte(ch)
+		}
+	}
+	return b.String()
 }
 
 // parentsFirst orders tables so that the parents of a table's foreign keys

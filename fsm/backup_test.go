@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -139,7 +140,7 @@ func TestWriteSQLLoadsIntoSQLite3AndAnFSM(t *testing.T) {
 	f := openTest(t)
 	a := &applier{f: f}
 	loadRich(t, a)
-	b, err := f.BackupFile(context.Background())
+	b, err := f.BackupSQL(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,4 +296,167 @@ func FuzzCheckRestore(f *testing.F) {
 			t.Fatalf("an accepted file does not read: %v", err)
 		}
 	})
+}
+
+// A backup taken while entries are applied holds exactly the entries up to
+// the index it reports.
+func TestBackupFileIsConsistentUnderWrites(t *testing.T) {
+	f := openTest(t)
+	a := &applier{f: f}
+	a.mustExec(t, "CREATE TABLE t(i INTEGER PRIMARY KEY, pad BLOB)")
+	base := a.index
+	insert := func() {
+		a.mustExec(t, "INSERT INTO t(i, pad) VALUES ("+strconv.FormatUint(a.index+1, 10)+", randomblob(20000))")
+	}
+	// Rows enough that a backup takes several steps.
+	for range 250 {
+		insert()
+	}
+	type seen struct{ index, n, lo, hi, appliedAfter uint64 }
+	dir := t.TempDir()
+	results := make(chan seen, 20)
+	errs := make(chan error, 1)
+	go func() {
+		defer close(results)
+		for range 5 {
+			b, err := f.BackupFile(context.Background())
+			if err != nil {
+				errs <- err
+				return
+			}
+			after, _ := f.AppliedIndex()
+			// Read the backup as it is sent, while entries go on.
+			path := filepath.Join(dir, "b.db")
+			out, err := os.Create(path)
+			if err == nil {
+				_, err = io.Copy(out, b.Reader())
+				out.Close()
+			}
+			b.Close()
+			if err != nil {
+				errs <- err
+				return
+			}
+			c, err := openConn(path, "", true)
+			if err != nil {
+				errs <- err
+				return
+			}
+			row, err := c.query1("SELECT count(*), min(i), max(i) FROM t")
+			c.close()
+			if err != nil {
+				errs <- err
+				return
+			}
+			results <- seen{b.Header.Index, uint64(row[0].Int), uint64(row[1].Int), uint64(row[2].Int), after}
+		}
+	}()
+	var all []seen
+	for running := true; running; {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				running = false
+				break
+			}
+			all = append(all, r)
+		default:
+			insert()
+		}
+	}
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
+	}
+	overlapped := 0
+	for _, r := range all {
+		if r.hi != r.index || r.lo != base+1 || r.n != r.index-base {
+			t.Fatalf("backup at index %d holds rows %d..%d (%d rows); want %d..%d", r.index, r.lo, r.hi, r.n, base+1, r.index)
+		}
+		if r.appliedAfter > r.index {
+			overlapped++
+		}
+	}
+	t.Logf("%d backups, %d with entries applied while they ran", len(all), overlapped)
+}
+
+// A backup holds the live file when it can, and copies it while a snapshot
+// is being persisted; both are the same plain SQLite file of the state.
+func TestBackupFileHoldsOrCopies(t *testing.T) {
+	f := openTest(t)
+	a := &applier{f: f}
+	loadRich(t, a)
+	want := dump(t, f)
+
+	held, err := f.BackupFile(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held.held == nil {
+		t.Fatal("with no snapshot in progress, the backup copied the file instead of holding it")
+	}
+	// Raft's snapshot waits for the backup, as for another snapshot.
+	if _, err := f.Snapshot(); err == nil {
+		t.Fatal("a snapshot was taken while a backup held the file")
+	}
+	a.mustExec(t, "INSERT INTO plain VALUES ('after', 'the backup began')")
+	heldPath := filepath.Join(t.TempDir(), "held.db")
+	out, _ := os.Create(heldPath)
+	io.Copy(out, held.Reader())
+	out.Close()
+	held.Close()
+
+	s, err := f.Snapshot()
+	if err != nil {
+		t.Fatalf("a snapshot after the backup: %v", err)
+	}
+	copied, err := f.BackupFile(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !copied.temp {
+		t.Fatal("while a snapshot is persisted, the backup did not copy the file")
+	}
+	var sql bytes.Buffer
+	if err := copied.WriteSQL(context.Background(), &sql); err != nil {
+		t.Fatalf("WriteSQL of a copy: %v", err)
+	}
+	copyPath := filepath.Join(t.TempDir(), "copy.db")
+	out, _ = os.Create(copyPath)
+	io.Copy(out, copied.Reader())
+	out.Close()
+	copied.Close()
+	s.Release()
+	if _, err := os.Stat(copied.file.Name()); !os.IsNotExist(err) {
+		t.Fatalf("the temporary copy is still there: %v", err)
+	}
+
+	for _, p := range []string{heldPath, copyPath} {
+		if out, err := exec.Command("sqlite3", p, "PRAGMA integrity_check").CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "ok" {
+			t.Fatalf("sqlite3 integrity_check of %s: %v %s", filepath.Base(p), err, out)
+		}
+	}
+	g := openTest(t)
+	restoreFile(t, g, heldPath)
+	if got := dump(t, g); got != want {
+		t.Fatalf("the held backup holds an entry applied after it began:\n%s", got)
+	}
+	restoreFile(t, g, copyPath)
+	if got, now := dump(t, g), dump(t, f); got != now {
+		t.Fatalf("the copied backup differs from the state")
+	}
+}
+
+func TestPsqlEscapeSemicolons(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"CREATE TRIGGER t AFTER INSERT ON a BEGIN INSERT INTO l VALUES (1); END", `CREATE TRIGGER t AFTER INSERT ON a BEGIN INSERT INTO l VALUES (1)\; END`},
+		{"BEGIN SELECT 'a;b'; SELECT \"c;\"\"d\"; END", `BEGIN SELECT 'a;b'\; SELECT "c;""d"\; END`},
+		{"BEGIN SELECT 'it''s;'; -- x;y\nSELECT [p;q]; /* ; */ END", "BEGIN SELECT 'it''s;'\\; -- x;y\nSELECT [p\\;q]\\; /* ; */ END"},
+		{"unterminated 'quote;", "unterminated 'quote;"},
+	} {
+		if got := psqlEscapeSemicolons(tc.in); got != tc.want {
+			t.Errorf("psqlEscapeSemicolons(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
 }

@@ -75,6 +75,10 @@ type FSM struct {
 	w        *conn
 	applyMu  sync.Mutex
 	autockpt bool
+	// walRestartDue says that a checkpoint outside the apply path (a
+	// released snapshot's catch-up) may have left the WAL able to start
+	// over; beforeWrite starts it over before the next statement.
+	walRestartDue atomic.Bool
 
 	// swapMu is held for reading by every use of a read connection and
 	// for writing while Restore swaps the database file.
@@ -336,9 +340,28 @@ func (f *FSM) ApplyBatch(logs []*hraft.Log) []any {
 		}
 		return out
 	}
-	f.syncAutoCheckpoint()
+	if err := f.beforeWrite(); err != nil {
+		for i := range out {
+			out[i] = err
+		}
+		return out
+	}
 	f.applyLocked(logs, out)
 	return out
+}
+
+// beforeWrite readies the write connection for statements: checkpoints as
+// snapshots allow, and a WAL that a checkpoint on another connection left
+// able to start over starts over now, outside any statement (see wal.go).
+// f.applyMu is held. An error is a local failure, and stops the node.
+func (f *FSM) beforeWrite() error {
+	f.syncAutoCheckpoint()
+	if f.walRestartDue.Swap(false) {
+		if err := restartWAL(f.w); err != nil {
+			return f.fail(fmt.Errorf("starting the WAL over: %w", err))
+		}
+	}
+	return nil
 }
 
 // applyLocked applies logs and sets their results in out. f.applyMu is held.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	hraft "github.com/hashicorp/raft"
 	"github.com/raftsql/raftsql/fsm/command"
@@ -29,7 +30,7 @@ func (f *FSM) Snapshot() (hraft.FSMSnapshot, error) {
 		return nil, err
 	}
 	if f.holds.Load() > 0 {
-		return nil, errors.New("fsm: a snapshot is still being persisted")
+		return nil, errors.New("fsm: a snapshot or a backup is still reading the database file; try again once it is done")
 	}
 	if err := f.checkpoint(); err != nil {
 		return nil, err
@@ -51,12 +52,20 @@ func (f *FSM) Snapshot() (hraft.FSMSnapshot, error) {
 	return &fsmSnapshot{f: f, file: file, h: h}, nil
 }
 
+// checkpointBusyMillis bounds how long Snapshot waits, holding applies,
+// for readers of older data before it gives up (Raft tries again later).
+const checkpointBusyMillis = 200
+
 // checkpoint copies the whole WAL into the database file.
 func (f *FSM) checkpoint() error {
 	w := f.w
 	// A checkpoint that restarts the WAL draws a new salt (see prngMu).
+	// It waits only briefly for readers of older data, holding applies;
+	// Raft tries again later.
 	prngMu.Lock()
+	sqlite3.Xsqlite3_busy_timeout(w.tls, w.db, checkpointBusyMillis)
 	rc := sqlite3.Xsqlite3_wal_checkpoint_v2(w.tls, w.db, 0, sqlite3.SQLITE_CHECKPOINT_TRUNCATE, w.out, w.out+8)
+	sqlite3.Xsqlite3_busy_timeout(w.tls, w.db, busyTimeoutMillis)
 	nLog, nCkpt := *(*int32)(cptr(w.out)), *(*int32)(cptr(w.out + 8))
 	prngMu.Unlock()
 	if rc == sqlite3.SQLITE_OK {
@@ -95,14 +104,57 @@ func (s *fsmSnapshot) Persist(sink hraft.SnapshotSink) error {
 	return sink.Close()
 }
 
-// Release lets checkpoints resume.
+// Release lets checkpoints resume. What the WAL gathered while the file
+// was copied is checkpointed first, here, on a connection of its own:
+// hashicorp/raft releases a snapshot on its snapshot goroutine, so applies
+// go on meanwhile, and the first commit after a long copy does not have to
+// copy the backlog on the apply path (SQLite's automatic checkpoint, turned
+// back on once no snapshot is held, would).
 func (s *fsmSnapshot) Release() {
 	if s.done {
 		return
 	}
 	s.done = true
 	s.file.Close()
+	s.f.catchUp()
 	s.f.holds.Add(-1)
+}
+
+// catchUp checkpoints the WAL as far as readers allow, without blocking
+// applies (PASSIVE). It holds swapMu for reading, so that Restore and Close
+// wait for it.
+func (f *FSM) catchUp() {
+	f.swapMu.RLock()
+	defer f.swapMu.RUnlock()
+	if f.stopped() != nil {
+		return
+	}
+	start := time.Now()
+	c, err := openConn(f.path, "", false)
+	if err != nil {
+		f.log.Warn("checkpoint after a snapshot", logKeyErr, err)
+		return
+	}
+	defer c.close()
+	// A connection learns that the database is in WAL mode when it first
+	// reads it; until then a checkpoint does nothing.
+	if _, err := c.query1("SELECT count(*) FROM sqlite_schema"); err != nil {
+		f.log.Warn("checkpoint after a snapshot", logKeyErr, err)
+		return
+	}
+	rc := sqlite3.Xsqlite3_wal_checkpoint_v2(c.tls, c.db, 0, sqlite3.SQLITE_CHECKPOINT_PASSIVE, c.out, c.out+8)
+	nLog, frames := *(*int32)(cptr(c.out)), *(*int32)(cptr(c.out + 8))
+	if nLog > 0 && nLog == frames {
+		// The write connection would start this WAL over at its next
+		// frame, perhaps in the middle of a statement, drawing a salt
+		// there on this node only: it does so before its next statement.
+		f.walRestartDue.Store(true)
+	}
+	if rc != sqlite3.SQLITE_OK {
+		f.log.Warn("checkpoint after a snapshot", logKeyErr, c.errorf(rc))
+		return
+	}
+	f.log.Debug("checkpointed the WAL after a snapshot", "frames", frames, "took", time.Since(start))
 }
 
 // Restore replaces the state with the snapshot in rc. The snapshot is

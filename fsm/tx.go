@@ -119,7 +119,10 @@ func (f *FSM) BeginWrite(ctx context.Context, c *command.Command) (*WriteTx, err
 		f.applyMu.Unlock()
 		return nil, ErrClosed
 	}
-	f.syncAutoCheckpoint()
+	if err := f.beforeWrite(); err != nil {
+		f.applyMu.Unlock()
+		return nil, err
+	}
 	w := f.w
 	f.env.setTime(max(c.TimeUnixNano, f.lastTime.Load()))
 	f.env.seed(c.Seed)

@@ -3,7 +3,11 @@
 // stable store (raft-boltdb with fsync on every append, fronted by an
 // in-memory log cache), the file snapshot store, the node-to-node TCP
 // transport, cluster bootstrap, membership changes (voters and non-voters),
-// leadership transfer and the read-index barrier used for linearizable reads.
+// leadership transfer, the read-index barrier used for linearizable reads,
+// snapshots on demand, and user restores (Restore installs a snapshot stream
+// of the FSM's own format on the leader, at a new index past the log, so
+// every follower and later joiner receives it as an InstallSnapshot; an FSM
+// that implements RestoreIndexer learns that index).
 //
 // The package knows nothing of SQL, SQLite or Postgres. It receives the state
 // machine as a hashicorp FSM and moves opaque byte commands; what a command

@@ -66,3 +66,23 @@ func (n *Node) SnapshotNow() (uint64, error) {
 	index, _ := n.statUint("last_snapshot_index")
 	return index, nil
 }
+
+// SetSnapshotThreshold changes, while the node runs, how many log entries
+// since the last snapshot trigger a new one.
+func (n *Node) SetSnapshotThreshold(threshold uint64) error {
+	if n.closing.Load() {
+		return ErrShutdown
+	}
+	rc := n.raft.ReloadableConfig()
+	if rc.SnapshotThreshold == threshold {
+		return nil
+	}
+	rc.SnapshotThreshold = threshold
+	if err := n.raft.ReloadConfig(rc); err != nil {
+		return fmt.Errorf("raft: snapshot threshold: %w", err)
+	}
+	return nil
+}
+
+// SnapshotThreshold returns the snapshot threshold in force.
+func (n *Node) SnapshotThreshold() uint64 { return n.raft.ReloadableConfig().SnapshotThreshold }

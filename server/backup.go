@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"time"
 
@@ -25,6 +27,7 @@ import (
 const (
 	BackupSQLite = "sqlite" // a plain SQLite database file
 	BackupSQL    = "sql"    // SQL text that sqlite3 and psql load
+	BackupPsql   = "psql"   // BackupSQL with trigger bodies as psql -f needs them
 	CompressNone = ""
 	CompressZstd = "zstd"
 )
@@ -53,7 +56,8 @@ var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 
 // BackupOptions choose what Node.Backup writes.
 type BackupOptions struct {
-	// Format is BackupSQLite (the default when empty) or BackupSQL.
+	// Format is BackupSQLite (the default when empty), BackupSQL or
+	// BackupPsql.
 	Format string
 	// Compress is CompressNone or CompressZstd.
 	Compress string
@@ -67,9 +71,9 @@ func (o *BackupOptions) validate() error {
 	switch o.Format {
 	case "":
 		o.Format = BackupSQLite
-	case BackupSQLite, BackupSQL:
+	case BackupSQLite, BackupSQL, BackupPsql:
 	default:
-		return fmt.Errorf("backup format %q: want sqlite or sql", o.Format)
+		return fmt.Errorf("backup format %q: want sqlite, sql or psql", o.Format)
 	}
 	switch o.Compress {
 	case CompressNone, CompressZstd:
@@ -136,6 +140,9 @@ func (n *Node) prepareBackup(ctx context.Context, opts *BackupOptions) (*fsm.Bac
 			return nil, n.translate(err)
 		}
 	}
+	if opts.Format == BackupSQL || opts.Format == BackupPsql {
+		return n.fsm.BackupSQL(ctx)
+	}
 	return n.fsm.BackupFile(ctx)
 }
 
@@ -153,6 +160,8 @@ func writeBackup(ctx context.Context, w io.Writer, bf *fsm.BackupFile, opts Back
 	switch opts.Format {
 	case BackupSQL:
 		err = bf.WriteSQL(ctx, w)
+	case BackupPsql:
+		err = bf.WritePsqlSQL(ctx, w)
 	default:
 		_, err = io.Copy(w, ctxReader{ctx, bf.Reader()})
 	}
@@ -162,6 +171,28 @@ func writeBackup(ctx context.Context, w io.Writer, bf *fsm.BackupFile, opts Back
 		}
 	}
 	return err
+}
+
+// backupSendIdle is how long a backup's client may stop reading before the
+// node gives up sending.
+const backupSendIdle = time.Minute
+
+// deadlineWriter sets a write deadline before each write, so that a stalled
+// reader fails the response instead of blocking it.
+type deadlineWriter struct {
+	w    io.Writer
+	rc   *http.ResponseController
+	idle time.Duration
+	last time.Time
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	// Moving the deadline costs a syscall; once a second is enough.
+	if now := time.Now(); now.Sub(d.last) > time.Second {
+		d.last = now
+		d.rc.SetWriteDeadline(now.Add(d.idle))
+	}
+	return d.w.Write(p)
 }
 
 // ctxReader stops a copy once ctx ends.
@@ -230,9 +261,14 @@ func (n *Node) Restore(ctx context.Context, r io.Reader) (RestoreInfo, error) {
 	}
 	h := n.fsm.RestoreHeader(size)
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(snapshot.Write(pw, h, file)) }()
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		pw.CloseWithError(snapshot.Write(pw, h, file))
+	}()
 	index, err := n.raft.Restore(ctx, pr, snapshot.EncodedSize(h))
 	pr.CloseWithError(errors.New("restore ended"))
+	<-written
 	if err != nil {
 		var nl *raft.NotLeaderError
 		if errors.As(err, &nl) {
@@ -309,6 +345,64 @@ func (n *Node) Snapshot() (SnapshotInfo, error) {
 	return SnapshotInfo{Index: index}, nil
 }
 
+// Automatic snapshots are staggered: with one threshold every node reaches
+// it at the same log index, so they would all copy their database and
+// compact their log at the same moment, and the cluster would answer slowly
+// while they do. Each node waits instead for between 1 and 1.5 times the
+// threshold: the voters, sorted by ID, share that range evenly by rank, so
+// that no two snapshot at once; until a node knows the configuration, a hash
+// of its ID places it.
+
+// staggeredThreshold is the threshold of the node of the given rank among
+// n voters.
+func staggeredThreshold(threshold uint64, rank, n int) uint64 {
+	if threshold < 2 || n < 1 || rank < 0 {
+		return threshold
+	}
+	return threshold + threshold/2*uint64(rank%n)/uint64(n)
+}
+
+// hashedThreshold places a node by a hash of its ID, before it knows its
+// rank.
+func hashedThreshold(threshold uint64, id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return staggeredThreshold(threshold, int(h.Sum64()%1024), 1024)
+}
+
+// SnapshotThreshold is the number of log entries since the last snapshot
+// after which this node takes one, as staggered among the voters.
+func (n *Node) SnapshotThreshold() uint64 { return n.raft.SnapshotThreshold() }
+
+// staggerSnapshots keeps this node's snapshot threshold at its rank among
+// the voters, checked every snapshot interval.
+func (n *Node) staggerSnapshots() {
+	tick := time.NewTicker(max(n.cfg.SnapshotInterval/2, time.Second))
+	defer tick.Stop()
+	for {
+		if members, err := n.raft.Members(); err == nil {
+			var voters []string
+			for _, m := range members {
+				if m.Voter {
+					voters = append(voters, m.ID)
+				}
+			}
+			sort.Strings(voters)
+			if rank := sort.SearchStrings(voters, n.cfg.ID); rank < len(voters) && voters[rank] == n.cfg.ID {
+				want := staggeredThreshold(n.cfg.SnapshotThreshold, rank, len(voters))
+				if err := n.raft.SetSnapshotThreshold(want); err != nil {
+					n.log.Debug("snapshot threshold", "err", err)
+				}
+			}
+		}
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
 // ---- The admin HTTP endpoint ---------------------------------------------
 
 // backupRoutes registers the admin routes of backups, restores and
@@ -319,7 +413,7 @@ func (n *Node) backupRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /snapshot", n.serveSnapshot)
 }
 
-// serveBackup answers GET /backup?format=sqlite|sql&compress=zstd&consistency=none.
+// serveBackup answers GET /backup?format=sqlite|sql|psql&compress=zstd&consistency=none.
 // A follower redirects a backup that needs the leader to the leader.
 func (n *Node) serveBackup(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -346,7 +440,7 @@ func (n *Node) serveBackup(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case opts.Compress == CompressZstd:
 		h.Set("Content-Type", "application/zstd")
-	case opts.Format == BackupSQL:
+	case opts.Format == BackupSQL || opts.Format == BackupPsql:
 		h.Set("Content-Type", "application/sql; charset=utf-8")
 	default:
 		// No Content-Length: the trailer, sent only with a chunked body,
@@ -354,7 +448,10 @@ func (n *Node) serveBackup(w http.ResponseWriter, r *http.Request) {
 		// HeaderDBSize.
 		h.Set("Content-Type", "application/vnd.sqlite3")
 	}
-	if err := writeBackup(r.Context(), w, bf, opts); err != nil {
+	// A backup holds the database file (or a read transaction) until it is
+	// sent: a client that stops reading must not hold it for ever.
+	out := &deadlineWriter{w: w, rc: http.NewResponseController(w), idle: backupSendIdle}
+	if err := writeBackup(r.Context(), out, bf, opts); err != nil {
 		n.log.Warn("backup failed while sending", "err", err)
 		// Cut the response off, so the client cannot take a partial
 		// backup for a whole one.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -270,33 +272,43 @@ func TestRestoreRefusesBadFiles(t *testing.T) {
 	}
 }
 
-// A SQL dump loads into sqlite3 and, through psql, into a fresh cluster,
-// and both hold exactly the source's data.
+// A SQL dump loads into sqlite3 and, in its psql form, through psql into a
+// fresh cluster, and both hold exactly the source's data, triggers included.
 func TestSQLDumpLoadsIntoSQLite3AndACluster(t *testing.T) {
 	psql, err := exec.LookPath("psql")
 	if err != nil {
 		t.Skip("psql is not installed (apt-get install postgresql-client)")
 	}
 	src := servertest.NewCluster(t, 3, servertest.Options{})
-	loadSample(t, src, false)
+	loadSample(t, src, true)
+	mustExec(t, connect(t, src, 0), "CREATE TRIGGER kv_two AFTER DELETE ON kv BEGIN INSERT INTO log (msg) VALUES ('gone; ' || OLD.k); INSERT INTO log (msg) VALUES ('twice'); END")
 	src.EnsureSame()
 	want := dumpOf(t, src, 0)
 	sqlPath, _ := backupToFile(t, src.Node(src.Leader()), server.BackupOptions{Format: server.BackupSQL})
+	psqlPath, _ := backupToFile(t, src.Node(src.Leader()), server.BackupOptions{Format: server.BackupPsql})
 
 	dst := servertest.NewCluster(t, 3, servertest.Options{})
 	host, port, _ := strings.Cut(dst.PGAddr(dst.Follower()), ":")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, psql, "-h", host, "-p", port, "-U", "raftsql", "-d", "raftsql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", sqlPath)
+	cmd := exec.CommandContext(ctx, psql, "-h", host, "-p", port, "-U", "raftsql", "-d", "raftsql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", psqlPath)
 	cmd.Env = append(cmd.Environ(), "PGCONNECT_TIMEOUT=10")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		dump, _ := os.ReadFile(sqlPath)
+		dump, _ := os.ReadFile(psqlPath)
 		t.Fatalf("psql -f: %v\n%s\n--- dump\n%s", err, out, dump)
 	}
 	dst.EnsureSame()
 	if got := dumpOf(t, dst, 0); got != want {
 		t.Fatalf("cluster loaded through psql differs:\n--- got\n%s\n--- want\n%s", got, want)
 	}
+
+	// The triggers came along whole, and fire.
+	dc := connect(t, dst, 1)
+	mustExec(t, dc, "DELETE FROM kv WHERE k = 'k2'")
+	if n := count(t, dc, "SELECT count(*) FROM log WHERE msg IN ('gone; k2', 'twice')"); n != 2 {
+		t.Fatalf("the two-statement trigger added %d rows, want 2", n)
+	}
+	dst.EnsureSame()
 
 	dbPath := filepath.Join(t.TempDir(), "loaded.db")
 	load := exec.Command("sqlite3", "-bail", dbPath, ".read "+sqlPath)
@@ -311,5 +323,94 @@ func TestSQLDumpLoadsIntoSQLite3AndACluster(t *testing.T) {
 	dst.EnsureSame()
 	if got := dumpOf(t, dst, 0); got != want {
 		t.Fatalf("file loaded by sqlite3 differs:\n--- got\n%s\n--- want\n%s", got, want)
+	}
+}
+
+// The voters of a cluster spread their automatic snapshots: each waits for
+// its own number of entries, by rank.
+func TestSnapshotThresholdsAreStaggered(t *testing.T) {
+	const threshold = 600
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(i int, cfg *server.Config) {
+		cfg.SnapshotThreshold = threshold
+		cfg.SnapshotInterval = 2 * time.Second
+	}})
+	want := []uint64{600, 700, 800} // n1, n2, n3: ranks 0, 1 and 2 of 3 over [600, 900)
+	servertest.Eventually(t, 30*time.Second, "staggered thresholds", func() error {
+		for i, w := range want {
+			if got := c.Node(i).SnapshotThreshold(); got != w {
+				return fmt.Errorf("node %d waits for %d entries, want %d", i, got, w)
+			}
+		}
+		return nil
+	})
+}
+
+// A restore while clients write: writes wait for it or land before it, the
+// restore goes through, and every node ends with the same data.
+func TestRestoreWhileWriting(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	conn := connect(t, c, 0)
+	mustExec(t, conn, "CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT)")
+	mustExec(t, conn, "INSERT INTO t (who) VALUES ('restored')")
+	c.EnsureSame()
+	path, _ := backupToFile(t, c.Node(c.Leader()), server.BackupOptions{})
+	mustExec(t, conn, "INSERT INTO t (who) VALUES ('lost')")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wrote [2]atomic.Int64
+	done := make(chan struct{})
+	for w := range 2 {
+		wc := connect(t, c, w)
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for ctx.Err() == nil {
+				wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+				_, err := wc.Exec(wctx, "INSERT INTO t (who) VALUES ($1)", fmt.Sprintf("writer %d", w))
+				wcancel()
+				if err == nil {
+					wrote[w].Add(1)
+				}
+			}
+		}()
+	}
+	servertest.Eventually(t, 10*time.Second, "writes flowing", func() error {
+		if wrote[0].Load() < 5 || wrote[1].Load() < 5 {
+			return fmt.Errorf("%d and %d writes", wrote[0].Load(), wrote[1].Load())
+		}
+		return nil
+	})
+	if _, err := restoreFile(t, c.Node(c.Leader()), path); err != nil {
+		t.Fatalf("Restore while writing: %v", err)
+	}
+	before := [2]int64{wrote[0].Load(), wrote[1].Load()}
+	servertest.Eventually(t, 20*time.Second, "writes after the restore", func() error {
+		if wrote[0].Load() < before[0]+5 || wrote[1].Load() < before[1]+5 {
+			return fmt.Errorf("%d and %d writes since", wrote[0].Load()-before[0], wrote[1].Load()-before[1])
+		}
+		return nil
+	})
+	cancel()
+	<-done
+	<-done
+	// A write whose client gave up may still commit a moment later; the
+	// nodes must agree once it has.
+	servertest.Eventually(t, 30*time.Second, "every node the same", func() error {
+		c.WaitSynced()
+		first := dumpOf(t, c, 0)
+		for i := 1; i < c.Size(); i++ {
+			if dumpOf(t, c, i) != first {
+				return fmt.Errorf("node %d differs from node 0", i)
+			}
+		}
+		return nil
+	})
+	c.EnsureSame()
+	check := connect(t, c, 2)
+	if n := count(t, check, "SELECT count(*) FROM t WHERE who = 'lost'"); n != 0 {
+		t.Fatalf("a row written before the backup's restore survived it")
+	}
+	if n := count(t, check, "SELECT count(*) FROM t WHERE who = 'restored'"); n != 1 {
+		t.Fatalf("the restored row: %d", n)
 	}
 }

@@ -75,7 +75,10 @@ type Config struct {
 	MaxGroupWait time.Duration
 
 	// SnapshotThreshold is how many log entries since the last snapshot
-	// trigger a new one; SnapshotInterval is how often that is checked.
+	// trigger a new one (each voter waits for between 1 and 1.5 times as
+	// many, shared out by its rank among the voters' IDs, so that nodes do
+	// not all snapshot at once); SnapshotInterval is how often that is
+	// checked.
 	SnapshotThreshold uint64
 	SnapshotInterval  time.Duration
 	// TrailingLogs is how many entries are kept behind a snapshot, so that

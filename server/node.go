@@ -138,7 +138,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	}
 	rc.Insecure = n.cfg.RaftInsecure
 	rc.Bootstrap = n.cfg.Bootstrap
-	rc.SnapshotThreshold = n.cfg.SnapshotThreshold
+	rc.SnapshotThreshold = hashedThreshold(n.cfg.SnapshotThreshold, n.cfg.ID)
 	rc.SnapshotInterval = n.cfg.SnapshotInterval
 	rc.TrailingLogs = n.cfg.TrailingLogs
 	rc.HeartbeatTimeout = n.cfg.HeartbeatTimeout
@@ -157,6 +157,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	n.fwd = newForwarder(n.raft.DialForward)
 	n.goServe(func() { n.serveForward(n.raft.ForwardListener()) })
 	n.goServe(n.watchLeadership)
+	n.goServe(n.staggerSnapshots)
 
 	n.pgLn = n.cfg.PGListener
 	if n.pgLn == nil {

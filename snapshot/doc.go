@@ -22,6 +22,12 @@
 // database file that sqlite3 opens is the state machine's promise, not this
 // package's.
 //
+// A backup sent by the admin endpoint is the plain body (a SQLite file, or a
+// SQL dump of it), not this format; a restore wraps the file it receives in
+// this format, under a header the state machine builds, and hands that to
+// Raft as a snapshot. testdata/v1-fsm.snap is a whole snapshot the state
+// machine wrote (fsm's TestGoldenSnapshotV1 restores it).
+//
 // Version 1 is the only format so far. Readers keep reading every version
 // ever written; snapshots made by older versions are kept in testdata and
 // must still read.

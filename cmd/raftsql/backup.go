@@ -23,7 +23,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8433", "admin HTTP addresses of nodes, comma separated (the first that answers is asked; a follower sends the request on to the leader)")
 	output := fs.StringP("output", "o", "", "file to write (required); - writes to stdout")
-	format := fs.String("format", server.BackupSQLite, "sqlite (a database file sqlite3 opens) or sql (SQL text that sqlite3 and psql load)")
+	format := fs.String("format", server.BackupSQLite, "sqlite (a database file sqlite3 opens), sql (SQL text that sqlite3 loads, and psql too unless there are triggers) or psql (SQL text for psql -f, triggers included)")
 	compress := fs.String("compress", "none", "zstd or none")
 	consistency := fs.String("consistency", server.ReadLinearizable, "linearizable: the leader's state once it applied everything committed; none: the state of the node asked, whatever its role")
 	timeout := fs.Duration("timeout", 0, "give up after this long (0: no limit)")
@@ -47,8 +47,15 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	q.Set("consistency", *consistency)
 
 	start := time.Now()
+	waiting := !*quiet && isTerminal(stderr)
+	if waiting {
+		fmt.Fprint(stderr, "backup: the node is copying the database…")
+	}
 	resp, err := adminDo(ctx, splitAddrs(*addr), "GET", "/backup?"+q.Encode(), nil)
 	if err != nil {
+		if waiting {
+			fmt.Fprintln(stderr)
+		}
 		return fmt.Errorf("backup: %w", err)
 	}
 	defer resp.Body.Close()

@@ -131,15 +131,21 @@ func bytesText(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
-// progressReader counts what is read through it.
+// progressReader counts what is read through it, and calls eof, if set,
+// once the reader is drained.
 type progressReader struct {
-	r io.Reader
-	p *progress
+	r   io.Reader
+	p   *progress
+	eof func()
 }
 
-func (r progressReader) Read(b []byte) (int, error) {
+func (r *progressReader) Read(b []byte) (int, error) {
 	n, err := r.r.Read(b)
 	r.p.add(n)
+	if err == io.EOF && r.eof != nil {
+		r.eof()
+		r.eof = nil
+	}
 	return n, err
 }
 

@@ -39,6 +39,16 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		defer cancel()
 	}
 	var prog *progress
+	// Once the file is sent, the leader checks it and installs it on every
+	// node, which takes a while of its own.
+	told := false
+	sent := func() {
+		prog.finish()
+		if !*quiet && !told {
+			told = true
+			fmt.Fprintln(stderr, "restore: file sent; the leader is checking it and installing it on the cluster")
+		}
+	}
 	opened := false
 	body := func() (io.ReadCloser, int64, error) {
 		if path == "-" {
@@ -49,7 +59,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			if !*quiet {
 				prog = newProgress(stderr, "restore", 0)
 			}
-			return io.NopCloser(progressReader{stdin, prog}), -1, nil
+			return io.NopCloser(&progressReader{stdin, prog, sent}), -1, nil
 		}
 		f, err := os.Open(path)
 		if err != nil {
@@ -63,11 +73,10 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		if !*quiet {
 			prog = newProgress(stderr, "restore", st.Size())
 		}
-		return readCloser{progressReader{f, prog}, f}, st.Size(), nil
+		return readCloser{&progressReader{f, prog, sent}, f}, st.Size(), nil
 	}
 	start := time.Now()
 	resp, err := adminDo(ctx, splitAddrs(*addr), "POST", "/restore", body)
-	prog.finish()
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
