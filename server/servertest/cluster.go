@@ -66,6 +66,13 @@ func NodeID(i int) string { return fmt.Sprintf("n%d", i+1) }
 func NewCluster(t testing.TB, n int, opts Options) *Cluster {
 	t.Helper()
 	c := &Cluster{t: t, nodes: make([]*server.Node, n), cfgs: make([]server.Config, n), gates: make([]*gate, n), opened: make([]bool, n)}
+	// Cleanups run last registered first: the data directories, made
+	// before the cleanup that stops the nodes is registered, are removed
+	// only once every node has stopped writing to them.
+	dirs := make([]string, n)
+	for i := range dirs {
+		dirs[i] = t.TempDir()
+	}
 	t.Cleanup(c.Close)
 	if opts.TLS {
 		c.certs = nodecerttest.New(t)
@@ -73,7 +80,7 @@ func NewCluster(t testing.TB, n int, opts Options) *Cluster {
 	for i := 0; i < n; i++ {
 		cfg := server.DefaultConfig()
 		cfg.ID = NodeID(i)
-		cfg.DataDir = t.TempDir()
+		cfg.DataDir = dirs[i]
 		cfg.RaftAddr = freeAddr(t)
 		cfg.PGAddr = freeAddr(t)
 		cfg.HTTPAddr = freeAddr(t)
