@@ -228,23 +228,7 @@ func readRandomTrampoline(tls *libc.TLS, ctx uintptr, argc int32, argv uintptr) 
 }
 
 func readRandomblobTrampoline(tls *libc.TLS, ctx uintptr, argc int32, argv uintptr) {
-	n := sqlite3.Xsqlite3_value_int64(tls, *(*uintptr)(cptr(argv)))
-	if n < 1 {
-		n = 1
-	}
-	db := sqlite3.Xsqlite3_context_db_handle(tls, ctx)
-	if n > int64(sqlite3.Xsqlite3_limit(tls, db, sqlite3.SQLITE_LIMIT_LENGTH, -1)) {
-		sqlite3.Xsqlite3_result_error_toobig(tls, ctx)
-		return
-	}
-	p := libc.Xmalloc(tls, libc.Tsize_t(n))
-	if p == 0 {
-		sqlite3.Xsqlite3_result_error_nomem(tls, ctx)
-		return
-	}
-	crand.Read(unsafe.Slice((*byte)(cptr(p)), n))
-	sqlite3.Xsqlite3_result_blob(tls, ctx, p, int32(n), sqlite3.SQLITE_TRANSIENT)
-	libc.Xfree(tls, p)
+	resultRandomBlob(tls, ctx, argv, func(b []byte) { crand.Read(b) })
 }
 
 // registerReadRandom gives a read connection random() and randomblob()

@@ -362,12 +362,26 @@ func randomTrampoline(tls *libc.TLS, ctx uintptr, argc int32, argv uintptr) {
 const maxLength = 1_000_000_000
 
 func randomblobTrampoline(tls *libc.TLS, ctx uintptr, argc int32, argv uintptr) {
+	state := sqlite3.Xsqlite3_user_data(tls, ctx)
+	resultRandomBlob(tls, ctx, argv, func(b []byte) {
+		for i := 0; i < len(b); i += 8 {
+			v := splitmix64(state)
+			for j := 0; j < 8 && i+j < len(b); j++ {
+				b[i+j] = byte(v >> (8 * j))
+			}
+		}
+	})
+}
+
+// resultRandomBlob makes the result of randomblob(N), N given by argv,
+// with bytes from fill. As SQLite's own randomblob(): at least one byte,
+// and no more than the connection's length limit, checked before anything
+// is allocated.
+func resultRandomBlob(tls *libc.TLS, ctx, argv uintptr, fill func([]byte)) {
 	n := sqlite3.Xsqlite3_value_int64(tls, *(*uintptr)(cptr(argv)))
 	if n < 1 {
 		n = 1
 	}
-	// As SQLite's own randomblob(): no more than the connection's length
-	// limit, checked before anything is allocated.
 	db := sqlite3.Xsqlite3_context_db_handle(tls, ctx)
 	if n > int64(sqlite3.Xsqlite3_limit(tls, db, sqlite3.SQLITE_LIMIT_LENGTH, -1)) {
 		sqlite3.Xsqlite3_result_error_toobig(tls, ctx)
@@ -378,14 +392,7 @@ func randomblobTrampoline(tls *libc.TLS, ctx uintptr, argc int32, argv uintptr) 
 		sqlite3.Xsqlite3_result_error_nomem(tls, ctx)
 		return
 	}
-	state := sqlite3.Xsqlite3_user_data(tls, ctx)
-	b := unsafe.Slice((*byte)(cptr(p)), n)
-	for i := 0; i < len(b); i += 8 {
-		v := splitmix64(state)
-		for j := 0; j < 8 && i+j < len(b); j++ {
-			b[i+j] = byte(v >> (8 * j))
-		}
-	}
+	fill(unsafe.Slice((*byte)(cptr(p)), n))
 	sqlite3.Xsqlite3_result_blob(tls, ctx, p, int32(n), sqlite3.SQLITE_TRANSIENT)
 	libc.Xfree(tls, p)
 }
