@@ -106,20 +106,10 @@ func (f *FSM) holdForBackup() (*BackupFile, error) {
 		}
 		return nil, nil
 	}
-	file, err := os.Open(f.path)
+	file, h, err := f.holdFile("backup")
 	if err != nil {
-		return nil, fmt.Errorf("fsm: backup: %w", err)
+		return nil, err
 	}
-	st, err := file.Stat()
-	if err != nil {
-		file.Close()
-		return nil, fmt.Errorf("fsm: backup: %w", err)
-	}
-	f.holds.Add(1)
-	f.syncAutoCheckpoint()
-	f.stateMu.Lock()
-	h := snapshot.Header{Index: f.index, Term: f.term, Meta: f.encodeMeta(), Size: st.Size()}
-	f.stateMu.Unlock()
 	return &BackupFile{Header: h, file: file, held: f}, nil
 }
 

@@ -35,21 +35,33 @@ func (f *FSM) Snapshot() (hraft.FSMSnapshot, error) {
 	if err := f.checkpoint(); err != nil {
 		return nil, err
 	}
+	file, h, err := f.holdFile("snapshot")
+	if err != nil {
+		return nil, err
+	}
+	return &fsmSnapshot{f: f, file: file, h: h}, nil
+}
+
+// holdFile opens the database file, just checkpointed, for what (a
+// snapshot or a backup) to read, and holds it: checkpoints stay suspended
+// until the hold is released, so later applies only append to the WAL.
+// The header names the state the file holds. f.applyMu is held.
+func (f *FSM) holdFile(what string) (*os.File, snapshot.Header, error) {
 	file, err := os.Open(f.path)
 	if err != nil {
-		return nil, fmt.Errorf("fsm: snapshot: %w", err)
+		return nil, snapshot.Header{}, fmt.Errorf("fsm: %s: %w", what, err)
 	}
 	st, err := file.Stat()
 	if err != nil {
 		file.Close()
-		return nil, fmt.Errorf("fsm: snapshot: %w", err)
+		return nil, snapshot.Header{}, fmt.Errorf("fsm: %s: %w", what, err)
 	}
 	f.holds.Add(1)
 	f.syncAutoCheckpoint()
 	f.stateMu.Lock()
 	h := snapshot.Header{Index: f.index, Term: f.term, Meta: f.encodeMeta(), Size: st.Size()}
 	f.stateMu.Unlock()
-	return &fsmSnapshot{f: f, file: file, h: h}, nil
+	return file, h, nil
 }
 
 // checkpointBusyMillis bounds how long Snapshot waits, holding applies,
