@@ -271,7 +271,11 @@ func (f *FSM) backupTo(ctx context.Context, c *conn) (string, snapshot.Header, e
 			sqlite3.Xsqlite3_backup_finish(dst.tls, b)
 			return name, h, ctx.Err()
 		}
+		// The copy writes dst's journal, whose checksum is drawn from
+		// SQLite's generator (see prngMu).
+		prngMu.RLock()
 		rc = sqlite3.Xsqlite3_backup_step(dst.tls, b, backupStepPages)
+		prngMu.RUnlock()
 		if rc != sqlite3.SQLITE_OK {
 			break
 		}

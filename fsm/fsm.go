@@ -166,6 +166,7 @@ func (f *FSM) openConns() error {
 	if err != nil {
 		return err
 	}
+	w.apply = true
 	for _, p := range []string{
 		"PRAGMA journal_mode=WAL",
 		"PRAGMA synchronous=OFF",

@@ -78,7 +78,8 @@ type conn struct {
 	closed bool
 
 	// Authorizer state, written by the authorizer during prepare.
-	write    bool    // the write connection of the state machine
+	write    bool    // opened to write: the state machine's, or a backup's or a restore check's
+	apply    bool    // the state machine's write connection, which holds prngMu while it runs
 	internal bool    // the connection's own transaction statements run
 	classify bool    // transaction control is reported, not refused
 	refused  string  // why the last prepare was refused
@@ -145,7 +146,11 @@ func openConn(path, vfs string, readOnly bool) (*conn, error) {
 		}
 		defer libc.Xfree(c.tls, zVFS)
 	}
+	// Opening draws from SQLite's generator (FTS5 seeds itself), which a
+	// write statement of some state machine may be using (see prngMu).
+	prngMu.Lock()
 	rc := sqlite3.Xsqlite3_open_v2(c.tls, zPath, c.out, flags, zVFS)
+	prngMu.Unlock()
 	c.db = *(*uintptr)(cptr(c.out))
 	if rc != sqlite3.SQLITE_OK {
 		err := c.errorf(rc)
@@ -314,13 +319,13 @@ func (c *conn) prepare(sql string, cache map[string]*stmt) (*stmt, error) {
 		flags = sqlite3.SQLITE_PREPARE_PERSISTENT
 	}
 	pp, ptail := c.out, c.out+8
-	if !c.write {
+	if !c.apply {
 		// Compiling may draw from SQLite's generator (see prngMu); the
-		// write connection holds the lock around all it runs.
+		// apply connection holds the lock around all it runs.
 		prngMu.RLock()
 	}
 	rc := sqlite3.Xsqlite3_prepare_v3(c.tls, c.db, z, int32(len(sql)+1), flags, pp, ptail)
-	if !c.write {
+	if !c.apply {
 		prngMu.RUnlock()
 	}
 	if rc != sqlite3.SQLITE_OK {
@@ -545,6 +550,13 @@ func (c *conn) run(s *stmt, params []command.Value, res *command.StatementResult
 			sqlite3.Xsqlite3_clear_bindings(c.tls, s.p)
 		}
 	}()
+	if c.write && !c.apply {
+		// A connection that writes for a backup or a restore check may
+		// draw from SQLite's generator (journal checksums, unique column
+		// names), which must not happen inside an apply's statement.
+		prngMu.RLock()
+		defer prngMu.RUnlock()
+	}
 	if err := c.bind(s, params); err != nil {
 		var ce *command.Error
 		if errors.As(err, &ce) {
@@ -752,7 +764,7 @@ func (c *conn) row(s *stmt, n int) []command.Value {
 // exec runs a statement of the connection's own (transaction control,
 // pragmas), which the authorizer lets through.
 func (c *conn) exec(sql string) error {
-	if c.write {
+	if c.apply {
 		// COMMIT may write the first WAL frame, and draw its salt.
 		prngMu.Lock()
 		defer prngMu.Unlock()
