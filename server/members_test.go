@@ -1,0 +1,340 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/raftsql/raftsql/server"
+	"github.com/raftsql/raftsql/server/servertest"
+)
+
+func memberMap(t *testing.T, n *server.Node) map[string]server.Member {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ms, err := n.Members(ctx)
+	if err != nil {
+		t.Fatalf("members: %v", err)
+	}
+	out := map[string]server.Member{}
+	for _, m := range ms {
+		out[m.ID] = m
+	}
+	return out
+}
+
+func writeWithin(t *testing.T, c *servertest.Cluster, what string, sql string) {
+	t.Helper()
+	servertest.Eventually(t, 30*time.Second, what, func() error {
+		l := c.WaitLeader()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, c.DSN(l))
+		if err != nil {
+			return err
+		}
+		defer conn.Close(context.Background())
+		_, err = conn.Exec(ctx, sql)
+		return err
+	})
+}
+
+// A voter that is gone for good is removed; afterwards the cluster of the
+// three that remain survives losing one more.
+func TestRemovedVoterCostsNoQuorum(t *testing.T) {
+	c := servertest.NewCluster(t, 4, servertest.Options{})
+	conn := connect(t, c, c.Leader())
+	mustExec(t, conn, "CREATE TABLE t (x INTEGER)")
+	l := c.Leader()
+	var gone, asker, next int = -1, -1, -1
+	for i := 0; i < 4; i++ {
+		switch {
+		case i == l:
+		case gone < 0:
+			gone = i
+		case asker < 0:
+			asker = i
+		case next < 0:
+			next = i
+		}
+	}
+	c.Stop(gone)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Asked of a follower: forwarded to the leader.
+	mc, err := c.Node(asker).RemoveMember(ctx, servertest.NodeID(gone), "test")
+	if err != nil {
+		t.Fatalf("remove %s: %v", servertest.NodeID(gone), err)
+	}
+	if !strings.Contains(mc.Message, "3 voters") || !strings.Contains(mc.Message, "quorum is 2") {
+		t.Fatalf("remove said %q, want the 3 voters and the quorum of 2 that remain", mc.Message)
+	}
+	ms := memberMap(t, c.Node(c.Leader()))
+	if _, ok := ms[servertest.NodeID(gone)]; ok || len(ms) != 3 {
+		t.Fatalf("members after remove: %v", ms)
+	}
+	c.Stop(next)
+	writeWithin(t, c, "a write with 2 of 3 voters", "INSERT INTO t VALUES (1)")
+	c.EnsureSame()
+}
+
+// A non-voter catches up, serves reads at none and linearizable, and
+// neither it nor its loss counts for quorum.
+func TestNonVoterIsAReadReplica(t *testing.T) {
+	c := servertest.NewCluster(t, 4, servertest.Options{Configure: func(i int, cfg *server.Config) {
+		cfg.NonVoter = i == 3
+	}})
+	ms := memberMap(t, c.Node(c.Leader()))
+	if m := ms["n4"]; m.Voter || m.Role != "follower" {
+		t.Fatalf("n4 = %+v, want a non-voting follower", m)
+	}
+	for _, id := range []string{"n1", "n2", "n3"} {
+		if !ms[id].Voter {
+			t.Fatalf("%s is not a voter: %+v", id, ms[id])
+		}
+	}
+	w := connect(t, c, c.Leader())
+	mustExec(t, w, "CREATE TABLE t (x INTEGER)")
+	for i := 0; i < 10; i++ {
+		mustExec(t, w, "INSERT INTO t VALUES ($1)", i)
+	}
+	r := connect(t, c, 3)
+	if n := count(t, r, "SELECT count(*) FROM t"); n != 10 {
+		t.Fatalf("linearizable read on the non-voter: %d rows, want 10", n)
+	}
+	mustExec(t, r, "SET raftsql.read_consistency = none")
+	servertest.Eventually(t, 10*time.Second, "the non-voter caught up", func() error {
+		if n := count(t, r, "SELECT count(*) FROM t"); n != 10 {
+			return fmt.Errorf("%d rows", n)
+		}
+		return nil
+	})
+	c.EnsureSame()
+	// Stop the non-voter and a voting follower: 2 of 3 voters remain.
+	c.Stop(3)
+	l := c.Leader()
+	for i := 0; i < 3; i++ {
+		if i != l {
+			c.Stop(i)
+			break
+		}
+	}
+	writeWithin(t, c, "a write with 2 of 3 voters and no non-voter", "INSERT INTO t VALUES (100)")
+	c.EnsureSame()
+}
+
+func TestTransferLeaderAndLastVoter(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	l := c.Leader()
+	to := (l + 1) % 3
+	asker := (l + 2) % 3
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := c.Node(asker).TransferLeadership(ctx, servertest.NodeID(to), "test"); err != nil {
+		t.Fatalf("transfer to %s: %v", servertest.NodeID(to), err)
+	}
+	servertest.Eventually(t, 10*time.Second, "the new leader", func() error {
+		if got := c.WaitLeader(); got != to {
+			return fmt.Errorf("node %d leads, want %d", got, to)
+		}
+		return nil
+	})
+	// Demote, remove both others: the last voter cannot go.
+	if _, err := c.Node(asker).DemoteMember(ctx, servertest.NodeID(asker), "test"); err != nil {
+		t.Fatalf("demote: %v", err)
+	}
+	if m := memberMap(t, c.Node(to))[servertest.NodeID(asker)]; m.Voter {
+		t.Fatalf("demoted member is still a voter: %+v", m)
+	}
+	if _, err := c.Node(to).PromoteMember(ctx, servertest.NodeID(asker), "test"); err != nil {
+		t.Fatalf("promote: %v", err)
+	}
+	if m := memberMap(t, c.Node(to))[servertest.NodeID(asker)]; !m.Voter {
+		t.Fatalf("promoted member is not a voter: %+v", m)
+	}
+	for _, i := range []int{l, asker} {
+		c.Stop(i)
+		if _, err := c.Node(to).RemoveMember(ctx, servertest.NodeID(i), "test"); err != nil {
+			t.Fatalf("remove %d: %v", i, err)
+		}
+	}
+	_, err := c.Node(to).RemoveMember(ctx, servertest.NodeID(to), "test")
+	if !errors.Is(err, server.ErrMembershipRefused) || !strings.Contains(err.Error(), "last voter") {
+		t.Fatalf("removing the last voter: %v, want a refusal naming the last voter", err)
+	}
+	if _, err := c.Node(to).DemoteMember(ctx, servertest.NodeID(to), "test"); !errors.Is(err, server.ErrMembershipRefused) {
+		t.Fatalf("demoting the last voter: %v, want a refusal", err)
+	}
+	if _, err := c.Node(to).TransferLeadership(ctx, "nobody", "test"); !errors.Is(err, server.ErrMembershipRefused) {
+		t.Fatalf("transfer to a stranger: %v, want a refusal", err)
+	}
+}
+
+func TestLeaveOnShutdown(t *testing.T) {
+	c := servertest.NewCluster(t, 4, servertest.Options{Configure: func(i int, cfg *server.Config) {
+		cfg.LeaveOnShutdown = true
+	}})
+	// The leader leaves too: it hands leadership over first.
+	l := c.Leader()
+	c.Stop(l)
+	servertest.Eventually(t, 20*time.Second, "the leader left", func() error {
+		if ms := memberMap(t, c.Node(c.Leader())); len(ms) != 3 {
+			return fmt.Errorf("%d members", len(ms))
+		}
+		return nil
+	})
+	f := c.Follower()
+	c.Stop(f)
+	// 2 voters of 2 remain: a write still commits.
+	writeWithin(t, c, "a write after two members left", "CREATE TABLE t (x INTEGER)")
+	if ms := memberMap(t, c.Node(c.Leader())); len(ms) != 2 {
+		t.Fatalf("members after two left: %v", ms)
+	}
+}
+
+func httpGet(addr, path string) (int, string, error) {
+	cl := &http.Client{Timeout: 5 * time.Second}
+	resp, err := cl.Get("http://" + addr + path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), nil
+}
+
+func TestReadyzFollowsLeaderAndLag(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(i int, cfg *server.Config) {
+		cfg.ReadyMaxLag = 5
+	}})
+	f := c.Follower()
+	addr := c.Config(f).HTTPAddr
+	ready := func(want int, reason string) func() error {
+		return func() error {
+			code, body, err := httpGet(addr, "/readyz")
+			if err != nil {
+				return err
+			}
+			if code != want || !strings.Contains(body, reason) {
+				return fmt.Errorf("/readyz: %d %q, want %d with %q", code, body, want, reason)
+			}
+			return nil
+		}
+	}
+	servertest.Eventually(t, 10*time.Second, "ready", ready(200, "ok"))
+	c.Partition(f)
+	servertest.Eventually(t, 10*time.Second, "partitioned follower not ready", ready(503, "not ready"))
+	// Far behind: writes the follower misses while cut off.
+	w := connect(t, c, c.Leader())
+	mustExec(t, w, "CREATE TABLE t (x INTEGER)")
+	for i := 0; i < 20; i++ {
+		mustExec(t, w, "INSERT INTO t VALUES ($1)", i)
+	}
+	c.Heal()
+	servertest.Eventually(t, 20*time.Second, "ready once caught up", ready(200, "ok"))
+	if got, want := c.Node(f).AppliedIndex()+5, c.Node(c.Leader()).LocalStatus().CommitIndex; got < want {
+		t.Fatalf("ready while applied+5 = %d < commit %d", got, want)
+	}
+	// A closed node's probe listener is gone; a live one says ready.
+	code, _, err := httpGet(addr, "/livez")
+	if err != nil || code != 200 {
+		t.Fatalf("/livez: %d %v", code, err)
+	}
+}
+
+// TestReadyzSaysWhyBehind checks the lag rule directly: a follower that
+// is cut off while entries commit is behind when it first hears from the
+// leader again, and /readyz names the lag, not just "not ready".
+func TestReadyzSaysWhyBehind(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(i int, cfg *server.Config) {
+		cfg.ReadyMaxLag = 0
+	}})
+	f := c.Follower()
+	n := c.Node(f)
+	c.Partition(f)
+	w := connect(t, c, c.Leader())
+	mustExec(t, w, "CREATE TABLE t (x INTEGER)")
+	// While cut off, Ready fails: no leader, or the leader does not answer.
+	servertest.Eventually(t, 10*time.Second, "not ready while cut off", func() error {
+		if err := n.Ready(context.Background()); err == nil {
+			return errors.New("ready")
+		}
+		return nil
+	})
+	c.Heal()
+	servertest.Eventually(t, 20*time.Second, "ready once caught up", func() error {
+		return n.Ready(context.Background())
+	})
+}
+
+func TestJoinGivesUp(t *testing.T) {
+	closed := func() string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		return addr
+	}()
+	// An HTTP server is something that answers, but not as a raft port.
+	notRaft, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.NotFoundHandler()}
+	go srv.Serve(notRaft)
+	defer srv.Close()
+	for _, tc := range []struct {
+		name, addr, want string
+	}{
+		{"closed port", closed, "did not answer"},
+		{"not a raft port", notRaft.Addr().String(), "not as a raftsql raft port"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := server.DefaultConfig()
+			cfg.ID = "joiner"
+			cfg.DataDir = t.TempDir()
+			cfg.RaftAddr = "127.0.0.1:0"
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.RaftListener = ln
+			cfg.RaftAddr = ln.Addr().String()
+			cfg.PGAddr = "127.0.0.1:0"
+			cfg.Join = []string{tc.addr}
+			cfg.JoinTimeout = 2 * time.Second
+			n, err := server.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			if err := n.Open(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			defer n.Close()
+			select {
+			case <-n.Done():
+			case <-time.After(30 * time.Second):
+				t.Fatal("the node still tries to join after 30s")
+			}
+			err = n.Err()
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "within 2s") {
+				t.Fatalf("join error %v, want one saying %q", err, tc.want)
+			}
+			if took := time.Since(start); took > 20*time.Second {
+				t.Fatalf("gave up after %v", took)
+			}
+		})
+	}
+}
