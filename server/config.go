@@ -61,6 +61,12 @@ type Config struct {
 	// ReadyMaxLag is how many entries this node's applied index may be
 	// behind the leader's commit index for /readyz to call it ready.
 	ReadyMaxLag uint64
+	// ReapAfter, when positive, makes the leader remove voters that have
+	// not answered for longer than this, never leaving fewer voters than a
+	// quorum of the configuration before (so never fewer than two). Off
+	// (0) by default: a partition outlasting it costs the cut-off members
+	// their membership.
+	ReapAfter time.Duration
 
 	// ReadConsistency is the default level of sessions that do not choose
 	// one: linearizable, strong, weak or none.
@@ -241,6 +247,9 @@ func (c *Config) Validate() error {
 	}
 	if c.NonVoter && c.Bootstrap {
 		errs = append(errs, errors.New("a bootstrapping node is the first voter; non-voter needs join"))
+	}
+	if c.ReapAfter < 0 {
+		errs = append(errs, errors.New("reap-after must not be negative"))
 	}
 	if c.JoinTimeout < 0 {
 		errs = append(errs, errors.New("the join timeout must not be negative"))

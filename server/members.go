@@ -375,3 +375,75 @@ func memberStatus(err error) int {
 	}
 	return adminStatus(err)
 }
+
+// reapLoop removes, while this node leads, voters that did not answer for
+// longer than ReapAfter, as long as the voters left are at least a quorum
+// of the configuration before the removal (so it never takes the cluster
+// below two voters). Only voters are reaped: a non-voter costs no quorum.
+func (n *Node) reapLoop() {
+	every := max(n.cfg.ReapAfter/4, 500*time.Millisecond)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	answered := map[string]time.Time{} // member id -> last answer (or first look)
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !n.raft.IsLeader() {
+			clear(answered)
+			continue
+		}
+		n.reapOnce(answered, min(every, 2*time.Second))
+	}
+}
+
+func (n *Node) reapOnce(answered map[string]time.Time, probe time.Duration) {
+	members, err := n.raft.Members()
+	if err != nil {
+		return
+	}
+	now := time.Now()
+	present := map[string]bool{}
+	voters := 0
+	for _, m := range members {
+		present[m.ID] = true
+		if m.Voter {
+			voters++
+		}
+		if m.ID == n.cfg.ID {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(n.ctx, probe)
+		_, err := n.fwd.call(ctx, m.Addr, reqStatus, n.self(), nil)
+		cancel()
+		if _, ok := answered[m.ID]; err == nil || !ok {
+			answered[m.ID] = now
+		}
+	}
+	for id := range answered {
+		if !present[id] {
+			delete(answered, id)
+		}
+	}
+	for _, m := range members {
+		if !m.Voter || m.ID == n.cfg.ID || now.Sub(answered[m.ID]) <= n.cfg.ReapAfter {
+			continue
+		}
+		if voters-1 < voters/2+1 {
+			n.log.Warn("a voter is unreachable, but removing it would leave fewer voters than a quorum; keeping it",
+				"member", m.ID, "unreachable_for", now.Sub(answered[m.ID]).Round(time.Second), "voters", voters)
+			continue
+		}
+		ctx, cancel := context.WithTimeout(n.ctx, memberTimeout)
+		msg, err := n.applyMember(ctx, memberRemove, m.ID, "", fmt.Sprintf("reap-after %v (unreachable for %v)", n.cfg.ReapAfter, now.Sub(answered[m.ID]).Round(time.Second)), n.cfg.ID)
+		cancel()
+		if err != nil {
+			return
+		}
+		n.log.Warn("removed a voter that stayed unreachable", "member", m.ID, "result", msg)
+		delete(answered, m.ID)
+		voters--
+	}
+}

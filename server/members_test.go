@@ -338,3 +338,31 @@ func TestJoinGivesUp(t *testing.T) {
 		})
 	}
 }
+
+// With ReapAfter the leader removes a voter that stays unreachable, so a
+// second loss later costs no quorum; it never reaps below two voters.
+func TestReapAfterRemovesDeadVoters(t *testing.T) {
+	c := servertest.NewCluster(t, 4, servertest.Options{Configure: func(i int, cfg *server.Config) {
+		cfg.ReapAfter = time.Second
+	}})
+	l := c.Leader()
+	dead := (l + 1) % 4
+	c.Crash(dead)
+	servertest.Eventually(t, 30*time.Second, "the dead voter reaped", func() error {
+		ms := memberMap(t, c.Node(c.Leader()))
+		if _, ok := ms[servertest.NodeID(dead)]; ok {
+			return fmt.Errorf("still a member: %v", ms)
+		}
+		return nil
+	})
+	second := (l + 2) % 4
+	c.Crash(second)
+	writeWithin(t, c, "a write after two voters died", "CREATE TABLE t (x INTEGER)")
+	servertest.Eventually(t, 30*time.Second, "the second dead voter reaped", func() error {
+		if ms := memberMap(t, c.Node(c.Leader())); len(ms) != 2 {
+			return fmt.Errorf("%d members", len(ms))
+		}
+		return nil
+	})
+	c.EnsureSame()
+}

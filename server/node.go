@@ -201,6 +201,9 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	if len(n.cfg.Join) > 0 {
 		n.goServe(n.joinLoop)
 	}
+	if n.cfg.ReapAfter > 0 {
+		n.goServe(n.reapLoop)
+	}
 	n.log.Info("node open", "raft", n.RaftAddr(), "pg", n.PGAddr(), "http", n.HTTPAddr())
 	return nil
 }

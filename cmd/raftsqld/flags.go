@@ -23,6 +23,7 @@ func BindFlags(fs *pflag.FlagSet, cfg *server.Config) {
 	fs.DurationVar(&cfg.JoinTimeout, "join-timeout", cfg.JoinTimeout, "give up joining (and exit with an error) after this long; 0 keeps trying")
 	fs.BoolVar(&cfg.NonVoter, "non-voter", cfg.NonVoter, "join as a non-voter: a read replica that never counts for quorum or elections")
 	fs.BoolVar(&cfg.LeaveOnShutdown, "leave-on-shutdown", cfg.LeaveOnShutdown, "on SIGTERM, remove this node from the cluster (handing leadership over first), for a node that goes away for good")
+	fs.DurationVar(&cfg.ReapAfter, "reap-after", cfg.ReapAfter, "as leader, remove voters unreachable for longer than this, never below a quorum of the voters before (0: never)")
 	fs.Uint64Var(&cfg.ReadyMaxLag, "ready-max-lag", cfg.ReadyMaxLag, "entries this node may be behind the leader's commit index and still answer /readyz with 200")
 	fs.StringVar(&cfg.ReadConsistency, "read-consistency", cfg.ReadConsistency, "default read consistency: linearizable, strong, weak or none")
 	fs.DurationVar(&cfg.ApplyTimeout, "apply-timeout", cfg.ApplyTimeout, "how long a write handed to Raft may wait to commit (plus 1s per MiB of the entry) before its outcome is reported unknown")
