@@ -376,3 +376,40 @@ func TestReapAfterRemovesDeadVoters(t *testing.T) {
 	})
 	c.EnsureSame()
 }
+
+// The leader checks who asks for a membership change over the side
+// channel: a client needs the admin right, and a node may remove only
+// itself.
+func TestMemberChangeRefusals(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	leader, follower := c.Leader(), c.Follower()
+	other := 3 - leader - follower
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	f := c.Node(follower)
+	leaderAddr := c.Node(leader).RaftAddr()
+	victim := servertest.NodeID(other)
+	for _, tc := range []struct {
+		name string
+		body []byte
+	}{
+		{"a writer's remove", server.SideChannelRequest(0, server.ReqMember, server.IdentClient, "writer", server.RightsWrite, server.MemberRemovePayload(victim))},
+		{"a node removing another", server.SideChannelRequest(0, server.ReqMember, server.IdentNode, f.ID(), 0, server.MemberRemovePayload(victim))},
+	} {
+		ok, kind, msg, err := f.RawSideChannel(ctx, leaderAddr, tc.body)
+		if err != nil || ok || kind != server.ErrKindDenied {
+			t.Errorf("%s: ok=%v kind=%d %q %v, want a refusal", tc.name, ok, kind, msg, err)
+		}
+	}
+	if ms := memberMap(t, c.Node(leader)); len(ms) != 3 {
+		t.Fatalf("members after refused removals: %v", ms)
+	}
+	// An admin's request goes through.
+	ok, _, msg, err := f.RawSideChannel(ctx, leaderAddr, server.SideChannelRequest(0, server.ReqMember, server.IdentClient, "root", server.RightsAdmin, server.MemberRemovePayload(victim)))
+	if err != nil || !ok {
+		t.Fatalf("an admin's remove: %v %q", err, msg)
+	}
+	if ms := memberMap(t, c.Node(leader)); len(ms) != 2 {
+		t.Fatalf("members after an admin's removal: %v", ms)
+	}
+}
