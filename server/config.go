@@ -48,7 +48,8 @@ type Config struct {
 	Join []string
 	// JoinTimeout bounds how long a node that Joins keeps asking before it
 	// gives up and stops with an error (Done, Err); 0 asks until it is
-	// closed. A node that is already a member does not ask.
+	// closed. A node already in its own configuration (a restarted
+	// member) asks until answered and is never stopped for it.
 	JoinTimeout time.Duration
 	// NonVoter makes a joining node ask to be added as a non-voter: a read
 	// replica that receives the log and serves reads but never counts for

@@ -413,3 +413,22 @@ func TestMemberChangeRefusals(t *testing.T) {
 		t.Fatalf("members after an admin's removal: %v", ms)
 	}
 }
+
+// A restarted member whose --join addresses are down is not stopped by the
+// join timeout: only a node that never joined gives up.
+func TestRestartedMemberOutlivesJoinTimeout(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(i int, cfg *server.Config) {
+		cfg.JoinTimeout = 500 * time.Millisecond
+	}})
+	c.Stop(2)
+	c.Stop(0) // the only --join address of node 2
+	c.Restart(2)
+	n := c.Node(2)
+	select {
+	case <-n.Done():
+		t.Fatalf("the restarted member stopped: %v", n.Err())
+	case <-time.After(4 * 500 * time.Millisecond): // several join timeouts
+	}
+	c.Restart(0)
+	c.WaitMembers(3)
+}

@@ -350,9 +350,11 @@ func (n *Node) WaitApplied(ctx context.Context, index uint64) error {
 }
 
 // joinLoop asks the configured members to add this node until one
-// accepts, the node turns out to be a member already, or JoinTimeout
-// passes: then the node stops itself with an error that says, for each
-// address, why it did not help.
+// accepts, or JoinTimeout passes: then the node stops itself with an error
+// that says, for each address, why it did not help. A node that is in its
+// own configuration already (a restarted member) is not stopped: it asks
+// until it is answered, as a member whose cluster is down for a while must
+// not give up on it.
 func (n *Node) joinLoop() {
 	payload := joinPayload(n.cfg.ID, n.RaftAddr(), n.cfg.NonVoter)
 	backoff := 100 * time.Millisecond
@@ -361,16 +363,16 @@ func (n *Node) joinLoop() {
 	// loudly only when it lasts.
 	quietUntil := start.Add(10 * time.Second)
 	last := map[string]error{}
+	timeout := n.cfg.JoinTimeout
+	if n.isSelfMember() {
+		timeout = 0
+	}
 	for {
-		if n.isSelfMember() {
-			n.log.Info("already a member of the cluster; not joining")
-			return
-		}
 		for _, addr := range n.cfg.Join {
 			ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
-			if n.cfg.JoinTimeout > 0 {
+			if timeout > 0 {
 				cancel()
-				ctx, cancel = context.WithTimeout(n.ctx, min(time.Until(start.Add(n.cfg.JoinTimeout)), 10*time.Second))
+				ctx, cancel = context.WithTimeout(n.ctx, min(time.Until(start.Add(timeout)), 10*time.Second))
 			}
 			_, err := n.fwd.call(ctx, addr, reqJoin, n.self(), payload)
 			cancel()
@@ -388,17 +390,17 @@ func (n *Node) joinLoop() {
 			}
 			n.log.Log(n.ctx, level, "join failed, will retry", "via", addr, "err", last[addr])
 		}
-		if n.cfg.JoinTimeout > 0 && time.Since(start) >= n.cfg.JoinTimeout {
+		if timeout > 0 && time.Since(start) >= timeout {
 			errs := make([]error, 0, len(n.cfg.Join))
 			for _, addr := range n.cfg.Join {
 				errs = append(errs, last[addr])
 			}
-			n.fail(fmt.Errorf("could not join the cluster within %v: %w", n.cfg.JoinTimeout, errors.Join(errs...)))
+			n.fail(fmt.Errorf("could not join the cluster within %v: %w", timeout, errors.Join(errs...)))
 			return
 		}
 		wait := backoff
-		if n.cfg.JoinTimeout > 0 {
-			wait = max(min(wait, time.Until(start.Add(n.cfg.JoinTimeout))), 0)
+		if timeout > 0 {
+			wait = max(min(wait, time.Until(start.Add(timeout))), 0)
 		}
 		select {
 		case <-n.ctx.Done():

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/raftsql/raftsql/server"
 	"github.com/raftsql/raftsql/server/servertest"
 )
 
@@ -121,4 +122,36 @@ func TestHelpAndVersion(t *testing.T) {
 		t.Fatalf("raftsql version: %v %q", err, out)
 	}
 	t.Logf("raftsql version: %s", out)
+}
+
+// The status table never carries error text or empty cells: unknown
+// values are "-", errors go below the table, and no leader says so.
+func TestStatusFormatsUnknowns(t *testing.T) {
+	var out strings.Builder
+	cs := server.ClusterStatus{
+		Node: server.NodeStatus{ID: "n1", State: "candidate", Term: 7, CommitIndex: 40},
+		Members: []server.MemberStatus{
+			{ID: "n1", Addr: "127.0.0.1:7433", Voter: true, Status: &server.NodeStatus{ID: "n1", State: "candidate", PGAddr: "127.0.0.1:5433", AppliedIndex: 40}},
+			{ID: "n2", Addr: "127.0.0.1:7434", Voter: true, Error: "dial 127.0.0.1:7434: connection refused"},
+		},
+	}
+	if err := printStatus(&out, cs); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	lines := strings.Split(got, "\n")
+	if !strings.HasPrefix(lines[0], "no leader") {
+		t.Fatalf("first line %q, want no leader", lines[0])
+	}
+	for _, l := range lines {
+		if strings.HasPrefix(l, "n2 ") && (strings.Contains(l, "refused") || !strings.Contains(l, "unreachable")) {
+			t.Fatalf("row of the unreachable member: %q", l)
+		}
+		if strings.HasPrefix(l, "n1 ") && !strings.HasSuffix(strings.TrimSpace(l), "-") {
+			t.Fatalf("a candidate's last contact is unknown, want -: %q", l)
+		}
+	}
+	if !strings.Contains(got, "\nn2: dial 127.0.0.1:7434: connection refused\n") {
+		t.Fatalf("the error is not on a line of its own:\n%s", got)
+	}
 }
