@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -431,4 +435,62 @@ func TestRestartedMemberOutlivesJoinTimeout(t *testing.T) {
 	}
 	c.Restart(0)
 	c.WaitMembers(3)
+}
+
+// lockedBuffer collects a node's log lines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// The membership routes want an admin's credentials when auth is on, and
+// the leader logs each change with who asked.
+func TestMemberRoutesNeedAdminAndLogWhoAsked(t *testing.T) {
+	tokens := filepath.Join(t.TempDir(), "tokens")
+	os.WriteFile(tokens, []byte("membership-token-0123456789\n"), 0o600)
+	logs := make([]*lockedBuffer, 3)
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(i int, cfg *server.Config) {
+		cfg.HTTPTokenFile = tokens
+		logs[i] = &lockedBuffer{}
+		cfg.Logger = slog.New(slog.NewTextHandler(logs[i], nil))
+	}})
+	l, f := c.Leader(), c.Follower()
+	other := 3 - l - f
+	c.Stop(other)
+	post := func(path, token string) (int, string) {
+		req, _ := http.NewRequest("POST", "http://"+c.Config(f).HTTPAddr+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	path := "/members/" + servertest.NodeID(other) + "/remove"
+	if code, body := post(path, ""); code != http.StatusUnauthorized {
+		t.Fatalf("remove without credentials: %d %s", code, body)
+	}
+	if code, body := post(path, "membership-token-0123456789"); code != http.StatusOK || !strings.Contains(body, "quorum is 2") {
+		t.Fatalf("remove with a token: %d %s", code, body)
+	}
+	got := logs[l].String()
+	if !strings.Contains(got, "membership changed") || !strings.Contains(got, "a bearer token (http from 127.0.0.1:") || !strings.Contains(got, "via="+servertest.NodeID(f)) {
+		t.Fatalf("the leader's log does not say who asked:\n%s", got)
+	}
 }
