@@ -494,3 +494,39 @@ func TestMemberRoutesNeedAdminAndLogWhoAsked(t *testing.T) {
 		t.Fatalf("the leader's log does not say who asked:\n%s", got)
 	}
 }
+
+// The leader may demote or remove itself: it steps down once the change
+// commits and the others elect a leader among themselves.
+func TestLeaderDemotesAndRemovesItself(t *testing.T) {
+	c := servertest.NewCluster(t, 4, servertest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	l := c.Leader()
+	if _, err := c.Node(l).DemoteMember(ctx, servertest.NodeID(l), "test"); err != nil {
+		t.Fatalf("the leader demoting itself: %v", err)
+	}
+	servertest.Eventually(t, 20*time.Second, "another leader", func() error {
+		if got := c.WaitLeader(); got == l {
+			return errors.New("the demoted node still leads")
+		}
+		return nil
+	})
+	if m := memberMap(t, c.Node(c.Leader()))[servertest.NodeID(l)]; m.Voter {
+		t.Fatalf("demoted leader is still a voter: %+v", m)
+	}
+	l2 := c.Leader()
+	if _, err := c.Node(l2).RemoveMember(ctx, servertest.NodeID(l2), "test"); err != nil {
+		t.Fatalf("the leader removing itself: %v", err)
+	}
+	servertest.Eventually(t, 20*time.Second, "a leader among the rest", func() error {
+		if got := c.WaitLeader(); got == l2 {
+			return errors.New("the removed node still leads")
+		}
+		return nil
+	})
+	ms := memberMap(t, c.Node(c.Leader()))
+	if _, ok := ms[servertest.NodeID(l2)]; ok || len(ms) != 3 {
+		t.Fatalf("members after the leader left: %v", ms)
+	}
+	writeWithin(t, c, "a write after the leader left", "CREATE TABLE t (x INTEGER)")
+}
