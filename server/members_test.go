@@ -531,3 +531,33 @@ func TestLeaderDemotesAndRemovesItself(t *testing.T) {
 	}
 	writeWithin(t, c, "a write after the leader left", "CREATE TABLE t (x INTEGER)")
 }
+
+// A node whose read connections are all taken by a runaway read is not
+// ready: /readyz asks for a read within a deadline.
+func TestReadyzWhenReadsAreWedged(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(i int, cfg *server.Config) {
+		cfg.ReadConns = 1
+	}})
+	f := c.Follower()
+	n := c.Node(f)
+	servertest.Eventually(t, 10*time.Second, "ready", func() error { return n.Ready(context.Background()) })
+	conn := connect(t, c, f)
+	mustExec(t, conn, "SET raftsql.read_consistency = none")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		var x int64
+		done <- conn.QueryRow(ctx, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < 10000000000) SELECT count(*) FROM c").Scan(&x)
+	}()
+	var reason error
+	servertest.Eventually(t, 30*time.Second, "not ready while the read runs", func() error {
+		if reason = n.Ready(context.Background()); reason != nil && strings.Contains(reason.Error(), "read connection") {
+			return nil
+		}
+		return fmt.Errorf("ready says %v", reason)
+	})
+	t.Logf("while wedged: %v", reason)
+	cancel()
+	<-done
+	servertest.Eventually(t, 30*time.Second, "ready once the read ended", func() error { return n.Ready(context.Background()) })
+}
