@@ -30,6 +30,11 @@ var ErrInsecure = errors.New("raft: node-to-node TLS is off on an address that i
 // cannot be reached to prove it is the one being added.
 var ErrMembership = errors.New("raft: membership change refused")
 
+// ErrHandshake reports that an address accepted the connection but what
+// answered did not complete the node-to-node handshake: it is not a raftsql
+// raft port, speaks another protocol version, or refused this node's TLS.
+var ErrHandshake = errors.New("the node-to-node handshake failed")
+
 // NotLeaderError is returned when an operation reaches a node that is not the
 // leader. LeaderID and LeaderAddr name the current leader, or are empty when
 // it is not known.

@@ -130,7 +130,9 @@ func (n *Node) addServer(ctx context.Context, id, addr string, voter bool) error
 }
 
 // Remove removes the node id from the cluster. Removing a node that is not a
-// member does nothing. Only the leader can change membership.
+// member does nothing. Only the leader can change membership. Removing the
+// last voter is refused (ErrMembership): a cluster without one can never
+// elect a leader again.
 func (n *Node) Remove(ctx context.Context, id string) error {
 	if !n.IsLeader() {
 		if n.closing.Load() {
@@ -142,12 +144,17 @@ func (n *Node) Remove(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	found := false
+	found, voter := false, false
 	for _, s := range servers {
-		found = found || string(s.ID) == id
+		if string(s.ID) == id {
+			found, voter = true, s.Suffrage == hraft.Voter
+		}
 	}
 	if !found {
 		return nil
+	}
+	if voter && countVoters(servers) == 1 {
+		return fmt.Errorf("%w: %s is the last voter; a cluster without a voter can never elect a leader again", ErrMembership, id)
 	}
 	timeout, err := enqueueTimeout(ctx)
 	if err != nil {
@@ -167,6 +174,108 @@ func (n *Node) awaitChange(ctx context.Context, op string, f hraft.Future) error
 		return fmt.Errorf("%w (%s: %w)", ErrOutcomeUnknown, op, err)
 	}
 	return n.translate(op, err)
+}
+
+// Promote makes the non-voter id a voter. Promoting a voter does nothing;
+// an id that is not a member is refused (ErrMembership). Only the leader
+// can change membership.
+func (n *Node) Promote(ctx context.Context, id string) error {
+	s, _, err := n.member(id)
+	if err != nil {
+		return err
+	}
+	if s.Suffrage == hraft.Voter {
+		return nil
+	}
+	timeout, err := enqueueTimeout(ctx)
+	if err != nil {
+		return err
+	}
+	if err := n.awaitChange(ctx, "promote", n.raft.AddVoter(s.ID, s.Address, 0, timeout)); err != nil {
+		return err
+	}
+	n.log.Info("member promoted to voter", logKeyPeer, id)
+	return nil
+}
+
+// Demote makes the voter id a non-voter: it keeps receiving the log and
+// serving reads but no longer counts for quorum. Demoting the last voter is
+// refused (ErrMembership); a leader that demotes itself steps down once the
+// change commits.
+func (n *Node) Demote(ctx context.Context, id string) error {
+	s, servers, err := n.member(id)
+	if err != nil {
+		return err
+	}
+	if s.Suffrage != hraft.Voter {
+		return nil
+	}
+	if countVoters(servers) == 1 {
+		return fmt.Errorf("%w: %s is the last voter; a cluster without a voter can never elect a leader again", ErrMembership, id)
+	}
+	timeout, err := enqueueTimeout(ctx)
+	if err != nil {
+		return err
+	}
+	if err := n.awaitChange(ctx, "demote", n.raft.DemoteVoter(s.ID, 0, timeout)); err != nil {
+		return err
+	}
+	n.log.Info("member demoted to non-voter", logKeyPeer, id)
+	return nil
+}
+
+// member finds id in the configuration, on the leader.
+func (n *Node) member(id string) (hraft.Server, []hraft.Server, error) {
+	if !n.IsLeader() {
+		if n.closing.Load() {
+			return hraft.Server{}, nil, ErrShutdown
+		}
+		return hraft.Server{}, nil, n.notLeader()
+	}
+	servers, err := n.servers()
+	if err != nil {
+		return hraft.Server{}, nil, err
+	}
+	for _, s := range servers {
+		if string(s.ID) == id {
+			return s, servers, nil
+		}
+	}
+	return hraft.Server{}, nil, fmt.Errorf("%w: %s is not a member", ErrMembership, id)
+}
+
+func countVoters(servers []hraft.Server) int {
+	v := 0
+	for _, s := range servers {
+		if s.Suffrage == hraft.Voter {
+			v++
+		}
+	}
+	return v
+}
+
+// TransferLeadershipTo hands leadership to the voter id and waits until
+// this node has stepped down. id must be another voter (ErrMembership
+// otherwise); "" picks the most up-to-date one, as TransferLeadership does.
+func (n *Node) TransferLeadershipTo(ctx context.Context, id string) error {
+	if id == "" {
+		return n.TransferLeadership(ctx)
+	}
+	s, _, err := n.member(id)
+	if err != nil {
+		return err
+	}
+	if s.Suffrage != hraft.Voter {
+		return fmt.Errorf("%w: %s is a non-voter and cannot lead; promote it first", ErrMembership, id)
+	}
+	if id == n.cfg.ID {
+		return nil // already leads
+	}
+	err, abandoned := n.await(ctx, n.raft.LeadershipTransferToServer(s.ID, s.Address))
+	if abandoned {
+		return fmt.Errorf("raft: leadership transfer: %w", err)
+	}
+	return n.translate("leadership transfer", err)
 }
 
 // TransferLeadership asks the leader to hand leadership to the most

@@ -241,7 +241,10 @@ func (m *mux) dial(ctx context.Context, addr string, kind byte) (*peerConn, erro
 		if errors.As(err, &ve) {
 			m.log.Warn("a peer speaks another node protocol version", logKeyRemote, addr, "peer_version", ve.Peer, "version", ve.Local)
 		}
-		return nil, fmt.Errorf("raft: handshake with %s: %w", addr, err)
+		// The address accepted the connection, and what answers there did
+		// not complete the handshake (in time): not a node that speaks this
+		// protocol, or not one that trusts this node.
+		return nil, fmt.Errorf("raft: handshake with %s: %w: %w", addr, ErrHandshake, err)
 	}
 	if m.gate != nil && !m.gate(peer) {
 		c.Close()

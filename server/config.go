@@ -46,6 +46,28 @@ type Config struct {
 	// Join lists RaftAddr values of existing members; the node asks them to
 	// add it as a voter (any member works: the request reaches the leader).
 	Join []string
+	// JoinTimeout bounds how long a node that Joins keeps asking before it
+	// gives up and stops with an error (Done, Err); 0 asks until it is
+	// closed. A node already in its own configuration (a restarted
+	// member) asks until answered and is never stopped for it.
+	JoinTimeout time.Duration
+	// NonVoter makes a joining node ask to be added as a non-voter: a read
+	// replica that receives the log and serves reads but never counts for
+	// quorum or elections.
+	NonVoter bool
+	// LeaveOnShutdown makes Close remove this node from the cluster (after
+	// handing leadership over when it leads), for a node that goes away for
+	// good; the remaining voters then keep their quorum.
+	LeaveOnShutdown bool
+	// ReadyMaxLag is how many entries this node's applied index may be
+	// behind the leader's commit index for /readyz to call it ready.
+	ReadyMaxLag uint64
+	// ReapAfter, when positive, makes the leader remove voters that have
+	// not answered for longer than this, never leaving fewer voters than a
+	// quorum of the configuration before (so never fewer than two). Off
+	// (0) by default: a partition outlasting it costs the cut-off members
+	// their membership.
+	ReapAfter time.Duration
 
 	// ReadConsistency is the default level of sessions that do not choose
 	// one: linearizable, strong, weak or none.
@@ -201,6 +223,8 @@ func DefaultConfig() Config {
 		MaxWriteSteps:            DefaultMaxWriteSteps,
 		MaxValueSize:             DefaultMaxValueSize,
 		MaxRestoreSize:           64 << 30,
+		JoinTimeout:              time.Minute,
+		ReadyMaxLag:              1000,
 	}
 }
 
@@ -224,6 +248,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Bootstrap && len(c.Join) > 0 {
 		errs = append(errs, errors.New("bootstrap and join are exclusive: bootstrap the first node, join the others"))
+	}
+	if c.NonVoter && c.Bootstrap {
+		errs = append(errs, errors.New("a bootstrapping node is the first voter; non-voter needs join"))
+	}
+	if c.ReapAfter < 0 {
+		errs = append(errs, errors.New("reap-after must not be negative"))
+	}
+	if c.JoinTimeout < 0 {
+		errs = append(errs, errors.New("the join timeout must not be negative"))
 	}
 	if c.ApplyTimeout <= 0 || c.ReadTimeout <= 0 || c.LockTimeout <= 0 {
 		errs = append(errs, errors.New("apply, read and lock timeouts must be positive"))

@@ -44,6 +44,15 @@
 // read, write (the default) or admin, which the admin HTTP endpoint wants on
 // every route but the probes (httpauth.go).
 //
+// Membership (members.go) is changed on the leader: a request made on
+// another node (Node.RemoveMember, the admin routes under /members) is
+// forwarded there through onLeader as reqMember, carrying the client's
+// identity, which needs the admin right; a node's own identity may only
+// remove itself (LeaveOnShutdown). The last voter is never removed or
+// demoted, and the leader logs every change with who asked. /readyz
+// (health.go) is ready only when the node knows and reaches a leader, is
+// within ReadyMaxLag entries of its commit index and answers a read.
+//
 // Together with the driver package, the embedding API of this package (New,
 // Open, Close and the methods of Node) is the supported public API of raftsql.
 package server

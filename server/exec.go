@@ -521,6 +521,8 @@ func (n *Node) remoteErr(re *remoteError) error {
 		return &remoteSentinel{sentinel: ErrLockTimeout, msg: re.msg}
 	case errKindLimit:
 		return &limitError{msg: re.msg}
+	case errKindMembership:
+		return &remoteSentinel{sentinel: ErrMembershipRefused, msg: re.msg}
 	}
 	return errors.New(re.msg)
 }
@@ -566,8 +568,11 @@ func (n *Node) handleForward(ctx context.Context, env envelope) ([]byte, error) 
 	// A read's asker waits at most its read timeout (the same on every
 	// node, as a rule), and the join's asker a few seconds.
 	bound := n.cfg.ReadTimeout
-	if env.typ == reqJoin {
+	switch env.typ {
+	case reqJoin:
 		bound = n.cfg.ApplyTimeout
+	case reqMember:
+		bound = memberTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
@@ -595,6 +600,8 @@ func (n *Node) handleForward(ctx context.Context, env envelope) ([]byte, error) 
 		return nil, n.handleJoin(ctx, env)
 	case reqStatus:
 		return n.statusJSON()
+	case reqMember:
+		return n.handleMember(ctx, env)
 	}
 	return nil, fmt.Errorf("unknown request type %d", env.typ)
 }
@@ -608,17 +615,18 @@ func (n *Node) handleForward(ctx context.Context, env envelope) ([]byte, error) 
 // (raft.ErrMembership). Every decision is logged.
 func (n *Node) handleJoin(ctx context.Context, env envelope) error {
 	id, rest, ok := readString(env.payload)
-	addr, _, ok2 := readString(rest)
-	if !ok || !ok2 || id == "" || addr == "" {
+	addr, rest, ok2 := readString(rest)
+	if !ok || !ok2 || id == "" || addr == "" || len(rest) > 1 || (len(rest) == 1 && rest[0] != 1) {
 		return errors.New("malformed join request")
 	}
+	nonVoter := len(rest) == 1
 	peer := env.ident.name // authorize made sure it is the connection's
 	if peer != id && !n.isMember(peer) {
 		n.log.Warn("join refused: a node asked to join under another id", "peer", peer, "id", id, "addr", addr)
 		return &deniedError{msg: fmt.Sprintf("join refused: node %s may join only as itself, not as %s", peer, id)}
 	}
-	n.log.Info("join request", "peer", peer, "id", id, "addr", addr)
-	if err := n.join(ctx, id, addr); err != nil {
+	n.log.Info("join request", "peer", peer, "id", id, "addr", addr, "non_voter", nonVoter)
+	if err := n.join(ctx, id, addr, nonVoter); err != nil {
 		// A refusal is news; no leader during an election is not.
 		level := slog.LevelInfo
 		if errors.Is(err, raft.ErrMembership) {
@@ -646,6 +654,11 @@ func (n *Node) authorize(peer string, env envelope, member func() bool) error {
 		switch env.typ {
 		case reqReadIndex, reqStatus, reqJoin: // handleJoin checks whom a join names
 			return nil
+		case reqMember: // a node leaving: handleMember lets it remove only itself
+			if !member() {
+				return &deniedError{msg: fmt.Sprintf("permission denied: %q is not a member of the cluster", peer)}
+			}
+			return nil
 		}
 		return &deniedError{msg: fmt.Sprintf("permission denied: a node's own identity may not make request %d; it needs a client's", env.typ)}
 	case identClient:
@@ -663,7 +676,7 @@ func (n *Node) authorize(peer string, env envelope, member func() bool) error {
 				return &deniedError{msg: fmt.Sprintf("permission denied: user %q may not read", id.name)}
 			}
 			return nil
-		case reqStatus:
+		case reqStatus, reqMember:
 			if !id.rights.CanAdmin() {
 				return &deniedError{msg: fmt.Sprintf("permission denied: user %q is not an admin", id.name)}
 			}
@@ -679,15 +692,31 @@ func (n *Node) notLeader() error {
 	return &raft.NotLeaderError{LeaderID: id, LeaderAddr: addr}
 }
 
-// join adds a node as a voter, asking the leader when this node is not it.
-func (n *Node) join(ctx context.Context, id, addr string) error {
+// join adds a node as a voter, or a non-voter, asking the leader when this
+// node is not it.
+func (n *Node) join(ctx context.Context, id, addr string, nonVoter bool) error {
 	_, err := n.onLeader(ctx, true,
-		func(ctx context.Context) error { return n.raft.AddVoter(ctx, id, addr) },
+		func(ctx context.Context) error {
+			if nonVoter {
+				return n.raft.AddNonvoter(ctx, id, addr)
+			}
+			return n.raft.AddVoter(ctx, id, addr)
+		},
 		func(ctx context.Context, leader string) error {
-			_, err := n.fwd.call(ctx, leader, reqJoin, n.self(), appendString(appendString(nil, id), addr))
+			_, err := n.fwd.call(ctx, leader, reqJoin, n.self(), joinPayload(id, addr, nonVoter))
 			return err
 		})
 	return err
+}
+
+// joinPayload is a join request's payload; a voter's is what nodes before
+// non-voters sent.
+func joinPayload(id, addr string, nonVoter bool) []byte {
+	b := appendString(appendString(nil, id), addr)
+	if nonVoter {
+		b = append(b, 1)
+	}
+	return b
 }
 
 // encodeErr turns an error into a side-channel error answer.
@@ -714,6 +743,8 @@ func (n *Node) encodeErr(err error) []byte {
 		return encodeError(errKindLockTimeout, err.Error(), "")
 	case errors.As(err, new(*limitError)):
 		return encodeError(errKindLimit, err.Error(), "")
+	case errors.Is(err, raft.ErrMembership), errors.Is(err, ErrMembershipRefused):
+		return encodeError(errKindMembership, err.Error(), "")
 	case errors.Is(err, raft.ErrShutdown), errors.Is(err, ErrNotReady), errors.Is(err, ErrNoLeader),
 		errors.Is(err, context.DeadlineExceeded):
 		// A deadline that is not an unknown outcome came before Raft had

@@ -45,9 +45,10 @@ const (
 	reqExecute   byte = 1 // payload: command bytes; answer: index and result bytes
 	reqReadIndex byte = 2 // answer: u64 commit index the leader confirmed
 	reqQuery     byte = 3 // payload: command bytes (weak read on the leader); answer: result bytes
-	reqJoin      byte = 4 // payload: id, addr; answer: empty
+	reqJoin      byte = 4 // payload: id, addr[, 1 for a non-voter]; answer: empty
 	reqStatus    byte = 5 // answer: JSON NodeStatus
 	reqSession   byte = 6 // payload: level, command bytes of one statement; answer: see remotetx.go
+	reqMember    byte = 7 // payload: op, id, addr, requester, via (members.go); answer: text of what was done
 
 	statusOK  byte = 0
 	statusErr byte = 1
@@ -84,6 +85,7 @@ const (
 	errKindVersion        byte = 5 // the request's protocol version is not spoken here
 	errKindLockTimeout    byte = 6 // the request gave up waiting for the write lock; nothing was applied
 	errKindLimit          byte = 7 // the answer would exceed what the side channel carries
+	errKindMembership     byte = 8 // the membership change was refused; nothing changed
 )
 
 // remoteError is an error answered by another node.
@@ -274,13 +276,27 @@ func newForwarder(dial func(ctx context.Context, addr string) (net.Conn, error))
 // cannot have acted on it.
 var errSendFailed = errors.New("request not sent")
 
+// dialError is a request that failed because addr could not be dialed. It
+// matches errSendFailed only: what the dial failed on is for messages (and
+// for telling "did not answer" from "not a raft port"), not for retry
+// decisions.
+type dialError struct {
+	addr string
+	err  error
+}
+
+func (e *dialError) Error() string {
+	return fmt.Sprintf("%v: dial %s: %v", errSendFailed, e.addr, e.err)
+}
+func (e *dialError) Unwrap() error { return errSendFailed }
+
 // call sends one request to addr and returns the answer payload. An error
 // answer is returned as *remoteError. A failure to send wraps errSendFailed; a
 // failure after sending (the peer may have acted) does not.
 func (f *forwarder) call(ctx context.Context, addr string, typ byte, ident identity, payload []byte) ([]byte, error) {
 	c, err := f.get(ctx, addr)
 	if err != nil {
-		return nil, fmt.Errorf("%w: dial %s: %v", errSendFailed, addr, err)
+		return nil, &dialError{addr: addr, err: err}
 	}
 	answer, err := f.roundTrip(ctx, c, typ, ident, payload)
 	var re *remoteError

@@ -130,14 +130,8 @@ func (n *Node) httpHandler() http.Handler {
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n")) // the process is alive and serving
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		st := n.raft.Status()
-		if st.LeaderAddr == "" {
-			http.Error(w, "no leader", http.StatusServiceUnavailable)
-			return
-		}
-		w.Write([]byte("ok\n"))
-	})
+	mux.HandleFunc("GET /readyz", n.serveReady)
+	n.memberRoutes(mux)
 	return mux
 }
 

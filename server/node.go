@@ -202,6 +202,9 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	if len(n.cfg.Join) > 0 {
 		n.goServe(n.joinLoop)
 	}
+	if n.cfg.ReapAfter > 0 {
+		n.goServe(n.reapLoop)
+	}
 	n.log.Info("node open", "raft", n.RaftAddr(), "pg", n.PGAddr(), "http", n.HTTPAddr())
 	return nil
 }
@@ -218,6 +221,9 @@ func (n *Node) goServe(f func()) {
 // the cluster does not wait for an election timeout.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
+		if n.cfg.LeaveOnShutdown && n.raft != nil && n.fatalCause() == nil {
+			n.leave()
+		}
 		if n.cancel != nil {
 			n.cancel()
 		}
@@ -281,13 +287,25 @@ func ignoreClosed(err error) error {
 // as the others (disk full, I/O error). The SQLite file is rebuilt from the
 // Raft log at the next start, so nothing committed is lost.
 func (n *Node) fatal(err error) {
+	n.fail(fmt.Errorf("state machine failed: %w", err))
+}
+
+// fail stops the node for err, which Err then returns.
+func (n *Node) fail(err error) {
 	n.fatalOnce.Do(func() {
-		n.log.Error("state machine failed; stopping the node", "err", err)
+		n.log.Error("stopping the node", "err", err)
 		n.failMu.Lock()
-		n.fatalErr = fmt.Errorf("state machine failed: %w", err)
+		n.fatalErr = err
 		n.failMu.Unlock()
 		go n.Close()
 	})
+}
+
+// fatalCause is why the node stopped itself, nil while it has not.
+func (n *Node) fatalCause() error {
+	n.failMu.Lock()
+	defer n.failMu.Unlock()
+	return n.fatalErr
 }
 
 // PGAddr is the address the Postgres listener is bound to.
@@ -332,35 +350,95 @@ func (n *Node) WaitApplied(ctx context.Context, index uint64) error {
 	return n.raft.WaitApplied(ctx, index)
 }
 
-// joinLoop asks the configured members to add this node until one accepts.
+// joinLoop asks the configured members to add this node until one
+// accepts, or JoinTimeout passes: then the node stops itself with an error
+// that says, for each address, why it did not help. A node that is in its
+// own configuration already (a restarted member) is not stopped: it asks
+// until it is answered, as a member whose cluster is down for a while must
+// not give up on it.
 func (n *Node) joinLoop() {
-	payload := appendString(appendString(nil, n.cfg.ID), n.RaftAddr())
+	payload := joinPayload(n.cfg.ID, n.RaftAddr(), n.cfg.NonVoter)
 	backoff := 100 * time.Millisecond
+	start := time.Now()
 	// A cluster that is starting up has no leader for a moment; say so
 	// loudly only when it lasts.
-	quietUntil := time.Now().Add(10 * time.Second)
+	quietUntil := start.Add(10 * time.Second)
+	last := map[string]error{}
+	timeout := n.cfg.JoinTimeout
+	if n.isSelfMember() {
+		timeout = 0
+	}
 	for {
 		for _, addr := range n.cfg.Join {
 			ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
+			if timeout > 0 {
+				cancel()
+				ctx, cancel = context.WithTimeout(n.ctx, min(time.Until(start.Add(timeout)), 10*time.Second))
+			}
 			_, err := n.fwd.call(ctx, addr, reqJoin, n.self(), payload)
 			cancel()
 			if err == nil {
-				n.log.Info("joined cluster", "via", addr)
+				n.log.Info("joined cluster", "via", addr, "non_voter", n.cfg.NonVoter)
 				return
 			}
+			if n.ctx.Err() != nil {
+				return
+			}
+			last[addr] = joinError(addr, err)
 			level := slog.LevelInfo
 			if time.Now().After(quietUntil) {
 				level = slog.LevelWarn
 			}
-			n.log.Log(n.ctx, level, "join failed, will retry", "via", addr, "err", err)
+			n.log.Log(n.ctx, level, "join failed, will retry", "via", addr, "err", last[addr])
+		}
+		if timeout > 0 && time.Since(start) >= timeout {
+			errs := make([]error, 0, len(n.cfg.Join))
+			for _, addr := range n.cfg.Join {
+				errs = append(errs, last[addr])
+			}
+			n.fail(fmt.Errorf("could not join the cluster within %v: %w", timeout, errors.Join(errs...)))
+			return
+		}
+		wait := backoff
+		if timeout > 0 {
+			wait = max(min(wait, time.Until(start.Add(timeout))), 0)
 		}
 		select {
 		case <-n.ctx.Done():
 			return
-		case <-time.After(backoff):
+		case <-time.After(wait):
 		}
 		backoff = min(2*backoff, 5*time.Second)
 	}
+}
+
+// joinError says why a join through addr failed, telling an address that
+// did not answer from one where something other than a raftsql raft port
+// (or one that does not trust this node) answered.
+func joinError(addr string, err error) error {
+	var de *dialError
+	if errors.As(err, &de) {
+		if errors.Is(de.err, raft.ErrHandshake) {
+			return fmt.Errorf("%s answered, but not as a raftsql raft port (the node-to-node handshake failed: is it the --raft-addr of a member, with the same TLS CA?): %v", addr, de.err)
+		}
+		return fmt.Errorf("%s did not answer (is a member running there?): %v", addr, de.err)
+	}
+	return fmt.Errorf("join through %s: %w", addr, err)
+}
+
+// isSelfMember reports whether this node is in its own copy of the
+// configuration: a restarted member, or one whose join answer was lost.
+func (n *Node) isSelfMember() bool {
+	members, err := n.raft.Members()
+	if err != nil {
+		return false
+	}
+	for _, m := range members {
+		if m.ID == n.cfg.ID {
+			return true
+		}
+	}
+	return false
 }
 
 // serveForward answers the side-channel requests of other nodes.

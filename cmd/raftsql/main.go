@@ -8,6 +8,9 @@
 //	raftsql backup   write a consistent backup (SQLite file or SQL dump)
 //	raftsql restore  replace the whole cluster's data with a SQLite file
 //	raftsql snapshot make a node take a snapshot now, compacting its log
+//	raftsql members  list, add, remove, promote and demote members
+//	raftsql transfer-leader  hand leadership to another voter
+//	raftsql version  print the version
 package main
 
 import (
@@ -33,6 +36,9 @@ commands:
   backup   write a consistent backup (SQLite file or SQL dump) to a file or stdout
   restore  replace the whole cluster's data with a SQLite file
   snapshot make a node take a snapshot now, compacting its log
+  members  list the members; add, remove, promote or demote one
+  transfer-leader  hand leadership to another voter (--to ID)
+  version  print the version and VCS revision
 
 Run 'raftsql <command> --help' for a command's flags.
 `
@@ -41,9 +47,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "raftsql:", err)
+		if errors.Is(err, pflag.ErrHelp) {
+			os.Exit(0) // asked for, and printed
 		}
+		fmt.Fprintln(os.Stderr, "raftsql:", err)
 		os.Exit(1)
 	}
 }
@@ -70,6 +77,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runRestore(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "snapshot":
 		return runSnapshot(ctx, args[1:], stdout, stderr)
+	case "members":
+		return runMembers(ctx, args[1:], stdout, stderr)
+	case "transfer-leader":
+		return runTransferLeader(ctx, args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "raftsql", version())
+		return nil
 	case "ceiling-node": // started by bench --target ceiling
 		return runCeilingNode(ctx, args[1:], os.Stdin, stdout)
 	case "help", "-h", "--help":

@@ -12,50 +12,30 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/raftsql/raftsql/server"
 )
 
-// runStatus prints the status of a cluster, asked of one node's admin
-// endpoint.
+// runStatus prints the status of a cluster, asked of the first node in
+// --addr that answers.
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("raftsql status", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8433", "admin HTTP address of any node (host:port, or an http:// or https:// URL)")
+	ac := bindAdminCall(fs)
 	asJSON := fs.Bool("json", false, "print the raw JSON")
-	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
-	cred := bindAdminFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	ctx, cancel := context.WithTimeout(ctx, *ac.timeout)
 	defer cancel()
-	client, base, err := cred.client(*addr)
+	body, err := ac.do(ctx, stderr, "GET", "/status", nil)
 	if err != nil {
 		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, "GET", base+"/status", nil)
-	if err != nil {
-		return err
-	}
-	cred.authorize(req)
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		if resp.StatusCode == http.StatusUnauthorized {
-			return fmt.Errorf("%s: %s(give an admin's --user and $PGPASSWORD, or --token)", resp.Status, body)
-		}
-		return fmt.Errorf("%s: %s", resp.Status, body)
 	}
 	if *asJSON {
 		_, err := stdout.Write(body)
@@ -65,22 +45,33 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := json.Unmarshal(body, &cs); err != nil {
 		return fmt.Errorf("decoding status: %w", err)
 	}
-	fmt.Fprintf(stdout, "leader %s (%s), term %d, commit index %d\n\n", cs.Node.LeaderID, cs.Node.LeaderAddr, cs.Node.Term, cs.Node.CommitIndex)
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	return printStatus(stdout, cs)
+}
+
+// printStatus prints a cluster's status: "-" where a value is unknown,
+// errors on lines of their own below the table, never in a column.
+func printStatus(w io.Writer, cs server.ClusterStatus) error {
+	if cs.Node.LeaderID == "" && cs.Node.LeaderAddr == "" {
+		fmt.Fprintf(w, "no leader (as %s sees it), term %d, commit index %d\n\n", dash(cs.Node.ID), cs.Node.Term, cs.Node.CommitIndex)
+	} else {
+		fmt.Fprintf(w, "leader %s (%s), term %d, commit index %d\n\n", dash(cs.Node.LeaderID), dash(cs.Node.LeaderAddr), cs.Node.Term, cs.Node.CommitIndex)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tVOTER\tRAFT\tPOSTGRES\tAPPLIED\tLAG\tLAST CONTACT")
+	var problems []string
 	for _, m := range cs.Members {
 		if m.Status == nil {
-			fmt.Fprintf(tw, "%s\tunreachable\t%v\t%s\t\t\t\t%s\n", m.ID, m.Voter, m.Addr, m.Error)
+			fmt.Fprintf(tw, "%s\tunreachable\t%s\t%s\t-\t-\t-\t-\n", m.ID, voterWord(m.Voter), dash(m.Addr))
+			problems = append(problems, fmt.Sprintf("%s: %s", m.ID, cmp.Or(m.Error, "no answer")))
 			continue
 		}
 		s := m.Status
-		contact := "-"
-		if s.State != "leader" && !s.LastContact.IsZero() {
-			contact = time.Since(s.LastContact).Round(time.Millisecond).String() + " ago"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\t%d\t%d\t%s\n", m.ID, s.State, m.Voter, m.Addr, s.PGAddr, s.AppliedIndex, m.Lag, contact)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", m.ID, dash(s.State), voterWord(m.Voter), dash(m.Addr), dash(s.PGAddr), s.AppliedIndex, max(m.Lag, 0), sinceContact(s.State, s.LastContact))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return printProblems(w, problems)
 }
 
 // adminCredentials are how a command reaches an admin endpoint that wants

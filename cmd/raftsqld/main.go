@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -22,13 +23,46 @@ import (
 	"github.com/raftsql/raftsql/server"
 )
 
+// version is the module version and VCS revision the binary was built from.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(no build information)"
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, at, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev == "" {
+		return v + " " + bi.GoVersion
+	}
+	if at != "" {
+		at = " " + at
+	}
+	return fmt.Sprintf("%s rev %s%s%s %s", v, rev, dirty, at, bi.GoVersion)
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "raftsqld:", err)
+		if errors.Is(err, pflag.ErrHelp) {
+			os.Exit(0) // asked for, and printed
 		}
+		fmt.Fprintln(os.Stderr, "raftsqld:", err)
 		os.Exit(2)
 	}
 }
@@ -41,8 +75,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	BindFlags(fs, &cfg)
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long a graceful shutdown may take")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: raftsqld --id ID --data-dir DIR [flags]\n\nRuns one raftsql node. Flags:\n")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "raftsqld", version())
+		return nil
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
