@@ -14,13 +14,6 @@ import (
 // redirect to the leader (a leadership change in between adds one).
 const maxRedirects = 5
 
-// adminClient makes requests of a cluster's admin HTTP endpoints. It
-// follows redirects itself: a follower sends a request that needs the
-// leader there, and a restore's body must be sent again from the start.
-var adminClient = &http.Client{
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-}
-
 // splitAddrs splits a comma-separated list of admin addresses.
 func splitAddrs(s string) []string {
 	var out []string
@@ -37,13 +30,23 @@ func splitAddrs(s string) []string {
 // for each attempt and gives its length (-1 when unknown). The caller
 // closes the response's body; a response other than 200 is an error
 // carrying the node's message.
-func adminDo(ctx context.Context, addrs []string, method, path string, body func() (io.ReadCloser, int64, error)) (*http.Response, error) {
+//
+// The requests carry cred's credentials, over HTTPS when cred names a CA.
+func adminDo(ctx context.Context, cred adminCredentials, addrs []string, method, path string, body func() (io.ReadCloser, int64, error)) (*http.Response, error) {
 	if len(addrs) == 0 {
 		return nil, errors.New("no --addr given")
 	}
 	var errs []error
 	for _, addr := range addrs {
-		resp, err := adminDoOne(ctx, "http://"+addr+path, method, body)
+		client, base, err := cred.client(addr)
+		if err != nil {
+			return nil, err
+		}
+		// The client follows redirects itself: a follower sends a request
+		// that needs the leader there, and a restore's body must be sent
+		// again from the start.
+		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		resp, err := adminDoOne(ctx, client, cred, base+path, method, body)
 		if err == nil {
 			return resp, nil
 		}
@@ -59,7 +62,7 @@ func adminDo(ctx context.Context, addrs []string, method, path string, body func
 	return nil, errors.Join(errs...)
 }
 
-func adminDoOne(ctx context.Context, target, method string, body func() (io.ReadCloser, int64, error)) (*http.Response, error) {
+func adminDoOne(ctx context.Context, client *http.Client, cred adminCredentials, target, method string, body func() (io.ReadCloser, int64, error)) (*http.Response, error) {
 	for hop := 0; ; hop++ {
 		var rc io.ReadCloser
 		length := int64(0)
@@ -80,7 +83,8 @@ func adminDoOne(ctx context.Context, target, method string, body func() (io.Read
 			req.ContentLength = length
 			req.Header.Set("Content-Type", "application/octet-stream")
 		}
-		resp, err := adminClient.Do(req)
+		cred.authorize(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			return nil, err
 		}

@@ -116,6 +116,30 @@ func TestStatusWithCredentials(t *testing.T) {
 	if _, err := status(map[string]string{"PGUSER": "app", "PGPASSWORD": "app pw", "PGSSLROOTCERT": certFile}); err == nil || !strings.Contains(err.Error(), "403") {
 		t.Errorf("status as a user without the admin right: %v, want 403", err)
 	}
+	// backup and snapshot reach the same endpoint with the same
+	// credentials, and are refused without them.
+	for _, k := range []string{"PGUSER", "PGPASSWORD", "RAFTSQL_TOKEN"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("PGSSLROOTCERT", certFile)
+	backup := filepath.Join(dir, "backup.db")
+	var bout, berr syncBuffer
+	if err := run(ctx, []string{"backup", "--addr", addr, "-o", backup, "--quiet"}, &bout, &berr); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("backup without credentials: %v, want a 401", err)
+	}
+	if _, err := os.Stat(backup); err == nil {
+		t.Error("a refused backup left a file behind")
+	}
+	if err := run(ctx, []string{"backup", "--addr", addr, "-o", backup, "--quiet", "--token", "status-token-0123456789"}, &bout, &berr); err != nil {
+		t.Errorf("backup with a token: %v\n%s", err, berr.String())
+	}
+	if st, err := os.Stat(backup); err != nil || st.Size() == 0 {
+		t.Errorf("backup with a token wrote %v, %v", st, err)
+	}
+	t.Setenv("PGPASSWORD", "root pw")
+	if err := run(ctx, []string{"snapshot", "--addr", addr, "--user", "root"}, &bout, &berr); err != nil {
+		t.Errorf("snapshot as an admin: %v\n%s", err, berr.String())
+	}
 	// raftsql bench connects as psql does, with PGUSER and PGPASSWORD.
 	t.Setenv("PGUSER", "app")
 	t.Setenv("PGPASSWORD", "app pw")

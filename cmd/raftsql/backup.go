@@ -22,6 +22,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := pflag.NewFlagSet("raftsql backup", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8433", "admin HTTP addresses of nodes, comma separated (the first that answers is asked; a follower sends the request on to the leader)")
+	cred := bindAdminFlags(fs)
 	output := fs.StringP("output", "o", "", "file to write (required); - writes to stdout")
 	format := fs.String("format", server.BackupSQLite, "sqlite (a database file sqlite3 opens), sql (SQL text that sqlite3 loads, and psql too unless there are triggers) or psql (SQL text for psql -f, triggers included)")
 	compress := fs.String("compress", "none", "zstd or none")
@@ -51,7 +52,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if waiting {
 		fmt.Fprint(stderr, "backup: the node is copying the database…")
 	}
-	resp, err := adminDo(ctx, splitAddrs(*addr), "GET", "/backup?"+q.Encode(), nil)
+	resp, err := adminDo(ctx, cred, splitAddrs(*addr), "GET", "/backup?"+q.Encode(), nil)
 	if err != nil {
 		if waiting {
 			fmt.Fprintln(stderr)

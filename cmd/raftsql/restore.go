@@ -23,6 +23,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fs.PrintDefaults()
 	}
 	addr := fs.String("addr", "127.0.0.1:8433", "admin HTTP addresses of nodes, comma separated (a follower sends the restore on to the leader)")
+	cred := bindAdminFlags(fs)
 	timeout := fs.Duration("timeout", 0, "give up after this long (0: no limit)")
 	quiet := fs.Bool("quiet", false, "print no progress")
 	if err := fs.Parse(args); err != nil {
@@ -76,7 +77,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return readCloser{&progressReader{f, prog, sent}, f}, st.Size(), nil
 	}
 	start := time.Now()
-	resp, err := adminDo(ctx, splitAddrs(*addr), "POST", "/restore", body)
+	resp, err := adminDo(ctx, cred, splitAddrs(*addr), "POST", "/restore", body)
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}

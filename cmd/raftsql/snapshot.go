@@ -17,13 +17,14 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := pflag.NewFlagSet("raftsql snapshot", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8433", "admin HTTP address of the node to snapshot (with a comma-separated list, the first that answers)")
+	cred := bindAdminFlags(fs)
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	resp, err := adminDo(ctx, splitAddrs(*addr), "POST", "/snapshot", nil)
+	resp, err := adminDo(ctx, cred, splitAddrs(*addr), "POST", "/snapshot", nil)
 	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
