@@ -51,6 +51,7 @@ type Node struct {
 	mux   *mux
 
 	metrics *nodeMetrics
+	peers   *peerLog
 
 	started atomic.Bool // New has returned from hraft.NewRaft
 	// readyTerm is a term in which this node, as leader, has seen an entry
@@ -118,7 +119,7 @@ func New(cfg Config, fsm hraft.FSM) (_ *Node, err error) {
 		logger.Warn("NODE-TO-NODE TLS IS OFF: anyone who reaches the raft address can join, replicate into and write to this cluster", "addr", cfg.Addr)
 	}
 
-	n := &Node{cfg: cfg, log: logger, closed: make(chan struct{}), metrics: newNodeMetrics()}
+	n := &Node{cfg: cfg, log: logger, closed: make(chan struct{}), metrics: newNodeMetrics(), peers: hlog.peers}
 
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("raft: %w", err)
@@ -186,7 +187,8 @@ func New(cfg Config, fsm hraft.FSM) (_ *Node, err error) {
 	n.obsCh = make(chan hraft.Observation, 64)
 	n.observer = hraft.NewObserver(n.obsCh, false, func(o *hraft.Observation) bool {
 		switch o.Data.(type) {
-		case hraft.RaftState, hraft.LeaderObservation:
+		case hraft.RaftState, hraft.LeaderObservation, hraft.PeerObservation,
+			hraft.FailedHeartbeatObservation, hraft.ResumedHeartbeatObservation:
 			return true
 		}
 		return false
@@ -617,6 +619,20 @@ func (n *Node) watchLeadership() {
 			switch d := o.Data.(type) {
 			case hraft.RaftState:
 				n.publish(d == hraft.Leader)
+				if d == hraft.Leader {
+					n.linkPeers()
+				} else {
+					n.peers.reset()
+				}
+			case hraft.PeerObservation:
+				if !d.Removed {
+					n.peers.link(string(d.Peer.ID), string(d.Peer.Address))
+				}
+			case hraft.FailedHeartbeatObservation:
+				n.linkPeer(string(d.PeerID))
+			case hraft.ResumedHeartbeatObservation:
+				n.linkPeer(string(d.PeerID))
+				n.peers.resumed(string(d.PeerID))
 			case hraft.LeaderObservation:
 				n.metrics.noteLeader(string(d.LeaderID), n.raft.CurrentTerm())
 			}

@@ -113,7 +113,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 		Path:             n.cfg.sqlitePath(),
 		ReadConns:        n.cfg.ReadConns,
 		MaxReadValueSize: n.cfg.MaxValueSize,
-		Logger:           n.log.With("subsystem", "fsm"),
+		Logger:           n.log, // fsm adds its subsystem
 		OnFatal:          n.fatal,
 	})
 	if err != nil {
@@ -169,7 +169,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	}
 	n.pg = pgwire.New(pgwire.Config{
 		Backend:        backend{n},
-		Logger:         n.log.With("subsystem", "pgwire"),
+		Logger:         n.log, // pgwire adds its subsystem
 		MaxConnections: n.cfg.MaxConnections,
 		TLSConfig:      tlsConfig,
 		RequireTLS:     n.cfg.PGRequireTLS,
