@@ -173,7 +173,7 @@ var (
 
 // HashicorpCollector returns the collector of hashicorp/raft's own metrics
 // (commit time, FSM apply, replication RPCs to each peer, ...), named
-// raftsql_raft_* after hashicorp's keys, timings in milliseconds. hashicorp
+// raftsql_hashicorp_raft_* after hashicorp's keys, timings in milliseconds. hashicorp
 // reports them to one process-wide go-metrics sink: a process that runs
 // several nodes shows the same values on every node's registry. The first
 // call installs the sink.
@@ -189,7 +189,7 @@ func HashicorpCollector() prometheus.Collector {
 		if err != nil {
 			return
 		}
-		conf := metrics.DefaultConfig("raftsql")
+		conf := metrics.DefaultConfig("raftsql_hashicorp")
 		conf.EnableHostname = false
 		conf.EnableRuntimeMetrics = false // the Go collector has them
 		conf.EnableServiceLabel = false

@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -112,6 +114,10 @@ func (m *metrics) registerNode(n *Node) {
 			Help: "Size of the state machine's SQLite database file.",
 		}, func() float64 { return fileSize(n.fsm.Path()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "raftsql_sqlite_pages",
+			Help: "Pages in the SQLite database file (its size over the page size its header gives); pages still in the WAL are not counted.",
+		}, func() float64 { return sqlitePages(n.fsm.Path()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "raftsql_sqlite_wal_bytes",
 			Help: "Size of the SQLite write-ahead log.",
 		}, func() float64 { return fileSize(n.fsm.Path() + "-wal") }),
@@ -119,7 +125,9 @@ func (m *metrics) registerNode(n *Node) {
 }
 
 func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+	// A collector that fails (a name hashicorp's metrics could one day
+	// share with ours) must not take the others down with it.
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, ErrorHandling: promhttp.ContinueOnError})
 }
 
 // connOpened counts a new client connection; it returns true for the
@@ -248,4 +256,28 @@ func kindOf(readOnly bool) string {
 		return kindRead
 	}
 	return kindWrite
+}
+
+// sqlitePages reads the page size from the header of the SQLite file at
+// path (big-endian at offset 16, 1 meaning 65536) and divides its size by
+// it.
+func sqlitePages(path string) float64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	var hdr [100]byte
+	if _, err := io.ReadFull(f, hdr[:]); err != nil {
+		return 0
+	}
+	size := int64(binary.BigEndian.Uint16(hdr[16:18]))
+	if size == 1 {
+		size = 65536
+	}
+	fi, err := f.Stat()
+	if err != nil || size < 512 {
+		return 0
+	}
+	return float64(fi.Size() / size)
 }

@@ -131,6 +131,12 @@ func TestMetricsCountAWorkload(t *testing.T) {
 	if v := value(after, "raftsql_sqlite_file_bytes", nil); v <= 0 {
 		t.Errorf("raftsql_sqlite_file_bytes = %v, want > 0", v)
 	}
+	if v := value(after, "raftsql_sqlite_pages", nil); v < 1 {
+		t.Errorf("raftsql_sqlite_pages = %v, want at least 1", v)
+	}
+	if _, ok := after["raftsql_hashicorp_raft_commitTime"]; !ok {
+		t.Errorf("hashicorp's raft.commitTime is missing from /metrics")
+	}
 	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes", "raftsql_raft_term", "raftsql_raft_restores_total", "raftsql_raft_leadership_changes_total"} {
 		if _, ok := after[name]; !ok {
 			t.Errorf("%s missing from /metrics", name)
