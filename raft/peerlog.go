@@ -25,6 +25,7 @@ var peerFailures = map[string]bool{
 	"failed to send snapshot to":              true,
 	"failed to install snapshot":              true,
 	"failed to contact":                       true,
+	"failed to make requestVote RPC":          true,
 }
 
 // peerLog turns hashicorp's stream of failures about a peer into a report
@@ -98,6 +99,12 @@ func (p *peerLog) filter(msg string, args []any) (demote bool) {
 	}
 	p.mu.Lock()
 	addr, id := p.key(args)
+	if addr == "" {
+		// The same words about no peer (a follower failing to install a
+		// snapshot): an error of this node, logged as it is.
+		p.mu.Unlock()
+		return false
+	}
 	now := p.now()
 	d, ok := p.down[addr]
 	var report string

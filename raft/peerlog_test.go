@@ -61,10 +61,12 @@ func TestPeerFailuresReportedOncePerInterval(t *testing.T) {
 	if got := lines(); len(got) != 1 || !strings.Contains(got[0], "peer unreachable") {
 		t.Errorf("down again: %q", got)
 	}
-	// Other messages pass untouched.
-	buf.Reset()
-	h.Error("failed to commit logs", "error", fail)
-	if got := lines(); len(got) != 1 || !strings.Contains(got[0], "level=ERROR") {
-		t.Errorf("an unrelated error: %q", got)
+	// Other messages pass untouched, the same words about no peer too.
+	for _, msg := range []string{"failed to commit logs", "failed to install snapshot"} {
+		buf.Reset()
+		h.Error(msg, "error", fail)
+		if got := lines(); len(got) != 1 || !strings.Contains(got[0], "level=ERROR") {
+			t.Errorf("%s: %q", msg, got)
+		}
 	}
 }

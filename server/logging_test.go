@@ -104,6 +104,7 @@ func TestDownPeerIsReportedOnceAndItsReturn(t *testing.T) {
 	f := c.Follower()
 	id := servertest.NodeID(f)
 	lead := logs[l]
+	addr := c.Config(f).RaftAddr
 	isPeer := func(r map[string]any) bool { return r["peer_id"] == id }
 	stopped := time.Now()
 	c.Stop(f)
@@ -125,8 +126,12 @@ func TestDownPeerIsReportedOnceAndItsReturn(t *testing.T) {
 		if at, err := time.Parse(time.RFC3339Nano, fmt.Sprint(r["time"])); err != nil || at.Before(stopped) {
 			continue
 		}
-		if r["level"] == "ERROR" || (r["level"] == "WARN" && r["msg"] != "peer unreachable") {
-			t.Errorf("a warning or error while a peer is down: %v", r)
+		// Only what names the peer: a loaded machine may make the leader
+		// warn of other things.
+		line := fmt.Sprint(r)
+		names := strings.Contains(line, addr) || isPeer(r)
+		if names && (r["level"] == "ERROR" || r["level"] == "WARN") && r["msg"] != "peer unreachable" {
+			t.Errorf("a warning or error about the down peer besides its report: %v", r)
 		}
 	}
 	c.Restart(f)
