@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
+	hraft "github.com/hashicorp/raft"
 )
 
 // Log keys used by this package.
@@ -80,10 +81,10 @@ func convertArgs(args []any) []any {
 }
 
 // closedConn reports whether hashicorp's arguments carry the error of a
-// connection closed on this side.
+// connection closed on this side, or of its transport shut down.
 func closedConn(args []any) bool {
 	for _, a := range args {
-		if err, ok := a.(error); ok && errors.Is(err, net.ErrClosed) {
+		if err, ok := a.(error); ok && (errors.Is(err, net.ErrClosed) || errors.Is(err, hraft.ErrTransportShutdown)) {
 			return true
 		}
 	}
