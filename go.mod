@@ -13,6 +13,10 @@ go 1.26.8
 //   - modernc.org/sqlite v1.61.1 (SQLite 3.54.1): the state machine calls its
 //     C API (modernc.org/sqlite/lib) directly, which depends on this exact
 //     version's layout of sqlite3_vfs; move it only with fsm's tests green.
+//   - prometheus/client_golang v1.23.2 serves /metrics (prometheus/common's
+//     text parser reads it in tests). hashicorp/raft v1.7.3 reports through
+//     go-metrics/compat, which without the hashicorpmetrics build tag is
+//     armon/go-metrics v0.4.1: its prometheus sink bridges raft's metrics.
 //   - pgx is used for its pgproto3 package only, in pgwire and driver (and as
 //     a client in tests and the bench tool; pgx/v5/stdlib, which needs
 //     jackc/puddle, only in driver's benchmark against pgx).
