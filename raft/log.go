@@ -91,8 +91,12 @@ func closedConn(args []any) bool {
 	return false
 }
 
-// appendArg appends argument i, formatting an hclog.Format value.
+// appendArg appends argument i, formatting an hclog.Format value, and a
+// member as id@address rather than Go's struct syntax.
 func appendArg(out []any, i int, a any) []any {
+	if s, ok := a.(hraft.Server); ok {
+		a = string(s.ID) + "@" + string(s.Address)
+	}
 	if f, ok := a.(hclog.Format); ok && i%2 == 1 {
 		if len(f) > 0 {
 			if s, ok := f[0].(string); ok {
