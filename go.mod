@@ -13,6 +13,10 @@ go 1.26.8
 //   - modernc.org/sqlite v1.61.1 (SQLite 3.54.1): the state machine calls its
 //     C API (modernc.org/sqlite/lib) directly, which depends on this exact
 //     version's layout of sqlite3_vfs; move it only with fsm's tests green.
+//   - prometheus/client_golang v1.23.2 serves /metrics (prometheus/common's
+//     text parser reads it in tests). hashicorp/raft v1.7.3 reports through
+//     go-metrics/compat, which without the hashicorpmetrics build tag is
+//     armon/go-metrics v0.4.1: its prometheus sink bridges raft's metrics.
 //   - pgx is used for its pgproto3 package only, in pgwire and driver (and as
 //     a client in tests and the bench tool; pgx/v5/stdlib, which needs
 //     jackc/puddle, only in driver's benchmark against pgx).
@@ -23,6 +27,9 @@ require (
 	github.com/hashicorp/raft-boltdb/v2 v2.3.1
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/klauspost/compress v1.20.4
+	github.com/prometheus/client_golang v1.23.2
+	github.com/prometheus/client_model v0.6.2
+	github.com/prometheus/common v0.66.1
 	github.com/spf13/pflag v1.1.0
 	go.etcd.io/bbolt v1.5.0
 	modernc.org/libc v1.79.0
@@ -30,7 +37,16 @@ require (
 )
 
 require (
-	github.com/armon/go-metrics v0.4.1 // indirect
+	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/prometheus/procfs v0.16.1 // indirect
+	go.yaml.in/yaml/v2 v2.4.2 // indirect
+	google.golang.org/protobuf v1.36.8 // indirect
+)
+
+require (
+	github.com/armon/go-metrics v0.4.1
 	github.com/boltdb/bolt v1.3.1 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/fatih/color v1.13.0 // indirect

@@ -48,6 +48,18 @@
 // the end of the file and kill the process, so New refuses it with an
 // error naming the file.
 //
+// # Logs and metrics
+//
+// The only hclog→slog adapter is here (log.go): each attribute once per
+// line (the node and subsystem come from the logger, hashicorp's own "node"
+// is dropped), connections closed at shutdown at debug level, and
+// hashicorp's failure at every heartbeat to a peer it cannot reach turned
+// by peerLog into one report when the peer goes down, one a minute while it
+// stays down, and one when it is back. Collectors returns the node's own
+// Prometheus metrics (log appends with their fsync, snapshots written,
+// leadership, Raft indexes read when scraped); HashicorpCollector bridges
+// hashicorp's process-wide go-metrics.
+//
 // # Invariants
 //
 //   - Apply hands the command to Raft at most once. Once it is handed over,

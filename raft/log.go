@@ -3,13 +3,16 @@ package raft
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"log/slog"
+	"net"
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
+	hraft "github.com/hashicorp/raft"
 )
 
 // Log keys used by this package.
@@ -35,11 +38,13 @@ type hclogAdapter struct {
 	l       *slog.Logger
 	name    string
 	implied []any
+	// peers quiets hashicorp's repeated failures to reach a peer.
+	peers *peerLog
 }
 
 var _ hclog.Logger = (*hclogAdapter)(nil)
 
-func newHclogAdapter(l *slog.Logger) *hclogAdapter { return &hclogAdapter{l: l} }
+func newHclogAdapter(l *slog.Logger) *hclogAdapter { return &hclogAdapter{l: l, peers: newPeerLog(l)} }
 
 func toSlogLevel(level hclog.Level) slog.Level {
 	switch level {
@@ -60,21 +65,50 @@ func toSlogLevel(level hclog.Level) slog.Level {
 // hclog.Format values.
 func convertArgs(args []any) []any {
 	out := make([]any, 0, len(args))
-	for i, a := range args {
-		if f, ok := a.(hclog.Format); ok && i%2 == 1 {
-			if len(f) > 0 {
-				if s, ok := f[0].(string); ok {
-					a = fmt.Sprintf(s, f[1:]...)
-				} else {
-					a = fmt.Sprint(f...)
-				}
-			} else {
-				a = ""
-			}
+	for i := 0; i+1 < len(args); i += 2 {
+		if k, ok := args[i].(string); ok && (k == logKeyNode || k == logKeySubsystem) {
+			// hashicorp's "node" is its Raft value, printed as {}: the
+			// logger already carries the node and subsystem.
+			continue
 		}
-		out = append(out, a)
+		out = appendArg(out, i, args[i])
+		out = appendArg(out, i+1, args[i+1])
+	}
+	if len(args)%2 == 1 {
+		out = appendArg(out, len(args)-1, args[len(args)-1])
 	}
 	return out
+}
+
+// closedConn reports whether hashicorp's arguments carry the error of a
+// connection closed on this side, or of its transport shut down.
+func closedConn(args []any) bool {
+	for _, a := range args {
+		if err, ok := a.(error); ok && (errors.Is(err, net.ErrClosed) || errors.Is(err, hraft.ErrTransportShutdown)) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendArg appends argument i, formatting an hclog.Format value, and a
+// member as id@address rather than Go's struct syntax.
+func appendArg(out []any, i int, a any) []any {
+	if s, ok := a.(hraft.Server); ok {
+		a = string(s.ID) + "@" + string(s.Address)
+	}
+	if f, ok := a.(hclog.Format); ok && i%2 == 1 {
+		if len(f) > 0 {
+			if s, ok := f[0].(string); ok {
+				a = fmt.Sprintf(s, f[1:]...)
+			} else {
+				a = fmt.Sprint(f...)
+			}
+		} else {
+			a = ""
+		}
+	}
+	return append(out, a)
 }
 
 func (h *hclogAdapter) Log(level hclog.Level, msg string, args ...any) {
@@ -82,6 +116,13 @@ func (h *hclogAdapter) Log(level hclog.Level, msg string, args ...any) {
 		return
 	}
 	lv := toSlogLevel(level)
+	if h.peers != nil && level >= hclog.Warn && h.peers.filter(msg, args) {
+		lv = slog.LevelDebug
+	}
+	if level >= hclog.Warn && closedConn(args) {
+		// A connection this node closed, at shutdown: nothing is wrong.
+		lv = slog.LevelDebug
+	}
 	ctx := context.Background()
 	if !h.l.Enabled(ctx, lv) {
 		return
@@ -114,6 +155,7 @@ func (h *hclogAdapter) With(args ...any) hclog.Logger {
 		l:       h.l.With(convertArgs(args)...),
 		name:    h.name,
 		implied: append(append([]any(nil), h.implied...), args...),
+		peers:   h.peers,
 	}
 }
 
@@ -124,11 +166,11 @@ func (h *hclogAdapter) Named(name string) hclog.Logger {
 	if h.name != "" {
 		n = h.name + "." + name
 	}
-	return &hclogAdapter{l: h.l, name: n, implied: h.implied}
+	return &hclogAdapter{l: h.l, name: n, implied: h.implied, peers: h.peers}
 }
 
 func (h *hclogAdapter) ResetNamed(name string) hclog.Logger {
-	return &hclogAdapter{l: h.l, name: name, implied: h.implied}
+	return &hclogAdapter{l: h.l, name: name, implied: h.implied, peers: h.peers}
 }
 
 func (h *hclogAdapter) SetLevel(hclog.Level) {}

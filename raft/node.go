@@ -50,6 +50,9 @@ type Node struct {
 	trans *hraft.NetworkTransport
 	mux   *mux
 
+	metrics *nodeMetrics
+	peers   *peerLog
+
 	started atomic.Bool // New has returned from hraft.NewRaft
 	// readyTerm is a term in which this node, as leader, has seen an entry
 	// of that term committed, so its commit index is current.
@@ -116,7 +119,7 @@ func New(cfg Config, fsm hraft.FSM) (_ *Node, err error) {
 		logger.Warn("NODE-TO-NODE TLS IS OFF: anyone who reaches the raft address can join, replicate into and write to this cluster", "addr", cfg.Addr)
 	}
 
-	n := &Node{cfg: cfg, log: logger, closed: make(chan struct{})}
+	n := &Node{cfg: cfg, log: logger, closed: make(chan struct{}), metrics: newNodeMetrics(), peers: hlog.peers}
 
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("raft: %w", err)
@@ -134,14 +137,15 @@ func New(cfg Config, fsm hraft.FSM) (_ *Node, err error) {
 		return nil, fmt.Errorf("raft: open log store: %w", err)
 	}
 	cleanups = append(cleanups, func() { n.bolt.Close() })
-	n.logs, err = hraft.NewLogCache(logCacheSize, n.bolt)
+	n.logs, err = hraft.NewLogCache(logCacheSize, timedLogStore{n.bolt, n.metrics.logAppend})
 	if err != nil {
 		return nil, fmt.Errorf("raft: %w", err)
 	}
-	n.snaps, err = hraft.NewFileSnapshotStoreWithLogger(cfg.Dir, cfg.SnapshotRetain, hlog.Named("snapshot"))
+	snaps, err := hraft.NewFileSnapshotStoreWithLogger(cfg.Dir, cfg.SnapshotRetain, hlog.Named("snapshot"))
 	if err != nil {
 		return nil, fmt.Errorf("raft: open snapshot store: %w", err)
 	}
+	n.snaps = timedSnapshotStore{snaps, n.metrics}
 
 	ln := cfg.Listener
 	if ln == nil {
@@ -182,8 +186,12 @@ func New(cfg Config, fsm hraft.FSM) (_ *Node, err error) {
 
 	n.obsCh = make(chan hraft.Observation, 64)
 	n.observer = hraft.NewObserver(n.obsCh, false, func(o *hraft.Observation) bool {
-		_, ok := o.Data.(hraft.RaftState)
-		return ok
+		switch o.Data.(type) {
+		case hraft.RaftState, hraft.LeaderObservation, hraft.PeerObservation,
+			hraft.FailedHeartbeatObservation, hraft.ResumedHeartbeatObservation:
+			return true
+		}
+		return false
 	})
 	n.raft.RegisterObserver(n.observer)
 	n.wg.Add(1)
@@ -608,8 +616,25 @@ func (n *Node) watchLeadership() {
 	for {
 		select {
 		case o := <-n.obsCh:
-			if st, ok := o.Data.(hraft.RaftState); ok {
-				n.publish(st == hraft.Leader)
+			switch d := o.Data.(type) {
+			case hraft.RaftState:
+				n.publish(d == hraft.Leader)
+				if d == hraft.Leader {
+					n.linkPeers()
+				} else {
+					n.peers.reset()
+				}
+			case hraft.PeerObservation:
+				if !d.Removed {
+					n.peers.link(string(d.Peer.ID), string(d.Peer.Address))
+				}
+			case hraft.FailedHeartbeatObservation:
+				n.linkPeer(string(d.PeerID))
+			case hraft.ResumedHeartbeatObservation:
+				n.linkPeer(string(d.PeerID))
+				n.peers.resumed(string(d.PeerID))
+			case hraft.LeaderObservation:
+				n.metrics.noteLeader(string(d.LeaderID), n.raft.CurrentTerm())
 			}
 		case <-n.closed:
 			n.publish(false)
@@ -631,6 +656,7 @@ func (n *Node) publish(leader bool) {
 		return
 	}
 	n.isLeader = leader
+	n.metrics.leaderChanges.Inc()
 	for _, ch := range n.subs {
 		select {
 		case ch <- leader:

@@ -42,7 +42,10 @@
 //
 // With a password file, each client has the rights its line gives (auth.go):
 // read, write (the default) or admin, which the admin HTTP endpoint wants on
-// every route but the probes (httpauth.go).
+// every route but the probes (httpauth.go). The admin address also serves a
+// status page at / (statuspage.go, one embedded HTML file), its JSON feed
+// /stats, and /metrics from a Prometheus registry of the node's own
+// (metrics.go): sessions count their statements there, as they end.
 //
 // Membership (members.go) is changed on the leader: a request made on
 // another node (Node.RemoveMember, the admin routes under /members) is

@@ -251,6 +251,7 @@ func (g *grouper) propose(batch []*proposal, committed func()) {
 	for _, p := range batch {
 		size += len(p.encoded)
 	}
+	g.n.metrics.groupEntry(size, len(batch))
 	ctx, known, release := g.n.applyWindow(size)
 	defer release()
 	notify := func() {

@@ -120,6 +120,7 @@ func (n *Node) httpHandler() http.Handler {
 		enc.Encode(cs)
 	})
 	n.backupRoutes(mux)
+	n.statusRoutes(mux)
 	if n.cfg.Profiling {
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)

@@ -31,6 +31,8 @@ type Node struct {
 	http *http.Server
 	fwd  *forwarder
 
+	metrics *metrics
+
 	// users are the password file's, nil when every client is trusted.
 	users map[string]User
 	// httpAuth checks the admin endpoint's credentials.
@@ -80,7 +82,7 @@ func New(cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{cfg: cfg, log: log.With("node", cfg.ID), writes: newWriteLock(), openTxs: map[*txn]*session{}, infos: map[string]cachedInfo{}, done: make(chan struct{})}
+	n := &Node{cfg: cfg, log: log.With("node", cfg.ID), writes: newWriteLock(), openTxs: map[*txn]*session{}, infos: map[string]cachedInfo{}, done: make(chan struct{}), metrics: newMetrics()}
 	n.group = newGrouper(n, cfg.ProposalsInFlight, cfg.MaxGroupWait)
 	n.writes.onWait = n.group.endGathering
 	return n, nil
@@ -111,7 +113,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 		Path:             n.cfg.sqlitePath(),
 		ReadConns:        n.cfg.ReadConns,
 		MaxReadValueSize: n.cfg.MaxValueSize,
-		Logger:           n.log.With("subsystem", "fsm"),
+		Logger:           n.log, // fsm adds its subsystem
 		OnFatal:          n.fatal,
 	})
 	if err != nil {
@@ -144,7 +146,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	rc.HeartbeatTimeout = n.cfg.HeartbeatTimeout
 	rc.ElectionTimeout = n.cfg.ElectionTimeout
 	rc.LeaderLeaseTimeout = n.cfg.LeaderLeaseTimeout
-	rc.Logger = n.log.With("subsystem", "raft")
+	rc.Logger = n.cfg.Logger // raft adds the node and subsystem attributes itself
 	rc.Gate = n.cfg.Gate
 	n.raft, err = raft.New(rc, n.fsm)
 	if errors.Is(err, raft.ErrInsecure) {
@@ -154,6 +156,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("starting raft: %w", err)
 	}
+	n.metrics.registerNode(n)
 	n.fwd = newForwarder(n.raft.DialForward)
 	n.goServe(func() { n.serveForward(n.raft.ForwardListener()) })
 	n.goServe(n.watchLeadership)
@@ -167,7 +170,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	}
 	n.pg = pgwire.New(pgwire.Config{
 		Backend:        backend{n},
-		Logger:         n.log.With("subsystem", "pgwire"),
+		Logger:         n.log, // pgwire adds its subsystem
 		MaxConnections: n.cfg.MaxConnections,
 		TLSConfig:      tlsConfig,
 		RequireTLS:     n.cfg.PGRequireTLS,

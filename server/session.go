@@ -29,7 +29,9 @@ func (b backend) NewSession(ctx context.Context, params map[string]string) (pgwi
 	if err != nil {
 		return nil, err
 	}
-	return b.n.newSession(who), nil
+	s := b.n.newSession(who)
+	s.metered = b.n.metrics.connOpened()
+	return s, nil
 }
 
 // clientIdentity is who a new Postgres connection runs as: the user that
@@ -100,6 +102,13 @@ type session struct {
 	// bounds each statement (SET statement_timeout).
 	lockTimeout      time.Duration
 	statementTimeout time.Duration
+
+	// For metrics.go: metered says the session counts as a client
+	// connection; kind is what execute learned of the running statement;
+	// txStart is when the open transaction block began.
+	metered bool
+	kind    string
+	txStart time.Time
 }
 
 // errStatementTimeout is the cause of a statement's context that reached
@@ -196,14 +205,15 @@ const maxInfos = 4096
 // Execute runs one statement within the session's statement_timeout: a
 // statement that reaches it fails with 57014, except one already handed to
 // Raft, which cannot be withdrawn and waits for its outcome.
-func (s *session) Execute(ctx context.Context, sql string, params []any) (*pgwire.Result, error) {
+func (s *session) Execute(ctx context.Context, sql string, params []any) (res *pgwire.Result, err error) {
+	defer func(start time.Time) { s.observe(sql, start, res, err) }(time.Now())
 	if s.statementTimeout <= 0 {
 		return s.execute(ctx, sql, params)
 	}
 	deadline := time.Now().Add(s.statementTimeout)
 	ctx, cancel := context.WithDeadlineCause(ctx, deadline, errStatementTimeout)
 	defer cancel()
-	res, err := s.execute(ctx, sql, params)
+	res, err = s.execute(ctx, sql, params)
 	// A connection's deadline, set to the context's, may fire a moment
 	// before the context ends: the clock decides.
 	over := context.Cause(ctx) == errStatementTimeout || (ctx.Err() == nil && !time.Now().Before(deadline))
@@ -280,6 +290,7 @@ func (s *session) execute(ctx context.Context, sql string, params []any) (*pgwir
 		return nil, pgError(err)
 	}
 	var res *command.Result
+	s.kind = kindOf(ro)
 	if ro {
 		if s.minReadIndex > 0 {
 			if err := s.n.waitIndex(ctx, s.minReadIndex); err != nil {
@@ -426,6 +437,10 @@ func (s *session) ReportStatus(report func(name, value string)) {
 
 // Close ends the session; an open transaction block is rolled back.
 func (s *session) Close() {
+	if s.metered {
+		s.metered = false
+		s.n.metrics.connClosed()
+	}
 	s.closeRemote()
 	if s.tx != nil {
 		s.rollbackTx()

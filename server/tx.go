@@ -108,6 +108,7 @@ func (s *session) txRun(ctx context.Context, tx *txn, c txControl, stmt command.
 		return nil, pgError(err)
 	}
 	ro := info.ReadOnly
+	s.kind = kindOf(ro)
 	if ro && tx.write == nil {
 		return s.txRead(ctx, tx, stmt)
 	}

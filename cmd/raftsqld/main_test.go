@@ -424,3 +424,61 @@ func TestWriteLimitFlags(t *testing.T) {
 		t.Fatalf("--max-value-size over SQLite's maximum: %v", err)
 	}
 }
+
+// TestJSONLogsAndQuietShutdown runs a node with --log-format json: every
+// line is one JSON object with each attribute once, and stopping the node
+// logs no error.
+func TestJSONLogsAndQuietShutdown(t *testing.T) {
+	httpAddr := freePort(t)
+	args := []string{"--id", "n1", "--data-dir", t.TempDir(), "--pg-addr", freePort(t), "--http-addr", httpAddr,
+		"--raft-addr", freePort(t), "--bootstrap", "--log-level", "debug", "--log-format", "json"}
+	var stdout, stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, args, &stdout, &stderr) }()
+	p := &proc{httpAd: httpAddr}
+	servertest.Eventually(t, 30*time.Second, "the node leads", func() error {
+		select {
+		case err := <-done:
+			done <- err
+			return fmt.Errorf("run ended: %v\n%s", err, stderr.String())
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		cs, err := p.status(ctx)
+		if err != nil {
+			return err
+		}
+		if cs.Node.State != "leader" {
+			return fmt.Errorf("state %s", cs.Node.State)
+		}
+		return nil
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if len(lines) < 3 {
+		t.Fatalf("only %d log lines:\n%s", len(lines), stderr.String())
+	}
+	for _, line := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("not a JSON line (%v): %s", err, line)
+		}
+		if rec["level"] == "ERROR" {
+			t.Errorf("an error on a clean shutdown: %s", line)
+		}
+		for _, key := range []string{`"node":`, `"subsystem":`} {
+			if strings.Count(line, key) > 1 {
+				t.Errorf("%s twice: %s", key, line)
+			}
+		}
+	}
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"--id", "x", "--data-dir", t.TempDir(), "--log-format", "xml"}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "--log-format") {
+		t.Errorf("--log-format xml: %v, want an error naming the flag", err)
+	}
+}
