@@ -5,7 +5,8 @@
 # back to back (`raftsql snapshot` in a loop for the whole run), in the same
 # run, REPS times alternating (default 3), and prints the ratio of the
 # median p99s. Usage: [REPS=3] [SECS=10] docs/snapshot-p99-bench.sh [MiB]
-# (default 256; the database is INSERTs of randomblob(16 MiB)).
+# (default 256; the database is INSERTs of randomblob(16 MiB)). RAFTSQLD_ARGS
+# adds flags to every raftsqld (e.g. "--snapshot-rate 0" for unpaced copies).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,7 +35,7 @@ start() {
 	# script asks for run.
 	"$work/raftsqld" --id "n$((i + 1))" --data-dir "$work/n$i" --raft-addr "${RAFT[$i]}" \
 		--pg-addr "127.0.0.1:${PG[$i]}" --http-addr "${HTTP[$i]}" --log-level warn \
-		--snapshot-threshold 100000000 --snapshot-interval 1h "$@" \
+		--snapshot-threshold 100000000 --snapshot-interval 1h ${RAFTSQLD_ARGS:-} "$@" \
 		>"$work/n$i.log" 2>&1 &
 	pids+=($!)
 }
