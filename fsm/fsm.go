@@ -47,6 +47,11 @@ type Config struct {
 	// may make (0: SQLite's maximum, 1e9). Writes use the limit their
 	// command carries, the same on every node.
 	MaxReadValueSize int64
+	// SnapshotRate bounds how fast a snapshot copies the database file
+	// into Raft's snapshot store, in bytes per second (0: no bound). The
+	// copy shares the disk with the Raft log's fsyncs: unbounded, a large
+	// database's copy queues every commit behind it.
+	SnapshotRate int64
 	// Logger receives the state machine's logs; nil discards them.
 	Logger *slog.Logger
 	// OnFatal is called once, from the goroutine that applies entries,
@@ -65,6 +70,8 @@ type FSM struct {
 	nRead   int
 	// readLength is the length limit of read connections.
 	readLength int64
+	// snapRate is Config.SnapshotRate.
+	snapRate int64
 
 	env *applyEnv
 
@@ -127,7 +134,8 @@ func Open(cfg Config) (*FSM, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("fsm: %w", err)
 	}
-	f := &FSM{path: path, log: cfg.Logger, onFatal: cfg.OnFatal, nRead: cfg.ReadConns, readLength: cfg.MaxReadValueSize}
+	f := &FSM{path: path, log: cfg.Logger, onFatal: cfg.OnFatal, nRead: cfg.ReadConns, readLength: cfg.MaxReadValueSize,
+		snapRate: cfg.SnapshotRate}
 	if f.log == nil {
 		f.log = slog.New(slog.DiscardHandler)
 	}

@@ -103,6 +103,10 @@ type Config struct {
 	// checked.
 	SnapshotThreshold uint64
 	SnapshotInterval  time.Duration
+	// SnapshotRate bounds how fast a snapshot writes the database into
+	// the snapshot store, in MiB per second (0: as fast as the disk
+	// takes it, which delays commits behind it on the same disk).
+	SnapshotRate int64
 	// TrailingLogs is how many entries are kept behind a snapshot, so that
 	// slightly lagging followers catch up from the log, not a snapshot.
 	TrailingLogs uint64
@@ -213,6 +217,7 @@ func DefaultConfig() Config {
 		MaxGroupWait:             10 * time.Millisecond,
 		SnapshotThreshold:        8192,
 		SnapshotInterval:         30 * time.Second,
+		SnapshotRate:             100,
 		TrailingLogs:             10240,
 		HeartbeatTimeout:         1000 * time.Millisecond,
 		ElectionTimeout:          1000 * time.Millisecond,
@@ -278,6 +283,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxValueSize > 1_000_000_000 {
 		errs = append(errs, errors.New("the value size limit can be at most 1000000000 bytes, SQLite's own"))
+	}
+	if c.SnapshotRate < 0 || c.SnapshotRate > 1<<30 {
+		errs = append(errs, fmt.Errorf("snapshot rate must be between 0 and %d MiB/s, got %d", 1<<30, c.SnapshotRate))
 	}
 	if c.MaxRestoreSize < 0 {
 		errs = append(errs, errors.New("the restore size limit must not be negative"))

@@ -113,6 +113,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 		Path:             n.cfg.sqlitePath(),
 		ReadConns:        n.cfg.ReadConns,
 		MaxReadValueSize: n.cfg.MaxValueSize,
+		SnapshotRate:     n.cfg.SnapshotRate << 20,
 		Logger:           n.log, // fsm adds its subsystem
 		OnFatal:          n.fatal,
 	})
