@@ -275,6 +275,15 @@ func (c *conn) cString(s string) (uintptr, error) {
 	return c.scratch, nil
 }
 
+// shrinkScratch gives back scratch memory that a large statement text or
+// value grew, so that a connection does not keep the largest it ever saw.
+func (c *conn) shrinkScratch() {
+	if c.scrLen > bigSQL {
+		libc.Xfree(c.tls, c.scratch)
+		c.scratch, c.scrLen = 0, 0
+	}
+}
+
 // stmt is a prepared statement.
 type stmt struct {
 	p        uintptr

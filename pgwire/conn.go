@@ -124,6 +124,7 @@ func (c *conn) serve() {
 	ok := c.startup()
 	if c.sess != nil {
 		defer c.sess.Close()
+		defer c.closePortals() // before the session: a cursor holds its reads
 	}
 	if ok {
 		c.loop()
@@ -529,7 +530,7 @@ func (c *conn) sendFatal(e *Error) {
 func (c *conn) readyForQuery() {
 	st := c.sess.TxStatus()
 	if st == 'I' {
-		clear(c.portals)
+		c.closePortals()
 	}
 	if len(c.changed) > 0 {
 		names := make([]string, 0, len(c.changed))
