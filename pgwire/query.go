@@ -28,7 +28,7 @@ type portal struct {
 	params  []any
 	formats []int16 // result format codes as the client sent them
 
-	res    *Result // set once executed
+	res    *Result    // set once executed
 	stream RowSource  // the open cursor of a streamed result, until done
 	w      *rowWriter // encodes the stream's rows
 	oids   []uint32
