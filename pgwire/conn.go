@@ -446,7 +446,11 @@ func (c *conn) loop() {
 			case isTimeout(err) && idle > 0:
 				c.sendFatal(newError(codeIdleSessionTimeout, "terminating connection due to idle-session timeout"))
 			case errors.As(err, &tooBig):
-				c.sendFatal(newError(codeProtocolViolation, fmt.Sprintf("message of %d bytes exceeds the limit of %d bytes", tooBig.ActualBodyLen, tooBig.MaxExpectedBodyLen)))
+				// Refused from its length, before it is read: the
+				// connection cannot skip it, so it ends.
+				e := newError(codeProgramLimitExceeded, fmt.Sprintf("message of %d bytes exceeds the maximum query size of %d bytes", tooBig.ActualBodyLen, tooBig.MaxExpectedBodyLen))
+				e.Hint = "the server's --max-query-size bounds a query's text, a Bind with its parameters and a COPY chunk; pass large values as parameters of several statements, or raise the limit"
+				c.sendFatal(e)
 			case isEOF(err):
 				c.log.Debug("client disconnected")
 			default:

@@ -168,6 +168,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 		Backend:        backend{n},
 		Logger:         n.log.With("subsystem", "pgwire"),
 		MaxConnections: n.cfg.MaxConnections,
+		MaxMessageSize: n.cfg.MaxQuerySize,
 		TLSConfig:      tlsConfig,
 		RequireTLS:     n.cfg.PGRequireTLS,
 		Auth:           auth,

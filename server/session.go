@@ -172,7 +172,7 @@ func (s *session) describe(ctx context.Context, sql string) (fsm.Info, error) {
 		return c.info, nil
 	}
 	info, err := s.classify(ctx, sql)
-	if err != nil {
+	if err != nil || len(sql) > maxCachedInfoSQL {
 		return info, err
 	}
 	n.infoMu.Lock()
@@ -196,8 +196,13 @@ type cachedInfo struct {
 	info fsm.Info
 }
 
-// maxInfos bounds the cache of statement descriptions.
-const maxInfos = 4096
+// maxInfos bounds the cache of statement descriptions, and
+// maxCachedInfoSQL the text of a statement it keeps: a statement holding a
+// large literal is described again rather than kept in memory.
+const (
+	maxInfos         = 4096
+	maxCachedInfoSQL = 64 << 10
+)
 
 // Execute runs one statement within the session's statement_timeout: a
 // statement that reaches it fails with 57014, except one already handed to

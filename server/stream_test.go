@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -373,4 +374,28 @@ func TestCancelledStreamsReleaseConnections(t *testing.T) {
 		t.Fatalf("read after the cancelled ones: %v", err)
 	}
 	_ = pgx.ErrNoRows
+}
+
+// TestMaxQuerySize: a message over --max-query-size is refused from its
+// length with 54000, and one under it runs.
+func TestMaxQuerySize(t *testing.T) {
+	c := servertest.NewCluster(t, 1, servertest.Options{Configure: func(i int, cfg *server.Config) {
+		cfg.MaxQuerySize = 1 << 20
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn := connect(t, c, 0)
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT length('"+strings.Repeat("x", 1<<19)+"')").Scan(&n); err != nil || n != 1<<19 {
+		t.Fatalf("a query under the limit: %d, %v", n, err)
+	}
+	_, err := conn.Exec(ctx, "SELECT length('"+strings.Repeat("x", 2<<20)+"')")
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "54000" || !strings.Contains(pe.Message, "maximum query size") {
+		t.Fatalf("a query over the limit: %v, want 54000", err)
+	}
+	conn = connect(t, c, 0)
+	if err := conn.QueryRow(ctx, "SELECT 1").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
 }
