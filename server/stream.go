@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/raftsql/raftsql/fsm"
@@ -97,4 +99,75 @@ func (r *rowStream) Close() {
 		r.cancel()
 		r.cancel = nil
 	}
+}
+
+// forwardedReadLimit bounds the encoded answer of a read another node
+// forwards: the frame of the node-to-node channel, less its header. A
+// variable so that tests can lower it.
+var forwardedReadLimit atomic.Int64
+
+func init() { forwardedReadLimit.Store(maxFrame - answerHeaderLen) }
+
+// answerQuery runs a forwarded read and encodes its result, failing with
+// a limitError (54000 for the client) as soon as the rows outgrow what
+// the channel carries, rather than after holding all of them. A read of
+// one statement is stepped a row at a time for that; one of several runs
+// in one snapshot, whole, and is checked after.
+func (n *Node) answerQuery(ctx context.Context, stmts []command.Statement) ([]byte, error) {
+	limit := forwardedReadLimit.Load()
+	tooBig := func(size int64) error {
+		return &limitError{msg: fmt.Sprintf("the result of the read (%d bytes or more) exceeds the %d-byte limit of the node-to-node channel: "+
+			"a follower's weak read comes whole from the leader; read on the leader, or at consistency linearizable or none, which stream the rows", size, limit)}
+	}
+	if len(stmts) != 1 {
+		res, err := n.fsm.Query(ctx, stmts)
+		if err != nil {
+			return nil, err
+		}
+		b := command.EncodeResult(res)
+		if int64(len(b)) > limit {
+			return nil, tooBig(int64(len(b)))
+		}
+		return b, nil
+	}
+	res := &command.Result{Statements: make([]command.StatementResult, 1)}
+	sr := &res.Statements[0]
+	rows, err := n.fsm.QueryRows(ctx, stmts[0])
+	if err != nil {
+		var ce *command.Error
+		if errors.As(err, &ce) {
+			sr.Err = ce
+			return command.EncodeResult(res), nil
+		}
+		return nil, err
+	}
+	defer rows.Close()
+	sr.Columns = rows.Columns()
+	var size int64
+	for {
+		row, err := rows.Next(ctx)
+		if err != nil {
+			var ce *command.Error
+			if !errors.As(err, &ce) {
+				return nil, err
+			}
+			sr.Rows, sr.Columns, sr.Err = nil, nil, ce
+			break
+		}
+		if row == nil {
+			break
+		}
+		for _, v := range row {
+			size += int64(len(v.Text)+len(v.Blob)) + 10
+		}
+		if size > limit {
+			return nil, tooBig(size)
+		}
+		sr.Rows = append(sr.Rows, row)
+	}
+	b := command.EncodeResult(res)
+	if int64(len(b)) > limit {
+		return nil, tooBig(int64(len(b)))
+	}
+	return b, nil
 }

@@ -399,3 +399,41 @@ func TestMaxQuerySize(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestForwardedReadOverLimit: a follower's weak read, which the leader
+// answers whole over the node-to-node channel, fails with 54000 when the
+// answer outgrows the channel, and a smaller one still comes.
+func TestForwardedReadOverLimit(t *testing.T) {
+	restore := server.SetForwardedReadLimit(1 << 20)
+	t.Cleanup(restore) // runs after the cluster's cleanup, registered later
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	conn := connect(t, c, c.Leader())
+	mustExec(t, conn, "CREATE TABLE blobs (b BLOB)")
+	mustExec(t, conn, "INSERT INTO blobs SELECT randomblob(100000) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20) SELECT x FROM c)")
+	c.WaitSynced()
+	fc := connect(t, c, c.Follower())
+	mustExec(t, fc, "SET raftsql.read_consistency = weak")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var n int
+	if err := fc.QueryRow(ctx, "SELECT count(*) FROM (SELECT b FROM blobs LIMIT 5)").Scan(&n); err != nil || n != 5 {
+		t.Fatalf("a small forwarded read: %d, %v", n, err)
+	}
+	rows, _ := fc.Query(ctx, "SELECT b FROM blobs")
+	for rows.Next() {
+	}
+	var pe *pgconn.PgError
+	if err := rows.Err(); !errors.As(err, &pe) || pe.Code != "54000" || !strings.Contains(pe.Message, "node-to-node channel") {
+		t.Fatalf("a forwarded read over the limit: %v, want 54000", err)
+	}
+	// The same read streams at consistency none on the follower.
+	mustExec(t, fc, "SET raftsql.read_consistency = none")
+	rows, _ = fc.Query(ctx, "SELECT b FROM blobs")
+	n = 0
+	for rows.Next() {
+		n++
+	}
+	if err := rows.Err(); err != nil || n != 20 {
+		t.Fatalf("streamed: %d rows, %v", n, err)
+	}
+}
