@@ -437,3 +437,36 @@ func TestForwardedReadOverLimit(t *testing.T) {
 		t.Fatalf("streamed: %d rows, %v", n, err)
 	}
 }
+
+// cancelAfter is a writer that cancels its context once it has seen n
+// lines.
+type cancelAfter struct {
+	n      int
+	cancel context.CancelFunc
+}
+
+func (w *cancelAfter) Write(p []byte) (int, error) {
+	w.n -= strings.Count(string(p), "\n")
+	if w.n <= 0 {
+		w.cancel()
+	}
+	return len(p), nil
+}
+
+// TestCopyOutStreams: COPY … TO STDOUT of an endless query sends lines as
+// the statement steps; cancelling it gives the read connection back.
+func TestCopyOutStreams(t *testing.T) {
+	c := servertest.NewCluster(t, 1, servertest.Options{})
+	conn := connect(t, c, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	w := &cancelAfter{n: 1000, cancel: cancel}
+	_, err := conn.PgConn().CopyTo(ctx, w, "COPY ("+numbers+") TO STDOUT")
+	if w.n > 0 {
+		t.Fatalf("%d lines short: %v", w.n, err)
+	}
+	if err == nil {
+		t.Fatal("an endless COPY ended")
+	}
+	waitReadConnsIdle(t, c, 0)
+}
