@@ -3,7 +3,8 @@
 # and for a baseline revision built in the same run: the node's peak RSS
 # (VmHWM, reset before the read) and the time until the client has the
 # first row, and the whole result. The client is a bare simple-protocol
-# reader (python3, below) that keeps nothing.
+# reader (python3, below) that keeps nothing. Then the peak RSS while four
+# clients at once each send a query holding a 60 MB literal.
 # Usage: docs/stream-bench.sh [MiB] [baseline revision]   (default 1024 main)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,8 @@ git archive "$BASE" | tar -x -C "$work/base"
 cat >"$work/read.py" <<'PY'
 import socket, struct, sys, time
 port, sql = int(sys.argv[1]), sys.argv[2]
+if sql.startswith("@"):
+    sql = open(sql[1:]).read()
 s = socket.create_connection(("127.0.0.1", port))
 def send(t, body):
     s.sendall(t + struct.pack("!I", len(body) + 4) + body)
@@ -75,12 +78,20 @@ measure() { # measure NAME DIR BINARY
 	local out; out=$(python3 "$work/read.py" "$PG" "SET raftsql.read_consistency = none; SELECT id, b FROM big")
 	local peak; peak=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$pid/status")
 	read -r first total rows bytes <<<"$out"
-	printf '| %s | %s MiB | %s MiB | %s s | %s s | %s |\n' "$name" "$idle" "$peak" "$first" "$total" "$rows"
+	# Then four clients at once, each with a query holding a 60 MB literal.
+	echo 5 >"/proc/$pid/clear_refs"
+	local lit="SELECT length('$(head -c 60000000 /dev/zero | tr '\0' x)')"
+	printf '%s' "$lit" >"$work/lit.sql"
+	local clients=()
+	for _ in 1 2 3 4; do python3 "$work/read.py" "$PG" @"$work/lit.sql" >/dev/null & clients+=($!); done
+	wait "${clients[@]}"
+	local litpeak; litpeak=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$pid/status")
+	printf '| %s | %s MiB | %s MiB | %s s | %s s | %s | %s MiB |\n' "$name" "$idle" "$peak" "$first" "$total" "$rows" "$litpeak"
 	kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 	rm -rf "${work:?}/$dir"
 }
 
-echo "| binary | RSS before the read | peak RSS | first row | whole result | rows |"
-echo "|---|---|---|---|---|---|"
+echo "| binary | RSS before the read | peak RSS | first row | whole result | rows | peak RSS, 4 × 60 MB literal |"
+echo "|---|---|---|---|---|---|---|"
 measure "$BASE" data.base "$work/raftsqld.base"
 measure "this tree" data.new "$work/raftsqld.new"
