@@ -373,7 +373,6 @@ func TestCancelledStreamsReleaseConnections(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
 		t.Fatalf("read after the cancelled ones: %v", err)
 	}
-	_ = pgx.ErrNoRows
 }
 
 // TestMaxQuerySize: a message over --max-query-size is refused from its
@@ -467,6 +466,36 @@ func TestCopyOutStreams(t *testing.T) {
 	}
 	if err == nil {
 		t.Fatal("an endless COPY ended")
+	}
+	waitReadConnsIdle(t, c, 0)
+}
+
+// TestStreamValueNotFittingItsColumn: the column's type is chosen before
+// the first row, from its declared type; a later value that does not read
+// as that type ends the result with an error after the rows before it.
+func TestStreamValueNotFittingItsColumn(t *testing.T) {
+	c := servertest.NewCluster(t, 1, servertest.Options{})
+	conn := connect(t, c, 0)
+	mustExec(t, conn, "CREATE TABLE m (x INTEGER)")
+	mustExec(t, conn, "INSERT INTO m VALUES (1), (2), ('abc'), (4)")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheDescribe} {
+		rows, err := conn.Query(ctx, "SELECT x FROM m ORDER BY rowid", mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for rows.Next() {
+			n++
+		}
+		var pe *pgconn.PgError
+		if err := rows.Err(); !errors.As(err, &pe) || !strings.Contains(pe.Message, `column "x"`) || n != 2 {
+			t.Fatalf("%v: %d rows, then %v; want 2 rows, then an error naming the column", mode, n, err)
+		}
+		if pe.Code == "XX000" || pe.Code == "" {
+			t.Fatalf("%v: code %q", mode, pe.Code)
+		}
 	}
 	waitReadConnsIdle(t, c, 0)
 }
