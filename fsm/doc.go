@@ -9,7 +9,9 @@
 //     restores the latest snapshot and replays the log into it.
 //   - One write connection, used only by the Raft apply goroutine (Apply,
 //     ApplyBatch, Snapshot, Restore), and a pool of read-only connections
-//     for Query, Classify, Dump and Backup. WAL journal, synchronous=OFF
+//     for Query, QueryRows (a read stepped a row at a time, holding its
+//     connection and snapshot until closed), Classify, Dump and Backup.
+//     WAL journal, synchronous=OFF
 //     (the Raft log is the source of truth), foreign_keys=ON (reads report
 //     it too), temp_store=MEMORY, a busy timeout: fixed at open, the same
 //     on every node.

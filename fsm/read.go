@@ -47,6 +47,7 @@ func (f *FSM) acquireFrom(ctx context.Context, classify bool) (*conn, error) {
 }
 
 func (f *FSM) release(c *conn) {
+	c.shrinkScratch()
 	c.home <- c
 	f.swapMu.RUnlock()
 }
@@ -131,9 +132,16 @@ func queryOn(ctx context.Context, c *conn, stmts []command.Statement) (*command.
 }
 
 func runRead(c *conn, st command.Statement, sr *command.StatementResult) error {
-	s, err := c.prepare(st.SQL, c.stmts)
+	cache := c.stmts
+	if len(st.SQL) >= bigSQL {
+		cache = nil
+	}
+	s, err := c.prepare(st.SQL, cache)
 	if err != nil || s == nil {
 		return err
+	}
+	if cache == nil {
+		defer c.finalize(s)
 	}
 	if !s.readOnly {
 		return &command.Error{Code: command.CodeReadOnly, Message: "statement writes: it must go through the log"}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/raftsql/raftsql/fsm/command"
@@ -278,6 +279,15 @@ func (c *conn) cString(s string) (uintptr, error) {
 	copy(b, s)
 	b[n-1] = 0
 	return c.scratch, nil
+}
+
+// shrinkScratch gives back scratch memory that a large statement text or
+// value grew, so that a connection does not keep the largest it ever saw.
+func (c *conn) shrinkScratch() {
+	if c.scrLen > bigSQL {
+		libc.Xfree(c.tls, c.scratch)
+		c.scratch, c.scrLen = 0, 0
+	}
 }
 
 // stmt is a prepared statement.
@@ -644,11 +654,36 @@ func (c *conn) columns(s *stmt, res *command.StatementResult) int {
 			decl = rowidAliasDeclType
 		}
 		res.Columns[i] = command.Column{
-			Name:     libc.GoString(sqlite3.Xsqlite3_column_name(c.tls, s.p, int32(i))),
+			Name:     columnName(sqlite3.Xsqlite3_column_name(c.tls, s.p, int32(i))),
 			DeclType: decl,
 		}
 	}
 	return n
+}
+
+// maxColumnName bounds a result column's name. SQLite names a column
+// without an alias after the text of its expression, which may be as long
+// as the statement (a literal of megabytes): the name is cut, on a
+// character boundary, instead of being copied whole into every result.
+const maxColumnName = 256
+
+// columnName reads a column name of at most maxColumnName bytes.
+func columnName(p uintptr) string {
+	if p == 0 {
+		return ""
+	}
+	b := unsafe.Slice((*byte)(cptr(p)), maxColumnName+1)
+	n := 0
+	for n <= maxColumnName && b[n] != 0 {
+		n++
+	}
+	if n > maxColumnName {
+		n = maxColumnName
+		for n > 0 && !utf8.RuneStart(b[n]) {
+			n--
+		}
+	}
+	return string(b[:n])
 }
 
 // rowidAliasDeclType is the declared type reported for a result column

@@ -130,8 +130,15 @@ var (
 	reViewDef    = regexp.MustCompile(`^select pg_catalog\.pg_get_viewdef\('(\d+)'::pg_catalog\.oid, true\)$`)
 )
 
+// maxCatalogQuery is longer than any catalog query psql or pg_dump sends.
+const maxCatalogQuery = 64 << 10
+
 // matchCatalog recognises the catalog queries this file answers.
 func matchCatalog(sql string) (catalogQuery, bool) {
+	if len(sql) > maxCatalogQuery {
+		// Not one the tools send; normalising it would copy it twice.
+		return catalogQuery{}, false
+	}
 	orig := strings.Join(strings.Fields(sql), " ")
 	orig = strings.TrimSuffix(strings.TrimSpace(orig), ";")
 	low := asciiLower(orig) // same length as orig, so offsets carry over

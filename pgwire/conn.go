@@ -124,6 +124,7 @@ func (c *conn) serve() {
 	ok := c.startup()
 	if c.sess != nil {
 		defer c.sess.Close()
+		defer c.closePortals() // before the session: a cursor holds its reads
 	}
 	if ok {
 		c.loop()
@@ -445,7 +446,11 @@ func (c *conn) loop() {
 			case isTimeout(err) && idle > 0:
 				c.sendFatal(newError(codeIdleSessionTimeout, "terminating connection due to idle-session timeout"))
 			case errors.As(err, &tooBig):
-				c.sendFatal(newError(codeProtocolViolation, fmt.Sprintf("message of %d bytes exceeds the limit of %d bytes", tooBig.ActualBodyLen, tooBig.MaxExpectedBodyLen)))
+				// Refused from its length, before it is read: the
+				// connection cannot skip it, so it ends.
+				e := newError(codeProgramLimitExceeded, fmt.Sprintf("message of %d bytes exceeds the maximum query size of %d bytes", tooBig.ActualBodyLen, tooBig.MaxExpectedBodyLen))
+				e.Hint = "the server's --max-query-size bounds a query's text, a Bind with its parameters and a COPY chunk; pass large values as parameters of several statements, or raise the limit"
+				c.sendFatal(e)
 			case isEOF(err):
 				c.log.Debug("client disconnected")
 			default:
@@ -529,7 +534,7 @@ func (c *conn) sendFatal(e *Error) {
 func (c *conn) readyForQuery() {
 	st := c.sess.TxStatus()
 	if st == 'I' {
-		clear(c.portals)
+		c.closePortals()
 	}
 	if len(c.changed) > 0 {
 		names := make([]string, 0, len(c.changed))

@@ -299,9 +299,14 @@ func parseCopy(sql string) (cmd copyFrom, ok bool, e *Error) {
 
 // runCopyOut sends the rows of a COPY … TO STDOUT, one CopyData per row.
 func (c *conn) runCopyOut(cmd copyFrom) (*Result, *Error) {
-	res, e := c.execute(cmd.query, nil)
+	ctx, done := c.execContext()
+	defer done()
+	res, e := c.run(ctx, cmd.query, nil)
 	if e != nil {
 		return nil, e
+	}
+	if res.Stream != nil {
+		defer res.Stream.Close()
 	}
 	if res.Columns == nil {
 		return nil, newError(codeFeatureNotSupported, "COPY query must return rows")
@@ -327,7 +332,32 @@ func (c *conn) runCopyOut(cmd copyFrom) (*Result, *Error) {
 		}
 		emit()
 	}
-	for _, row := range res.Rows {
+	// A streamed result's rows are sent as they come.
+	next := func() ([]any, *Error) {
+		if res.Stream != nil {
+			row, err := res.Stream.Next(ctx)
+			if err != nil {
+				return nil, c.stmtError(err)
+			}
+			return row, nil
+		}
+		if len(res.Rows) == 0 {
+			return nil, nil
+		}
+		row := res.Rows[0]
+		res.Rows = res.Rows[1:]
+		return row, nil
+	}
+	n := 0
+	for {
+		row, e := next()
+		if e != nil {
+			return nil, e
+		}
+		if row == nil {
+			break
+		}
+		n++
 		for i, v := range row {
 			if i > 0 {
 				line = append(line, cmd.delim)
@@ -348,7 +378,7 @@ func (c *conn) runCopyOut(cmd copyFrom) (*Result, *Error) {
 		}
 	}
 	c.send(&pgproto3.CopyDone{})
-	return &Result{Tag: "COPY " + strconv.Itoa(len(res.Rows))}, nil
+	return &Result{Tag: "COPY " + strconv.Itoa(n)}, nil
 }
 
 // appendField appends a value in the text format's escapes, or quoted as

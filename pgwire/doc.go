@@ -98,11 +98,31 @@
 // the rest, which are reported as 0 (unknown). A statement runs only at
 // Execute; Describe asks Session.Describe, once per prepared statement.
 // Execute sends values in the types that Describe reported.
-// Execute with a row limit runs the statement once, keeps the result and
-// answers PortalSuspended until every row was sent; the limit is ignored
-// for statements that return no rows. After an error, every message up to
-// Sync is skipped, then ReadyForQuery. Portals are dropped at a
-// ReadyForQuery outside a transaction block.
+// Execute with a row limit sends that many rows, then PortalSuspended
+// (even when none is left, as Postgres does: the next Execute completes
+// it); the limit is ignored for statements that return no rows. A result
+// that comes as a RowSource stays open in its portal, the statement
+// stepped as far as the rows sent, so the next Execute continues the
+// cursor; a result in memory is kept and handed out in slices. After an
+// error, every message up to Sync is skipped, then ReadyForQuery. Portals
+// are closed (their RowSource with them) by Close, by Bind replacing the
+// unnamed one, at a ReadyForQuery outside a transaction block, and when
+// the connection ends.
+//
+// # Rows
+//
+// A Result's rows come in memory (Rows) or from a RowSource (Stream), which
+// the session hands over for a read it steps as the client reads, the way
+// pgconn's ResultReader and cockroach's AddRow pass rows. pgwire writes
+// each row as a DataRow as it comes, through one reused buffer, and writes
+// the output every few tens of kilobytes, so a connection's memory is
+// bounded by its largest row, not by its result. Column types are chosen
+// before the first row, from the declared types and the expressions; a
+// value that does not fit its column ends the result with an ErrorResponse
+// after the rows already sent, which Postgres clients accept. The context
+// of the statement (cancelled by CancelRequest, a hangup, or the session's
+// statement_timeout) is the RowSource's too: a cancelled stream ends with
+// 57014 and its source is closed.
 //
 // SET LOCAL is treated as SET: parameters are per connection, not per
 // transaction.

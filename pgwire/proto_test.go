@@ -299,11 +299,11 @@ func TestStartupEdgeCases(t *testing.T) {
 	}
 	nc.Close()
 
-	// A message over MaxMessageSize ends the connection with 08P01.
+	// A message over MaxMessageSize ends the connection with 54000.
 	c := dialRaw(t, addr)
 	c.send(&pgproto3.Query{String: strings.Repeat("x", 2<<10)})
 	m, err := c.fe.Receive()
-	if e, ok := m.(*pgproto3.ErrorResponse); !ok || e.Code != "08P01" || e.Severity != "FATAL" {
+	if e, ok := m.(*pgproto3.ErrorResponse); !ok || e.Code != "54000" || e.Severity != "FATAL" {
 		t.Fatalf("got %#v, %v", m, err)
 	}
 

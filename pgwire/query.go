@@ -1,6 +1,7 @@
 package pgwire
 
 import (
+	"context"
 	"fmt"
 	"unicode/utf8"
 
@@ -27,7 +28,9 @@ type portal struct {
 	params  []any
 	formats []int16 // result format codes as the client sent them
 
-	res    *Result // set once executed
+	res    *Result    // set once executed
+	stream RowSource  // the open cursor of a streamed result, until done
+	w      *rowWriter // encodes the stream's rows
 	oids   []uint32
 	fmts   []int16
 	next   int  // next row to send
@@ -47,7 +50,7 @@ func charOffset(s string, byteOff int) int {
 // first error, then one ReadyForQuery.
 func (c *conn) simpleQuery(q string) {
 	delete(c.stmts, "")
-	delete(c.portals, "")
+	c.dropPortal("")
 	stmts := splitStatements(q)
 	if len(stmts) == 0 {
 		c.send(&pgproto3.EmptyQueryResponse{})
@@ -92,7 +95,26 @@ func (c *conn) runSimple(sql string) *Error {
 	} else if q, ok := matchCatalog(sql); ok {
 		res, e = c.runCatalog(q)
 	} else {
-		res, e = c.execute(sql, nil)
+		ctx, done := c.execContext()
+		defer done()
+		res, e = c.run(ctx, sql, nil)
+		if e == nil && res.Stream != nil {
+			defer res.Stream.Close()
+			if res.Columns == nil {
+				// Nothing to stream: a statement without result columns.
+				res.Stream.Close()
+			} else {
+				oids := columnOIDs(res.Columns, exprTypes(sql, len(res.Columns)))
+				c.send(&pgproto3.RowDescription{Fields: fieldDescs(res.Columns, oids, nil)})
+				w := newRowWriter(res.Columns, oids, nil)
+				n, _, e := c.streamRows(ctx, res.Stream, w, 0)
+				if e != nil {
+					return e
+				}
+				c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(sql, res, n, prev))})
+				return nil
+			}
+		}
 	}
 	if e != nil {
 		return e
@@ -120,8 +142,49 @@ func (c *conn) tag(sql string, res *Result, rows int64, prev byte) string {
 	return t
 }
 
-// execute runs one statement on the session under a cancellable context.
+// execute runs one statement on the session under a cancellable context,
+// its whole result in memory (a streamed one is read to the end).
 func (c *conn) execute(sql string, params []any) (*Result, *Error) {
+	ctx, done := c.execContext()
+	defer done()
+	res, e := c.run(ctx, sql, params)
+	if e != nil || res.Stream == nil {
+		return res, e
+	}
+	src := res.Stream
+	defer src.Close()
+	cp := *res
+	cp.Stream = nil
+	for {
+		row, err := src.Next(ctx)
+		if err != nil {
+			return nil, c.stmtError(err)
+		}
+		if row == nil {
+			return &cp, nil
+		}
+		cp.Rows = append(cp.Rows, append([]any(nil), row...))
+	}
+}
+
+// stmtError is the error a statement failed with, as the client sees it:
+// a cancelled statement is 57014 however the session put it.
+func (c *conn) stmtError(err error) *Error {
+	c.cmu.Lock()
+	cancelled := c.cancelled
+	c.cmu.Unlock()
+	switch {
+	case cancelled:
+		return newError(codeQueryCanceled, "canceling statement due to user request")
+	case c.srv.ctx.Err() != nil:
+		return newError(codeAdminShutdown, "terminating connection due to administrator command")
+	}
+	return toError(err)
+}
+
+// run runs one statement on the session in ctx, from execContext. A
+// streamed result's rows are read in ctx too; the caller closes Stream.
+func (c *conn) run(ctx context.Context, sql string, params []any) (*Result, *Error) {
 	if len(params) == 0 {
 		switch firstWord(sql) {
 		case "drop", "truncate", "create", "alter":
@@ -135,17 +198,9 @@ func (c *conn) execute(sql string, params []any) (*Result, *Error) {
 			return nil, errCopyExtended()
 		}
 	}
-	ctx, done := c.execContext()
 	res, err := c.sess.Execute(ctx, sql, params)
-	cancelled := done()
 	if err != nil {
-		switch {
-		case cancelled:
-			return nil, newError(codeQueryCanceled, "canceling statement due to user request")
-		case c.srv.ctx.Err() != nil:
-			return nil, newError(codeAdminShutdown, "terminating connection due to administrator command")
-		}
-		return nil, toError(err)
+		return nil, c.stmtError(err)
 	}
 	if res == nil {
 		res = &Result{}
@@ -171,54 +226,108 @@ func fieldDescs(cols []Column, oids []uint32, fmts []int16) []pgproto3.FieldDesc
 	return fs
 }
 
-// sendRows sends rows as DataRows in the given formats (nil: text),
-// flushing as the output grows. A value that cannot be sent as its
-// column's type ends the result with an error naming the column.
+// rowWriter encodes rows as DataRows in the given formats (nil: text),
+// reusing its buffers from row to row.
+type rowWriter struct {
+	cols []Column
+	oids []uint32
+	fmts []int16
+	buf  []byte
+	ends []int
+	vals [][]byte
+}
+
+func newRowWriter(cols []Column, oids []uint32, fmts []int16) *rowWriter {
+	return &rowWriter{cols: cols, oids: oids, fmts: fmts, buf: make([]byte, 0, 256),
+		ends: make([]int, len(oids)), vals: make([][]byte, len(oids))}
+}
+
+// maxKeptRowBuf is the largest encoding buffer a rowWriter keeps from one
+// row to the next: a large value does not pin its size for the result.
+const maxKeptRowBuf = 1 << 20
+
+// writeRow sends one row, flushing as the output grows. A value that
+// cannot be sent as its column's type ends the result with an error
+// naming the column.
+func (c *conn) writeRow(w *rowWriter, row []any) *Error {
+	buf := w.buf[:0]
+	for i, oid := range w.oids {
+		var v any
+		if i < len(row) {
+			v = row[i]
+		}
+		if v == nil {
+			w.ends[i] = -1
+			continue
+		}
+		var err error
+		if w.fmts != nil && w.fmts[i] == formatBinary {
+			buf, err = appendBinary(buf, v, oid)
+		} else {
+			buf, err = appendText(buf, v, oid)
+		}
+		if err != nil {
+			return valueError(err, w.cols, i, oid)
+		}
+		w.ends[i] = len(buf)
+	}
+	start := 0
+	for i := range w.vals {
+		if w.ends[i] < 0 {
+			w.vals[i] = nil
+			continue
+		}
+		w.vals[i] = buf[start:w.ends[i]:w.ends[i]]
+		start = w.ends[i]
+	}
+	c.send(&pgproto3.DataRow{Values: w.vals})
+	c.pending += len(buf) + 4*len(w.vals) + 7
+	if cap(buf) > maxKeptRowBuf {
+		buf = make([]byte, 0, 256)
+	}
+	w.buf = buf
+	if c.pending >= flushThreshold {
+		c.flush()
+	}
+	return nil
+}
+
+// sendRows sends rows as DataRows in the given formats (nil: text).
 func (c *conn) sendRows(cols []Column, rows [][]any, oids []uint32, fmts []int16) *Error {
-	buf := make([]byte, 0, 256)
-	ends := make([]int, len(oids))
-	vals := make([][]byte, len(oids))
+	w := newRowWriter(cols, oids, fmts)
 	for _, row := range rows {
-		buf = buf[:0]
-		for i, oid := range oids {
-			var v any
-			if i < len(row) {
-				v = row[i]
-			}
-			if v == nil {
-				ends[i] = -1
-				continue
-			}
-			var err error
-			if fmts != nil && fmts[i] == formatBinary {
-				buf, err = appendBinary(buf, v, oid)
-			} else {
-				buf, err = appendText(buf, v, oid)
-			}
-			if err != nil {
-				return valueError(err, cols, i, oid)
-			}
-			ends[i] = len(buf)
+		if e := c.writeRow(w, row); e != nil {
+			return e
 		}
-		start := 0
-		for i := range vals {
-			if ends[i] < 0 {
-				vals[i] = nil
-				continue
-			}
-			vals[i] = buf[start:ends[i]:ends[i]]
-			start = ends[i]
-		}
-		c.send(&pgproto3.DataRow{Values: vals})
-		c.pending += len(buf) + 4*len(vals) + 7
-		if c.pending >= flushThreshold {
-			c.flush()
-			if c.writeErr != nil {
-				return nil
-			}
+		if c.writeErr != nil {
+			return nil
 		}
 	}
 	return nil
+}
+
+// streamRows sends the rows of src as they come, at most max of them
+// (0: all). It returns how many it sent, whether src has no more (at its
+// end, or failed), and the error that ended the result. A failure after
+// some rows is an ErrorResponse after DataRows, as Postgres may send.
+func (c *conn) streamRows(ctx context.Context, src RowSource, w *rowWriter, max int64) (n int64, finished bool, e *Error) {
+	for max <= 0 || n < max {
+		row, err := src.Next(ctx)
+		if err != nil {
+			return n, true, c.stmtError(err)
+		}
+		if row == nil {
+			return n, true, nil
+		}
+		if e := c.writeRow(w, row); e != nil {
+			return n, true, e
+		}
+		n++
+		if c.writeErr != nil {
+			return n, true, nil
+		}
+	}
+	return n, false, nil
 }
 
 // valueError names the column whose value could not be encoded.
@@ -249,7 +358,7 @@ func (c *conn) extended(msg pgproto3.FrontendMessage) *stmtError {
 		if m.ObjectType == 'S' {
 			delete(c.stmts, m.Name)
 		} else {
-			delete(c.portals, m.Name)
+			c.dropPortal(m.Name)
 		}
 		c.send(&pgproto3.CloseComplete{})
 	}
@@ -365,6 +474,7 @@ func (c *conn) bind(m *pgproto3.Bind) *Error {
 		}
 		params[i] = v
 	}
+	c.dropPortal(m.DestinationPortal) // the unnamed portal is replaced
 	c.portals[m.DestinationPortal] = &portal{
 		stmt:    st,
 		params:  params,
@@ -472,9 +582,11 @@ func (c *conn) describe(m *pgproto3.Describe) *stmtError {
 }
 
 // executePortal runs a portal, or continues one that a row limit
-// suspended. The whole result is produced at the first Execute and kept
-// until the portal is done; maxRows only applies to statements returning
-// rows.
+// suspended. A streamed result stays open in the portal, its statement
+// stepped as far as the rows sent, until the portal is done or closed; a
+// result in memory is kept until the portal is done. maxRows only applies
+// to statements returning rows; as in Postgres, reaching it suspends the
+// portal even when no row is left, and the next Execute completes it.
 func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 	p, e := c.lookupPortal(m.Portal)
 	if e != nil {
@@ -490,16 +602,28 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 		c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(st.sql, &Result{Columns: p.res.Columns}, 0, p.prevTx))})
 		return nil
 	}
+	var ctx context.Context
 	if p.res == nil {
 		p.prevTx = c.sess.TxStatus()
 		var res *Result
 		if st.local != nil {
 			res, e = c.runLocal(*st.local)
 		} else {
-			res, e = c.execute(st.sql, p.params)
+			var done func() bool
+			ctx, done = c.execContext()
+			defer done()
+			res, e = c.run(ctx, st.sql, p.params)
 		}
 		if e != nil {
 			return wrap(e, st.offset)
+		}
+		cp := *res // the portal trims its copy as rows go out
+		p.res = &cp
+		if res.Stream != nil {
+			p.stream, p.res.Stream = res.Stream, nil
+			if res.Columns == nil {
+				p.closeStream()
+			}
 		}
 		if res.Columns != nil {
 			oids := st.oids
@@ -508,14 +632,38 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 			}
 			fmts, e := resolveFormats(p.formats, oids)
 			if e != nil {
+				p.closeStream()
+				p.done = true
 				return wrap(e, 0)
 			}
 			p.oids, p.fmts = oids, fmts
 		}
-		cp := *res // the portal trims its copy as rows go out
-		p.res = &cp
 	}
 	res := p.res
+	if p.stream != nil {
+		if ctx == nil {
+			var done func() bool
+			ctx, done = c.execContext()
+			defer done()
+		}
+		if p.w == nil {
+			p.w = newRowWriter(res.Columns, p.oids, p.fmts)
+		}
+		n, finished, e := c.streamRows(ctx, p.stream, p.w, int64(m.MaxRows))
+		if finished {
+			p.closeStream()
+			p.done = true
+		}
+		if e != nil {
+			return wrap(e, 0)
+		}
+		if !finished {
+			c.send(&pgproto3.PortalSuspended{})
+			return nil
+		}
+		c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(st.sql, res, n, p.prevTx))})
+		return nil
+	}
 	rows := res.Rows[p.next:]
 	if res.Columns != nil && m.MaxRows > 0 && int64(len(rows)) > int64(m.MaxRows) {
 		rows = rows[:m.MaxRows]
@@ -535,4 +683,28 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 	c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(st.sql, res, int64(len(rows)), p.prevTx))})
 	res.Rows = nil // sent: let them go
 	return nil
+}
+
+// closeStream closes the portal's open cursor, if any.
+func (p *portal) closeStream() {
+	if p.stream != nil {
+		p.stream.Close()
+		p.stream = nil
+	}
+}
+
+// dropPortal closes and forgets a portal.
+func (c *conn) dropPortal(name string) {
+	if p, ok := c.portals[name]; ok {
+		p.closeStream()
+		delete(c.portals, name)
+	}
+}
+
+// closePortals closes and forgets every portal.
+func (c *conn) closePortals() {
+	for _, p := range c.portals {
+		p.closeStream()
+	}
+	clear(c.portals)
 }

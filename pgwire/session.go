@@ -68,9 +68,29 @@ type Result struct {
 	Columns      []Column // nil for statements that return no rows
 	Rows         [][]any  // nil, int64, float64, string, []byte or bool
 	RowsAffected int64
+	// Stream, when not nil, yields the rows instead of Rows, as the
+	// statement steps: pgwire writes each as it comes and closes Stream
+	// when the result is done, fails, or its portal is closed. Columns are
+	// set before the first row.
+	Stream RowSource
 	// Tag overrides the command tag pgwire derives from the statement
 	// ("INSERT 0 1", "SELECT 3"); leave it empty to let pgwire choose.
 	Tag string
+}
+
+// RowSource yields the rows of a result one at a time, the way pgconn's
+// ResultReader reads them on the client: the statement stays open between
+// calls, holding what it reads from, until Close. pgwire calls it from the
+// connection's goroutine only.
+type RowSource interface {
+	// Next returns the next row (nil, int64, float64, string, []byte or
+	// bool values), or nil after the last one. The slice is valid until
+	// the next call. ctx, which may differ from call to call (a portal's
+	// every Execute has its own), interrupts a step when it ends. The
+	// error should be (or wrap) an *Error; it ends the result.
+	Next(ctx context.Context) ([]any, error)
+	// Close releases the statement; it may be called more than once.
+	Close()
 }
 
 // Error is an error with a Postgres SQLSTATE, sent to the client as an

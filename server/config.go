@@ -137,6 +137,11 @@ type Config struct {
 	// it is. Over it, a statement fails with SQLSTATE 54000. 0 means
 	// SQLite's own maximum (1e9).
 	MaxValueSize int64
+	// MaxQuerySize bounds, in bytes, one message from a Postgres client:
+	// a query's text, a Bind with its parameters, a COPY chunk. pgwire
+	// refuses a larger one from its length, before reading it, with
+	// SQLSTATE 54000 (and ends the connection, which cannot skip it).
+	MaxQuerySize int
 	// MaxConnections bounds concurrent Postgres client connections.
 	MaxConnections int
 
@@ -203,6 +208,8 @@ const (
 const (
 	DefaultMaxWriteSteps = 250_000_000
 	DefaultMaxValueSize  = 64 << 20
+	// DefaultMaxQuerySize matches DefaultMaxValueSize.
+	DefaultMaxQuerySize = 64 << 20
 )
 
 // DefaultConfig returns a configuration with production defaults and no
@@ -227,6 +234,7 @@ func DefaultConfig() Config {
 		MaxConnections:           1000,
 		MaxWriteSteps:            DefaultMaxWriteSteps,
 		MaxValueSize:             DefaultMaxValueSize,
+		MaxQuerySize:             DefaultMaxQuerySize,
 		MaxRestoreSize:           64 << 30,
 		JoinTimeout:              time.Minute,
 		ReadyMaxLag:              1000,
@@ -286,6 +294,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SnapshotRate < 0 || c.SnapshotRate > 1<<30 {
 		errs = append(errs, fmt.Errorf("snapshot rate must be between 0 and %d MiB/s, got %d", 1<<30, c.SnapshotRate))
+	}
+	if c.MaxQuerySize < 1<<10 {
+		errs = append(errs, errors.New("the query size limit must be at least 1024 bytes"))
 	}
 	if c.MaxRestoreSize < 0 {
 		errs = append(errs, errors.New("the restore size limit must not be negative"))

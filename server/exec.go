@@ -591,11 +591,7 @@ func (n *Node) handleForward(ctx context.Context, env envelope) ([]byte, error) 
 		if !n.raft.IsLeader() {
 			return nil, n.notLeader()
 		}
-		res, err := n.fsm.Query(ctx, cmd.Statements)
-		if err != nil {
-			return nil, err
-		}
-		return command.EncodeResult(res), nil
+		return n.answerQuery(ctx, cmd.Statements)
 	case reqJoin:
 		return nil, n.handleJoin(ctx, env)
 	case reqStatus:

@@ -173,6 +173,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 		Backend:        backend{n},
 		Logger:         n.log, // pgwire adds its subsystem
 		MaxConnections: n.cfg.MaxConnections,
+		MaxMessageSize: n.cfg.MaxQuerySize,
 		TLSConfig:      tlsConfig,
 		RequireTLS:     n.cfg.PGRequireTLS,
 		Auth:           auth,

@@ -109,6 +109,12 @@ type session struct {
 	metered bool
 	kind    string
 	txStart time.Time
+	// outer is the context pgwire gave the statement running, and
+	// deadline and cancelStmt those of its statement_timeout, which a
+	// streamed result takes over (rowStream).
+	outer      context.Context
+	deadline   time.Time
+	cancelStmt context.CancelFunc
 }
 
 // errStatementTimeout is the cause of a statement's context that reached
@@ -175,7 +181,7 @@ func (s *session) describe(ctx context.Context, sql string) (fsm.Info, error) {
 		return c.info, nil
 	}
 	info, err := s.classify(ctx, sql)
-	if err != nil {
+	if err != nil || len(sql) > maxCachedInfoSQL {
 		return info, err
 	}
 	n.infoMu.Lock()
@@ -199,20 +205,33 @@ type cachedInfo struct {
 	info fsm.Info
 }
 
-// maxInfos bounds the cache of statement descriptions.
-const maxInfos = 4096
+// maxInfos bounds the cache of statement descriptions, and
+// maxCachedInfoSQL the text of a statement it keeps: a statement holding a
+// large literal is described again rather than kept in memory.
+const (
+	maxInfos         = 4096
+	maxCachedInfoSQL = 64 << 10
+)
 
 // Execute runs one statement within the session's statement_timeout: a
 // statement that reaches it fails with 57014, except one already handed to
 // Raft, which cannot be withdrawn and waits for its outcome.
 func (s *session) Execute(ctx context.Context, sql string, params []any) (res *pgwire.Result, err error) {
 	defer func(start time.Time) { s.observe(sql, start, res, err) }(time.Now())
+	s.outer, s.deadline, s.cancelStmt = ctx, time.Time{}, nil
 	if s.statementTimeout <= 0 {
 		return s.execute(ctx, sql, params)
 	}
 	deadline := time.Now().Add(s.statementTimeout)
 	ctx, cancel := context.WithDeadlineCause(ctx, deadline, errStatementTimeout)
-	defer cancel()
+	s.deadline, s.cancelStmt = deadline, cancel
+	defer func() {
+		// A streamed result takes the timeout's context over.
+		if s.cancelStmt != nil {
+			s.cancelStmt()
+		}
+		s.outer, s.cancelStmt = nil, nil
+	}()
 	res, err = s.execute(ctx, sql, params)
 	// A connection's deadline, set to the context's, may fire a moment
 	// before the context ends: the clock decides.
@@ -303,7 +322,13 @@ func (s *session) execute(ctx context.Context, sql string, params []any) (*pgwir
 					Hint: "read from another node, or at a stronger consistency"}
 			}
 		}
-		res, err = s.n.query(ctx, s.who, stmts, s.level)
+		var rows *fsm.Rows
+		rows, res, err = s.n.queryRows(ctx, s.who, stmt, s.level)
+		if rows != nil {
+			st := newRowStream(rows, s.statementTimeout, s.outer, ctx, s.deadline, s.cancelStmt)
+			s.cancelStmt = nil
+			return &pgwire.Result{Columns: pgColumns(rows.Columns()), Stream: st}, nil
+		}
 	} else {
 		var idx uint64
 		res, idx, err = s.n.execute(ctx, s.who, stmts, s.nextRequestID(), s.lockTimeout)

@@ -170,20 +170,40 @@ func (c txControl) savepointSQL() string {
 	return ""
 }
 
-// mayBeTxControl is a cheap first look: a statement whose first letter
-// cannot start a transaction-control keyword is not one. Comments and
-// white space send it to the full parse.
+// mayBeTxControl is a cheap first look: a statement whose first word
+// is not a transaction-control keyword is not one.
 func mayBeTxControl(sql string) bool {
-	if sql == "" {
-		return false
-	}
-	switch sql[0] {
-	case ' ', '\t', '\n', '\r', '-', '/', '(':
-		return true
-	}
-	switch sql[0] | 0x20 { // lower case
-	case 'b', 's', 'c', 'e', 'r', 'a':
-		return true
+	// Skip blanks, comments and parentheses, then look at the first word
+	// alone: the words of the whole statement are split only for those
+	// that may control transactions, never for a long query.
+	i := 0
+	for i < len(sql) {
+		switch {
+		case sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n' || sql[i] == '\r' || sql[i] == '(':
+			i++
+		case strings.HasPrefix(sql[i:], "--"):
+			j := strings.IndexByte(sql[i:], '\n')
+			if j < 0 {
+				return false
+			}
+			i += j + 1
+		case strings.HasPrefix(sql[i:], "/*"):
+			j := strings.Index(sql[i+2:], "*/")
+			if j < 0 {
+				return false
+			}
+			i += j + 4
+		default:
+			j := i
+			for j < len(sql) && (sql[j]|0x20 >= 'a' && sql[j]|0x20 <= 'z') {
+				j++
+			}
+			switch strings.ToUpper(sql[i:min(j, i+len("SAVEPOINT")+1)]) {
+			case "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE":
+				return true
+			}
+			return false
+		}
 	}
 	return false
 }

@@ -1,0 +1,33 @@
+package server
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseTxControlFirstWord(t *testing.T) {
+	for _, tc := range []struct {
+		sql  string
+		verb txVerb
+	}{
+		{"BEGIN", txBegin},
+		{"  -- a comment\n /* another */ begin read only", txBegin},
+		{"start transaction", txBegin},
+		{"COMMIT;", txCommit},
+		{"end", txCommit},
+		{"abort", txRollback},
+		{"ROLLBACK TO SAVEPOINT a", txRollbackTo},
+		{"savepoint a", txSavepoint},
+		{"RELEASE a", txRelease},
+		{"SELECT 1", txNone},
+		{"BEGINNING", txNone},
+		{"savepoints", txNone},
+		{"/* unterminated", txNone},
+		{"-- only a comment", txNone},
+		{"SELECT '" + strings.Repeat("x", 1<<20) + "'", txNone},
+	} {
+		if got := parseTxControl(tc.sql).verb; got != tc.verb {
+			t.Errorf("%.40q: verb %d, want %d", tc.sql, got, tc.verb)
+		}
+	}
+}
