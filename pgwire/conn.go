@@ -514,6 +514,9 @@ func (c *conn) flush() {
 	if c.writeErr != nil {
 		return
 	}
+	if wt := c.srv.cfg.WriteTimeout; wt > 0 && !c.closing.Load() {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(wt))
+	}
 	if err := c.be.Flush(); err != nil {
 		c.writeErr = err
 		c.log.Debug("write failed", "err", err)

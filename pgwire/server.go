@@ -53,6 +53,13 @@ type Config struct {
 	// (FATAL 57P05); 0 means never.
 	IdleTimeout time.Duration
 
+	// WriteTimeout ends a connection that takes nothing of what the server
+	// sends for this long (its socket buffers stay full); 0 means never.
+	// A streamed result holds a read connection and the database's
+	// snapshot until it is sent, so a client that stops reading must not
+	// hold them for ever.
+	WriteTimeout time.Duration
+
 	// StartupTimeout bounds TLS negotiation, startup and authentication
 	// (default DefaultStartupTimeout).
 	StartupTimeout time.Duration

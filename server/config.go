@@ -142,6 +142,11 @@ type Config struct {
 	// refuses a larger one from its length, before reading it, with
 	// SQLSTATE 54000 (and ends the connection, which cannot skip it).
 	MaxQuerySize int
+	// ClientWriteTimeout ends a Postgres client connection that takes
+	// none of what the node sends for this long: a streamed result holds
+	// a read connection and the database's snapshot (a snapshot install
+	// waits for it) until the client reads it. Zero never ends one.
+	ClientWriteTimeout time.Duration
 	// MaxConnections bounds concurrent Postgres client connections.
 	MaxConnections int
 
@@ -235,6 +240,7 @@ func DefaultConfig() Config {
 		MaxWriteSteps:            DefaultMaxWriteSteps,
 		MaxValueSize:             DefaultMaxValueSize,
 		MaxQuerySize:             DefaultMaxQuerySize,
+		ClientWriteTimeout:       time.Minute,
 		MaxRestoreSize:           64 << 30,
 		JoinTimeout:              time.Minute,
 		ReadyMaxLag:              1000,
@@ -294,6 +300,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SnapshotRate < 0 || c.SnapshotRate > 1<<30 {
 		errs = append(errs, fmt.Errorf("snapshot rate must be between 0 and %d MiB/s, got %d", 1<<30, c.SnapshotRate))
+	}
+	if c.ClientWriteTimeout < 0 {
+		errs = append(errs, errors.New("the client write timeout must not be negative"))
 	}
 	if c.MaxQuerySize < 1<<10 {
 		errs = append(errs, errors.New("the query size limit must be at least 1024 bytes"))

@@ -174,6 +174,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 		Logger:         n.log, // pgwire adds its subsystem
 		MaxConnections: n.cfg.MaxConnections,
 		MaxMessageSize: n.cfg.MaxQuerySize,
+		WriteTimeout:   n.cfg.ClientWriteTimeout,
 		TLSConfig:      tlsConfig,
 		RequireTLS:     n.cfg.PGRequireTLS,
 		Auth:           auth,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -498,4 +500,53 @@ func TestStreamValueNotFittingItsColumn(t *testing.T) {
 		}
 	}
 	waitReadConnsIdle(t, c, 0)
+}
+
+// TestClientThatStopsReading: a client that sends an endless SELECT and
+// then reads nothing fills its socket's buffers; the node ends the
+// connection after --client-write-timeout, which gives the stream's read
+// connection (and the snapshot a restore would wait for) back.
+func TestClientThatStopsReading(t *testing.T) {
+	c := servertest.NewCluster(t, 1, servertest.Options{Configure: func(i int, cfg *server.Config) {
+		cfg.ClientWriteTimeout = time.Second
+	}})
+	nc, err := net.DialTimeout("tcp", c.PGAddr(0), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	fe := pgproto3.NewFrontend(nc, nc)
+	fe.Send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersionNumber,
+		Parameters: map[string]string{"user": "slow", "database": "raftsql", "options": "-c raftsql.read_consistency=none"}})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		msg, err := fe.Receive()
+		if err != nil {
+			t.Fatalf("startup: %v", err)
+		}
+		if _, ok := msg.(*pgproto3.ReadyForQuery); ok {
+			break
+		}
+	}
+	fe.Send(&pgproto3.Query{String: numbers})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// The statement holds a read connection while the client reads nothing.
+	servertest.Eventually(t, 10*time.Second, "the stream holds a read connection", func() error {
+		if got := server.IdleReadConns(c.Node(0)); got == c.Config(0).ReadConns {
+			return errors.New("no read connection held yet")
+		}
+		return nil
+	})
+	waitReadConnsIdle(t, c, 0)
+	// The node closed the connection: once the client drains what was
+	// buffered, it finds the end.
+	nc.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.Copy(io.Discard, nc); err != nil {
+		t.Fatalf("the node did not end the connection: %v", err)
+	}
 }

@@ -42,6 +42,7 @@ func BindFlags(fs *pflag.FlagSet, cfg *server.Config) {
 	fs.IntVar(&cfg.ReadConns, "read-conns", cfg.ReadConns, "SQLite read connections")
 	fs.Int64Var(&cfg.MaxWriteSteps, "max-write-steps", cfg.MaxWriteSteps, "SQLite VM steps one write (entry or transaction block) may take; the leader's value holds on every node (0: unbounded)")
 	fs.Int64Var(&cfg.MaxValueSize, "max-value-size", cfg.MaxValueSize, "largest string, blob or statement text in bytes; the leader's value holds for writes (0: SQLite's 1e9)")
+	fs.DurationVar(&cfg.ClientWriteTimeout, "client-write-timeout", cfg.ClientWriteTimeout, "end a Postgres client connection that reads none of what the node sends for this long (0: never); a streamed result holds a read connection until it is read")
 	fs.IntVar(&cfg.MaxQuerySize, "max-query-size", cfg.MaxQuerySize, "largest message in bytes a Postgres client may send (a query's text, a Bind, a COPY chunk); a larger one fails with 54000")
 	fs.Int64Var(&cfg.MaxRestoreSize, "max-restore-size", cfg.MaxRestoreSize, "largest database file, in bytes, a restore accepts (0: any size)")
 	fs.BoolVar(&cfg.Profiling, "pprof", cfg.Profiling, "serve Go profiles under /debug/pprof/ on the admin HTTP address")
