@@ -374,7 +374,14 @@ func (c *Cluster) WaitMembers(want int) {
 // leader has committed.
 func (c *Cluster) WaitSynced() {
 	c.t.Helper()
-	Eventually(c.t, 30*time.Second, "nodes in sync", func() error {
+	c.WaitSyncedWithin(30 * time.Second)
+}
+
+// WaitSyncedWithin is WaitSynced for entries that take long to apply: it
+// waits up to timeout.
+func (c *Cluster) WaitSyncedWithin(timeout time.Duration) {
+	c.t.Helper()
+	Eventually(c.t, timeout, "nodes in sync", func() error {
 		l := c.WaitLeader()
 		nodes := c.running()
 		if nodes[l] == nil {
