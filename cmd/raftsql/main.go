@@ -23,6 +23,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/pflag"
+
+	"github.com/raftsql/raftsql/server"
 )
 
 const usage = `usage: raftsql <command> [flags]
@@ -82,7 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "transfer-leader":
 		return runTransferLeader(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "raftsql", version())
+		fmt.Fprintln(stdout, "raftsql", server.Version())
 		return nil
 	case "ceiling-node": // started by bench --target ceiling
 		return runCeilingNode(ctx, args[1:], os.Stdin, stdout)

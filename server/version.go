@@ -1,13 +1,13 @@
-package main
+package server
 
 import (
 	"fmt"
 	"runtime/debug"
 )
 
-// version is the module version and VCS revision the binary was built
-// from, as the Go toolchain recorded them.
-func version() string {
+// Version is the module version and VCS revision the running binary was
+// built from, as the Go toolchain recorded them.
+func Version() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "(no build information)"
