@@ -451,6 +451,7 @@ func (c *conn) loop() {
 				e := newError(codeProgramLimitExceeded, fmt.Sprintf("message of %d bytes exceeds the maximum query size of %d bytes", tooBig.ActualBodyLen, tooBig.MaxExpectedBodyLen))
 				e.Hint = "the server's --max-query-size bounds a query's text, a Bind with its parameters and a COPY chunk; pass large values as parameters of several statements, or raise the limit"
 				c.sendFatal(e)
+				c.discardInput(int64(tooBig.ActualBodyLen))
 			case isEOF(err):
 				c.log.Debug("client disconnected")
 			default:
@@ -522,6 +523,20 @@ func (c *conn) flush() {
 		c.log.Debug("write failed", "err", err)
 	}
 }
+
+// discardInput reads and drops up to n bytes the client is still sending,
+// for a short while, before the connection closes: closing a socket with
+// unread data resets it, and the client, still writing its message, would
+// never read the error that says why.
+func (c *conn) discardInput(n int64) {
+	_ = c.nc.SetReadDeadline(time.Now().Add(discardTimeout))
+	_, _ = io.CopyN(io.Discard, c.nc, min(n, maxDiscard))
+}
+
+const (
+	discardTimeout = 2 * time.Second
+	maxDiscard     = 1 << 30
+)
 
 func (c *conn) sendFatal(e *Error) {
 	e.Severity = "FATAL"
