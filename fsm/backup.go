@@ -295,26 +295,15 @@ func (f *FSM) backupTo(ctx context.Context, c *conn) (string, snapshot.Header, e
 }
 
 // RestoredAt tells the state machine the Raft index and term of the
-// snapshot it was last restored from, as Raft knows them: a snapshot
-// installed by a user restore carries no index of its own, since Raft
-// chooses it only while installing. The index only moves forward.
+// snapshot it was restored from at start, as Raft knows them (a snapshot
+// written before restores went through the log may carry none of its own).
+// The index only moves forward.
 func (f *FSM) RestoredAt(index, term uint64) {
 	f.stateMu.Lock()
 	defer f.stateMu.Unlock()
 	if index > f.index {
 		f.index, f.term = index, term
 	}
-}
-
-// RestoreHeader is the snapshot header under which a plain SQLite file of
-// size bytes becomes the state of the cluster: the remembered results of
-// requests are dropped (they were answers about the old data), and the last
-// effective time stays, so time never goes backwards across the restore.
-func (f *FSM) RestoreHeader(size int64) snapshot.Header {
-	b := []byte{metaV1}
-	b = binary.AppendVarint(b, f.lastTime.Load())
-	b = binary.AppendUvarint(b, 0)
-	return snapshot.Header{Meta: b, Size: size}
 }
 
 // ---- Checking a file before it is restored --------------------------------

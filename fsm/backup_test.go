@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/raftsql/raftsql/snapshot"
+	"github.com/raftsql/raftsql/fsm/command"
 	"modernc.org/libc"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -51,26 +51,18 @@ func backupDB(t testing.TB, f *FSM) string {
 	return path
 }
 
-// restoreFile installs a plain SQLite file into g as a restore would.
+// restoreFile installs a plain SQLite file into g as a restore would:
+// checked, then applied as restore entries after g's last entry.
 func restoreFile(t testing.TB, g *FSM, path string) {
 	t.Helper()
 	if err := CheckRestore(context.Background(), path); err != nil {
 		t.Fatalf("CheckRestore: %v", err)
 	}
-	file, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
-	st, _ := file.Stat()
-	var buf bytes.Buffer
-	pr, pw := io.Pipe()
-	go func() {
-		pw.CloseWithError(snapshot.Write(pw, g.RestoreHeader(st.Size()), file))
-	}()
-	io.Copy(&buf, pr)
-	if err := g.Restore(io.NopCloser(&buf)); err != nil {
-		t.Fatalf("Restore: %v", err)
+	index, _ := g.AppliedIndex()
+	for _, l := range restoreLogs(t, path, 0xabc, index+1, 64<<10) {
+		if r, ok := g.Apply(l).(*command.Result); !ok || r.Err() != nil {
+			t.Fatalf("restore entry %d: %v", l.Index, g.Apply(l))
+		}
 	}
 }
 
@@ -120,13 +112,6 @@ func TestBackupFileIsAPlainSQLiteFile(t *testing.T) {
 	restoreFile(t, g, path)
 	if d, e := dump(t, g), dump(t, f); d != e {
 		t.Fatalf("restored state differs:\n--- restored\n%s\n--- source\n%s", d, e)
-	}
-	if i, _ := g.AppliedIndex(); i != 0 {
-		t.Errorf("a user restore carries no index of its own: got %d", i)
-	}
-	g.RestoredAt(17, 3)
-	if i, term := g.AppliedIndex(); i != 17 || term != 3 {
-		t.Errorf("RestoredAt: index %d term %d", i, term)
 	}
 	// A restore keeps the last effective time of the state it replaces.
 	before := f.LastTime()

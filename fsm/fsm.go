@@ -105,6 +105,15 @@ type FSM struct {
 
 	holds atomic.Int32 // snapshots not yet released
 
+	// staged is the restore being assembled from the log (restore.go),
+	// used under applyMu; stagedID is its id, for anyone to read.
+	staged   *staging
+	stagedID atomic.Uint64
+	// held is the index and term the database file held when Open kept it
+	// (a clean shutdown's state, state.go); zero when Open started empty.
+	// ApplyBatch skips the entries up to it, which Raft replays.
+	heldIndex, heldTerm uint64
+
 	// schemaGen counts schema changes the write connection may have made
 	// (DDL applied or speculated, a restore), so that readers of the
 	// schema know when what they cached is stale.
@@ -121,8 +130,12 @@ var (
 )
 
 // Open creates a state machine. The database file is a cache of "snapshot
-// plus applied entries": Open deletes any existing file and starts empty;
-// Raft restores the latest snapshot and replays its log into it.
+// plus applied entries". When the last Close left a record of the state the
+// file holds (state.go) and the file still matches it, Open keeps the file
+// and HeldIndex tells its index, so that Raft need not restore a snapshot
+// into it; otherwise (a crash, a missing or changed file) Open deletes the
+// file and starts empty, and Raft restores the latest snapshot and replays
+// its log into it.
 func Open(cfg Config) (*FSM, error) {
 	path := cfg.Path
 	if path == "" {
@@ -143,8 +156,17 @@ func Open(cfg Config) (*FSM, error) {
 	if f.nRead <= 0 {
 		f.nRead = defaultReadConns
 	}
-	if err := removeDB(path); err != nil {
+	held, err := f.takeCleanState()
+	if err != nil {
 		return nil, err
+	}
+	if held == nil {
+		if err := removeDB(path); err != nil {
+			return nil, err
+		}
+	}
+	if err := f.discardStaging(); err != nil {
+		return nil, fmt.Errorf("fsm: %w", err)
 	}
 	env, err := newApplyEnv()
 	if err != nil {
@@ -156,7 +178,46 @@ func Open(cfg Config) (*FSM, error) {
 		env.free()
 		return nil, err
 	}
+	if held != nil {
+		f.index, f.term = held.index, held.term
+		f.heldIndex, f.heldTerm = held.index, held.term
+		f.lastTime.Store(held.lastTime)
+		for _, e := range held.entries {
+			f.dedup.put(e.id, e.res)
+		}
+		f.log.Info("kept the database file of the last clean shutdown", logKeyIndex, held.index)
+	}
 	return f, nil
+}
+
+// HeldIndex returns the index and term of the state the database file held
+// when Open kept it, or zeros when Open started empty. Raft skips the
+// snapshot restore at start when this is at or past its latest snapshot,
+// and the state machine skips the entries up to it as Raft replays them.
+func (f *FSM) HeldIndex() (index, term uint64) { return f.heldIndex, f.heldTerm }
+
+// Reset empties a state machine that has applied nothing since Open: Raft
+// calls it when the file Open kept does not fit its log (the log was
+// removed, or holds less than the file).
+func (f *FSM) Reset() error {
+	f.applyMu.Lock()
+	defer f.applyMu.Unlock()
+	f.swapMu.Lock()
+	defer f.swapMu.Unlock()
+	defer f.schemaGen.Add(1)
+	f.closeConns()
+	if err := removeDB(f.path); err != nil {
+		return err
+	}
+	if err := f.openConns(); err != nil {
+		return err
+	}
+	f.stateMu.Lock()
+	f.index, f.term, f.heldIndex, f.heldTerm = 0, 0, 0, 0
+	f.lastTime.Store(0)
+	f.dedup.init()
+	f.stateMu.Unlock()
+	return nil
 }
 
 func removeDB(path string) error {
@@ -266,8 +327,27 @@ func (f *FSM) Close() error {
 	}
 	f.swapMu.Lock()
 	defer f.swapMu.Unlock()
+	// A state machine that stopped after a failure, or that is staging a
+	// restore (whose chunks are only in the log), starts over at the next
+	// Open; so does one whose file a snapshot may still be reading.
+	clean := f.failed.Load() == nil && f.staged == nil && f.holds.Load() == 0
+	if clean {
+		if err := f.checkpointAtClose(); err != nil {
+			f.log.Warn("the next start restores the latest snapshot", logKeyErr, err)
+			clean = false
+		}
+	}
+	f.discardStaging()
 	f.closeConns()
 	f.env.free()
+	if clean {
+		f.stateMu.Lock()
+		st := cleanState{index: f.index, term: f.term, lastTime: f.lastTime.Load(), meta: f.encodeMeta()}
+		f.stateMu.Unlock()
+		if err := f.writeCleanState(st); err != nil {
+			f.log.Warn("the next start restores the latest snapshot", logKeyErr, err)
+		}
+	}
 	return nil
 }
 
@@ -355,8 +435,38 @@ func (f *FSM) ApplyBatch(logs []*hraft.Log) []any {
 		}
 		return out
 	}
-	f.applyLocked(logs, out)
-	return out
+	all := out
+	// Entries the file already holds, which Raft replays after a start
+	// that kept it (HeldIndex), are skipped.
+	if f.heldIndex > 0 {
+		k := 0
+		for k < len(logs) && logs[k].Index <= f.heldIndex {
+			k++
+		}
+		logs, out = logs[k:], out[k:]
+	}
+	// Restore entries are applied on their own, in log order.
+	for len(logs) > 0 {
+		k := 0
+		for k < len(logs) && !isRestoreLog(logs[k]) {
+			k++
+		}
+		if k > 0 {
+			f.applyLocked(logs[:k], out[:k])
+		}
+		if k < len(logs) {
+			if err := f.stopped(); err != nil {
+				for i := k; i < len(out); i++ {
+					out[i] = err
+				}
+				break
+			}
+			out[k] = f.applyRestore(logs[k])
+			k++
+		}
+		logs, out = logs[k:], out[k:]
+	}
+	return all
 }
 
 // beforeWrite readies the write connection for statements: checkpoints as

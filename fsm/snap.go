@@ -32,6 +32,10 @@ func (f *FSM) Snapshot() (hraft.FSMSnapshot, error) {
 	if f.holds.Load() > 0 {
 		return nil, errors.New("fsm: a snapshot or a backup is still reading the database file; try again once it is done")
 	}
+	if f.staged != nil {
+		// See restore.go: the staged chunks would not be in it.
+		return nil, errors.New("fsm: a restore is being staged; the snapshot waits until it is committed or abandoned")
+	}
 	if err := f.checkpoint(); err != nil {
 		return nil, err
 	}
@@ -181,7 +185,6 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
 	f.applyMu.Lock()
 	defer f.applyMu.Unlock()
-	defer f.schemaGen.Add(1)
 	if err := f.stopped(); err != nil {
 		return err
 	}
@@ -195,29 +198,13 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 		return err
 	}
 
-	f.swapMu.Lock()
-	defer f.swapMu.Unlock()
-	f.closeConns()
-	if err := os.Rename(tmp, f.path); err != nil {
+	// A restore staged before the snapshot's index is not in it.
+	if err := f.discardStaging(); err != nil {
 		return f.fail(fmt.Errorf("restore: %w", err))
 	}
-	for _, p := range []string{f.path + "-wal", f.path + "-shm", f.path + "-journal"} {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return f.fail(fmt.Errorf("restore: %w", err))
-		}
+	if err := f.swapIn(tmp, h.Index, h.Term, lastTime, entries); err != nil {
+		return err
 	}
-	syncDir(filepath.Dir(f.path))
-	if err := f.openConns(); err != nil {
-		return f.fail(fmt.Errorf("restore: reopening: %w", err))
-	}
-	f.stateMu.Lock()
-	f.index, f.term = h.Index, h.Term
-	f.lastTime.Store(lastTime)
-	f.dedup.init()
-	for _, e := range entries {
-		f.dedup.put(e.id, e.res)
-	}
-	f.stateMu.Unlock()
 	f.log.Info("restored snapshot", logKeyIndex, h.Index, "size", h.Size)
 	return nil
 }

@@ -182,6 +182,9 @@ func (c *Config) hraftConfig(logger *hclogAdapter) (*hraft.Config, error) {
 	// can still report its status and be closed normally.
 	h.ShutdownOnRemove = false
 	h.NoLegacyTelemetry = true
+	// New restores the snapshot at start itself, and only when the state
+	// machine does not already hold that state (restore.go).
+	h.NoSnapshotRestoreOnStart = true
 	if logger != nil {
 		h.Logger = logger
 	} else {

@@ -23,8 +23,8 @@ type trackingFSM struct {
 	confs    hraft.ConfigurationStore // inner, if it wants configurations
 
 	// snapshotIndex tells, after a Restore, which index (and term) the
-	// restored snapshot holds. It reports false while New restores at
-	// startup; New then takes them from hashicorp/raft.
+	// restored snapshot holds (Restore is called at run time only: New
+	// restores at start itself).
 	snapshotIndex func() (index, term uint64, ok bool)
 	indexer       RestoreIndexer // inner, if it wants to know
 
@@ -40,7 +40,6 @@ type trackingFSM struct {
 	mu       sync.Mutex
 	applied  uint64        // index of the last entry the FSM has seen
 	restores uint64        // number of successful Restore calls
-	restored uint64        // index of the snapshot last restored at run time
 	wake     chan struct{} // closed and cleared when applied moves; nil if nobody waits
 }
 
@@ -175,18 +174,8 @@ func (t *trackingFSM) Restore(rc io.ReadCloser) error {
 	if ok && t.indexer != nil {
 		t.indexer.RestoredAt(index, term)
 	}
-	t.mu.Lock()
-	t.restored = index
-	t.mu.Unlock()
 	t.advance(index, true)
 	return nil
-}
-
-// lastRestore returns the index of the snapshot last restored at run time.
-func (t *trackingFSM) lastRestore() uint64 {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.restored
 }
 
 // restoreCount returns how many times the FSM was restored from a snapshot.

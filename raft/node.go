@@ -170,19 +170,15 @@ func New(cfg Config, fsm hraft.FSM) (_ *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("raft: read existing state: %w", err)
 	}
+	if err := n.restoreAtStart(fsm); err != nil {
+		return nil, err
+	}
 	n.raft, err = hraft.NewRaft(hconf, n.fsm, n.logs, n.bolt, n.snaps, n.trans)
 	if err != nil {
 		return nil, fmt.Errorf("raft: start: %w", err)
 	}
 	cleanups = append(cleanups, func() { n.raft.Shutdown().Error() })
 	n.started.Store(true)
-	// A snapshot restored during startup holds everything up to its index.
-	if idx, ok := n.statUint("last_snapshot_index"); ok {
-		n.fsm.advance(idx, false)
-		if term, ok := n.statUint("last_snapshot_term"); ok && idx > 0 && n.fsm.indexer != nil {
-			n.fsm.indexer.RestoredAt(idx, term)
-		}
-	}
 
 	n.obsCh = make(chan hraft.Observation, 64)
 	n.observer = hraft.NewObserver(n.obsCh, false, func(o *hraft.Observation) bool {

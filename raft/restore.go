@@ -2,59 +2,123 @@ package raft
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 
 	hraft "github.com/hashicorp/raft"
 )
 
 // RestoreIndexer is implemented by a state machine that wants to know the
-// Raft index and term of the snapshot it was restored from. A snapshot that
-// a user restore installs cannot carry them, since Raft picks its index
-// while installing it; RestoredAt is called after each Restore, and once
-// at start when a snapshot was restored then.
+// Raft index and term of the snapshot it was restored from at start.
 type RestoreIndexer interface {
 	RestoredAt(index, term uint64)
 }
 
-// Restore replaces the state of the whole cluster with the snapshot in r,
-// size bytes in the state machine's own snapshot format. It runs on the
-// leader only (elsewhere it fails with *NotLeaderError): hashicorp/raft
-// writes the snapshot to the store, restores the leader's state machine
-// from it, and moves the log past it with a gap, so that every follower,
-// and every node that joins later, receives it as an InstallSnapshot.
-// Restore returns the index the snapshot became once an entry after it is
-// committed, which means a majority holds the new state.
-//
-// ctx bounds only the wait to enqueue the restore: once hashicorp/raft has
-// it, it runs to the end. An error that matches ErrOutcomeUnknown means the
-// restore may or may not have happened.
-func (n *Node) Restore(ctx context.Context, r io.Reader, size int64) (uint64, error) {
+// HeldState is implemented by a state machine whose state survives a
+// restart (a database file kept from a clean shutdown). New then restores
+// the latest snapshot only when the state machine holds less than it: a
+// restart does not copy a snapshot of the whole database into it. Raft
+// replays the log after the snapshot's index; the state machine must skip
+// the entries up to HeldIndex itself.
+type HeldState interface {
+	// HeldIndex returns the index and term of the last entry the state
+	// machine holds at start, 0 when it starts empty.
+	HeldIndex() (index, term uint64)
+	// Reset empties it, when what it holds does not fit the log.
+	Reset() error
+}
+
+// restoreAtStart brings the state machine to the latest snapshot, unless it
+// holds that state already (HeldState). hashicorp/raft is configured not to
+// restore at start (NoSnapshotRestoreOnStart): it takes the newest
+// snapshot's index as applied and replays the log after it.
+func (n *Node) restoreAtStart(fsm hraft.FSM) error {
+	metas, err := n.snaps.List()
+	if err != nil {
+		return fmt.Errorf("raft: list snapshots: %w", err)
+	}
+	var snap *hraft.SnapshotMeta
+	if len(metas) > 0 {
+		snap = metas[0]
+	}
+	if hs, ok := fsm.(HeldState); ok {
+		held, _ := hs.HeldIndex()
+		last, err := n.logs.LastIndex()
+		if err != nil {
+			return fmt.Errorf("raft: read log: %w", err)
+		}
+		switch {
+		case held == 0:
+		case (snap == nil || held >= snap.Index) && (held <= last || (snap != nil && held == snap.Index)):
+			n.log.Info("the state machine holds its state; no snapshot restored", "index", held)
+			n.fsm.advance(held, false)
+			return nil
+		default:
+			// The log was removed, or a snapshot installed since is newer.
+			n.log.Info("the state machine's state does not fit the log; starting it over", "held", held, "log", last)
+			if snap == nil {
+				if err := hs.Reset(); err != nil {
+					return fmt.Errorf("raft: reset state machine: %w", err)
+				}
+			}
+		}
+	}
+	if snap == nil {
+		return nil
+	}
+	// Only the newest: hashicorp/raft replays the log from its index.
+	_, rc, err := n.snaps.Open(snap.ID)
+	if err != nil {
+		return fmt.Errorf("raft: open snapshot %s: %w", snap.ID, err)
+	}
+	if err := fsm.Restore(rc); err != nil {
+		return fmt.Errorf("raft: restore snapshot %s: %w", snap.ID, err)
+	}
+	if n.fsm.indexer != nil {
+		n.fsm.indexer.RestoredAt(snap.Index, snap.Term)
+	}
+	n.fsm.advance(snap.Index, true)
+	n.log.Info("restored snapshot at start", "index", snap.Index, "size", snap.Size)
+	return nil
+}
+
+// Proposal is a command handed to Raft, in order, whose outcome is not
+// known yet. A caller with many commands to apply in a given order (a
+// restore's chunks) proposes several before it waits for the first.
+type Proposal struct {
+	n *Node
+	f hraft.ApplyFuture
+}
+
+// Propose hands cmd to Raft and returns without waiting for it to be
+// committed; commands proposed one after the other from one goroutine are
+// applied in that order. It fails with *NotLeaderError off the leader; ctx
+// bounds only the wait for room in Raft's queue.
+func (n *Node) Propose(ctx context.Context, cmd []byte) (*Proposal, error) {
 	if n.closing.Load() {
-		return 0, ErrShutdown
+		return nil, ErrShutdown
 	}
 	timeout, err := enqueueTimeout(ctx)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if n.raft.State() != hraft.Leader {
-		return 0, n.notLeader()
+		return nil, n.notLeader()
 	}
-	before := n.fsm.restoreCount()
-	err = n.raft.Restore(&hraft.SnapshotMeta{Version: hraft.SnapshotVersionMax, Size: size}, r, timeout)
+	return &Proposal{n: n, f: n.raft.Apply(cmd, timeout)}, nil
+}
+
+// Wait returns the state machine's response to the proposal and its index,
+// once applied. When ctx ends first, or leadership is lost, the error
+// matches ErrOutcomeUnknown.
+func (p *Proposal) Wait(ctx context.Context) (response any, index uint64, err error) {
+	err, abandoned := p.n.await(ctx, p.f)
+	if abandoned {
+		return nil, 0, fmt.Errorf("%w (apply: %w)", ErrOutcomeUnknown, err)
+	}
 	if err != nil {
-		if n.fsm.restoreCount() == before {
-			// Refused or failed before the state machine changed (not
-			// the leader, a short stream, a store that failed).
-			if errors.Is(err, hraft.ErrNotLeader) || errors.Is(err, hraft.ErrEnqueueTimeout) || errors.Is(err, hraft.ErrRaftShutdown) {
-				return 0, n.translate("restore", err)
-			}
-			return 0, fmt.Errorf("raft: restore: %w", err)
-		}
-		return 0, fmt.Errorf("%w (restore installed on the leader, not yet confirmed by a majority: %v)", ErrOutcomeUnknown, err)
+		return nil, 0, p.n.translate("apply", err)
 	}
-	return n.fsm.lastRestore(), nil
+	return p.f.Response(), p.f.Index(), nil
 }
 
 // SnapshotNow takes a snapshot now, as Snapshot does, and returns the index

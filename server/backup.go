@@ -20,7 +20,6 @@ import (
 
 	"github.com/raftsql/raftsql/fsm"
 	"github.com/raftsql/raftsql/raft"
-	"github.com/raftsql/raftsql/snapshot"
 )
 
 // Backup formats and compressions.
@@ -217,20 +216,24 @@ type RestoreInfo struct {
 
 // Restore replaces the data of the whole cluster with the SQLite database
 // file read from r (plain, or zstd-compressed as Backup writes it). It runs
-// on the leader (elsewhere it fails with an error matching ErrNeedsLeader).
-// The file is streamed into a temporary file next to the database, never
-// held in memory, and checked before anything changes: a file that is not
-// a SQLite database, is truncated, fails integrity_check or has a schema a
-// node refuses fails with an error matching ErrRestoreRefused that says
-// why, and one larger than Config.MaxRestoreSize with ErrRestoreTooLarge.
-// Then Raft installs it as a snapshot on the leader and sends it to every
-// follower; Restore returns once a majority holds it. Transactions open on
-// the leader are waited for first, and writes wait during the restore.
+// on the leader (elsewhere it fails with an error matching ErrNeedsLeader),
+// one at a time (a second fails with ErrRestoreBusy). The file is streamed
+// into a temporary file next to the database, never held in memory, and
+// checked before anything is proposed: a file that is not a SQLite
+// database, is truncated, fails integrity_check or has a schema a node
+// refuses fails with an error matching ErrRestoreRefused that says why, and
+// one larger than Config.MaxRestoreSize with ErrRestoreTooLarge. Then it
+// goes through the Raft log (restoreFile); Restore returns the index at
+// which every node installs it, once a majority has.
 func (n *Node) Restore(ctx context.Context, r io.Reader) (RestoreInfo, error) {
 	if !n.raft.IsLeader() {
 		return RestoreInfo{}, n.notLeaderForAdmin("a restore")
 	}
-	path, size, err := n.receiveRestore(ctx, r)
+	if !n.restoreMu.TryLock() {
+		return RestoreInfo{}, ErrRestoreBusy
+	}
+	defer n.restoreMu.Unlock()
+	path, _, err := n.receiveRestore(ctx, r)
 	if path != "" {
 		defer os.Remove(path)
 	}
@@ -244,43 +247,10 @@ func (n *Node) Restore(ctx context.Context, r io.Reader) (RestoreInfo, error) {
 		}
 		return RestoreInfo{}, err
 	}
-	file, err := os.Open(path)
-	if err != nil {
-		return RestoreInfo{}, err
-	}
-	defer file.Close()
-
-	// Wait for transactions in progress, and hold writes, so that nothing
-	// runs on the write connection while the state is replaced.
-	if err := n.writes.acquireExclusive(ctx); err != nil {
-		return RestoreInfo{}, err
-	}
-	defer n.writes.releaseExclusive()
 	if !n.raft.IsLeader() {
 		return RestoreInfo{}, n.notLeaderForAdmin("a restore")
 	}
-	h := n.fsm.RestoreHeader(size)
-	pr, pw := io.Pipe()
-	written := make(chan struct{})
-	go func() {
-		defer close(written)
-		pw.CloseWithError(snapshot.Write(pw, h, file))
-	}()
-	index, err := n.raft.Restore(ctx, pr, snapshot.EncodedSize(h))
-	pr.CloseWithError(errors.New("restore ended"))
-	<-written
-	if err != nil {
-		var nl *raft.NotLeaderError
-		if errors.As(err, &nl) {
-			return RestoreInfo{}, n.notLeaderForAdmin("a restore")
-		}
-		if errors.Is(err, raft.ErrOutcomeUnknown) {
-			return RestoreInfo{}, fmt.Errorf("%w: %v", ErrOutcomeUnknown, err)
-		}
-		return RestoreInfo{}, err
-	}
-	n.log.Info("restored the cluster's data from a file", "index", index, "size", size)
-	return RestoreInfo{Index: index, DBSize: size}, nil
+	return n.restoreFile(ctx, path)
 }
 
 // receiveRestore streams r into a temporary file next to the database,
@@ -499,6 +469,8 @@ func adminStatus(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrRestoreRefused):
 		return http.StatusUnprocessableEntity
+	case errors.Is(err, ErrRestoreBusy):
+		return http.StatusConflict
 	case errors.Is(err, ErrNeedsLeader), errors.Is(err, ErrNoLeader), errors.Is(err, ErrNotReady):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, ErrOutcomeUnknown):

@@ -55,6 +55,9 @@ type Node struct {
 	group   *grouper
 	txMu    sync.Mutex
 	openTxs map[*txn]*session
+	// restoreMu is held by the restore this node, as leader, is sending
+	// through the log (backup.go): one at a time.
+	restoreMu sync.Mutex
 
 	// leaderPG caches the leader's Postgres address for leaderRaft.
 	leaderMu    sync.Mutex
@@ -162,6 +165,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	n.goServe(func() { n.serveForward(n.raft.ForwardListener()) })
 	n.goServe(n.watchLeadership)
 	n.goServe(n.staggerSnapshots)
+	n.goServe(n.abortAbandonedRestores)
 
 	n.pgLn = n.cfg.PGListener
 	if n.pgLn == nil {
