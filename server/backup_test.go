@@ -140,8 +140,8 @@ func TestBackupRestoreIntoFreshCluster(t *testing.T) {
 		t.Fatalf("trigger rows after restore: %d", n)
 	}
 
-	// A brand-new node joins and catches up from the snapshot: the log
-	// before the restore index is gone.
+	// A brand-new node joins and catches up: from the log, which carries
+	// the restore's entries, or from a snapshot taken after it.
 	cfg := dst.Config(0)
 	cfg.ID = "late"
 	cfg.DataDir = t.TempDir()
@@ -174,8 +174,8 @@ func TestBackupRestoreIntoFreshCluster(t *testing.T) {
 		}
 		return nil
 	})
-	if st := late.LocalStatus(); st.LastSnapshotIndex < ri.Index {
-		t.Fatalf("the new node's last snapshot is %d, want at least the restore's %d (it must have installed it)", st.LastSnapshotIndex, ri.Index)
+	if a := late.AppliedIndex(); a < ri.Index {
+		t.Fatalf("the new node applied %d, below the restore's index %d", a, ri.Index)
 	}
 }
 
@@ -347,21 +347,32 @@ func TestSnapshotThresholdsAreStaggered(t *testing.T) {
 
 // A restore while clients write: writes wait for it or land before it, the
 // restore goes through, and every node ends with the same data.
+// A restore while two clients write, and while a follower is down: every
+// node ends with the same data, the restored rows and none from before the
+// backup; the follower that was down catches up when it comes back; no node
+// keeps a staging file.
 func TestRestoreWhileWriting(t *testing.T) {
 	c := servertest.NewCluster(t, 3, servertest.Options{})
 	conn := connect(t, c, 0)
-	mustExec(t, conn, "CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT)")
-	mustExec(t, conn, "INSERT INTO t (who) VALUES ('restored')")
+	mustExec(t, conn, "CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT, pad BLOB)")
+	mustExec(t, conn, "INSERT INTO t (who, pad) VALUES ('restored', randomblob(300000))")
 	c.EnsureSame()
 	path, _ := backupToFile(t, c.Node(c.Leader()), server.BackupOptions{})
 	mustExec(t, conn, "INSERT INTO t (who) VALUES ('lost')")
+	down := c.Follower()
+	var up []int
+	for i := range c.Size() {
+		if i != down {
+			up = append(up, i)
+		}
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wrote [2]atomic.Int64
 	done := make(chan struct{})
 	for w := range 2 {
-		wc := connect(t, c, w)
+		wc := connect(t, c, up[w])
 		go func() {
 			defer func() { done <- struct{}{} }()
 			for ctx.Err() == nil {
@@ -380,7 +391,9 @@ func TestRestoreWhileWriting(t *testing.T) {
 		}
 		return nil
 	})
-	if _, err := restoreFile(t, c.Node(c.Leader()), path); err != nil {
+	c.Stop(down)
+	ri, err := restoreFile(t, c.Node(c.Leader()), path)
+	if err != nil {
 		t.Fatalf("Restore while writing: %v", err)
 	}
 	before := [2]int64{wrote[0].Load(), wrote[1].Load()}
@@ -390,6 +403,7 @@ func TestRestoreWhileWriting(t *testing.T) {
 		}
 		return nil
 	})
+	c.Restart(down)
 	cancel()
 	<-done
 	<-done
@@ -406,11 +420,58 @@ func TestRestoreWhileWriting(t *testing.T) {
 		return nil
 	})
 	c.EnsureSame()
-	check := connect(t, c, 2)
+	if a := c.Node(down).AppliedIndex(); a < ri.Index {
+		t.Fatalf("the node that was down applied %d, below the restore's %d", a, ri.Index)
+	}
+	check := connect(t, c, down)
 	if n := count(t, check, "SELECT count(*) FROM t WHERE who = 'lost'"); n != 0 {
 		t.Fatalf("a row written before the backup's restore survived it")
 	}
-	if n := count(t, check, "SELECT count(*) FROM t WHERE who = 'restored'"); n != 1 {
+	if n := count(t, check, "SELECT count(*) FROM t WHERE who = 'restored' AND length(pad) = 300000"); n != 1 {
 		t.Fatalf("the restored row: %d", n)
 	}
+	for i := range c.Size() {
+		staged, _ := filepath.Glob(filepath.Join(c.Config(i).DataDir, "*", "*.restore-staging"))
+		staged2, _ := filepath.Glob(filepath.Join(c.Config(i).DataDir, "*.restore-staging"))
+		if len(staged)+len(staged2) > 0 {
+			t.Fatalf("node %d keeps a staging file: %v %v", i, staged, staged2)
+		}
+	}
+}
+
+// A second restore while one is in progress is refused, and the first
+// still completes.
+func TestSecondRestoreIsRefused(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	conn := connect(t, c, 0)
+	mustExec(t, conn, "CREATE TABLE t (v TEXT)")
+	mustExec(t, conn, "INSERT INTO t VALUES ('restored')")
+	c.EnsureSame()
+	path, _ := backupToFile(t, c.Node(c.Leader()), server.BackupOptions{})
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leader := c.Node(c.Leader())
+	pr, pw := io.Pipe()
+	first := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		_, err := leader.Restore(ctx, pr)
+		first <- err
+	}()
+	// The first is receiving its file (it holds the restore until then).
+	if _, err := pw.Write(data[:100]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := restoreFile(t, leader, path); !errors.Is(err, server.ErrRestoreBusy) {
+		t.Fatalf("a second restore: got %v, want ErrRestoreBusy", err)
+	}
+	pw.Write(data[100:])
+	pw.Close()
+	if err := <-first; err != nil {
+		t.Fatalf("the first restore: %v", err)
+	}
+	c.EnsureSame()
 }
