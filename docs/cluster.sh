@@ -1,10 +1,11 @@
 # Sourced by the benchmark scripts: builds raftsqld and raftsql into a
 # temporary directory, starts a 3-node cluster of raftsqld processes on
 # 127.0.0.1 (start_cluster), stops them and removes the directory on exit,
-# and loads a database of large blobs (load_blobs MiB). NODE_ARGS, set by
+# and loads a database of large blobs (load_blobs MiB, in blobs of BLOB bytes,
+# 16 MiB unless set). NODE_ARGS, set by
 # the caller before start_cluster, adds flags to every raftsqld.
 
-BLOB=$((16 << 20))
+BLOB=${BLOB:-$((16 << 20))} # bytes of one blob
 work=$(mktemp -d)
 pids=()
 cleanup() {

@@ -5,8 +5,15 @@
 // # What it owns
 //
 //   - The database file, which is a cache of "latest snapshot plus applied
-//     entries": Open deletes any file it finds and starts empty, and Raft
-//     restores the latest snapshot and replays the log into it.
+//     entries". After a clean Close, a record next to it (state.go) lets
+//     the next Open keep it and report its index (HeldIndex): Raft then
+//     does not restore the snapshot, replays the log after it, and
+//     ApplyBatch skips the entries the file holds, so a restart does not
+//     grow with the database. Without a matching record (a crash, a
+//     missing or changed file) Open deletes the file and starts empty, and
+//     Raft restores the latest snapshot and replays the log into it.
+//   - Restores from the log (restore.go): a file sent as restore entries
+//     is staged next to the database and swapped in at its commit entry.
 //   - One write connection, used only by the Raft apply goroutine (Apply,
 //     ApplyBatch, Snapshot, Restore), and a pool of read-only connections
 //     for Query, QueryRows (a read stepped a row at a time, holding its
@@ -178,4 +185,29 @@
 // only then swaps it in; reads wait only during the swap. A corrupt
 // snapshot fails and leaves the old state. The snapshot body is a plain
 // SQLite database file.
+//
+// # Restores
+//
+// A restore (replacing the whole state with a SQLite file) travels through
+// the Raft log as a begin entry, chunks of the file (16 KiB each, bounded
+// by command.MaxRestoreChunk) and a commit entry. Each node writes the
+// chunks into a staging file as it applies them and swaps the file in when
+// it applies the commit, at the commit's index, as a snapshot's Restore
+// does (swapIn). A restore that is never committed installs nothing: the
+// next begin, an abort entry (the leader proposes one for a restore whose
+// upload is gone), a snapshot restored, or the next Open removes its
+// staging file. Snapshots are refused while a restore is staged, since
+// they would carry the old database without the staged chunks; the
+// snapshot after the commit compacts the chunks out of the log.
+//
+// Weighed against it: hashicorp/raft's user restore, used before, installs
+// the file on the leader at an index past its log before any follower has
+// it, so a leader killed in between comes back alone with a state nobody
+// else has and a hole in its log (it then refused every AppendEntries); and
+// sending the file out of band to every node before a small commit entry,
+// which writes it once less, but leaves a node that applies the commit
+// without having received the file (it was down, the leader is gone) with
+// no way to go on. With the file in the log, Raft's own guarantees carry
+// it: committed means every node installs it at one index, and a node that
+// was down gets it from the log or from a later snapshot.
 package fsm

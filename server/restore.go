@@ -30,13 +30,17 @@ import (
 // Memory stays bounded: the file is read from disk one chunk at a time,
 // at most restoreWindow chunks are proposed and not yet applied, and the
 // log cache in front of the log store holds at most its 1024 most recent
-// entries, restoreChunk bytes each.
+// entries, restoreChunk bytes each. Chunks are small for that cache, and
+// for the AppendEntries batches of up to 512 entries that a follower
+// decodes and stores at once: with 64 KiB chunks a node's peak RSS rose by
+// about 200 MiB during a restore, with 16 KiB by about 75 MiB, and the
+// restore took as long (the disk, not the number of entries, bounds it).
 
 const (
 	// restoreChunk is the file's bytes in one chunk entry.
-	restoreChunk = 64 << 10
+	restoreChunk = 16 << 10
 	// restoreWindow is how many chunks are proposed before the first of
-	// them must be applied.
+	// them must be applied (2 MiB).
 	restoreWindow = 128
 	// abandonedRestoreCheck is how often a leader looks for a restore
 	// staged by a leader that is gone, to abort it.
