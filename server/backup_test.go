@@ -475,3 +475,76 @@ func TestSecondRestoreIsRefused(t *testing.T) {
 	}
 	c.EnsureSame()
 }
+
+func stagingFiles(t *testing.T, c *servertest.Cluster) []string {
+	t.Helper()
+	var all []string
+	for i := range c.Size() {
+		m, _ := filepath.Glob(filepath.Join(c.Config(i).DataDir, "db", "*.restore-staging"))
+		all = append(all, m...)
+	}
+	return all
+}
+
+// A leader lost while it sends a restore through the log: the restore is
+// installed nowhere, the next leader aborts it and every node removes its
+// staging file, the old leader comes back with the others' data.
+func TestRestoreAbandonedWhenItsLeaderIsLost(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	conn := connect(t, c, 0)
+	mustExec(t, conn, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)")
+	for range 40 {
+		mustExec(t, conn, "INSERT INTO t (v) VALUES (randomblob(1000000))")
+	}
+	c.EnsureSame()
+	path, _ := backupToFile(t, c.Node(c.Leader()), server.BackupOptions{})
+	mustExec(t, conn, "CREATE TABLE later (x)")
+	c.EnsureSame()
+	before := dumpOf(t, c, c.Leader())
+
+	l := c.Leader()
+	done := make(chan error, 1)
+	go func() {
+		_, err := restoreFile(t, c.Node(l), path)
+		done <- err
+	}()
+	servertest.Eventually(t, 60*time.Second, "a follower staging the restore", func() error {
+		for i := range c.Size() {
+			if i == l {
+				continue
+			}
+			if m, _ := filepath.Glob(filepath.Join(c.Config(i).DataDir, "db", "*.restore-staging")); len(m) > 0 {
+				return nil
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the restore ended (%v) before a follower was seen staging it; make the file larger", err)
+		default:
+		}
+		return errors.New("no staging file yet")
+	})
+	c.Crash(l)
+	if err := <-done; err == nil {
+		t.Fatal("the restore succeeded although its leader was lost in the middle")
+	}
+	c.WaitLeader()
+	servertest.Eventually(t, 30*time.Second, "the staging files removed", func() error {
+		if m := stagingFiles(t, c); len(m) > 0 {
+			return fmt.Errorf("staging files: %v", m)
+		}
+		return nil
+	})
+	c.Restart(l)
+	mustExec(t, connect(t, c, c.Leader()), "INSERT INTO later VALUES (1)")
+	c.EnsureSame()
+	if m := stagingFiles(t, c); len(m) > 0 {
+		t.Fatalf("staging files after the old leader came back: %v", m)
+	}
+	if got := dumpOf(t, c, l); !strings.Contains(got, "later") || got == before {
+		t.Fatalf("the old leader does not hold the cluster's data")
+	}
+	if n := count(t, connect(t, c, l), "SELECT count(*) FROM later"); n != 1 {
+		t.Fatalf("the old leader holds %d rows of later, want 1", n)
+	}
+}

@@ -706,6 +706,15 @@ func crashRestore(t *testing.T, installs bool) {
 		}
 		c.answers(fmt.Sprintf("after-restore-crash-%d", it))
 		c.sameData()
+		// A restore cut short leaves no staging file on any node.
+		servertest.Eventually(t, 30*time.Second, "no staging file", func() error {
+			for _, p := range c.procs {
+				if m, _ := filepath.Glob(filepath.Join(p.dir, "db", "*.restore-staging")); len(m) > 0 {
+					return fmt.Errorf("%s keeps %v", p.id, m)
+				}
+			}
+			return nil
+		})
 	}
 
 	// The cluster still takes a whole restore. On a loaded machine a
