@@ -361,7 +361,7 @@ type RebuildInfo struct {
 
 // RebuildProgress reports a rebuild: Stage is "base" while the base is
 // read (Done and Total in bytes), then "replay" (Done the index reached,
-// Total the target's, 0 for a time).
+// Total the target's, 0 for a time), and "done" once the file is written.
 type RebuildProgress struct {
 	Stage       string
 	Done, Total int64
@@ -467,6 +467,7 @@ func RebuildFromArchive(ctx context.Context, dir string, target ArchiveTarget, o
 		return RebuildInfo{}, err
 	}
 	info.DBSize = size
+	progress(RebuildProgress{Stage: "done", Done: int64(info.Index)})
 	return info, nil
 }
 
