@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func buildSegment(t testing.TB, first uint64, recs ...Record) *SegmentBuilder {
@@ -359,5 +360,31 @@ func TestGoldenV1(t *testing.T) {
 	reached, err := Replay(ctx, s, p, func(r Record) (bool, error) { n++; return true, nil })
 	if err != nil || reached != cat.LastIndex() || n < 30 {
 		t.Fatalf("replay of the golden archive: %d records to index %d of %d: %v", n, reached, cat.LastIndex(), err)
+	}
+}
+
+// The temporary files a crashed Put left are removed once old, and never
+// listed.
+func TestDirStoreRemovesStaleTemporaries(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "seg"), 0o755)
+	old := filepath.Join(dir, "seg", ".tmp-123")
+	fresh := filepath.Join(dir, "seg", ".tmp-456")
+	os.WriteFile(old, []byte("x"), 0o644)
+	os.WriteFile(fresh, []byte("x"), 0o644)
+	long := time.Now().Add(-2 * staleTemp)
+	os.Chtimes(old, long, long)
+	s, err := NewDirStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(old); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("stale temporary file kept: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Fatalf("fresh temporary file removed: %v", err)
+	}
+	if names, _ := s.List(context.Background(), ""); len(names) != 0 {
+		t.Fatalf("List shows %v", names)
 	}
 }

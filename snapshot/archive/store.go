@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 )
 
 // ErrNotFound is wrapped by Store.Get and Store.Delete for a name the store
@@ -41,11 +42,26 @@ type DirStore struct {
 	Dir string
 }
 
-// NewDirStore returns a store in dir, which it creates if needed.
+// staleTemp is the age after which a temporary file of a Put is taken for
+// the leftover of a writer that crashed: the directory may be shared, so a
+// younger one may be another writer's Put in progress.
+const staleTemp = time.Hour
+
+// NewDirStore returns a store in dir, which it creates if needed, and
+// removes the temporary files that crashed Puts left there.
 func NewDirStore(dir string) (*DirStore, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("archive: %w", err)
 	}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasPrefix(d.Name(), ".tmp-") {
+			return nil
+		}
+		if fi, err := d.Info(); err == nil && time.Since(fi.ModTime()) > staleTemp {
+			os.Remove(p)
+		}
+		return nil
+	})
 	return &DirStore{Dir: dir}, nil
 }
 
