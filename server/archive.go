@@ -458,6 +458,9 @@ func RebuildFromArchive(ctx context.Context, dir string, target ArchiveTarget, o
 			return RebuildInfo{}, fmt.Errorf("%w: the archive reaches index %d, not %d", archive.ErrOutOfRange, reached, target.Index)
 		}
 		info.Index = target.Index // the entries up to it with nothing to replay change nothing
+	case !stoppedByTime && reached < cat.LastIndex():
+		return RebuildInfo{}, fmt.Errorf("%w: %s: the archive holds no entries after index %d up to its base of index %d (a gap), and no entry before the gap is stamped after that time",
+			archive.ErrOutOfRange, target.Time.UTC().Format(time.RFC3339Nano), reached, nextBase(cat, reached))
 	case !stoppedByTime:
 		return RebuildInfo{}, fmt.Errorf("%w: %s is after the last archived entry (index %d, %s): the archive may not hold everything up to then yet; rebuild to --to-index %d for the newest state it has",
 			archive.ErrOutOfRange, target.Time.UTC().Format(time.RFC3339Nano), reached, info.Time.UTC().Format(time.RFC3339Nano), reached)
@@ -469,6 +472,16 @@ func RebuildFromArchive(ctx context.Context, dir string, target ArchiveTarget, o
 	info.DBSize = size
 	progress(RebuildProgress{Stage: "done", Done: int64(info.Index)})
 	return info, nil
+}
+
+// nextBase is the index of the first base after index, 0 without one.
+func nextBase(cat *archive.Catalog, index uint64) uint64 {
+	for _, b := range cat.Bases {
+		if b.Index > index {
+			return b.Index
+		}
+	}
+	return 0
 }
 
 // restoreBase installs base into f, as a snapshot of the state machine's

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -15,6 +17,12 @@ func FuzzSegmentReader(f *testing.F) {
 	f.Add(buildSegment(f, 1, Record{Index: 1, Term: 1, TimeUnixNano: 1, Data: []byte("x")}).Bytes())
 	f.Add(buildSegment(f, 7, Record{Index: 7}, Record{Index: 8, Term: 2, Data: []byte{}}, Record{Index: 9}).Bytes())
 	f.Add([]byte("RSQLSEG\x00"))
+	golden, _ := filepath.Glob(filepath.Join("testdata", "golden-v1", "seg", "*.seg"))
+	for _, g := range golden {
+		if b, err := os.ReadFile(g); err == nil {
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sr, err := NewSegmentReader(bytes.NewReader(data))
 		if err != nil {
