@@ -179,6 +179,15 @@ type Config struct {
 	// (after decompression); 0 accepts any size.
 	MaxRestoreSize int64
 
+	// ArchiveDir, when set, makes the leader keep a continuous archive in
+	// this directory (shared by the nodes, so that a new leader continues
+	// it): a base snapshot and every committed entry after it, from which
+	// `raftsql restore --from-archive` rebuilds the database as of any
+	// index or time. ArchiveRetain is how many base snapshots it keeps,
+	// with what they need (0 keeps everything).
+	ArchiveDir    string
+	ArchiveRetain int
+
 	// Profiling serves Go's profiles under /debug/pprof/ on the admin HTTP
 	// address.
 	Profiling bool
@@ -242,6 +251,7 @@ func DefaultConfig() Config {
 		MaxQuerySize:             DefaultMaxQuerySize,
 		ClientWriteTimeout:       time.Minute,
 		MaxRestoreSize:           64 << 30,
+		ArchiveRetain:            2,
 		JoinTimeout:              time.Minute,
 		ReadyMaxLag:              1000,
 	}
@@ -306,6 +316,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxQuerySize < 1<<10 {
 		errs = append(errs, errors.New("the query size limit must be at least 1024 bytes"))
+	}
+	if c.ArchiveRetain < 0 {
+		errs = append(errs, errors.New("the number of archive bases to retain must not be negative"))
 	}
 	if c.MaxRestoreSize < 0 {
 		errs = append(errs, errors.New("the restore size limit must not be negative"))

@@ -30,6 +30,8 @@ type Node struct {
 	pg   *pgwire.Server
 	http *http.Server
 	fwd  *forwarder
+	// archiver keeps the continuous archive; nil without Config.ArchiveDir.
+	archiver *archiver
 
 	metrics *metrics
 
@@ -214,6 +216,9 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	}
 	if n.cfg.ReapAfter > 0 {
 		n.goServe(n.reapLoop)
+	}
+	if err := n.startArchiver(); err != nil {
+		return fmt.Errorf("archive: %w", err)
 	}
 	n.log.Info("node open", "raft", n.RaftAddr(), "pg", n.PGAddr(), "http", n.HTTPAddr())
 	return nil

@@ -16,10 +16,13 @@ import (
 
 // runRestore replaces a cluster's data with a SQLite database file.
 func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if archiveArgs(args) {
+		return runRestoreFromArchive(ctx, args, stdin, stdout, stderr)
+	}
 	fs := pflag.NewFlagSet("raftsql restore", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: raftsql restore --addr HOST[,HOST...] FILE\n\nReplaces the data of the whole cluster with FILE, a SQLite database\n(plain or zstd-compressed, as raftsql backup writes it); - reads stdin.")
+		fmt.Fprintln(stderr, "usage: raftsql restore --addr HOST[,HOST...] FILE\n       raftsql restore --from-archive DIR --to-index N | --to-time T [-o FILE | --addr HOST]\n\nReplaces the data of the whole cluster with FILE, a SQLite database\n(plain or zstd-compressed, as raftsql backup writes it); - reads stdin.\nWith --from-archive, rebuilds the database as of an index or a time\nfrom a continuous archive (raftsqld --archive-dir) and writes it to -o\nor installs it into the cluster at --addr.")
 		fs.PrintDefaults()
 	}
 	addr := fs.String("addr", "127.0.0.1:8433", "admin HTTP addresses of nodes, comma separated (a follower sends the restore on to the leader)")

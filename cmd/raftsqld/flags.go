@@ -45,6 +45,8 @@ func BindFlags(fs *pflag.FlagSet, cfg *server.Config) {
 	fs.DurationVar(&cfg.ClientWriteTimeout, "client-write-timeout", cfg.ClientWriteTimeout, "end a Postgres client connection that reads none of what the node sends for this long (0: never); a streamed result holds a read connection until it is read")
 	fs.IntVar(&cfg.MaxQuerySize, "max-query-size", cfg.MaxQuerySize, "largest message in bytes a Postgres client may send (a query's text, a Bind, a COPY chunk); a larger one fails with 54000")
 	fs.Int64Var(&cfg.MaxRestoreSize, "max-restore-size", cfg.MaxRestoreSize, "largest database file, in bytes, a restore accepts (0: any size)")
+	fs.StringVar(&cfg.ArchiveDir, "archive-dir", cfg.ArchiveDir, "keep a continuous archive in this directory, shared by the nodes: the leader stores a base snapshot and every committed entry after it (raftsql restore --from-archive rebuilds any index or time)")
+	fs.IntVar(&cfg.ArchiveRetain, "archive-retain", cfg.ArchiveRetain, "base snapshots the archive keeps, with the entries after them (0: keep everything)")
 	fs.BoolVar(&cfg.Profiling, "pprof", cfg.Profiling, "serve Go profiles under /debug/pprof/ on the admin HTTP address")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", cfg.MaxConnections, "maximum concurrent Postgres client connections")
 	fs.StringVar(&cfg.PGTLSCertFile, "pg-tls-cert", cfg.PGTLSCertFile, "PEM certificate for TLS to Postgres clients (with --pg-tls-key)")
