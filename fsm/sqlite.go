@@ -79,20 +79,20 @@ type conn struct {
 	closed bool
 
 	// Authorizer state, written by the authorizer during prepare.
-	write    bool    // opened to write: the state machine's, or a backup's or a restore check's
-	apply    bool    // the state machine's write connection, which holds prngMu while it runs
-	internal bool    // the connection's own transaction statements run
-	classify bool    // transaction control is reported, not refused
-	refused  string  // why the last prepare was refused
-	ddl      bool    // a statement prepared since the flag was cleared changes the schema
-	prepDDL  bool    // the statement being prepared changes the schema
-	prepSP   bool    // the statement being prepared is a savepoint statement
+	write    bool   // opened to write: the state machine's, or a backup's or a restore check's
+	apply    bool   // the state machine's write connection, which holds prngMu while it runs
+	internal bool   // the connection's own transaction statements run
+	classify bool   // transaction control is reported, not refused
+	refused  string // why the last prepare was refused
+	ddl      bool   // a statement prepared since the flag was cleared changes the schema
+	prepDDL  bool   // the statement being prepared changes the schema
+	prepSP   bool   // the statement being prepared is a savepoint statement
 	// prepReads and prepWrites collect the tables the statement being
 	// prepared reads and writes.
 	prepReads, prepWrites []string
 	// tables, when set, collects the tables the statements run on a read
 	// connection read (a ReadTx's).
-	tables map[string]struct{}
+	tables   map[string]struct{}
 	stepping bool    // a statement of the state machine's is stepping
 	running  uintptr // the statement stepping, while stepping
 	// epoch moves when the schema the write connection sees may have
