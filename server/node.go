@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/raftsql/raftsql/fsm"
@@ -55,6 +56,10 @@ type Node struct {
 	group   *grouper
 	txMu    sync.Mutex
 	openTxs map[*txn]*session
+	// leaderGen counts changes of leadership seen by watchLeadership;
+	// txReadyGen is leaderGen+1 once a transaction has waited, in that
+	// leadership, for every entry of earlier terms (tx.go).
+	leaderGen, txReadyGen atomic.Uint64
 
 	// leaderPG caches the leader's Postgres address for leaderRaft.
 	leaderMu    sync.Mutex
