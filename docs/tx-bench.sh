@@ -68,8 +68,8 @@ stop_cluster() {
 tps() { grep -o 'tps = [0-9.]*' | head -1 | cut -d' ' -f3; }
 failed() { grep -o 'number of failed transactions: [0-9]*' | grep -o '[0-9]*$' || echo "?"; }
 
-# bench -w tx, before and after, alternating.
-for r in $(seq 1 "$rounds"); do
+# bench -w tx, before and after, alternating (TX_ROUNDS, default rounds).
+for r in $(seq 1 "${TX_ROUNDS:-$rounds}"); do
 	for v in before after; do
 		start_cluster "$work/$v"
 		for c in 1 16; do
@@ -81,17 +81,19 @@ for r in $(seq 1 "$rounds"); do
 done
 
 # PostgreSQL 15, private instance.
+echo "starting PostgreSQL" >&2
 pgport=$(port)
 mkdir -p "$pgdata" && chown postgres "$pgdata"
 su postgres -s /bin/sh -c "/usr/lib/postgresql/15/bin/initdb -D $pgdata -U postgres -A trust" >/dev/null
-su postgres -s /bin/sh -c "/usr/lib/postgresql/15/bin/pg_ctl -D $pgdata -o '-p $pgport -k $pgdata -c listen_addresses=127.0.0.1' -w start" >/dev/null
-pgbench -h 127.0.0.1 -p "$pgport" -U postgres -i -s 10 -q postgres >/dev/null 2>&1
+su postgres -s /bin/sh -c "/usr/lib/postgresql/15/bin/pg_ctl -D $pgdata -l $pgdata/log -o '-p $pgport -k $pgdata -c listen_addresses=127.0.0.1' -w start" >/dev/null
+pgbench -h 127.0.0.1 -p "$pgport" -U postgres -i -s 10 -q postgres >"$work/pginit.log" 2>&1 || { cat "$work/pginit.log"; exit 1; }
+echo "loading raftsql" >&2
 
 start_cluster "$work/after"
 leader=${PG[0]}
 follower=${PG[1]}
 start=$(date +%s)
-pgbench -h 127.0.0.1 -p "$follower" -U raftsql -i -I dtgp -s 10 raftsql >/dev/null 2>&1
+pgbench -h 127.0.0.1 -p "$follower" -U raftsql -i -I dtgp -s 10 raftsql >"$work/init.log" 2>&1 || { cat "$work/init.log"; exit 1; }
 echo "raftsql pgbench -i -s 10 through a follower: $(($(date +%s) - start)) s"
 run() { pgbench -h 127.0.0.1 -p "$1" -U "$2" -n -M prepared -c 8 -j 2 -T "$secs" "$3" 2>&1; }
 for r in $(seq 1 "$rounds"); do

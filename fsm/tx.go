@@ -425,6 +425,13 @@ func (t *WriteTx) Classify(sql string) (Info, error) {
 		return Info{}, &command.Error{Code: codeAbort, Message: "the transaction was rolled back"}
 	}
 	w := t.f.w
+	if s := w.stmts[sql]; s != nil && s.epoch == w.epoch && s.txVerb == "" {
+		// Compiled for this schema already, by a statement the
+		// transaction ran: its description is the same.
+		var sr command.StatementResult
+		w.columns(s, &sr)
+		return Info{ReadOnly: s.readOnly, Columns: sr.Columns, Params: s.names}, nil
+	}
 	w.classify = true
 	s, err := w.prepare(sql, nil)
 	w.classify = false
