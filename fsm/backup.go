@@ -97,6 +97,9 @@ func (f *FSM) holdForBackup() (*BackupFile, error) {
 	if err := f.stopped(); err != nil {
 		return nil, err
 	}
+	if err := f.discardSpec(); err != nil {
+		return nil, err
+	}
 	if f.holds.Load() > 0 {
 		return nil, nil
 	}

@@ -115,6 +115,22 @@
 // command, and one that fails gives back what it drew and spent, since
 // the command will not hold it.
 //
+// Transactions are pipelined: WriteTx.Propose keeps a transaction's effects
+// on the write connection, uncommitted, as the state the next WriteTx runs
+// on, while its command goes through the log. Applying any entry first
+// undoes that speculative state (readers never see it: it is not
+// committed), and the next WriteTx runs again, one savepoint each, the
+// commands proposed and not yet applied, exactly as applying them will.
+// Each such command carries the digest of the results its client saw
+// (command.Command.Expect): a node that applies it and gets other results
+// (because an entry ahead of it failed, was lost with a leader, or came
+// from an earlier leader) undoes it with CodeConflict, the same on every
+// node, so a transaction never commits with results its client did not
+// see. The tables each statement reads and writes, as the authorizer
+// reports them when it is compiled (triggers and views included), let
+// WriteTx.Changed tell a transaction whether what it read before its first
+// write changed since.
+//
 // Read connections keep the real clock, real randomness and the local time
 // zone, and have the node's own value size limit. Before a read they load
 // the schema of the snapshot they read, and drop their cached statements

@@ -113,6 +113,21 @@ type FSM struct {
 	// (a clean shutdown's state, state.go); zero when Open started empty.
 	// ApplyBatch skips the entries up to it, which Raft replays.
 	heldIndex, heldTerm uint64
+	// Speculation (tx.go), guarded by applyMu. spec holds the commands of
+	// transactions proposed but not yet applied, in the order proposed;
+	// specOpen says that w holds an open transaction with their effects,
+	// which whoever takes applyMu for anything else than a WriteTx
+	// discards first (discardSpec).
+	spec     []*specEntry
+	specOpen bool
+	// writing collects the tables the statements running on w write, when
+	// it is set; tableWrite is the last applied index that wrote each
+	// table (allTables: the schema). Both are guarded by applyMu.
+	writing    map[string]struct{}
+	tableWrite map[string]uint64
+	// restores counts the states restored from a snapshot: one replaces
+	// every table.
+	restores atomic.Uint64
 
 	// schemaGen counts schema changes the write connection may have made
 	// (DDL applied or speculated, a restore), so that readers of the
@@ -429,6 +444,12 @@ func (f *FSM) ApplyBatch(logs []*hraft.Log) []any {
 		}
 		return out
 	}
+	if err := f.discardSpec(); err != nil {
+		for i := range out {
+			out[i] = err
+		}
+		return out
+	}
 	if err := f.beforeWrite(); err != nil {
 		for i := range out {
 			out[i] = err
@@ -436,6 +457,8 @@ func (f *FSM) ApplyBatch(logs []*hraft.Log) []any {
 		return out
 	}
 	all := out
+	f.writing = map[string]struct{}{}
+	defer func() { f.writing = nil }()
 	// Entries the file already holds, which Raft replays after a start
 	// that kept it (HeldIndex), are skipped.
 	if f.heldIndex > 0 {
@@ -607,8 +630,18 @@ func (f *FSM) finish(logs []*hraft.Log, p *batchPlan, out []any) {
 	last := logs[len(logs)-1]
 	f.index, f.term = last.Index, last.Term
 	f.lastTime.Store(p.lastTime)
+	if f.tableWrite == nil {
+		f.tableWrite = map[string]uint64{}
+	}
+	for t := range f.writing {
+		f.tableWrite[t] = last.Index
+	}
+	clear(f.writing)
 	for i := range p.items {
 		it := &p.items[i]
+		if it.cmd != nil {
+			f.applied(it.cmd.RequestID)
+		}
 		if it.dup > 0 {
 			it.res = p.items[it.dup-1].res
 		} else if it.cmd != nil && it.cmd.Kind == command.KindExecute && !it.cmd.RequestID.IsZero() {
@@ -771,6 +804,15 @@ func (f *FSM) runCommand(it *item, savepoint bool) (open bool, err error) {
 		res.Statements[len(res.Statements)-1].Err = &command.Error{Code: codeConstraint, Message: "FOREIGN KEY constraint failed"}
 		undo = true
 	}
+	if !undo && cmd.Expect != 0 && command.ResultDigest(res.Statements) != cmd.Expect {
+		// The transaction ran on a state that is not the one it is
+		// applied to (an entry ahead of it failed, or was never
+		// committed): what it showed its client is not what it would do.
+		res.Statements = res.Statements[:1]
+		res.Statements[0] = command.StatementResult{Err: &command.Error{Code: command.CodeConflict,
+			Message: "could not serialize access: the transaction ran on a state that an earlier transaction's failure changed"}}
+		undo = true
+	}
 	switch {
 	case w.autocommit():
 		return false, nil
@@ -809,6 +851,14 @@ func (f *FSM) runStatement(kind command.Kind, seed uint64, i int, st command.Sta
 			return f.w.tooBig(ce)
 		}
 		return err
+	}
+	if f.writing != nil {
+		for _, t := range s.writes {
+			f.writing[t] = struct{}{}
+		}
+		if s.ddl {
+			f.writing[allTables] = struct{}{}
+		}
 	}
 	if kind == command.KindQuery && !s.readOnly {
 		return &command.Error{Code: command.CodeReadOnly, Message: "a query through the log may not write"}

@@ -85,6 +85,17 @@ func authorizerTrampoline(tls *libc.TLS, id uintptr, action int32, z1, z2, z3, z
 	return sqlite3.SQLITE_DENY
 }
 
+// addTable adds t to the set ts, kept as a short list: the authorizer
+// reports a table once per column a statement reads.
+func addTable(ts []string, t string) []string {
+	for _, x := range ts {
+		if x == t {
+			return ts
+		}
+	}
+	return append(ts, t)
+}
+
 func gostr(p uintptr) string {
 	if p == 0 {
 		return ""
@@ -186,6 +197,11 @@ func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 		}
 	case sqlite3.SQLITE_READ, sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE:
 		t := strings.ToLower(gostr(z1))
+		if action == sqlite3.SQLITE_READ {
+			c.prepReads = addTable(c.prepReads, t)
+		} else {
+			c.prepWrites = addTable(c.prepWrites, t)
+		}
 		if deniedTables[t] {
 			return fmt.Sprintf("%s depends on the node's file layout and is not allowed", t)
 		}

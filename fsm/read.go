@@ -143,6 +143,11 @@ func runRead(c *conn, st command.Statement, sr *command.StatementResult) error {
 	if cache == nil {
 		defer c.finalize(s)
 	}
+	if c.tables != nil {
+		for _, t := range s.reads {
+			c.tables[t] = struct{}{}
+		}
+	}
 	if !s.readOnly {
 		return &command.Error{Code: command.CodeReadOnly, Message: "statement writes: it must go through the log"}
 	}

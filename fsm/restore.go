@@ -127,6 +127,8 @@ func (f *FSM) stepRestore(r *command.Restore, l *hraft.Log) (*command.Result, er
 		}
 		f.staged = nil
 		f.stagedID.Store(0)
+		// Every table changes: a transaction that read any conflicts.
+		f.restores.Add(1)
 		if err := f.swapIn(f.stagingPath(), l.Index, l.Term, f.lastTime.Load(), nil); err != nil {
 			return nil, err
 		}

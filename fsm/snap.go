@@ -29,6 +29,9 @@ func (f *FSM) Snapshot() (hraft.FSMSnapshot, error) {
 	if err := f.stopped(); err != nil {
 		return nil, err
 	}
+	if err := f.discardSpec(); err != nil {
+		return nil, err
+	}
 	if f.holds.Load() > 0 {
 		return nil, errors.New("fsm: a snapshot or a backup is still reading the database file; try again once it is done")
 	}
@@ -188,6 +191,11 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err := f.stopped(); err != nil {
 		return err
 	}
+	if err := f.discardSpec(); err != nil {
+		return err
+	}
+	f.spec = nil
+	f.restores.Add(1)
 	tmp, h, err := f.receive(rc)
 	if err != nil {
 		return err

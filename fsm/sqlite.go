@@ -79,14 +79,20 @@ type conn struct {
 	closed bool
 
 	// Authorizer state, written by the authorizer during prepare.
-	write    bool    // opened to write: the state machine's, or a backup's or a restore check's
-	apply    bool    // the state machine's write connection, which holds prngMu while it runs
-	internal bool    // the connection's own transaction statements run
-	classify bool    // transaction control is reported, not refused
-	refused  string  // why the last prepare was refused
-	ddl      bool    // a statement prepared since the flag was cleared changes the schema
-	prepDDL  bool    // the statement being prepared changes the schema
-	prepSP   bool    // the statement being prepared is a savepoint statement
+	write    bool   // opened to write: the state machine's, or a backup's or a restore check's
+	apply    bool   // the state machine's write connection, which holds prngMu while it runs
+	internal bool   // the connection's own transaction statements run
+	classify bool   // transaction control is reported, not refused
+	refused  string // why the last prepare was refused
+	ddl      bool   // a statement prepared since the flag was cleared changes the schema
+	prepDDL  bool   // the statement being prepared changes the schema
+	prepSP   bool   // the statement being prepared is a savepoint statement
+	// prepReads and prepWrites collect the tables the statement being
+	// prepared reads and writes.
+	prepReads, prepWrites []string
+	// tables, when set, collects the tables the statements run on a read
+	// connection read (a ReadTx's).
+	tables   map[string]struct{}
 	stepping bool    // a statement of the state machine's is stepping
 	running  uintptr // the statement stepping, while stepping
 	// epoch moves when the schema the write connection sees may have
@@ -300,6 +306,9 @@ type stmt struct {
 	ddl      bool     // it changes the schema
 	sp       bool     // it is SAVEPOINT, RELEASE or ROLLBACK TO
 	epoch    uint64   // the connection's epoch when it was compiled
+	// reads and writes name the tables (lower case) the statement reads
+	// and writes, triggers' included, as the authorizer reported them.
+	reads, writes []string
 }
 
 const maxCachedStmts = 512
@@ -324,6 +333,7 @@ func (c *conn) prepare(sql string, cache map[string]*stmt) (*stmt, error) {
 		return nil, err
 	}
 	c.refused, c.txVerb, c.prepDDL, c.prepSP = "", "", false, false
+	c.prepReads, c.prepWrites = nil, nil
 	var flags uint32
 	if cache != nil {
 		flags = sqlite3.SQLITE_PREPARE_PERSISTENT
@@ -360,7 +370,8 @@ func (c *conn) prepare(sql string, cache map[string]*stmt) (*stmt, error) {
 		return nil, &command.Error{Code: command.CodeRefused, Message: "VACUUM is not allowed: a node's file layout is its own business"}
 	}
 	s := &stmt{p: p, readOnly: sqlite3.Xsqlite3_stmt_readonly(c.tls, p) != 0, txVerb: c.txVerb,
-		ddl: c.prepDDL, sp: c.prepSP, epoch: c.epoch}
+		ddl: c.prepDDL, sp: c.prepSP, epoch: c.epoch, reads: c.prepReads, writes: c.prepWrites}
+	c.prepReads, c.prepWrites = nil, nil
 	s.nParams = int(sqlite3.Xsqlite3_bind_parameter_count(c.tls, p))
 	for i := 1; i <= s.nParams; i++ {
 		s.names = append(s.names, libc.GoString(sqlite3.Xsqlite3_bind_parameter_name(c.tls, p, int32(i))))

@@ -415,6 +415,42 @@ func (n *Node) ApplyNotify(ctx context.Context, cmd []byte, committed func()) (r
 	return f.Response(), f.Index(), nil
 }
 
+// ApplyAsync is ApplyNotify in two steps: it returns once Raft has queued
+// cmd, behind every command queued before the call, and wait then returns
+// what ApplyNotify would have. A caller that must order its next proposal
+// after this one, but not after its commit, proposes it once ApplyAsync has
+// returned. An error from ApplyAsync itself means cmd was not queued,
+// except that a failure hashicorp/raft reports only through the future
+// (an enqueue timeout, shutdown) comes from wait. wait must be called.
+func (n *Node) ApplyAsync(ctx context.Context, cmd []byte, committed func()) (wait func() (any, uint64, error), err error) {
+	if n.closing.Load() {
+		return nil, ErrShutdown
+	}
+	timeout, err := enqueueTimeout(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n.raft.State() != hraft.Leader {
+		return nil, n.notLeader()
+	}
+	unwatch := func() {}
+	if committed != nil && len(cmd) > 0 {
+		unwatch = n.fsm.watch(cmd, committed)
+	}
+	f := n.raft.Apply(cmd, timeout)
+	return func() (any, uint64, error) {
+		defer unwatch()
+		err, abandoned := n.await(ctx, f)
+		if abandoned {
+			return nil, 0, fmt.Errorf("%w (apply: %w)", ErrOutcomeUnknown, err)
+		}
+		if err != nil {
+			return nil, 0, n.translate("apply", err)
+		}
+		return f.Response(), f.Index(), nil
+	}, nil
+}
+
 // ReadIndex is the barrier of a linearizable read. On the leader it returns
 // an index at least as high as every index committed before the call, after
 // confirming with a quorum that this node still leads; reading the FSM after

@@ -123,6 +123,13 @@ type Config struct {
 	// SET idle_in_transaction_session_timeout.
 	IdleInTransactionTimeout time.Duration
 
+	// RelayTimeout bounds how long a transaction block a follower relays
+	// to this node (the leader) waits without hearing from the follower:
+	// then the leader aborts it, so that a frozen follower cannot keep the
+	// write lock. Followers send a heartbeat on an idle relayed block every
+	// quarter of it.
+	RelayTimeout time.Duration
+
 	// ReadConns is the number of SQLite read connections.
 	ReadConns int
 	// MaxWriteSteps bounds the work of one write: the SQLite virtual
@@ -244,6 +251,7 @@ func DefaultConfig() Config {
 		ElectionTimeout:          1000 * time.Millisecond,
 		LeaderLeaseTimeout:       500 * time.Millisecond,
 		IdleInTransactionTimeout: time.Minute,
+		RelayTimeout:             time.Second,
 		ReadConns:                8,
 		MaxConnections:           1000,
 		MaxWriteSteps:            DefaultMaxWriteSteps,
@@ -298,6 +306,9 @@ func (c *Config) Validate() error {
 	}
 	if c.IdleInTransactionTimeout <= 0 {
 		errs = append(errs, errors.New("the idle-in-transaction timeout must be positive"))
+	}
+	if c.RelayTimeout < 4*time.Millisecond {
+		errs = append(errs, errors.New("the relay timeout must be at least 4ms"))
 	}
 	if c.ReadConns < 1 {
 		errs = append(errs, errors.New("at least one read connection is required"))

@@ -394,6 +394,32 @@ func (n *Node) applyStamped(cmd *command.Command) (*command.Result, uint64, erro
 	return n.applyEncoded(ctx, encoded, committed)
 }
 
+// proposeStamped hands a stamped command to Raft and returns once Raft has
+// queued it; wait then returns what applyStamped would have.
+func (n *Node) proposeStamped(cmd *command.Command) (wait func() (*command.Result, uint64, error), err error) {
+	encoded := command.Encode(cmd)
+	ctx, committed, release := n.applyWindow(len(encoded))
+	rwait, err := n.raft.ApplyAsync(ctx, encoded, committed)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return func() (*command.Result, uint64, error) {
+		defer release()
+		resp, idx, err := rwait()
+		if err != nil {
+			return nil, 0, err
+		}
+		switch r := resp.(type) {
+		case *command.Result:
+			return r, idx, nil
+		case error:
+			return nil, 0, r
+		}
+		return nil, 0, fmt.Errorf("state machine returned %T", resp)
+	}, nil
+}
+
 // applyEncoded is applyStamped for a command already encoded; committed is
 // as for raft.Node.ApplyNotify.
 func (n *Node) applyEncoded(ctx context.Context, encoded []byte, committed func()) (*command.Result, uint64, error) {
@@ -666,6 +692,8 @@ func (n *Node) authorize(peer string, env envelope, member func() bool) error {
 		}
 		switch env.typ {
 		case reqExecute, reqReadIndex: // the command's kind decides (mayPropose)
+			return nil
+		case reqPing:
 			return nil
 		case reqQuery, reqSession:
 			if id.rights < RightsRead {

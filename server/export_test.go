@@ -3,6 +3,10 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+
+	"github.com/raftsql/raftsql/fsm/command"
 )
 
 // Side-channel constants and encoders for the external tests, which drive
@@ -93,4 +97,31 @@ func (n *Node) RawSideChannelPayload(ctx context.Context, addr string, body []by
 		return false, 0, "", nil, errors.New("empty error answer")
 	}
 	return false, re.kind, re.msg, nil, nil
+}
+
+// StallRelayedBlock relays a transaction block from n to the node at addr
+// (the leader) as a follower does, runs stmts in it, and then neither sends
+// nor reads anything: a follower that froze. Close the returned connection
+// when done.
+func (n *Node) StallRelayedBlock(ctx context.Context, addr string, stmts ...string) (io.Closer, error) {
+	c, err := n.fwd.dialConn(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	who := identity{kind: identClient, name: "raftsql", rights: RightsAdmin}
+	for _, sql := range stmts {
+		payload := appendString(nil, ReadLinearizable)
+		payload = append(payload, command.Encode(&command.Command{Kind: command.KindExecute,
+			Statements: []command.Statement{{SQL: sql}}})...)
+		answer, err := n.fwd.roundTrip(ctx, c, reqSession, who, payload)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		if _, _, pe, err := decodeSessionAnswer(answer); err != nil || pe != nil {
+			c.Close()
+			return nil, fmt.Errorf("%s: %v %v", sql, err, pe)
+		}
+	}
+	return c, nil
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/raftsql/raftsql/fsm"
@@ -60,6 +61,10 @@ type Node struct {
 	// restoreMu is held by the restore this node, as leader, is sending
 	// through the log (backup.go): one at a time.
 	restoreMu sync.Mutex
+	// leaderGen counts changes of leadership seen by watchLeadership;
+	// txReadyGen is leaderGen+1 once a transaction has waited, in that
+	// leadership, for every entry of earlier terms (tx.go).
+	leaderGen, txReadyGen atomic.Uint64
 
 	// leaderPG caches the leader's Postgres address for leaderRaft.
 	leaderMu    sync.Mutex
@@ -518,8 +523,19 @@ func (n *Node) serveForwardConn(c net.Conn) {
 	}()
 	member := func() bool { return n.isMember(peer) }
 	for {
+		if sess != nil {
+			// A relayed block may hold the write lock: a follower that
+			// goes silent (frozen, cut off) loses it within the bound.
+			_ = c.SetReadDeadline(time.Now().Add(n.cfg.RelayTimeout))
+		}
 		body, err := readFrame(r)
+		if sess != nil {
+			_ = c.SetReadDeadline(time.Time{})
+		}
 		if err != nil {
+			if sess != nil && n.ctx.Err() == nil && !errors.Is(err, io.EOF) {
+				n.log.Warn("relayed transaction block aborted: the follower went silent", "peer", peer, "err", err)
+			}
 			if !errors.Is(err, io.EOF) && n.ctx.Err() == nil {
 				n.log.Debug("side channel read", "err", err)
 			}
@@ -534,9 +550,11 @@ func (n *Node) serveForwardConn(c net.Conn) {
 			// ctx ends when the asker goes away: nobody waits for the
 			// answer any more.
 			ctx, done := watchPeer(n.ctx, c, r)
-			if env.typ == reqSession {
+			switch env.typ {
+			case reqPing:
+			case reqSession:
 				answer, err = n.serveSession(ctx, &sess, env)
-			} else {
+			default:
 				answer, err = n.handleForward(ctx, env)
 			}
 			done()
@@ -560,8 +578,15 @@ func (n *Node) serveForwardConn(c net.Conn) {
 		} else {
 			err = writeFrame(w, appendAnswer(nil, status, env.id, answer))
 		}
+		if sess != nil {
+			// Nor may one that stops reading.
+			_ = c.SetWriteDeadline(time.Now().Add(n.cfg.RelayTimeout))
+		}
 		if err == nil {
 			err = w.Flush()
+		}
+		if sess != nil {
+			_ = c.SetWriteDeadline(time.Time{})
 		}
 		if err != nil {
 			return

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/raftsql/raftsql/fsm/command"
 	"github.com/raftsql/raftsql/pgwire"
@@ -20,6 +22,54 @@ import (
 type remoteTx struct {
 	conn   *forwardConn // nil once the block was given up (see remoteExec)
 	status byte
+	// mu is held by whoever talks on conn: a statement of the block, or
+	// the heartbeat. stopBeat ends the heartbeat.
+	mu       *sync.Mutex
+	stopBeat func()
+}
+
+// startHeartbeat keeps a relayed block alive on the leader while its client
+// thinks: the leader aborts a block it hears nothing of for
+// Config.RelayTimeout, so that a follower that freezes or is cut off cannot
+// keep the write lock. A heartbeat that fails closes the connection: the
+// block is gone, and its next statement says so.
+func (s *session) startHeartbeat(r *remoteTx) {
+	r.mu = new(sync.Mutex)
+	every := s.n.cfg.RelayTimeout / 4
+	done := make(chan struct{})
+	var once sync.Once
+	r.stopBeat = func() { once.Do(func() { close(done) }) }
+	c, who := r.conn, s.who
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-s.n.ctx.Done():
+				return
+			case <-t.C:
+			}
+			if !r.mu.TryLock() {
+				continue // a statement is talking to the leader
+			}
+			select {
+			case <-done:
+				r.mu.Unlock()
+				return
+			default:
+			}
+			ctx, cancel := context.WithTimeout(s.n.ctx, s.n.cfg.RelayTimeout)
+			_, err := s.n.fwd.roundTrip(ctx, c, reqPing, who, nil)
+			cancel()
+			r.mu.Unlock()
+			if err != nil {
+				c.Close()
+				return
+			}
+		}
+	}()
 }
 
 // beginRemote opens a relayed transaction block on the leader. It returns
@@ -52,6 +102,7 @@ func (s *session) beginRemote(ctx context.Context, sql string) (*pgwire.Result, 
 				c.Close()
 			} else {
 				s.remote = &remoteTx{conn: c, status: status}
+				s.startHeartbeat(s.remote)
 			}
 			res, perr = r, pe
 			return nil
@@ -95,7 +146,9 @@ func (s *session) remoteExec(ctx context.Context, sql string, params []command.V
 		}
 		return nil, errInFailedTx
 	}
+	r.mu.Lock()
 	status, res, perr, err := s.relay(ctx, r.conn, sql, params)
+	r.mu.Unlock()
 	if err != nil {
 		// The block is gone with the connection.
 		s.closeRemote()
@@ -146,7 +199,9 @@ func (s *session) remoteDescribe(ctx context.Context, sql string) (pgwire.Descri
 		Kind:       command.KindExecute,
 		Statements: []command.Statement{{SQL: sql}},
 	})...)
+	r.mu.Lock()
 	answer, err := s.n.fwd.roundTrip(ctx, r.conn, reqSession, s.who, payload)
+	r.mu.Unlock()
 	if err != nil {
 		s.closeRemote()
 		return pgwire.Description{}, errLeadershipLost
@@ -168,6 +223,9 @@ const describeSuffix = "/describe"
 
 func (s *session) closeRemote() {
 	if s.remote != nil {
+		if s.remote.stopBeat != nil {
+			s.remote.stopBeat()
+		}
 		if s.remote.conn != nil {
 			s.remote.conn.Close()
 		}

@@ -67,6 +67,8 @@ func sqlState(e *command.Error) string {
 		return "25006" // read_only_sql_transaction
 	case command.CodeLimit:
 		return "54000" // program_limit_exceeded
+	case command.CodeConflict:
+		return "40001" // serialization_failure
 	case constraintUnique, constraintPK, constraintRowID:
 		return "23505"
 	case constraintNotNull:

@@ -16,16 +16,24 @@ import (
 
 // An interactive transaction runs on the leader. Its reads before its first
 // write come from one snapshot on a read connection, taken after a read
-// barrier. Its first write takes the leader's write lock exclusively (every
-// earlier proposal is applied by then); if the database changed since its
-// snapshot, it fails with 40001, as SQLite's own upgrade of a read
-// transaction would. From then on its statements run on the state machine's
-// write connection inside a savepoint, with the time and seed that its
-// commit will carry, so the client sees its own writes, real row counts and
-// RETURNING rows. COMMIT undoes the savepoint and proposes the statements as
-// one log entry, which every node applies like any other; the lock is
-// released once the leader has applied it. A transaction that begins on a
-// follower runs on the leader as a whole (remotetx.go).
+// barrier; the state machine notes the tables they read. Its first write
+// takes the leader's write lock exclusively (every earlier single write is
+// applied by then, and earlier transactions are at least proposed); if a
+// table it read was written since its snapshot, by an applied entry or by a
+// transaction proposed and not yet applied, it fails with 40001, as
+// SQLite's own upgrade of a read transaction would. From then on its
+// statements run on the state machine's write connection, on top of the
+// transactions proposed before it (fsm.WriteTx), with the time and seed
+// that its commit will carry, so the client sees its own writes, real row
+// counts and RETURNING rows. COMMIT proposes the statements as one log
+// entry, which every node applies like any other, and releases the lock as
+// soon as Raft has queued it: transactions are pipelined, and Raft stores
+// and sends the commits queued meanwhile together. The entry carries the
+// digest of the results the client saw; a node that applies it and gets
+// other results (an entry ahead of it failed or was lost) undoes it, and
+// the client gets 40001. The client hears COMMIT only once its entry is
+// applied, after every entry it ran on top of. A transaction that begins on
+// a follower runs on the leader as a whole (remotetx.go).
 
 // txn is a session's open transaction block.
 type txn struct {
@@ -40,7 +48,11 @@ type txn struct {
 	// snapshot reflects, once snapped is set by the first read.
 	snapIndex uint64
 	snapped   bool
-	locked    bool // holds the node's write lock exclusively
+	// readTables and restores are what the read snapshot read and the
+	// restores it reflects, kept for the conflict check at the first write.
+	readTables []string
+	restores   uint64
+	locked     bool // holds the node's write lock exclusively
 
 	time  int64
 	seed  uint64
@@ -225,6 +237,7 @@ func (s *session) txUpgrade(ctx context.Context, tx *txn) error {
 	// connection back before waiting, so that waiting transactions never
 	// hold what the lock holder needs.
 	if tx.read != nil {
+		tx.readTables, tx.restores = tx.read.Tables(), tx.read.Restores()
 		tx.read.Close()
 		tx.read = nil
 	}
@@ -234,20 +247,17 @@ func (s *session) txUpgrade(ctx context.Context, tx *txn) error {
 	release := func() { n.writes.releaseExclusive() }
 	// Entries of earlier terms may still be waiting to be applied; the
 	// speculation must run on the state the commit will be applied to.
-	if err := n.readBarrier(ctx); err != nil {
-		release()
-		if !n.raft.IsLeader() {
-			return errLeadershipLost
-		}
-		return pgError(err)
-	}
-	if tx.snapped {
-		applied, _ := n.fsm.AppliedIndex()
-		if applied != tx.snapIndex {
+	// Once they are, this leader's own entries are all the speculation
+	// runs ahead of, so the wait is once per leadership.
+	if gen := n.leaderGen.Load(); n.txReadyGen.Load() != gen+1 {
+		if err := n.readBarrier(ctx); err != nil {
 			release()
-			return &pgwire.Error{Code: "40001", Message: "could not serialize access due to a concurrent write",
-				Hint: "the transaction read data that another transaction changed since; run it again"}
+			if !n.raft.IsLeader() {
+				return errLeadershipLost
+			}
+			return pgError(err)
 		}
+		n.txReadyGen.Store(gen + 1)
 	}
 	tx.time = max(time.Now().UnixNano(), n.fsm.LastTime())
 	tx.seed = rand.Uint64()
@@ -257,6 +267,12 @@ func (s *session) txUpgrade(ctx context.Context, tx *txn) error {
 	if err != nil {
 		release()
 		return pgError(err)
+	}
+	if tx.snapped && wt.Changed(tx.snapIndex, tx.restores, tx.readTables) {
+		wt.Rollback()
+		release()
+		return &pgwire.Error{Code: "40001", Message: "could not serialize access due to a concurrent write",
+			Hint: "the transaction read a table that another transaction changed since; run it again"}
 	}
 	tx.write = wt
 	tx.locked = true
@@ -312,19 +328,18 @@ func (s *session) commitTx(ctx context.Context) (*pgwire.Result, error) {
 		MaxValueSize: tx.maxValueSize,
 		Statements:   tx.stmts,
 	}
-	// Undo the speculation, keeping the write lock, so that the entry is
-	// applied to exactly the state it ran on.
-	if err := tx.write.Rollback(); err != nil {
-		tx.write = nil
+	// The statements stay on the write connection as the state the next
+	// transaction runs on; the write lock is released once Raft has the
+	// entry, so that nothing is proposed between this one and the next.
+	if err := tx.write.Propose(cmd); err != nil {
 		s.releaseTx(tx)
 		return nil, pgError(err)
 	}
 	tx.write = nil
-	defer s.releaseTx(tx)
-	// Handed to Raft, the commit cannot be withdrawn: it waits for its
-	// outcome within its apply window, whatever the client does.
-	res, idx, err := s.n.applyStamped(cmd)
+	wait, err := s.n.proposeStamped(cmd)
 	if err != nil {
+		s.n.fsm.Withdraw(cmd.RequestID)
+		s.releaseTx(tx)
 		err = s.n.translate(err)
 		if errors.Is(err, ErrNoLeader) {
 			// Not handed to Raft: the transaction did not happen.
@@ -332,10 +347,25 @@ func (s *session) commitTx(ctx context.Context) (*pgwire.Result, error) {
 		}
 		return nil, pgError(err)
 	}
+	s.releaseTx(tx)
+	// Handed to Raft, the commit cannot be withdrawn: it waits for its
+	// outcome within its apply window, whatever the client does.
+	res, idx, err := wait()
+	if err != nil {
+		// Transactions that ran on top of this one find out when theirs
+		// are applied (their digests); those that have not run yet must
+		// not run on it.
+		s.n.fsm.DropSpeculation()
+		err = s.n.translate(err)
+		if errors.Is(err, ErrNoLeader) {
+			return nil, errLeadershipLost
+		}
+		return nil, pgError(err)
+	}
 	s.writeIndex = max(s.writeIndex, idx)
 	if e := res.Err(); e != nil {
-		// The entry ran on the same state as the speculation, so this
-		// means the node itself failed; nothing was committed.
+		// A conflict (the state it ran on was not the one it was applied
+		// to), or the node itself failed; nothing was committed.
 		return nil, pgError(e)
 	}
 	return &pgwire.Result{Tag: "COMMIT"}, nil
@@ -427,6 +457,7 @@ func (n *Node) watchLeadership() {
 			if !ok {
 				return
 			}
+			n.leaderGen.Add(1)
 			if leader {
 				continue
 			}
@@ -439,6 +470,9 @@ func (n *Node) watchLeadership() {
 			for tx, s := range open {
 				s.abortTx(tx, errLeadershipLost)
 			}
+			// What this node proposed is applied or not like any entry
+			// now; nothing runs on top of it here any more.
+			n.fsm.DropSpeculation()
 		}
 	}
 }

@@ -38,6 +38,7 @@ func BindFlags(fs *pflag.FlagSet, cfg *server.Config) {
 	fs.DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", cfg.HeartbeatTimeout, "time without leader contact before a follower starts an election")
 	fs.DurationVar(&cfg.ElectionTimeout, "election-timeout", cfg.ElectionTimeout, "time a candidate waits for votes")
 	fs.DurationVar(&cfg.LeaderLeaseTimeout, "leader-lease-timeout", cfg.LeaderLeaseTimeout, "time a leader keeps leading without hearing from a majority")
+	fs.DurationVar(&cfg.RelayTimeout, "relay-timeout", cfg.RelayTimeout, "abort a transaction block a follower relays to the leader when the follower is silent this long (it heartbeats every quarter of it)")
 	fs.DurationVar(&cfg.IdleInTransactionTimeout, "idle-in-transaction-timeout", cfg.IdleInTransactionTimeout, "abort a transaction block whose client stays silent this long (it may hold the write lock)")
 	fs.IntVar(&cfg.ReadConns, "read-conns", cfg.ReadConns, "SQLite read connections")
 	fs.Int64Var(&cfg.MaxWriteSteps, "max-write-steps", cfg.MaxWriteSteps, "SQLite VM steps one write (entry or transaction block) may take; the leader's value holds on every node (0: unbounded)")

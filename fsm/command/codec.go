@@ -20,8 +20,14 @@ const (
 	groupV1   byte = 2
 	commandV2 byte = 3
 	groupV2   byte = 4
+	commandV3 byte = 5
 	resultV1  byte = 1
 )
+
+// Version 3 of a command is version 2 with the digest of the results its
+// transaction showed its client (Command.Expect) before the statements. It
+// is written only for commands that carry one, so entries that older nodes
+// can read are still written in version 2.
 
 // checksumSize is the size of the CRC-32C that ends a version 2 entry.
 const checksumSize = 4
@@ -58,13 +64,20 @@ func Encode(c *Command) []byte {
 		}
 	}
 	b := make([]byte, 0, size)
-	b = append(b, commandV2, byte(c.Kind))
+	v := commandV2
+	if c.Expect != 0 {
+		v = commandV3
+	}
+	b = append(b, v, byte(c.Kind))
 	b = binary.AppendUvarint(b, c.RequestID.Client)
 	b = binary.AppendUvarint(b, c.RequestID.Seq)
 	b = binary.AppendVarint(b, c.TimeUnixNano)
 	b = binary.LittleEndian.AppendUint64(b, c.Seed)
 	b = binary.AppendVarint(b, c.MaxSteps)
 	b = binary.AppendVarint(b, c.MaxValueSize)
+	if v == commandV3 {
+		b = binary.LittleEndian.AppendUint64(b, c.Expect)
+	}
 	b = binary.AppendUvarint(b, uint64(len(c.Statements)))
 	for _, s := range c.Statements {
 		b = appendString(b, s.SQL)
@@ -100,7 +113,7 @@ func Decode(data []byte) (*Command, error) {
 	}
 	switch data[0] {
 	case commandV1:
-	case commandV2:
+	case commandV2, commandV3:
 		var err error
 		if data, err = verify(data); err != nil {
 			return nil, err
@@ -115,9 +128,12 @@ func Decode(data []byte) (*Command, error) {
 	c.RequestID.Seq = d.uvarint()
 	c.TimeUnixNano = d.varint()
 	c.Seed = d.uint64()
-	if v == commandV2 {
+	if v != commandV1 {
 		c.MaxSteps = d.varint()
 		c.MaxValueSize = d.varint()
+	}
+	if v == commandV3 {
+		c.Expect = d.uint64()
 	}
 	n := d.count(2)
 	if n > 0 {

@@ -24,6 +24,10 @@ func sampleCommands() map[string]*Command {
 		m[strings.Replace(name, "_v1_", "_v2_", 1)] = c
 	}
 	m["command_v2_noop"].MaxSteps, m["command_v2_noop"].MaxValueSize = 0, 0
+	// Format 3: a transaction's commit, with the digest of its results.
+	v3 := *sampleV1Commands()["command_v1_execute"]
+	v3.MaxSteps, v3.MaxValueSize, v3.Expect = 250_000_000, 64<<20, 0xfeedfacecafebeef
+	m["command_v3_execute"] = &v3
 	return m
 }
 

@@ -60,7 +60,14 @@ type Command struct {
 	// statements make or bind, and the text of each statement. 0 means
 	// SQLite's own maximum (commands of format 1).
 	MaxValueSize int64
-	Statements   []Statement
+	// Expect, when not 0, is ResultDigest of the results the leader showed
+	// the client of the transaction this command commits, which it ran
+	// before the entries ahead of it were applied. Every node applies the
+	// command only if its statements produce exactly those results again;
+	// otherwise it undoes it and answers CodeConflict, so a transaction
+	// never commits with results its client did not see.
+	Expect     uint64
+	Statements []Statement
 }
 
 // Statement is one SQL statement with its parameters, bound by position

@@ -14,6 +14,9 @@
 // and ends every command and group with a CRC-32C (Castagnoli) of the bytes
 // before it: a damaged entry is reported as ErrChecksum, never decoded into
 // another command. ErrUnsupported marks an intact entry this version cannot
-// apply (an unknown kind); every other error means the bytes are damaged. Encoding is deterministic (no map iteration) and decoding
+// apply (an unknown kind); every other error means the bytes are damaged.
+// Format 3 is format 2 with the digest of the results a transaction showed
+// its client (Command.Expect); it is written only for commands that carry
+// one, so nodes that read format 2 only fail on those alone. Encoding is deterministic (no map iteration) and decoding
 // returns an error, never panics, whatever bytes it is given.
 package command

@@ -1,6 +1,9 @@
 package command
 
-import "fmt"
+import (
+	"fmt"
+	"hash/fnv"
+)
 
 // Result is what applying a command produced: one StatementResult per
 // statement that ran. When a statement fails, the command's transaction is
@@ -62,7 +65,27 @@ const (
 	// CodeLimit marks a statement that exceeded a limit stamped into its
 	// command (the step budget); every node reaches it at the same point.
 	CodeLimit = 100002
+	// CodeConflict marks a command whose statements, applied, did not
+	// produce the results its transaction showed (Command.Expect): the
+	// state it ran on was not the state it was applied to.
+	CodeConflict = 100003
 )
+
+// ResultDigest is a digest of what the statements of a command returned:
+// rows, row counts and inserted ids, in order. It is 0 only when rs is
+// empty, so that Command.Expect can tell "no digest".
+func ResultDigest(rs []StatementResult) uint64 {
+	if len(rs) == 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write(EncodeResult(&Result{Statements: rs}))
+	d := h.Sum64()
+	if d == 0 {
+		d = 1
+	}
+	return d
+}
 
 func (e *Error) Error() string { return e.Message }
 

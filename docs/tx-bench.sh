@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Measures transactions: pgbench TPC-B (builtin tpcb-like, scale 10, 8
+# clients, -M prepared) on a 3-node cluster of raftsqld processes on
+# 127.0.0.1, on the leader and through a follower, beside a private
+# PostgreSQL 15 instance on the same disk (default durability), runs
+# interleaved; and `raftsql bench -w tx` at 1 and 16 clients, on this tree
+# and on BASE (default main), built the same way. It takes a CPU profile of
+# the leader during one TPC-B run.
+#
+#   docs/tx-bench.sh [seconds-per-tpcb-run] [rounds]     (default 30 3)
+#
+# Prints one line per run; docs/BENCHMARKS.md records the medians.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-30}
+rounds=${2:-3}
+base=${BASE:-main}
+work=$(mktemp -d /var/tmp/raftsql-txbench.XXXXXX)
+chmod 755 "$work"
+pids=()
+pgdata=$work/pg
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	if [ -f "$pgdata/postmaster.pid" ]; then
+		su postgres -s /bin/sh -c "/usr/lib/postgresql/15/bin/pg_ctl -D $pgdata -m fast stop" >/dev/null 2>&1 || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+mkdir -p "$work/after" "$work/before" "$work/src"
+go build -o "$work/after/" ./cmd/raftsqld ./cmd/raftsql
+git archive "$base" | tar -x -C "$work/src"
+(cd "$work/src" && go build -o "$work/before/" ./cmd/raftsqld ./cmd/raftsql)
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+declare -a RAFT PG HTTP
+cluster_pids=()
+start_cluster() { # start_cluster BIN-DIR
+	local bin=$1
+	cluster_pids=()
+	for i in 0 1 2; do RAFT[$i]=127.0.0.1:$(port); PG[$i]=$(port); HTTP[$i]=127.0.0.1:$(port); done
+	for i in 0 1 2; do
+		local extra=(--join "${RAFT[0]}")
+		[ "$i" = 0 ] && extra=(--bootstrap --pprof)
+		rm -rf "$work/n$i"
+		"$bin/raftsqld" --id "n$((i + 1))" --data-dir "$work/n$i" --raft-addr "${RAFT[$i]}" \
+			--pg-addr "127.0.0.1:${PG[$i]}" --http-addr "${HTTP[$i]}" --log-level warn "${extra[@]}" \
+			>"$work/n$i.log" 2>&1 &
+		pids+=($!)
+		cluster_pids+=($!)
+		if [ "$i" = 0 ]; then
+			for _ in $(seq 1 300); do "$bin/raftsql" status --addr "${HTTP[0]}" >/dev/null 2>&1 && break; sleep 0.2; done
+		fi
+	done
+	for _ in $(seq 1 300); do
+		[ "$("$bin/raftsql" status --addr "${HTTP[0]}" 2>/dev/null | grep -c '^n[123] ')" = 3 ] && return 0
+		sleep 0.2
+	done
+	echo "cluster did not form" >&2
+	exit 1
+}
+stop_cluster() {
+	for p in "${cluster_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${cluster_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+tps() { grep -o 'tps = [0-9.]*' | head -1 | cut -d' ' -f3; }
+failed() { grep -o 'number of failed transactions: [0-9]*' | grep -o '[0-9]*$' || echo "?"; }
+
+# bench -w tx, before and after, alternating (TX_ROUNDS, default rounds).
+for r in $(seq 1 "${TX_ROUNDS:-$rounds}"); do
+	for v in before after; do
+		start_cluster "$work/$v"
+		for c in 1 16; do
+			out=$("$work/$v/raftsql" bench --addr "127.0.0.1:${PG[0]}" -w tx -c "$c" -d 5s 2>&1 | tail -3 | tr '\n' ' ')
+			echo "bench-tx $v c=$c round=$r: $out"
+		done
+		stop_cluster
+	done
+done
+
+# PostgreSQL 15, private instance.
+echo "starting PostgreSQL" >&2
+pgport=$(port)
+mkdir -p "$pgdata" && chown postgres "$pgdata"
+su postgres -s /bin/sh -c "/usr/lib/postgresql/15/bin/initdb -D $pgdata -U postgres -A trust" >/dev/null
+su postgres -s /bin/sh -c "/usr/lib/postgresql/15/bin/pg_ctl -D $pgdata -l $pgdata/log -o '-p $pgport -k $pgdata -c listen_addresses=127.0.0.1' -w start" >/dev/null
+pgbench -h 127.0.0.1 -p "$pgport" -U postgres -i -s 10 -q postgres >"$work/pginit.log" 2>&1 || { cat "$work/pginit.log"; exit 1; }
+echo "loading raftsql" >&2
+
+start_cluster "$work/after"
+leader=${PG[0]}
+follower=${PG[1]}
+start=$(date +%s)
+pgbench -h 127.0.0.1 -p "$follower" -U raftsql -i -I dtgp -s 10 raftsql >"$work/init.log" 2>&1 || { cat "$work/init.log"; exit 1; }
+echo "raftsql pgbench -i -s 10 through a follower: $(($(date +%s) - start)) s"
+run() { pgbench -h 127.0.0.1 -p "$1" -U "$2" -n -M prepared -c 8 -j 2 -T "$secs" "$3" 2>&1; }
+for r in $(seq 1 "$rounds"); do
+	out=$(run "$pgport" postgres postgres); echo "tpcb postgres round=$r tps=$(echo "$out" | tps) failed=$(echo "$out" | failed)"
+	if [ "$r" = 1 ]; then
+		curl -s -o "$work/leader.pprof" "http://${HTTP[0]}/debug/pprof/profile?seconds=$((secs - 5))" &
+		prof=$!
+	fi
+	out=$(run "$leader" raftsql raftsql); echo "tpcb leader round=$r tps=$(echo "$out" | tps) failed=$(echo "$out" | failed)"
+	if [ "$r" = 1 ]; then
+		wait "$prof" || true
+		go tool pprof -top -nodecount=35 "$work/after/raftsqld" "$work/leader.pprof" 2>/dev/null | sed 's/^/pprof /' | head -45
+		cp "$work/leader.pprof" /var/tmp/raftsql-leader-tpcb.pprof || true
+	fi
+	out=$(run "$follower" raftsql raftsql); echo "tpcb follower round=$r tps=$(echo "$out" | tps) failed=$(echo "$out" | failed)"
+done
+stop_cluster
