@@ -37,17 +37,17 @@ git archive "$base" | tar -x -C "$work/src"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 declare -a RAFT PG HTTP
 cluster_pids=()
-start_cluster() { # start_cluster BIN-DIR
-	local bin=$1
+start_cluster() { # start_cluster BIN-DIR [TAG]
+	local bin=$1 tag=${2:-c}
 	cluster_pids=()
 	for i in 0 1 2; do RAFT[$i]=127.0.0.1:$(port); PG[$i]=$(port); HTTP[$i]=127.0.0.1:$(port); done
 	for i in 0 1 2; do
 		local extra=(--join "${RAFT[0]}")
 		[ "$i" = 0 ] && extra=(--bootstrap --pprof)
-		rm -rf "$work/n$i"
-		"$bin/raftsqld" --id "n$((i + 1))" --data-dir "$work/n$i" --raft-addr "${RAFT[$i]}" \
+		rm -rf "$work/$tag-n$i"
+		"$bin/raftsqld" --id "n$((i + 1))" --data-dir "$work/$tag-n$i" --raft-addr "${RAFT[$i]}" \
 			--pg-addr "127.0.0.1:${PG[$i]}" --http-addr "${HTTP[$i]}" --log-level warn "${extra[@]}" \
-			>"$work/n$i.log" 2>&1 &
+			>"$work/$tag-n$i.log" 2>&1 &
 		pids+=($!)
 		cluster_pids+=($!)
 		if [ "$i" = 0 ]; then
@@ -89,25 +89,32 @@ su postgres -s /bin/sh -c "/usr/lib/postgresql/15/bin/pg_ctl -D $pgdata -l $pgda
 pgbench -h 127.0.0.1 -p "$pgport" -U postgres -i -s 10 -q postgres >"$work/pginit.log" 2>&1 || { cat "$work/pginit.log"; exit 1; }
 echo "loading raftsql" >&2
 
-start_cluster "$work/after"
-leader=${PG[0]}
-follower=${PG[1]}
-start=$(date +%s)
-pgbench -h 127.0.0.1 -p "$follower" -U raftsql -i -I dtgp -s 10 raftsql >"$work/init.log" 2>&1 || { cat "$work/init.log"; exit 1; }
-echo "raftsql pgbench -i -s 10 through a follower: $(($(date +%s) - start)) s"
+# TPC-B on this tree (after) and, with TPCB_BASE=1, on BASE too, both
+# clusters up at once and driven in turn.
+versions=(after)
+[ "${TPCB_BASE:-0}" = 1 ] && versions+=(before)
+declare -A LEADER FOLLOWER ADMIN
+for v in "${versions[@]}"; do
+	start_cluster "$work/$v" "$v"
+	LEADER[$v]=${PG[0]} FOLLOWER[$v]=${PG[1]} ADMIN[$v]=${HTTP[0]}
+	start=$(date +%s)
+	pgbench -h 127.0.0.1 -p "${FOLLOWER[$v]}" -U raftsql -i -I dtgp -s 10 raftsql >"$work/init.log" 2>&1 || { cat "$work/init.log"; exit 1; }
+	echo "raftsql ($v) pgbench -i -s 10 through a follower: $(($(date +%s) - start)) s"
+done
 run() { pgbench -h 127.0.0.1 -p "$1" -U "$2" -n -M prepared -c 8 -j 2 -T "$secs" "$3" 2>&1; }
 for r in $(seq 1 "$rounds"); do
 	out=$(run "$pgport" postgres postgres); echo "tpcb postgres round=$r tps=$(echo "$out" | tps) failed=$(echo "$out" | failed)"
-	if [ "$r" = 1 ]; then
-		curl -s -o "$work/leader.pprof" "http://${HTTP[0]}/debug/pprof/profile?seconds=$((secs - 5))" &
-		prof=$!
-	fi
-	out=$(run "$leader" raftsql raftsql); echo "tpcb leader round=$r tps=$(echo "$out" | tps) failed=$(echo "$out" | failed)"
-	if [ "$r" = 1 ]; then
-		wait "$prof" || true
-		go tool pprof -top -nodecount=35 "$work/after/raftsqld" "$work/leader.pprof" 2>/dev/null | sed 's/^/pprof /' | head -45
-		cp "$work/leader.pprof" /var/tmp/raftsql-leader-tpcb.pprof || true
-	fi
-	out=$(run "$follower" raftsql raftsql); echo "tpcb follower round=$r tps=$(echo "$out" | tps) failed=$(echo "$out" | failed)"
+	for v in "${versions[@]}"; do
+		if [ "$r" = 1 ] && [ "$v" = after ]; then
+			curl -s -o "$work/leader.pprof" "http://${ADMIN[$v]}/debug/pprof/profile?seconds=$((secs - 5))" &
+			prof=$!
+		fi
+		out=$(run "${LEADER[$v]}" raftsql raftsql); echo "tpcb $v leader round=$r tps=$(echo "$out" | tps) failed=$(echo "$out" | failed)"
+		if [ "$r" = 1 ] && [ "$v" = after ]; then
+			wait "$prof" || true
+			go tool pprof -top -nodecount=35 "$work/after/raftsqld" "$work/leader.pprof" 2>/dev/null | sed 's/^/pprof /' | head -45
+			cp "$work/leader.pprof" /var/tmp/raftsql-leader-tpcb.pprof || true
+		fi
+		out=$(run "${FOLLOWER[$v]}" raftsql raftsql); echo "tpcb $v follower round=$r tps=$(echo "$out" | tps) failed=$(echo "$out" | failed)"
+	done
 done
-stop_cluster

@@ -299,7 +299,7 @@ func (a *archiver) takeBase(ctx context.Context, gap *archive.Gap, resume bool) 
 	t := max(a.n.fsm.LastTime(), time.Now().UnixNano())
 	h := bf.Header
 	if h.Index > a.base {
-		b, err := archive.WriteBase(ctx, a.store, archive.Base{Index: h.Index, Term: h.Term, TimeUnixNano: t, Size: h.Size, Meta: h.Meta}, bf.Reader())
+		b, err := archive.WriteBase(ctx, a.store, archive.Base{Index: h.Index, Term: h.Term, TimeUnixNano: t, Size: h.Size, Meta: h.Meta}, bf.Reader(), a.n.cfg.ID)
 		if err != nil {
 			return fmt.Errorf("archive: base: %w", err)
 		}

@@ -214,10 +214,17 @@ func TestArchivePointInTimeIndex(t *testing.T) {
 	}
 	after := insert(t, conn, 99999)
 	waitArchived(t, dir, after.index)
-	cat, err = archive.Load(context.Background(), &archive.DirStore{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The gap object follows the base that ends it.
+	servertest.Eventually(t, 30*time.Second, "the archive to record the restore's gap", func() error {
+		var err error
+		if cat, err = archive.Load(context.Background(), &archive.DirStore{Dir: dir}); err != nil {
+			return err
+		}
+		if len(cat.Gaps) == 0 {
+			return errors.New("no gap yet")
+		}
+		return nil
+	})
 	if len(cat.Gaps) != 1 || cat.Gaps[0].From > ri.Index || cat.Gaps[0].Base < ri.Index {
 		t.Fatalf("after a restore at index %d the archive's gaps are %+v, want one ending at a base at or after it", ri.Index, cat.Gaps)
 	}
@@ -407,5 +414,99 @@ func TestArchiveRetention(t *testing.T) {
 	out, _ := rebuild(t, dir, server.ArchiveTarget{Index: last.index})
 	if got, want := idsIn(t, out), ackedUpTo(writes, last.index); !sameIDs(got, want) {
 		t.Fatalf("rebuild to the last write: %v, want %v", got, want)
+	}
+}
+
+// transferTo makes node to the leader.
+func transferTo(t *testing.T, c *servertest.Cluster, to int) {
+	t.Helper()
+	servertest.Eventually(t, 60*time.Second, fmt.Sprintf("node %d to lead", to), func() error {
+		l := c.Leader()
+		if l == to {
+			return nil
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err := c.Node(l).TransferLeadership(ctx, servertest.NodeID(to), "test")
+		return fmt.Errorf("leader %d: %v", l, err)
+	})
+}
+
+// A leader whose log no longer holds the entries after the archive's last
+// index (they were written while a node without the archive led, and a
+// snapshot compacted them) records the gap, with the reason, and goes on
+// from a new base: the states before and after the gap rebuild exactly,
+// those inside it are refused.
+func TestArchiveRecordsGapAfterCompaction(t *testing.T) {
+	dir := t.TempDir()
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(i int, cfg *server.Config) {
+		if i == 0 {
+			cfg.ArchiveDir = dir
+		}
+		cfg.TrailingLogs = 2
+		cfg.SnapshotThreshold = 1 << 20 // snapshots only on demand
+	}})
+	transferTo(t, c, 0)
+	waitArchiving(t, c)
+	conn := connect(t, c, 0)
+	mustExec(t, conn, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+	var writes []ackedWrite
+	for i := 0; i < 10; i++ {
+		writes = append(writes, insert(t, conn, i))
+	}
+	before := writes[len(writes)-1]
+	waitArchived(t, dir, before.index)
+
+	transferTo(t, c, 1)
+	conn = connect(t, c, 1)
+	for i := 10; i < 40; i++ {
+		writes = append(writes, insert(t, conn, i))
+	}
+	for i := 0; i < c.Size(); i++ {
+		if err := c.Node(i).WaitApplied(context.Background(), writes[len(writes)-1].index); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Node(i).Snapshot(); err != nil {
+			t.Fatalf("snapshot of node %d: %v", i, err)
+		}
+	}
+	transferTo(t, c, 0)
+	conn = connect(t, c, 0)
+	for i := 40; i < 45; i++ {
+		writes = append(writes, insert(t, conn, i))
+	}
+	last := writes[len(writes)-1]
+	waitArchived(t, dir, last.index)
+	var cat *archive.Catalog
+	servertest.Eventually(t, 30*time.Second, "the archive to record a gap", func() error {
+		var err error
+		if cat, err = archive.Load(context.Background(), &archive.DirStore{Dir: dir}); err != nil {
+			return err
+		}
+		if len(cat.Gaps) == 0 {
+			return errors.New("no gap yet")
+		}
+		return nil
+	})
+	if len(cat.Gaps) != 1 || cat.Gaps[0].From > before.index+2 || cat.Gaps[0].Base < writes[39].index || !strings.Contains(cat.Gaps[0].Reason, "no longer held") {
+		t.Fatalf("gaps %+v; want one from after index %d to a base at or after %d, saying why", cat.Gaps, before.index, writes[39].index)
+	}
+	t.Logf("gap: %+v", cat.Gaps[0])
+	for _, w := range []ackedWrite{before, writes[39], last} {
+		target := max(w.index, cat.Gaps[0].Base)
+		if w == before {
+			target = w.index
+		}
+		out, _ := rebuild(t, dir, server.ArchiveTarget{Index: target})
+		if got, want := idsIn(t, out), ackedUpTo(writes, target); !sameIDs(got, want) {
+			t.Fatalf("rebuild to index %d: %v, want %v", target, got, want)
+		}
+	}
+	if g := cat.Gaps[0]; g.Base > g.From {
+		_, err := server.RebuildFromArchive(context.Background(), dir, server.ArchiveTarget{Index: g.Base - 1}, filepath.Join(t.TempDir(), "x.db"), nil)
+		if !errors.Is(err, archive.ErrOutOfRange) || !strings.Contains(err.Error(), "gap") {
+			t.Fatalf("rebuild inside the gap: %v", err)
+		}
+		t.Logf("refused: %v", err)
 	}
 }

@@ -65,6 +65,10 @@ type Node struct {
 	// txReadyGen is leaderGen+1 once a transaction has waited, in that
 	// leadership, for every entry of earlier terms (tx.go).
 	leaderGen, txReadyGen atomic.Uint64
+	// txQueue carries transactions' commits, in the order their
+	// transactions held the write lock, to proposeTxs, which hands them to
+	// Raft one after another (tx.go).
+	txQueue chan *txProposal
 
 	// leaderPG caches the leader's Postgres address for leaderRaft.
 	leaderMu    sync.Mutex
@@ -92,7 +96,7 @@ func New(cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{cfg: cfg, log: log.With("node", cfg.ID), writes: newWriteLock(), openTxs: map[*txn]*session{}, infos: map[string]cachedInfo{}, done: make(chan struct{}), metrics: newMetrics()}
+	n := &Node{cfg: cfg, log: log.With("node", cfg.ID), writes: newWriteLock(), openTxs: map[*txn]*session{}, txQueue: make(chan *txProposal, 256), infos: map[string]cachedInfo{}, done: make(chan struct{}), metrics: newMetrics()}
 	n.group = newGrouper(n, cfg.ProposalsInFlight, cfg.MaxGroupWait)
 	n.writes.onWait = n.group.endGathering
 	return n, nil
@@ -171,6 +175,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	n.fwd = newForwarder(n.raft.DialForward)
 	n.goServe(func() { n.serveForward(n.raft.ForwardListener()) })
 	n.goServe(n.watchLeadership)
+	n.goServe(n.proposeTxs)
 	n.goServe(n.staggerSnapshots)
 	n.goServe(n.abortAbandonedRestores)
 

@@ -336,21 +336,38 @@ func (s *session) commitTx(ctx context.Context) (*pgwire.Result, error) {
 		return nil, pgError(err)
 	}
 	tx.write = nil
-	wait, err := s.n.proposeStamped(cmd)
-	if err != nil {
+	// Queued behind the commits of the transactions that held the lock
+	// before, it reaches Raft in that order; the lock is free as soon as
+	// it is queued, not once Raft took it (Raft's queue waits while the
+	// leader syncs its log).
+	p := &txProposal{cmd: cmd, done: make(chan proposed, 1)}
+	select {
+	case s.n.txQueue <- p:
+	case <-s.n.ctx.Done():
 		s.n.fsm.Withdraw(cmd.RequestID)
 		s.releaseTx(tx)
-		err = s.n.translate(err)
+		return nil, errLeadershipLost
+	}
+	s.releaseTx(tx)
+	var pr proposed
+	select {
+	case pr = <-p.done:
+	case <-s.n.ctx.Done():
+		return nil, pgError(ErrOutcomeUnknown)
+	}
+	if pr.err != nil {
+		// Not handed to Raft: the transaction did not happen, and those
+		// that ran on top of it fail on apply (their digests).
+		s.n.fsm.DropSpeculation()
+		err := s.n.translate(pr.err)
 		if errors.Is(err, ErrNoLeader) {
-			// Not handed to Raft: the transaction did not happen.
 			return nil, errLeadershipLost
 		}
 		return nil, pgError(err)
 	}
-	s.releaseTx(tx)
 	// Handed to Raft, the commit cannot be withdrawn: it waits for its
 	// outcome within its apply window, whatever the client does.
-	res, idx, err := wait()
+	res, idx, err := pr.wait()
 	if err != nil {
 		// Transactions that ran on top of this one find out when theirs
 		// are applied (their digests); those that have not run yet must
@@ -369,6 +386,103 @@ func (s *session) commitTx(ctx context.Context) (*pgwire.Result, error) {
 		return nil, pgError(e)
 	}
 	return &pgwire.Result{Tag: "COMMIT"}, nil
+}
+
+// txProposal is a transaction's commit on its way to Raft.
+type txProposal struct {
+	cmd  *command.Command
+	done chan proposed
+}
+
+// proposed is the outcome of handing a commit to Raft: wait, or why it was
+// not handed over.
+type proposed struct {
+	wait func() (*command.Result, uint64, error)
+	err  error
+}
+
+// proposeTxs hands the commits of txQueue to Raft in order, each once Raft
+// has queued the one before. The commits that queued up meanwhile go as one
+// group entry: one append, one sync and one message for all of them.
+func (n *Node) proposeTxs() {
+	for {
+		var batch []*txProposal
+		select {
+		case <-n.ctx.Done():
+			return
+		case p := <-n.txQueue:
+			batch = append(batch, p)
+		}
+	more:
+		for len(batch) < maxTxGroup {
+			select {
+			case p := <-n.txQueue:
+				batch = append(batch, p)
+			default:
+				break more
+			}
+		}
+		if len(batch) == 1 {
+			wait, err := n.proposeStamped(batch[0].cmd)
+			batch[0].done <- proposed{wait: wait, err: err}
+			continue
+		}
+		n.proposeTxGroup(batch)
+	}
+}
+
+// maxTxGroup bounds the commits one group entry carries.
+const maxTxGroup = 64
+
+// proposeTxGroup proposes the commits of batch as one group entry.
+func (n *Node) proposeTxGroup(batch []*txProposal) {
+	encoded := make([][]byte, len(batch))
+	size := 0
+	for i, p := range batch {
+		encoded[i] = command.Encode(p.cmd)
+		size += len(encoded[i])
+	}
+	ctx, committed, release := n.applyWindow(size)
+	rwait, err := n.raft.ApplyAsync(ctx, command.EncodeGroup(encoded), committed)
+	if err != nil {
+		release()
+		for _, p := range batch {
+			p.done <- proposed{err: err}
+		}
+		return
+	}
+	var once sync.Once
+	var results []*command.Result
+	var index uint64
+	var werr error
+	wait := func() {
+		defer release()
+		resp, idx, err := rwait()
+		index, werr = idx, err
+		if err != nil {
+			return
+		}
+		switch r := resp.(type) {
+		case []*command.Result:
+			if len(r) == len(batch) {
+				results = r
+				return
+			}
+		case error:
+			werr = r
+			return
+		}
+		werr = fmt.Errorf("state machine returned %T for a group of %d", resp, len(batch))
+	}
+	for i, p := range batch {
+		p.done <- proposed{wait: func() (*command.Result, uint64, error) {
+			once.Do(wait)
+			if werr != nil {
+				return nil, 0, werr
+			}
+			return results[i], index, nil
+		}}
+	}
 }
 
 // rollbackTx ends the transaction block, undoing everything.

@@ -12,8 +12,9 @@ import (
 // writeLock orders the leader's proposals against interactive transactions.
 // Ordinary writes hold it shared while they are proposed and applied, so
 // many proceed at once and Raft batches them; a transaction holds it
-// exclusively from its first write until its commit is applied, so that it
-// runs alone on the state machine's write connection. A waiting transaction
+// exclusively from its first write until Raft has queued its commit, so
+// that it runs alone on the state machine's write connection, on top of
+// the transactions queued before it (tx.go). A waiting transaction
 // keeps new shared holders out, so it is not starved, and transactions get
 // the lock in the order they asked for it, so none waits behind an unbounded
 // number of later ones.

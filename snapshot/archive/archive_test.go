@@ -160,7 +160,7 @@ func writeArchive(t testing.TB, s Store) {
 	if _, err := Init(ctx, s, 1<<20); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := WriteBase(ctx, s, Base{Index: 5, Term: 1, TimeUnixNano: 50, Size: 4, Meta: []byte{1, 2}}, strings.NewReader("base")); err != nil {
+	if _, err := WriteBase(ctx, s, Base{Index: 5, Term: 1, TimeUnixNano: 50, Size: 4, Meta: []byte{1, 2}}, strings.NewReader("base"), ""); err != nil {
 		t.Fatal(err)
 	}
 	seg := func(first, last uint64) {
@@ -184,7 +184,7 @@ func writeArchive(t testing.TB, s Store) {
 	if err := WriteGap(ctx, s, Gap{From: 21, Base: 30, Reason: "compacted"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := WriteBase(ctx, s, Base{Index: 30, Term: 2, TimeUnixNano: 300, Size: 5}, strings.NewReader("base2")); err != nil {
+	if _, err := WriteBase(ctx, s, Base{Index: 30, Term: 2, TimeUnixNano: 300, Size: 5}, strings.NewReader("base2"), "n/1 "); err != nil {
 		t.Fatal(err)
 	}
 	seg(31, 35)
@@ -216,6 +216,13 @@ func TestPlanAndReplay(t *testing.T) {
 	}
 	if cat.LastIndex() != 35 || cat.ResumeIndex() != 35 || len(cat.Bases) != 2 || len(cat.Gaps) != 1 {
 		t.Fatalf("catalog %+v", cat)
+	}
+	if got := cat.Bases[1].FileName(); got != "base/00000000000000000030.n1.db" {
+		t.Fatalf("base file of writer n/1: %s", got)
+	}
+	// A file of a base another writer's metadata replaced, left behind.
+	if err := s.Put(ctx, "base/00000000000000000005.n9.db", strings.NewReader("lost")); err != nil {
+		t.Fatal(err)
 	}
 	p, err := cat.PlanIndex(13)
 	if err != nil {
@@ -262,6 +269,9 @@ func TestPlanAndReplay(t *testing.T) {
 	}
 	if len(cat.Bases) != 1 || cat.Bases[0].Index != 30 || len(cat.Gaps) != 0 || len(cat.Segments) != 1 {
 		t.Fatalf("after Retain: %+v", cat)
+	}
+	if names, _ := s.List(ctx, "base/"); len(names) != 2 {
+		t.Fatalf("base objects after Retain: %v", names)
 	}
 	if _, err := cat.PlanIndex(13); !errors.Is(err, ErrOutOfRange) {
 		t.Fatalf("plan 13 after Retain: %v", err)

@@ -64,7 +64,12 @@ type Base struct {
 	// CRC32C is the checksum of the database file (Castagnoli).
 	CRC32C uint32 `json:"crc32c"`
 	// Meta is the state machine's own state beside the file, opaque here.
-	Meta    []byte    `json:"meta,omitempty"`
+	Meta []byte `json:"meta,omitempty"`
+	// File names the database file's object; empty means BaseName(Index).
+	// Each writer stores its own file, so that two writers taking a base
+	// at the same index (an old leader that has not yet stepped down) do
+	// not mix one's file with the other's checksum.
+	File    string    `json:"file,omitempty"`
 	Created time.Time `json:"created"`
 }
 
@@ -125,6 +130,14 @@ func (c *Catalog) ResumeIndex() uint64 {
 func (c *Catalog) Empty() bool { return len(c.Bases) == 0 }
 
 func indexName(i uint64) string { return fmt.Sprintf("%020d", i) }
+
+// FileName is the name of the object holding the base's database file.
+func (b Base) FileName() string {
+	if b.File != "" {
+		return b.File
+	}
+	return BaseName(b.Index)
+}
 
 // BaseName, BaseMetaName, SegmentName and GapName are the names of the
 // objects of a base, a segment and a gap.
@@ -194,8 +207,8 @@ func Load(ctx context.Context, s Store) (*Catalog, error) {
 		if BaseMetaName(b.Index) != n {
 			return nil, fmt.Errorf("%w: %s describes the base of index %d", ErrCorrupt, n, b.Index)
 		}
-		if !dbs[BaseName(b.Index)] {
-			return nil, fmt.Errorf("%w: %s has no database file %s", ErrCorrupt, n, BaseName(b.Index))
+		if !dbs[b.FileName()] {
+			return nil, fmt.Errorf("%w: %s has no database file %s", ErrCorrupt, n, b.FileName())
 		}
 		c.Bases = append(c.Bases, b)
 	}
@@ -256,6 +269,9 @@ func ParseBase(r io.Reader) (Base, error) {
 	}
 	if b.Index == 0 || b.Size < 0 {
 		return Base{}, fmt.Errorf("%w: base of index %d, size %d", ErrCorrupt, b.Index, b.Size)
+	}
+	if b.File != "" && (!strings.HasPrefix(b.File, basePrefix+indexName(b.Index)) || !strings.HasSuffix(b.File, ".db") || checkName(b.File) != nil) {
+		return Base{}, fmt.Errorf("%w: base of index %d names the file %q", ErrCorrupt, b.Index, b.File)
 	}
 	return b, nil
 }

@@ -6,9 +6,11 @@
 // # Objects
 //
 //	manifest.json                  format version and a summary (advisory)
-//	base/<index>.db                a base: the database file as of index
-//	base/<index>.json              its metadata, written last: a base exists
-//	                               once this object does
+//	base/<index>.<writer>.db       a base: the database file as of index, as
+//	                               one writer stored it (base/<index>.db when
+//	                               the metadata names no file)
+//	base/<index>.json              its metadata, written last, naming the
+//	                               file: a base exists once this object does
 //	seg/<first>-<last>.seg         the entries of indexes first..last
 //	gap/<from>-<base>.json         indexes from..base-1 cannot be rebuilt
 //

@@ -52,6 +52,7 @@ type SegmentBuilder struct {
 	buf         bytes.Buffer
 	count       int
 	lastTime    int64
+	done        []byte // the encoded segment, once Bytes has been called
 }
 
 // NewSegmentBuilder starts a segment whose first index is first.
@@ -77,6 +78,9 @@ func (b *SegmentBuilder) LastTime() int64 { return b.lastTime }
 
 // Add appends a record; its index must follow Last.
 func (b *SegmentBuilder) Add(r Record) error {
+	if b.done != nil {
+		return errors.New("archive: record added to a finished segment")
+	}
 	if r.Index <= b.last {
 		return fmt.Errorf("archive: record %d after %d", r.Index, b.last)
 	}
@@ -103,26 +107,29 @@ func (b *SegmentBuilder) Add(r Record) error {
 // Skip extends the range to index without a record (an entry with nothing
 // to replay).
 func (b *SegmentBuilder) Skip(index uint64) {
-	if index > b.last {
+	if index > b.last && b.done == nil {
 		b.last = index
 	}
 }
 
-// Bytes encodes the segment. The builder must cover at least one index.
+// Bytes encodes the segment, in the builder's own buffer (an entry is not
+// copied again), and finishes it: the builder takes no more records. The
+// builder must cover at least one index.
 func (b *SegmentBuilder) Bytes() []byte {
-	out := b.buf.Bytes()
-	hdr := out[:0]
-	hdr = append(hdr, segMagic[:]...)
-	hdr = binary.BigEndian.AppendUint16(hdr, Version)
-	hdr = binary.BigEndian.AppendUint16(hdr, 0)
-	hdr = binary.BigEndian.AppendUint64(hdr, b.first)
-	hdr = binary.BigEndian.AppendUint64(hdr, b.last)
-	binary.BigEndian.AppendUint32(hdr, crc32.Checksum(hdr, castagnoli))
-	enc := make([]byte, len(out), len(out)+segEndLen)
-	copy(enc, out)
-	enc = append(enc, tagEnd)
-	enc = binary.BigEndian.AppendUint32(enc, uint32(b.count))
-	return binary.BigEndian.AppendUint32(enc, crc32.Checksum(enc, castagnoli))
+	if b.done == nil {
+		hdr := b.buf.Bytes()[:0]
+		hdr = append(hdr, segMagic[:]...)
+		hdr = binary.BigEndian.AppendUint16(hdr, Version)
+		hdr = binary.BigEndian.AppendUint16(hdr, 0)
+		hdr = binary.BigEndian.AppendUint64(hdr, b.first)
+		hdr = binary.BigEndian.AppendUint64(hdr, b.last)
+		binary.BigEndian.AppendUint32(hdr, crc32.Checksum(hdr, castagnoli))
+		b.buf.WriteByte(tagEnd)
+		b.buf.Write(binary.BigEndian.AppendUint32(nil, uint32(b.count)))
+		b.buf.Write(binary.BigEndian.AppendUint32(nil, crc32.Checksum(b.buf.Bytes(), castagnoli)))
+		b.done = b.buf.Bytes()
+	}
+	return b.done
 }
 
 // SegmentReader reads a segment: NewSegmentReader checks the header, Next

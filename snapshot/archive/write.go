@@ -9,6 +9,8 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -60,17 +62,23 @@ func WriteGap(ctx context.Context, s Store, g Gap) error {
 
 // WriteBase stores a base: the database file read from body, exactly
 // b.Size bytes, then its metadata (b with its checksum), which makes it
-// count. It returns the metadata written.
-func WriteBase(ctx context.Context, s Store, b Base, body io.Reader) (Base, error) {
+// count. writer, when not empty, names the writer (letters, digits, '-'
+// and '_' are kept of it) and makes the file's name its own. It returns
+// the metadata written.
+func WriteBase(ctx context.Context, s Store, b Base, body io.Reader, writer string) (Base, error) {
 	b.Format = Version
+	b.File = ""
+	if w := safeName(writer); w != "" {
+		b.File = basePrefix + indexName(b.Index) + "." + w + ".db"
+	}
 	crc := crc32.New(castagnoli)
 	lr := &io.LimitedReader{R: io.TeeReader(body, crc), N: b.Size}
 	cr := &countReader{r: lr}
-	if err := s.Put(ctx, BaseName(b.Index), cr); err != nil {
+	if err := s.Put(ctx, b.FileName(), cr); err != nil {
 		return Base{}, err
 	}
 	if cr.n != b.Size {
-		s.Delete(ctx, BaseName(b.Index))
+		s.Delete(ctx, b.FileName())
 		return Base{}, fmt.Errorf("archive: base %d: file ended after %d of %d bytes", b.Index, cr.n, b.Size)
 	}
 	b.CRC32C = crc.Sum32()
@@ -78,6 +86,16 @@ func WriteBase(ctx context.Context, s Store, b Base, body io.Reader) (Base, erro
 		b.Created = time.Now().UTC()
 	}
 	return b, putJSON(ctx, s, BaseMetaName(b.Index), b)
+}
+
+func safeName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 type countReader struct {
@@ -95,7 +113,7 @@ func (c *countReader) Read(p []byte) (int, error) {
 // wrapping ErrCorrupt, instead of io.EOF, when the file is not the one the
 // metadata describes.
 func OpenBase(ctx context.Context, s Store, b Base) (io.ReadCloser, error) {
-	rc, err := s.Get(ctx, BaseName(b.Index))
+	rc, err := s.Get(ctx, b.FileName())
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +165,18 @@ func Retain(ctx context.Context, s Store, c *Catalog, keep int) (deleted int, er
 	for _, b := range c.Bases[:len(c.Bases)-keep] {
 		// The metadata first: without it the file is not a base.
 		del(BaseMetaName(b.Index))
-		del(BaseName(b.Index))
+		del(b.FileName())
+	}
+	// Files of bases whose metadata another writer replaced.
+	if names, lerr := s.List(ctx, basePrefix); lerr == nil {
+		for _, n := range names {
+			rest := strings.TrimPrefix(n, basePrefix)
+			if len(rest) > 20 && strings.HasSuffix(n, ".db") {
+				if i, perr := strconv.ParseUint(rest[:20], 10, 64); perr == nil && i < oldest {
+					del(n)
+				}
+			}
+		}
 	}
 	for _, seg := range c.Segments {
 		if seg.Last <= oldest {
