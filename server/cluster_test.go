@@ -656,3 +656,24 @@ func TestMaxStalenessRefusesAnIsolatedFollower(t *testing.T) {
 		return nil
 	})
 }
+
+// TestSessionReadsItsWritesOnAFollower: a plain client (no driver token) on
+// a follower reads each of its writes right after it at every consistency
+// level, none included: the session's last write index makes the read wait
+// until the follower applied it.
+func TestSessionReadsItsWritesOnAFollower(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	f := c.Follower()
+	setup := connect(t, c, c.Leader())
+	mustExec(t, setup, "CREATE TABLE ryw (level TEXT, x INTEGER)")
+	for _, level := range []string{server.ReadNone, server.ReadWeak, server.ReadLinearizable, server.ReadStrong} {
+		conn := connect(t, c, f)
+		mustExec(t, conn, "SET raftsql.read_consistency = "+level)
+		for i := range 25 {
+			mustExec(t, conn, "INSERT INTO ryw VALUES ($1, $2)", level, i)
+			if n := count(t, conn, "SELECT count(*) FROM ryw WHERE level = $1 AND x = $2", level, i); n != 1 {
+				t.Fatalf("at %s, the read after write %d on a follower saw %d rows, want 1", level, i, n)
+			}
+		}
+	}
+}
