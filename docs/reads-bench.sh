@@ -16,7 +16,10 @@ secs=${1:-10}
 . docs/cluster.sh
 [ -n "${RAFTSQLD:-}" ] && cp "$RAFTSQLD" "$work/raftsqld"
 start_cluster
-leader="127.0.0.1:${PG[0]}" follower="127.0.0.1:${PG[1]}"
+# The leader's index in PG and HTTP (it may have moved since the start).
+leader_index() { "$work/raftsql" status --addr "${HTTP[0]}" | awk '/^leader n/ { print substr($2, 2) - 1 }'; }
+li=$(leader_index)
+leader="127.0.0.1:${PG[$li]}" follower="127.0.0.1:${PG[$(((li + 1) % 3))]}"
 for level in linearizable none; do
 	for where in leader follower; do
 		addr=$leader
