@@ -193,8 +193,21 @@ type verifier struct {
 	running bool
 	next    *verifyRound // the round after the running one, gathering reads
 
-	rounds  uint64 // checks started, for tests
+	rounds  uint64 // checks started
+	reads   uint64 // reads served or waiting
 	waiters int    // reads waiting for next, for tests
+}
+
+// verifyStats counts a verifier's work.
+type verifyStats struct{ reads, rounds uint64 }
+
+func (v *verifier) stats() verifyStats {
+	if v == nil {
+		return verifyStats{}
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return verifyStats{reads: v.reads, rounds: v.rounds}
 }
 
 // verifyRound is one quorum check and the reads it serves.
@@ -208,6 +221,7 @@ type verifyRound struct {
 // began after the call and succeeded, or the check's error, or ctx's.
 func (v *verifier) readIndex(ctx context.Context) (uint64, error) {
 	v.mu.Lock()
+	v.reads++
 	var r *verifyRound
 	if !v.running {
 		v.running = true

@@ -149,6 +149,9 @@ func TestVerifierSharesRounds(t *testing.T) {
 	if rounds != 2 || running {
 		t.Fatalf("%d rounds, running %v; want 2 rounds, none running", rounds, running)
 	}
+	if st := v.stats(); st.reads != 1+later || st.rounds != 2 {
+		t.Fatalf("stats %+v, want %d reads in 2 rounds", st, 1+later)
+	}
 
 	// A read whose context ends stops waiting; the round goes on.
 	ctx, cancel := context.WithCancel(context.Background())
