@@ -52,3 +52,5 @@ for _ in $(seq 1 "$reps"); do
 	run leader "${PG[$li]}" raftsql raftsql
 	run follower "${PG[$fi]}" raftsql raftsql
 done
+# How many quorum checks the leader's read barriers shared.
+curl -s "http://${HTTP[$li]}/metrics" | grep -E '^raftsql_raft_read_(index|quorum_checks)_total'
