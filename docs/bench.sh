@@ -7,6 +7,8 @@
 #
 #   docs/bench.sh [seconds-per-point]      (default 10)
 #
+# SECTIONS chooses what runs (default "writes tx reads").
+#
 # Prints a Markdown table; docs/BENCHMARKS.md records its output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,10 +58,12 @@ bench() {
 	fi
 }
 reps=${REPS:-3}
+sections=" ${SECTIONS:-writes tx reads} "
 
 # The disk's fsync latency drifts over minutes, so the ceiling and the
 # cluster are measured alternately, $reps times each, and the medians
 # compared.
+if [[ $sections == *" writes "* ]]; then
 echo "Writes: single-row INSERT, clients on the leader; median of $reps alternating runs of ${secs}s"
 echo
 echo "| clients | ceiling ops/s | raftsql ops/s | raftsql / ceiling | bare SQLite ops/s | raftsql / SQLite | raftsql latency (last run) |"
@@ -78,6 +82,9 @@ for c in 1 16 64; do
 	echo "| $c | $co | $ro | $(ratio "$ro" "$co") | $so | $(ratio "$ro" "$so") | $(echo "$clus" | lat) |"
 done
 
+fi
+
+if [[ $sections == *" tx "* ]]; then
 echo
 echo "Transactions: BEGIN, UPDATE, SELECT, UPDATE, INSERT, COMMIT, each its own round trip, clients on the leader"
 echo
@@ -91,6 +98,9 @@ for c in 1 16; do
 	echo "| $c | $so | $ro | $(ratio "$ro" "$so") | $(echo "$clus" | lat) |"
 done
 
+fi
+
+if [[ $sections == *" reads "* ]]; then
 echo
 echo "Reads: point SELECT by primary key, clients spread over the three nodes"
 echo
@@ -103,3 +113,4 @@ for c in 1 16 64; do
 	non=$(bench --read-consistency none --setup=false --addr 127.0.0.1:15433,127.0.0.1:15434,127.0.0.1:15435 -w select -c "$c" | ops)
 	echo "| $c | $so | $lin | $non | $(ratio "$lin" "$so") |"
 done
+fi

@@ -68,6 +68,15 @@
 //   - ReadIndex returns an index that is at least every index committed before
 //     the call started, and only while this node is a leader confirmed by a
 //     quorum. WaitApplied(ReadIndex()) followed by a local read is linearizable.
+//   - Concurrent ReadIndex calls share quorum checks: one that arrives while
+//     a check is in flight waits for the next one, which starts when the
+//     current one ends and serves everyone who arrived meanwhile.
+//   - LearnCommit takes a CommitPoint (ReadPoint, CurrentCommit) from the
+//     leader and hands this node's Raft the AppendEntries the leader would
+//     send next (no entries, matching the log at the point's entry), so a
+//     follower knows the index committed without waiting for the leader's
+//     next entries or CommitTimeout; Raft refuses it when the term or the log
+//     does not match, as it would refuse the leader's.
 //   - AppliedIndex and WaitApplied describe the wrapped FSM: once WaitApplied(i)
 //     returns nil, the FSM reflects every entry up to and including i.
 //   - The Node owns every goroutine, file and connection it opens; Close

@@ -76,6 +76,14 @@ func (n *Node) Collectors() []prometheus.Collector {
 			Name: "raftsql_raft_restores_total",
 			Help: "Times the state machine was replaced by a snapshot while running (from the leader, or a restore).",
 		}, func() float64 { return float64(n.fsm.restoreCount()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "raftsql_raft_read_index_total",
+			Help: "Linearizable read barriers (ReadIndex) asked of this leader.",
+		}, func() float64 { return float64(n.verify.stats().reads) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "raftsql_raft_read_quorum_checks_total",
+			Help: "Quorum checks those read barriers shared (fewer than the barriers when reads came concurrently).",
+		}, func() float64 { return float64(n.verify.stats().rounds) }),
 		gauge("raftsql_raft_commit_index", "Latest log index this node knows to be committed.", func() float64 { return float64(n.raft.CommitIndex()) }),
 		gauge("raftsql_raft_applied_index", "Latest log index the state machine reflects.", func() float64 { return float64(n.AppliedIndex()) }),
 		gauge("raftsql_raft_last_index", "Latest index in this node's log.", func() float64 { return float64(n.raft.LastIndex()) }),

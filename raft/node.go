@@ -48,7 +48,10 @@ type Node struct {
 	logs  hraft.LogStore // the cache in front of bolt
 	snaps hraft.SnapshotStore
 	trans *hraft.NetworkTransport
+	relay *rpcRelay // between trans and Raft
 	mux   *mux
+	// verify shares quorum checks among concurrent reads.
+	verify *verifier
 
 	metrics *nodeMetrics
 	peers   *peerLog
@@ -165,6 +168,9 @@ func New(cfg Config, fsm hraft.FSM) (_ *Node, err error) {
 	})
 	cleanups = append(cleanups, func() { n.trans.Close() })
 
+	n.relay = newRPCRelay(n.trans)
+	cleanups = append(cleanups, n.relay.close)
+
 	n.fsm = newTrackingFSM(fsm, n.restoredSnapshotIndex)
 	hasState, err := hraft.HasExistingState(n.logs, n.bolt, n.snaps)
 	if err != nil {
@@ -173,12 +179,13 @@ func New(cfg Config, fsm hraft.FSM) (_ *Node, err error) {
 	if err := n.restoreAtStart(fsm); err != nil {
 		return nil, err
 	}
-	n.raft, err = hraft.NewRaft(hconf, n.fsm, n.logs, n.bolt, n.snaps, n.trans)
+	n.raft, err = hraft.NewRaft(hconf, n.fsm, n.logs, n.bolt, n.snaps, n.relay)
 	if err != nil {
 		return nil, fmt.Errorf("raft: start: %w", err)
 	}
 	cleanups = append(cleanups, func() { n.raft.Shutdown().Error() })
 	n.started.Store(true)
+	n.verify = &verifier{commitIndex: n.raft.CommitIndex, check: func() error { return n.raft.VerifyLeader().Error() }}
 
 	n.obsCh = make(chan hraft.Observation, 64)
 	n.observer = hraft.NewObserver(n.obsCh, false, func(o *hraft.Observation) bool {
@@ -249,6 +256,7 @@ func (n *Node) Close() error {
 		n.closing.Store(true)
 		n.transferOnClose()
 		errs := []error{n.raft.Shutdown().Error()}
+		n.relay.close()
 		n.raft.DeregisterObserver(n.observer)
 		close(n.closed)
 		n.wg.Wait()
@@ -470,10 +478,9 @@ func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
 	if err := n.ensureCurrentCommit(ctx); err != nil {
 		return 0, err
 	}
-	index := n.raft.CommitIndex()
-	err, abandoned := n.await(ctx, n.raft.VerifyLeader())
-	if abandoned {
-		return 0, fmt.Errorf("raft: read index: %w", err)
+	index, err := n.verify.readIndex(ctx)
+	if err != nil && ctx.Err() != nil {
+		return 0, fmt.Errorf("raft: read index: %w", ctx.Err())
 	}
 	if err != nil {
 		return 0, n.readError(err)

@@ -164,27 +164,27 @@ func (n *Node) readBarrier(ctx context.Context) error {
 
 // barrier is readBarrier without the bound and the translation.
 func (n *Node) barrier(ctx context.Context) error {
-	var idx uint64
+	var point raft.CommitPoint
 	_, err := n.onLeader(ctx, true,
 		func(ctx context.Context) (err error) {
-			idx, err = n.raft.ReadIndex(ctx)
+			point.Index, err = n.raft.ReadIndex(ctx)
 			return err
 		},
 		func(ctx context.Context, leader string) error {
-			answer, err := n.fwd.call(ctx, leader, reqReadIndex, n.self(), nil)
+			answer, err := n.fwd.call(ctx, leader, reqReadIndex, n.self(), wantPoint)
 			if err != nil {
 				return err
 			}
-			if len(answer) != 8 {
-				return fmt.Errorf("bad read index answer from %s", leader)
+			if point, err = decodePoint(answer); err != nil {
+				return fmt.Errorf("bad read index answer from %s: %w", leader, err)
 			}
-			idx = binary.BigEndian.Uint64(answer)
 			return nil
 		})
 	if err != nil {
 		return err
 	}
-	err = n.raft.WaitApplied(ctx, idx)
+	idx := point.Index
+	err = n.catchUp(ctx, idx, point)
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%w (%v): applied %d of %d", ErrCatchUpTimeout, n.cfg.ReadTimeout, n.raft.AppliedIndex(), idx)
 	}
@@ -217,7 +217,7 @@ func (n *Node) translateRead(err error) error {
 func (n *Node) waitIndex(ctx context.Context, index uint64) error {
 	rctx, cancel := context.WithTimeout(ctx, n.cfg.ReadTimeout)
 	defer cancel()
-	err := n.raft.WaitApplied(rctx, index)
+	err := n.catchUp(rctx, index, raft.CommitPoint{})
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		return fmt.Errorf("%w (%v): applied %d of %d", ErrCatchUpTimeout, n.cfg.ReadTimeout, n.raft.AppliedIndex(), index)
 	}
@@ -604,11 +604,20 @@ func (n *Node) handleForward(ctx context.Context, env envelope) ([]byte, error) 
 	defer cancel()
 	switch env.typ {
 	case reqReadIndex:
+		if len(payload) == len(wantPoint) && payload[0] == wantPoint[0] {
+			p, err := n.raft.ReadPoint(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return appendPoint(nil, p), nil
+		}
 		idx, err := n.raft.ReadIndex(ctx)
 		if err != nil {
 			return nil, err
 		}
 		return binary.BigEndian.AppendUint64(nil, idx), nil
+	case reqCommit:
+		return n.answerCommit()
 	case reqQuery:
 		cmd, err := command.Decode(payload)
 		if err != nil {
@@ -674,7 +683,7 @@ func (n *Node) authorize(peer string, env envelope, member func() bool) error {
 			return &deniedError{msg: fmt.Sprintf("permission denied: node %q speaks for node %q", peer, id.name)}
 		}
 		switch env.typ {
-		case reqReadIndex, reqStatus, reqJoin: // handleJoin checks whom a join names
+		case reqReadIndex, reqCommit, reqStatus, reqJoin: // handleJoin checks whom a join names
 			return nil
 		case reqMember: // a node leaving: handleMember lets it remove only itself
 			if !member() {

@@ -37,7 +37,8 @@ const maxGroupBytes = 1 << 20
 // waiting for the write lock ends the gathering, since new writes cannot
 // come until it has had its turn.
 type grouper struct {
-	n           *Node
+	p           proposer
+	clock       clock
 	maxInFlight int
 	maxWait     time.Duration // 0: never gather
 
@@ -51,9 +52,9 @@ type grouper struct {
 	// that has not written since, when that was.
 	answeredAt map[uint64]time.Time
 
-	gathering bool        // a slot waits for the queue to reach expect
-	expect    int         // queue length at which the gathering slot proposes
-	timer     *time.Timer // ends the gathering
+	gathering bool  // a slot waits for the queue to reach expect
+	expect    int   // queue length at which the gathering slot proposes
+	timer     timer // ends the gathering
 
 	commitTime time.Duration // moving average of the time from proposal to commit
 
@@ -74,10 +75,49 @@ type proposal struct {
 	err   error
 }
 
-func newGrouper(n *Node, maxInFlight int, maxWait time.Duration) *grouper {
-	g := &grouper{n: n, maxInFlight: max(maxInFlight, 1), maxWait: maxWait, answeredAt: map[uint64]time.Time{}}
+// proposer is what the grouper needs of the node: a way to propose one
+// entry and the write lock that orders entries against transactions.
+type proposer interface {
+	// stamp returns cmd encoded with this leader's clock, a fresh seed and
+	// the node's limits, as it is to be applied.
+	stamp(cmd *command.Command) []byte
+	// propose hands one entry carrying cmds (one command alone, or a group)
+	// to Raft and waits for its outcome: one result per command and the
+	// entry's index, or the error of the whole entry. It calls committed,
+	// at most once, when the entry is known to be committed, which may come
+	// before it is applied.
+	propose(cmds [][]byte, committed func()) ([]*command.Result, uint64, error)
+	// joinWrites adds a shared hold on the write lock, which a writer in
+	// the entry holds already, for the time the entry is in Raft;
+	// releaseWrites drops it.
+	joinWrites()
+	releaseWrites()
+	// writersWaiting reports that a transaction waits for the write lock.
+	writersWaiting() bool
+}
+
+// clock is the grouper's time: the real one, or a test's.
+type clock interface {
+	Now() time.Time
+	AfterFunc(d time.Duration, f func()) timer
+}
+
+// timer is what the grouper does with a timer (*time.Timer has both).
+type timer interface {
+	Stop() bool
+	Reset(d time.Duration) bool
+}
+
+// realClock is the time package's clock.
+type realClock struct{}
+
+func (realClock) Now() time.Time                            { return time.Now() }
+func (realClock) AfterFunc(d time.Duration, f func()) timer { return time.AfterFunc(d, f) }
+
+func newGrouper(p proposer, c clock, maxInFlight int, maxWait time.Duration) *grouper {
+	g := &grouper{p: p, clock: c, maxInFlight: max(maxInFlight, 1), maxWait: maxWait, answeredAt: map[uint64]time.Time{}}
 	g.idle = sync.NewCond(&g.mu)
-	g.timer = time.AfterFunc(time.Hour, g.endGathering)
+	g.timer = c.AfterFunc(time.Hour, g.endGathering)
 	g.timer.Stop()
 	return g
 }
@@ -88,11 +128,7 @@ func newGrouper(n *Node, maxInFlight int, maxWait time.Duration) *grouper {
 // entry; once the entry is handed to Raft, apply waits for its outcome,
 // which the entry's apply window bounds.
 func (g *grouper) apply(ctx context.Context, cmd *command.Command) (*command.Result, uint64, error) {
-	stamped := *cmd
-	stamped.TimeUnixNano = max(time.Now().UnixNano(), g.n.fsm.LastTime())
-	stamped.Seed = rand.Uint64()
-	stamped.MaxSteps, stamped.MaxValueSize = g.n.cfg.MaxWriteSteps, g.n.cfg.MaxValueSize
-	p := &proposal{encoded: command.Encode(&stamped), client: cmd.RequestID.Client, done: make(chan struct{})}
+	p := &proposal{encoded: g.p.stamp(cmd), client: cmd.RequestID.Client, done: make(chan struct{})}
 
 	g.mu.Lock()
 	if g.closed {
@@ -100,12 +136,12 @@ func (g *grouper) apply(ctx context.Context, cmd *command.Command) (*command.Res
 		return nil, 0, ErrNotReady
 	}
 	if answered, ok := g.answeredAt[p.client]; ok {
-		p.quick = time.Since(answered) < g.commitTime
+		p.quick = g.clock.Now().Sub(answered) < g.commitTime
 		delete(g.answeredAt, p.client)
 	}
 	if g.inFlight < g.maxInFlight {
 		g.inFlight++
-		g.n.writes.joinShared()
+		g.p.joinWrites()
 		g.mu.Unlock()
 		g.run([]*proposal{p})
 		return p.res, p.idx, p.err
@@ -116,7 +152,7 @@ func (g *grouper) apply(ctx context.Context, cmd *command.Command) (*command.Res
 		// would propose a lone write.
 		g.stopGathering()
 		batch := g.take()
-		g.n.writes.joinShared()
+		g.p.joinWrites()
 		g.mu.Unlock()
 		g.run(batch)
 	} else {
@@ -148,7 +184,7 @@ func (g *grouper) apply(ctx context.Context, cmd *command.Command) (*command.Res
 // the entry is committed, so the next entry goes to Raft while this one is
 // being applied, or when the proposal ends if that comes first.
 func (g *grouper) run(batch []*proposal) {
-	start := time.Now()
+	start := g.clock.Now()
 	var handed atomic.Bool
 	handOn := func() {
 		if handed.CompareAndSwap(false, true) {
@@ -158,11 +194,11 @@ func (g *grouper) run(batch []*proposal) {
 					returning++
 				}
 			}
-			g.handOn(returning, time.Since(start))
+			g.handOn(returning, g.clock.Now().Sub(start))
 		}
 	}
 	g.propose(batch, handOn)
-	g.n.writes.releaseShared()
+	g.p.releaseWrites()
 	handOn()
 }
 
@@ -176,7 +212,7 @@ func (g *grouper) handOn(returning int, took time.Duration) {
 	// A lone returning writer would find the slot free and go at once
 	// anyway; there is nothing to gather. With several slots, one gathers
 	// at a time.
-	if wait := min(g.commitTime, g.maxWait); returning > 0 && len(g.queue)+returning > 1 && wait > 0 && !g.gathering && !g.closed && !g.n.writes.contended() {
+	if wait := min(g.commitTime, g.maxWait); returning > 0 && len(g.queue)+returning > 1 && wait > 0 && !g.gathering && !g.closed && !g.p.writersWaiting() {
 		g.gathering = true
 		g.expect = len(g.queue) + returning
 		g.timer.Reset(wait)
@@ -222,7 +258,7 @@ func (g *grouper) proposeQueue() {
 		return
 	}
 	next := g.take()
-	g.n.writes.joinShared()
+	g.p.joinWrites()
 	go g.run(next)
 }
 
@@ -247,50 +283,13 @@ func (g *grouper) take() []*proposal {
 // calls committed when the entry is known to be committed, if it learns so
 // before the entry is applied.
 func (g *grouper) propose(batch []*proposal, committed func()) {
-	size := 0
-	for _, p := range batch {
-		size += len(p.encoded)
-	}
-	g.n.metrics.groupEntry(size, len(batch))
-	ctx, known, release := g.n.applyWindow(size)
-	defer release()
-	notify := func() {
-		known()
-		committed()
-	}
-	answer := func(p *proposal, res *command.Result, idx uint64, err error) {
-		p.res, p.idx, p.err = res, idx, err
-		close(p.done)
-	}
-	if len(batch) == 1 {
-		res, idx, err := g.n.applyEncoded(ctx, batch[0].encoded, notify)
-		if err == nil {
-			g.writes.Add(1)
-			g.entries.Add(1)
-		}
-		g.noteAnswered(batch)
-		answer(batch[0], res, idx, err)
-		return
-	}
-	encoded := make([][]byte, len(batch))
+	cmds := make([][]byte, len(batch))
 	for i, p := range batch {
-		encoded[i] = p.encoded
+		cmds[i] = p.encoded
 	}
-	resp, idx, err := g.n.raft.ApplyNotify(ctx, command.EncodeGroup(encoded), notify)
-	var results []*command.Result
-	if err == nil {
-		switch r := resp.(type) {
-		case []*command.Result:
-			if len(r) == len(batch) {
-				results = r
-			} else {
-				err = fmt.Errorf("state machine returned %d results for a group of %d", len(r), len(batch))
-			}
-		case error:
-			err = r
-		default:
-			err = fmt.Errorf("state machine returned %T", resp)
-		}
+	results, idx, err := g.p.propose(cmds, committed)
+	if err == nil && len(results) != len(batch) {
+		err = fmt.Errorf("state machine returned %d results for a group of %d", len(results), len(batch))
 	}
 	if err == nil {
 		g.writes.Add(uint64(len(batch)))
@@ -299,10 +298,11 @@ func (g *grouper) propose(batch []*proposal, committed func()) {
 	g.noteAnswered(batch)
 	for i, p := range batch {
 		if err != nil {
-			answer(p, nil, 0, err)
-			continue
+			p.err = err
+		} else {
+			p.res, p.idx = results[i], idx
 		}
-		answer(p, results[i], idx, nil)
+		close(p.done)
 	}
 }
 
@@ -311,7 +311,7 @@ const maxTrackedClients = 1 << 14
 
 // noteAnswered records when the clients of batch were answered.
 func (g *grouper) noteAnswered(batch []*proposal) {
-	now := time.Now()
+	now := g.clock.Now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if len(g.answeredAt)+len(batch) > maxTrackedClients {
@@ -338,3 +338,52 @@ func (g *grouper) close() {
 	}
 	g.mu.Unlock()
 }
+
+// nodeProposer proposes the grouper's entries through the node's Raft.
+type nodeProposer struct{ n *Node }
+
+func (np nodeProposer) stamp(cmd *command.Command) []byte {
+	n := np.n
+	stamped := *cmd
+	stamped.TimeUnixNano = max(time.Now().UnixNano(), n.fsm.LastTime())
+	stamped.Seed = rand.Uint64()
+	stamped.MaxSteps, stamped.MaxValueSize = n.cfg.MaxWriteSteps, n.cfg.MaxValueSize
+	return command.Encode(&stamped)
+}
+
+func (np nodeProposer) propose(cmds [][]byte, committed func()) ([]*command.Result, uint64, error) {
+	n := np.n
+	size := 0
+	for _, c := range cmds {
+		size += len(c)
+	}
+	n.metrics.groupEntry(size, len(cmds))
+	ctx, known, release := n.applyWindow(size)
+	defer release()
+	notify := func() {
+		known()
+		committed()
+	}
+	if len(cmds) == 1 {
+		res, idx, err := n.applyEncoded(ctx, cmds[0], notify)
+		if err != nil {
+			return nil, 0, err
+		}
+		return []*command.Result{res}, idx, nil
+	}
+	resp, idx, err := n.raft.ApplyNotify(ctx, command.EncodeGroup(cmds), notify)
+	if err != nil {
+		return nil, 0, err
+	}
+	switch r := resp.(type) {
+	case []*command.Result:
+		return r, idx, nil
+	case error:
+		return nil, 0, r
+	}
+	return nil, 0, fmt.Errorf("state machine returned %T", resp)
+}
+
+func (np nodeProposer) joinWrites()          { np.n.writes.joinShared() }
+func (np nodeProposer) releaseWrites()       { np.n.writes.releaseShared() }
+func (np nodeProposer) writersWaiting() bool { return np.n.writes.contended() }

@@ -97,7 +97,7 @@ func New(cfg Config) (*Node, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	n := &Node{cfg: cfg, log: log.With("node", cfg.ID), writes: newWriteLock(), openTxs: map[*txn]*session{}, txQueue: make(chan *txProposal, 256), infos: map[string]cachedInfo{}, done: make(chan struct{}), metrics: newMetrics()}
-	n.group = newGrouper(n, cfg.ProposalsInFlight, cfg.MaxGroupWait)
+	n.group = newGrouper(nodeProposer{n}, realClock{}, cfg.ProposalsInFlight, cfg.MaxGroupWait)
 	n.writes.onWait = n.group.endGathering
 	return n, nil
 }

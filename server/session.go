@@ -311,8 +311,8 @@ func (s *session) execute(ctx context.Context, sql string, params []any) (*pgwir
 	var res *command.Result
 	s.kind = kindOf(ro)
 	if ro {
-		if s.minReadIndex > 0 {
-			if err := s.n.waitIndex(ctx, s.minReadIndex); err != nil {
+		if wait := s.readAfter(); wait > 0 {
+			if err := s.n.waitIndex(ctx, wait); err != nil {
 				return nil, pgError(err)
 			}
 		}
@@ -338,6 +338,20 @@ func (s *session) execute(ctx context.Context, sql string, params []any) (*pgwir
 		return nil, pgError(err)
 	}
 	return pgResult(res)
+}
+
+// readAfter is the log index this node must have applied before the
+// session reads here: the client's token (raftsql.min_read_index) and the
+// session's own last write, so that a session reads its writes on any node.
+// A linearizable read waits for its read index, which covers the write; a
+// strong read is itself an entry after it; a weak read on a follower is the
+// leader's, which applied the write before acknowledging it.
+func (s *session) readAfter() uint64 {
+	wait := s.minReadIndex
+	if s.level == ReadNone || (s.level == ReadWeak && s.n.raft.IsLeader()) {
+		wait = max(wait, s.writeIndex)
+	}
+	return wait
 }
 
 func (s *session) Set(name, value string) error {

@@ -64,7 +64,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVarP(&cfg.clients, "clients", "c", 16, "concurrent clients, one connection each")
 	fs.DurationVarP(&cfg.duration, "duration", "d", 10*time.Second, "how long to run (ignored when --count is set)")
 	fs.Int64VarP(&cfg.count, "count", "n", 0, "total operations to run instead of a duration")
-	fs.StringVarP(&cfg.workload, "workload", "w", "insert", "insert (single-row INSERT), select (point SELECT), mixed (90% select, 10% insert) or tx (BEGIN, UPDATE, SELECT, UPDATE, INSERT, COMMIT: a 5-statement transaction)")
+	fs.StringVarP(&cfg.workload, "workload", "w", "insert", "insert (single-row INSERT), select (point SELECT), mixed (90% select, 10% insert) tx (BEGIN, UPDATE, SELECT, UPDATE, INSERT, COMMIT: a 5-statement transaction) or rw (INSERT a row, then SELECT it on the same connection; a SELECT that misses the row is an error)")
 	fs.IntVar(&cfg.rows, "rows", 10000, "rows preloaded for the select and mixed workloads")
 	fs.StringVar(&cfg.table, "table", "bench", "table the bench creates and uses")
 	fs.BoolVar(&cfg.setup, "setup", true, "drop and create the table first")
@@ -80,9 +80,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errors.New("--clients must be between 1 and 4096")
 	}
 	switch cfg.workload {
-	case "insert", "select", "mixed", "tx":
+	case "insert", "select", "mixed", "tx", "rw":
 	default:
-		return fmt.Errorf("unknown workload %q: want insert, select, mixed or tx", cfg.workload)
+		return fmt.Errorf("unknown workload %q: want insert, select, mixed, tx or rw", cfg.workload)
 	}
 	if cfg.duration <= 0 && cfg.count <= 0 {
 		return errors.New("give a positive --duration or --count")
@@ -202,6 +202,8 @@ func benchRun(ctx context.Context, cfg benchConfig, progress io.Writer) (benchRe
 		switch {
 		case cfg.workload == "tx":
 			err = benchTx(ctx, c, cfg, rng)
+		case cfg.workload == "rw":
+			err = benchReadWrite(ctx, c, cfg, rng)
 		case isInsert:
 			k := rng.Int64N(1 << 40)
 			err = c.exec(ctx, insertSQL, []byte(fmt.Sprint(k)), []byte("value"))
@@ -243,6 +245,27 @@ func (c *benchClient) exec(ctx context.Context, sql string, args ...[]byte) erro
 	}
 	_, err := c.conn.ExecPrepared(ctx, name, args, nil, nil).Close()
 	return err
+}
+
+// errMissedWrite is a SELECT that did not see the row its connection had
+// just inserted.
+var errMissedWrite = errors.New("the SELECT after an INSERT on the same connection did not see the row")
+
+// benchReadWrite runs one step of the rw workload: INSERT a row, then SELECT
+// it on the same connection.
+func benchReadWrite(ctx context.Context, c *benchClient, cfg benchConfig, rng *rand.Rand) error {
+	id := []byte(fmt.Sprint(rng.Int64N(1<<50) + int64(cfg.rows) + 1))
+	if err := c.exec(ctx, "INSERT INTO "+cfg.table+" (id, k, v) VALUES ($1, 0, 'rw')", id); err != nil {
+		return err
+	}
+	r := c.conn.ExecParams(ctx, "SELECT v FROM "+cfg.table+" WHERE id = $1", [][]byte{id}, nil, nil, nil).Read()
+	if r.Err != nil {
+		return r.Err
+	}
+	if len(r.Rows) != 1 {
+		return errMissedWrite
+	}
+	return nil
 }
 
 // setupSQL creates the tables of the workload.
