@@ -59,6 +59,9 @@ type Config struct {
 	// same state as the others. The node must stop; every later call of
 	// the state machine fails with ErrStopped.
 	OnFatal func(error)
+	// Functions are SQL functions in Go added to every connection; those
+	// writes call must be deterministic.
+	Functions []Function
 }
 
 // FSM is the replicated state machine: one SQLite database. It implements
@@ -105,6 +108,9 @@ type FSM struct {
 
 	holds atomic.Int32 // snapshots not yet released
 
+	funcs   []Function
+	funcIDs []uintptr
+
 	// schemaGen counts schema changes the write connection may have made
 	// (DDL applied or speculated, a restore), so that readers of the
 	// schema know when what they cached is stale.
@@ -142,6 +148,10 @@ func Open(cfg Config) (*FSM, error) {
 	f.log = f.log.With("subsystem", "fsm")
 	if f.nRead <= 0 {
 		f.nRead = defaultReadConns
+	}
+	for _, fn := range cfg.Functions {
+		f.funcs = append(f.funcs, fn)
+		f.funcIDs = append(f.funcIDs, addFunction(fn))
 	}
 	if err := removeDB(path); err != nil {
 		return nil, err
@@ -192,6 +202,10 @@ func (f *FSM) openConns() error {
 		w.close()
 		return err
 	}
+	if err := w.registerFunctions(f.funcIDs, f.funcs); err != nil {
+		w.close()
+		return err
+	}
 	w.registerProgress(f.env)
 	w.registerWALHook(f.env)
 	f.autockpt = f.holds.Load() == 0
@@ -224,6 +238,9 @@ func (f *FSM) openConns() error {
 		}
 		if err == nil {
 			err = r.registerReadRandom()
+		}
+		if err == nil {
+			err = r.registerFunctions(f.funcIDs, f.funcs)
 		}
 		if err == nil {
 			r.setLength(f.readLength)
