@@ -80,7 +80,9 @@ found:
 		if i > itemStart {
 			c, isStar, plain := p.nameItem(itemStart, i)
 			star = star || isStar
-			if !isStar && !plain && c.Name != "" {
+			// A long item keeps SQLite's name: its alias would cost a
+			// copy of the statement.
+			if !isStar && !plain && c.Name != "" && p.toks[i-1].end-p.toks[itemStart].start <= maxAliasedItem {
 				p.aliases = append(p.aliases, alias{after: i - 1, name: c.Name})
 			}
 			cols = append(cols, c)
@@ -94,6 +96,9 @@ found:
 		p.st.Columns = cols
 	}
 }
+
+// maxAliasedItem is the longest select-list item, in bytes, given an alias.
+const maxAliasedItem = 4096
 
 // nameItem names the select-list item of tokens [a, b). plain reports an
 // item SQLite names as Postgres does (a column, or one with an alias).

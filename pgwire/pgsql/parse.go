@@ -9,7 +9,13 @@ const maxParams = 65535
 
 // Parse parses one statement (a Piece of Split, or a Parse message's
 // text). It never fails: a statement it cannot translate has Err set.
-func Parse(src string) *Statement {
+func Parse(src string) *Statement { return parse(src, true) }
+
+// Verbatim parses a statement that is SQLite's text already (one a caller
+// made up): its kind, verb, parameters and tag, with SQL the text as it is.
+func Verbatim(src string) *Statement { return parse(src, false) }
+
+func parse(src string, translate bool) *Statement {
 	var buf [48]token
 	all := lex(src, buf[:0])
 	toks := all[:0]
@@ -32,6 +38,10 @@ func Parse(src string) *Statement {
 	p.classify()
 	switch st.Kind {
 	case Read, Write, CatalogRead:
+		if !translate {
+			st.SQL = src
+			break
+		}
 		p.translate()
 	default:
 		st.SQL = src
@@ -47,9 +57,10 @@ type parser struct {
 	st    *Statement
 
 	out    []byte
-	last   int // offset in src copied up to
-	prim   int // offset in out where the last complete primary starts, -1 if none
-	primLo int // token index where it starts
+	edited bool // out holds the output; until then it is src[:last]
+	last   int  // offset in src copied up to
+	prim   int  // offset in out where the last complete primary starts, -1 if none
+	primLo int  // token index where it starts
 	frames []frame
 	err    *Error
 	dml    bool // the statement is DML: current_user and the like are translated

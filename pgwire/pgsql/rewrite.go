@@ -3,6 +3,7 @@ package pgsql
 import (
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // This file translates the expressions of a read or write into SQLite's
@@ -20,7 +21,6 @@ import (
 var CatalogCast func(typ, operand string) (sql string, ok bool)
 
 func (p *parser) translate() {
-	p.out = make([]byte, 0, len(p.src)+16)
 	if p.st.Verb == "INSERT" {
 		p.insertDefaults()
 	}
@@ -30,6 +30,7 @@ func (p *parser) translate() {
 	for i := 0; i < len(p.toks) && p.err == nil; {
 		next := p.step(i)
 		for len(p.aliases) > 0 && p.aliases[0].after < next {
+			p.materialize()
 			p.out = append(p.out, " AS "...)
 			p.out = append(p.out, quoteIdent(p.aliases[0].name)...)
 			p.aliases = p.aliases[1:]
@@ -48,8 +49,14 @@ func (p *parser) translate() {
 		p.st.Err = p.err
 		return
 	}
-	p.out = append(p.out, p.src[p.last:]...)
-	sql := strings.TrimRight(string(p.out), " \t\r\n")
+	sql := p.src
+	if p.edited {
+		p.out = append(p.out, p.src[p.last:]...)
+		// out is not written again: the string shares its bytes, as
+		// strings.Builder's does.
+		sql = unsafe.String(unsafe.SliceData(p.out), len(p.out))
+	}
+	sql = strings.TrimRight(sql, " \t\r\n")
 	p.st.SQL = sql
 	if len(p.userAt) > 0 {
 		prev := 0
@@ -62,8 +69,34 @@ func (p *parser) translate() {
 	}
 }
 
+// materialize starts the output: until the first rewrite, the output is
+// the source, and nothing is copied (a statement that needs no rewriting,
+// whatever the size of its literals, costs no copy).
+func (p *parser) materialize() {
+	if p.edited {
+		return
+	}
+	p.edited = true
+	// Room for the usual growth (aliases, casts), so that a statement
+	// holding a large literal is copied once.
+	p.out = make([]byte, 0, len(p.src)+len(p.src)/16+256)
+	p.out = append(p.out, p.src[:p.last]...)
+}
+
+// outLen is the length of the output so far.
+func (p *parser) outLen() int {
+	if !p.edited {
+		return p.last
+	}
+	return len(p.out)
+}
+
 // gap copies the source up to token i.
 func (p *parser) gap(i int) {
+	if !p.edited {
+		p.last = int(p.toks[i].start)
+		return
+	}
 	if s := int(p.toks[i].start); s > p.last {
 		p.out = append(p.out, p.src[p.last:s]...)
 	}
@@ -72,6 +105,10 @@ func (p *parser) gap(i int) {
 
 // keep copies token i as it is.
 func (p *parser) keep(i int) {
+	if !p.edited {
+		p.last = int(p.toks[i].end)
+		return
+	}
 	p.gap(i)
 	p.out = append(p.out, p.text(i)...)
 	p.last = int(p.toks[i].end)
@@ -79,6 +116,7 @@ func (p *parser) keep(i int) {
 
 // replace writes s in place of token i.
 func (p *parser) replace(i int, s string) {
+	p.materialize()
 	p.gap(i)
 	p.out = append(p.out, s...)
 	p.last = int(p.toks[i].end)
@@ -86,6 +124,7 @@ func (p *parser) replace(i int, s string) {
 
 // drop leaves token i out.
 func (p *parser) drop(i int) {
+	p.materialize()
 	p.gap(i)
 	p.last = int(p.toks[i].end)
 }
@@ -111,7 +150,7 @@ func (p *parser) step(i int) int {
 		}
 	}
 	t := p.toks[i]
-	start := len(p.out) + (int(t.start) - p.last)
+	start := p.outLen() + (int(t.start) - p.last)
 	switch t.kind {
 	case tWord:
 		return p.stepWord(i, start)
@@ -146,7 +185,7 @@ func (p *parser) step(i int) int {
 				f.start, f.startT = p.prim, p.primLo
 			}
 			p.keep(i)
-			f.inner = len(p.out)
+			f.inner = p.outLen()
 			p.frames = append(p.frames, f)
 			p.prim = -1
 			return i + 1
@@ -162,7 +201,11 @@ func (p *parser) step(i int) int {
 				p.fail("42601", i, `syntax error at or near ")"`)
 				return i + 1
 			}
-			p.replace(i, f.closer)
+			if f.closer == ")" {
+				p.keep(i)
+			} else {
+				p.replace(i, f.closer)
+			}
 			p.prim, p.primLo = f.start, f.startT
 			return i + 1
 		case '.':
@@ -222,6 +265,7 @@ func (p *parser) stepWord(i, start int) int {
 		}
 	case "current_user", "session_user", "user", "current_role":
 		if !call && p.dml && !p.isPunct(i+1, '.') {
+			p.materialize()
 			p.gap(i)
 			p.userAt = append(p.userAt, len(p.out))
 			p.last = int(p.toks[i].end)
@@ -262,7 +306,7 @@ func (p *parser) stepWord(i, start int) int {
 			p.replace(i, "")
 			p.gap(i + 1)
 			p.last = int(p.toks[i+1].end)
-			p.frames = append(p.frames, frame{kind: fCast, start: start, startT: i, inner: len(p.out)})
+			p.frames = append(p.frames, frame{kind: fCast, start: start, startT: i, inner: p.outLen()})
 			p.prim = -1
 			return i + 2
 		}
@@ -428,6 +472,7 @@ func (p *parser) stepOp(i, start int) int {
 				p.fail("22007", i+2, "invalid input syntax for type interval: "+strconv.Quote(v))
 				return i + 3
 			}
+			p.materialize()
 			lhs := string(p.out[p.prim:])
 			p.out = append(p.out[:p.prim], "datetime("...)
 			p.out = append(p.out, lhs...)
@@ -456,6 +501,7 @@ func (p *parser) endCast(i int) int {
 		return i + 1
 	}
 	p.frames = p.frames[:len(p.frames)-1]
+	p.materialize()
 	operand := string(p.out[f.inner:])
 	lit, isLit := "", false
 	param := false
@@ -577,7 +623,7 @@ func (p *parser) extract(i, start int) int {
 	p.drop(i + 1)
 	p.drop(i + 2)
 	p.drop(i + 3)
-	p.frames = append(p.frames, frame{kind: fParen, start: start, startT: i, inner: len(p.out), closer: closer})
+	p.frames = append(p.frames, frame{kind: fParen, start: start, startT: i, inner: p.outLen(), closer: closer})
 	p.prim = -1
 	return i + 4
 }
@@ -605,7 +651,7 @@ func (p *parser) dateTrunc(i, start int) int {
 	p.drop(i + 1)
 	p.drop(i + 2)
 	p.drop(i + 3)
-	p.frames = append(p.frames, frame{kind: fParen, start: start, startT: i, inner: len(p.out), closer: closer})
+	p.frames = append(p.frames, frame{kind: fParen, start: start, startT: i, inner: p.outLen(), closer: closer})
 	p.prim = -1
 	return i + 4
 }
