@@ -212,6 +212,9 @@ func (p *parser) nameItemExpr(a, b int) Column {
 		return c
 	}
 	w := p.word(a)
+	if p.isPredicate(a, b) {
+		return Column{Name: "?column?", Type: "bool"}
+	}
 	switch {
 	case b-a == 1:
 		switch p.kindAt(a) {
@@ -301,6 +304,36 @@ func (p *parser) nameItemExpr(a, b int) Column {
 		return Column{Name: w, Type: functionTypes[w]}
 	}
 	return Column{Name: "?column?"}
+}
+
+// isPredicate reports an expression whose top level is a comparison,
+// pattern match or logical operator: its value is a bool.
+func (p *parser) isPredicate(a, b int) bool {
+	depth := 0
+	for j := a; j < b; j++ {
+		switch {
+		case p.isPunct(j, '('):
+			depth++
+		case p.isPunct(j, ')'):
+			depth--
+		case depth != 0:
+		case p.kindAt(j) == tOp:
+			switch p.text(j) {
+			case "=", "==", "<>", "!=", "<", ">", "<=", ">=", "~", "~*", "!~", "!~*":
+				return j > a
+			}
+		case p.kindAt(j) == tWord:
+			switch p.word(j) {
+			case "like", "ilike", "in", "between", "and", "or", "is", "glob", "regexp":
+				return j > a
+			case "case", "cast", "exists", "not":
+				if j == a {
+					return p.word(j) == "not"
+				}
+			}
+		}
+	}
+	return false
 }
 
 // closes reports whether the parenthesis at open is closed at close.
