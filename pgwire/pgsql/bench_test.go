@@ -3,6 +3,7 @@ package pgsql
 import (
 	"strconv"
 	"testing"
+	"time"
 )
 
 // The statements applications send most: pgbench's tpcb-like script, and
@@ -23,9 +24,11 @@ func BenchmarkParse(b *testing.B) {
 	for _, s := range benchStatements {
 		b.Run(s.name, func(b *testing.B) {
 			b.ReportAllocs()
+			start := processCPU()
 			for b.Loop() {
 				Parse(s.sql)
 			}
+			reportCPU(b, start)
 		})
 	}
 }
@@ -38,9 +41,11 @@ func BenchmarkCached(b *testing.B) {
 		b.Run(s.name, func(b *testing.B) {
 			c.Parse(s.sql)
 			b.ReportAllocs()
+			start := processCPU()
 			for b.Loop() {
 				c.Parse(s.sql)
 			}
+			reportCPU(b, start)
 		})
 	}
 }
@@ -70,6 +75,7 @@ func BenchmarkSQLite(b *testing.B) {
 	for _, s := range benchStatements[:3] {
 		b.Run(s.name, func(b *testing.B) {
 			sql := Parse(s.sql).SQL
+			start := processCPU()
 			for b.Loop() {
 				rows, err := db.Query(sql)
 				if err != nil {
@@ -79,6 +85,14 @@ func BenchmarkSQLite(b *testing.B) {
 				}
 				rows.Close()
 			}
+			reportCPU(b, start)
 		})
+	}
+}
+
+// reportCPU reports the process's CPU time per operation since start.
+func reportCPU(b *testing.B, start time.Duration) {
+	if used := processCPU() - start; used > 0 {
+		b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }

@@ -255,11 +255,14 @@ func (p *parser) namesCatalog() bool {
 		if k != tWord && k != tQIdent {
 			continue
 		}
-		w := strings.ToLower(strings.Trim(p.text(i), `"`))
-		if w == "pg_catalog" || w == "information_schema" {
+		w := p.word(i)
+		if k == tQIdent {
+			w = strings.Trim(p.text(i), `"`)
+		}
+		if strings.EqualFold(w, "pg_catalog") || strings.EqualFold(w, "information_schema") {
 			return true
 		}
-		if strings.HasPrefix(w, "pg_") && !p.isPunct(i+1, '(') && !p.isPunct(i-1, '.') {
+		if len(w) > 3 && strings.EqualFold(w[:3], "pg_") && !p.isPunct(i+1, '(') && !p.isPunct(i-1, '.') {
 			return true
 		}
 	}
