@@ -80,6 +80,7 @@ type frameKind uint8
 const (
 	fParen frameKind = iota
 	fCast            // CAST( … AS type)
+	fCase            // CASE … END
 )
 
 type frame struct {

@@ -195,8 +195,16 @@ func (p *parser) step(i int) int {
 				p.prim = -1
 				return i + 1
 			}
+			for len(p.frames) > 1 && p.frames[len(p.frames)-1].kind == fCase {
+				p.frames = p.frames[:len(p.frames)-1] // a CASE without its END
+			}
 			f := p.frames[len(p.frames)-1]
 			p.frames = p.frames[:len(p.frames)-1]
+			if f.kind == fCase {
+				p.keep(i)
+				p.prim = -1
+				return i + 1
+			}
 			if f.kind == fCast {
 				p.fail("42601", i, `syntax error at or near ")"`)
 				return i + 1
@@ -313,6 +321,20 @@ func (p *parser) stepWord(i, start int) int {
 	case "as":
 		if n := len(p.frames); n > 0 && p.frames[n-1].kind == fCast {
 			return p.endCast(i)
+		}
+	case "case":
+		p.keep(i)
+		p.frames = append(p.frames, frame{kind: fCase, start: start, startT: i})
+		p.prim = -1
+		return i + 1
+	case "end":
+		// CASE … END is a primary: END::text casts it all.
+		if n := len(p.frames); n > 0 && p.frames[n-1].kind == fCase {
+			f := p.frames[n-1]
+			p.frames = p.frames[:n-1]
+			p.keep(i)
+			p.prim, p.primLo = f.start, f.startT
+			return i + 1
 		}
 	case "for":
 		if j, ok := p.lockingClause(i); ok {
