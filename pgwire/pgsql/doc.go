@@ -46,10 +46,10 @@
 // 100 µs, 15–20 times what SQLite takes to run the statement (5–6 µs of
 // CPU). Simple-protocol clients (psql, lib/pq, psycopg2, node-postgres)
 // inline their literals, so their text rarely repeats and a cache would not
-// hide that cost. This package's lexer and
-// reader parse the same statements in 1–2.5 µs of CPU uncached (ORM
-// statements up to 3.5 µs), about 20 ns cached, and start in no time. What it reads is what decides the
-// translation: the statement's kind, casts and their operands, names,
+// hide that cost. This package's lexer and reader parse the same
+// statements in 1–2.5 µs of CPU uncached (ORM statements up to 3.5 µs),
+// about 20 ns cached, and start in no time. What they read is what decides
+// the translation: the statement's kind, casts and their operands, names,
 // select-list items; the rest is SQLite's to parse, and SQLite reports its
 // own syntax errors.
 package pgsql
