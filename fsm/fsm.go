@@ -59,6 +59,9 @@ type Config struct {
 	// same state as the others. The node must stop; every later call of
 	// the state machine fails with ErrStopped.
 	OnFatal func(error)
+	// Functions are SQL functions in Go added to every connection; those
+	// writes call must be deterministic.
+	Functions []Function
 }
 
 // FSM is the replicated state machine: one SQLite database. It implements
@@ -128,6 +131,8 @@ type FSM struct {
 	// restores counts the states restored from a snapshot: one replaces
 	// every table.
 	restores atomic.Uint64
+	funcs   []Function
+	funcIDs []uintptr
 
 	// schemaGen counts schema changes the write connection may have made
 	// (DDL applied or speculated, a restore), so that readers of the
@@ -170,6 +175,10 @@ func Open(cfg Config) (*FSM, error) {
 	f.log = f.log.With("subsystem", "fsm")
 	if f.nRead <= 0 {
 		f.nRead = defaultReadConns
+	}
+	for _, fn := range cfg.Functions {
+		f.funcs = append(f.funcs, fn)
+		f.funcIDs = append(f.funcIDs, addFunction(fn))
 	}
 	held, err := f.takeCleanState()
 	if err != nil {
@@ -268,6 +277,10 @@ func (f *FSM) openConns() error {
 		w.close()
 		return err
 	}
+	if err := w.registerFunctions(f.funcIDs, f.funcs); err != nil {
+		w.close()
+		return err
+	}
 	w.registerProgress(f.env)
 	w.registerWALHook(f.env)
 	f.autockpt = f.holds.Load() == 0
@@ -300,6 +313,9 @@ func (f *FSM) openConns() error {
 		}
 		if err == nil {
 			err = r.registerReadRandom()
+		}
+		if err == nil {
+			err = r.registerFunctions(f.funcIDs, f.funcs)
 		}
 		if err == nil {
 			r.setLength(f.readLength)

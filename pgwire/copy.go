@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 	"strconv"
 	"strings"
 	"time"
@@ -301,7 +302,8 @@ func parseCopy(sql string) (cmd copyFrom, ok bool, e *Error) {
 func (c *conn) runCopyOut(cmd copyFrom) (*Result, *Error) {
 	ctx, done := c.execContext()
 	defer done()
-	res, e := c.run(ctx, cmd.query, nil)
+	query := c.srv.stmts.Parse(cmd.query)
+	res, e := c.run(ctx, query, nil)
 	if e != nil {
 		return nil, e
 	}
@@ -311,7 +313,7 @@ func (c *conn) runCopyOut(cmd copyFrom) (*Result, *Error) {
 	if res.Columns == nil {
 		return nil, newError(codeFeatureNotSupported, "COPY query must return rows")
 	}
-	oids := columnOIDs(res.Columns, exprTypes(cmd.query, len(res.Columns)))
+	oids := columnOIDs(res.Columns, exprTypes(query, len(res.Columns)))
 	c.send(&pgproto3.CopyOutResponse{OverallFormat: 0, ColumnFormatCodes: make([]uint16, len(res.Columns))})
 	var line, field []byte
 	emit := func() {
@@ -439,12 +441,13 @@ func (c *conn) runCopy(cmd copyFrom) (*Result, *Error) {
 		}
 		sel := "SELECT " + cols + " FROM " + cmd.table
 		ctx, done := c.execContext()
-		desc, err := c.sess.Describe(ctx, sel)
+		st := pgsql.Verbatim(sel)
+		desc, err := c.sess.Describe(ctx, st)
 		done()
 		if err != nil {
 			return nil, toError(err)
 		}
-		oids = columnOIDs(desc.Columns, exprTypes(sel, len(desc.Columns)))
+		oids = columnOIDs(desc.Columns, exprTypes(st, len(desc.Columns)))
 	}
 	overall, formats := byte(0), make([]uint16, max(len(cmd.columns), len(oids)))
 	if cmd.binary {

@@ -26,9 +26,13 @@
 //   - Statements (query.go, local.go): the query protocols, and the
 //     statements pgwire answers itself (SET, RESET, SHOW, DISCARD), which
 //     never reach Session.Execute.
-//   - Lexing (lexer.go, tag.go, exprtypes.go): a small Postgres-aware lexer
-//     splits query strings into statements, counts $n placeholders, reads
-//     the keywords that decide command tags, and guesses expression types.
+//   - Statements (the pgsql package, tag.go): each query string is split,
+//     and each statement parsed once (through a cache shared by the
+//     connections) into a pgsql.Statement: its kind, the SQLite text, its
+//     $n placeholders and their written types, its result columns and
+//     their types, its command tag. That value is what Session's Describe
+//     and Execute receive. lexer.go is what is left of the older lexer,
+//     for the SET, COPY and DDL statements pgwire still reads itself.
 //   - Values (types.go): declared SQL types to OIDs, Go values to the text
 //     and binary formats, and Bind parameters back to Go values.
 //   - COPY (copy.go): COPY … FROM STDIN in the text, CSV and binary

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 	"net"
 	"strconv"
 	"strings"
@@ -100,12 +101,13 @@ func (s *fakeSession) columns(sql string) ([]Column, error) {
 	return nil, &Error{Code: "42601", Message: fmt.Sprintf("near %q: syntax error", strings.Fields(sql + " x")[0]), Position: 1}
 }
 
-func (s *fakeSession) Describe(ctx context.Context, sql string) (Description, error) {
-	cols, err := s.columns(sql)
+func (s *fakeSession) Describe(ctx context.Context, st *pgsql.Statement) (Description, error) {
+	cols, err := s.columns(st.Source)
 	return Description{Columns: cols}, err
 }
 
-func (s *fakeSession) Execute(ctx context.Context, sql string, params []any) (*Result, error) {
+func (s *fakeSession) Execute(ctx context.Context, st *pgsql.Statement, params []any) (*Result, error) {
+	sql := st.Source
 	s.mu.Lock()
 	s.execs = append(s.execs, sql)
 	s.mu.Unlock()

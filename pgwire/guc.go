@@ -155,6 +155,8 @@ const (
 	localReset
 	localShow
 	localDiscard
+	localDeallocate // DEALLOCATE [PREPARE] name|ALL
+	localListen     // LISTEN, UNLISTEN: accepted; no notification is ever sent
 )
 
 // localCmd is a parsed SET, RESET, SHOW or DISCARD.
@@ -176,6 +178,10 @@ func classifyLocal(sql string) (localCmd, bool, *Error) {
 	}
 	switch w[0] {
 	case "SET", "RESET", "SHOW", "DISCARD":
+	case "DEALLOCATE", "LISTEN", "UNLISTEN":
+		return parseListenDeallocate(w[0], sql)
+	case "NOTIFY":
+		return localCmd{}, true, newError(codeFeatureNotSupported, "NOTIFY is not supported")
 	default:
 		return localCmd{}, false, nil
 	}
@@ -509,4 +515,32 @@ func (s *settings) showAll(show func(string) (string, bool)) [][]any {
 		rows = append(rows, []any{canonicalName(k), v, desc})
 	}
 	return rows
+}
+
+// parseListenDeallocate parses DEALLOCATE [PREPARE] name|ALL and
+// LISTEN|UNLISTEN channel|*.
+func parseListenDeallocate(verb, sql string) (localCmd, bool, *Error) {
+	f := strings.Fields(strings.TrimRight(strings.TrimSpace(sql), "; \t\n"))
+	if verb == "DEALLOCATE" {
+		if len(f) > 1 && strings.EqualFold(f[1], "prepare") {
+			f = append(f[:1], f[2:]...)
+		}
+		if len(f) != 2 {
+			return localCmd{}, true, syntaxError(sql, len(sql))
+		}
+		name := f[1]
+		if strings.EqualFold(name, "all") {
+			return localCmd{kind: localDeallocate, name: "all", tag: "DEALLOCATE ALL"}, true, nil
+		}
+		if strings.HasPrefix(name, `"`) {
+			name = unquoteIdent(name)
+		} else {
+			name = strings.ToLower(name)
+		}
+		return localCmd{kind: localDeallocate, name: name, value: "name", tag: "DEALLOCATE"}, true, nil
+	}
+	if len(f) != 2 {
+		return localCmd{}, true, syntaxError(sql, len(sql))
+	}
+	return localCmd{kind: localListen, name: f[1], tag: verb}, true, nil
 }

@@ -1,6 +1,7 @@
 package pgwire
 
 import (
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 	"math"
 	"reflect"
 	"strings"
@@ -113,7 +114,7 @@ func TestCommandTag(t *testing.T) {
 	}
 	for _, tt := range tests {
 		n := int64(len(tt.res.Rows))
-		if got := commandTag(tt.sql, tt.res, n); got != tt.want {
+		if got := commandTag(pgsql.Parse(tt.sql), tt.res, n); got != tt.want {
 			t.Errorf("commandTag(%q) = %q, want %q", tt.sql, got, tt.want)
 		}
 	}
@@ -134,7 +135,7 @@ func TestExprTypes(t *testing.T) {
 		{"with x as (select 'a') select 5000000000 from x", 1, []uint32{oidInt8}},
 	}
 	for _, tt := range tests {
-		if got := exprTypes(tt.sql, tt.n); !reflect.DeepEqual(got, tt.want) {
+		if got := exprTypes(pgsql.Parse(tt.sql), tt.n); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("exprTypes(%q) = %v, want %v", tt.sql, got, tt.want)
 		}
 	}
@@ -299,9 +300,9 @@ func FuzzSplit(f *testing.F) {
 		countParams(q)
 		leadingWords(q, 3)
 		mainVerb(q)
-		commandTag(q, &Result{}, 0)
+		commandTag(pgsql.Parse(q), &Result{}, 0)
 		classifyLocal(q)
-		exprTypes(q, 2)
+		exprTypes(pgsql.Parse(q), 2)
 		inferParamTypes(q, make([]uint32, 3))
 	})
 }

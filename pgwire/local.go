@@ -78,6 +78,22 @@ func (c *conn) runLocal(cmd localCmd) (*Result, *Error) {
 			clear(c.portals)
 		}
 		return &Result{Tag: cmd.tag}, nil
+	case localDeallocate:
+		if cmd.name == "all" && cmd.value == "" {
+			for name := range c.stmts {
+				if name != "" {
+					delete(c.stmts, name)
+				}
+			}
+			return &Result{Tag: cmd.tag}, nil
+		}
+		if _, ok := c.stmts[cmd.name]; !ok || cmd.name == "" {
+			return nil, newError(codeInvalidSQLStatement, fmt.Sprintf("prepared statement %q does not exist", cmd.name))
+		}
+		delete(c.stmts, cmd.name)
+		return &Result{Tag: cmd.tag}, nil
+	case localListen:
+		return &Result{Tag: cmd.tag}, nil
 	}
 	return nil, newError(codeInternalError, "unknown local statement")
 }

@@ -3,6 +3,7 @@ package pgwire
 import (
 	"context"
 	"fmt"
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -12,8 +13,9 @@ import (
 type prepStmt struct {
 	name      string
 	sql       string // the one statement, without a trailing ';'
-	offset    int    // character offset of sql in the Parse query string
-	empty     bool   // the query string held no statement
+	st        *pgsql.Statement
+	offset    int  // character offset of sql in the Parse query string
+	empty     bool // the query string held no statement
 	paramOIDs []uint32
 	local     *localCmd // a statement pgwire answers itself
 
@@ -38,6 +40,9 @@ type portal struct {
 	prevTx byte // TxStatus before the statement ran
 }
 
+// maxParams is the most parameters a statement may have (Postgres' limit).
+const maxParams = 65535
+
 // charOffset converts a byte offset in s into a character offset.
 func charOffset(s string, byteOff int) int {
 	if byteOff <= 0 || byteOff > len(s) {
@@ -51,18 +56,18 @@ func charOffset(s string, byteOff int) int {
 func (c *conn) simpleQuery(q string) {
 	delete(c.stmts, "")
 	c.dropPortal("")
-	stmts := splitStatements(q)
+	stmts := pgsql.Split(q)
 	if len(stmts) == 0 {
 		c.send(&pgproto3.EmptyQueryResponse{})
 	}
 	for _, st := range stmts {
-		if e := c.runSimple(st.sql); e != nil {
+		if e := c.runSimple(c.srv.stmts.Parse(st.SQL)); e != nil {
 			if e.Severity == "FATAL" {
 				c.sendFatal(e)
 				c.ended = true
 				return
 			}
-			c.send(errorResponse(e, charOffset(q, st.offset)))
+			c.send(errorResponse(e, charOffset(q, st.Offset)))
 			break
 		}
 		if c.writeErr != nil {
@@ -74,44 +79,51 @@ func (c *conn) simpleQuery(q string) {
 
 // runSimple runs one statement of a Query message: RowDescription, the rows
 // and CommandComplete. Types come from the result, rows included.
-func (c *conn) runSimple(sql string) *Error {
+func (c *conn) runSimple(st *pgsql.Statement) *Error {
+	sql := st.Source
 	prev := c.sess.TxStatus()
 	var res *Result
 	var e *Error
-	if cmd, ok, perr := classifyLocal(sql); ok {
-		if perr != nil {
-			return perr
-		}
-		res, e = c.runLocal(cmd)
-	} else if cmd, ok, perr := parseCopy(sql); ok {
-		if perr != nil {
-			return perr
-		}
-		if cmd.to {
-			res, e = c.runCopyOut(cmd)
+	local, isLocal, perr := c.local(st)
+	copyCmd, isCopy := copyFrom{}, false
+	if !isLocal && st.Kind == pgsql.Copy {
+		copyCmd, isCopy, perr = parseCopy(sql)
+	}
+	catalogQuery, isCatalog := catalogQuery{}, false
+	if !isLocal && !isCopy && st.Kind == pgsql.CatalogRead {
+		catalogQuery, isCatalog = matchCatalog(sql)
+	}
+	if perr != nil {
+		return perr
+	}
+	if isLocal {
+		res, e = c.runLocal(local)
+	} else if isCopy {
+		if copyCmd.to {
+			res, e = c.runCopyOut(copyCmd)
 		} else {
-			res, e = c.runCopy(cmd)
+			res, e = c.runCopy(copyCmd)
 		}
-	} else if q, ok := matchCatalog(sql); ok {
-		res, e = c.runCatalog(q)
+	} else if isCatalog {
+		res, e = c.runCatalog(catalogQuery)
 	} else {
 		ctx, done := c.execContext()
 		defer done()
-		res, e = c.run(ctx, sql, nil)
+		res, e = c.run(ctx, st, nil)
 		if e == nil && res.Stream != nil {
 			defer res.Stream.Close()
 			if res.Columns == nil {
 				// Nothing to stream: a statement without result columns.
 				res.Stream.Close()
 			} else {
-				oids := columnOIDs(res.Columns, exprTypes(sql, len(res.Columns)))
+				oids := columnOIDs(res.Columns, exprTypes(st, len(res.Columns)))
 				c.send(&pgproto3.RowDescription{Fields: fieldDescs(res.Columns, oids, nil)})
 				w := newRowWriter(res.Columns, oids, nil)
 				n, _, e := c.streamRows(ctx, res.Stream, w, 0)
 				if e != nil {
 					return e
 				}
-				c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(sql, res, n, prev))})
+				c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(st, res, n, prev))})
 				return nil
 			}
 		}
@@ -121,33 +133,43 @@ func (c *conn) runSimple(sql string) *Error {
 	}
 	var n int64
 	if res.Columns != nil {
-		oids := columnOIDs(res.Columns, exprTypes(sql, len(res.Columns)))
+		oids := columnOIDs(res.Columns, exprTypes(st, len(res.Columns)))
 		c.send(&pgproto3.RowDescription{Fields: fieldDescs(res.Columns, oids, nil)})
 		if e := c.sendRows(res.Columns, res.Rows, oids, nil); e != nil {
 			return e
 		}
 		n = int64(len(res.Rows))
 	}
-	c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(sql, res, n, prev))})
+	c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(st, res, n, prev))})
 	return nil
 }
 
-// tag is commandTag, plus Postgres' answer to COMMIT in a failed
-// transaction: ROLLBACK.
-func (c *conn) tag(sql string, res *Result, rows int64, prev byte) string {
-	t := commandTag(sql, res, rows)
+// local parses a statement pgwire answers itself (SET, RESET, SHOW,
+// DISCARD).
+func (c *conn) local(st *pgsql.Statement) (localCmd, bool, *Error) {
+	if st.Kind != pgsql.Session {
+		return localCmd{}, false, nil
+	}
+	return classifyLocal(st.Source)
+}
+
+// tag is the statement's command tag, plus Postgres' answer to COMMIT in a
+// failed transaction: ROLLBACK.
+func (c *conn) tag(st *pgsql.Statement, res *Result, rows int64, prev byte) string {
+	t := commandTag(st, res, rows)
 	if res.Tag == "" && t == "COMMIT" && prev == 'E' {
 		return "ROLLBACK"
 	}
 	return t
 }
 
-// execute runs one statement on the session under a cancellable context,
-// its whole result in memory (a streamed one is read to the end).
+// execute runs one statement pgwire made up, in SQLite's text, on the
+// session under a cancellable context, its whole result in memory (a
+// streamed one is read to the end).
 func (c *conn) execute(sql string, params []any) (*Result, *Error) {
 	ctx, done := c.execContext()
 	defer done()
-	res, e := c.run(ctx, sql, params)
+	res, e := c.run(ctx, pgsql.Verbatim(sql), params)
 	if e != nil || res.Stream == nil {
 		return res, e
 	}
@@ -184,21 +206,24 @@ func (c *conn) stmtError(err error) *Error {
 
 // run runs one statement on the session in ctx, from execContext. A
 // streamed result's rows are read in ctx too; the caller closes Stream.
-func (c *conn) run(ctx context.Context, sql string, params []any) (*Result, *Error) {
+func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Result, *Error) {
 	if len(params) == 0 {
-		switch firstWord(sql) {
-		case "drop", "truncate", "create", "alter":
-			if t, ok := translateDDL(sql); ok {
+		switch st.Verb {
+		case "DROP", "TRUNCATE", "CREATE", "ALTER":
+			if t, ok := translateDDL(st.Source); ok {
 				return c.runTranslated(t)
 			}
-		case "vacuum":
-			return nil, vacuumError(sql)
-		case "copy":
+		case "VACUUM":
+			return nil, vacuumError(st.Source)
+		case "COPY":
 			// The simple protocol takes COPY before it gets here.
 			return nil, errCopyExtended()
 		}
 	}
-	res, err := c.sess.Execute(ctx, sql, params)
+	if st.Err != nil {
+		return nil, frontEndError(st.Err)
+	}
+	res, err := c.sess.Execute(ctx, st, params)
 	if err != nil {
 		return nil, c.stmtError(err)
 	}
@@ -378,7 +403,7 @@ func (c *conn) parse(m *pgproto3.Parse) *stmtError {
 			return wrap(newError(codeDuplicatePStatement, fmt.Sprintf("prepared statement %q already exists", m.Name)), 0)
 		}
 	}
-	stmts := splitStatements(m.Query)
+	stmts := pgsql.Split(m.Query)
 	if len(stmts) > 1 {
 		return wrap(newError(codeSyntaxError, "cannot insert multiple commands into a prepared statement"), 0)
 	}
@@ -386,19 +411,25 @@ func (c *conn) parse(m *pgproto3.Parse) *stmtError {
 	if len(stmts) == 0 {
 		st.empty = true
 		st.described = true
+		st.st = pgsql.Parse("")
 	} else {
-		st.sql = stmts[0].sql
-		st.offset = charOffset(m.Query, stmts[0].offset)
+		st.sql = stmts[0].SQL
+		st.offset = charOffset(m.Query, stmts[0].Offset)
+		st.st = c.srv.stmts.Parse(st.sql)
 	}
-	n := countParams(st.sql)
+	n := st.st.NumParams
 	if n < 0 || len(m.ParameterOIDs) > maxParams {
 		return wrap(newError(codeProgramLimitExceeded, fmt.Sprintf("too many parameters: at most %d are allowed", maxParams)), st.offset)
 	}
 	st.paramOIDs = make([]uint32, max(n, len(m.ParameterOIDs)))
 	copy(st.paramOIDs, m.ParameterOIDs)
-	inferParamTypes(st.sql, st.paramOIDs)
+	for i, typ := range st.st.ParamTypes {
+		if st.paramOIDs[i] == oidUnknown && typ != "" {
+			st.paramOIDs[i] = declOID(typ)
+		}
+	}
 	if !st.empty {
-		cmd, ok, perr := classifyLocal(st.sql)
+		cmd, ok, perr := c.local(st.st)
 		if perr != nil {
 			return wrap(perr, st.offset)
 		}
@@ -495,11 +526,13 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 		cols = localColumns(*st.local)
 	} else if _, ok := translateDDL(st.sql); ok {
 		// DDL: no rows.
-	} else if _, ok, _ := parseCopy(st.sql); ok {
+	} else if st.st.Kind == pgsql.Copy {
 		return nil, nil, errCopyExtended()
+	} else if st.st.Err != nil {
+		return nil, nil, frontEndError(st.st.Err)
 	} else {
 		ctx, done := c.execContext()
-		desc, err := c.sess.Describe(ctx, st.sql)
+		desc, err := c.sess.Describe(ctx, st.st)
 		cancelled := done()
 		if err != nil {
 			if cancelled {
@@ -511,7 +544,7 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 	}
 	st.cols = cols
 	if cols != nil {
-		st.oids = columnOIDs(cols, exprTypes(st.sql, len(cols)))
+		st.oids = columnOIDs(cols, exprTypes(st.st, len(cols)))
 	}
 	st.described = true
 	return st.cols, st.oids, nil
@@ -599,7 +632,7 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 	}
 	if p.done {
 		// A portal runs once; executing it again yields nothing.
-		c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(st.sql, &Result{Columns: p.res.Columns}, 0, p.prevTx))})
+		c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(st.st, &Result{Columns: p.res.Columns}, 0, p.prevTx))})
 		return nil
 	}
 	var ctx context.Context
@@ -612,7 +645,7 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 			var done func() bool
 			ctx, done = c.execContext()
 			defer done()
-			res, e = c.run(ctx, st.sql, p.params)
+			res, e = c.run(ctx, st.st, p.params)
 		}
 		if e != nil {
 			return wrap(e, st.offset)
@@ -628,7 +661,7 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 		if res.Columns != nil {
 			oids := st.oids
 			if !st.described || len(oids) != len(res.Columns) {
-				oids = columnOIDs(res.Columns, exprTypes(st.sql, len(res.Columns)))
+				oids = columnOIDs(res.Columns, exprTypes(st.st, len(res.Columns)))
 			}
 			fmts, e := resolveFormats(p.formats, oids)
 			if e != nil {
@@ -661,7 +694,7 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 			c.send(&pgproto3.PortalSuspended{})
 			return nil
 		}
-		c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(st.sql, res, n, p.prevTx))})
+		c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(st.st, res, n, p.prevTx))})
 		return nil
 	}
 	rows := res.Rows[p.next:]
@@ -680,7 +713,7 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 		return nil
 	}
 	p.done = true
-	c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(st.sql, res, int64(len(rows)), p.prevTx))})
+	c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(st.st, res, int64(len(rows)), p.prevTx))})
 	res.Rows = nil // sent: let them go
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 	"io"
 	"log/slog"
 	"net"
@@ -90,7 +91,17 @@ type Server struct {
 	byPID     map[uint32]*conn // connections that received BackendKeyData
 	sessions  int              // connections past startup, for MaxConnections
 	wg        sync.WaitGroup
+
+	stmts *pgsql.Cache // parsed statements, shared by the connections
 }
+
+// Statement cache bounds: how many parsed statements the server keeps, and
+// the longest text it keeps one for (a statement holding a large literal
+// is parsed again rather than kept).
+const (
+	maxCachedStatements = 4096
+	maxCachedStatement  = 64 << 10
+)
 
 // New returns a Server for cfg, with defaults applied to zero fields.
 func New(cfg Config) *Server {
@@ -109,6 +120,7 @@ func New(cfg Config) *Server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{
+		stmts:     pgsql.NewCache(maxCachedStatements, maxCachedStatement),
 		cfg:       cfg,
 		log:       log.With("subsystem", "pgwire"),
 		ctx:       ctx,

@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"context"
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 )
 
 // Backend is what the server gives pgwire: it opens one Session per client
@@ -20,15 +21,17 @@ type Session interface {
 	// Describe reports, without running it, the result columns of one
 	// statement (nil when it returns no rows). pgwire counts the $n
 	// placeholders itself and echoes the parameter types the client sent.
-	Describe(ctx context.Context, sql string) (Description, error)
+	Describe(ctx context.Context, st *pgsql.Statement) (Description, error)
 
-	// Execute runs one statement (pgwire splits query strings into
-	// statements) with its parameters (nil, int64, float64, string, []byte
-	// or bool) and returns its result. The error, when not nil, should be
+	// Execute runs one statement, parsed once by pgwire (which splits
+	// query strings into statements): the session runs
+	// st.SQLite(user) and routes on st.Kind and st.Tx. params are its
+	// parameters (nil, int64, float64, string, []byte or bool). It
+	// returns the statement's result. The error, when not nil, should be
 	// (or wrap) an *Error so that the client gets the right SQLSTATE.
 	// ctx is cancelled when the client sends a CancelRequest or closes the
 	// connection.
-	Execute(ctx context.Context, sql string, params []any) (*Result, error)
+	Execute(ctx context.Context, st *pgsql.Statement, params []any) (*Result, error)
 
 	// Set is called for SET name = value, and for each StartupMessage
 	// parameter, so the session can apply the settings it knows, such as

@@ -160,10 +160,9 @@ func outcome(err error) string {
 
 // statement records a statement the session ran: called when it ends,
 // with what execute learned of it in s.kind.
-func (s *session) observe(sql string, start time.Time, res *pgwire.Result, err error) {
+func (s *session) observe(sql string, c txControl, start time.Time, res *pgwire.Result, err error) {
 	m := s.n.metrics
 	took := time.Since(start)
-	c := parseTxControl(sql)
 	kind := s.kind
 	if c.verb != txNone {
 		kind = kindTxControl

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 	"io"
 	"log/slog"
 	"net"
@@ -130,6 +131,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 		SnapshotRate:     n.cfg.SnapshotRate << 20,
 		Logger:           n.log, // fsm adds its subsystem
 		OnFatal:          n.fatal,
+		Functions:        sqlFunctions(),
 	})
 	if err != nil {
 		return fmt.Errorf("opening state machine: %w", err)
@@ -629,4 +631,13 @@ func (n *Node) isMember(id string) bool {
 		}
 	}
 	return false
+}
+
+// sqlFunctions are the Go functions the front end's SQLite text calls.
+func sqlFunctions() []fsm.Function {
+	var out []fsm.Function
+	for _, f := range pgsql.Functions() {
+		out = append(out, fsm.Function{Name: f.Name, NumArgs: f.NumArgs, Fn: f.Fn})
+	}
+	return out
 }

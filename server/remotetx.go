@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 	"strings"
 	"sync"
 	"time"
@@ -134,12 +135,12 @@ func (s *session) relay(ctx context.Context, c *forwardConn, sql string, params 
 }
 
 // remoteExec relays one statement of the block to the leader.
-func (s *session) remoteExec(ctx context.Context, sql string, params []command.Value) (*pgwire.Result, error) {
+func (s *session) remoteExec(ctx context.Context, sql string, c txControl, params []command.Value) (*pgwire.Result, error) {
 	r := s.remote
 	if r.conn == nil {
 		// The block was given up: as in Postgres, it is failed until it
 		// ends.
-		switch parseTxControl(sql).verb {
+		switch c.verb {
 		case txCommit, txRollback:
 			s.remote = nil
 			return &pgwire.Result{Tag: "ROLLBACK"}, nil
@@ -152,7 +153,7 @@ func (s *session) remoteExec(ctx context.Context, sql string, params []command.V
 	if err != nil {
 		// The block is gone with the connection.
 		s.closeRemote()
-		verb := parseTxControl(sql).verb
+		verb := c.verb
 		var re *remoteError
 		if errors.As(err, &re) && (re.kind == errKindDenied || re.kind == errKindVersion) {
 			return nil, pgError(s.n.translate(err))
@@ -264,11 +265,12 @@ func (n *Node) serveSession(ctx context.Context, sess **session, env envelope) (
 	var res *pgwire.Result
 	if describe {
 		var desc pgwire.Description
-		if desc, err = s.Describe(ctx, st.SQL); err == nil {
+		// The follower sent SQLite's text, which the front end made.
+		if desc, err = s.Describe(ctx, pgsql.Verbatim(st.SQL)); err == nil {
 			res = &pgwire.Result{Columns: desc.Columns}
 		}
 	} else {
-		res, err = s.Execute(ctx, st.SQL, params)
+		res, err = s.Execute(ctx, pgsql.Verbatim(st.SQL), params)
 	}
 	var pe *pgwire.Error
 	if err != nil && !errors.As(err, &pe) {

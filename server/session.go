@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -131,12 +132,13 @@ func (s *session) nextRequestID() command.RequestID {
 	return command.RequestID{Client: s.client, Seq: s.seq}
 }
 
-func (s *session) Describe(ctx context.Context, sql string) (pgwire.Description, error) {
+func (s *session) Describe(ctx context.Context, st *pgsql.Statement) (pgwire.Description, error) {
+	sql := st.SQLite(s.who.name)
 	switch {
 	case s.remote != nil:
 		return s.remoteDescribe(ctx, sql)
 	case s.tx != nil:
-		return s.txDescribeStatement(ctx, sql)
+		return s.txDescribeStatement(ctx, txControlOf(st), sql)
 	}
 	info, err := s.describe(ctx, sql)
 	if err != nil {
@@ -216,11 +218,12 @@ const (
 // Execute runs one statement within the session's statement_timeout: a
 // statement that reaches it fails with 57014, except one already handed to
 // Raft, which cannot be withdrawn and waits for its outcome.
-func (s *session) Execute(ctx context.Context, sql string, params []any) (res *pgwire.Result, err error) {
-	defer func(start time.Time) { s.observe(sql, start, res, err) }(time.Now())
+func (s *session) Execute(ctx context.Context, st *pgsql.Statement, params []any) (res *pgwire.Result, err error) {
+	sql, c := st.SQLite(s.who.name), txControlOf(st)
+	defer func(start time.Time) { s.observe(sql, c, start, res, err) }(time.Now())
 	s.outer, s.deadline, s.cancelStmt = ctx, time.Time{}, nil
 	if s.statementTimeout <= 0 {
-		return s.execute(ctx, sql, params)
+		return s.execute(ctx, sql, c, params)
 	}
 	deadline := time.Now().Add(s.statementTimeout)
 	ctx, cancel := context.WithDeadlineCause(ctx, deadline, errStatementTimeout)
@@ -232,7 +235,7 @@ func (s *session) Execute(ctx context.Context, sql string, params []any) (res *p
 		}
 		s.outer, s.cancelStmt = nil, nil
 	}()
-	res, err = s.execute(ctx, sql, params)
+	res, err = s.execute(ctx, sql, c, params)
 	// A connection's deadline, set to the context's, may fire a moment
 	// before the context ends: the clock decides.
 	over := context.Cause(ctx) == errStatementTimeout || (ctx.Err() == nil && !time.Now().Before(deadline))
@@ -257,7 +260,8 @@ func timedOut(err error) bool {
 	return !errors.Is(err, ErrOutcomeUnknown)
 }
 
-func (s *session) execute(ctx context.Context, sql string, params []any) (*pgwire.Result, error) {
+// execute runs sql, whose transaction control is c.
+func (s *session) execute(ctx context.Context, sql string, c txControl, params []any) (*pgwire.Result, error) {
 	stmt := command.Statement{SQL: sql}
 	for i, p := range params {
 		v, err := command.FromAny(p)
@@ -267,9 +271,8 @@ func (s *session) execute(ctx context.Context, sql string, params []any) (*pgwir
 		stmt.Params = append(stmt.Params, v)
 	}
 	if s.remote != nil {
-		return s.remoteExec(ctx, sql, stmt.Params)
+		return s.remoteExec(ctx, sql, c, stmt.Params)
 	}
-	c := parseTxControl(sql)
 	if c.bad != "" {
 		return nil, &pgwire.Error{Code: "0A000", Message: c.bad}
 	}

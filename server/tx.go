@@ -152,8 +152,8 @@ func (s *session) txDescribe(ctx context.Context, tx *txn, sql string) (fsm.Info
 
 // txDescribeStatement answers a Describe (the extended protocol's Parse
 // and Describe) inside the session's transaction block.
-func (s *session) txDescribeStatement(ctx context.Context, sql string) (pgwire.Description, error) {
-	if c := parseTxControl(sql); c.verb != txNone {
+func (s *session) txDescribeStatement(ctx context.Context, c txControl, sql string) (pgwire.Description, error) {
+	if c.verb != txNone {
 		// Ending the block or a savepoint returns no rows, and must be
 		// possible in a failed block.
 		return pgwire.Description{}, nil

@@ -1,9 +1,12 @@
 package server
 
 import (
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 	"strings"
 	"testing"
 )
+
+func parseTxControl(sql string) txControl { return txControlOf(pgsql.Parse(sql)) }
 
 func TestParseTxControlFirstWord(t *testing.T) {
 	for _, tc := range []struct {

@@ -1,0 +1,65 @@
+package pgsql
+
+import (
+	"fmt"
+	"regexp"
+	"sync"
+)
+
+// Function is a SQL function the translated text calls, written in Go;
+// the server adds them to SQLite. Each is deterministic, so writes may call
+// it on every node.
+type Function struct {
+	Name    string
+	NumArgs int
+	Fn      func(args []any) (any, error)
+}
+
+// Functions returns the functions the SQLite text of statements may call:
+// regexp(pattern, value), behind SQLite's REGEXP operator (Postgres' ~,
+// ~*, !~ and !~*, in Go's RE2 syntax, which agrees with Postgres' on the
+// common cases).
+func Functions() []Function {
+	return []Function{{Name: "regexp", NumArgs: 2, Fn: regexpFunc}}
+}
+
+var (
+	regexpMu    sync.Mutex
+	regexpCache = map[string]*regexp.Regexp{}
+)
+
+const maxCachedRegexps = 256
+
+func regexpFunc(args []any) (any, error) {
+	if args[0] == nil || args[1] == nil {
+		return nil, nil
+	}
+	pattern := fmt.Sprint(textOf(args[0]))
+	regexpMu.Lock()
+	re, ok := regexpCache[pattern]
+	regexpMu.Unlock()
+	if !ok {
+		var err error
+		re, err = regexp.Compile(pattern)
+		if err != nil {
+			return nil, fmt.Errorf("invalid regular expression: %v", err)
+		}
+		regexpMu.Lock()
+		if len(regexpCache) >= maxCachedRegexps {
+			clear(regexpCache)
+		}
+		regexpCache[pattern] = re
+		regexpMu.Unlock()
+	}
+	return re.MatchString(textOf(args[1])), nil
+}
+
+func textOf(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	}
+	return fmt.Sprint(v)
+}

@@ -1,0 +1,154 @@
+package pgsql
+
+import (
+	"database/sql"
+	"database/sql/driver"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"modernc.org/sqlite"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files with what the front end answers now")
+
+// goldenSchema is the database the translated statements are prepared on.
+const goldenSchema = `
+CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b TEXT, c REAL, ts TEXT, x TEXT, y TEXT, d BLOB);
+CREATE TABLE u (id INTEGER PRIMARY KEY, t_id INTEGER, name TEXT);
+CREATE TABLE pgbench_accounts (aid INTEGER PRIMARY KEY, bid INTEGER, abalance INTEGER, filler TEXT);
+CREATE TABLE pgbench_history (tid INTEGER, bid INTEGER, aid INTEGER, delta INTEGER, mtime TEXT, filler TEXT);
+`
+
+var registerOnce sync.Once
+
+// openSQLite opens an in-memory SQLite with the golden schema and the
+// front end's functions.
+func openSQLite(t testing.TB) *sql.DB {
+	t.Helper()
+	registerOnce.Do(func() {
+		for _, f := range Functions() {
+			fn := f.Fn
+			err := sqlite.RegisterDeterministicScalarFunction(f.Name, int32(f.NumArgs), func(ctx *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+				in := make([]any, len(args))
+				for i, a := range args {
+					in[i] = a
+				}
+				out, err := fn(in)
+				if b, ok := out.(bool); ok {
+					if b {
+						return int64(1), err
+					}
+					return int64(0), err
+				}
+				return out, err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	db, err := sql.Open("sqlite", ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Exec(goldenSchema); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// describe is the golden answer for one statement.
+func describe(st *Statement) string {
+	var b strings.Builder
+	if st.Err != nil {
+		fmt.Fprintf(&b, "!! %s %s @%d\n", st.Err.Code, st.Err.Message, st.Err.Position)
+	} else {
+		fmt.Fprintf(&b, "=> %s\n", st.SQLite("alice"))
+	}
+	fmt.Fprintf(&b, "kind: %s %s", st.Kind, st.Verb)
+	if st.NumParams > 0 {
+		fmt.Fprintf(&b, ", params: %d %q", st.NumParams, st.ParamTypes)
+	}
+	b.WriteByte('\n')
+	if st.Columns != nil {
+		b.WriteString("cols:")
+		for _, c := range st.Columns {
+			fmt.Fprintf(&b, " %q", c.Name)
+			if c.Type != "" {
+				b.WriteString(":" + c.Type)
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// TestGolden checks testdata/translate.txt: each case is a Postgres
+// statement, then what the front end makes of it (=> the SQLite text, or
+// !! the SQLSTATE, message and position), its kind and columns. Every
+// SQLite text is run on SQLite and gives no syntax error.
+func TestGolden(t *testing.T) {
+	const path = "testdata/translate.txt"
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openSQLite(t)
+	var out strings.Builder
+	cases := strings.Split(strings.TrimSpace(string(data)), "\n\n")
+	for _, c := range cases {
+		lines := strings.Split(c, "\n")
+		var comments []string
+		for len(lines) > 0 && strings.HasPrefix(lines[0], "#") {
+			comments = append(comments, lines[0])
+			lines = lines[1:]
+		}
+		if len(lines) == 0 {
+			out.WriteString(strings.Join(comments, "\n") + "\n\n")
+			continue
+		}
+		in := lines[0]
+		want := strings.Join(lines[1:], "\n") + "\n"
+		st := Parse(in)
+		got := describe(st)
+		if got != want && !*update {
+			t.Errorf("%s\ngot:\n%swant:\n%s", in, got, want)
+		}
+		for _, cm := range comments {
+			out.WriteString(cm + "\n")
+		}
+		out.WriteString(in + "\n" + got + "\n")
+		if st.Err == nil && (st.Kind == Read || st.Kind == Write) && !st.selectInto {
+			args := make([]any, st.NumParams)
+			for i := range args {
+				args[i] = int64(i + 1)
+			}
+			if st.Verb == "SELECT" || st.Verb == "VALUES" {
+				rows, err := db.Query(st.SQLite("alice"), args...)
+				if err != nil {
+					t.Errorf("%s: SQLite: %v", in, err)
+					continue
+				}
+				for rows.Next() {
+				}
+				if err := rows.Err(); err != nil {
+					t.Errorf("%s: SQLite: %v", in, err)
+				}
+				rows.Close()
+			} else if _, err := db.Exec(st.SQLite("alice"), args...); err != nil {
+				t.Errorf("%s: SQLite: %v", in, err)
+			}
+		}
+	}
+	if *update {
+		if err := os.WriteFile(path, []byte(strings.TrimSpace(out.String())+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

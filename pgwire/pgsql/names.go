@@ -1,0 +1,533 @@
+package pgsql
+
+import (
+	"strconv"
+	"strings"
+)
+
+// This file reads the select list of a SELECT, to name and type its
+// columns as Postgres does (FigureColname: a column's name, a function's
+// name, the type of a cast literal, "?column?" otherwise), and the VALUES
+// of an INSERT, for DEFAULT.
+
+// nameColumns sets Statement.Columns from the top-level select list of a
+// SELECT, and has translate add an alias where SQLite would name a column
+// otherwise than Postgres.
+func (p *parser) nameColumns() {
+	if p.st.Verb != "SELECT" {
+		return
+	}
+	// The select list: after the top-level SELECT (past any WITH).
+	i, depth := 0, 0
+	for ; i < len(p.toks); i++ {
+		switch {
+		case p.isPunct(i, '('):
+			depth++
+		case p.isPunct(i, ')'):
+			depth--
+		case depth <= 0 && p.word(i) == "select":
+			goto found
+		}
+	}
+	return
+found:
+	i++
+	if w := p.word(i); w == "distinct" || w == "all" {
+		i++
+		if p.word(i-1) == "distinct" && p.word(i) == "on" {
+			return
+		}
+	}
+	var cols []Column
+	star := false
+	itemStart := i
+	depth = 0
+	for ; ; i++ {
+		end := i >= len(p.toks)
+		if !end {
+			switch {
+			case p.isPunct(i, '(') || p.isPunct(i, '['):
+				depth++
+				continue
+			case p.isPunct(i, ')') || p.isPunct(i, ']'):
+				depth--
+				if depth >= 0 {
+					continue
+				}
+				end = true
+			case depth > 0:
+				continue
+			case p.isPunct(i, ','):
+			case p.kindAt(i) == tWord:
+				switch p.word(i) {
+				case "from":
+					if p.word(i-1) == "distinct" {
+						continue
+					}
+					end = true
+				case "where", "group", "having", "order", "limit", "offset", "union", "intersect",
+					"except", "window", "into", "fetch", "for":
+					end = true
+				default:
+					continue
+				}
+			case p.isPunct(i, ';'):
+				end = true
+			default:
+				continue
+			}
+		}
+		if i > itemStart {
+			c, isStar, plain := p.nameItem(itemStart, i)
+			star = star || isStar
+			// A long item keeps SQLite's name: its alias would cost a
+			// copy of the statement.
+			if !isStar && !plain && c.Name != "" && p.toks[i-1].end-p.toks[itemStart].start <= maxAliasedItem {
+				p.aliases = append(p.aliases, alias{after: i - 1, name: c.Name})
+			}
+			cols = append(cols, c)
+		}
+		if end {
+			break
+		}
+		itemStart = i + 1
+	}
+	if !star {
+		p.st.Columns = cols
+	}
+}
+
+// maxAliasedItem is the longest select-list item, in bytes, given an alias.
+const maxAliasedItem = 4096
+
+// nameItem names the select-list item of tokens [a, b). plain reports an
+// item SQLite names as Postgres does (a column, or one with an alias).
+func (p *parser) nameItem(a, b int) (c Column, star, plain bool) {
+	n := b - a
+	if p.isOp(b-1, "*") {
+		return Column{}, true, true
+	}
+	// An alias: AS name, or a bare name after an expression.
+	if n >= 3 && p.word(b-2) == "as" {
+		c = p.nameItemExpr(a, b-2)
+		c.Name = identName(p.text(b - 1))
+		return c, false, true
+	}
+	if n >= 2 && (p.kindAt(b-1) == tQIdent || p.kindAt(b-1) == tWord && !reservedAfter[p.word(b-1)]) {
+		prev := b - 2
+		endsExpr := false
+		switch p.kindAt(prev) {
+		case tNumber, tString, tEString, tDollar, tQIdent, tParam:
+			endsExpr = true
+		case tWord:
+			endsExpr = !notPrimary[p.word(prev)] && !typeWordAfter(p, prev)
+		case tPunct:
+			endsExpr = p.isPunct(prev, ')')
+		}
+		if endsExpr {
+			c = p.nameItemExpr(a, b-1)
+			c.Name = identName(p.text(b - 1))
+			return c, false, true
+		}
+	}
+	c = p.nameItemExpr(a, b)
+	// A column reference: name, or qualified names.
+	if p.isNameChain(a, b) {
+		switch p.word(b - 1) {
+		case "true", "false", "null", "current_timestamp", "localtimestamp", "current_user", "session_user",
+			"user", "current_role", "current_date", "current_time", "localtime":
+			return c, false, false
+		}
+		return c, false, true
+	}
+	return c, false, false
+}
+
+// reservedAfter are words that end an expression rather than alias it.
+var reservedAfter = map[string]bool{
+	"end": true, "null": true, "true": true, "false": true, "and": true, "or": true, "not": true,
+	"is": true, "current_timestamp": true, "current_date": true, "current_time": true, "localtimestamp": true,
+	"current_user": true, "session_user": true, "user": true, "localtime": true, "zone": true,
+	"precision": true, "varying": true,
+}
+
+// typeWordAfter reports whether the word at i is part of a type after ::
+// (x::double precision).
+func typeWordAfter(p *parser, i int) bool {
+	for j := i; j >= 0 && p.kindAt(j) == tWord; j-- {
+		if p.isOp(j-1, "::") {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *parser) isNameChain(a, b int) bool {
+	for j := a; j < b; j++ {
+		if (j-a)%2 == 0 {
+			if k := p.kindAt(j); k != tWord && k != tQIdent {
+				return false
+			}
+		} else if !p.isPunct(j, '.') {
+			return false
+		}
+	}
+	return (b-a)%2 == 1
+}
+
+func identName(s string) string {
+	if strings.HasPrefix(s, `"`) {
+		return strings.ReplaceAll(strings.Trim(s, `"`), `""`, `"`)
+	}
+	return strings.ToLower(s)
+}
+
+// nameItemExpr names and types the expression of tokens [a, b).
+func (p *parser) nameItemExpr(a, b int) Column {
+	if a >= b {
+		return Column{Name: "?column?"}
+	}
+	// The last top-level cast gives the type; the operand before the first
+	// names the column, or else the type does.
+	depth, firstCast, lastCast := 0, -1, -1
+	for j := a; j < b; j++ {
+		switch {
+		case p.isPunct(j, '(') || p.isPunct(j, '['):
+			depth++
+		case p.isPunct(j, ')') || p.isPunct(j, ']'):
+			depth--
+		case depth == 0 && p.isOp(j, "::"):
+			if firstCast < 0 {
+				firstCast = j
+			}
+			lastCast = j
+		}
+	}
+	if typ, _, next := p.readType(lastCast + 1); lastCast >= 0 && next == b {
+		c := p.nameItemExpr(a, firstCast)
+		if c.Name == "?column?" {
+			c.Name = typeColumnName(typ)
+		}
+		c.Type = typ
+		return c
+	}
+	w := p.word(a)
+	if p.isPredicate(a, b) {
+		return Column{Name: "?column?", Type: "bool"}
+	}
+	switch {
+	case b-a == 1:
+		switch p.kindAt(a) {
+		case tNumber:
+			s := p.text(a)
+			if strings.ContainsAny(s, ".eE") {
+				return Column{Name: "?column?", Type: "float8"}
+			}
+			if v, err := strconv.ParseInt(s, 10, 64); err == nil && v <= 1<<31-1 {
+				return Column{Name: "?column?", Type: "int4"}
+			}
+			return Column{Name: "?column?", Type: "int8"}
+		case tString, tEString, tDollar:
+			return Column{Name: "?column?", Type: "text"}
+		case tParam:
+			return Column{Name: "?column?"}
+		case tQIdent:
+			return Column{Name: identName(p.text(a))}
+		case tWord:
+			switch w {
+			case "true", "false":
+				return Column{Name: "bool", Type: "bool"}
+			case "null":
+				return Column{Name: "?column?"}
+			case "current_timestamp", "localtimestamp", "current_date", "current_time", "localtime":
+				return Column{Name: w}
+			case "current_user", "session_user", "user", "current_role":
+				return Column{Name: w, Type: "name"}
+			}
+			return Column{Name: w}
+		}
+	case p.isNameChain(a, b):
+		return Column{Name: identName(p.text(b - 1))}
+	case b-a == 2 && p.kindAt(a) == tWord && (p.kindAt(a+1) == tString || p.kindAt(a+1) == tEString || p.kindAt(a+1) == tDollar):
+		// A typed literal: date '2020-01-01'.
+		switch typ := canonicalType(w); typ {
+		case "date", "timestamp", "timestamptz", "time", "uuid", "json", "jsonb", "bytea", "bool":
+			return Column{Name: typ, Type: typ}
+		}
+		return Column{Name: "?column?"}
+	case (b-a == 2) && p.kindAt(a) == tOp && p.kindAt(a+1) == tNumber:
+		c := p.nameItemExpr(a+1, b)
+		return c
+	case w == "case" && p.word(b-1) == "end":
+		return Column{Name: "case"}
+	case w == "exists" && p.isPunct(a+1, '('):
+		return Column{Name: "exists", Type: "bool"}
+	case p.kindAt(a) == tWord && p.isPunct(a+1, '(') && p.closes(a+1, b-1):
+		switch w {
+		case "cast":
+			// CAST(x AS type)
+			d, as := 0, -1
+			for j := a + 1; j < b; j++ {
+				switch {
+				case p.isPunct(j, '('):
+					d++
+				case p.isPunct(j, ')'):
+					d--
+				case d == 1 && p.word(j) == "as":
+					as = j
+				}
+			}
+			if as < 0 {
+				return Column{Name: "?column?"}
+			}
+			typ, _, _ := p.readType(as + 1)
+			c := p.nameItemExpr(a+2, as)
+			if c.Name == "?column?" {
+				c.Name = typeColumnName(typ)
+			}
+			c.Type = typ
+			return c
+		case "now", "clock_timestamp", "transaction_timestamp", "statement_timestamp":
+			return Column{Name: w}
+		case "greatest", "least", "coalesce", "nullif":
+			return Column{Name: w}
+		case "gen_random_uuid":
+			return Column{Name: w, Type: "uuid"}
+		case "extract":
+			return Column{Name: w, Type: "numeric"}
+		case "date_trunc":
+			return Column{Name: w, Type: "timestamp"}
+		}
+		return Column{Name: w, Type: functionTypes[w]}
+	case p.kindAt(a) == tWord && p.isPunct(a+1, '.') && p.kindAt(a+2) == tWord && p.isPunct(a+3, '(') && p.closes(a+3, b-1):
+		w = p.word(a + 2)
+		return Column{Name: w, Type: functionTypes[w]}
+	}
+	return Column{Name: "?column?"}
+}
+
+// isPredicate reports an expression whose top level is a comparison,
+// pattern match or logical operator: its value is a bool.
+func (p *parser) isPredicate(a, b int) bool {
+	depth := 0
+	for j := a; j < b; j++ {
+		switch {
+		case p.isPunct(j, '('):
+			depth++
+		case p.isPunct(j, ')'):
+			depth--
+		case depth != 0:
+		case p.kindAt(j) == tOp:
+			switch p.text(j) {
+			case "=", "==", "<>", "!=", "<", ">", "<=", ">=", "~", "~*", "!~", "!~*":
+				return j > a
+			}
+		case p.kindAt(j) == tWord:
+			switch p.word(j) {
+			case "like", "ilike", "in", "between", "and", "or", "is", "glob", "regexp":
+				return j > a
+			case "case", "cast", "exists", "not":
+				if j == a {
+					return p.word(j) == "not"
+				}
+			}
+		}
+	}
+	return false
+}
+
+// closes reports whether the parenthesis at open is closed at close.
+func (p *parser) closes(open, close int) bool {
+	if !p.isPunct(close, ')') {
+		return false
+	}
+	d := 0
+	for j := open; j <= close; j++ {
+		switch {
+		case p.isPunct(j, '('):
+			d++
+		case p.isPunct(j, ')'):
+			d--
+			if d == 0 {
+				return j == close
+			}
+		}
+	}
+	return false
+}
+
+// typeColumnName is how Postgres names a column that is a cast literal.
+func typeColumnName(typ string) string {
+	switch typ {
+	case "varchar":
+		return "varchar"
+	case "bpchar":
+		return "bpchar"
+	}
+	return typ
+}
+
+// functionTypes types a column that is one call of these functions, by
+// what SQLite returns for them. Integers are int8 since SQLite's are
+// 64-bit; sum() is numeric because SQLite returns an integer or a float
+// depending on its input, and numeric holds both.
+var functionTypes = map[string]string{
+	"count": "int8", "length": "int8", "octet_length": "int8", "char_length": "int8",
+	"instr": "int8", "unicode": "int8", "changes": "int8", "last_insert_rowid": "int8",
+	"random": "int8", "unixepoch": "int8",
+	"avg": "float8", "total": "float8", "julianday": "float8",
+	"sum":   "numeric",
+	"upper": "text", "lower": "text", "substr": "text", "substring": "text", "trim": "text",
+	"ltrim": "text", "rtrim": "text", "replace": "text", "hex": "text", "quote": "text",
+	"typeof": "text", "printf": "text", "format": "text", "group_concat": "text",
+	"string_agg": "text", "date": "text", "time": "text", "datetime": "text",
+	"strftime": "text", "concat": "text", "concat_ws": "text", "char": "text",
+	"sqlite_version": "text",
+}
+
+// insertDefaults handles DEFAULT in INSERT … VALUES, which SQLite lacks:
+// the columns given DEFAULT in every row are left out of the column list
+// and the rows; a single row of only DEFAULTs is DEFAULT VALUES.
+func (p *parser) insertDefaults() {
+	// INSERT [OR …] INTO name [(cols)] VALUES (…), (…)
+	i := 0
+	for i < len(p.toks) && p.word(i) != "into" {
+		i++
+	}
+	i++
+	for p.kindAt(i+1) == tPunct && p.isPunct(i+1, '.') {
+		i += 2
+	}
+	i++
+	var cols [][2]int // token ranges of the column names, commas after
+	listOpen, listClose := -1, -1
+	if p.isPunct(i, '(') {
+		listOpen = i
+		for j := i + 1; j < len(p.toks); j++ {
+			if p.isPunct(j, ')') {
+				listClose = j
+				break
+			}
+			if !p.isPunct(j, ',') {
+				cols = append(cols, [2]int{j, j})
+			}
+		}
+		if listClose < 0 {
+			return
+		}
+		i = listClose + 1
+	}
+	if p.word(i) != "values" {
+		return
+	}
+	valuesTok := i
+	i++
+	var rows [][][2]int // per row, the token range of each item
+	var rowSpans [][2]int
+	for p.isPunct(i, '(') {
+		open := i
+		var items [][2]int
+		d := 0
+		start := i + 1
+		for j := i + 1; j < len(p.toks); j++ {
+			switch {
+			case p.isPunct(j, '('):
+				d++
+			case p.isPunct(j, ')') && d > 0:
+				d--
+			case d == 0 && (p.isPunct(j, ',') || p.isPunct(j, ')')):
+				items = append(items, [2]int{start, j - 1})
+				start = j + 1
+				if p.isPunct(j, ')') {
+					i = j + 1
+					goto rowDone
+				}
+			}
+		}
+		return
+	rowDone:
+		rows = append(rows, items)
+		rowSpans = append(rowSpans, [2]int{open, i - 1})
+		if !p.isPunct(i, ',') {
+			break
+		}
+		i++
+	}
+	isDefault := func(r [2]int) bool { return r[0] == r[1] && p.word(r[0]) == "default" }
+	var mask []bool
+	any := false
+	for ri, items := range rows {
+		m := make([]bool, len(items))
+		for k, it := range items {
+			m[k] = isDefault(it)
+			any = any || m[k]
+		}
+		if ri == 0 {
+			mask = m
+			continue
+		}
+		if len(m) != len(mask) {
+			return
+		}
+		for k := range m {
+			if m[k] != mask[k] {
+				if any {
+					p.unsupported(rows[ri][k][0], "DEFAULT in some rows of a VALUES list and not in others")
+				}
+				return
+			}
+		}
+	}
+	if !any {
+		return
+	}
+	if cols != nil && len(cols) != len(mask) {
+		return // SQLite reports the mismatch
+	}
+	all := true
+	for _, m := range mask {
+		all = all && m
+	}
+	p.edits = map[int]string{}
+	if all {
+		if len(rows) != 1 {
+			p.unsupported(valuesTok, "several rows of only DEFAULT")
+			return
+		}
+		from := valuesTok
+		if listOpen >= 0 {
+			from = listOpen
+		}
+		for j := from; j <= rowSpans[0][1]; j++ {
+			p.edits[j] = ""
+		}
+		p.edits[rowSpans[0][1]] = "DEFAULT VALUES"
+		return
+	}
+	if cols == nil {
+		p.unsupported(valuesTok, "DEFAULT in VALUES without a column list")
+		return
+	}
+	dropItem := func(items [][2]int, k int) {
+		keptBefore := false
+		for j := 0; j < k; j++ {
+			keptBefore = keptBefore || !mask[j]
+		}
+		from, to := items[k][0], items[k][1]+1 // the item and the comma after it
+		if keptBefore {
+			from, to = items[k-1][1]+1, items[k][1] // the comma before it and the item
+		}
+		for j := from; j <= to; j++ {
+			p.edits[j] = ""
+		}
+	}
+	for k, m := range mask {
+		if !m {
+			continue
+		}
+		dropItem(cols, k)
+		for _, items := range rows {
+			dropItem(items, k)
+		}
+	}
+}

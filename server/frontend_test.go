@@ -1,0 +1,69 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/raftsql/raftsql/server/servertest"
+)
+
+// TestFrontEnd runs Postgres expressions the front end translates through
+// a 3-node cluster, in both protocols, on the leader and a follower: the
+// values and column names are Postgres', errors carry their SQLSTATE and
+// position, and writes that call now() and gen_random_uuid() leave every
+// node the same.
+func TestFrontEnd(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	setup := connect(t, c, c.Leader())
+	if _, err := setup.Exec(ctx, "CREATE TABLE fe (id INTEGER PRIMARY KEY, u TEXT, at TEXT, n INTEGER DEFAULT 7, b TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, node := range []int{c.Leader(), c.Follower()} {
+		for _, mode := range []string{"cache_statement", "simple_protocol"} {
+			conn := connectMode(t, c, node, mode)
+			var d, s, who string
+			var five int32
+			var re bool
+			if err := conn.QueryRow(ctx, `SELECT '2020-01-01'::date::text, $1::int, E'a\tb', 'ABC' ~* 'b', current_user`, 4).
+				Scan(&d, &five, &s, &re, &who); err != nil {
+				t.Fatalf("node %d, %s: %v", node, mode, err)
+			}
+			if d != "2020-01-01" || five != 4 || s != "a\tb" || !re || who == "" {
+				t.Errorf("node %d, %s: got %q %d %q %v %q", node, mode, d, five, s, re, who)
+			}
+			rows, err := conn.Query(ctx, "SELECT 1, count(*) FROM fe")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, f := range rows.FieldDescriptions() {
+				names = append(names, f.Name)
+			}
+			rows.Close()
+			if len(names) != 2 || names[0] != "?column?" || names[1] != "count" {
+				t.Errorf("node %d, %s: column names %q", node, mode, names)
+			}
+			if _, err := conn.Exec(ctx, "INSERT INTO fe (id, u, at, n, b) VALUES (DEFAULT, gen_random_uuid(), now(), DEFAULT, $1::text)", mode); err != nil {
+				t.Fatalf("node %d, %s: insert: %v", node, mode, err)
+			}
+			var one int32
+			err = conn.QueryRow(ctx, "SELECT 'x'::int", pgx.QueryExecModeSimpleProtocol).Scan(&one)
+			var pe *pgconn.PgError
+			if !errors.As(err, &pe) || pe.Code != "22P02" || pe.Position != 8 {
+				t.Errorf("node %d, %s: 'x'::int gave %v", node, mode, err)
+			}
+		}
+	}
+	var n, sevens int
+	if err := setup.QueryRow(ctx, "SELECT count(*), sum(n = 7) FROM fe WHERE u ~ '^[0-9a-f-]{36}$' AND at IS NOT NULL").Scan(&n, &sevens); err != nil || n != 4 || sevens != 4 {
+		t.Errorf("rows written: %d (%d with the default), %v", n, sevens, err)
+	}
+	c.EnsureSame()
+}
