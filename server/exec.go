@@ -667,7 +667,7 @@ func (n *Node) authorize(peer string, env envelope, member func() bool) error {
 		switch env.typ {
 		case reqExecute, reqReadIndex: // the command's kind decides (mayPropose)
 			return nil
-		case reqQuery, reqSession:
+		case reqQuery, reqSession, reqAdvisory:
 			if id.rights < RightsRead {
 				return &deniedError{msg: fmt.Sprintf("permission denied: user %q may not read", id.name)}
 			}

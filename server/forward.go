@@ -49,6 +49,7 @@ const (
 	reqStatus    byte = 5 // answer: JSON NodeStatus
 	reqSession   byte = 6 // payload: level, command bytes of one statement; answer: see remotetx.go
 	reqMember    byte = 7 // payload: op, id, addr, requester, via (members.go); answer: text of what was done
+	reqAdvisory  byte = 8 // payload: op, flags, key (advisory.go); answer: per op
 
 	statusOK  byte = 0
 	statusErr byte = 1

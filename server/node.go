@@ -55,6 +55,8 @@ type Node struct {
 	group   *grouper
 	txMu    sync.Mutex
 	openTxs map[*txn]*session
+	// advisory is the advisory lock table, in use while the node leads.
+	advisory *advisoryTable
 
 	// leaderPG caches the leader's Postgres address for leaderRaft.
 	leaderMu    sync.Mutex
@@ -82,7 +84,7 @@ func New(cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{cfg: cfg, log: log.With("node", cfg.ID), writes: newWriteLock(), openTxs: map[*txn]*session{}, infos: map[string]cachedInfo{}, done: make(chan struct{}), metrics: newMetrics()}
+	n := &Node{cfg: cfg, log: log.With("node", cfg.ID), writes: newWriteLock(), openTxs: map[*txn]*session{}, infos: map[string]cachedInfo{}, done: make(chan struct{}), metrics: newMetrics(), advisory: newAdvisoryTable()}
 	n.group = newGrouper(n, cfg.ProposalsInFlight, cfg.MaxGroupWait)
 	n.writes.onWait = n.group.endGathering
 	return n, nil
@@ -161,6 +163,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	n.fwd = newForwarder(n.raft.DialForward)
 	n.goServe(func() { n.serveForward(n.raft.ForwardListener()) })
 	n.goServe(n.watchLeadership)
+	n.goServe(n.watchAdvisory)
 	n.goServe(n.staggerSnapshots)
 
 	n.pgLn = n.cfg.PGListener
@@ -500,15 +503,27 @@ func (n *Node) serveForwardConn(c net.Conn) {
 	defer stop()
 	r := bufio.NewReader(c)
 	w := bufio.NewWriter(c)
-	// sess is the session of a transaction block a follower relays here.
+	// sess is the session of a transaction block a follower relays here,
+	// and advisory the owner of the advisory locks of a follower session.
 	var sess *session
+	var advisory *advisoryOwner
 	defer func() {
 		if sess != nil {
 			sess.Close()
 		}
+		if advisory != nil {
+			n.advisory.releaseAll(advisory, true)
+		}
 	}()
 	member := func() bool { return n.isMember(peer) }
 	for {
+		if advisory != nil && n.advisory.holds(advisory) > 0 {
+			// The follower pings while its session holds locks; silence
+			// means it is gone, and the locks with it.
+			_ = c.SetReadDeadline(time.Now().Add(advisoryLease))
+		} else {
+			_ = c.SetReadDeadline(time.Time{})
+		}
 		body, err := readFrame(r)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && n.ctx.Err() == nil {
@@ -525,9 +540,12 @@ func (n *Node) serveForwardConn(c net.Conn) {
 			// ctx ends when the asker goes away: nobody waits for the
 			// answer any more.
 			ctx, done := watchPeer(n.ctx, c, r)
-			if env.typ == reqSession {
+			switch env.typ {
+			case reqSession:
 				answer, err = n.serveSession(ctx, &sess, env)
-			} else {
+			case reqAdvisory:
+				answer, err = n.serveAdvisory(ctx, &advisory, func() { c.Close() }, env)
+			default:
 				answer, err = n.handleForward(ctx, env)
 			}
 			done()

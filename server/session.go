@@ -94,8 +94,9 @@ type session struct {
 	reportedIndex  uint64
 	reportedLeader string
 
-	tx          *txn      // open transaction block on this node
-	remote      *remoteTx // open transaction block relayed to the leader
+	tx          *txn          // open transaction block on this node
+	locks       *sessionLocks // advisory locks held (advisory.go), nil if none
+	remote      *remoteTx     // open transaction block relayed to the leader
 	idleTimeout time.Duration
 	// lockTimeout bounds a wait for the write lock (SET lock_timeout,
 	// at most the node's LockTimeout); statementTimeout, when not zero,
@@ -132,6 +133,9 @@ func (s *session) nextRequestID() command.RequestID {
 }
 
 func (s *session) Describe(ctx context.Context, sql string) (pgwire.Description, error) {
+	if c, ok := parseAdvisory(sql); ok {
+		return pgwire.Description{Columns: c.columns()}, nil
+	}
 	switch {
 	case s.remote != nil:
 		return s.remoteDescribe(ctx, sql)
@@ -258,6 +262,20 @@ func timedOut(err error) bool {
 }
 
 func (s *session) execute(ctx context.Context, sql string, params []any) (*pgwire.Result, error) {
+	if s.locks != nil && s.locks.isLost() {
+		return nil, s.reportLostLocks()
+	}
+	if c, ok := parseAdvisory(sql); ok {
+		return s.advisoryExecute(ctx, c, params)
+	}
+	if s.locks != nil && len(s.locks.xact) > 0 {
+		switch parseTxControl(sql).verb {
+		case txCommit, txRollback:
+			// The block's transaction-level advisory locks end with it,
+			// whatever its end gives.
+			defer s.endXactLocks(ctx)
+		}
+	}
 	stmt := command.Statement{SQL: sql}
 	for i, p := range params {
 		v, err := command.FromAny(p)
@@ -470,6 +488,7 @@ func (s *session) Close() {
 	if s.tx != nil {
 		s.rollbackTx()
 	}
+	s.closeLocks()
 }
 
 func refused(err error) bool {
