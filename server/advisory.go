@@ -53,7 +53,7 @@ const (
 	advLock      byte = 1 // flags, key; answer: 1 granted, 0 not
 	advUnlock    byte = 2 // flags, key; answer: 1 was held, 0 not
 	advUnlockAll byte = 3 // answer: empty
-	advPing      byte = 4 // answer: empty
+	advPing      byte = 4 // answer: u64 the leader's term
 	advCount     byte = 5 // answer: u64 holdings of the session
 )
 
@@ -503,6 +503,11 @@ type sessionLocks struct {
 
 	lostMu sync.Mutex
 	lost   bool
+	// term is the leader's term when the locks were first taken: once
+	// this node knows of a later one, the leader changed, and the
+	// table with it, whether or not the news has come any other way.
+	term uint64
+	n    *Node
 
 	// xact are the transaction-level holdings to release when the
 	// session's transaction block ends.
@@ -518,6 +523,9 @@ func (l *sessionLocks) markLost() {
 func (l *sessionLocks) isLost() bool {
 	l.lostMu.Lock()
 	defer l.lostMu.Unlock()
+	if !l.lost && l.n.raft.Term() > l.term {
+		l.lost = true
+	}
 	return l.lost
 }
 
@@ -607,7 +615,7 @@ func (s *session) openLocks(ctx context.Context) error {
 	var l *sessionLocks
 	_, err := n.onLeader(ctx, true,
 		func(context.Context) error {
-			l = &sessionLocks{table: n.advisory}
+			l = &sessionLocks{table: n.advisory, n: n, term: n.raft.Term()}
 			l.owner = n.advisory.newOwner(l.markLost)
 			return nil
 		},
@@ -616,12 +624,19 @@ func (s *session) openLocks(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("%w: dial %s: %v", errSendFailed, leader, err)
 			}
-			l = &sessionLocks{conn: c}
-			// The leader may have just lost its post: a ping says.
-			if _, err := l.call(ctx, s, advPing, 0, advisoryKey{}); err != nil {
+			l = &sessionLocks{conn: c, n: n}
+			// The leader may have just lost its post: a ping says, and
+			// names its term.
+			answer, err := l.call(ctx, s, advPing, 0, advisoryKey{})
+			if err != nil {
 				c.Close()
 				return err
 			}
+			if len(answer) != 8 {
+				c.Close()
+				return errors.New("malformed advisory lock answer from the leader")
+			}
+			l.term = binary.BigEndian.Uint64(answer)
 			l.stop, l.done = make(chan struct{}), make(chan struct{})
 			go l.ping(s)
 			return nil
@@ -824,10 +839,10 @@ func (n *Node) serveAdvisory(ctx context.Context, owner **advisoryOwner, drop fu
 		n.advisory.mu.Lock()
 		lost := o.lost
 		n.advisory.mu.Unlock()
-		if lost {
+		if lost || !n.raft.IsLeader() {
 			return nil, n.notLeader()
 		}
-		return nil, nil
+		return binary.BigEndian.AppendUint64(nil, n.raft.Term()), nil
 	case advLock:
 		ok, err := n.advisory.acquire(ctx, o, k, flags&advShared != 0, flags&advWait != 0)
 		if errors.Is(err, errAdvisoryLost) {

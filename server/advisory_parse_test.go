@@ -1,0 +1,71 @@
+package server
+
+import "testing"
+
+func TestParseAdvisory(t *testing.T) {
+	for _, tc := range []struct {
+		sql    string
+		ok     bool
+		fn     string
+		op     byte
+		shared bool
+		wait   bool
+		xact   bool
+		args   int
+	}{
+		{sql: "SELECT pg_advisory_lock($1)", ok: true, fn: "pg_advisory_lock", op: advLock, wait: true, args: 1},
+		{sql: "select pg_try_advisory_lock(12345);", ok: true, fn: "pg_try_advisory_lock", op: advLock, args: 1},
+		{sql: "SELECT pg_catalog.pg_advisory_unlock($1::bigint) AS released", ok: true, fn: "released", op: advUnlock, args: 1},
+		{sql: `SELECT pg_try_advisory_xact_lock_shared(-1, 2) "Got"`, ok: true, fn: "Got", op: advLock, shared: true, xact: true, args: 2},
+		{sql: "SELECT pg_advisory_xact_lock(7)", ok: true, fn: "pg_advisory_xact_lock", op: advLock, wait: true, xact: true, args: 1},
+		{sql: "SELECT pg_advisory_unlock_shared(1)", ok: true, fn: "pg_advisory_unlock_shared", op: advUnlock, shared: true, args: 1},
+		{sql: "SELECT pg_advisory_unlock_all()", ok: true, fn: "pg_advisory_unlock_all", op: advUnlockAll},
+		{sql: "SELECT pg_advisory_unlock_all(1)"},
+		{sql: "SELECT pg_advisory_lock()"},
+		{sql: "SELECT pg_advisory_lock(1, 2, 3)"},
+		{sql: "SELECT pg_try_advisory_unlock(1)"},
+		{sql: "SELECT pg_advisory_xact_unlock(1)"},
+		{sql: "SELECT pg_advisory_lock(hashtext('x'))"},
+		{sql: "SELECT pg_advisory_lock(1), 2"},
+		{sql: "SELECT pg_advisory_lock(1) FROM t"},
+		{sql: "SELECT pg_advisory_lock($1::text)"},
+		{sql: "SELECT pg_advisory_locks(1)"},
+		{sql: "SELECTpg_advisory_lock(1)"},
+		{sql: "SELECT 1"},
+	} {
+		c, ok := parseAdvisory(tc.sql)
+		if ok != tc.ok {
+			t.Errorf("%s: recognised %v, want %v", tc.sql, ok, tc.ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if c.fn != tc.fn || c.op != tc.op || c.shared != tc.shared || c.wait != tc.wait || c.xact != tc.xact || len(c.args) != tc.args {
+			t.Errorf("%s: got %+v", tc.sql, c)
+		}
+	}
+}
+
+func TestAdvisoryKey(t *testing.T) {
+	c, _ := parseAdvisory("SELECT pg_advisory_lock($1, $2)")
+	k, e := c.key([]any{int64(1), "2"})
+	if e != nil || !k.pair || k.key != 1<<32|2 {
+		t.Fatalf("two-key form: %+v %v", k, e)
+	}
+	if _, e := c.key([]any{int64(1) << 40, int64(0)}); e == nil || e.Code != "22003" {
+		t.Fatalf("an int4 key out of range: %v", e)
+	}
+	c, _ = parseAdvisory("SELECT pg_advisory_lock($1)")
+	for _, p := range []any{int64(-5), "-5", []byte("-5"), float64(-5)} {
+		if k, e := c.key([]any{p}); e != nil || k.pair || k.key != -5 {
+			t.Errorf("key of %#v: %+v %v", p, k, e)
+		}
+	}
+	if _, e := c.key([]any{"x"}); e == nil || e.Code != "22P02" {
+		t.Errorf("a key that is no integer: %v", e)
+	}
+	if _, e := c.key(nil); e == nil {
+		t.Errorf("a missing parameter gave a key")
+	}
+}

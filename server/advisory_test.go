@@ -1,0 +1,63 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/raftsql/raftsql/server/servertest"
+)
+
+// TestAdvisoryLocksLostOnLeaderChange: the lock table is the leader's, so
+// a change of leader loses every lock, and each holder is told so, with a
+// FATAL error, on its next statement, on the old leader as on a follower;
+// a new lock is then granted by the new leader.
+func TestAdvisoryLocksLostOnLeaderChange(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	leader, follower := c.Leader(), c.Follower()
+	connect := func(i int) *pgx.Conn {
+		conn, err := pgx.Connect(ctx, c.DSN(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close(context.Background()) })
+		return conn
+	}
+	onLeader, onFollower := connect(leader), connect(follower)
+	for _, conn := range []*pgx.Conn{onLeader, onFollower} {
+		if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", conn.PgConn().PID()); err != nil {
+			t.Fatalf("pg_advisory_lock: %v", err)
+		}
+	}
+	if _, err := c.Node(leader).TransferLeadership(ctx, "", "test"); err != nil {
+		t.Fatalf("transfer: %v", err)
+	}
+	servertest.Eventually(t, 30*time.Second, "a new leader", func() error {
+		if c.Leader() == leader {
+			return errors.New("same leader")
+		}
+		return nil
+	})
+	for name, conn := range map[string]*pgx.Conn{"old leader": onLeader, "follower": onFollower} {
+		var n int
+		err := conn.QueryRow(ctx, "SELECT 1").Scan(&n)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "57P02" || pe.Severity != "FATAL" {
+			t.Errorf("%s: the next statement of a holder after the leader changed: %v, want FATAL 57P02", name, err)
+		}
+	}
+	// The locks are free for anyone, through the new leader.
+	other := connect(follower)
+	for _, key := range []uint32{onLeader.PgConn().PID(), onFollower.PgConn().PID()} {
+		var ok bool
+		if err := other.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", int64(key)).Scan(&ok); err != nil || !ok {
+			t.Fatalf("a lost lock was not free again: %v %v", ok, err)
+		}
+	}
+}
