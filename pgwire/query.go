@@ -187,7 +187,7 @@ func (c *conn) stmtError(err error) *Error {
 func (c *conn) run(ctx context.Context, sql string, params []any) (*Result, *Error) {
 	if len(params) == 0 {
 		switch firstWord(sql) {
-		case "drop", "truncate", "create", "alter":
+		case "drop", "truncate", "create", "alter", "comment":
 			if t, ok := translateDDL(sql); ok {
 				return c.runTranslated(t)
 			}
