@@ -34,6 +34,9 @@ type translated struct {
 	stmts []string // none: the statement is accepted and does nothing
 	tag   string
 	err   *Error // the statement is refused with this
+	// rebuild, when set, is an ALTER TABLE done by rebuilding the table
+	// (rebuild.go); stmts is then empty.
+	rebuild *rebuildPlan
 }
 
 // translateDDL returns the rewriting of sql, if it needs one.
@@ -141,10 +144,18 @@ func translateDDL(sql string) (translated, bool) {
 			return translated{}, false
 		}
 		i := 2
+		if word(i) == "if" && word(i+1) == "exists" {
+			i += 2
+		}
 		if word(i) == "only" {
 			i++
 		}
 		objs, i := names(i)
+		if len(objs) == 1 {
+			if p, ok := parseRebuild(tl, objs[0], i); ok {
+				return translated{tag: "ALTER TABLE", rebuild: p}, true
+			}
+		}
 		if len(objs) != 1 || word(i) != "add" {
 			return translated{}, false
 		}
@@ -311,6 +322,9 @@ func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`)
 func (c *conn) runTranslated(t translated) (*Result, *Error) {
 	if t.err != nil {
 		return nil, t.err
+	}
+	if t.rebuild != nil {
+		return c.runRebuild(t.rebuild)
 	}
 	if len(t.stmts) == 0 {
 		if c.sess.TxStatus() == 'E' {
