@@ -452,7 +452,10 @@ func (c advisoryCall) key(params []any) (advisoryKey, *pgwire.Error) {
 		}
 		vals[i] = v
 	}
-	if len(vals) == 1 {
+	switch len(vals) {
+	case 0: // pg_advisory_unlock_all names no key
+		return advisoryKey{}, nil
+	case 1:
 		return advisoryKey{key: vals[0]}, nil
 	}
 	for _, v := range vals {
@@ -648,6 +651,21 @@ func (s *session) openLocks(ctx context.Context) error {
 	return nil
 }
 
+// appendAdvisoryRequest is the payload of a reqAdvisory request:
+// op | flags | 0, or 1 for a two-key lock | u64 key.
+func appendAdvisoryRequest(b []byte, op, flags byte, k advisoryKey) []byte {
+	b = append(b, op, flags, boolByte(k.pair))
+	return binary.BigEndian.AppendUint64(b, uint64(k.key))
+}
+
+// decodeAdvisoryRequest reads what appendAdvisoryRequest wrote.
+func decodeAdvisoryRequest(p []byte) (op, flags byte, k advisoryKey, err error) {
+	if len(p) != 11 || p[2] > 1 || p[0] < advLock || p[0] > advCount || p[1]&^(advShared|advWait) != 0 {
+		return 0, 0, k, errors.New("malformed advisory lock request")
+	}
+	return p[0], p[1], advisoryKey{pair: p[2] == 1, key: int64(binary.BigEndian.Uint64(p[3:]))}, nil
+}
+
 // call sends one request on the locks' connection.
 func (l *sessionLocks) call(ctx context.Context, s *session, op, flags byte, k advisoryKey) ([]byte, error) {
 	l.mu.Lock()
@@ -655,13 +673,7 @@ func (l *sessionLocks) call(ctx context.Context, s *session, op, flags byte, k a
 	if l.conn == nil {
 		return nil, errAdvisoryLost
 	}
-	payload := []byte{op, flags}
-	if k.pair {
-		payload = append(payload, 1)
-	} else {
-		payload = append(payload, 0)
-	}
-	payload = binary.BigEndian.AppendUint64(payload, uint64(k.key))
+	payload := appendAdvisoryRequest(nil, op, flags, k)
 	answer, err := s.n.fwd.roundTrip(ctx, l.conn, reqAdvisory, s.who, payload)
 	if err != nil {
 		var re *remoteError
@@ -821,12 +833,10 @@ func (s *session) endXactLocks(ctx context.Context) {
 // the side-channel connection stands for (*owner, made on its first
 // request). The caller releases them when the connection ends.
 func (n *Node) serveAdvisory(ctx context.Context, owner **advisoryOwner, drop func(), env envelope) ([]byte, error) {
-	p := env.payload
-	if len(p) != 11 {
-		return nil, errors.New("malformed advisory lock request")
+	op, flags, k, err := decodeAdvisoryRequest(env.payload)
+	if err != nil {
+		return nil, err
 	}
-	op, flags := p[0], p[1]
-	k := advisoryKey{pair: p[2] == 1, key: int64(binary.BigEndian.Uint64(p[3:]))}
 	if *owner == nil {
 		if !n.raft.IsLeader() {
 			return nil, n.notLeader()

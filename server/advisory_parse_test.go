@@ -69,3 +69,39 @@ func TestAdvisoryKey(t *testing.T) {
 		t.Errorf("a missing parameter gave a key")
 	}
 }
+
+func FuzzDecodeAdvisoryRequest(f *testing.F) {
+	f.Add(appendAdvisoryRequest(nil, advLock, advWait|advShared, advisoryKey{pair: true, key: -1}))
+	f.Add(appendAdvisoryRequest(nil, advPing, 0, advisoryKey{}))
+	f.Add([]byte{9, 0, 0})
+	f.Fuzz(func(t *testing.T, p []byte) {
+		op, flags, k, err := decodeAdvisoryRequest(p)
+		if err != nil {
+			return
+		}
+		if again := appendAdvisoryRequest(nil, op, flags, k); string(again) != string(p) {
+			t.Fatalf("%x decoded to %d %d %+v, which encodes as %x", p, op, flags, k, again)
+		}
+	})
+}
+
+func FuzzParseAdvisory(f *testing.F) {
+	for _, s := range []string{"SELECT pg_advisory_lock($1)", "select pg_catalog.pg_try_advisory_xact_lock_shared(-1, $2::int) as x;",
+		"SELECT pg_advisory_unlock_all()", `SELECT pg_advisory_lock(1) "a"`, "SELECT pg_advisory_lock((1)"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, sql string) {
+		c, ok := parseAdvisory(sql)
+		if !ok {
+			return
+		}
+		if c.fn == "" || (c.op == advUnlockAll) != (len(c.args) == 0) || len(c.args) > 2 {
+			t.Fatalf("%q: %+v", sql, c)
+		}
+		params := make([]any, 8)
+		for i := range params {
+			params[i] = int64(i)
+		}
+		c.key(params)
+	})
+}
