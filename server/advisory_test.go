@@ -61,3 +61,59 @@ func TestAdvisoryLocksLostOnLeaderChange(t *testing.T) {
 		}
 	}
 }
+
+// TestAdvisoryLockOfLostFollowerIsReleased: a follower cut off from the
+// leader loses its sessions' locks there, so another node's migrator gets
+// them; the cut-off session learns so once it is back.
+func TestAdvisoryLockOfLostFollowerIsReleased(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	leader := c.Leader()
+	var a, b int = -1, -1
+	for i := 0; i < 3; i++ {
+		if i == leader {
+			continue
+		}
+		if a < 0 {
+			a = i
+		} else {
+			b = i
+		}
+	}
+	holder, err := pgx.Connect(ctx, c.DSN(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(context.Background())
+	other, err := pgx.Connect(ctx, c.DSN(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(context.Background())
+	if _, err := holder.Exec(ctx, "SELECT pg_advisory_lock(99)"); err != nil {
+		t.Fatal(err)
+	}
+	var ok bool
+	if err := other.QueryRow(ctx, "SELECT pg_try_advisory_lock(99)").Scan(&ok); err != nil || ok {
+		t.Fatalf("the lock was free while its holder held it: %v %v", ok, err)
+	}
+	c.Partition(a)
+	// The waiting migrator on the other follower gets it.
+	if _, err := other.Exec(ctx, "SELECT pg_advisory_lock(99)"); err != nil {
+		t.Fatalf("waiting for the lock of a lost follower: %v", err)
+	}
+	c.Heal()
+	servertest.Eventually(t, 30*time.Second, "the cut-off holder told its lock is lost", func() error {
+		var n int
+		err := holder.QueryRow(ctx, "SELECT 1").Scan(&n)
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "57P02" {
+			return nil
+		}
+		if holder.IsClosed() {
+			t.Fatalf("the holder's connection ended without the lost-lock error: %v", err)
+		}
+		return errors.New("not yet")
+	})
+}
