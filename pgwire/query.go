@@ -191,6 +191,12 @@ func (c *conn) run(ctx context.Context, sql string, params []any) (*Result, *Err
 			if t, ok := translateDDL(sql); ok {
 				return c.runTranslated(t)
 			}
+		case "select":
+			if mentionsSequenceCall(sql) {
+				if call, ok := parseSequenceCall(sql); ok {
+					return c.runSequenceCall(call)
+				}
+			}
 		case "vacuum":
 			return nil, vacuumError(sql)
 		case "copy":
@@ -495,6 +501,8 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 		cols = localColumns(*st.local)
 	} else if _, ok := translateDDL(st.sql); ok {
 		// DDL: no rows.
+	} else if call, ok := parseSequenceCall(st.sql); ok && mentionsSequenceCall(st.sql) {
+		cols = call.columns()
 	} else if _, ok, _ := parseCopy(st.sql); ok {
 		return nil, nil, errCopyExtended()
 	} else {

@@ -22,6 +22,7 @@ import (
 //   - ALTER TABLE|SEQUENCE|VIEW|INDEX|SCHEMA|DATABASE|FUNCTION|TYPE …
 //     OWNER TO r, COMMENT ON … IS …: accepted and dropped, as raftsql has
 //     no owners and keeps no comments (pg_dump writes both);
+//   - CREATE|ALTER|DROP SEQUENCE: rows of raftsql_sequences (sequence.go);
 //   - CREATE EXTENSION [IF NOT EXISTS] of an extension Postgres 15 has
 //     built in or raftsql provides (plpgsql, pgcrypto): accepted and
 //     dropped; any other is refused with 0A000.
@@ -78,6 +79,9 @@ func translateDDL(sql string) (translated, bool) {
 		return translated{tag: "COMMENT"}, true
 	case "drop":
 		kind := word(1)
+		if kind == "sequence" {
+			return translateDropSequence(tl)
+		}
 		if kind != "table" && kind != "view" && kind != "index" {
 			return translated{}, false
 		}
@@ -123,8 +127,11 @@ func translateDDL(sql string) (translated, bool) {
 		return t, true
 	case "create":
 		i := 1
-		if word(1) == "extension" {
+		switch word(1) {
+		case "extension":
 			return translateCreateExtension(tl)
+		case "sequence":
+			return translateCreateSequence(tl)
 		}
 		if word(1) == "index" || (word(1) == "unique" && word(2) == "index") {
 			return translateCreateIndex(tl)
@@ -139,6 +146,9 @@ func translateDDL(sql string) (translated, bool) {
 	case "alter":
 		if n := len(toks); n >= 5 && word(n-3) == "owner" && word(n-2) == "to" && ownedKinds[word(1)] {
 			return translated{tag: "ALTER " + strings.ToUpper(word(1))}, true
+		}
+		if word(1) == "sequence" {
+			return translateAlterSequence(tl)
 		}
 		if word(1) != "table" {
 			return translated{}, false
