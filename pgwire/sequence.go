@@ -302,7 +302,7 @@ func parseSequenceCall(sql string) (sequenceCall, bool) {
 	if textAt(tl, i+1) != "(" || i+2 >= len(toks) || toks[i+2].kind != tkString {
 		return c, false
 	}
-	lit := textAt(tl, i + 2)
+	lit := textAt(tl, i+2)
 	if len(lit) < 2 || lit[0] != '\'' || lit[len(lit)-1] != '\'' {
 		return c, false // E'' and the like, or unterminated
 	}
