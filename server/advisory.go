@@ -40,10 +40,11 @@ import (
 // what migration tools and frameworks send (golang-migrate, goose, Rails,
 // Flyway); the typed statement of the front end takes this over.
 
-const (
-	// advisoryPing is how often a follower session holding locks tells
-	// the leader it is alive, and advisoryLease how long the leader waits
-	// for a sign of life before it releases them.
+// advisoryPing is how often a follower session holding locks tells the
+// leader it is alive, and advisoryLease how long the leader waits for a
+// sign of life before it releases them. Variables only so that a test can
+// shorten them (export_test.go); nothing else changes them.
+var (
 	advisoryPing  = 2 * time.Second
 	advisoryLease = 10 * time.Second
 )

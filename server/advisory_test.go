@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/raftsql/raftsql/server"
 	"github.com/raftsql/raftsql/server/servertest"
 )
 
@@ -116,4 +117,58 @@ func TestAdvisoryLockOfLostFollowerIsReleased(t *testing.T) {
 		}
 		return errors.New("not yet")
 	})
+}
+
+// TestAdvisoryLockOutlivesItsLease: a follower session that holds a lock
+// for longer than the lease keeps it, since it pings; a migrator waiting on
+// another follower for longer than the lease keeps waiting, and gets the
+// lock once it is let go.
+func TestAdvisoryLockOutlivesItsLease(t *testing.T) {
+	// Put back after the cluster and its sessions, whose pingers read it, are gone.
+	t.Cleanup(server.SetAdvisoryTiming(100*time.Millisecond, 500*time.Millisecond))
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	leader := c.Leader()
+	var followers []int
+	for i := 0; i < 3; i++ {
+		if i != leader {
+			followers = append(followers, i)
+		}
+	}
+	connect := func(i int) *pgx.Conn {
+		conn, err := pgx.Connect(ctx, c.DSN(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close(context.Background()) })
+		return conn
+	}
+	holder, waiter := connect(followers[0]), connect(followers[1])
+	if _, err := holder.Exec(ctx, "SELECT pg_advisory_lock(5)"); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		_, err := waiter.Exec(ctx, "SELECT pg_advisory_lock(5)")
+		got <- err
+	}()
+	// Four leases long, the holder holds and the waiter waits.
+	select {
+	case err := <-got:
+		t.Fatalf("the waiter got a lock its holder still holds (%v)", err)
+	case <-time.After(2 * time.Second):
+	}
+	var ok bool
+	if err := holder.QueryRow(ctx, "SELECT pg_advisory_unlock(5)").Scan(&ok); err != nil || !ok {
+		t.Fatalf("the holder's unlock after four leases: %v %v", ok, err)
+	}
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatalf("the waiter: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the waiter never got the lock")
+	}
 }

@@ -531,6 +531,11 @@ func (n *Node) serveForwardConn(c net.Conn) {
 			}
 			return
 		}
+		if advisory != nil {
+			// A request may wait long (for a lock): watchPeer must go on
+			// watching the asker all that time.
+			_ = c.SetReadDeadline(time.Time{})
+		}
 		env, err := decodeRequest(body)
 		if err == nil {
 			err = n.authorize(peer, env, member)
