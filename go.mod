@@ -20,6 +20,10 @@ go 1.26.8
 //   - pgx is used for its pgproto3 package only, in pgwire and driver (and as
 //     a client in tests and the bench tool; pgx/v5/stdlib, which needs
 //     jackc/puddle, only in driver's benchmark against pgx).
+//   - gorm (with its postgres dialector), golang-migrate, goose and lib/pq
+//     are imported only by the tests of server/compattest, which run them
+//     as tools. goose stays at v3.26.0: later releases require
+//     modernc.org/sqlite v1.62, and fsm needs v1.61.1 exactly.
 
 require (
 	github.com/golang-migrate/migrate/v4 v4.20.1
