@@ -73,3 +73,14 @@ func FuzzParseSequenceCall(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkMentionsSequenceCall is what a SELECT without parameters pays
+// for the look for nextval and its siblings.
+func BenchmarkMentionsSequenceCall(b *testing.B) {
+	sql := "SELECT abalance FROM pgbench_accounts WHERE aid = 89445 AND bid = 1 ORDER BY abalance LIMIT 10"
+	for b.Loop() {
+		if mentionsSequenceCall(sql) {
+			b.Fatal("found")
+		}
+	}
+}

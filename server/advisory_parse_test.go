@@ -105,3 +105,20 @@ func FuzzParseAdvisory(f *testing.F) {
 		c.key(params)
 	})
 }
+
+// BenchmarkParseAdvisoryMiss is what every statement that is no advisory
+// lock call pays for being looked at.
+func BenchmarkParseAdvisoryMiss(b *testing.B) {
+	for _, sql := range []string{
+		"UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2",
+		"SELECT abalance FROM pgbench_accounts WHERE aid = $1",
+	} {
+		b.Run(sql[:6], func(b *testing.B) {
+			for b.Loop() {
+				if _, ok := parseAdvisory(sql); ok {
+					b.Fatal("recognised")
+				}
+			}
+		})
+	}
+}
