@@ -17,7 +17,8 @@ import (
 // the table's definition from sqlite_schema, edits it, and in one
 // transaction (the session's, or one of its own) copies the rows aside,
 // drops the table, creates it anew, copies the rows back and creates its
-// indexes and triggers again. Every statement of it is an ordinary write,
+// indexes and triggers again, and an AUTOINCREMENT key's highest number
+// handed out. Every statement of it is an ordinary write,
 // replicated like any other, so every node rebuilds the same table; the
 // rows are checked against the new definition as they are copied back, so
 // a constraint the rows break fails the ALTER as in Postgres (23503,
@@ -431,6 +432,25 @@ func (c *conn) rebuild(p *rebuildPlan) *Error {
 	stmts, e := rebuildStatements(p, create, extra)
 	if e != nil {
 		return e
+	}
+	if strings.Contains(strings.ToUpper(create), "AUTOINCREMENT") {
+		// Dropping the table forgets the highest number it ever handed
+		// out; put it back, so that no number is handed out twice.
+		r, e := c.execute("SELECT name, seq FROM sqlite_sequence WHERE name = $1 COLLATE NOCASE", []any{bare(p.table)})
+		if e != nil {
+			return e
+		}
+		if len(r.Rows) == 1 {
+			name, _ := r.Rows[0][0].(string)
+			seq, _ := r.Rows[0][1].(int64)
+			restore := []string{
+				fmt.Sprintf("UPDATE sqlite_sequence SET seq = %d WHERE name = %s AND seq < %d", seq, quoteLiteral(name), seq),
+				fmt.Sprintf("INSERT INTO sqlite_sequence (name, seq) SELECT %s, %d WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = %s)",
+					quoteLiteral(name), seq, quoteLiteral(name)),
+			}
+			// After the rows are back (statement 4 of rebuildStatements).
+			stmts = append(stmts[:4], append(restore, stmts[4:]...)...)
+		}
 	}
 	for k, s := range stmts {
 		if _, e := c.execute(s, nil); e != nil {

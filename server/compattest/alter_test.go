@@ -16,7 +16,7 @@ import (
 // new constraints hold.
 func TestPsqlAlterTable(t *testing.T) {
 	need(t, "psql", "--version")
-	dropTables(t, "alter_children", "alter_parents")
+	dropTables(t, "alter_children", "alter_parents", "alter_serial")
 	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
 	defer cancel()
 	dsn := dsnFor(t, cluster.Follower())
@@ -52,6 +52,9 @@ func TestPsqlAlterTable(t *testing.T) {
 		if err == nil || !strings.Contains(out, code) {
 			t.Errorf("%s: %v\n%s\nwant an error saying %s", sql, err, out, code)
 		}
+	}
+	if out, err := psql("-c", "SELECT group_concat(id) FROM alter_serial"); err != nil || out != "1,2,4\n" {
+		t.Errorf("serial ids after a rebuild: %v %q, want 1,2,4", err, out)
 	}
 	out, err := psql("-c", "EXPLAIN QUERY PLAN SELECT * FROM alter_children WHERE label = 'a'")
 	if err != nil || !strings.Contains(out, "alter_children_label") {

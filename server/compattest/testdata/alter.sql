@@ -14,3 +14,9 @@ ALTER TABLE alter_children ALTER COLUMN label DROP DEFAULT;
 ALTER TABLE alter_children ALTER COLUMN label SET DEFAULT 'x';
 COMMIT;
 INSERT INTO alter_children (id, parent_id, qty) VALUES (3, 1, 1);
+-- A serial key's numbers are not handed out again after a rebuild.
+CREATE TABLE alter_serial (id SERIAL PRIMARY KEY, v TEXT);
+INSERT INTO alter_serial (v) VALUES ('a'), ('b'), ('c');
+DELETE FROM alter_serial WHERE id = 3;
+ALTER TABLE alter_serial ALTER COLUMN v SET NOT NULL;
+INSERT INTO alter_serial (v) VALUES ('d');
