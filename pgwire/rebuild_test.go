@@ -44,6 +44,10 @@ func TestRebuild(t *testing.T) {
 	if _, _, _, e := applyRebuild(create, tr.rebuild); e == nil || e.Code != "42703" {
 		t.Errorf("a column that does not exist: %v", e)
 	}
+	seq, _ := translateDDL("ALTER TABLE ONLY public.orders ALTER COLUMN id SET DEFAULT nextval('public.orders_id_seq'::regclass)")
+	if _, _, _, e := applyRebuild(create, seq.rebuild); e == nil || e.Code != "0A000" {
+		t.Errorf("a DEFAULT of nextval(): %v, want 0A000", e)
+	}
 	stmts, e := rebuildStatements(tr.rebuild, `CREATE TABLE orders (nope int)`, []string{"CREATE INDEX i ON orders (nope)"})
 	want := []string{
 		`CREATE TABLE "orders__raftsql_rebuild" AS SELECT * FROM "orders"`,
