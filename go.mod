@@ -20,18 +20,27 @@ go 1.26.8
 //   - pgx is used for its pgproto3 package only, in pgwire and driver (and as
 //     a client in tests and the bench tool; pgx/v5/stdlib, which needs
 //     jackc/puddle, only in driver's benchmark against pgx).
+//   - gorm (with its postgres dialector), golang-migrate, goose and lib/pq
+//     are imported only by the tests of server/compattest, which run them
+//     as tools. goose stays at v3.26.0: later releases require
+//     modernc.org/sqlite v1.62, and fsm needs v1.61.1 exactly.
 
 require (
+	github.com/golang-migrate/migrate/v4 v4.20.1
 	github.com/hashicorp/go-hclog v1.6.2
 	github.com/hashicorp/raft v1.7.3
 	github.com/hashicorp/raft-boltdb/v2 v2.3.1
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/klauspost/compress v1.20.4
+	github.com/lib/pq v1.10.9
+	github.com/pressly/goose/v3 v3.26.0
 	github.com/prometheus/client_golang v1.23.2
 	github.com/prometheus/client_model v0.6.2
 	github.com/prometheus/common v0.66.1
 	github.com/spf13/pflag v1.1.0
 	go.etcd.io/bbolt v1.5.0
+	gorm.io/driver/postgres v1.6.3
+	gorm.io/gorm v1.31.2
 	modernc.org/libc v1.79.0
 	modernc.org/sqlite v1.61.1
 )
@@ -39,10 +48,15 @@ require (
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/jinzhu/inflection v1.0.0 // indirect
+	github.com/jinzhu/now v1.1.5 // indirect
+	github.com/mfridman/interpolate v0.0.2 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/prometheus/procfs v0.16.1 // indirect
+	github.com/sethvargo/go-retry v0.3.0 // indirect
+	go.uber.org/multierr v1.11.0 // indirect
 	go.yaml.in/yaml/v2 v2.4.2 // indirect
-	google.golang.org/protobuf v1.36.8 // indirect
+	google.golang.org/protobuf v1.36.11 // indirect
 )
 
 require (

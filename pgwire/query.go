@@ -209,9 +209,15 @@ func (c *conn) stmtError(err error) *Error {
 func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Result, *Error) {
 	if len(params) == 0 {
 		switch st.Verb {
-		case "DROP", "TRUNCATE", "CREATE", "ALTER":
+		case "DROP", "TRUNCATE", "CREATE", "ALTER", "COMMENT":
 			if t, ok := translateDDL(st.Source); ok {
 				return c.runTranslated(t)
+			}
+		case "SELECT":
+			if mentionsSequenceCall(st.Source) {
+				if call, ok := parseSequenceCall(st.Source); ok {
+					return c.runSequenceCall(call)
+				}
 			}
 		case "VACUUM":
 			return nil, vacuumError(st.Source)
@@ -526,6 +532,8 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 		cols = localColumns(*st.local)
 	} else if _, ok := translateDDL(st.sql); ok {
 		// DDL: no rows.
+	} else if call, ok := parseSequenceCall(st.sql); ok && mentionsSequenceCall(st.sql) {
+		cols = call.columns()
 	} else if st.st.Kind == pgsql.Copy {
 		return nil, nil, errCopyExtended()
 	} else if st.st.Err != nil {

@@ -1,6 +1,7 @@
 package pgwire
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -14,21 +15,35 @@ import (
 //   - CREATE TABLE … WITH (storage parameters): without them;
 //   - CREATE TABLE with SERIAL or identity columns (serial.go);
 //   - ALTER TABLE t ADD [CONSTRAINT c] PRIMARY KEY|UNIQUE (columns): a
-//     unique index named as Postgres names the constraint's.
+//     unique index named as Postgres names the constraint's;
+//   - CREATE [UNIQUE] INDEX [CONCURRENTLY] … ON [ONLY] t USING btree|hash
+//     (…): without CONCURRENTLY, ONLY and the access method, since SQLite
+//     has one kind of index;
+//   - ALTER TABLE|SEQUENCE|VIEW|INDEX|SCHEMA|DATABASE|FUNCTION|TYPE …
+//     OWNER TO r, COMMENT ON … IS …: accepted and dropped, as raftsql has
+//     no owners and keeps no comments (pg_dump writes both);
+//   - CREATE|ALTER|DROP SEQUENCE: rows of raftsql_sequences (sequence.go);
+//   - CREATE EXTENSION [IF NOT EXISTS] of an extension Postgres 15 has
+//     built in or raftsql provides (plpgsql, pgcrypto): accepted and
+//     dropped; any other is refused with 0A000.
 //
 // Several statements run together, inside the session's transaction block
 // or one of their own, so the command is all or nothing.
 
 // translated is a statement rewritten into others.
 type translated struct {
-	stmts []string
+	stmts []string // none: the statement is accepted and does nothing
 	tag   string
+	err   *Error // the statement is refused with this
+	// rebuild, when set, is an ALTER TABLE done by rebuilding the table
+	// (rebuild.go); stmts is then empty.
+	rebuild *rebuildPlan
 }
 
 // translateDDL returns the rewriting of sql, if it needs one.
 func translateDDL(sql string) (translated, bool) {
 	switch firstWord(sql) {
-	case "drop", "truncate", "create", "alter":
+	case "drop", "truncate", "create", "alter", "comment":
 	default:
 		return translated{}, false // most statements: no need to read on
 	}
@@ -53,8 +68,20 @@ func translateDDL(sql string) (translated, bool) {
 		return out, i
 	}
 	switch word(0) {
+	case "comment":
+		// COMMENT ON kind name IS 'text' | NULL
+		if word(1) != "on" || len(toks) < 5 || word(len(toks)-2) != "is" {
+			return translated{}, false
+		}
+		if last := toks[len(toks)-1]; last.kind != tkString && word(len(toks)-1) != "null" {
+			return translated{}, false
+		}
+		return translated{tag: "COMMENT"}, true
 	case "drop":
 		kind := word(1)
+		if kind == "sequence" {
+			return translateDropSequence(tl)
+		}
 		if kind != "table" && kind != "view" && kind != "index" {
 			return translated{}, false
 		}
@@ -100,6 +127,15 @@ func translateDDL(sql string) (translated, bool) {
 		return t, true
 	case "create":
 		i := 1
+		switch word(1) {
+		case "extension":
+			return translateCreateExtension(tl)
+		case "sequence":
+			return translateCreateSequence(tl)
+		}
+		if word(1) == "index" || (word(1) == "unique" && word(2) == "index") {
+			return translateCreateIndex(tl)
+		}
 		for word(i) == "unlogged" {
 			i++
 		}
@@ -108,14 +144,28 @@ func translateDDL(sql string) (translated, bool) {
 		}
 		return translateCreateTable(tl, i)
 	case "alter":
+		if n := len(toks); n >= 5 && word(n-3) == "owner" && word(n-2) == "to" && ownedKinds[word(1)] {
+			return translated{tag: "ALTER " + strings.ToUpper(word(1))}, true
+		}
+		if word(1) == "sequence" {
+			return translateAlterSequence(tl)
+		}
 		if word(1) != "table" {
 			return translated{}, false
 		}
 		i := 2
+		if word(i) == "if" && word(i+1) == "exists" {
+			i += 2
+		}
 		if word(i) == "only" {
 			i++
 		}
 		objs, i := names(i)
+		if len(objs) == 1 {
+			if p, ok := parseRebuild(tl, objs[0], i); ok {
+				return translated{tag: "ALTER TABLE", rebuild: p}, true
+			}
+		}
 		if len(objs) != 1 || word(i) != "add" {
 			return translated{}, false
 		}
@@ -164,6 +214,88 @@ func translateDDL(sql string) (translated, bool) {
 	return translated{}, false
 }
 
+// ownedKinds are the objects whose ALTER … OWNER TO is accepted.
+var ownedKinds = map[string]bool{"table": true, "sequence": true, "view": true, "index": true, "schema": true,
+	"database": true, "function": true, "type": true, "materialized": true}
+
+// builtinExtensions are the extensions whose CREATE EXTENSION succeeds:
+// what they give is there without them.
+var builtinExtensions = map[string]bool{"plpgsql": true, "pgcrypto": true}
+
+// translateCreateExtension accepts CREATE EXTENSION [IF NOT EXISTS] name
+// [WITH] [SCHEMA s] [VERSION v] [CASCADE] for the built-in extensions.
+func translateCreateExtension(tl tokenList) (translated, bool) {
+	toks, word := tl.toks, tl.word
+	i := 2
+	if word(2) == "if" && word(3) == "not" && word(4) == "exists" {
+		i = 5
+	}
+	if i >= len(toks) || (toks[i].kind != tkWord && toks[i].kind != tkQIdent) {
+		return translated{}, false
+	}
+	name := bare(tl.text(i))
+	for j := i + 1; j < len(toks); j++ {
+		switch word(j) {
+		case "with", "cascade":
+		case "schema", "version", "from":
+			j++
+		default:
+			return translated{}, false
+		}
+	}
+	if !builtinExtensions[name] {
+		e := newError(codeFeatureNotSupported, fmt.Sprintf("extension %q is not available", name))
+		e.Hint = "raftsql has plpgsql and pgcrypto's gen_random_uuid built in, and loads no other extension"
+		return translated{tag: "CREATE EXTENSION", err: e}, true
+	}
+	return translated{tag: "CREATE EXTENSION"}, true
+}
+
+// translateCreateIndex drops from CREATE INDEX what SQLite has no use for:
+// CONCURRENTLY, ONLY, and USING btree or hash. Another access method is
+// left for SQLite to refuse.
+func translateCreateIndex(tl tokenList) (translated, bool) {
+	toks, word := tl.toks, tl.word
+	sql := tl.sql
+	// Each word removed takes the space after it along: [its start, the
+	// next token's start).
+	var cut [][2]int
+	upTo := func(i, last int) [2]int { return [2]int{toks[i].start, toks[last+1].start} }
+	on := -1
+	for i := 0; i+1 < len(toks); i++ {
+		if tl.text(i) == "(" {
+			break
+		}
+		switch word(i) {
+		case "concurrently":
+			if i > 0 && word(i-1) == "index" {
+				cut = append(cut, upTo(i, i))
+			}
+		case "on":
+			on = i
+		case "only":
+			if on > 0 && i == on+1 {
+				cut = append(cut, upTo(i, i))
+			}
+		case "using":
+			if m := word(i + 1); on > 0 && i+2 < len(toks) && (m == "btree" || m == "hash") {
+				cut = append(cut, upTo(i, i+1))
+			}
+		}
+	}
+	if len(cut) == 0 {
+		return translated{}, false
+	}
+	var b strings.Builder
+	at := 0
+	for _, c := range cut {
+		b.WriteString(sql[at:c[0]])
+		at = c[1]
+	}
+	b.WriteString(sql[at:])
+	return translated{tag: "CREATE INDEX", stmts: []string{strings.TrimSpace(b.String())}}, true
+}
+
 // vacuumError refuses VACUUM in its Postgres forms (VACUUM ANALYZE t,
 // VACUUM (options) t), which would otherwise fail with a confusing syntax
 // error, as the state machine refuses the plain one.
@@ -198,6 +330,18 @@ func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`)
 
 // runTranslated runs the statements of a rewritten command, together.
 func (c *conn) runTranslated(t translated) (*Result, *Error) {
+	if t.err != nil {
+		return nil, t.err
+	}
+	if t.rebuild != nil {
+		return c.runRebuild(t.rebuild)
+	}
+	if len(t.stmts) == 0 {
+		if c.sess.TxStatus() == 'E' {
+			return nil, newError(codeInFailedTransaction, "current transaction is aborted, commands ignored until end of transaction block")
+		}
+		return &Result{Tag: t.tag}, nil
+	}
 	if len(t.stmts) == 1 {
 		if _, e := c.execute(t.stmts[0], nil); e != nil {
 			return nil, e

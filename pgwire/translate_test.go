@@ -18,6 +18,18 @@ func TestTranslateDDL(t *testing.T) {
 		{"alter table pgbench_branches add primary key (bid)", `ALTER TABLE|CREATE UNIQUE INDEX "pgbench_branches_pkey" ON pgbench_branches (bid)`},
 		{`ALTER TABLE s."Odd" ADD CONSTRAINT odd_ab UNIQUE (a, "B")`, `ALTER TABLE|CREATE UNIQUE INDEX odd_ab ON s."Odd" (a, "B")`},
 		{`ALTER TABLE Odd ADD UNIQUE (a, "B")`, `ALTER TABLE|CREATE UNIQUE INDEX "odd_a_B_key" ON Odd (a, "B")`},
+		// pg_dump, ORMs and migration tools.
+		{"CREATE INDEX dump_name_idx ON dump USING btree (name)", "CREATE INDEX|CREATE INDEX dump_name_idx ON dump (name)"},
+		{"create unique index concurrently if not exists i on only t using HASH (lower(a)) where b = 'using btree'",
+			"CREATE INDEX|create unique index if not exists i on t (lower(a)) where b = 'using btree'"},
+		{"ALTER TABLE public.t OWNER TO postgres", "ALTER TABLE|"},
+		{"ALTER TABLE ONLY t OWNER TO \"Some One\"", "ALTER TABLE|"},
+		{"ALTER SEQUENCE t_id_seq OWNER TO app;", "ALTER SEQUENCE|"},
+		{"ALTER SCHEMA public OWNER TO pg_database_owner", "ALTER SCHEMA|"},
+		{"COMMENT ON TABLE t IS 'the table'", "COMMENT|"},
+		{"COMMENT ON COLUMN public.t.a IS NULL", "COMMENT|"},
+		{"CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA public", "CREATE EXTENSION|"},
+		{`create extension "plpgsql"`, "CREATE EXTENSION|"},
 	} {
 		got, ok := translateDDL(tt.sql)
 		if !ok {
@@ -32,6 +44,8 @@ func TestTranslateDDL(t *testing.T) {
 		"DROP TABLE a", "DROP TABLE IF EXISTS a", "DROP TRIGGER a, b", "CREATE TABLE t (a int)",
 		"CREATE TABLE t WITH (x) AS SELECT 1", "CREATE TABLE t AS SELECT * FROM u WITH", "ALTER TABLE t ADD COLUMN c int",
 		"ALTER TABLE t ADD PRIMARY KEY (a) USING INDEX TABLESPACE x", "SELECT 1", "TRUNCATE", "drop table a, ",
+		"CREATE INDEX i ON t (a)", "CREATE INDEX i ON t USING gin (a)", "COMMENT ON TABLE t", "COMMENT ON TABLE t IS 1",
+		"ALTER TABLE t OWNER TO", "ALTER ROLE r OWNER TO x", "CREATE EXTENSION", "CREATE EXTENSION x WITH SOMETHING",
 	} {
 		if got, ok := translateDDL(sql); ok {
 			t.Errorf("%q rewritten to %v", sql, got)
@@ -46,10 +60,17 @@ func FuzzTranslateDDL(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, sql string) {
-		if got, ok := translateDDL(sql); ok && (len(got.stmts) == 0 || got.tag == "") {
+		if got, ok := translateDDL(sql); ok && got.tag == "" {
 			t.Fatalf("%q: empty rewriting %v", sql, got)
 		}
 	})
+}
+
+func TestCreateExtensionRefused(t *testing.T) {
+	got, ok := translateDDL(`CREATE EXTENSION IF NOT EXISTS "uuid-ossp"`)
+	if !ok || got.err == nil || got.err.Code != "0A000" || !strings.Contains(got.err.Message, "uuid-ossp") {
+		t.Fatalf("an extension raftsql lacks: %+v %v", got, ok)
+	}
 }
 
 func TestVacuumError(t *testing.T) {

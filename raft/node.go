@@ -733,6 +733,9 @@ type Status struct {
 	LastContact       time.Time
 }
 
+// Term is the latest term this node knows of.
+func (n *Node) Term() uint64 { return n.raft.CurrentTerm() }
+
 // Status returns the node's current status.
 func (n *Node) Status() Status {
 	s := Status{

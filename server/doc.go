@@ -56,6 +56,14 @@
 // (health.go) is ready only when the node knows and reaches a leader, is
 // within ReadyMaxLag entries of its commit index and answers a read.
 //
+// Advisory locks (advisory.go: pg_advisory_lock and its siblings) exclude
+// each other across the cluster: the leader keeps the one lock table in
+// memory, keyed by session; a follower's session takes its locks over a
+// side-channel connection of its own (reqAdvisory) that stands for it on
+// the leader and releases them when it closes or falls silent. A change of
+// leader loses every lock, as a Postgres restart does, and each holder's
+// next statement ends its connection with 57P02 saying so.
+//
 // Together with the driver package, the embedding API of this package (New,
 // Open, Close and the methods of Node) is the supported public API of raftsql.
 package server

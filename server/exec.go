@@ -704,7 +704,7 @@ func (n *Node) authorize(peer string, env envelope, member func() bool) error {
 			return nil
 		case reqPing:
 			return nil
-		case reqQuery, reqSession:
+		case reqQuery, reqSession, reqAdvisory:
 			if id.rights < RightsRead {
 				return &deniedError{msg: fmt.Sprintf("permission denied: user %q may not read", id.name)}
 			}

@@ -51,6 +51,7 @@ const (
 	reqMember    byte = 7 // payload: op, id, addr, requester, via (members.go); answer: text of what was done
 	reqPing      byte = 8 // on a relayed block's connection: the follower is alive; answer: empty
 	reqCommit    byte = 9 // answer: the leader's commit point, unconfirmed (readpoint.go)
+	reqAdvisory  byte = 10 // payload: op, flags, key (advisory.go); answer: per op
 
 	statusOK  byte = 0
 	statusErr byte = 1

@@ -70,6 +70,8 @@ type Node struct {
 	// transactions held the write lock, to proposeTxs, which hands them to
 	// Raft one after another (tx.go).
 	txQueue chan *txProposal
+	// advisory is the advisory lock table, in use while the node leads.
+	advisory *advisoryTable
 
 	// leaderPG caches the leader's Postgres address for leaderRaft.
 	leaderMu    sync.Mutex
@@ -97,7 +99,7 @@ func New(cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{cfg: cfg, log: log.With("node", cfg.ID), writes: newWriteLock(), openTxs: map[*txn]*session{}, txQueue: make(chan *txProposal, 256), infos: map[string]cachedInfo{}, done: make(chan struct{}), metrics: newMetrics()}
+	n := &Node{cfg: cfg, log: log.With("node", cfg.ID), writes: newWriteLock(), openTxs: map[*txn]*session{}, txQueue: make(chan *txProposal, 256), infos: map[string]cachedInfo{}, done: make(chan struct{}), metrics: newMetrics(), advisory: newAdvisoryTable()}
 	n.group = newGrouper(nodeProposer{n}, realClock{}, cfg.ProposalsInFlight, cfg.MaxGroupWait)
 	n.writes.onWait = n.group.endGathering
 	return n, nil
@@ -178,6 +180,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	n.goServe(func() { n.serveForward(n.raft.ForwardListener()) })
 	n.goServe(n.watchLeadership)
 	n.goServe(n.proposeTxs)
+	n.goServe(n.watchAdvisory)
 	n.goServe(n.staggerSnapshots)
 	n.goServe(n.abortAbandonedRestores)
 
@@ -521,19 +524,35 @@ func (n *Node) serveForwardConn(c net.Conn) {
 	defer stop()
 	r := bufio.NewReader(c)
 	w := bufio.NewWriter(c)
-	// sess is the session of a transaction block a follower relays here.
+	// sess is the session of a transaction block a follower relays here,
+	// and advisory the owner of the advisory locks of a follower session.
 	var sess *session
+	var advisory *advisoryOwner
 	defer func() {
 		if sess != nil {
 			sess.Close()
 		}
+		if advisory != nil {
+			n.advisory.releaseAll(advisory, true)
+		}
 	}()
 	member := func() bool { return n.isMember(peer) }
 	for {
-		if sess != nil {
+		switch {
+		case sess != nil:
 			// A relayed block may hold the write lock: a follower that
 			// goes silent (frozen, cut off) loses it within the bound.
-			_ = c.SetReadDeadline(time.Now().Add(n.cfg.RelayTimeout))
+			deadline := n.cfg.RelayTimeout
+			if advisory != nil && n.advisory.holds(advisory) > 0 && advisoryLease < deadline {
+				deadline = advisoryLease
+			}
+			_ = c.SetReadDeadline(time.Now().Add(deadline))
+		case advisory != nil && n.advisory.holds(advisory) > 0:
+			// The follower pings while its session holds locks; silence
+			// means it is gone, and the locks with it.
+			_ = c.SetReadDeadline(time.Now().Add(advisoryLease))
+		default:
+			_ = c.SetReadDeadline(time.Time{})
 		}
 		body, err := readFrame(r)
 		if sess != nil {
@@ -548,6 +567,11 @@ func (n *Node) serveForwardConn(c net.Conn) {
 			}
 			return
 		}
+		if advisory != nil {
+			// A request may wait long (for a lock): watchPeer must go on
+			// watching the asker all that time.
+			_ = c.SetReadDeadline(time.Time{})
+		}
 		env, err := decodeRequest(body)
 		if err == nil {
 			err = n.authorize(peer, env, member)
@@ -561,6 +585,8 @@ func (n *Node) serveForwardConn(c net.Conn) {
 			case reqPing:
 			case reqSession:
 				answer, err = n.serveSession(ctx, &sess, env)
+			case reqAdvisory:
+				answer, err = n.serveAdvisory(ctx, &advisory, func() { c.Close() }, env)
 			default:
 				answer, err = n.handleForward(ctx, env)
 			}

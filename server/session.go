@@ -95,8 +95,9 @@ type session struct {
 	reportedIndex  uint64
 	reportedLeader string
 
-	tx          *txn      // open transaction block on this node
-	remote      *remoteTx // open transaction block relayed to the leader
+	tx          *txn          // open transaction block on this node
+	locks       *sessionLocks // advisory locks held (advisory.go), nil if none
+	remote      *remoteTx     // open transaction block relayed to the leader
 	idleTimeout time.Duration
 	// lockTimeout bounds a wait for the write lock (SET lock_timeout,
 	// at most the node's LockTimeout); statementTimeout, when not zero,
@@ -134,6 +135,9 @@ func (s *session) nextRequestID() command.RequestID {
 
 func (s *session) Describe(ctx context.Context, st *pgsql.Statement) (pgwire.Description, error) {
 	sql := st.SQLite(s.who.name)
+	if call, ok := parseAdvisory(sql); ok {
+		return pgwire.Description{Columns: call.columns()}, nil
+	}
 	switch {
 	case s.remote != nil:
 		return s.remoteDescribe(ctx, sql)
@@ -262,6 +266,20 @@ func timedOut(err error) bool {
 
 // execute runs sql, whose transaction control is c.
 func (s *session) execute(ctx context.Context, sql string, c txControl, params []any) (*pgwire.Result, error) {
+	if s.locks != nil && s.locks.isLost() {
+		return nil, s.reportLostLocks()
+	}
+	if call, ok := parseAdvisory(sql); ok {
+		return s.advisoryExecute(ctx, call, params)
+	}
+	if s.locks != nil && len(s.locks.xact) > 0 {
+		switch c.verb {
+		case txCommit, txRollback:
+			// The block's transaction-level advisory locks end with it,
+			// whatever its end gives.
+			defer s.endXactLocks(ctx)
+		}
+	}
 	stmt := command.Statement{SQL: sql}
 	for i, p := range params {
 		v, err := command.FromAny(p)
@@ -487,6 +505,7 @@ func (s *session) Close() {
 	if s.tx != nil {
 		s.rollbackTx()
 	}
+	s.closeLocks()
 }
 
 func refused(err error) bool {

@@ -1,0 +1,453 @@
+package pgwire
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Sequences (CREATE SEQUENCE, nextval, setval, currval) are rows of one
+// table, raftsql_sequences, which the first CREATE SEQUENCE makes: a
+// sequence's state is data like any other, so nextval is an UPDATE …
+// RETURNING, a write replicated through the log, and every node holds the
+// same values. currval is the session's own memory of what nextval and
+// setval gave it, as in Postgres.
+//
+// nextval, setval and currval are recognised as whole statements — SELECT
+// nextval('name') [AS alias], what Hibernate, pg_dump's output and
+// hand-written scripts send; in an expression (a column DEFAULT, an
+// INSERT's VALUES) they are not known. Unlike Postgres, nextval inside a
+// transaction block that rolls back gives its number again: the sequence's
+// row is rolled back with it.
+
+// sequenceTable is the definition of the table that holds the sequences.
+const sequenceTable = "CREATE TABLE IF NOT EXISTS raftsql_sequences (name TEXT PRIMARY KEY, last_value INTEGER NOT NULL, " +
+	"increment INTEGER NOT NULL, min_value INTEGER NOT NULL, max_value INTEGER NOT NULL, is_called INTEGER NOT NULL)"
+
+// translateCreateSequence reads CREATE SEQUENCE [IF NOT EXISTS] name
+// [AS type] [INCREMENT [BY] n] [MINVALUE n | NO MINVALUE] [MAXVALUE n | NO
+// MAXVALUE] [START [WITH] n] [CACHE n] [NO CYCLE] [OWNED BY …].
+func translateCreateSequence(tl tokenList) (translated, bool) {
+	toks, word := tl.toks, tl.word
+	i, ifNotExists := 2, false
+	if word(2) == "if" && word(3) == "not" && word(4) == "exists" {
+		i, ifNotExists = 5, true
+	}
+	name, i, ok := qualifiedName(tl, i)
+	if !ok {
+		return translated{}, false
+	}
+	inc, minV, maxV := int64(1), int64(1), int64(math.MaxInt64)
+	var start *int64
+	var setMin, setMax bool
+	number := func(k int) (int64, int, bool) {
+		neg := false
+		if textAt(tl, k) == "-" || textAt(tl, k) == "+" {
+			neg, k = textAt(tl, k) == "-", k+1
+		}
+		if k >= len(toks) || toks[k].kind != tkNumber {
+			return 0, k, false
+		}
+		v, err := strconv.ParseInt(textAt(tl, k), 10, 64)
+		if neg {
+			v = -v
+		}
+		return v, k + 1, err == nil
+	}
+	for i < len(toks) {
+		var v int64
+		switch word(i) {
+		case "as":
+			switch word(i + 1) {
+			case "smallint":
+				maxV = math.MaxInt16
+			case "integer", "int":
+				maxV = math.MaxInt32
+			case "bigint":
+			default:
+				return translated{}, false
+			}
+			i += 2
+			continue
+		case "increment":
+			i++
+			if word(i) == "by" {
+				i++
+			}
+			if inc, i, ok = number(i); !ok || inc == 0 {
+				return translated{}, false
+			}
+			continue
+		case "minvalue":
+			if v, i, ok = number(i + 1); !ok {
+				return translated{}, false
+			}
+			minV, setMin = v, true
+			continue
+		case "maxvalue":
+			if v, i, ok = number(i + 1); !ok {
+				return translated{}, false
+			}
+			maxV, setMax = v, true
+			continue
+		case "start":
+			i++
+			if word(i) == "with" {
+				i++
+			}
+			if v, i, ok = number(i); !ok {
+				return translated{}, false
+			}
+			start = &v
+			continue
+		case "cache":
+			if _, i, ok = number(i + 1); !ok {
+				return translated{}, false
+			}
+			continue
+		case "no":
+			switch word(i + 1) {
+			case "minvalue", "maxvalue", "cycle":
+				i += 2
+				continue
+			}
+			return translated{}, false
+		case "owned":
+			if word(i+1) != "by" {
+				return translated{}, false
+			}
+			_, i, ok = qualifiedName(tl, i+2)
+			if !ok {
+				return translated{}, false
+			}
+			continue
+		case "cycle":
+			e := newError(codeFeatureNotSupported, "CYCLE sequences are not supported")
+			return translated{tag: "CREATE SEQUENCE", err: e}, true
+		}
+		return translated{}, false
+	}
+	if inc < 0 {
+		// A descending sequence runs from -1 down, as in Postgres.
+		if !setMax {
+			maxV = -1
+		}
+		if !setMin {
+			minV = math.MinInt64
+		}
+	}
+	first := minV
+	if inc < 0 {
+		first = maxV
+	}
+	if start != nil {
+		first = *start
+	}
+	if first < minV || first > maxV {
+		e := newError("22023", fmt.Sprintf("START value (%d) cannot be outside the range %d to %d", first, minV, maxV))
+		return translated{tag: "CREATE SEQUENCE", err: e}, true
+	}
+	insert := "INSERT INTO"
+	if ifNotExists {
+		insert = "INSERT OR IGNORE INTO"
+	}
+	return translated{tag: "CREATE SEQUENCE", stmts: []string{
+		sequenceTable,
+		fmt.Sprintf("%s raftsql_sequences (name, last_value, increment, min_value, max_value, is_called) VALUES (%s, %d, %d, %d, %d, 0)",
+			insert, quoteLiteral(name), first, inc, minV, maxV),
+	}}, true
+}
+
+// translateDropSequence reads DROP SEQUENCE [IF EXISTS] a, b [CASCADE].
+func translateDropSequence(tl tokenList) (translated, bool) {
+	toks, word := tl.toks, tl.word
+	i := 2
+	if word(2) == "if" && word(3) == "exists" {
+		i = 4
+	}
+	var names []string
+	for {
+		name, j, ok := qualifiedName(tl, i)
+		if !ok {
+			return translated{}, false
+		}
+		names, i = append(names, quoteLiteral(name)), j
+		if i < len(toks) && textAt(tl, i) == "," {
+			i++
+			continue
+		}
+		break
+	}
+	if w := word(i); w == "cascade" || w == "restrict" {
+		i++
+	}
+	if i != len(toks) {
+		return translated{}, false
+	}
+	return translated{tag: "DROP SEQUENCE", stmts: []string{
+		sequenceTable, "DELETE FROM raftsql_sequences WHERE name IN (" + strings.Join(names, ", ") + ")"}}, true
+}
+
+// translateAlterSequence reads ALTER SEQUENCE name OWNED BY … (accepted)
+// and ALTER SEQUENCE name RESTART [[WITH] n].
+func translateAlterSequence(tl tokenList) (translated, bool) {
+	word := tl.word
+	i := 2
+	if word(2) == "if" && word(3) == "exists" {
+		i = 4
+	}
+	name, i, ok := qualifiedName(tl, i)
+	if !ok {
+		return translated{}, false
+	}
+	switch word(i) {
+	case "owned":
+		if word(i+1) != "by" {
+			return translated{}, false
+		}
+		if _, j, ok := qualifiedName(tl, i+2); !ok || j != len(tl.toks) {
+			return translated{}, false
+		}
+		return translated{tag: "ALTER SEQUENCE"}, true
+	case "restart":
+		i++
+		if word(i) == "with" {
+			i++
+		}
+		to := "CASE WHEN increment > 0 THEN min_value ELSE max_value END"
+		if i < len(tl.toks) {
+			if tl.toks[i].kind != tkNumber || i+1 != len(tl.toks) {
+				return translated{}, false
+			}
+			v, err := strconv.ParseInt(textAt(tl, i), 10, 64)
+			if err != nil {
+				return translated{}, false
+			}
+			to = strconv.FormatInt(v, 10)
+		}
+		return translated{tag: "ALTER SEQUENCE", stmts: []string{
+			"UPDATE raftsql_sequences SET last_value = " + to + ", is_called = 0 WHERE name = " + quoteLiteral(name)}}, true
+	}
+	return translated{}, false
+}
+
+// qualifiedName reads a possibly qualified name at token i: its last part
+// (bare), and the token after it.
+func qualifiedName(tl tokenList, i int) (string, int, bool) {
+	toks := tl.toks
+	if i >= len(toks) || (toks[i].kind != tkWord && toks[i].kind != tkQIdent) {
+		return "", i, false
+	}
+	start := i
+	for i+2 < len(toks) && textAt(tl, i+1) == "." && (toks[i+2].kind == tkWord || toks[i+2].kind == tkQIdent) {
+		i += 2
+	}
+	return bare(tl.sql[toks[start].start:toks[i].end]), i + 1, true
+}
+
+// textAt is token i as written, "" past the last.
+func textAt(tl tokenList, i int) string {
+	if i < 0 || i >= len(tl.toks) {
+		return ""
+	}
+	return tl.text(i)
+}
+
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// sequenceCall is a recognised SELECT nextval|setval|currval(…).
+type sequenceCall struct {
+	fn     string // nextval, setval, currval
+	column string // the result column's name
+	name   string // the sequence, bare
+	value  int64  // setval's
+	called bool   // setval's third argument (true without one)
+}
+
+// mentionsSequenceCall is a quick look for "val(" in any case, so that
+// most statements are not lexed again.
+func mentionsSequenceCall(sql string) bool {
+	if len(sql) > 512 {
+		return false
+	}
+	for i := 0; i+4 <= len(sql); i++ {
+		if sql[i]|0x20 == 'v' && sql[i+1]|0x20 == 'a' && sql[i+2]|0x20 == 'l' && sql[i+3] == '(' {
+			return true
+		}
+	}
+	return false
+}
+
+// parseSequenceCall recognises SELECT [pg_catalog.]nextval('name'[::regclass])
+// [[AS] alias], and setval('name', n [, bool]) and currval('name').
+func parseSequenceCall(sql string) (sequenceCall, bool) {
+	var c sequenceCall
+	if len(sql) > 512 || firstWord(sql) != "select" {
+		return c, false
+	}
+	tl := lexStatement(sql)
+	toks, word := tl.toks, tl.word
+	i := 1
+	if word(1) == "pg_catalog" && textAt(tl, 2) == "." {
+		i = 3
+	}
+	c.fn = word(i)
+	switch c.fn {
+	case "nextval", "setval", "currval":
+	default:
+		return c, false
+	}
+	c.column = c.fn
+	if textAt(tl, i+1) != "(" || i+2 >= len(toks) || toks[i+2].kind != tkString {
+		return c, false
+	}
+	lit := textAt(tl, i+2)
+	if len(lit) < 2 || lit[0] != '\'' || lit[len(lit)-1] != '\'' {
+		return c, false // E'' and the like, or unterminated
+	}
+	c.name = sequenceName(strings.ReplaceAll(lit[1:len(lit)-1], "''", "'"))
+	i += 3
+	if textAt(tl, i) == "::" && word(i+1) == "regclass" {
+		i += 2
+	}
+	if c.fn == "setval" {
+		if textAt(tl, i) != "," {
+			return c, false
+		}
+		i++
+		neg := textAt(tl, i) == "-"
+		if neg {
+			i++
+		}
+		if i >= len(toks) || toks[i].kind != tkNumber {
+			return c, false
+		}
+		v, err := strconv.ParseInt(textAt(tl, i), 10, 64)
+		if err != nil {
+			return c, false
+		}
+		if neg {
+			v = -v
+		}
+		c.value, c.called = v, true
+		i++
+		if textAt(tl, i) == "," {
+			switch word(i + 1) {
+			case "true":
+			case "false":
+				c.called = false
+			default:
+				return c, false
+			}
+			i += 2
+		}
+	}
+	if i >= len(toks) || textAt(tl, i) != ")" {
+		return c, false
+	}
+	i++
+	if word(i) == "as" {
+		i++
+	}
+	if i < len(toks) {
+		if i+1 != len(toks) || (toks[i].kind != tkWord && toks[i].kind != tkQIdent) {
+			return c, false
+		}
+		c.column = bare(textAt(tl, i))
+	}
+	return c, c.name != ""
+}
+
+// sequenceName is the bare name a sequence's text names ('public.s',
+// '"S"'), as Postgres reads a regclass literal.
+func sequenceName(s string) string {
+	tl := lexStatement(s)
+	name, i, ok := qualifiedName(tl, 0)
+	if !ok || i != len(tl.toks) {
+		return ""
+	}
+	return name
+}
+
+func (c sequenceCall) columns() []Column {
+	return []Column{{Name: c.column, DeclType: "BIGINT"}}
+}
+
+// runSequenceCall runs a recognised nextval, setval or currval.
+func (c *conn) runSequenceCall(call sequenceCall) (*Result, *Error) {
+	res := &Result{Columns: call.columns(), Tag: "SELECT 1"}
+	switch call.fn {
+	case "currval":
+		v, ok := c.seqLast[call.name]
+		if !ok {
+			return nil, newError("55000", fmt.Sprintf("currval of sequence %q is not yet defined in this session", call.name))
+		}
+		res.Rows = [][]any{{v}}
+		return res, nil
+	case "nextval":
+		r, e := c.execute("UPDATE raftsql_sequences SET last_value = CASE WHEN is_called THEN last_value + increment ELSE last_value END, is_called = 1 "+
+			"WHERE name = $1 AND (NOT is_called OR (increment > 0 AND last_value <= max_value - increment) OR (increment < 0 AND last_value >= min_value - increment)) "+
+			"RETURNING last_value", []any{call.name})
+		if e != nil {
+			return nil, sequenceError(e, call.name)
+		}
+		if len(r.Rows) == 1 {
+			v, _ := r.Rows[0][0].(int64)
+			c.rememberSequence(call.name, v)
+			res.Rows = [][]any{{v}}
+			return res, nil
+		}
+		if r, e = c.execute("SELECT increment > 0 FROM raftsql_sequences WHERE name = $1", []any{call.name}); e != nil {
+			return nil, sequenceError(e, call.name)
+		}
+		if len(r.Rows) == 0 {
+			return nil, newError(sqlstateUndefinedTable, fmt.Sprintf("relation %q does not exist", call.name))
+		}
+		bound := "maximum"
+		if up, _ := r.Rows[0][0].(int64); up == 0 {
+			bound = "minimum"
+		}
+		return nil, newError("2200H", fmt.Sprintf("nextval: reached %s value of sequence %q", bound, call.name))
+	case "setval":
+		called := 0
+		if call.called {
+			called = 1
+		}
+		r, e := c.execute("UPDATE raftsql_sequences SET last_value = $2, is_called = $3 WHERE name = $1 AND $2 BETWEEN min_value AND max_value RETURNING last_value",
+			[]any{call.name, call.value, int64(called)})
+		if e != nil {
+			return nil, sequenceError(e, call.name)
+		}
+		if len(r.Rows) == 0 {
+			if r, e = c.execute("SELECT min_value, max_value FROM raftsql_sequences WHERE name = $1", []any{call.name}); e != nil || len(r.Rows) == 0 {
+				return nil, newError(sqlstateUndefinedTable, fmt.Sprintf("relation %q does not exist", call.name))
+			}
+			return nil, newError("22003", fmt.Sprintf("setval: value %d is out of bounds for sequence %q (%v..%v)", call.value, call.name, r.Rows[0][0], r.Rows[0][1]))
+		}
+		if call.called {
+			c.rememberSequence(call.name, call.value)
+		}
+		res.Rows = [][]any{{call.value}}
+		return res, nil
+	}
+	return nil, newError(codeInternalError, "unknown sequence function")
+}
+
+// rememberSequence notes the value nextval or setval gave the session, for
+// currval; the memory is bounded, as a session rarely uses many.
+func (c *conn) rememberSequence(name string, v int64) {
+	if c.seqLast == nil || len(c.seqLast) >= 1024 {
+		c.seqLast = map[string]int64{}
+	}
+	c.seqLast[name] = v
+}
+
+// sequenceError says which sequence is missing when no sequence exists at
+// all yet.
+func sequenceError(e *Error, name string) *Error {
+	if strings.Contains(e.Message, "raftsql_sequences") {
+		return newError(sqlstateUndefinedTable, fmt.Sprintf("relation %q does not exist", name))
+	}
+	return e
+}

@@ -1,0 +1,104 @@
+//go:build compat_pending
+
+package compattest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/raftsql/raftsql/server/servertest"
+)
+
+// TestPgDump: pg_dump of a database with a SERIAL table, an index and a
+// foreign key; its output, loaded by psql -f into a fresh cluster, gives
+// the same data.
+func TestPgDump(t *testing.T) {
+	need(t, "pg_dump", "--version")
+	dropTables(t, "dump_orders", "dump_customers")
+	execSQL(t, `CREATE TABLE dump_customers (id SERIAL PRIMARY KEY, name VARCHAR(50) NOT NULL, note TEXT)`)
+	execSQL(t, `CREATE INDEX dump_customers_name_idx ON dump_customers (name)`)
+	execSQL(t, `CREATE TABLE dump_orders (id SERIAL PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES dump_customers (id), total NUMERIC(10,2), placed DATE)`)
+	execSQL(t, `INSERT INTO dump_customers (name, note) VALUES ('ann', 'tab	and ''quote'''), ('bob', NULL), ('cy', 'back\slash')`)
+	execSQL(t, `INSERT INTO dump_orders (customer_id, total, placed) VALUES (1, 12.50, '2024-03-01'), (3, 0.99, '2024-03-02')`)
+
+	dsn := dsnFor(t, cluster.Follower())
+	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
+	defer cancel()
+	dump := filepath.Join(t.TempDir(), "dump.sql")
+	out, err := exec.CommandContext(ctx, "pg_dump", "--no-password", "-f", dump,
+		"-t", "dump_customers", "-t", "dump_orders", dsn).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pg_dump: %v\n%s", err, out)
+	}
+	fresh := servertest.NewCluster(t, 3, servertest.Options{})
+	p := startProxy(t, fresh.PGAddr(fresh.Follower()))
+	out, err = exec.CommandContext(ctx, "psql", "-X", "-v", "ON_ERROR_STOP=1", "-q", "-f", dump,
+		"postgres://test@"+p.addr+"/raftsql?sslmode=disable").CombinedOutput()
+	if err != nil {
+		text, _ := os.ReadFile(dump)
+		t.Fatalf("psql -f of the dump: %v\n%s\nthe dump:\n%s", err, out, text)
+	}
+	for _, q := range []string{
+		`SELECT id, name, coalesce(note, '<null>') FROM dump_customers ORDER BY id`,
+		`SELECT id, customer_id, total, placed FROM dump_orders ORDER BY id`,
+	} {
+		want, got := rowsOf(t, cluster.DSN(0), q), rowsOf(t, fresh.DSN(0), q)
+		if want != got {
+			t.Errorf("%s:\nin the dumped database:\n%s\nin the loaded one:\n%s", q, want, got)
+		}
+	}
+	// The serial goes on where it was.
+	c, err := pgx.Connect(ctx, fresh.DSN(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var id int64
+	if err := c.QueryRow(ctx, `INSERT INTO dump_customers (name) VALUES ('dee') RETURNING id`).Scan(&id); err != nil || id != 4 {
+		t.Fatalf("next serial id = %d, %v; want 4", id, err)
+	}
+	if _, err := c.Exec(ctx, `INSERT INTO dump_orders (customer_id) VALUES (99)`); err == nil {
+		t.Errorf("the foreign key did not survive the dump")
+	}
+}
+
+// rowsOf is a query's rows as text, one line a row.
+func rowsOf(t *testing.T, dsn, q string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	rows, err := c.Query(ctx, q, pgx.QueryExecModeSimpleProtocol)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range vals {
+			if i > 0 {
+				b.WriteString(" | ")
+			}
+			b.WriteString(strings.TrimSpace(fmtValue(v)))
+		}
+		b.WriteString("\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return b.String()
+}

@@ -1,0 +1,42 @@
+//go:build compat_pending
+
+package compattest
+
+import (
+	"testing"
+)
+
+// TestSQLAlchemy: create_all, CRUD and inspector reflection, on a first
+// start and on a restart.
+func TestSQLAlchemy(t *testing.T) {
+	need(t, python, "-c", "import sqlalchemy, psycopg2")
+	dropTables(t, "sa_books", "sa_authors")
+	url := "postgresql+psycopg2" + dsnFor(t, cluster.Follower())[len("postgres"):]
+	script(t, nil, python, "sqlalchemy_app.py", url)
+	script(t, nil, python, "sqlalchemy_app.py", url)
+}
+
+// TestPsycopg3: psycopg 3 in its default, non-autocommit mode.
+func TestPsycopg3(t *testing.T) {
+	need(t, python, "-c", "import psycopg")
+	dropTables(t, "pg3_items")
+	dsn := dsnFor(t, cluster.Follower())
+	script(t, nil, python, "psycopg3_app.py", dsn)
+	script(t, nil, python, "psycopg3_app.py", dsn)
+}
+
+// TestKnex: migrations up, up again on a restart, down, up.
+func TestKnex(t *testing.T) {
+	env := nodeEnv(t)
+	need(t, "node", "-e", "require('knex'); require('pg')")
+	dropTables(t, "knex_pets", "knex_people", "knex_migrations", "knex_migrations_lock")
+	script(t, env, "node", "knex_app.js", dsnFor(t, cluster.Follower()))
+}
+
+// TestSequelize: sync on a first start and on a restart, then CRUD.
+func TestSequelize(t *testing.T) {
+	env := nodeEnv(t)
+	need(t, "node", "-e", "require('sequelize'); require('pg')")
+	dropTables(t, `"SeqPlayers"`, `"SeqTeams"`)
+	script(t, env, "node", "sequelize_app.js", dsnFor(t, cluster.Follower()))
+}
