@@ -10,7 +10,7 @@ import (
 // statements, and every decoder of commands refuses them as an unknown
 // format (which a node of a version before restore entries does too, and
 // stops, rather than apply something else in their place).
-const restoreV1 byte = 5
+const restoreV1 byte = 6
 
 // RestoreOp is the step of a restore a restore entry carries.
 type RestoreOp uint8

@@ -94,3 +94,19 @@ func FuzzDecodeRestore(f *testing.F) {
 		}
 	})
 }
+
+// TestEntryFormatBytesAreDistinct: the first byte of an entry says how to
+// read the rest, so no two entry formats may share it.
+func TestEntryFormatBytesAreDistinct(t *testing.T) {
+	formats := []struct {
+		name string
+		b    byte
+	}{{"commandV1", commandV1}, {"groupV1", groupV1}, {"commandV2", commandV2}, {"groupV2", groupV2}, {"commandV3", commandV3}, {"restoreV1", restoreV1}}
+	seen := map[byte]string{}
+	for _, f := range formats {
+		if other, ok := seen[f.b]; ok {
+			t.Errorf("%s and %s both start with byte %d", other, f.name, f.b)
+		}
+		seen[f.b] = f.name
+	}
+}
