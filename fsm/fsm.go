@@ -131,8 +131,8 @@ type FSM struct {
 	// restores counts the states restored from a snapshot: one replaces
 	// every table.
 	restores atomic.Uint64
-	funcs   []Function
-	funcIDs []uintptr
+	funcs    []Function
+	funcIDs  []uintptr
 
 	// schemaGen counts schema changes the write connection may have made
 	// (DDL applied or speculated, a restore), so that readers of the
