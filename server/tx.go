@@ -27,8 +27,9 @@ import (
 // that its commit will carry, so the client sees its own writes, real row
 // counts and RETURNING rows. COMMIT proposes the statements as one log
 // entry, which every node applies like any other, and releases the lock as
-// soon as Raft has queued it: transactions are pipelined, and Raft stores
-// and sends the commits queued meanwhile together. The entry carries the
+// soon as the entry is queued for Raft (proposeTxs keeps the lock's order):
+// transactions are pipelined, and the commits queued meanwhile share one
+// group entry. The entry carries the
 // digest of the results the client saw; a node that applies it and gets
 // other results (an entry ahead of it failed or was lost) undoes it, and
 // the client gets 40001. The client hears COMMIT only once its entry is
@@ -329,8 +330,9 @@ func (s *session) commitTx(ctx context.Context) (*pgwire.Result, error) {
 		Statements:   tx.stmts,
 	}
 	// The statements stay on the write connection as the state the next
-	// transaction runs on; the write lock is released once Raft has the
-	// entry, so that nothing is proposed between this one and the next.
+	// transaction runs on; the write lock is released once the entry is
+	// queued for Raft, so that nothing is proposed between this one and
+	// the next.
 	if err := tx.write.Propose(cmd); err != nil {
 		s.releaseTx(tx)
 		return nil, pgError(err)
