@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -48,15 +47,6 @@ const (
 	abandonedRestoreCheck = 2 * time.Second
 	// restoreAbortTimeout bounds the proposal of an abort.
 	restoreAbortTimeout = 10 * time.Second
-	// restoreMaxLag is how many entries a reachable follower may have left
-	// to apply of what the leader committed before the leader proposes more;
-	// it is checked every restoreLagCheck chunks. Within it, the entries a
-	// follower still needs are in the log caches (1024 entries) of both,
-	// and are not read back from the log store's memory-mapped file.
-	restoreMaxLag   = 512
-	restoreLagCheck = 256
-	// restoreLagWait bounds how long the leader waits for one follower.
-	restoreLagWait = 10 * time.Second
 )
 
 // ErrRestoreBusy is wrapped when a restore is asked while another runs.
@@ -120,8 +110,6 @@ func (n *Node) restoreFile(ctx context.Context, path string) (RestoreInfo, error
 	}
 	buf := make([]byte, restoreChunk)
 	crc := uint32(0)
-	chunks := 0
-	silent := map[string]bool{} // followers that did not answer: not waited for again
 	for off := int64(0); off < size; {
 		m, err := io.ReadFull(file, buf[:min(int64(len(buf)), size-off)])
 		if err != nil {
@@ -134,10 +122,6 @@ func (n *Node) restoreFile(ctx context.Context, path string) (RestoreInfo, error
 			return RestoreInfo{}, n.restoreError(err)
 		}
 		off += int64(m)
-		chunks++
-		if chunks%restoreLagCheck == 0 {
-			n.waitFollowers(ctx, n.raft.CommitIndex(), silent)
-		}
 		inflight = append(inflight, p)
 		if len(inflight) >= restoreWindow {
 			if err := wait(inflight[0]); err != nil {
@@ -171,48 +155,6 @@ func (n *Node) restoreFile(ctx context.Context, path string) (RestoreInfo, error
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-// waitFollowers waits, at most restoreLagWait for each, until every
-// follower that answers has applied index-restoreMaxLag (index is the
-// leader's commit index; at most restoreWindow more are proposed). A
-// follower that does not answer, or not in time, is added to silent and
-// not waited for again: a node that is down must not slow a restore.
-func (n *Node) waitFollowers(ctx context.Context, index uint64, silent map[string]bool) {
-	if index <= restoreMaxLag {
-		return
-	}
-	members, err := n.raft.Members()
-	if err != nil {
-		return
-	}
-	for _, m := range members {
-		if m.ID == n.cfg.ID || silent[m.ID] {
-			continue
-		}
-		deadline := time.Now().Add(restoreLagWait)
-		for ctx.Err() == nil {
-			if time.Now().After(deadline) {
-				silent[m.ID] = true
-				break
-			}
-			cctx, cancel := context.WithTimeout(ctx, time.Second)
-			answer, err := n.fwd.call(cctx, m.Addr, reqStatus, n.self(), nil)
-			cancel()
-			var st NodeStatus
-			if err != nil || json.Unmarshal(answer, &st) != nil {
-				silent[m.ID] = true
-				break
-			}
-			if st.AppliedIndex+restoreMaxLag >= index {
-				break
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}
-}
 
 func newRestoreID() uint64 {
 	var b [8]byte
