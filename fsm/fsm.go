@@ -52,6 +52,13 @@ type Config struct {
 	// copy shares the disk with the Raft log's fsyncs: unbounded, a large
 	// database's copy queues every commit behind it.
 	SnapshotRate int64
+	// Funcs are scalar SQL functions every connection registers, and
+	// ConnInit statements every connection runs when it opens, after
+	// registering them: the server's catalog views (TEMP VIEWs) live
+	// there. They must be deterministic; they may read the database, and
+	// never write it.
+	Funcs    []Func
+	ConnInit []string
 	// Logger receives the state machine's logs; nil discards them.
 	Logger *slog.Logger
 	// OnFatal is called once, from the goroutine that applies entries,
@@ -72,6 +79,9 @@ type FSM struct {
 	readLength int64
 	// snapRate is Config.SnapshotRate.
 	snapRate int64
+	// funcs and connInit are Config.Funcs and Config.ConnInit.
+	funcs    []registeredFunc
+	connInit []string
 
 	env *applyEnv
 
@@ -135,7 +145,7 @@ func Open(cfg Config) (*FSM, error) {
 		return nil, fmt.Errorf("fsm: %w", err)
 	}
 	f := &FSM{path: path, log: cfg.Logger, onFatal: cfg.OnFatal, nRead: cfg.ReadConns, readLength: cfg.MaxReadValueSize,
-		snapRate: cfg.SnapshotRate}
+		snapRate: cfg.SnapshotRate, funcs: registerFuncs(cfg.Funcs), connInit: cfg.ConnInit}
 	if f.log == nil {
 		f.log = slog.New(slog.DiscardHandler)
 	}
@@ -192,6 +202,10 @@ func (f *FSM) openConns() error {
 		w.close()
 		return err
 	}
+	if err := w.setup(f.funcs, f.connInit); err != nil {
+		w.close()
+		return err
+	}
 	w.registerProgress(f.env)
 	w.registerWALHook(f.env)
 	f.autockpt = f.holds.Load() == 0
@@ -213,12 +227,19 @@ func (f *FSM) openConns() error {
 	for i := range f.nRead + classifyConns {
 		r, err := openConn(f.path, "", true)
 		for _, p := range []string{
+			// Setting temp_store drops the temporary views, and
+			// query_only refuses to create them: setup runs between.
+			"PRAGMA temp_store=MEMORY",
+			"",
 			"PRAGMA query_only=1",
 			// Reads report the setting writes are made with.
 			"PRAGMA foreign_keys=ON",
-			"PRAGMA temp_store=MEMORY",
 		} {
-			if err == nil {
+			switch {
+			case err != nil:
+			case p == "":
+				err = r.setup(f.funcs, f.connInit)
+			default:
 				err = r.exec(p)
 			}
 		}

@@ -82,6 +82,7 @@ type conn struct {
 	write    bool    // opened to write: the state machine's, or a backup's or a restore check's
 	apply    bool    // the state machine's write connection, which holds prngMu while it runs
 	internal bool    // the connection's own transaction statements run
+	setupSQL bool    // Config.ConnInit runs: temporary objects may be created
 	classify bool    // transaction control is reported, not refused
 	refused  string  // why the last prepare was refused
 	ddl      bool    // a statement prepared since the flag was cleared changes the schema
