@@ -92,8 +92,6 @@ func (c *conn) runSimple(sql string) *Error {
 		} else {
 			res, e = c.runCopy(cmd)
 		}
-	} else if q, ok := matchCatalog(sql); ok {
-		res, e = c.runCatalog(q)
 	} else {
 		ctx, done := c.execContext()
 		defer done()
@@ -198,12 +196,19 @@ func (c *conn) run(ctx context.Context, sql string, params []any) (*Result, *Err
 			return nil, errCopyExtended()
 		}
 	}
+	sql, isCatalog, ce := c.catalogSQL(sql)
+	if ce != nil {
+		return nil, ce
+	}
 	res, err := c.sess.Execute(ctx, sql, params)
 	if err != nil {
 		return nil, c.stmtError(err)
 	}
 	if res == nil {
 		res = &Result{}
+	}
+	if isCatalog {
+		catalogColumns(res.Columns)
 	}
 	return res, nil
 }
@@ -498,8 +503,12 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 	} else if _, ok, _ := parseCopy(st.sql); ok {
 		return nil, nil, errCopyExtended()
 	} else {
+		sql, isCatalog, ce := c.catalogSQL(st.sql)
+		if ce != nil {
+			return nil, nil, ce
+		}
 		ctx, done := c.execContext()
-		desc, err := c.sess.Describe(ctx, st.sql)
+		desc, err := c.sess.Describe(ctx, sql)
 		cancelled := done()
 		if err != nil {
 			if cancelled {
@@ -508,6 +517,9 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 			return nil, nil, toError(err)
 		}
 		cols = desc.Columns
+		if isCatalog {
+			catalogColumns(cols)
+		}
 	}
 	st.cols = cols
 	if cols != nil {

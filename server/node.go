@@ -109,7 +109,10 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	if err := os.MkdirAll(filepath.Dir(n.cfg.sqlitePath()), 0o755); err != nil {
 		return err
 	}
+	funcs, connInit := catalogSetup()
 	n.fsm, err = fsm.Open(fsm.Config{
+		Funcs:            funcs,
+		ConnInit:         connInit,
 		Path:             n.cfg.sqlitePath(),
 		ReadConns:        n.cfg.ReadConns,
 		MaxReadValueSize: n.cfg.MaxValueSize,

@@ -230,6 +230,22 @@ func (r *rewriter) level(toks []token) (string, []expansion) {
 			out = append(out, unit{text: t.text, space: true})
 			continue
 		case tString, tNumber, tParam, tQIdent:
+			if t.kind == tString && isDigits(stringValue(t)) {
+				// 'OID' compared with an OID column: Postgres reads the
+				// literal as an oid; SQLite would compare text with an
+				// integer and find them different.
+				if k := lastSig(); k > 0 && comparison[out[k].text] {
+					l := k - 1
+					for l >= 0 && out[l].space {
+						l--
+					}
+					if l >= 0 && out[l].primary && oidColumn(out[l].text) {
+						out = append(out, unit{text: stringValue(t), primary: true})
+						r.touched = true
+						continue
+					}
+				}
+			}
 			if t.kind == tQIdent {
 				if j, u, ok := r.name(toks, i, fromCtx && isFromStart(prevWord())); ok {
 					out = append(out, u)
@@ -697,7 +713,7 @@ func (r *rewriter) cast(arg, typ string) string {
 		if literal {
 			return "_pg_regclass(" + arg + ")"
 		}
-		return "(SELECT relname FROM pg_class WHERE oid = " + arg + ")"
+		return "(SELECT _rn_name FROM _pg_relnames WHERE _rn_oid = " + arg + ")"
 	case "regtype":
 		if literal {
 			return "_pg_regtype(" + arg + ")"
@@ -744,4 +760,18 @@ func chain(toks []token, i int) (int, string) {
 		j = n
 	}
 	return j, b.String()
+}
+
+var comparison = map[string]bool{"=": true, "<>": true, "!=": true, "<": true, ">": true, "<=": true, ">=": true}
+
+// oidColumn reports whether a (qualified) column name is one of the
+// catalogs' OID columns.
+func oidColumn(name string) bool {
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.ToLower(strings.Trim(name, `"`))
+	return strings.HasSuffix(name, "oid") || strings.HasSuffix(name, "relid") || strings.HasSuffix(name, "objid") ||
+		strings.HasSuffix(name, "classid") || strings.HasSuffix(name, "namespace") || strings.HasSuffix(name, "typid") ||
+		name == "inhparent" || name == "ev_class" || name == "typelem" || name == "oid"
 }

@@ -278,3 +278,29 @@ func typeOID(name string) int64 {
 	}
 	return typeByName[n]
 }
+
+// boolColumns are the catalog columns of type boolean.
+var boolColumns = map[string]bool{}
+
+func init() {
+	for _, n := range strings.Fields(`relhasindex relisshared relhasrules relhastriggers relhassubclass
+		relrowsecurity relforcerowsecurity relispopulated relispartition attnotnull atthasdef atthasmissing
+		attisdropped attislocal attbyval indisunique indnullsnotdistinct indisprimary indisexclusion indimmediate
+		indisclustered indisvalid indcheckxmin indisready indislive indisreplident condeferrable condeferred
+		convalidated conislocal connoinherit typbyval typispreferred typisdefined typnotnull rolsuper rolinherit
+		rolcreaterole rolcreatedb rolcanlogin rolreplication rolbypassrls usecreatedb usesuper userepl
+		usebypassrls datistemplate datallowconn hasindexes hasrules hastriggers rowsecurity
+		collisdeterministic inhdetachpending polpermissive puballtables pending_restart relhasoids`) {
+		boolColumns[n] = true
+	}
+}
+
+// ColumnType is the declared type of a result column named name (lower
+// case) when it is a catalog column of a type SQLite does not keep
+// (boolean), else "".
+func ColumnType(name string) string {
+	if boolColumns[name] {
+		return "BOOLEAN"
+	}
+	return ""
+}

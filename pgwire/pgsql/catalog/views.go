@@ -160,8 +160,13 @@ SELECT _pg_oid('c', f.tbl || '.' || f.name), f.name, 'f', f.relid, f.tbl,
     CASE WHEN upper(f.on_update) IN ('NO ACTION', '') OR f.on_update IS NULL THEN '' ELSE ' ON UPDATE ' || upper(f.on_update) END ||
     CASE WHEN upper(f.on_delete) IN ('NO ACTION', '') OR f.on_delete IS NULL THEN '' ELSE ' ON DELETE ' || upper(f.on_delete) END
 FROM _pg_fk f`},
-	{"", "_pg_condef", `SELECT oid, def FROM _pg_con`},
-	{"", "_pg_viewdef", `SELECT oid, ' ' || _pg_viewquery(sql) || ';' AS def FROM _pg_rel WHERE type = 'view'`},
+	// The views the rewrite's subqueries read have column names of their
+	// own, so that an unqualified argument (oid) names the outer query's.
+	{"", "_pg_condef", `SELECT oid AS _cd_oid, def AS _cd_def FROM _pg_con`},
+	{"", "_pg_viewdef", `SELECT oid AS _vd_oid, ' ' || _pg_viewquery(sql) || ';' AS _vd_def FROM _pg_rel WHERE type = 'view'`},
+	{"", "_pg_idxcoldef", `SELECT idxoid AS _ic_oid, seq AS _ic_seq, col AS _ic_col FROM _pg_idxcol`},
+	{"", "_pg_indexdef2", `SELECT oid AS _id_oid, def AS _id_def FROM _pg_indexdef`},
+	{"", "_pg_relnames", `SELECT oid AS _rn_oid, name AS _rn_name FROM _pg_rel UNION ALL SELECT oid, name FROM _pg_idx`},
 }
 
 // catalogViews are the relations of pg_catalog and information_schema that
