@@ -196,7 +196,7 @@ func (c *conn) run(ctx context.Context, sql string, params []any) (*Result, *Err
 			return nil, errCopyExtended()
 		}
 	}
-	sql, isCatalog, ce := c.catalogSQL(sql)
+	sql, catalogTypes, ce := c.catalogSQL(sql)
 	if ce != nil {
 		return nil, ce
 	}
@@ -207,8 +207,8 @@ func (c *conn) run(ctx context.Context, sql string, params []any) (*Result, *Err
 	if res == nil {
 		res = &Result{}
 	}
-	if isCatalog {
-		catalogColumns(res.Columns)
+	if catalogTypes != nil {
+		catalogColumns(res.Columns, catalogTypes)
 	}
 	return res, nil
 }
@@ -503,7 +503,7 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 	} else if _, ok, _ := parseCopy(st.sql); ok {
 		return nil, nil, errCopyExtended()
 	} else {
-		sql, isCatalog, ce := c.catalogSQL(st.sql)
+		sql, catalogTypes, ce := c.catalogSQL(st.sql)
 		if ce != nil {
 			return nil, nil, ce
 		}
@@ -517,8 +517,8 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 			return nil, nil, toError(err)
 		}
 		cols = desc.Columns
-		if isCatalog {
-			catalogColumns(cols)
+		if catalogTypes != nil {
+			catalogColumns(cols, catalogTypes)
 		}
 	}
 	st.cols = cols

@@ -211,3 +211,51 @@ func equalRows(a, b [][]any) bool {
 	}
 	return true
 }
+
+// sqlalchemyScript does what an SQLAlchemy 1.4 application does on its
+// first start and on every restart (create_all twice), then reflects the
+// schema with the inspector.
+const sqlalchemyScript = `
+import os
+import sqlalchemy as sa
+e = sa.create_engine("postgresql+psycopg2://raftsql@%s:%s/raftsql" % (os.environ["PGHOST"], os.environ["PGPORT"]))
+md = sa.MetaData()
+sa.Table("sa_users", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(30), nullable=False, unique=True))
+sa.Table("sa_addr", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("user_id", sa.ForeignKey("sa_users.id")),
+    sa.Column("email", sa.String, index=True))
+md.create_all(e)
+md.create_all(e)
+insp = sa.inspect(e)
+print("tables", sorted(insp.get_table_names()))
+print("has", insp.has_table("sa_users"), insp.has_table("nope"))
+for c in insp.get_columns("sa_users"):
+    print("col", c["name"], c["type"], c["nullable"])
+print("pk", insp.get_pk_constraint("sa_users")["constrained_columns"])
+fk = insp.get_foreign_keys("sa_addr")[0]
+print("fk", fk["constrained_columns"], fk["referred_table"], fk["referred_columns"])
+print("idx", [(i["name"], i["column_names"]) for i in insp.get_indexes("sa_addr")])
+print("uq", [u["column_names"] for u in insp.get_unique_constraints("sa_users")])
+`
+
+// TestSQLAlchemyReflection: SQLAlchemy's has_table, create_all twice and
+// the inspector's reflection, with its defaults.
+func TestSQLAlchemyReflection(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3", "-c", "import sqlalchemy, psycopg2").Run(); err != nil {
+		t.Skip("SQLAlchemy is not installed (apt-get install python3-sqlalchemy python3-psycopg2)")
+	}
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	out := runClient(t, c, c.Follower(), "/usr/bin/python3", "-c", sqlalchemyScript)
+	for _, want := range []string{
+		"tables ['sa_addr', 'sa_users']\n",
+		"has True False\n",
+		"col id INTEGER False\ncol name VARCHAR(30) False\n",
+		"pk ['id']\n",
+		"fk ['user_id'] sa_users ['id']\n",
+		"idx [('ix_sa_addr_email', ['email'])]\n",
+		"uq [['name']]\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("SQLAlchemy output lacks %q:\n%s", want, out)
+		}
+	}
+}

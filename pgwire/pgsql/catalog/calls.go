@@ -30,12 +30,32 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 	}
 	prim := func(s string) (unit, int, bool) { return unit{text: s, primary: true}, next, true }
 	_ = arg
+	// Set-returning functions in a select list become a json_each joined to
+	// the SELECT's FROM clause; calls on the same array share it, so that
+	// they advance together, as Postgres runs them.
+	expand := func(field string) (unit, int, bool) {
+		alias := "_pg_x" + fmt.Sprint(len(rw[0])) + "_" + sanitize(rw[0])
+		u := unit{primary: true, expand: alias, word: rw[0]}
+		if field == "key" {
+			u.text = "(" + alias + ".key + 1)"
+		} else {
+			u.text = alias + ".value"
+		}
+		return u, next, true
+	}
 	if schema == "information_schema" {
 		if name == "_pg_expandarray" && len(rw) == 1 {
-			alias := "_pg_x" + fmt.Sprint(len(rw[0])) + "_" + sanitize(rw[0])
-			return unit{text: alias + ".value", primary: true, expand: alias, word: rw[0]}, next, true
+			return expand("value")
 		}
 		return unit{}, 0, false
+	}
+	if !tablePos && len(rw) >= 1 {
+		switch name {
+		case "unnest":
+			return expand("value")
+		case "generate_subscripts":
+			return expand("key")
+		}
 	}
 	switch name {
 	case "current_schema":
@@ -58,6 +78,10 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 			argN(0, "NULL"), argN(1, "0")))
 	case "pg_get_constraintdef":
 		return prim(fmt.Sprintf("(SELECT _cd_def FROM _pg_condef WHERE _cd_oid = %s)", argN(0, "NULL")))
+	case "json_build_object", "jsonb_build_object":
+		return prim("json_object(" + strings.Join(rw, ", ") + ")")
+	case "json_build_array", "jsonb_build_array":
+		return prim("json_array(" + strings.Join(rw, ", ") + ")")
 	case "pg_table_size", "pg_relation_size", "pg_total_relation_size", "pg_indexes_size", "pg_database_size":
 		return prim("0")
 	case "pg_size_pretty":
@@ -97,10 +121,6 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		return prim(fmt.Sprintf("(SELECT %s AS %s, 1 AS %s) AS %s", rel, quoteIdent(cols[0]), quoteIdent(cols[1]), quoteIdent(alias)))
 	case "generate_series", "unnest":
 		if !tablePos {
-			if name == "unnest" {
-				r.fail(notSupported("unnest() outside a FROM clause"))
-				return prim("NULL")
-			}
 			return unit{}, 0, false
 		}
 		alias, col, after := fromAlias(toks, end+1)

@@ -53,8 +53,16 @@ func Mentions(sql string) bool {
 // it is. A statement that reads the catalogs with a construct the rewrite
 // cannot translate fails with a 0A000 *Error naming it.
 func Rewrite(sql string, env Env) (out string, ok bool, err error) {
+	out, ok, _, err = RewriteTyped(sql, env)
+	return out, ok, err
+}
+
+// RewriteTyped is Rewrite, and also gives the types of the result columns
+// that alias a catalog column whose type SQLite does not keep (cons.conkey
+// AS key), by their names in lower case; ColumnType gives the others.
+func RewriteTyped(sql string, env Env) (out string, ok bool, types map[string]string, err error) {
 	if !Mentions(sql) {
-		return sql, false, nil
+		return sql, false, nil, nil
 	}
 	r := &rewriter{env: env}
 	text, exps := r.level(lex(sql))
@@ -62,12 +70,12 @@ func Rewrite(sql string, env Env) (out string, ok bool, err error) {
 		r.fail(notSupported("a set-returning function outside a FROM clause"))
 	}
 	if !r.touched {
-		return sql, false, nil
+		return sql, false, nil, nil
 	}
 	if r.err != nil {
-		return "", true, r.err
+		return "", true, nil, r.err
 	}
-	return text, true, nil
+	return text, true, r.types, nil
 }
 
 type rewriter struct {
@@ -75,6 +83,34 @@ type rewriter struct {
 	n       int
 	touched bool
 	err     error
+	types   map[string]string
+}
+
+// alias notes the type of a result column named alias whose expression,
+// before AS, is a catalog column of a type SQLite does not keep.
+func (r *rewriter) alias(out []unit, alias string) {
+	k := len(out) - 1
+	for k >= 0 && out[k].space {
+		k--
+	}
+	if k < 0 || out[k].word != "as" {
+		return
+	}
+	for k--; k >= 0 && out[k].space; k-- {
+	}
+	if k < 0 || !out[k].primary {
+		return
+	}
+	name := out[k].text
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:]
+	}
+	if typ := ColumnType(strings.ToLower(strings.Trim(name, `"`))); typ != "" {
+		if r.types == nil {
+			r.types = map[string]string{}
+		}
+		r.types[alias] = typ
+	}
 }
 
 func (r *rewriter) fail(e *Error) {
@@ -230,6 +266,24 @@ func (r *rewriter) level(toks []token) (string, []expansion) {
 			out = append(out, unit{text: t.text, space: true})
 			continue
 		case tString, tNumber, tParam, tQIdent:
+			if t.kind == tString {
+				// 'f' compared with a boolean column: SQLite's booleans
+				// are 1 and 0.
+				v := strings.ToLower(stringValue(t))
+				if b, isBool := map[string]string{"t": "1", "true": "1", "f": "0", "false": "0"}[v]; isBool {
+					if k := lastSig(); k > 0 && comparison[out[k].text] {
+						l := k - 1
+						for l >= 0 && out[l].space {
+							l--
+						}
+						if l >= 0 && out[l].primary && boolColumns[lastName(out[l].text)] {
+							out = append(out, unit{text: b, primary: true})
+							r.touched = true
+							continue
+						}
+					}
+				}
+			}
 			if t.kind == tString && isDigits(stringValue(t)) {
 				// 'OID' compared with an OID column: Postgres reads the
 				// literal as an oid; SQLite would compare text with an
@@ -254,6 +308,7 @@ func (r *rewriter) level(toks []token) (string, []expansion) {
 				}
 			}
 			if t.kind == tQIdent {
+				r.alias(out, unquote(t))
 				j, text := chain(toks, i)
 				out = append(out, unit{text: text, primary: true})
 				i = j
@@ -402,9 +457,20 @@ func (r *rewriter) level(toks []token) (string, []expansion) {
 				if u.expand != "" {
 					addExp([]expansion{{alias: u.expand, expr: u.word}})
 					u.word = ""
+					if !strings.HasSuffix(u.text, ".value") {
+						u.expand = ""
+					}
 				}
 				out = append(out, u)
 				i = j
+				continue
+			}
+			r.alias(out, w)
+			if sqliteReserved[w] && prevWord() == "as" {
+				// Postgres takes any word as a column alias; SQLite not
+				// its keywords.
+				out = append(out, unit{text: quoteIdent(w), primary: true})
+				r.touched = true
 				continue
 			}
 			if keyword[w] {
@@ -774,4 +840,18 @@ func oidColumn(name string) bool {
 	return strings.HasSuffix(name, "oid") || strings.HasSuffix(name, "relid") || strings.HasSuffix(name, "objid") ||
 		strings.HasSuffix(name, "classid") || strings.HasSuffix(name, "namespace") || strings.HasSuffix(name, "typid") ||
 		name == "inhparent" || name == "ev_class" || name == "typelem" || name == "oid"
+}
+
+// sqliteReserved are words SQLite does not take as a column alias.
+var sqliteReserved = map[string]bool{"default": true, "order": true, "group": true, "table": true, "index": true,
+	"check": true, "values": true, "select": true, "from": true, "where": true, "column": true, "constraint": true,
+	"references": true, "primary": true, "unique": true, "foreign": true, "key": false, "transaction": true,
+	"limit": true, "offset": true, "to": true, "into": true, "join": true, "on": true, "using": true, "set": true,
+	"all": true, "and": true, "or": true, "not": true, "in": true, "is": true, "null": true, "case": true}
+
+func lastName(name string) string {
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:]
+	}
+	return strings.ToLower(strings.Trim(name, `"`))
 }

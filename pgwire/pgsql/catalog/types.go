@@ -296,12 +296,44 @@ func init() {
 	}
 }
 
+// typedColumns are the catalog columns of the integer types.
+var typedColumns = map[string]string{}
+
+func init() {
+	for typ, names := range map[string]string{
+		"OID": `oid relnamespace reltype reloftype relowner relam relfilenode reltablespace reltoastrelid attrelid
+			atttypid attcollation typnamespace typowner typrelid typelem typarray typbasetype typcollation
+			indexrelid indrelid conrelid contypid conindid conparentid confrelid connamespace adrelid nspowner
+			datdba dattablespace objoid classoid inhrelid inhparent collnamespace collowner spcowner usesysid
+			pronamespace proowner prorettype enumtypid rngtypid rngsubtype seqrelid seqtypid stxrelid polrelid
+			tgrelid datid extnamespace extowner partrelid prrelid prpubid`,
+		"SMALLINT": `attnum adnum attlen typlen indnatts indnkeyatts relnatts relchecks attinhcount coninhcount
+			attndims`,
+		"INTEGER": `atttypmod attstattarget typtypmod relpages encoding datconnlimit rolconnlimit attcacheoff
+			inhseqno typndims objsubid relallvisible ordinal_position character_maximum_length
+			character_octet_length numeric_precision numeric_precision_radix numeric_scale datetime_precision
+			position_in_unique_constraint`,
+		"REAL": `reltuples`,
+	} {
+		for _, n := range strings.Fields(names) {
+			typedColumns[n] = typ
+		}
+	}
+}
+
 // ColumnType is the declared type of a result column named name (lower
 // case) when it is a catalog column of a type SQLite does not keep
-// (boolean), else "".
+// (booleans, integers, the arrays of keys), else "".
 func ColumnType(name string) string {
-	if boolColumns[name] {
+	switch {
+	case boolColumns[name]:
 		return "BOOLEAN"
+	case name == "conkey" || name == "confkey":
+		return "_INT2"
+	case name == "indkey" || name == "indoption":
+		return "INT2VECTOR"
+	case name == "polroles":
+		return "_OID"
 	}
-	return ""
+	return typedColumns[name]
 }
