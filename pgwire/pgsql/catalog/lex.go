@@ -168,14 +168,23 @@ func escapeString(s string, i int) (string, int) {
 // other in lower case.
 func unquote(t token) string {
 	if t.kind == tQIdent {
-		return strings.ReplaceAll(t.text[1:len(t.text)-1], `""`, `"`)
+		return strings.ReplaceAll(inner(t.text), `""`, `"`)
 	}
 	return strings.ToLower(t.text)
 }
 
 // stringValue is the value of a string literal token.
 func stringValue(t token) string {
-	return strings.ReplaceAll(t.text[1:len(t.text)-1], "''", "'")
+	return strings.ReplaceAll(inner(t.text), "''", "'")
+}
+
+// inner is a quoted token without its quotes; an unterminated one (the
+// rest of the statement) has only the first.
+func inner(s string) string {
+	if len(s) >= 2 && s[len(s)-1] == s[0] {
+		return s[1 : len(s)-1]
+	}
+	return s[1:]
 }
 
 func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

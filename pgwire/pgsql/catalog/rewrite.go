@@ -69,11 +69,11 @@ func RewriteTyped(sql string, env Env) (out string, ok bool, types map[string]st
 	if r.err == nil && len(exps) > 0 {
 		r.fail(notSupported("a set-returning function outside a FROM clause"))
 	}
-	if !r.touched {
-		return sql, false, nil, nil
-	}
 	if r.err != nil {
 		return "", true, nil, r.err
+	}
+	if !r.touched {
+		return sql, false, nil, nil
 	}
 	return text, true, r.types, nil
 }
