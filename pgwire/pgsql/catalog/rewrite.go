@@ -58,8 +58,9 @@ func Rewrite(sql string, env Env) (out string, ok bool, err error) {
 }
 
 // RewriteTyped is Rewrite, and also gives the types of the result columns
-// that alias a catalog column whose type SQLite does not keep (cons.conkey
-// AS key), by their names in lower case; ColumnType gives the others.
+// that are aliases, by their names in lower case: a catalog column's whose
+// type SQLite does not keep (cons.conkey AS key), else "" (the alias names
+// no catalog column). ColumnType gives the others.
 func RewriteTyped(sql string, env Env) (out string, ok bool, types map[string]string, err error) {
 	if !Mentions(sql) {
 		return sql, false, nil, nil
@@ -98,19 +99,16 @@ func (r *rewriter) alias(out []unit, alias string) {
 	}
 	for k--; k >= 0 && out[k].space; k-- {
 	}
-	if k < 0 || !out[k].primary {
-		return
+	if r.types == nil {
+		r.types = map[string]string{}
 	}
-	name := out[k].text
-	if i := strings.LastIndexByte(name, '.'); i >= 0 {
-		name = name[i+1:]
+	// An alias of anything else is no catalog column, whatever its name
+	// ("Encoding"): "" keeps ColumnType off it.
+	typ := ""
+	if k >= 0 && out[k].primary && !strings.HasSuffix(out[k].text, ")") {
+		typ = ColumnType(lastName(out[k].text))
 	}
-	if typ := ColumnType(strings.ToLower(strings.Trim(name, `"`))); typ != "" {
-		if r.types == nil {
-			r.types = map[string]string{}
-		}
-		r.types[alias] = typ
-	}
+	r.types[strings.ToLower(alias)] = typ
 }
 
 func (r *rewriter) fail(e *Error) {
