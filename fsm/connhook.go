@@ -149,9 +149,15 @@ func (c *conn) setup(funcs []registeredFunc, init []string) error {
 	}
 	c.setupSQL = true
 	defer func() { c.setupSQL = false }()
-	for _, sql := range init {
-		if err := c.exec(sql); err != nil {
-			return fmt.Errorf("fsm: connection setup: %w", err)
+	if len(init) > 0 {
+		// One transaction: each statement of its own would read the
+		// database's schema again.
+		stmts := append(append([]string{"BEGIN"}, init...), "COMMIT")
+		for _, sql := range stmts {
+			if err := c.exec(sql); err != nil {
+				c.exec("ROLLBACK")
+				return fmt.Errorf("fsm: connection setup: %w", err)
+			}
 		}
 	}
 	// The setup's statements are not kept among the connection's own.
