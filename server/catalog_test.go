@@ -193,6 +193,41 @@ func TestCatalogQueries(t *testing.T) {
 	c.Stop(node)
 	c.Restart(node)
 	same(node)
+
+	// Schema changes that SQLite checks every view for, the catalog views
+	// of the write connection included.
+	conn = connect(t, c, c.Leader())
+	for _, sql := range []string{
+		"ALTER TABLE posts RENAME TO articles",
+		"ALTER TABLE articles RENAME COLUMN body TO text",
+		"ALTER TABLE articles ADD COLUMN title TEXT",
+		"ALTER TABLE articles DROP COLUMN text",
+		"CREATE VIEW titles AS SELECT title FROM articles",
+		"DROP VIEW titles",
+	} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	rows = queryRows(conn, pgx.QueryExecModeCacheStatement, "SELECT column_name FROM information_schema.columns WHERE table_name = 'articles' ORDER BY ordinal_position")
+	if fmt.Sprint(rows) != "[[id] [user_id] [title]]" {
+		t.Errorf("columns of articles = %v", rows)
+	}
+	// A catalog query inside a transaction, after a write.
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "CREATE TABLE drafts (id INTEGER PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	if err := tx.QueryRow(ctx, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'drafts'").Scan(&n); err != nil || n != 1 {
+		t.Errorf("drafts in information_schema.tables inside its transaction: %d, %v", n, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func equalRows(a, b [][]any) bool {

@@ -25,26 +25,65 @@ func notSupported(what string) *Error {
 	return &Error{Code: "0A000", Message: what + " is not supported"}
 }
 
-// markers are the words whose presence makes a statement one the rewrite
-// looks at; any other statement goes to SQLite as it is, at the cost of
-// one scan of its text.
-var markers = []string{"pg_", "information_schema", "current_schema", "current_database", "version", "::reg", "::oid", "current_user", "session_user", "current_catalog"}
-
 // Mentions reports whether sql may name a catalog relation or call a
-// catalog function, without allocating.
+// catalog function: whether it holds one of the words that start them
+// (pg_, information_schema, current_schema and its siblings, session_user,
+// version, ::reg…,
+// ::oid). Any other statement goes to SQLite as it is, at the cost of
+// this one scan of its text, which allocates nothing.
 func Mentions(sql string) bool {
 	for i := 0; i < len(sql); i++ {
-		c := sql[i] | 0x20
-		if c != 'p' && c != 'i' && c != 'c' && c != 'v' && c != 's' && sql[i] != ':' {
-			continue
-		}
-		for _, m := range markers {
-			if len(sql)-i >= len(m) && strings.EqualFold(sql[i:i+len(m)], m) {
+		rest := sql[i:]
+		switch sql[i] | 0x20 {
+		case 'p':
+			if hasPrefixFold(rest, "pg_") {
+				return true
+			}
+		case 'i':
+			if hasPrefixFold(rest, "information_schema") {
+				return true
+			}
+		case 'c':
+			if hasPrefixFold(rest, "current_") {
+				r := rest[len("current_"):]
+				if hasPrefixFold(r, "schema") || hasPrefixFold(r, "database") || hasPrefixFold(r, "user") ||
+					hasPrefixFold(r, "catalog") || hasPrefixFold(r, "role") {
+					return true
+				}
+			}
+		case 's':
+			if hasPrefixFold(rest, "session_user") {
+				return true
+			}
+		case 'v':
+			if hasPrefixFold(rest, "version") {
+				return true
+			}
+		case ':':
+			if hasPrefixFold(rest, "::reg") || hasPrefixFold(rest, "::oid") {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// hasPrefixFold is strings.HasPrefix, ASCII case-insensitively; prefix is
+// in lower case.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // Rewrite translates a statement that reads the catalogs or calls the

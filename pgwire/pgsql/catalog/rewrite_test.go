@@ -92,3 +92,23 @@ func FuzzRewrite(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkMentions measures what every statement pays for the catalogs
+// in pgwire: one scan of its text.
+//
+//	go test ./pgwire/pgsql/catalog -run XXX -bench Mentions
+func BenchmarkMentions(b *testing.B) {
+	for name, sql := range map[string]string{
+		"point-select": "SELECT abalance FROM pgbench_accounts WHERE aid = $1",
+		"update":       "UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2",
+		"insert":       "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP)",
+	} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if Mentions(sql) {
+					b.Fatal("mentions the catalogs")
+				}
+			}
+		})
+	}
+}
