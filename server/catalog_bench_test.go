@@ -92,4 +92,3 @@ func numbers(n int) string {
 	}
 	return string(b)
 }
-
