@@ -53,8 +53,9 @@ type Config struct {
 	// database's copy queues every commit behind it.
 	SnapshotRate int64
 	// Funcs are scalar SQL functions every connection registers, and
-	// ConnInit statements every connection runs when it opens, after
-	// registering them: the server's catalog views (TEMP VIEWs) live
+	// ConnInit statements every connection runs, after registering them,
+	// when it opens (the write connection) or is first used (a read
+	// connection): the server's catalog views (TEMP VIEWs) live
 	// there. They must be deterministic; they may read the database, and
 	// never write it.
 	Funcs    []Func
@@ -227,21 +228,21 @@ func (f *FSM) openConns() error {
 	for i := range f.nRead + classifyConns {
 		r, err := openConn(f.path, "", true)
 		for _, p := range []string{
-			// Setting temp_store drops the temporary views, and
-			// query_only refuses to create them: setup runs between.
+			// Setting temp_store drops temporary views: it comes before
+			// the setup, which acquire runs when the connection is first
+			// used, so that opening (at start and after a restore) does
+			// not wait for it.
 			"PRAGMA temp_store=MEMORY",
-			"",
 			"PRAGMA query_only=1",
 			// Reads report the setting writes are made with.
 			"PRAGMA foreign_keys=ON",
 		} {
-			switch {
-			case err != nil:
-			case p == "":
-				err = r.setup(f.funcs, f.connInit)
-			default:
+			if err == nil {
 				err = r.exec(p)
 			}
+		}
+		if err == nil {
+			r.needsSetup = len(f.funcs) > 0 || len(f.connInit) > 0
 		}
 		if err == nil {
 			err = r.registerReadRandom()

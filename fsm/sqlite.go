@@ -83,6 +83,9 @@ type conn struct {
 	apply    bool    // the state machine's write connection, which holds prngMu while it runs
 	internal bool    // the connection's own transaction statements run
 	setupSQL bool    // Config.ConnInit runs: temporary objects may be created
+	// needsSetup is set on a read connection until its first use runs
+	// the setup of Config.Funcs and Config.ConnInit.
+	needsSetup bool
 	classify bool    // transaction control is reported, not refused
 	refused  string  // why the last prepare was refused
 	ddl      bool    // a statement prepared since the flag was cleared changes the schema
