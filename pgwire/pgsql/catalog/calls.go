@@ -68,6 +68,9 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		return prim(fmt.Sprintf("(CASE WHEN %s IS NULL THEN NULL ELSE %s END)", argN(0, "NULL"), quoteString(r.env.User)))
 	case "pg_table_is_visible", "pg_type_is_visible", "pg_function_is_visible", "pg_opclass_is_visible",
 		"pg_collation_is_visible", "pg_conversion_is_visible", "pg_operator_is_visible", "pg_ts_config_is_visible":
+		if name == "pg_table_is_visible" {
+			return prim("_pg_visible(" + argN(0, "NULL") + ")")
+		}
 		return prim(fmt.Sprintf("(%s IS NOT NULL)", argN(0, "NULL")))
 	case "has_table_privilege", "has_schema_privilege", "has_database_privilege", "has_column_privilege",
 		"has_type_privilege", "has_function_privilege", "has_sequence_privilege", "has_any_column_privilege",

@@ -130,6 +130,13 @@ func Funcs(version string) []Func {
 			}
 			return boolInt(re.MatchString(toText(a[1]))), nil
 		}},
+		{"_pg_visible", 1, func(a []any) (any, error) {
+			// information_schema is not on the search path.
+			if a[0] == nil {
+				return nil, nil
+			}
+			return boolInt(!infoSchemaOIDs()[toInt(a[0])]), nil
+		}},
 		{"_pg_viewquery", 1, func(a []any) (any, error) { return viewQuery(toText(a[0])), nil }},
 		{"_pg_oid", 2, func(a []any) (any, error) { return OID(toText(a[0]), toText(a[1])), nil }},
 		{"_pg_regclass", 1, func(a []any) (any, error) {
@@ -338,4 +345,22 @@ func viewQuery(create string) string {
 		off += len(t.text)
 	}
 	return ""
+}
+
+var infoSchemaOnce struct {
+	sync.Once
+	oids map[int64]bool
+}
+
+// infoSchemaOIDs are the OIDs of the information_schema relations.
+func infoSchemaOIDs() map[int64]bool {
+	infoSchemaOnce.Do(func() {
+		infoSchemaOnce.oids = map[int64]bool{}
+		for _, r := range Relations() {
+			if r.Schema == "information_schema" {
+				infoSchemaOnce.oids[relationOID(r.Schema+"."+quoteIdent(r.Name))] = true
+			}
+		}
+	})
+	return infoSchemaOnce.oids
 }
