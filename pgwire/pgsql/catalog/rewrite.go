@@ -710,6 +710,13 @@ func (r *rewriter) name(toks []token, i int, tablePos bool) (int, unit, bool) {
 	if !tablePos && len(parts) == 2 && schema != "pg_catalog" && schema != "information_schema" {
 		return 0, unit{}, false
 	}
+	if !tablePos && schema == "pg_catalog" {
+		if _, found := Resolve(schema, rel); !found {
+			// A type, as in CAST(x AS pg_catalog.text).
+			r.touched = true
+			return j, unit{text: parts[1].text, primary: true}, true
+		}
+	}
 	text, ok := r.relation(schema, rel)
 	if !ok {
 		return 0, unit{}, false
