@@ -28,6 +28,13 @@
 //     reach outside the database, on every connection and every path.
 //   - The snapshot metadata: the last effective time and the results of
 //     recent requests, for exactly-once retries.
+//   - A generic setup hook (Config.Funcs, Config.ConnInit): deterministic
+//     Go scalar functions registered on every connection, and statements
+//     each connection runs when it opens, after them, which may create
+//     TEMP VIEWs (server puts its Postgres catalog views there; fsm knows
+//     nothing of them). Temporary objects live on one connection, are
+//     never replicated nor snapshotted, and cannot be created by a
+//     client's statement.
 //
 // # What it must not know
 //

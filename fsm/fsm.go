@@ -52,6 +52,14 @@ type Config struct {
 	// copy shares the disk with the Raft log's fsyncs: unbounded, a large
 	// database's copy queues every commit behind it.
 	SnapshotRate int64
+	// Funcs are scalar SQL functions every connection registers, and
+	// ConnInit statements every connection runs, after registering them,
+	// when it opens (the write connection) or is first used (a read
+	// connection): the server's catalog views (TEMP VIEWs) live
+	// there. They must be deterministic; they may read the database, and
+	// never write it.
+	Funcs    []Func
+	ConnInit []string
 	// Logger receives the state machine's logs; nil discards them.
 	Logger *slog.Logger
 	// OnFatal is called once, from the goroutine that applies entries,
@@ -59,9 +67,6 @@ type Config struct {
 	// same state as the others. The node must stop; every later call of
 	// the state machine fails with ErrStopped.
 	OnFatal func(error)
-	// Functions are SQL functions in Go added to every connection; those
-	// writes call must be deterministic.
-	Functions []Function
 }
 
 // FSM is the replicated state machine: one SQLite database. It implements
@@ -75,6 +80,9 @@ type FSM struct {
 	readLength int64
 	// snapRate is Config.SnapshotRate.
 	snapRate int64
+	// funcs and connInit are Config.Funcs and Config.ConnInit.
+	funcs    []registeredFunc
+	connInit []string
 
 	env *applyEnv
 
@@ -131,8 +139,6 @@ type FSM struct {
 	// restores counts the states restored from a snapshot: one replaces
 	// every table.
 	restores atomic.Uint64
-	funcs    []Function
-	funcIDs  []uintptr
 
 	// schemaGen counts schema changes the write connection may have made
 	// (DDL applied or speculated, a restore), so that readers of the
@@ -168,17 +174,13 @@ func Open(cfg Config) (*FSM, error) {
 		return nil, fmt.Errorf("fsm: %w", err)
 	}
 	f := &FSM{path: path, log: cfg.Logger, onFatal: cfg.OnFatal, nRead: cfg.ReadConns, readLength: cfg.MaxReadValueSize,
-		snapRate: cfg.SnapshotRate}
+		snapRate: cfg.SnapshotRate, funcs: registerFuncs(cfg.Funcs), connInit: cfg.ConnInit}
 	if f.log == nil {
 		f.log = slog.New(slog.DiscardHandler)
 	}
 	f.log = f.log.With("subsystem", "fsm")
 	if f.nRead <= 0 {
 		f.nRead = defaultReadConns
-	}
-	for _, fn := range cfg.Functions {
-		f.funcs = append(f.funcs, fn)
-		f.funcIDs = append(f.funcIDs, addFunction(fn))
 	}
 	held, err := f.takeCleanState()
 	if err != nil {
@@ -277,7 +279,7 @@ func (f *FSM) openConns() error {
 		w.close()
 		return err
 	}
-	if err := w.registerFunctions(f.funcIDs, f.funcs); err != nil {
+	if err := w.setup(f.funcs, f.connInit); err != nil {
 		w.close()
 		return err
 	}
@@ -302,20 +304,24 @@ func (f *FSM) openConns() error {
 	for i := range f.nRead + classifyConns {
 		r, err := openConn(f.path, "", true)
 		for _, p := range []string{
+			// Setting temp_store drops temporary views: it comes before
+			// the setup, which acquire runs when the connection is first
+			// used, so that opening (at start and after a restore) does
+			// not wait for it.
+			"PRAGMA temp_store=MEMORY",
 			"PRAGMA query_only=1",
 			// Reads report the setting writes are made with.
 			"PRAGMA foreign_keys=ON",
-			"PRAGMA temp_store=MEMORY",
 		} {
 			if err == nil {
 				err = r.exec(p)
 			}
 		}
 		if err == nil {
-			err = r.registerReadRandom()
+			r.needsSetup = len(f.funcs) > 0 || len(f.connInit) > 0
 		}
 		if err == nil {
-			err = r.registerFunctions(f.funcIDs, f.funcs)
+			err = r.registerReadRandom()
 		}
 		if err == nil {
 			r.setLength(f.readLength)

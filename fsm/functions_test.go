@@ -13,7 +13,7 @@ import (
 // connection and the readers, with every value type, and that an error
 // fails the statement.
 func TestFunctions(t *testing.T) {
-	double := Function{Name: "twice", NumArgs: 1, Fn: func(args []any) (any, error) {
+	double := Func{Name: "twice", NArgs: 1, Fn: func(args []any) (any, error) {
 		switch v := args[0].(type) {
 		case int64:
 			return v * 2, nil
@@ -28,8 +28,8 @@ func TestFunctions(t *testing.T) {
 		}
 		return nil, errors.New("unexpected")
 	}}
-	fail := Function{Name: "refuse", NumArgs: -1, Fn: func([]any) (any, error) { return nil, errors.New("refused on purpose") }}
-	f, err := Open(Config{Dir: t.TempDir(), ReadConns: 1, Functions: []Function{double, fail},
+	fail := Func{Name: "refuse", NArgs: -1, Fn: func([]any) (any, error) { return nil, errors.New("refused on purpose") }}
+	f, err := Open(Config{Dir: t.TempDir(), ReadConns: 1, Funcs: []Func{double, fail},
 		OnFatal: func(err error) { t.Errorf("fatal: %v", err) }})
 	if err != nil {
 		t.Fatal(err)

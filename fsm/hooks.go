@@ -126,6 +126,9 @@ func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 	// themselves are the connection's own, wherever the statement that
 	// uses them runs: a statement's outcome must not depend on when a
 	// module happened to compile them.
+	if c.setupSQL {
+		return ""
+	}
 	internal := c.internal || c.moduleStatement()
 	switch action {
 	case sqlite3.SQLITE_ATTACH:

@@ -39,11 +39,35 @@ func (f *FSM) acquireFrom(ctx context.Context, classify bool) (*conn, error) {
 	}
 	select {
 	case c := <-pool:
+		if c.needsSetup {
+			if err := f.setupRead(c); err != nil {
+				f.release(c)
+				return nil, err
+			}
+		}
 		return c, nil
 	case <-ctx.Done():
 		f.swapMu.RUnlock()
 		return nil, ctx.Err()
 	}
+}
+
+// setupRead runs the connection setup on a read connection, outside any
+// transaction (the temporary views would go with its rollback), with
+// query_only lifted while it runs.
+func (f *FSM) setupRead(c *conn) error {
+	if err := c.exec("PRAGMA query_only=0"); err != nil {
+		return err
+	}
+	err := c.setup(f.funcs, f.connInit)
+	if qerr := c.exec("PRAGMA query_only=1"); err == nil {
+		err = qerr
+	}
+	if err != nil {
+		return err
+	}
+	c.needsSetup = false
+	return nil
 }
 
 func (f *FSM) release(c *conn) {

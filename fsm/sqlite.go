@@ -79,14 +79,18 @@ type conn struct {
 	closed bool
 
 	// Authorizer state, written by the authorizer during prepare.
-	write    bool   // opened to write: the state machine's, or a backup's or a restore check's
-	apply    bool   // the state machine's write connection, which holds prngMu while it runs
-	internal bool   // the connection's own transaction statements run
-	classify bool   // transaction control is reported, not refused
-	refused  string // why the last prepare was refused
-	ddl      bool   // a statement prepared since the flag was cleared changes the schema
-	prepDDL  bool   // the statement being prepared changes the schema
-	prepSP   bool   // the statement being prepared is a savepoint statement
+	write    bool // opened to write: the state machine's, or a backup's or a restore check's
+	apply    bool // the state machine's write connection, which holds prngMu while it runs
+	internal bool // the connection's own transaction statements run
+	setupSQL bool // Config.ConnInit runs: temporary objects may be created
+	// needsSetup is set on a read connection until its first use runs
+	// the setup of Config.Funcs and Config.ConnInit.
+	needsSetup bool
+	classify   bool   // transaction control is reported, not refused
+	refused    string // why the last prepare was refused
+	ddl        bool   // a statement prepared since the flag was cleared changes the schema
+	prepDDL    bool   // the statement being prepared changes the schema
+	prepSP     bool   // the statement being prepared is a savepoint statement
 	// prepReads and prepWrites collect the tables the statement being
 	// prepared reads and writes.
 	prepReads, prepWrites []string

@@ -46,11 +46,11 @@
 //     CREATE TABLE … WITH (storage parameters), ALTER TABLE … ADD PRIMARY
 //     KEY|UNIQUE, rewritten into one plain statement per object and run
 //     together; VACUUM in its Postgres forms is refused with a hint.
-//   - Catalog (catalog.go): the pg_catalog queries of psql's describe
-//     commands, recognised by what they read and answered item by item
-//     from the relations the session reports (SchemaReader), without
-//     reaching Execute. Catalog queries of other clients reach the
-//     session, which refuses them.
+//   - Catalog (catalog.go): statements that read pg_catalog or
+//     information_schema, or call the functions tools call on them, are
+//     rewritten by pgwire/pgsql/catalog into SQLite SQL over the catalog
+//     views the server's connections hold, in both protocols, and run as
+//     any other read.
 //
 // # Lifecycle of a connection
 //

@@ -89,10 +89,6 @@ func (c *conn) runSimple(st *pgsql.Statement) *Error {
 	if !isLocal && st.Kind == pgsql.Copy {
 		copyCmd, isCopy, perr = parseCopy(sql)
 	}
-	catalogQuery, isCatalog := catalogQuery{}, false
-	if !isLocal && !isCopy && st.Kind == pgsql.CatalogRead {
-		catalogQuery, isCatalog = matchCatalog(sql)
-	}
 	if perr != nil {
 		return perr
 	}
@@ -104,8 +100,6 @@ func (c *conn) runSimple(st *pgsql.Statement) *Error {
 		} else {
 			res, e = c.runCopy(copyCmd)
 		}
-	} else if isCatalog {
-		res, e = c.runCatalog(catalogQuery)
 	} else {
 		ctx, done := c.execContext()
 		defer done()
@@ -226,6 +220,10 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 			return nil, errCopyExtended()
 		}
 	}
+	st, catalogTypes, ce := c.catalogStatement(st)
+	if ce != nil {
+		return nil, ce
+	}
 	if st.Err != nil {
 		return nil, frontEndError(st.Err)
 	}
@@ -235,6 +233,9 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 	}
 	if res == nil {
 		res = &Result{}
+	}
+	if catalogTypes != nil {
+		catalogColumns(res.Columns, catalogTypes)
 	}
 	return res, nil
 }
@@ -536,11 +537,13 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 		cols = call.columns()
 	} else if st.st.Kind == pgsql.Copy {
 		return nil, nil, errCopyExtended()
-	} else if st.st.Err != nil {
-		return nil, nil, frontEndError(st.st.Err)
+	} else if runSt, catalogTypes, ce := c.catalogStatement(st.st); ce != nil {
+		return nil, nil, ce
+	} else if runSt.Err != nil {
+		return nil, nil, frontEndError(runSt.Err)
 	} else {
 		ctx, done := c.execContext()
-		desc, err := c.sess.Describe(ctx, st.st)
+		desc, err := c.sess.Describe(ctx, runSt)
 		cancelled := done()
 		if err != nil {
 			if cancelled {
@@ -549,6 +552,9 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 			return nil, nil, toError(err)
 		}
 		cols = desc.Columns
+		if catalogTypes != nil {
+			catalogColumns(cols, catalogTypes)
+		}
 	}
 	st.cols = cols
 	if cols != nil {

@@ -35,6 +35,9 @@ const (
 	oidNumeric     uint32 = 1700
 	oidUUID        uint32 = 2950
 	oidJSONB       uint32 = 3802
+	oidInt2Vector  uint32 = 22
+	oidInt2Array   uint32 = 1005
+	oidOIDArray    uint32 = 1028
 )
 
 const (
@@ -77,6 +80,16 @@ func declOID(decl string) uint32 {
 	}
 	d = strings.Join(strings.Fields(d), " ")
 	d = strings.TrimPrefix(d, "PG_CATALOG.")
+	switch d {
+	// The catalogs' arrays, by Postgres' internal names (package
+	// catalog declares them so); a value is in the array's text form.
+	case "_INT2":
+		return oidInt2Array
+	case "INT2VECTOR":
+		return oidInt2Vector
+	case "_OID":
+		return oidOIDArray
+	}
 	if strings.HasSuffix(d, "[]") {
 		return oidText
 	}

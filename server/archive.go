@@ -184,7 +184,7 @@ func (a *archiver) lead(ctx context.Context) error {
 			return err
 		}
 		for _, e := range entries {
-			if !e.Command {
+			if !e.Command || stagesRestore(e.Data) {
 				a.seg.Skip(e.Index)
 				continue
 			}
@@ -243,6 +243,9 @@ func (a *archiver) lead(ctx context.Context) error {
 // entryTime is the leader's time stamp of a command entry, the latest of
 // its commands', or why the archive cannot replay it.
 func entryTime(data []byte) (int64, string) {
+	if command.IsRestore(data) {
+		return 0, "it installs a restored file, which the archive does not hold"
+	}
 	cmds, err := command.DecodeEntry(data)
 	if err != nil {
 		return 0, err.Error()
@@ -257,6 +260,17 @@ func entryTime(data []byte) (int64, string) {
 		t = max(t, c.TimeUnixNano)
 	}
 	return t, ""
+}
+
+// stagesRestore reports whether data is a restore entry that changes no
+// table (a begin, a chunk, an abort): only a restore's commit changes the
+// state, and the archive takes a new base after it.
+func stagesRestore(data []byte) bool {
+	if !command.IsRestore(data) {
+		return false
+	}
+	r, err := command.DecodeRestore(data)
+	return err == nil && r.Op != command.RestoreCommit
 }
 
 // flush stores the segment gathered so far, if it covers any index.

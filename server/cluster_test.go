@@ -595,6 +595,16 @@ Foreign-key constraints:
 		{`\d fruit_name`, "btree, for table \"public.fruit\""},
 		{`\dn`, " public | raftsql"},
 		{`\d FRUIT`, `Table "public.fruit"`},
+		{`\l`, " raftsql | raftsql | UTF8"},
+		{`\du`, " raftsql   | Superuser"},
+		{`\dv`, " public | named | view | raftsql\n(1 row)"},
+		{`\dt+`, " public | fruit  | table | raftsql | permanent"},
+		{`\d+ fruit`, "Access method: heap"},
+		{`\di basket*`, " public | basket_fruit_key | index | raftsql | basket\n(1 row)"},
+		// Catalogs are relations: a filter that matches nothing finds
+		// nothing.
+		{"SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relname = 'no_such_table'", "(0 rows)"},
+		{"SELECT relname, relkind FROM pg_class WHERE relname LIKE 'fruit%' ORDER BY 1", " fruit      | r\n fruit_name | i\n fruit_pkey | i\n(3 rows)"},
 	} {
 		out, err := run(1, "-c", tc.cmd)
 		if err != nil || !strings.Contains(out, tc.want) {

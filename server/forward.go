@@ -42,15 +42,15 @@ const (
 	// its own.
 	protocolVersion byte = 1
 
-	reqExecute   byte = 1 // payload: command bytes; answer: index and result bytes
-	reqReadIndex byte = 2 // payload: wantPoint or empty; answer: commit point, or u64 commit index the leader confirmed (readpoint.go)
-	reqQuery     byte = 3 // payload: command bytes (weak read on the leader); answer: result bytes
-	reqJoin      byte = 4 // payload: id, addr[, 1 for a non-voter]; answer: empty
-	reqStatus    byte = 5 // answer: JSON NodeStatus
-	reqSession   byte = 6 // payload: level, command bytes of one statement; answer: see remotetx.go
-	reqMember    byte = 7 // payload: op, id, addr, requester, via (members.go); answer: text of what was done
-	reqPing      byte = 8 // on a relayed block's connection: the follower is alive; answer: empty
-	reqCommit    byte = 9 // answer: the leader's commit point, unconfirmed (readpoint.go)
+	reqExecute   byte = 1  // payload: command bytes; answer: index and result bytes
+	reqReadIndex byte = 2  // payload: wantPoint or empty; answer: commit point, or u64 commit index the leader confirmed (readpoint.go)
+	reqQuery     byte = 3  // payload: command bytes (weak read on the leader); answer: result bytes
+	reqJoin      byte = 4  // payload: id, addr[, 1 for a non-voter]; answer: empty
+	reqStatus    byte = 5  // answer: JSON NodeStatus
+	reqSession   byte = 6  // payload: level, command bytes of one statement; answer: see remotetx.go
+	reqMember    byte = 7  // payload: op, id, addr, requester, via (members.go); answer: text of what was done
+	reqPing      byte = 8  // on a relayed block's connection: the follower is alive; answer: empty
+	reqCommit    byte = 9  // answer: the leader's commit point, unconfirmed (readpoint.go)
 	reqAdvisory  byte = 10 // payload: op, flags, key (advisory.go); answer: per op
 
 	statusOK  byte = 0

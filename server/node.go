@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/raftsql/raftsql/pgwire/pgsql"
 	"io"
 	"log/slog"
 	"net"
@@ -126,14 +125,16 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	if err := os.MkdirAll(filepath.Dir(n.cfg.sqlitePath()), 0o755); err != nil {
 		return err
 	}
+	funcs, connInit := catalogSetup()
 	n.fsm, err = fsm.Open(fsm.Config{
+		Funcs:            funcs,
+		ConnInit:         connInit,
 		Path:             n.cfg.sqlitePath(),
 		ReadConns:        n.cfg.ReadConns,
 		MaxReadValueSize: n.cfg.MaxValueSize,
 		SnapshotRate:     n.cfg.SnapshotRate << 20,
 		Logger:           n.log, // fsm adds its subsystem
 		OnFatal:          n.fatal,
-		Functions:        sqlFunctions(),
 	})
 	if err != nil {
 		return fmt.Errorf("opening state machine: %w", err)
@@ -657,13 +658,4 @@ func (n *Node) isMember(id string) bool {
 		}
 	}
 	return false
-}
-
-// sqlFunctions are the Go functions the front end's SQLite text calls.
-func sqlFunctions() []fsm.Function {
-	var out []fsm.Function
-	for _, f := range pgsql.Functions() {
-		out = append(out, fsm.Function{Name: f.Name, NumArgs: f.NumArgs, Fn: f.Fn})
-	}
-	return out
 }

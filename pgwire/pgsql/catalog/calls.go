@@ -1,0 +1,210 @@
+package catalog
+
+import (
+	"fmt"
+	"strings"
+)
+
+// call rewrites a call of a function tools call on the catalogs: into a
+// registered Go function of the same name (Funcs), a literal the session
+// knows, or a subquery of the catalog views. toks[end] closes the
+// argument list; next is the last token used (after end for a function in
+// FROM, which takes its alias along). ok is false for a function this
+// package does not know, which SQLite then resolves.
+func (r *rewriter) call(schema, name string, args [][]token, toks []token, end int, tablePos bool) (u unit, next int, ok bool) {
+	next = end
+	arg := func(i string) string { return i }
+	rw := make([]string, len(args))
+	for i, a := range args {
+		text, exps := r.level(a)
+		if len(exps) > 0 {
+			r.fail(notSupported("a set-returning function as an argument"))
+		}
+		rw[i] = strings.TrimSpace(text)
+	}
+	argN := func(n int, def string) string {
+		if n < len(rw) {
+			return rw[n]
+		}
+		return def
+	}
+	prim := func(s string) (unit, int, bool) { return unit{text: s, primary: true}, next, true }
+	_ = arg
+	// Set-returning functions in a select list become a json_each joined to
+	// the SELECT's FROM clause; calls on the same array share it, so that
+	// they advance together, as Postgres runs them.
+	expand := func(field string) (unit, int, bool) {
+		alias := "_pg_x" + fmt.Sprint(len(rw[0])) + "_" + sanitize(rw[0])
+		u := unit{primary: true, expand: alias, word: rw[0]}
+		if field == "key" {
+			u.text = "(" + alias + ".key + 1)"
+		} else {
+			u.text = alias + ".value"
+		}
+		return u, next, true
+	}
+	if schema == "information_schema" {
+		if name == "_pg_expandarray" && len(rw) == 1 {
+			return expand("value")
+		}
+		return unit{}, 0, false
+	}
+	if !tablePos && len(rw) >= 1 {
+		switch name {
+		case "unnest":
+			return expand("value")
+		case "generate_subscripts":
+			return expand("key")
+		}
+	}
+	switch name {
+	case "current_schema":
+		return prim("'public'")
+	case "current_database":
+		return prim(quoteString(r.env.Database))
+	case "current_user", "session_user":
+		return prim(quoteString(r.env.User))
+	case "pg_get_userbyid":
+		return prim(fmt.Sprintf("(CASE WHEN %s IS NULL THEN NULL ELSE %s END)", argN(0, "NULL"), quoteString(r.env.User)))
+	case "pg_table_is_visible", "pg_type_is_visible", "pg_function_is_visible", "pg_opclass_is_visible",
+		"pg_collation_is_visible", "pg_conversion_is_visible", "pg_operator_is_visible", "pg_ts_config_is_visible":
+		if name == "pg_table_is_visible" {
+			return prim("_pg_visible(" + argN(0, "NULL") + ")")
+		}
+		return prim(fmt.Sprintf("(%s IS NOT NULL)", argN(0, "NULL")))
+	case "has_table_privilege", "has_schema_privilege", "has_database_privilege", "has_column_privilege",
+		"has_type_privilege", "has_function_privilege", "has_sequence_privilege", "has_any_column_privilege",
+		"pg_has_role":
+		return prim("1")
+	case "pg_get_indexdef":
+		return prim(fmt.Sprintf("(CASE WHEN ifnull(%[2]s, 0) = 0 THEN (SELECT _id_def FROM _pg_indexdef2 WHERE _id_oid = %[1]s) ELSE (SELECT _ic_col FROM _pg_idxcoldef WHERE _ic_oid = %[1]s AND _ic_seq = %[2]s) END)",
+			argN(0, "NULL"), argN(1, "0")))
+	case "pg_get_constraintdef":
+		return prim(fmt.Sprintf("(SELECT _cd_def FROM _pg_condef WHERE _cd_oid = %s)", argN(0, "NULL")))
+	case "json_build_object", "jsonb_build_object":
+		return prim("json_object(" + strings.Join(rw, ", ") + ")")
+	case "json_build_array", "jsonb_build_array":
+		return prim("json_array(" + strings.Join(rw, ", ") + ")")
+	case "pg_table_size", "pg_relation_size", "pg_total_relation_size", "pg_indexes_size", "pg_database_size":
+		return prim("0")
+	case "pg_size_pretty":
+		return prim("(CAST(" + argN(0, "NULL") + " AS TEXT) || ' bytes')")
+	case "pg_get_viewdef":
+		a := argN(0, "NULL")
+		if strings.HasPrefix(a, "'") && !isDigits(strings.Trim(a, "'")) {
+			a = "_pg_regclass(" + a + ")"
+		}
+		return prim(fmt.Sprintf("(SELECT _vd_def FROM _pg_viewdef WHERE _vd_oid = %s)", a))
+	case "pg_get_expr":
+		return prim("(" + argN(0, "NULL") + ")")
+	case "obj_description":
+		return prim(fmt.Sprintf("(SELECT description FROM pg_description WHERE objoid = %s AND objsubid = 0)", argN(0, "NULL")))
+	case "col_description":
+		return prim(fmt.Sprintf("(SELECT description FROM pg_description WHERE objoid = %s AND objsubid = %s)", argN(0, "NULL"), argN(1, "NULL")))
+	case "shobj_description", "pg_get_statisticsobjdef_columns", "pg_get_partkeydef", "pg_get_triggerdef",
+		"pg_get_ruledef", "pg_get_function_result", "pg_get_function_arguments", "pg_get_function_identity_arguments",
+		"pg_get_serial_sequence", "pg_tablespace_location":
+		return prim("NULL")
+	case "pg_relation_is_publishable", "pg_is_in_recovery", "pg_is_other_temp_schema":
+		return prim("0")
+	case "pg_my_temp_schema":
+		return prim("0")
+	case "pg_partition_ancestors", "pg_partition_tree":
+		// A relation that is no partition is its own only ancestor.
+		rel := "_pg_regclass(" + argN(0, "NULL") + ")"
+		if !tablePos {
+			return prim(rel)
+		}
+		alias, cols, after := fromAliases(toks, end+1)
+		if alias == "" {
+			alias = name
+		}
+		cols = append(cols, "relid", "ordinality")
+		next = after - 1
+		return prim(fmt.Sprintf("(SELECT %s AS %s, 1 AS %s) AS %s", rel, quoteIdent(cols[0]), quoteIdent(cols[1]), quoteIdent(alias)))
+	case "generate_series", "unnest":
+		if !tablePos {
+			return unit{}, 0, false
+		}
+		alias, col, after := fromAlias(toks, end+1)
+		if alias == "" {
+			alias = name
+		}
+		if col == "" {
+			col = alias
+		}
+		next = after - 1
+		var sub string
+		if name == "unnest" {
+			sub = fmt.Sprintf("(SELECT value AS %s FROM json_each(_pg_array_json(%s)))", quoteIdent(col), argN(0, "NULL"))
+		} else {
+			g := r.fresh("_pg_gs")
+			sub = fmt.Sprintf("(WITH RECURSIVE %[1]s(v) AS (SELECT %[2]s UNION ALL SELECT v + %[4]s FROM %[1]s WHERE v + %[4]s <= %[3]s) SELECT v AS %[5]s FROM %[1]s WHERE v <= %[3]s)",
+				g, argN(0, "1"), argN(1, "0"), argN(2, "1"), quoteIdent(col))
+		}
+		return prim(sub + " AS " + quoteIdent(alias))
+	}
+	return unit{}, 0, false
+}
+
+// fromAlias reads "[WITH ORDINALITY] [AS] alias [(column, …)]" after a
+// function in FROM; ord is the name of the ordinality column, if any.
+func fromAlias(toks []token, i int) (alias, col string, next int) {
+	alias, cols, next := fromAliases(toks, i)
+	if len(cols) > 0 {
+		col = cols[0]
+	}
+	return alias, col, next
+}
+
+func fromAliases(toks []token, i int) (alias string, cols []string, next int) {
+	j := nextSig(toks, i)
+	if j < len(toks) && toks[j].is("with") {
+		if k := nextSig(toks, j+1); k < len(toks) && toks[k].is("ordinality") {
+			j = nextSig(toks, k+1)
+			i = j
+		}
+	}
+	if j < len(toks) && toks[j].is("as") {
+		j = nextSig(toks, j+1)
+	}
+	if j >= len(toks) || !(toks[j].kind == tQIdent || toks[j].kind == tIdent && !notAlias[strings.ToLower(toks[j].text)] && !toks[j].is("with")) {
+		return "", nil, i
+	}
+	alias = unquote(toks[j])
+	next = j + 1
+	k := nextSig(toks, next)
+	if k < len(toks) && toks[k].isOp("(") {
+		if m := matching(toks, k); m > 0 {
+			for _, a := range splitArgs(toks[k+1 : m]) {
+				if c := nextSig(a, 0); c < len(a) {
+					cols = append(cols, unquote(a[c]))
+				}
+			}
+			next = m + 1
+		}
+	}
+	return alias, cols, next
+}
+
+func sanitize(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,31 @@
+// Package catalog owns the Postgres catalog relations raftsql serves —
+// information_schema (schemata, tables, columns, views, table_constraints,
+// key_column_usage, constraint_column_usage, referential_constraints,
+// sequences) and pg_catalog (pg_namespace, pg_class, pg_attribute, pg_type,
+// pg_index, pg_constraint, pg_attrdef, pg_database, pg_roles, pg_settings,
+// pg_tables, pg_indexes, pg_views and the relations raftsql has nothing in,
+// such as pg_proc, pg_inherits or pg_policy) — and the functions tools call
+// on them (format_type, pg_get_indexdef, pg_table_is_visible, …).
+//
+// The relations are SQLite SQL over sqlite_schema and the pragma
+// table-valued functions (pragma_table_info, pragma_index_list,
+// pragma_index_info, pragma_foreign_key_list): InitSQL gives the TEMP
+// VIEWs that every connection serving reads creates when it opens, Funcs
+// the Go functions they and rewritten statements call. A relation that
+// reports the session's user or database is not a view but a query the
+// rewrite inlines with the session's values.
+//
+// Rewrite translates the catalog queries clients send (psql's \d family,
+// pgJDBC's DatabaseMetaData, ORMs' information_schema probes) into SQLite
+// SQL over those views: catalog names resolved (Resolve), casts to
+// regclass, regtype and oid, OPERATOR(pg_catalog.~), = ANY (array),
+// subscripts, ARRAY(subquery), set-returning functions in FROM, and the
+// catalog functions. Statements that name no catalog pass through
+// untouched after one scan of their text (Mentions).
+//
+// OIDs of user objects are derived from their names (OID), so that they
+// are the same on every node and across restarts; the built-in types and
+// the catalog relations have Postgres' own OIDs.
+//
+// It knows no wire protocol, Raft or SQLite internals beyond SQL text.
+package catalog
