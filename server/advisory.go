@@ -321,7 +321,17 @@ func parseAdvisory(sql string) (advisoryCall, bool) {
 	if s == "" || s[0] != '(' {
 		return c, false
 	}
-	end := strings.IndexByte(s, ')')
+	end, depth := -1, 0
+	for k := 0; k < len(s) && end < 0; k++ {
+		switch s[k] {
+		case '(':
+			depth++
+		case ')':
+			if depth--; depth == 0 {
+				end = k
+			}
+		}
+	}
 	if end < 0 {
 		return c, false
 	}
@@ -400,13 +410,26 @@ func (c *advisoryCall) setFunction(name string) bool {
 // parseAdvisoryArg reads an integer literal or $n, with an optional cast to
 // an integer type.
 func parseAdvisoryArg(a string) (advisoryArg, bool) {
-	if i := strings.Index(a, "::"); i >= 0 {
-		switch strings.ToLower(strings.TrimSpace(a[i+2:])) {
+	integer := func(t string) bool {
+		switch strings.ToLower(strings.TrimSpace(t)) {
 		case "bigint", "int8", "int", "integer", "int4":
-		default:
+			return true
+		}
+		return false
+	}
+	if i := strings.Index(a, "::"); i >= 0 {
+		if !integer(a[i+2:]) {
 			return advisoryArg{}, false
 		}
 		a = strings.TrimSpace(a[:i])
+	} else if len(a) > 5 && strings.EqualFold(a[:5], "CAST(") && a[len(a)-1] == ')' {
+		// The form the catalog rewrite gives $1::bigint.
+		in := a[5 : len(a)-1]
+		i := strings.LastIndex(strings.ToUpper(in), " AS ")
+		if i < 0 || !integer(in[i+4:]) {
+			return advisoryArg{}, false
+		}
+		a = strings.TrimSpace(in[:i])
 	}
 	if p, ok := strings.CutPrefix(a, "$"); ok {
 		n, err := strconv.Atoi(p)

@@ -29,6 +29,8 @@ func TestParseAdvisory(t *testing.T) {
 		{sql: "SELECT pg_advisory_lock(1), 2"},
 		{sql: "SELECT pg_advisory_lock(1) FROM t"},
 		{sql: "SELECT pg_advisory_lock($1::text)"},
+		{sql: "SELECT pg_try_advisory_lock(CAST($1 AS INTEGER))", ok: true, fn: "pg_try_advisory_lock", op: advLock, args: 1},
+		{sql: "SELECT pg_try_advisory_lock(CAST($1 AS TEXT))"},
 		{sql: "SELECT pg_advisory_locks(1)"},
 		{sql: "SELECTpg_advisory_lock(1)"},
 		{sql: "SELECT 1"},
