@@ -204,7 +204,13 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 	if len(params) == 0 {
 		switch st.Verb {
 		case "DROP", "TRUNCATE", "CREATE", "ALTER", "COMMENT":
-			if t, ok := translateDDL(st.Source); ok {
+			// The front end's text: qualifiers, casts and strings already
+			// in SQLite's terms.
+			ddl := st.Source
+			if st.Err == nil {
+				ddl = st.SQLite(c.set.vals["session_authorization"])
+			}
+			if t, ok := translateDDL(ddl); ok {
 				return c.runTranslated(t)
 			}
 		case "SELECT":

@@ -1,5 +1,3 @@
-//go:build compat_pending
-
 package compattest
 
 import (
@@ -31,12 +29,4 @@ func TestKnex(t *testing.T) {
 	need(t, "node", "-e", "require('knex'); require('pg')")
 	dropTables(t, "knex_pets", "knex_people", "knex_migrations", "knex_migrations_lock")
 	script(t, env, "node", "knex_app.js", dsnFor(t, cluster.Follower()))
-}
-
-// TestSequelize: sync on a first start and on a restart, then CRUD.
-func TestSequelize(t *testing.T) {
-	env := nodeEnv(t)
-	need(t, "node", "-e", "require('sequelize'); require('pg')")
-	dropTables(t, `"SeqPlayers"`, `"SeqTeams"`)
-	script(t, env, "node", "sequelize_app.js", dsnFor(t, cluster.Follower()))
 }
