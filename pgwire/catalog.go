@@ -21,7 +21,7 @@ import (
 // translated it. A write never goes through the rewrite: its text (a value
 // that says 'version', say) is the front end's alone.
 func (c *conn) catalogStatement(st *pgsql.Statement) (*pgsql.Statement, map[string]string, *Error) {
-	if st.Kind != pgsql.Read && st.Kind != pgsql.CatalogRead {
+	if st.Kind != pgsql.CatalogRead && (st.Kind != pgsql.Read || !catalog.Mentions(frontEndNames.Replace(strings.ToLower(st.Source)))) {
 		return st, nil, nil
 	}
 	out, ok, types, err := catalog.RewriteTyped(st.Source, catalog.Env{User: c.set.vals["session_authorization"], Database: c.database})
@@ -38,8 +38,14 @@ func (c *conn) catalogStatement(st *pgsql.Statement) (*pgsql.Statement, map[stri
 	if types == nil {
 		types = map[string]string{}
 	}
-	return pgsql.Verbatim(out), types, nil
+	// Parsed like any statement (its text is SQLite's, which the front end
+	// leaves as it is) for its result columns' names and types.
+	return pgsql.Parse(out), types, nil
 }
+
+// frontEndNames are names catalog.Mentions looks for that the front end
+// translates itself: a read that mentions only these is the front end's.
+var frontEndNames = strings.NewReplacer("current_user", "            ", "session_user", "            ")
 
 // catalogColumns gives the result columns of a catalog query that SQLite
 // leaves untyped (the views' expressions) the types Postgres gives them,

@@ -110,7 +110,7 @@ func (c *conn) runSimple(st *pgsql.Statement) *Error {
 				// Nothing to stream: a statement without result columns.
 				res.Stream.Close()
 			} else {
-				oids := columnOIDs(res.Columns, exprTypes(st, len(res.Columns)))
+				oids := columnOIDs(res.Columns, resultExprTypes(st, res))
 				c.send(&pgproto3.RowDescription{Fields: fieldDescs(res.Columns, oids, nil)})
 				w := newRowWriter(res.Columns, oids, nil)
 				n, _, e := c.streamRows(ctx, res.Stream, w, 0)
@@ -127,7 +127,7 @@ func (c *conn) runSimple(st *pgsql.Statement) *Error {
 	}
 	var n int64
 	if res.Columns != nil {
-		oids := columnOIDs(res.Columns, exprTypes(st, len(res.Columns)))
+		oids := columnOIDs(res.Columns, resultExprTypes(st, res))
 		c.send(&pgproto3.RowDescription{Fields: fieldDescs(res.Columns, oids, nil)})
 		if e := c.sendRows(res.Columns, res.Rows, oids, nil); e != nil {
 			return e
@@ -242,6 +242,7 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 	}
 	if catalogTypes != nil {
 		catalogColumns(res.Columns, catalogTypes)
+		res.ran = st
 	}
 	return res, nil
 }
@@ -535,6 +536,7 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 		return st.cols, st.oids, nil
 	}
 	var cols []Column
+	var ran *pgsql.Statement // the catalog rewrite's, if it ran (see Result)
 	if st.local != nil {
 		cols = localColumns(*st.local)
 	} else if _, ok := translateDDL(st.sql); ok {
@@ -560,11 +562,12 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 		cols = desc.Columns
 		if catalogTypes != nil {
 			catalogColumns(cols, catalogTypes)
+			ran = runSt
 		}
 	}
 	st.cols = cols
 	if cols != nil {
-		st.oids = columnOIDs(cols, exprTypes(st.st, len(cols)))
+		st.oids = columnOIDs(cols, resultExprTypes(st.st, &Result{Columns: cols, ran: ran}))
 	}
 	st.described = true
 	return st.cols, st.oids, nil
@@ -681,7 +684,7 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 		if res.Columns != nil {
 			oids := st.oids
 			if !st.described || len(oids) != len(res.Columns) {
-				oids = columnOIDs(res.Columns, exprTypes(st.st, len(res.Columns)))
+				oids = columnOIDs(res.Columns, resultExprTypes(st.st, res))
 			}
 			fmts, e := resolveFormats(p.formats, oids)
 			if e != nil {

@@ -79,6 +79,12 @@ type Result struct {
 	// Tag overrides the command tag pgwire derives from the statement
 	// ("INSERT 0 1", "SELECT 3"); leave it empty to let pgwire choose.
 	Tag string
+
+	// ran is set by pgwire when the statement ran as the catalog
+	// rewrite's text: the types the front end reads in the client's text
+	// (a ::regclass, say) are not those of the columns that ran; the
+	// rewrite's text gives them.
+	ran *pgsql.Statement
 }
 
 // RowSource yields the rows of a result one at a time, the way pgconn's

@@ -41,6 +41,14 @@ func exprTypes(st *pgsql.Statement, ncols int) []uint32 {
 	return out
 }
 
+// resultExprTypes is exprTypes for the result st gave.
+func resultExprTypes(st *pgsql.Statement, res *Result) []uint32 {
+	if res.ran != nil {
+		st = res.ran
+	}
+	return exprTypes(st, len(res.Columns))
+}
+
 // frontEndError is the error of a statement the front end refused.
 func frontEndError(e *pgsql.Error) *Error {
 	return &Error{Code: e.Code, Message: e.Message, Position: e.Position}

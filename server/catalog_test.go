@@ -150,7 +150,7 @@ func TestCatalogQueries(t *testing.T) {
 			t.Errorf("mode %v: pg_class for no_such_table = %v", mode, rows)
 		}
 		rows = queryRows(conn, mode, "SELECT CURRENT_SCHEMA(), current_database(), pg_catalog.version() LIKE 'PostgreSQL 15.%raftsql%'")
-		if len(rows) != 1 || rows[0][0] != "public" || rows[0][1] != "raftsql" || fmt.Sprint(rows[0][2]) != "1" {
+		if len(rows) != 1 || rows[0][0] != "public" || rows[0][1] != "raftsql" || fmt.Sprint(rows[0][2]) != "true" {
 			t.Errorf("mode %v: session functions = %v", mode, rows)
 		}
 	}
