@@ -40,16 +40,18 @@ const (
 
 // Node is one member of a Raft cluster. Its methods are safe for concurrent use.
 type Node struct {
-	cfg   Config
-	log   *slog.Logger
-	raft  *hraft.Raft
-	fsm   *trackingFSM
-	bolt  *raftboltdb.BoltStore
-	logs  hraft.LogStore // the cache in front of bolt
-	snaps hraft.SnapshotStore
-	trans *hraft.NetworkTransport
-	relay *rpcRelay // between trans and Raft
-	mux   *mux
+	cfg  Config
+	log  *slog.Logger
+	raft *hraft.Raft
+	fsm  *trackingFSM
+	bolt *raftboltdb.BoltStore
+	// stable is bolt as Raft's stable store, closed before bolt (stable.go).
+	stable *closingStable
+	logs   hraft.LogStore // the cache in front of bolt
+	snaps  hraft.SnapshotStore
+	trans  *hraft.NetworkTransport
+	relay  *rpcRelay // between trans and Raft
+	mux    *mux
 	// verify shares quorum checks among concurrent reads.
 	verify *verifier
 
@@ -179,11 +181,12 @@ func New(cfg Config, fsm hraft.FSM) (_ *Node, err error) {
 	if err := n.restoreAtStart(fsm); err != nil {
 		return nil, err
 	}
-	n.raft, err = hraft.NewRaft(hconf, n.fsm, n.logs, n.bolt, n.snaps, n.relay)
+	n.stable = &closingStable{StableStore: n.bolt}
+	n.raft, err = hraft.NewRaft(hconf, n.fsm, n.logs, n.stable, n.snaps, n.relay)
 	if err != nil {
 		return nil, fmt.Errorf("raft: start: %w", err)
 	}
-	cleanups = append(cleanups, func() { n.raft.Shutdown().Error() })
+	cleanups = append(cleanups, func() { n.raft.Shutdown().Error(); n.stable.close() })
 	n.started.Store(true)
 	n.verify = &verifier{commitIndex: n.raft.CommitIndex, check: func() error { return n.raft.VerifyLeader().Error() }}
 
@@ -256,6 +259,7 @@ func (n *Node) Close() error {
 		n.closing.Store(true)
 		n.transferOnClose()
 		errs := []error{n.raft.Shutdown().Error()}
+		n.stable.close()
 		n.relay.close()
 		n.raft.DeregisterObserver(n.observer)
 		close(n.closed)
