@@ -21,7 +21,8 @@ import (
 // translated it. A write never goes through the rewrite: its text (a value
 // that says 'version', say) is the front end's alone.
 func (c *conn) catalogStatement(st *pgsql.Statement) (*pgsql.Statement, map[string]string, *Error) {
-	if st.Kind != pgsql.CatalogRead && (st.Kind != pgsql.Read || !catalog.Mentions(frontEndNames.Replace(strings.ToLower(st.Source)))) {
+	if st.Kind != pgsql.CatalogRead && (st.Kind != pgsql.Read || !catalog.Mentions(st.Source) ||
+		!catalog.Mentions(frontEndNames.Replace(strings.ToLower(st.Source)))) {
 		return st, nil, nil
 	}
 	out, ok, types, err := catalog.RewriteTyped(st.Source, catalog.Env{User: c.set.vals["session_authorization"], Database: c.database})
