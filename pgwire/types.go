@@ -38,6 +38,9 @@ const (
 	oidInt2Vector  uint32 = 22
 	oidInt2Array   uint32 = 1005
 	oidOIDArray    uint32 = 1028
+	oidInt4Array   uint32 = 1007
+	oidNameArray   uint32 = 1003
+	oidTextArray   uint32 = 1009
 )
 
 const (
@@ -89,6 +92,12 @@ func declOID(decl string) uint32 {
 		return oidInt2Vector
 	case "_OID":
 		return oidOIDArray
+	case "_INT4":
+		return oidInt4Array
+	case "_NAME":
+		return oidNameArray
+	case "_TEXT":
+		return oidTextArray
 	}
 	if strings.HasSuffix(d, "[]") {
 		return oidText

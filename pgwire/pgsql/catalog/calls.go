@@ -109,6 +109,8 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		return prim("0")
 	case "pg_my_temp_schema":
 		return prim("0")
+	case "array_agg":
+		return r.arrayAgg(args), next, true
 	case "pg_partition_ancestors", "pg_partition_tree":
 		// A relation that is no partition is its own only ancestor.
 		rel := "_pg_regclass(" + argN(0, "NULL") + ")"
@@ -145,6 +147,81 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		return prim(sub + " AS " + quoteIdent(alias))
 	}
 	return unit{}, 0, false
+}
+
+// arrayAgg rewrites array_agg([DISTINCT] x [ORDER BY …]) into the text
+// form of the array its rows make, as the catalogs' arrays are kept: NULL
+// over no rows, as in Postgres. The unit carries the array's type, by the
+// element's when x is a catalog column whose type is known.
+func (r *rewriter) arrayAgg(args [][]token) unit {
+	var all []token
+	for i, a := range args {
+		if i > 0 {
+			all = append(all, token{kind: tOp, text: ","})
+		}
+		all = append(all, a...)
+	}
+	distinct := false
+	if k := nextSig(all, 0); k < len(all) && all[k].is("distinct") {
+		distinct, all = true, all[k+1:]
+	}
+	elem, order := all, []token(nil)
+	depth := 0
+	for k := 0; k < len(all); k++ {
+		switch {
+		case all[k].isOp("("), all[k].isOp("["):
+			depth++
+		case all[k].isOp(")"), all[k].isOp("]"):
+			depth--
+		case depth == 0 && all[k].is("order"):
+			if b := nextSig(all, k+1); b < len(all) && all[b].is("by") {
+				elem, order = all[:k], all[b+1:]
+			}
+		}
+		if order != nil {
+			break
+		}
+	}
+	e, _ := r.level(elem)
+	e = strings.TrimSpace(e)
+	var agg string
+	switch {
+	case distinct:
+		agg = fmt.Sprintf("group_concat(DISTINCT _pg_array_elem(%s))", e)
+	case order != nil:
+		o, _ := r.level(order)
+		agg = fmt.Sprintf("group_concat(_pg_array_elem(%s), ',' ORDER BY %s)", e, strings.TrimSpace(o))
+	default:
+		agg = fmt.Sprintf("group_concat(_pg_array_elem(%s), ',')", e)
+	}
+	return unit{text: "('{' || " + agg + " || '}')", primary: true, typ: arrayType(elem)}
+}
+
+// arrayType is the declared type of an array of the values of x: by its
+// element's type when x is a catalog column, else text[].
+func arrayType(x []token) string {
+	k := nextSig(x, 0)
+	if k >= len(x) || x[k].kind != tIdent && x[k].kind != tQIdent {
+		return "_TEXT"
+	}
+	j, name := chain(x, k)
+	if nextSig(x, j+1) < len(x) {
+		return "_TEXT"
+	}
+	col := strings.ToLower(lastName(name))
+	switch ColumnType(col) {
+	case "SMALLINT":
+		return "_INT2"
+	case "INTEGER":
+		return "_INT4"
+	case "OID":
+		return "_OID"
+	}
+	// The catalogs' columns of type name are the ones named so.
+	if strings.HasSuffix(col, "name") {
+		return "_NAME"
+	}
+	return "_TEXT"
 }
 
 // fromAlias reads "[WITH ORDINALITY] [AS] alias [(column, …)]" after a

@@ -186,6 +186,9 @@ func Funcs(version string) []Func {
 			}
 			return int64(0), nil
 		}},
+		{"_pg_array_elem", 1, func(a []any) (any, error) {
+			return arrayElemText(a[0]), nil
+		}},
 		{"_pg_array_json", 1, func(a []any) (any, error) {
 			if a[0] == nil {
 				return "[]", nil
@@ -302,6 +305,25 @@ func arrayElems(v any) []string {
 		parts[i] = strings.Trim(strings.TrimSpace(p), `"`)
 	}
 	return parts
+}
+
+// arrayElemText is v as an element of an array's text form: NULL, a
+// number as it is, text in double quotes when Postgres quotes it (empty,
+// NULL, or holding a delimiter, quote, backslash or space).
+func arrayElemText(v any) string {
+	if v == nil {
+		return "NULL"
+	}
+	s := toText(v)
+	switch v.(type) {
+	case int64, float64:
+		return s
+	}
+	if s != "" && !strings.EqualFold(s, "null") && !strings.ContainsAny(s, "{},\"\\ \t\n\r\f\v") {
+		return s
+	}
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+	return `"` + r.Replace(s) + `"`
 }
 
 // regexps caches compiled patterns; catalog queries use a handful.

@@ -144,7 +144,9 @@ func (r *rewriter) alias(out []unit, alias string) {
 	// An alias of anything else is no catalog column, whatever its name
 	// ("Encoding"): "" keeps ColumnType off it.
 	typ := ""
-	if k >= 0 && out[k].primary && !strings.HasSuffix(out[k].text, ")") {
+	if k >= 0 && out[k].typ != "" {
+		typ = out[k].typ
+	} else if k >= 0 && out[k].primary && !strings.HasSuffix(out[k].text, ")") {
 		typ = ColumnType(lastName(out[k].text))
 	}
 	r.types[strings.ToLower(alias)] = typ
@@ -172,6 +174,9 @@ type unit struct {
 	// expand is the alias of the json_each that stands for the
 	// _pg_expandarray call this group holds.
 	expand string
+	// typ is the declared type of a call's result a client reads by it
+	// (array_agg's array), else "".
+	typ string
 }
 
 // expansion is a set-returning call in a select list, joined to its
