@@ -186,6 +186,9 @@ func Funcs(version string) []Func {
 			}
 			return int64(0), nil
 		}},
+		{"_pg_set_config", 3, func(a []any) (any, error) {
+			return nil, fmt.Errorf("set_config over the rows of a query is not supported; SELECT set_config(name, value, is_local) alone is")
+		}},
 		{"_pg_array_elem", 1, func(a []any) (any, error) {
 			return arrayElemText(a[0]), nil
 		}},

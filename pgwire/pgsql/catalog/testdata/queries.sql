@@ -153,3 +153,7 @@ SELECT i.relname AS name, ix.indisprimary AS primary, ix.indisunique AS unique, 
 SELECT array_agg(c.relname ORDER BY c.relname DESC), array_agg(DISTINCT c.relkind), array_agg(CASE WHEN c.relname = 'pair' THEN 'a "b", c' ELSE NULL END ORDER BY c.relname) FROM pg_catalog.pg_class c WHERE c.relname IN ('fruit', 'pair', 'basket');
 ----
 SELECT array_agg(c.relname) FROM pg_catalog.pg_class c WHERE c.relname = 'no_such_table';
+----
+SELECT set_config(name, 'view, foreign-table', false) FROM pg_settings WHERE name = 'restrict_nonsystem_relation_kind'
+----
+SELECT set_config(name, 'x', false) FROM pg_settings WHERE name = 'DateStyle'
