@@ -306,7 +306,7 @@ func init() {
 			indexrelid indrelid conrelid contypid conindid conparentid confrelid connamespace adrelid nspowner
 			datdba dattablespace objoid classoid inhrelid inhparent collnamespace collowner spcowner usesysid
 			pronamespace proowner prorettype enumtypid rngtypid rngsubtype seqrelid seqtypid stxrelid polrelid
-			tgrelid datid extnamespace extowner partrelid prrelid prpubid`,
+			tgrelid datid extnamespace extowner partrelid prrelid prpubid tableoid`,
 		"SMALLINT": `attnum adnum attlen typlen indnatts indnkeyatts relnatts relchecks attinhcount coninhcount
 			attndims`,
 		"INTEGER": `atttypmod attstattarget typtypmod relpages encoding datconnlimit rolconnlimit attcacheoff

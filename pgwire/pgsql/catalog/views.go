@@ -434,6 +434,12 @@ func init() {
 	}
 	vs = catalogViews()
 	for i, v := range vs {
+		if v.schema == "pg_catalog" && !systemViews[v.name] {
+			// Every row of a system catalog has the catalog's OID in the
+			// system column tableoid, which pg_dump selects.
+			v.sql = fmt.Sprintf("SELECT *, %d AS tableoid FROM (%s)", relationOID("pg_catalog."+v.name), v.sql)
+			vs[i] = v
+		}
 		r := &relations[i]
 		r.def = v.sql
 		if strings.Contains(v.sql, "{{user}}") || strings.Contains(v.sql, "{{db}}") {

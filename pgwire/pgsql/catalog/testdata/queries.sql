@@ -161,3 +161,5 @@ SELECT set_config(name, 'x', false) FROM pg_settings WHERE name = 'DateStyle'
 SELECT c.relname FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace WHERE c.relkind OPERATOR(pg_catalog.=) ANY (array['r', 'S', 'v', 'm', 'f', 'p']) AND c.relname OPERATOR(pg_catalog.~) '^(fruit)$' COLLATE pg_catalog.default AND pg_catalog.pg_table_is_visible(c.oid)
 ----
 SELECT ARRAY[1, 2], ARRAY['a b', NULL], ARRAY[]::text[], 'r' = ANY (ARRAY['r', 'v']), 'x' = ANY (ARRAY['r', 'v']), 'r' <> ALL (ARRAY['r']) FROM pg_catalog.pg_namespace WHERE nspname = 'public'
+----
+SELECT c.tableoid = 'pg_class'::regclass, c.tableoid, n.tableoid, x.tableoid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_extension x ON x.extnamespace = n.oid WHERE c.relname = 'fruit'
