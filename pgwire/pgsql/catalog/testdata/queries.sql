@@ -163,3 +163,5 @@ SELECT c.relname FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_namespace n 
 SELECT ARRAY[1, 2], ARRAY['a b', NULL], ARRAY[]::text[], 'r' = ANY (ARRAY['r', 'v']), 'x' = ANY (ARRAY['r', 'v']), 'r' <> ALL (ARRAY['r']) FROM pg_catalog.pg_namespace WHERE nspname = 'public'
 ----
 SELECT c.tableoid = 'pg_class'::regclass, c.tableoid, n.tableoid, x.tableoid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_extension x ON x.extnamespace = n.oid WHERE c.relname = 'fruit'
+----
+SELECT n.tableoid, n.nspname, n.nspacl, acldefault('n', n.nspowner) AS acldefault FROM pg_namespace n WHERE n.nspname = 'public'
