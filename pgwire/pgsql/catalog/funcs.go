@@ -189,6 +189,18 @@ func Funcs(version string) []Func {
 		{"_pg_set_config", 3, func(a []any) (any, error) {
 			return nil, fmt.Errorf("set_config over the rows of a query is not supported; SELECT set_config(name, value, is_local) alone is")
 		}},
+		{"array_remove", 2, func(a []any) (any, error) {
+			if a[0] == nil {
+				return nil, nil
+			}
+			var keep []string
+			for _, e := range arrayElems(a[0]) {
+				if a[1] == nil || e != toText(a[1]) {
+					keep = append(keep, arrayElemText(e))
+				}
+			}
+			return "{" + strings.Join(keep, ",") + "}", nil
+		}},
 		{"_pg_array_elem", 1, func(a []any) (any, error) {
 			return arrayElemText(a[0]), nil
 		}},

@@ -165,3 +165,5 @@ SELECT ARRAY[1, 2], ARRAY['a b', NULL], ARRAY[]::text[], 'r' = ANY (ARRAY['r', '
 SELECT c.tableoid = 'pg_class'::regclass, c.tableoid, n.tableoid, x.tableoid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_extension x ON x.extnamespace = n.oid WHERE c.relname = 'fruit'
 ----
 SELECT n.tableoid, n.nspname, n.nspacl, acldefault('n', n.nspowner) AS acldefault FROM pg_namespace n WHERE n.nspname = 'public'
+----
+SELECT array_remove(array_remove(c.reloptions,'check_option=local'),'check_option=cascaded') AS reloptions, array_remove(ARRAY['a', 'b', 'a'], 'a'), array_remove(ARRAY[1, 2], 3) FROM pg_class c WHERE c.relname = 'fruit'
