@@ -158,6 +158,7 @@ const (
 	localDeallocate // DEALLOCATE [PREPARE] name|ALL
 	localListen     // LISTEN, UNLISTEN: accepted; no notification is ever sent
 	localSetConfig  // SELECT set_config('name', 'value', is_local): SET, returning the value
+	localLock       // LOCK TABLE … IN ACCESS SHARE MODE, in a transaction block
 )
 
 // localCmd is a parsed SET, RESET, SHOW or DISCARD.
@@ -577,6 +578,67 @@ func parseSetConfig(sql string) (localCmd, bool) {
 		return localCmd{}, false
 	}
 	return localCmd{kind: localSetConfig, name: strings.ToLower(args[0]), value: args[1]}, true
+}
+
+// parseLock parses LOCK [TABLE] [ONLY] name [*] [, …] [IN mode MODE]
+// [NOWAIT]. Only ACCESS SHARE, what pg_dump takes, is accepted: it
+// conflicts with nothing but what changes a table's definition, and a
+// transaction of raftsql reads one snapshot, which a concurrent ALTER or
+// DROP does not change. Other modes, which promise to hold off writers,
+// are refused.
+func parseLock(sql string) (localCmd, *Error) {
+	var toks []token
+	l := newLexer(sql)
+	for len(toks) <= 4096 {
+		t, ok := l.nextSignificant()
+		if !ok {
+			break
+		}
+		toks = append(toks, t)
+	}
+	if n := len(toks); n > 0 && sql[toks[n-1].start:toks[n-1].end] == ";" {
+		toks = toks[:n-1]
+	}
+	word := func(i int) string {
+		if i < len(toks) && toks[i].kind == tkWord {
+			return strings.ToUpper(sql[toks[i].start:toks[i].end])
+		}
+		return ""
+	}
+	i := 1
+	if word(i) == "TABLE" {
+		i++
+	}
+	for i < len(toks) && word(i) != "IN" && word(i) != "NOWAIT" {
+		i++
+	}
+	if i == 1 || i == 2 && word(1) == "TABLE" {
+		return localCmd{}, syntaxError(sql, len(sql))
+	}
+	mode := "ACCESS EXCLUSIVE"
+	if word(i) == "IN" {
+		j := i + 1
+		var m []string
+		for j < len(toks) && word(j) != "MODE" {
+			m = append(m, word(j))
+			j++
+		}
+		if j == len(toks) {
+			return localCmd{}, syntaxError(sql, len(sql))
+		}
+		mode = strings.Join(m, " ")
+		i = j + 1
+	}
+	if word(i) == "NOWAIT" {
+		i++
+	}
+	if i != len(toks) {
+		return localCmd{}, syntaxError(sql, toks[i].start)
+	}
+	if mode != "ACCESS SHARE" {
+		return localCmd{}, newError(codeFeatureNotSupported, "LOCK TABLE IN "+mode+" MODE is not supported; ACCESS SHARE is")
+	}
+	return localCmd{kind: localLock, tag: "LOCK TABLE"}, nil
 }
 
 // parseListenDeallocate parses DEALLOCATE [PREPARE] name|ALL and

@@ -43,6 +43,11 @@ func (c *conn) runLocal(cmd localCmd) (*Result, *Error) {
 			}
 		}
 		return res, nil
+	case localLock:
+		if c.sess.TxStatus() == 'I' {
+			return nil, newError(codeNoActiveTransaction, "LOCK TABLE can only be used in transaction blocks")
+		}
+		return &Result{Tag: cmd.tag}, nil
 	case localSetConfig:
 		if e := c.setParam(cmd.name, cmd.value, true); e != nil {
 			return nil, e

@@ -500,3 +500,37 @@ func TestSetConfig(t *testing.T) {
 		}
 	}
 }
+
+// LOCK TABLE … IN ACCESS SHARE MODE, as pg_dump takes it, is accepted in a
+// transaction block; outside one it is 25P01, in another mode 0A000.
+func TestLockTable(t *testing.T) {
+	_, _, addr := startServer(t, Config{})
+	ctx := context.Background()
+	c := connect(t, addr, "")
+	if _, err := c.Exec(ctx, "LOCK TABLE public.t IN ACCESS SHARE MODE"); pgCode(err) != "25P01" {
+		t.Errorf("outside a transaction: %v", err)
+	}
+	tx, err := c.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	tag, err := tx.Exec(ctx, "LOCK TABLE public.t, u IN ACCESS SHARE MODE NOWAIT;")
+	if err != nil || tag.String() != "LOCK TABLE" {
+		t.Errorf("in a transaction: %q, %v", tag.String(), err)
+	}
+	for _, q := range []string{"LOCK t", "LOCK TABLE t IN EXCLUSIVE MODE"} {
+		if _, err := c.Exec(ctx, q, pgx.QueryExecModeSimpleProtocol); pgCode(err) != "0A000" {
+			t.Errorf("%s: %v", q, err)
+		}
+		if err := tx.Rollback(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if tx, err = c.Begin(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Exec(ctx, "LOCK TABLE IN ACCESS SHARE MODE"); pgCode(err) != "42601" {
+		t.Errorf("no table: %v", err)
+	}
+}

@@ -145,6 +145,10 @@ func (c *conn) local(st *pgsql.Statement) (localCmd, bool, *Error) {
 		cmd, ok := parseSetConfig(st.Source)
 		return cmd, ok, nil
 	}
+	if st.Kind == pgsql.Write && st.Verb == "LOCK" {
+		cmd, err := parseLock(st.Source)
+		return cmd, true, err
+	}
 	if st.Kind != pgsql.Session {
 		return localCmd{}, false, nil
 	}
