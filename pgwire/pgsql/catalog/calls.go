@@ -130,6 +130,17 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		cols = append(cols, "relid", "ordinality")
 		next = after - 1
 		return prim(fmt.Sprintf("(SELECT %s AS %s, 1 AS %s) AS %s", rel, quoteIdent(cols[0]), quoteIdent(cols[1]), quoteIdent(alias)))
+	case "pg_options_to_table":
+		// raftsql keeps no options of foreign objects: no rows.
+		if !tablePos {
+			return unit{}, 0, false
+		}
+		alias, _, after := fromAliases(toks, end+1)
+		if alias == "" {
+			alias = name
+		}
+		next = after - 1
+		return prim("(SELECT NULL AS option_name, NULL AS option_value WHERE 0) AS " + quoteIdent(alias))
 	case "generate_series", "unnest":
 		if !tablePos {
 			return unit{}, 0, false

@@ -201,6 +201,16 @@ func Funcs(version string) []Func {
 			}
 			return "{" + strings.Join(keep, ",") + "}", nil
 		}},
+		{"quote_literal", 1, func(a []any) (any, error) {
+			if a[0] == nil {
+				return nil, nil
+			}
+			s := toText(a[0])
+			if strings.Contains(s, `\`) {
+				return "E" + quoteString(strings.ReplaceAll(s, `\`, `\\`)), nil
+			}
+			return quoteString(s), nil
+		}},
 		{"_pg_array_elem", 1, func(a []any) (any, error) {
 			return arrayElemText(a[0]), nil
 		}},

@@ -73,10 +73,17 @@ var emptyRelations = map[string]string{
 	"pg_cast":                 "oid, castsource, casttarget, castfunc, castcontext, castmethod",
 	"pg_aggregate":            "aggfnoid, aggkind, aggnumdirectargs, aggtransfn, aggfinalfn",
 	"pg_language":             "oid, lanname, lanowner, lanispl, lanpltrusted, lanplcallfoid, laninline, lanvalidator, lanacl",
-	"pg_largeobject_metadata": "oid, lomowner, lomacl",
-	"pg_subscription":         "oid, subdbid, subname, subowner, subenabled",
+	"pg_opfamily":             "oid, opfmethod, opfname, opfnamespace, opfowner",
 	"pg_transform":            "oid, trftype, trflang, trffromsql, trftosql",
+	"pg_ts_parser":            "oid, prsname, prsnamespace, prsstart, prstoken, prsend, prsheadline, prslextype",
+	"pg_ts_dict":              "oid, dictname, dictnamespace, dictowner, dicttemplate, dictinitoption",
+	"pg_ts_template":          "oid, tmplname, tmplnamespace, tmplinit, tmpllexize",
 	"pg_ts_config":            "oid, cfgname, cfgnamespace, cfgowner, cfgparser",
+	"pg_ts_config_map":        "mapcfg, maptokentype, mapseqno, mapdict",
+	"pg_subscription": "oid, subdbid, subskiplsn, subname, subowner, subenabled, subbinary, substream, subtwophasestate, " +
+		"subdisableonerr, subconninfo, subslotname, subsynccommit, subpublications",
+	"pg_largeobject_metadata": "oid, lomowner, lomacl",
+	"pg_shseclabel":           "objoid, classoid, provider, label",
 	"pg_matviews":             "schemaname, matviewname, matviewowner, tablespace, hasindexes, ispopulated, definition",
 }
 

@@ -167,3 +167,8 @@ SELECT c.tableoid = 'pg_class'::regclass, c.tableoid, n.tableoid, x.tableoid FRO
 SELECT n.tableoid, n.nspname, n.nspacl, acldefault('n', n.nspowner) AS acldefault FROM pg_namespace n WHERE n.nspname = 'public'
 ----
 SELECT array_remove(array_remove(c.reloptions,'check_option=local'),'check_option=cascaded') AS reloptions, array_remove(ARRAY['a', 'b', 'a'], 'a'), array_remove(ARRAY[1, 2], 3) FROM pg_class c WHERE c.relname = 'fruit'
+----
+SELECT tableoid, oid, fdwname, fdwowner, fdwhandler::pg_catalog.regproc, fdwvalidator::pg_catalog.regproc, fdwacl, acldefault('F', fdwowner) AS acldefault, array_to_string(ARRAY(SELECT quote_ident(option_name) || ' ' || quote_literal(option_value) FROM pg_options_to_table(fdwoptions) ORDER BY option_name), E',
+    ') AS fdwoptions FROM pg_foreign_data_wrapper
+----
+SELECT (SELECT count(*) FROM pg_opfamily) + (SELECT count(*) FROM pg_transform) + (SELECT count(*) FROM pg_ts_parser) + (SELECT count(*) FROM pg_ts_dict) + (SELECT count(*) FROM pg_ts_template) + (SELECT count(*) FROM pg_ts_config_map) + (SELECT count(*) FROM pg_shseclabel), quote_literal('it''s'), quote_literal(E'a\\b')
