@@ -74,6 +74,8 @@ var emptyRelations = map[string]string{
 	"pg_aggregate":            "aggfnoid, aggkind, aggnumdirectargs, aggtransfn, aggfinalfn",
 	"pg_language":             "oid, lanname, lanowner, lanispl, lanpltrusted, lanplcallfoid, laninline, lanvalidator, lanacl",
 	"pg_opfamily":             "oid, opfmethod, opfname, opfnamespace, opfowner",
+	"pg_amop":                 "oid, amopfamily, amoplefttype, amoprighttype, amopstrategy, amoppurpose, amopopr, amopmethod, amopsortfamily",
+	"pg_amproc":               "oid, amprocfamily, amproclefttype, amprocrighttype, amprocnum, amproc",
 	"pg_transform":            "oid, trftype, trflang, trffromsql, trftosql",
 	"pg_ts_parser":            "oid, prsname, prsnamespace, prsstart, prstoken, prsend, prsheadline, prslextype",
 	"pg_ts_dict":              "oid, dictname, dictnamespace, dictowner, dicttemplate, dictinitoption",

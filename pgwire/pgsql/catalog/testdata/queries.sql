@@ -172,3 +172,7 @@ SELECT tableoid, oid, fdwname, fdwowner, fdwhandler::pg_catalog.regproc, fdwvali
     ') AS fdwoptions FROM pg_foreign_data_wrapper
 ----
 SELECT (SELECT count(*) FROM pg_opfamily) + (SELECT count(*) FROM pg_transform) + (SELECT count(*) FROM pg_ts_parser) + (SELECT count(*) FROM pg_ts_dict) + (SELECT count(*) FROM pg_ts_template) + (SELECT count(*) FROM pg_ts_config_map) + (SELECT count(*) FROM pg_shseclabel), quote_literal('it''s'), quote_literal(E'a\\b')
+----
+SELECT classid, objid, refclassid, refobjid, deptype FROM pg_depend WHERE deptype != 'p' AND deptype != 'e' UNION ALL SELECT 'pg_opfamily'::regclass AS classid, amopfamily AS objid, refclassid, refobjid, deptype FROM pg_depend d, pg_amop o WHERE deptype NOT IN ('p', 'e', 'i') AND classid = 'pg_amop'::regclass AND objid = o.oid AND NOT (refclassid = 'pg_opfamily'::regclass AND amopfamily = refobjid) UNION ALL SELECT 'pg_opfamily'::regclass AS classid, amprocfamily AS objid, refclassid, refobjid, deptype FROM pg_depend d, pg_amproc p WHERE deptype NOT IN ('p', 'e', 'i') AND classid = 'pg_amproc'::regclass AND objid = p.oid AND NOT (refclassid = 'pg_opfamily'::regclass AND amprocfamily = refobjid) ORDER BY 1,2
+----
+SELECT 'pg_amproc'::regclass::oid, 'pg_opfamily'::regclass::oid, 'pg_ts_config'::regclass::oid
