@@ -75,6 +75,7 @@ var emptyRelations = map[string]string{
 	"pg_language":             "oid, lanname, lanowner, lanispl, lanpltrusted, lanplcallfoid, laninline, lanvalidator, lanacl",
 	"pg_opfamily":             "oid, opfmethod, opfname, opfnamespace, opfowner",
 	"pg_amop":                 "oid, amopfamily, amoplefttype, amoprighttype, amopstrategy, amoppurpose, amopopr, amopmethod, amopsortfamily",
+	"pg_seclabels":            "objoid, classoid, objsubid, objtype, objnamespace, objname, provider, label",
 	"pg_amproc":               "oid, amprocfamily, amproclefttype, amprocrighttype, amprocnum, amproc",
 	"pg_transform":            "oid, trftype, trflang, trffromsql, trftosql",
 	"pg_ts_parser":            "oid, prsname, prsnamespace, prsstart, prstoken, prsend, prsheadline, prslextype",
@@ -387,7 +388,7 @@ func sqlBool(b bool) string {
 // systemViews are the relations of pg_catalog that Postgres defines as
 // views; the others are its tables.
 var systemViews = map[string]bool{"pg_roles": true, "pg_user": true, "pg_settings": true, "pg_tables": true,
-	"pg_indexes": true, "pg_views": true, "pg_stat_activity": true, "pg_matviews": true}
+	"pg_indexes": true, "pg_views": true, "pg_stat_activity": true, "pg_matviews": true, "pg_seclabels": true}
 
 // catalogClassRows are pg_class's rows for the catalog relations
 // themselves.
