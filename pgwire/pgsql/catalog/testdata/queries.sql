@@ -178,3 +178,5 @@ SELECT classid, objid, refclassid, refobjid, deptype FROM pg_depend WHERE deptyp
 SELECT 'pg_amproc'::regclass::oid, 'pg_opfamily'::regclass::oid, 'pg_ts_config'::regclass::oid
 ----
 SELECT label, provider, classoid, objoid, objsubid FROM pg_catalog.pg_seclabels ORDER BY classoid, objoid, objsubid
+----
+SELECT a.attname, a.attstorage, t.typstorage FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = 'fruit'::regclass AND a.attnum > 0 AND a.attstorage <> t.typstorage
