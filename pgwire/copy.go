@@ -100,7 +100,13 @@ func parseCopy(sql string) (cmd copyFrom, ok bool, e *Error) {
 		return syntax()
 	}
 	if cmd.query == "" {
-		cmd.table = sql[toks[start].start:toks[i-1].end]
+		from := start
+		// public is SQLite's main database, which names its tables
+		// unqualified (pg_dump qualifies every one).
+		if i-start == 3 && (strings.EqualFold(text(start), "public") && toks[start].kind == tkWord || text(start) == `"public"`) {
+			from = start + 2
+		}
+		cmd.table = sql[toks[from].start:toks[i-1].end]
 	}
 	if cmd.query == "" && i < len(toks) && toks[i].kind == tkPunct && text(i) == "(" {
 		i++

@@ -18,7 +18,10 @@ func TestParseCopy(t *testing.T) {
 		want string // table|columns|csv|header|delim|null, or "error CODE"
 	}{
 		{"COPY t FROM STDIN", "t||false|false|\t|\\N"},
-		{`copy public."T x" (a, "B") from stdin;`, `public."T x"|a,"B"|false|false|` + "\t|\\N"},
+		{`copy public."T x" (a, "B") from stdin;`, `"T x"|a,"B"|false|false|` + "\t|\\N"},
+		{"COPY public.dump_customers (id, name, note) FROM stdin;", "dump_customers|id,name,note|false|false|\t|\\N"},
+		{`COPY "public".t FROM stdin`, "t||false|false|\t|\\N"},
+		{"COPY other.t FROM stdin", "other.t||false|false|\t|\\N"},
 		{"COPY t FROM STDIN WITH (FORMAT csv, HEADER)", "t||true|true|,|"},
 		{"COPY t FROM STDIN (FORMAT csv, HEADER false, DELIMITER ';', NULL 'NA')", "t||true|false|;|NA"},
 		{"copy pgbench_accounts from stdin with (freeze on)", "pgbench_accounts||false|false|\t|\\N"},

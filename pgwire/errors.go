@@ -23,6 +23,7 @@ const (
 	codeTooManyConnections     = "53300"
 	codeInFailedTransaction    = "25P02"
 	codeActiveTransaction      = "25001"
+	codeNoActiveTransaction    = "25P01"
 	codeCantChangeRuntimeParam = "55P02"
 	codeProgramLimitExceeded   = "54000"
 	codeInternalError          = "XX000"

@@ -157,6 +157,8 @@ const (
 	localDiscard
 	localDeallocate // DEALLOCATE [PREPARE] name|ALL
 	localListen     // LISTEN, UNLISTEN: accepted; no notification is ever sent
+	localSetConfig  // SELECT set_config('name', 'value', is_local): SET, returning the value
+	localLock       // LOCK TABLE … IN ACCESS SHARE MODE, in a transaction block
 )
 
 // localCmd is a parsed SET, RESET, SHOW or DISCARD.
@@ -515,6 +517,128 @@ func (s *settings) showAll(show func(string) (string, bool)) [][]any {
 		rows = append(rows, []any{canonicalName(k), v, desc})
 	}
 	return rows
+}
+
+// parseSetConfig reports whether sql is a SELECT of set_config alone,
+// with literal arguments, as pg_dump sends one:
+// SELECT pg_catalog.set_config('search_path', ”, false). It is SET
+// (is_local, like SET LOCAL, sets the parameter for the session: pgwire
+// keeps no per-transaction settings), answered with the value set.
+func parseSetConfig(sql string) (localCmd, bool) {
+	var toks []token
+	l := newLexer(sql)
+	for len(toks) < 32 {
+		t, ok := l.nextSignificant()
+		if !ok {
+			break
+		}
+		toks = append(toks, t)
+	}
+	if n := len(toks); n > 0 && sql[toks[n-1].start:toks[n-1].end] == ";" {
+		toks = toks[:n-1]
+	}
+	text := func(i int) string { return sql[toks[i].start:toks[i].end] }
+	i := 0
+	want := func(kind tokKind, word string) bool {
+		if i >= len(toks) || toks[i].kind != kind || word != "" && !strings.EqualFold(text(i), word) {
+			return false
+		}
+		i++
+		return true
+	}
+	if !want(tkWord, "select") {
+		return localCmd{}, false
+	}
+	if want(tkWord, "pg_catalog") && !want(tkOp, ".") {
+		return localCmd{}, false
+	}
+	if !want(tkWord, "set_config") || !want(tkPunct, "(") {
+		return localCmd{}, false
+	}
+	var args []string
+	for len(args) < 3 {
+		switch {
+		case i < len(toks) && toks[i].kind == tkString:
+			args = append(args, unquoteString(text(i)))
+		case i < len(toks) && toks[i].kind == tkWord && (strings.EqualFold(text(i), "true") || strings.EqualFold(text(i), "false")):
+			args = append(args, strings.ToLower(text(i)))
+		default:
+			return localCmd{}, false
+		}
+		i++
+		sep := ","
+		if len(args) == 3 {
+			sep = ")"
+		}
+		if !want(tkPunct, sep) {
+			return localCmd{}, false
+		}
+	}
+	if i != len(toks) || args[2] != "true" && args[2] != "false" && args[2] != "t" && args[2] != "f" {
+		return localCmd{}, false
+	}
+	return localCmd{kind: localSetConfig, name: strings.ToLower(args[0]), value: args[1]}, true
+}
+
+// parseLock parses LOCK [TABLE] [ONLY] name [*] [, …] [IN mode MODE]
+// [NOWAIT]. Only ACCESS SHARE, what pg_dump takes, is accepted: it
+// conflicts with nothing but what changes a table's definition, and a
+// transaction of raftsql reads one snapshot, which a concurrent ALTER or
+// DROP does not change. Other modes, which promise to hold off writers,
+// are refused.
+func parseLock(sql string) (localCmd, *Error) {
+	var toks []token
+	l := newLexer(sql)
+	for len(toks) <= 4096 {
+		t, ok := l.nextSignificant()
+		if !ok {
+			break
+		}
+		toks = append(toks, t)
+	}
+	if n := len(toks); n > 0 && sql[toks[n-1].start:toks[n-1].end] == ";" {
+		toks = toks[:n-1]
+	}
+	word := func(i int) string {
+		if i < len(toks) && toks[i].kind == tkWord {
+			return strings.ToUpper(sql[toks[i].start:toks[i].end])
+		}
+		return ""
+	}
+	i := 1
+	if word(i) == "TABLE" {
+		i++
+	}
+	for i < len(toks) && word(i) != "IN" && word(i) != "NOWAIT" {
+		i++
+	}
+	if i == 1 || i == 2 && word(1) == "TABLE" {
+		return localCmd{}, syntaxError(sql, len(sql))
+	}
+	mode := "ACCESS EXCLUSIVE"
+	if word(i) == "IN" {
+		j := i + 1
+		var m []string
+		for j < len(toks) && word(j) != "MODE" {
+			m = append(m, word(j))
+			j++
+		}
+		if j == len(toks) {
+			return localCmd{}, syntaxError(sql, len(sql))
+		}
+		mode = strings.Join(m, " ")
+		i = j + 1
+	}
+	if word(i) == "NOWAIT" {
+		i++
+	}
+	if i != len(toks) {
+		return localCmd{}, syntaxError(sql, toks[i].start)
+	}
+	if mode != "ACCESS SHARE" {
+		return localCmd{}, newError(codeFeatureNotSupported, "LOCK TABLE IN "+mode+" MODE is not supported; ACCESS SHARE is")
+	}
+	return localCmd{kind: localLock, tag: "LOCK TABLE"}, nil
 }
 
 // parseListenDeallocate parses DEALLOCATE [PREPARE] name|ALL and

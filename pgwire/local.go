@@ -12,6 +12,9 @@ var textColumn = "TEXT"
 
 // localColumns are the result columns of a local statement.
 func localColumns(cmd localCmd) []Column {
+	if cmd.kind == localSetConfig {
+		return []Column{{Name: "set_config", DeclType: textColumn}}
+	}
 	if cmd.kind != localShow {
 		return nil
 	}
@@ -40,6 +43,20 @@ func (c *conn) runLocal(cmd localCmd) (*Result, *Error) {
 			}
 		}
 		return res, nil
+	case localLock:
+		if c.sess.TxStatus() == 'I' {
+			return nil, newError(codeNoActiveTransaction, "LOCK TABLE can only be used in transaction blocks")
+		}
+		return &Result{Tag: cmd.tag}, nil
+	case localSetConfig:
+		if e := c.setParam(cmd.name, cmd.value, true); e != nil {
+			return nil, e
+		}
+		v, e := c.showParam(cmd.name)
+		if e != nil {
+			v = cmd.value
+		}
+		return &Result{Tag: "SELECT 1", Columns: localColumns(cmd), Rows: [][]any{{v}}}, nil
 	case localReset:
 		res := &Result{Tag: "RESET"}
 		switch {

@@ -466,3 +466,71 @@ func TestPanicInSessionEndsOnlyThatConnection(t *testing.T) {
 	}
 	waitFor(t, "panicked session closed", func() bool { return fb.closed.Load() >= 1 })
 }
+
+// SELECT set_config(name, value, is_local) alone, as pg_dump sends it, sets
+// the parameter as SET does and returns the value, through the simple and
+// the extended protocol.
+func TestSetConfig(t *testing.T) {
+	_, _, addr := startServer(t, Config{})
+	ctx := context.Background()
+	c := connect(t, addr, "")
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeExec, pgx.QueryExecModeCacheDescribe} {
+		var v string
+		if err := c.QueryRow(ctx, "SELECT pg_catalog.set_config('application_name', 'dumper', false);", mode).Scan(&v); err != nil {
+			t.Fatalf("%v: %v", mode, err)
+		}
+		if v != "dumper" {
+			t.Errorf("%v: set_config returned %q", mode, v)
+		}
+		if got := c.PgConn().ParameterStatus("application_name"); got != "dumper" {
+			t.Errorf("%v: application_name after set_config: %q", mode, got)
+		}
+		if err := c.QueryRow(ctx, "select set_config('search_path', '', true)", mode).Scan(&v); err != nil || v != "" {
+			t.Errorf("%v: set_config search_path: %q, %v", mode, v, err)
+		}
+		var sp string
+		if err := c.QueryRow(ctx, "show search_path", mode).Scan(&sp); err != nil || sp != `""` && sp != "" {
+			t.Errorf("%v: search_path after set_config: %q, %v", mode, sp, err)
+		}
+		if _, err := c.Exec(ctx, "SELECT set_config('application_name', 'x', false)", pgx.QueryExecModeSimpleProtocol); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Exec(ctx, "SELECT set_config('server_version', '16', false)", mode); pgCode(err) != "55P02" {
+			t.Errorf("%v: set_config server_version: %v", mode, err)
+		}
+	}
+}
+
+// LOCK TABLE … IN ACCESS SHARE MODE, as pg_dump takes it, is accepted in a
+// transaction block; outside one it is 25P01, in another mode 0A000.
+func TestLockTable(t *testing.T) {
+	_, _, addr := startServer(t, Config{})
+	ctx := context.Background()
+	c := connect(t, addr, "")
+	if _, err := c.Exec(ctx, "LOCK TABLE public.t IN ACCESS SHARE MODE"); pgCode(err) != "25P01" {
+		t.Errorf("outside a transaction: %v", err)
+	}
+	tx, err := c.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	tag, err := tx.Exec(ctx, "LOCK TABLE public.t, u IN ACCESS SHARE MODE NOWAIT;")
+	if err != nil || tag.String() != "LOCK TABLE" {
+		t.Errorf("in a transaction: %q, %v", tag.String(), err)
+	}
+	for _, q := range []string{"LOCK t", "LOCK TABLE t IN EXCLUSIVE MODE"} {
+		if _, err := c.Exec(ctx, q, pgx.QueryExecModeSimpleProtocol); pgCode(err) != "0A000" {
+			t.Errorf("%s: %v", q, err)
+		}
+		if err := tx.Rollback(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if tx, err = c.Begin(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Exec(ctx, "LOCK TABLE IN ACCESS SHARE MODE"); pgCode(err) != "42601" {
+		t.Errorf("no table: %v", err)
+	}
+}

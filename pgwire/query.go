@@ -141,6 +141,14 @@ func (c *conn) runSimple(st *pgsql.Statement) *Error {
 // local parses a statement pgwire answers itself (SET, RESET, SHOW,
 // DISCARD).
 func (c *conn) local(st *pgsql.Statement) (localCmd, bool, *Error) {
+	if st.Kind == pgsql.Read || st.Kind == pgsql.CatalogRead {
+		cmd, ok := parseSetConfig(st.Source)
+		return cmd, ok, nil
+	}
+	if st.Kind == pgsql.Write && st.Verb == "LOCK" {
+		cmd, err := parseLock(st.Source)
+		return cmd, true, err
+	}
 	if st.Kind != pgsql.Session {
 		return localCmd{}, false, nil
 	}

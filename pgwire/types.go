@@ -38,6 +38,9 @@ const (
 	oidInt2Vector  uint32 = 22
 	oidInt2Array   uint32 = 1005
 	oidOIDArray    uint32 = 1028
+	oidInt4Array   uint32 = 1007
+	oidNameArray   uint32 = 1003
+	oidTextArray   uint32 = 1009
 )
 
 const (
@@ -89,6 +92,12 @@ func declOID(decl string) uint32 {
 		return oidInt2Vector
 	case "_OID":
 		return oidOIDArray
+	case "_INT4":
+		return oidInt4Array
+	case "_NAME":
+		return oidNameArray
+	case "_TEXT":
+		return oidTextArray
 	}
 	if strings.HasSuffix(d, "[]") {
 		return oidText
@@ -557,6 +566,9 @@ var timestampLayouts = []string{
 	"2006-01-02 15:04:05.999999999Z07:00",
 	"2006-01-02 15:04:05.999999999Z07",
 	"2006-01-02 15:04:05.999999999-0700",
+	// Sequelize writes a space before the zone, which Postgres accepts.
+	"2006-01-02 15:04:05.999999999 Z07:00",
+	"2006-01-02 15:04:05.999999999 Z07",
 	"2006-01-02T15:04:05.999999999Z07:00",
 	"2006-01-02 15:04:05.999999999",
 	"2006-01-02T15:04:05.999999999",

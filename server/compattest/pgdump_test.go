@@ -61,7 +61,8 @@ func TestPgDump(t *testing.T) {
 	defer c.Close(ctx)
 	var id int64
 	if err := c.QueryRow(ctx, `INSERT INTO dump_customers (name) VALUES ('dee') RETURNING id`).Scan(&id); err != nil || id != 4 {
-		t.Fatalf("next serial id = %d, %v; want 4", id, err)
+		text, _ := os.ReadFile(dump)
+		t.Fatalf("next serial id = %d, %v; want 4\nthe dump:\n%s", id, err, text)
 	}
 	if _, err := c.Exec(ctx, `INSERT INTO dump_orders (customer_id) VALUES (99)`); err == nil {
 		t.Errorf("the foreign key did not survive the dump")

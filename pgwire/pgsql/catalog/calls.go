@@ -103,12 +103,20 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		return prim(fmt.Sprintf("(SELECT description FROM pg_description WHERE objoid = %s AND objsubid = %s)", argN(0, "NULL"), argN(1, "NULL")))
 	case "shobj_description", "pg_get_statisticsobjdef_columns", "pg_get_partkeydef", "pg_get_triggerdef",
 		"pg_get_ruledef", "pg_get_function_result", "pg_get_function_arguments", "pg_get_function_identity_arguments",
-		"pg_get_serial_sequence", "pg_tablespace_location":
+		"pg_get_serial_sequence", "pg_tablespace_location", "acldefault":
 		return prim("NULL")
 	case "pg_relation_is_publishable", "pg_is_in_recovery", "pg_is_other_temp_schema":
 		return prim("0")
 	case "pg_my_temp_schema":
 		return prim("0")
+	case "set_config":
+		// Only a SELECT of set_config alone sets a parameter (pgwire
+		// answers it); over the catalogs' rows it refuses to run, which
+		// over no rows (a setting pg_settings does not list, as pg_dump
+		// asks) is never.
+		return prim(fmt.Sprintf("_pg_set_config(%s, %s, %s)", argN(0, "NULL"), argN(1, "NULL"), argN(2, "NULL")))
+	case "array_agg":
+		return r.arrayAgg(args), next, true
 	case "pg_partition_ancestors", "pg_partition_tree":
 		// A relation that is no partition is its own only ancestor.
 		rel := "_pg_regclass(" + argN(0, "NULL") + ")"
@@ -122,6 +130,17 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		cols = append(cols, "relid", "ordinality")
 		next = after - 1
 		return prim(fmt.Sprintf("(SELECT %s AS %s, 1 AS %s) AS %s", rel, quoteIdent(cols[0]), quoteIdent(cols[1]), quoteIdent(alias)))
+	case "pg_options_to_table":
+		// raftsql keeps no options of foreign objects: no rows.
+		if !tablePos {
+			return unit{}, 0, false
+		}
+		alias, _, after := fromAliases(toks, end+1)
+		if alias == "" {
+			alias = name
+		}
+		next = after - 1
+		return prim("(SELECT NULL AS option_name, NULL AS option_value WHERE 0) AS " + quoteIdent(alias))
 	case "generate_series", "unnest":
 		if !tablePos {
 			return unit{}, 0, false
@@ -145,6 +164,81 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		return prim(sub + " AS " + quoteIdent(alias))
 	}
 	return unit{}, 0, false
+}
+
+// arrayAgg rewrites array_agg([DISTINCT] x [ORDER BY …]) into the text
+// form of the array its rows make, as the catalogs' arrays are kept: NULL
+// over no rows, as in Postgres. The unit carries the array's type, by the
+// element's when x is a catalog column whose type is known.
+func (r *rewriter) arrayAgg(args [][]token) unit {
+	var all []token
+	for i, a := range args {
+		if i > 0 {
+			all = append(all, token{kind: tOp, text: ","})
+		}
+		all = append(all, a...)
+	}
+	distinct := false
+	if k := nextSig(all, 0); k < len(all) && all[k].is("distinct") {
+		distinct, all = true, all[k+1:]
+	}
+	elem, order := all, []token(nil)
+	depth := 0
+	for k := 0; k < len(all); k++ {
+		switch {
+		case all[k].isOp("("), all[k].isOp("["):
+			depth++
+		case all[k].isOp(")"), all[k].isOp("]"):
+			depth--
+		case depth == 0 && all[k].is("order"):
+			if b := nextSig(all, k+1); b < len(all) && all[b].is("by") {
+				elem, order = all[:k], all[b+1:]
+			}
+		}
+		if order != nil {
+			break
+		}
+	}
+	e, _ := r.level(elem)
+	e = strings.TrimSpace(e)
+	var agg string
+	switch {
+	case distinct:
+		agg = fmt.Sprintf("group_concat(DISTINCT _pg_array_elem(%s))", e)
+	case order != nil:
+		o, _ := r.level(order)
+		agg = fmt.Sprintf("group_concat(_pg_array_elem(%s), ',' ORDER BY %s)", e, strings.TrimSpace(o))
+	default:
+		agg = fmt.Sprintf("group_concat(_pg_array_elem(%s), ',')", e)
+	}
+	return unit{text: "('{' || " + agg + " || '}')", primary: true, typ: arrayType(elem)}
+}
+
+// arrayType is the declared type of an array of the values of x: by its
+// element's type when x is a catalog column, else text[].
+func arrayType(x []token) string {
+	k := nextSig(x, 0)
+	if k >= len(x) || x[k].kind != tIdent && x[k].kind != tQIdent {
+		return "_TEXT"
+	}
+	j, name := chain(x, k)
+	if nextSig(x, j+1) < len(x) {
+		return "_TEXT"
+	}
+	col := strings.ToLower(lastName(name))
+	switch ColumnType(col) {
+	case "SMALLINT":
+		return "_INT2"
+	case "INTEGER":
+		return "_INT4"
+	case "OID":
+		return "_OID"
+	}
+	// The catalogs' columns of type name are the ones named so.
+	if strings.HasSuffix(col, "name") {
+		return "_NAME"
+	}
+	return "_TEXT"
 }
 
 // fromAlias reads "[WITH ORDINALITY] [AS] alias [(column, …)]" after a

@@ -186,6 +186,34 @@ func Funcs(version string) []Func {
 			}
 			return int64(0), nil
 		}},
+		{"_pg_set_config", 3, func(a []any) (any, error) {
+			return nil, fmt.Errorf("set_config over the rows of a query is not supported; SELECT set_config(name, value, is_local) alone is")
+		}},
+		{"array_remove", 2, func(a []any) (any, error) {
+			if a[0] == nil {
+				return nil, nil
+			}
+			var keep []string
+			for _, e := range arrayElems(a[0]) {
+				if a[1] == nil || e != toText(a[1]) {
+					keep = append(keep, arrayElemText(e))
+				}
+			}
+			return "{" + strings.Join(keep, ",") + "}", nil
+		}},
+		{"quote_literal", 1, func(a []any) (any, error) {
+			if a[0] == nil {
+				return nil, nil
+			}
+			s := toText(a[0])
+			if strings.Contains(s, `\`) {
+				return "E" + quoteString(strings.ReplaceAll(s, `\`, `\\`)), nil
+			}
+			return quoteString(s), nil
+		}},
+		{"_pg_array_elem", 1, func(a []any) (any, error) {
+			return arrayElemText(a[0]), nil
+		}},
 		{"_pg_array_json", 1, func(a []any) (any, error) {
 			if a[0] == nil {
 				return "[]", nil
@@ -302,6 +330,25 @@ func arrayElems(v any) []string {
 		parts[i] = strings.Trim(strings.TrimSpace(p), `"`)
 	}
 	return parts
+}
+
+// arrayElemText is v as an element of an array's text form: NULL, a
+// number as it is, text in double quotes when Postgres quotes it (empty,
+// NULL, or holding a delimiter, quote, backslash or space).
+func arrayElemText(v any) string {
+	if v == nil {
+		return "NULL"
+	}
+	s := toText(v)
+	switch v.(type) {
+	case int64, float64:
+		return s
+	}
+	if s != "" && !strings.EqualFold(s, "null") && !strings.ContainsAny(s, "{},\"\\ \t\n\r\f\v") {
+		return s
+	}
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+	return `"` + r.Replace(s) + `"`
 }
 
 // regexps caches compiled patterns; catalog queries use a handful.

@@ -144,7 +144,9 @@ func (r *rewriter) alias(out []unit, alias string) {
 	// An alias of anything else is no catalog column, whatever its name
 	// ("Encoding"): "" keeps ColumnType off it.
 	typ := ""
-	if k >= 0 && out[k].primary && !strings.HasSuffix(out[k].text, ")") {
+	if k >= 0 && out[k].typ != "" {
+		typ = out[k].typ
+	} else if k >= 0 && out[k].primary && !strings.HasSuffix(out[k].text, ")") {
 		typ = ColumnType(lastName(out[k].text))
 	}
 	r.types[strings.ToLower(alias)] = typ
@@ -172,6 +174,9 @@ type unit struct {
 	// expand is the alias of the json_each that stands for the
 	// _pg_expandarray call this group holds.
 	expand string
+	// typ is the declared type of a call's result a client reads by it
+	// (array_agg's array), else "".
+	typ string
 }
 
 // expansion is a set-returning call in a select list, joined to its
@@ -190,6 +195,24 @@ var notAlias = map[string]bool{"where": true, "join": true, "left": true, "right
 	"cross": true, "full": true, "natural": true, "on": true, "using": true, "group": true, "order": true, "limit": true,
 	"offset": true, "having": true, "union": true, "except": true, "intersect": true, "window": true, "fetch": true,
 	"for": true, "returning": true, "set": true, "values": true}
+
+// arrayList reports whether toks are ARRAY[…] with elements, alone, and
+// gives the elements' tokens.
+func arrayList(toks []token) ([][]token, bool) {
+	a := nextSig(toks, 0)
+	if a >= len(toks) || !toks[a].is("array") {
+		return nil, false
+	}
+	b := nextSig(toks, a+1)
+	if b >= len(toks) || !toks[b].isOp("[") {
+		return nil, false
+	}
+	k := matching(toks, b)
+	if k < 0 || nextSig(toks, k+1) < len(toks) || nextSig(toks, b+1) == k {
+		return nil, false
+	}
+	return splitArgs(toks[b+1 : k]), true
+}
 
 // matching returns the index of the token closing the bracket at i.
 func matching(toks []token, i int) int {
@@ -422,7 +445,24 @@ func (r *rewriter) level(toks []token) (string, []expansion) {
 					continue
 				}
 				if j < len(toks) && toks[j].isOp("[") {
-					r.fail(notSupported("ARRAY[…]"))
+					k := matching(toks, j)
+					if k < 0 {
+						break
+					}
+					// The array's text form, as the catalogs keep theirs.
+					text := "'{}'"
+					if nextSig(toks, j+1) < k {
+						var elems []string
+						for _, a := range splitArgs(toks[j+1 : k]) {
+							e, x := r.level(a)
+							addExp(x)
+							elems = append(elems, "_pg_array_elem("+strings.TrimSpace(e)+")")
+						}
+						text = "('{' || " + strings.Join(elems, " || ',' || ") + " || '}')"
+					}
+					out = append(out, unit{primary: true, text: text})
+					r.touched = true
+					i = k
 					continue
 				}
 			case "any", "some", "all":
@@ -440,9 +480,28 @@ func (r *rewriter) level(toks []token) (string, []expansion) {
 					if !ok {
 						continue
 					}
+					first := nextSig(toks, j+1)
+					if list, isList := arrayList(toks[j+1 : m]); isList && w != "all" {
+						// x = ANY (ARRAY[a, b]), as pg_dump writes
+						// it: x IN (a, b).
+						var elems []string
+						for _, a := range list {
+							e, x := r.level(a)
+							addExp(x)
+							elems = append(elems, strings.TrimSpace(e))
+						}
+						if op != "=" {
+							// x <> ANY (ARRAY[…]) is not x NOT IN.
+							r.fail(notSupported("ANY with " + op))
+							continue
+						}
+						r.touched = true
+						out = append(out, unit{text: fmt.Sprintf("(%s IN (%s))", lhs.text, strings.Join(elems, ", ")), primary: true})
+						i = m
+						continue
+					}
 					inner, e := r.level(toks[j+1 : m])
 					addExp(e)
-					first := nextSig(toks, j+1)
 					sub := first < m && (toks[first].is("select") || toks[first].is("with") || toks[first].is("values"))
 					var text string
 					switch {

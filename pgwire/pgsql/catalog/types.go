@@ -193,6 +193,13 @@ var catalogOIDs = map[string]int64{
 	"pg_publication_rel": 6106, "pg_publication_namespace": 6237, "pg_roles": 12001, "pg_user": 12002,
 	"pg_settings": 12003, "pg_tables": 12004, "pg_indexes": 12005, "pg_views": 12006,
 	"pg_stat_activity": 12007, "pg_partitioned_table": 3350,
+	"pg_opclass": 2616, "pg_opfamily": 2753, "pg_amop": 2602, "pg_amproc": 2603, "pg_operator": 2617,
+	"pg_cast": 2605, "pg_language": 2612, "pg_aggregate": 2600, "pg_conversion": 2607, "pg_transform": 3576,
+	"pg_ts_parser": 3601, "pg_ts_dict": 3600, "pg_ts_template": 3764, "pg_ts_config": 3602, "pg_ts_config_map": 3603,
+	"pg_foreign_data_wrapper": 2328, "pg_foreign_server": 1417, "pg_foreign_table": 3118, "pg_default_acl": 826,
+	"pg_event_trigger": 3466, "pg_init_privs": 3394, "pg_seclabel": 3596, "pg_shseclabel": 3592,
+	"pg_subscription": 6100, "pg_largeobject_metadata": 2995, "pg_shdescription": 2396, "pg_auth_members": 1261,
+	"pg_tablespace": 1213,
 }
 
 // The namespaces there are, with Postgres' OIDs for the first two.
@@ -306,7 +313,7 @@ func init() {
 			indexrelid indrelid conrelid contypid conindid conparentid confrelid connamespace adrelid nspowner
 			datdba dattablespace objoid classoid inhrelid inhparent collnamespace collowner spcowner usesysid
 			pronamespace proowner prorettype enumtypid rngtypid rngsubtype seqrelid seqtypid stxrelid polrelid
-			tgrelid datid extnamespace extowner partrelid prrelid prpubid`,
+			tgrelid datid extnamespace extowner partrelid prrelid prpubid tableoid`,
 		"SMALLINT": `attnum adnum attlen typlen indnatts indnkeyatts relnatts relchecks attinhcount coninhcount
 			attndims`,
 		"INTEGER": `atttypmod attstattarget typtypmod relpages encoding datconnlimit rolconnlimit attcacheoff

@@ -73,10 +73,20 @@ var emptyRelations = map[string]string{
 	"pg_cast":                 "oid, castsource, casttarget, castfunc, castcontext, castmethod",
 	"pg_aggregate":            "aggfnoid, aggkind, aggnumdirectargs, aggtransfn, aggfinalfn",
 	"pg_language":             "oid, lanname, lanowner, lanispl, lanpltrusted, lanplcallfoid, laninline, lanvalidator, lanacl",
-	"pg_largeobject_metadata": "oid, lomowner, lomacl",
-	"pg_subscription":         "oid, subdbid, subname, subowner, subenabled",
+	"pg_opfamily":             "oid, opfmethod, opfname, opfnamespace, opfowner",
+	"pg_amop":                 "oid, amopfamily, amoplefttype, amoprighttype, amopstrategy, amoppurpose, amopopr, amopmethod, amopsortfamily",
+	"pg_seclabels":            "objoid, classoid, objsubid, objtype, objnamespace, objname, provider, label",
+	"pg_amproc":               "oid, amprocfamily, amproclefttype, amprocrighttype, amprocnum, amproc",
 	"pg_transform":            "oid, trftype, trflang, trffromsql, trftosql",
+	"pg_ts_parser":            "oid, prsname, prsnamespace, prsstart, prstoken, prsend, prsheadline, prslextype",
+	"pg_ts_dict":              "oid, dictname, dictnamespace, dictowner, dicttemplate, dictinitoption",
+	"pg_ts_template":          "oid, tmplname, tmplnamespace, tmplinit, tmpllexize",
 	"pg_ts_config":            "oid, cfgname, cfgnamespace, cfgowner, cfgparser",
+	"pg_ts_config_map":        "mapcfg, maptokentype, mapseqno, mapdict",
+	"pg_subscription": "oid, subdbid, subskiplsn, subname, subowner, subenabled, subbinary, substream, subtwophasestate, " +
+		"subdisableonerr, subconninfo, subslotname, subsynccommit, subpublications",
+	"pg_largeobject_metadata": "oid, lomowner, lomacl",
+	"pg_shseclabel":           "objoid, classoid, provider, label",
 	"pg_matviews":             "schemaname, matviewname, matviewowner, tablespace, hasindexes, ispopulated, definition",
 }
 
@@ -198,7 +208,8 @@ UNION ALL
 ` + catalogClassRows()},
 		{"pg_catalog", "pg_attribute", `SELECT c.relid AS attrelid, c.attname AS attname, c.typid AS atttypid, -1 AS attstattarget,
   coalesce((SELECT t.typlen FROM pg_type t WHERE t.oid = c.typid), -1) AS attlen, c.attnum AS attnum, 0 AS attndims,
-  -1 AS attcacheoff, c.typmod AS atttypmod, 0 AS attbyval, 'i' AS attalign, 'x' AS attstorage, '' AS attcompression,
+  -1 AS attcacheoff, c.typmod AS atttypmod, 0 AS attbyval, 'i' AS attalign,
+  coalesce((SELECT t.typstorage FROM pg_type t WHERE t.oid = c.typid), 'p') AS attstorage, '' AS attcompression,
   c.nn AS attnotnull, c.dflt IS NOT NULL AS atthasdef, 0 AS atthasmissing, c.identity AS attidentity,
   '' AS attgenerated, 0 AS attisdropped, 1 AS attislocal, 0 AS attinhcount,
   CASE WHEN c.typid IN (25, 1042, 1043) THEN 100 ELSE 0 END AS attcollation, NULL AS attacl, NULL AS attoptions,
@@ -378,7 +389,7 @@ func sqlBool(b bool) string {
 // systemViews are the relations of pg_catalog that Postgres defines as
 // views; the others are its tables.
 var systemViews = map[string]bool{"pg_roles": true, "pg_user": true, "pg_settings": true, "pg_tables": true,
-	"pg_indexes": true, "pg_views": true, "pg_stat_activity": true, "pg_matviews": true}
+	"pg_indexes": true, "pg_views": true, "pg_stat_activity": true, "pg_matviews": true, "pg_seclabels": true}
 
 // catalogClassRows are pg_class's rows for the catalog relations
 // themselves.
@@ -434,6 +445,12 @@ func init() {
 	}
 	vs = catalogViews()
 	for i, v := range vs {
+		if v.schema == "pg_catalog" && !systemViews[v.name] {
+			// Every row of a system catalog has the catalog's OID in the
+			// system column tableoid, which pg_dump selects.
+			v.sql = fmt.Sprintf("SELECT *, %d AS tableoid FROM (%s)", relationOID("pg_catalog."+v.name), v.sql)
+			vs[i] = v
+		}
 		r := &relations[i]
 		r.def = v.sql
 		if strings.Contains(v.sql, "{{user}}") || strings.Contains(v.sql, "{{db}}") {
