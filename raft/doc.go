@@ -3,11 +3,14 @@
 // stable store (raft-boltdb with fsync on every append, fronted by an
 // in-memory log cache), the file snapshot store, the node-to-node TCP
 // transport, cluster bootstrap, membership changes (voters and non-voters),
-// leadership transfer, the read-index barrier used for linearizable reads,
-// snapshots on demand, and user restores (Restore installs a snapshot stream
-// of the FSM's own format on the leader, at a new index past the log, so
-// every follower and later joiner receives it as an InstallSnapshot; an FSM
-// that implements RestoreIndexer learns that index).
+// leadership transfer, the read-index barrier used for linearizable reads
+// (shared among concurrent reads, and a follower's commit point learned
+// from the leader's answer: LearnCommit), snapshots on demand, proposals a
+// caller waits for apart (Propose, ApplyAsync: a restore travels as such
+// entries, so every node installs it at one index or none does), starts
+// that keep a state machine's own state (HeldState) instead of restoring
+// the snapshot, and the committed log read back for the archive (ReadLog,
+// ApplyEntries).
 //
 // The package knows nothing of SQL, SQLite or Postgres. It receives the state
 // machine as a hashicorp FSM and moves opaque byte commands; what a command
