@@ -51,7 +51,10 @@ func regexpFunc(args []any) (any, error) {
 		regexpCache[pattern] = re
 		regexpMu.Unlock()
 	}
-	return re.MatchString(textOf(args[1])), nil
+	if re.MatchString(textOf(args[1])) {
+		return int64(1), nil
+	}
+	return int64(0), nil
 }
 
 func textOf(v any) string {

@@ -3,10 +3,11 @@ package catalog
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 )
 
 // Func is a scalar SQL function the connections that read the catalogs
@@ -21,7 +22,7 @@ type Func struct {
 // Funcs are the functions the catalog views and rewritten statements call.
 // version is what version() answers.
 func Funcs(version string) []Func {
-	return []Func{
+	funcs := []Func{
 		{"version", 0, func([]any) (any, error) { return version, nil }},
 		{"current_schemas", 1, func(a []any) (any, error) {
 			if truthy(a[0]) {
@@ -119,16 +120,6 @@ func Funcs(version string) []Func {
 				return s, nil
 			}
 			return quoteIdent(s), nil
-		}},
-		{"regexp", 2, func(a []any) (any, error) {
-			if a[0] == nil || a[1] == nil {
-				return nil, nil
-			}
-			re, err := compileRegexp(toText(a[0]))
-			if err != nil {
-				return nil, err
-			}
-			return boolInt(re.MatchString(toText(a[1]))), nil
 		}},
 		{"_pg_visible", 1, func(a []any) (any, error) {
 			// information_schema is not on the search path.
@@ -251,6 +242,12 @@ func Funcs(version string) []Func {
 			return t.sqlName, nil
 		}},
 	}
+	// The front end's (regexp, behind ~): rewritten catalog queries call
+	// them as the front end's SQLite text does.
+	for _, f := range pgsql.Functions() {
+		funcs = append(funcs, Func{f.Name, f.NumArgs, f.Fn})
+	}
+	return funcs
 }
 
 func boolInt(b bool) int64 {
@@ -349,29 +346,6 @@ func arrayElemText(v any) string {
 	}
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 	return `"` + r.Replace(s) + `"`
-}
-
-// regexps caches compiled patterns; catalog queries use a handful.
-var regexps = struct {
-	sync.Mutex
-	m map[string]*regexp.Regexp
-}{m: map[string]*regexp.Regexp{}}
-
-func compileRegexp(p string) (*regexp.Regexp, error) {
-	regexps.Lock()
-	defer regexps.Unlock()
-	if re, ok := regexps.m[p]; ok {
-		return re, nil
-	}
-	re, err := regexp.Compile(p)
-	if err != nil {
-		return nil, fmt.Errorf("invalid regular expression: %v", err)
-	}
-	if len(regexps.m) >= 256 {
-		regexps.m = map[string]*regexp.Regexp{}
-	}
-	regexps.m[p] = re
-	return re, nil
 }
 
 // viewQuery is the query of a CREATE VIEW statement: what follows its
