@@ -427,6 +427,16 @@ func indexFrom(s string, from int, sub string) int {
 
 // firstKeyword returns the first word of a statement, upper-cased, after
 // white space and comments.
+//
+// It decides one thing: whether a statement is VACUUM, which fsm refuses.
+// SQLite's authorizer, which refuses everything else that is unsafe, has no
+// action for VACUUM, so the text is the only thing that tells. The caller
+// cannot pass this in its place: fsm refuses unsafe SQL whichever path it
+// came by (a client's statement, one the server made up, the embedding API,
+// a command read back from the log), and a flag set by the caller would make
+// the refusal as good as every caller's classification. The front end does
+// classify VACUUM for the clients it serves, and refuses it before it gets
+// here with Postgres' words.
 func firstKeyword(s string) string {
 	i := 0
 	for i < len(s) {
