@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 )
 
 func TestParseCopy(t *testing.T) {
@@ -42,7 +43,7 @@ func TestParseCopy(t *testing.T) {
 		{"COPY FROM STDIN", "error 42601"},
 		{"COPY t FROM STDIN extra", "error 42601"},
 	} {
-		cmd, ok, e := parseCopy(tt.sql)
+		cmd, ok, e := copyOf(pgsql.Parse(tt.sql))
 		if !ok {
 			t.Errorf("%q: not taken for COPY", tt.sql)
 			continue
@@ -60,13 +61,13 @@ func TestParseCopy(t *testing.T) {
 		"copy t (a, b) to stdout with csv header":             "SELECT a, b FROM t",
 		"COPY (SELECT a, (b) FROM t WHERE c = ')') TO STDOUT": "SELECT a, (b) FROM t WHERE c = ')'",
 	} {
-		cmd, ok, e := parseCopy(sql)
+		cmd, ok, e := copyOf(pgsql.Parse(sql))
 		if !ok || e != nil || !cmd.to || cmd.query != want {
 			t.Errorf("%q: got %+v %v, want COPY TO of %q", sql, cmd, e, want)
 		}
 	}
 	for _, sql := range []string{"SELECT 1", "copyright", "INSERT INTO copy VALUES (1)", "-- copy\nSELECT 1"} {
-		if _, ok, _ := parseCopy(sql); ok {
+		if _, ok, _ := copyOf(pgsql.Parse(sql)); ok {
 			t.Errorf("%q taken for COPY", sql)
 		}
 	}
@@ -102,8 +103,8 @@ func rowsOf(t *testing.T, cmd copyFrom, data string, n int) (string, error) {
 }
 
 func TestCopyParser(t *testing.T) {
-	text, _, _ := parseCopy("COPY t FROM STDIN")
-	csv, _, _ := parseCopy("COPY t FROM STDIN (FORMAT csv, HEADER)")
+	text, _, _ := copyOf(pgsql.Parse("COPY t FROM STDIN"))
+	csv, _, _ := copyOf(pgsql.Parse("COPY t FROM STDIN (FORMAT csv, HEADER)"))
 	for _, tt := range []struct {
 		name string
 		cmd  copyFrom
@@ -136,9 +137,9 @@ func FuzzCopyParser(f *testing.F) {
 	f.Add("id,name\n1,\"a, b\"\n\"x\ny\",2\n", true, 1)
 	f.Add("\\x\\0\\", false, 2)
 	f.Fuzz(func(t *testing.T, data string, csv bool, n int) {
-		cmd, _, _ := parseCopy("COPY t FROM STDIN")
+		cmd, _, _ := copyOf(pgsql.Parse("COPY t FROM STDIN"))
 		if csv {
-			cmd, _, _ = parseCopy("COPY t FROM STDIN (FORMAT csv, HEADER)")
+			cmd, _, _ = copyOf(pgsql.Parse("COPY t FROM STDIN (FORMAT csv, HEADER)"))
 		}
 		n = 1 + (n&0xff)%64
 		whole, err1 := rowsOf(t, cmd, data, len(data)+1)
@@ -191,7 +192,7 @@ func binaryCopy(rows [][]any, trailer bool) string {
 }
 
 func TestCopyParserBinary(t *testing.T) {
-	cmd, _, _ := parseCopy("COPY t FROM STDIN BINARY")
+	cmd, _, _ := copyOf(pgsql.Parse("COPY t FROM STDIN BINARY"))
 	oids := []uint32{oidInt8, oidText}
 	rows := [][]any{{int64(1), "one"}, {int64(-2), nil}, {nil, ""}}
 	for _, trailer := range []bool{true, false} {
@@ -242,7 +243,7 @@ func FuzzCopyParserBinary(f *testing.F) {
 	f.Add(binaryCopy([][]any{{int64(1), "one"}, {nil, nil}}, true), 3)
 	f.Add(binaryCopy(nil, false), 1)
 	f.Fuzz(func(t *testing.T, data string, n int) {
-		cmd, _, _ := parseCopy("COPY t FROM STDIN BINARY")
+		cmd, _, _ := copyOf(pgsql.Parse("COPY t FROM STDIN BINARY"))
 		read := func(size int) string {
 			p := copyParser{cmd: cmd, oids: []uint32{oidInt8, oidText}}
 			var out []string
@@ -277,7 +278,7 @@ func FuzzCopyRoundTrip(f *testing.F) {
 		if csv {
 			sql += " (FORMAT csv)"
 		}
-		cmd, _, _ := parseCopy(sql)
+		cmd, _, _ := copyOf(pgsql.Parse(sql))
 		line := cmd.appendField(nil, []byte(a))
 		line = append(line, cmd.delim)
 		line = cmd.appendField(line, []byte(b))

@@ -238,16 +238,13 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 // literalValues evaluates the select list of "select echo 'x'::type, …" the
 // way a database would: literals, cast to the named type.
 func literalValues(sql string) []any {
-	l := newLexer(sql)
-	l.nextSignificant() // select
-	l.nextSignificant() // echo
+	tl := lexStatement(sql)
 	var out []any
 	var cur any
 	cast := false
-	for {
-		t, ok := l.nextSignificant()
-		if !ok {
-			break
+	for i, t := range tl.toks {
+		if i < 2 {
+			continue // select echo
 		}
 		s := sql[t.start:t.end]
 		switch {
@@ -257,7 +254,7 @@ func literalValues(sql string) []any {
 		case t.kind == tkOp && s == "::":
 			cast = true
 		case t.kind == tkString:
-			cur = unquoteString(s)
+			cur = strings.ReplaceAll(strings.TrimSuffix(strings.TrimPrefix(s, "'"), "'"), "''", "'")
 		case t.kind == tkNumber:
 			cur = s
 		case t.kind == tkWord && cast:

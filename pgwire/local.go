@@ -2,6 +2,8 @@ package pgwire
 
 import (
 	"fmt"
+
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 )
 
 // This file answers SET, RESET, SHOW and DISCARD, which never reach the
@@ -11,80 +13,80 @@ import (
 var textColumn = "TEXT"
 
 // localColumns are the result columns of a local statement.
-func localColumns(cmd localCmd) []Column {
-	if cmd.kind == localSetConfig {
+func localColumns(cmd pgsql.SessionCmd) []Column {
+	if cmd.Op == pgsql.SessionSetConfig {
 		return []Column{{Name: "set_config", DeclType: textColumn}}
 	}
-	if cmd.kind != localShow {
+	if cmd.Op != pgsql.SessionShow {
 		return nil
 	}
-	if cmd.name == "all" {
+	if cmd.Name == "all" {
 		return []Column{{Name: "name", DeclType: textColumn}, {Name: "setting", DeclType: textColumn}, {Name: "description", DeclType: textColumn}}
 	}
-	return []Column{{Name: canonicalName(cmd.name), DeclType: textColumn}}
+	return []Column{{Name: canonicalName(cmd.Name), DeclType: textColumn}}
 }
 
-func (c *conn) runLocal(cmd localCmd) (*Result, *Error) {
+func (c *conn) runLocal(cmd pgsql.SessionCmd) (*Result, *Error) {
 	if c.sess.TxStatus() == 'E' {
 		return nil, newError(codeInFailedTransaction, "current transaction is aborted, commands ignored until end of transaction block")
 	}
-	switch cmd.kind {
-	case localSet:
+	switch cmd.Op {
+	case pgsql.SessionSet:
 		res := &Result{Tag: "SET"}
 		switch {
-		case cmd.noop:
-		case cmd.dflt:
-			if e := c.resetParam(cmd.name); e != nil {
+		case cmd.NoOp:
+		case cmd.Default:
+			if e := c.resetParam(cmd.Name); e != nil {
 				return nil, e
 			}
 		default:
-			if e := c.setParam(cmd.name, cmd.value, true); e != nil {
+			if e := c.setParam(cmd.Name, cmd.Value, true); e != nil {
 				return nil, e
 			}
 		}
 		return res, nil
-	case localLock:
+	case pgsql.SessionLock:
 		if c.sess.TxStatus() == 'I' {
 			return nil, newError(codeNoActiveTransaction, "LOCK TABLE can only be used in transaction blocks")
 		}
-		return &Result{Tag: cmd.tag}, nil
-	case localSetConfig:
-		if e := c.setParam(cmd.name, cmd.value, true); e != nil {
+		return &Result{Tag: cmd.Tag}, nil
+	case pgsql.SessionSetConfig:
+		if e := c.setParam(cmd.Name, cmd.Value, true); e != nil {
 			return nil, e
 		}
-		v, e := c.showParam(cmd.name)
+		v, e := c.showParam(cmd.Name)
 		if e != nil {
-			v = cmd.value
+			v = cmd.Value
 		}
 		return &Result{Tag: "SELECT 1", Columns: localColumns(cmd), Rows: [][]any{{v}}}, nil
-	case localReset:
+	case pgsql.SessionReset:
 		res := &Result{Tag: "RESET"}
 		switch {
-		case cmd.noop:
-		case cmd.name == "all":
+		case cmd.NoOp:
+		case cmd.Name == "all":
 			if e := c.resetAll(); e != nil {
 				return nil, e
 			}
 		default:
-			if e := c.resetParam(cmd.name); e != nil {
+			if e := c.resetParam(cmd.Name); e != nil {
 				return nil, e
 			}
 		}
 		return res, nil
-	case localShow:
+	case pgsql.SessionShow:
 		res := &Result{Tag: "SHOW", Columns: localColumns(cmd)}
-		if cmd.name == "all" {
+		if cmd.Name == "all" {
 			res.Rows = c.set.showAll(c.sess.Show)
 			return res, nil
 		}
-		v, e := c.showParam(cmd.name)
+		v, e := c.showParam(cmd.Name)
 		if e != nil {
 			return nil, e
 		}
 		res.Rows = [][]any{{v}}
 		return res, nil
-	case localDiscard:
-		if cmd.name == "all" {
+	case pgsql.SessionDiscard:
+		if cmd.Name == "all" {
 			if c.sess.TxStatus() != 'I' {
 				return nil, newError(codeActiveTransaction, "DISCARD ALL cannot run inside a transaction block")
 			}
@@ -94,23 +96,23 @@ func (c *conn) runLocal(cmd localCmd) (*Result, *Error) {
 			clear(c.stmts)
 			clear(c.portals)
 		}
-		return &Result{Tag: cmd.tag}, nil
-	case localDeallocate:
-		if cmd.name == "all" && cmd.value == "" {
+		return &Result{Tag: cmd.Tag}, nil
+	case pgsql.SessionDeallocate:
+		if cmd.Name == "all" && cmd.Value == "" {
 			for name := range c.stmts {
 				if name != "" {
 					delete(c.stmts, name)
 				}
 			}
-			return &Result{Tag: cmd.tag}, nil
+			return &Result{Tag: cmd.Tag}, nil
 		}
-		if _, ok := c.stmts[cmd.name]; !ok || cmd.name == "" {
-			return nil, newError(codeInvalidSQLStatement, fmt.Sprintf("prepared statement %q does not exist", cmd.name))
+		if _, ok := c.stmts[cmd.Name]; !ok || cmd.Name == "" {
+			return nil, newError(codeInvalidSQLStatement, fmt.Sprintf("prepared statement %q does not exist", cmd.Name))
 		}
-		delete(c.stmts, cmd.name)
-		return &Result{Tag: cmd.tag}, nil
-	case localListen:
-		return &Result{Tag: cmd.tag}, nil
+		delete(c.stmts, cmd.Name)
+		return &Result{Tag: cmd.Tag}, nil
+	case pgsql.SessionListen:
+		return &Result{Tag: cmd.Tag}, nil
 	}
 	return nil, newError(codeInternalError, "unknown local statement")
 }

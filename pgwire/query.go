@@ -17,7 +17,7 @@ type prepStmt struct {
 	offset    int  // character offset of sql in the Parse query string
 	empty     bool // the query string held no statement
 	paramOIDs []uint32
-	local     *localCmd // a statement pgwire answers itself
+	local     *pgsql.SessionCmd // a statement pgwire answers itself
 
 	described bool // cols and oids are known
 	cols      []Column
@@ -80,14 +80,13 @@ func (c *conn) simpleQuery(q string) {
 // runSimple runs one statement of a Query message: RowDescription, the rows
 // and CommandComplete. Types come from the result, rows included.
 func (c *conn) runSimple(st *pgsql.Statement) *Error {
-	sql := st.Source
 	prev := c.sess.TxStatus()
 	var res *Result
 	var e *Error
 	local, isLocal, perr := c.local(st)
 	copyCmd, isCopy := copyFrom{}, false
 	if !isLocal && st.Kind == pgsql.Copy {
-		copyCmd, isCopy, perr = parseCopy(sql)
+		copyCmd, isCopy, perr = copyOf(st)
 	}
 	if perr != nil {
 		return perr
@@ -138,21 +137,16 @@ func (c *conn) runSimple(st *pgsql.Statement) *Error {
 	return nil
 }
 
-// local parses a statement pgwire answers itself (SET, RESET, SHOW,
-// DISCARD).
-func (c *conn) local(st *pgsql.Statement) (localCmd, bool, *Error) {
-	if st.Kind == pgsql.Read || st.Kind == pgsql.CatalogRead {
-		cmd, ok := parseSetConfig(st.Source)
-		return cmd, ok, nil
+// local is the statement pgwire answers itself (SET, RESET, SHOW,
+// DISCARD …), if st is one.
+func (c *conn) local(st *pgsql.Statement) (pgsql.SessionCmd, bool, *Error) {
+	if st.Session == nil {
+		return pgsql.SessionCmd{}, false, nil
 	}
-	if st.Kind == pgsql.Write && st.Verb == "LOCK" {
-		cmd, err := parseLock(st.Source)
-		return cmd, true, err
+	if st.Err != nil {
+		return pgsql.SessionCmd{}, true, frontEndError(st.Err)
 	}
-	if st.Kind != pgsql.Session {
-		return localCmd{}, false, nil
-	}
-	return classifyLocal(st.Source)
+	return *st.Session, true, nil
 }
 
 // tag is the statement's command tag, plus Postgres' answer to COMMIT in a
@@ -222,13 +216,11 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 				return c.runTranslated(t)
 			}
 		case "SELECT":
-			if mentionsSequenceCall(st.Source) {
-				if call, ok := parseSequenceCall(st.Source); ok {
-					return c.runSequenceCall(call)
-				}
+			if st.Sequence != nil {
+				return c.runSequenceCall(st.Sequence)
 			}
 		case "VACUUM":
-			return nil, vacuumError(st.Source)
+			return nil, vacuumError(st)
 		case "COPY":
 			// The simple protocol takes COPY before it gets here.
 			return nil, errCopyExtended()
@@ -547,10 +539,10 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 	var ran *pgsql.Statement // the catalog rewrite's, if it ran (see Result)
 	if st.local != nil {
 		cols = localColumns(*st.local)
-	} else if _, ok := translateDDL(st.sql); ok {
+	} else if ddlVerb(st.st.Verb) && rewritesDDL(st.sql) {
 		// DDL: no rows.
-	} else if call, ok := parseSequenceCall(st.sql); ok && mentionsSequenceCall(st.sql) {
-		cols = call.columns()
+	} else if st.st.Sequence != nil {
+		cols = sequenceColumns(st.st.Sequence)
 	} else if st.st.Kind == pgsql.Copy {
 		return nil, nil, errCopyExtended()
 	} else if runSt, catalogTypes, ce := c.catalogStatement(st.st); ce != nil {

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 )
 
 // Sequences (CREATE SEQUENCE, nextval, setval, currval) are rows of one
@@ -256,179 +258,66 @@ func textAt(tl tokenList, i int) string {
 
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// sequenceCall is a recognised SELECT nextval|setval|currval(…).
-type sequenceCall struct {
-	fn     string // nextval, setval, currval
-	column string // the result column's name
-	name   string // the sequence, bare
-	value  int64  // setval's
-	called bool   // setval's third argument (true without one)
-}
-
-// mentionsSequenceCall is a quick look for "val(" in any case, so that
-// most statements are not lexed again.
-func mentionsSequenceCall(sql string) bool {
-	if len(sql) > 512 {
-		return false
-	}
-	for i := 0; i+4 <= len(sql); i++ {
-		if sql[i]|0x20 == 'v' && sql[i+1]|0x20 == 'a' && sql[i+2]|0x20 == 'l' && sql[i+3] == '(' {
-			return true
-		}
-	}
-	return false
-}
-
-// parseSequenceCall recognises SELECT [pg_catalog.]nextval('name'[::regclass])
-// [[AS] alias], and setval('name', n [, bool]) and currval('name').
-func parseSequenceCall(sql string) (sequenceCall, bool) {
-	var c sequenceCall
-	if len(sql) > 512 || firstWord(sql) != "select" {
-		return c, false
-	}
-	tl := lexStatement(sql)
-	toks, word := tl.toks, tl.word
-	i := 1
-	if word(1) == "pg_catalog" && textAt(tl, 2) == "." {
-		i = 3
-	}
-	c.fn = word(i)
-	switch c.fn {
-	case "nextval", "setval", "currval":
-	default:
-		return c, false
-	}
-	c.column = c.fn
-	if textAt(tl, i+1) != "(" || i+2 >= len(toks) || toks[i+2].kind != tkString {
-		return c, false
-	}
-	lit := textAt(tl, i+2)
-	if len(lit) < 2 || lit[0] != '\'' || lit[len(lit)-1] != '\'' {
-		return c, false // E'' and the like, or unterminated
-	}
-	c.name = sequenceName(strings.ReplaceAll(lit[1:len(lit)-1], "''", "'"))
-	i += 3
-	if textAt(tl, i) == "::" && word(i+1) == "regclass" {
-		i += 2
-	}
-	if c.fn == "setval" {
-		if textAt(tl, i) != "," {
-			return c, false
-		}
-		i++
-		neg := textAt(tl, i) == "-"
-		if neg {
-			i++
-		}
-		if i >= len(toks) || toks[i].kind != tkNumber {
-			return c, false
-		}
-		v, err := strconv.ParseInt(textAt(tl, i), 10, 64)
-		if err != nil {
-			return c, false
-		}
-		if neg {
-			v = -v
-		}
-		c.value, c.called = v, true
-		i++
-		if textAt(tl, i) == "," {
-			switch word(i + 1) {
-			case "true":
-			case "false":
-				c.called = false
-			default:
-				return c, false
-			}
-			i += 2
-		}
-	}
-	if i >= len(toks) || textAt(tl, i) != ")" {
-		return c, false
-	}
-	i++
-	if word(i) == "as" {
-		i++
-	}
-	if i < len(toks) {
-		if i+1 != len(toks) || (toks[i].kind != tkWord && toks[i].kind != tkQIdent) {
-			return c, false
-		}
-		c.column = bare(textAt(tl, i))
-	}
-	return c, c.name != ""
-}
-
-// sequenceName is the bare name a sequence's text names ('public.s',
-// '"S"'), as Postgres reads a regclass literal.
-func sequenceName(s string) string {
-	tl := lexStatement(s)
-	name, i, ok := qualifiedName(tl, 0)
-	if !ok || i != len(tl.toks) {
-		return ""
-	}
-	return name
-}
-
-func (c sequenceCall) columns() []Column {
-	return []Column{{Name: c.column, DeclType: "BIGINT"}}
+// sequenceColumns is the result shape of a nextval, setval or currval.
+func sequenceColumns(c *pgsql.SequenceCall) []Column {
+	return []Column{{Name: c.Column, DeclType: "BIGINT"}}
 }
 
 // runSequenceCall runs a recognised nextval, setval or currval.
-func (c *conn) runSequenceCall(call sequenceCall) (*Result, *Error) {
-	res := &Result{Columns: call.columns(), Tag: "SELECT 1"}
-	switch call.fn {
+func (c *conn) runSequenceCall(call *pgsql.SequenceCall) (*Result, *Error) {
+	res := &Result{Columns: sequenceColumns(call), Tag: "SELECT 1"}
+	switch call.Func {
 	case "currval":
-		v, ok := c.seqLast[call.name]
+		v, ok := c.seqLast[call.Name]
 		if !ok {
-			return nil, newError("55000", fmt.Sprintf("currval of sequence %q is not yet defined in this session", call.name))
+			return nil, newError("55000", fmt.Sprintf("currval of sequence %q is not yet defined in this session", call.Name))
 		}
 		res.Rows = [][]any{{v}}
 		return res, nil
 	case "nextval":
 		r, e := c.execute("UPDATE raftsql_sequences SET last_value = CASE WHEN is_called THEN last_value + increment ELSE last_value END, is_called = 1 "+
 			"WHERE name = $1 AND (NOT is_called OR (increment > 0 AND last_value <= max_value - increment) OR (increment < 0 AND last_value >= min_value - increment)) "+
-			"RETURNING last_value", []any{call.name})
+			"RETURNING last_value", []any{call.Name})
 		if e != nil {
-			return nil, sequenceError(e, call.name)
+			return nil, sequenceError(e, call.Name)
 		}
 		if len(r.Rows) == 1 {
 			v, _ := r.Rows[0][0].(int64)
-			c.rememberSequence(call.name, v)
+			c.rememberSequence(call.Name, v)
 			res.Rows = [][]any{{v}}
 			return res, nil
 		}
-		if r, e = c.execute("SELECT increment > 0 FROM raftsql_sequences WHERE name = $1", []any{call.name}); e != nil {
-			return nil, sequenceError(e, call.name)
+		if r, e = c.execute("SELECT increment > 0 FROM raftsql_sequences WHERE name = $1", []any{call.Name}); e != nil {
+			return nil, sequenceError(e, call.Name)
 		}
 		if len(r.Rows) == 0 {
-			return nil, newError(sqlstateUndefinedTable, fmt.Sprintf("relation %q does not exist", call.name))
+			return nil, newError(sqlstateUndefinedTable, fmt.Sprintf("relation %q does not exist", call.Name))
 		}
 		bound := "maximum"
 		if up, _ := r.Rows[0][0].(int64); up == 0 {
 			bound = "minimum"
 		}
-		return nil, newError("2200H", fmt.Sprintf("nextval: reached %s value of sequence %q", bound, call.name))
+		return nil, newError("2200H", fmt.Sprintf("nextval: reached %s value of sequence %q", bound, call.Name))
 	case "setval":
 		called := 0
-		if call.called {
+		if call.Called {
 			called = 1
 		}
 		r, e := c.execute("UPDATE raftsql_sequences SET last_value = $2, is_called = $3 WHERE name = $1 AND $2 BETWEEN min_value AND max_value RETURNING last_value",
-			[]any{call.name, call.value, int64(called)})
+			[]any{call.Name, call.Value, int64(called)})
 		if e != nil {
-			return nil, sequenceError(e, call.name)
+			return nil, sequenceError(e, call.Name)
 		}
 		if len(r.Rows) == 0 {
-			if r, e = c.execute("SELECT min_value, max_value FROM raftsql_sequences WHERE name = $1", []any{call.name}); e != nil || len(r.Rows) == 0 {
-				return nil, newError(sqlstateUndefinedTable, fmt.Sprintf("relation %q does not exist", call.name))
+			if r, e = c.execute("SELECT min_value, max_value FROM raftsql_sequences WHERE name = $1", []any{call.Name}); e != nil || len(r.Rows) == 0 {
+				return nil, newError(sqlstateUndefinedTable, fmt.Sprintf("relation %q does not exist", call.Name))
 			}
-			return nil, newError("22003", fmt.Sprintf("setval: value %d is out of bounds for sequence %q (%v..%v)", call.value, call.name, r.Rows[0][0], r.Rows[0][1]))
+			return nil, newError("22003", fmt.Sprintf("setval: value %d is out of bounds for sequence %q (%v..%v)", call.Value, call.Name, r.Rows[0][0], r.Rows[0][1]))
 		}
-		if call.called {
-			c.rememberSequence(call.name, call.value)
+		if call.Called {
+			c.rememberSequence(call.Name, call.Value)
 		}
-		res.Rows = [][]any{{call.value}}
+		res.Rows = [][]any{{call.Value}}
 		return res, nil
 	}
 	return nil, newError(codeInternalError, "unknown sequence function")

@@ -3,6 +3,8 @@ package pgwire
 import (
 	"fmt"
 	"strings"
+
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 )
 
 // This file rewrites Postgres DDL habits that clients send on their own
@@ -30,6 +32,51 @@ import (
 // Several statements run together, inside the session's transaction block
 // or one of their own, so the command is all or nothing.
 
+// The rewriting reads the statement's tokens, from the front end's lexer
+// (pgsql.Tokens), as tokenList.
+
+type tokKind = pgsql.TokenKind
+
+const (
+	tkWord   = pgsql.TokWord
+	tkQIdent = pgsql.TokQIdent
+	tkString = pgsql.TokString // '…' and E'…'
+	tkNumber = pgsql.TokNumber
+	tkPunct  = pgsql.TokPunct // ( ) [ ] , .
+	tkOp     = pgsql.TokOp
+)
+
+type token struct {
+	kind       tokKind
+	start, end int // byte offsets in the statement
+}
+
+// tokenList is a statement's tokens (no comments, no ';').
+type tokenList struct {
+	sql  string
+	toks []token
+}
+
+func lexStatement(sql string) tokenList {
+	pts := pgsql.Tokens(sql)
+	toks := make([]token, len(pts))
+	for i, t := range pts {
+		toks[i] = token{kind: t.Kind, start: t.Start, end: t.End}
+	}
+	return tokenList{sql: sql, toks: toks}
+}
+
+// word is token i lower-cased if it is an unquoted word, else "".
+func (tl tokenList) word(i int) string {
+	if i < len(tl.toks) && tl.toks[i].kind == tkWord {
+		return strings.ToLower(tl.sql[tl.toks[i].start:tl.toks[i].end])
+	}
+	return ""
+}
+
+// text is token i as written.
+func (tl tokenList) text(i int) string { return tl.sql[tl.toks[i].start:tl.toks[i].end] }
+
 // translated is a statement rewritten into others.
 type translated struct {
 	stmts []string // none: the statement is accepted and does nothing
@@ -40,14 +87,29 @@ type translated struct {
 	rebuild *rebuildPlan
 }
 
+// ddlVerb reports the verbs of the statements translateDDL may rewrite.
+func ddlVerb(verb string) bool {
+	switch verb {
+	case "DROP", "TRUNCATE", "CREATE", "ALTER", "COMMENT":
+		return true
+	}
+	return false
+}
+
+// rewritesDDL reports whether translateDDL rewrites sql.
+func rewritesDDL(sql string) bool {
+	_, ok := translateDDL(sql)
+	return ok
+}
+
 // translateDDL returns the rewriting of sql, if it needs one.
 func translateDDL(sql string) (translated, bool) {
-	switch firstWord(sql) {
+	tl := lexStatement(sql)
+	switch tl.word(0) {
 	case "drop", "truncate", "create", "alter", "comment":
 	default:
-		return translated{}, false // most statements: no need to read on
+		return translated{}, false
 	}
-	tl := lexStatement(sql)
 	toks, word, text := tl.toks, tl.word, tl.text
 	// names reads a comma-separated list of (qualified) names from i.
 	names := func(i int) ([]string, int) {
@@ -299,8 +361,8 @@ func translateCreateIndex(tl tokenList) (translated, bool) {
 // vacuumError refuses VACUUM in its Postgres forms (VACUUM ANALYZE t,
 // VACUUM (options) t), which would otherwise fail with a confusing syntax
 // error, as the state machine refuses the plain one.
-func vacuumError(sql string) *Error {
-	if firstWord(sql) != "vacuum" {
+func vacuumError(st *pgsql.Statement) *Error {
+	if st.Verb != "VACUUM" {
 		return nil
 	}
 	e := newError("42501", "VACUUM is not allowed: a node's storage is its own business, and it needs no vacuuming")

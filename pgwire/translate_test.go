@@ -3,6 +3,8 @@ package pgwire
 import (
 	"strings"
 	"testing"
+
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 )
 
 func TestTranslateDDL(t *testing.T) {
@@ -75,11 +77,11 @@ func TestCreateExtensionRefused(t *testing.T) {
 
 func TestVacuumError(t *testing.T) {
 	for _, sql := range []string{"vacuum analyze pgbench_branches", "VACUUM", "/* x */ vacuum (verbose) t"} {
-		if e := vacuumError(sql); e == nil || e.Code != "42501" {
+		if e := vacuumError(pgsql.Parse(sql)); e == nil || e.Code != "42501" {
 			t.Errorf("%q: got %v, want a 42501 refusal", sql, e)
 		}
 	}
-	if e := vacuumError("SELECT 'vacuum'"); e != nil {
+	if e := vacuumError(pgsql.Parse("SELECT 'vacuum'")); e != nil {
 		t.Errorf("a SELECT refused: %v", e)
 	}
 }

@@ -16,6 +16,10 @@ func FuzzParse(f *testing.F) {
 		"SELECT ts + interval '1 day', extract(epoch from ts), date_trunc('day', ts) FROM t",
 		"SELECT CAST(a AS date), now(), current_user, gen_random_uuid() FROM t", "BEGIN READ ONLY; COMMIT",
 		"SELECT a AS x, count(*) FROM t GROUP BY 1 OFFSET 1 ROWS", "SELECT ((((a::int)))::text) FROM t",
+		`SET LOCAL search_path TO "$user", public`, "SET TIME ZONE -2", `SHOW "a".b`, "DEALLOCATE PREPARE x",
+		"SELECT pg_catalog.set_config('a', E'b', false)", "LOCK TABLE a, b IN ACCESS SHARE MODE NOWAIT",
+		"COPY t (a) FROM STDIN WITH (FORMAT csv, DELIMITER ';', NULL '')", "COPY (SELECT 1) TO STDOUT CSV HEADER QUOTE AS ''''",
+		"SELECT pg_catalog.setval('public.s', -3, false) AS v", "SELECT pg_advisory_lock(1), pg_try_advisory_xact_lock_shared(CAST($1 AS int), -2::int4) x",
 	} {
 		f.Add(s)
 	}
@@ -26,6 +30,17 @@ func FuzzParse(f *testing.F) {
 		}
 		for _, piece := range Split(q) {
 			st := Parse(piece.SQL)
+			if c := st.Sequence; c != nil && (c.Name == "" || c.Column == "") {
+				t.Fatalf("%q: sequence call %+v", piece.SQL, *c)
+			}
+			for _, c := range st.Advisory {
+				if c.Op == 0 || c.Column == "" || (c.Op == AdvisoryUnlockAll) != (len(c.Args) == 0) || len(c.Args) > 2 {
+					t.Fatalf("%q: advisory call %+v", piece.SQL, c)
+				}
+			}
+			if st.Kind == Copy && st.Err == nil && (st.Copy == nil || st.Copy.To != (st.Copy.Query != "")) {
+				t.Fatalf("%q: COPY %+v", piece.SQL, st.Copy)
+			}
 			if st.Err != nil {
 				if st.Err.Position < 0 || st.Err.Position > utf8.RuneCountInString(piece.SQL)+1 {
 					t.Fatalf("%q: error position %d out of range", piece.SQL, st.Err.Position)

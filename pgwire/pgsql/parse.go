@@ -36,15 +36,31 @@ func parse(src string, translate bool) *Statement {
 		return st
 	}
 	p.classify()
+	switch {
+	case st.Kind == Session:
+		p.parseSession()
+	case st.Kind == Copy:
+		p.parseCopy()
+	case st.Verb == "LOCK" && st.Kind == Write:
+		p.parseLock()
+	case st.Verb == "SELECT" && p.word(0) == "select":
+		if p.word(1) == "set_config" || p.word(3) == "set_config" {
+			p.parseSetConfig()
+		} else {
+			p.parseCalls()
+		}
+	}
 	switch st.Kind {
 	case Read, Write, CatalogRead:
 		if !translate {
 			st.SQL = src
+			st.Err = p.err
 			break
 		}
 		p.translate()
 	default:
 		st.SQL = src
+		st.Err = p.err
 	}
 	p.countParams()
 	return st

@@ -69,6 +69,18 @@ type Statement struct {
 	Columns []Column
 	// Tx is the parsed transaction-control statement, for Kind TxControl.
 	Tx Tx
+	// Session is the parsed session command the session answers itself:
+	// SET, RESET, SHOW, DISCARD, DEALLOCATE, LISTEN (Kind Session), a
+	// SELECT of set_config alone (Kind Read) and LOCK (Kind Write); nil
+	// for every other statement. With Err set, the command is refused.
+	Session *SessionCmd
+	// Copy is the parsed COPY, for Kind Copy when Err is nil.
+	Copy *CopyCmd
+	// Sequence is a SELECT of nextval, setval or currval alone (calls.go).
+	Sequence *SequenceCall
+	// Advisory are the calls of a SELECT of advisory lock functions and
+	// nothing else, in select-list order (calls.go).
+	Advisory []AdvisoryCall
 
 	selectInto bool
 	object     string   // CREATE/DROP/ALTER's object kind: TABLE, INDEX …

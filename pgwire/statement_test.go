@@ -222,55 +222,6 @@ func TestEncodeValues(t *testing.T) {
 	}
 }
 
-func TestParseLocal(t *testing.T) {
-	tests := []struct {
-		sql  string
-		want localCmd
-		code string
-	}{
-		{"SET application_name = 'x'", localCmd{kind: localSet, name: "application_name", value: "x"}, ""},
-		{"set SESSION DateStyle TO ISO, DMY", localCmd{kind: localSet, name: "datestyle", value: "iso, dmy"}, ""},
-		{"SET LOCAL search_path TO \"$user\", public", localCmd{kind: localSet, name: "search_path", value: "$user, public"}, ""},
-		{"set extra_float_digits = -3", localCmd{kind: localSet, name: "extra_float_digits", value: "-3"}, ""},
-		{"SET TIME ZONE 'Europe/Paris'", localCmd{kind: localSet, name: "timezone", value: "Europe/Paris"}, ""},
-		{"SET TIME ZONE LOCAL", localCmd{kind: localSet, name: "timezone", dflt: true}, ""},
-		{"set raftsql.read_consistency to default", localCmd{kind: localSet, name: "raftsql.read_consistency", dflt: true}, ""},
-		{"SET NAMES 'UTF8'", localCmd{kind: localSet, name: "client_encoding", value: "UTF8"}, ""},
-		{"SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", localCmd{kind: localSet, noop: true}, ""},
-		{"RESET ALL", localCmd{kind: localReset, name: "all", dflt: true}, ""},
-		{"reset timezone", localCmd{kind: localReset, name: "timezone", dflt: true}, ""},
-		{"SHOW ALL", localCmd{kind: localShow, name: "all"}, ""},
-		{"show transaction isolation level", localCmd{kind: localShow, name: "transaction_isolation"}, ""},
-		{"DISCARD ALL", localCmd{kind: localDiscard, name: "all", tag: "DISCARD ALL"}, ""},
-		{"SET x", localCmd{}, "42601"},
-		{"SET x = ", localCmd{}, "42601"},
-		{"SHOW a b", localCmd{}, "42601"},
-		{"DISCARD everything", localCmd{}, "42601"},
-	}
-	for _, tt := range tests {
-		got, ok, err := classifyLocal(tt.sql)
-		if !ok {
-			t.Errorf("%q: not local", tt.sql)
-			continue
-		}
-		if tt.code != "" {
-			if err == nil || err.Code != tt.code {
-				t.Errorf("%q: err %v, want %s", tt.sql, err, tt.code)
-			}
-			continue
-		}
-		if err != nil || got != tt.want {
-			t.Errorf("%q: got %+v, %v; want %+v", tt.sql, got, err, tt.want)
-		}
-	}
-	if _, ok, _ := classifyLocal("select 1"); ok {
-		t.Error("select 1 classified as local")
-	}
-	if _, ok, _ := classifyLocal("update t set a = 1"); ok {
-		t.Error("update classified as local")
-	}
-}
-
 func FuzzSplit(f *testing.F) {
 	for _, s := range []string{
 		"select 1; select 2", "select 'a;b''c'; x", `E'\'';`, `"a""b";`, "$$;$$;$a$;$a$", "/* /* */ ; */;",
@@ -298,10 +249,8 @@ func FuzzSplit(f *testing.F) {
 			}
 		}
 		countParams(q)
-		leadingWords(q, 3)
 		mainVerb(q)
 		commandTag(pgsql.Parse(q), &Result{}, 0)
-		classifyLocal(q)
 		exprTypes(pgsql.Parse(q), 2)
 		inferParamTypes(q, make([]uint32, 3))
 	})
