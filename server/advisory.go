@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/raftsql/raftsql/pgwire"
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 )
 
 // Advisory locks (pg_advisory_lock and its siblings) exclude each other
@@ -35,10 +36,10 @@ import (
 // session's transaction block ends; outside one, until the statement ends,
 // so they only wait.
 //
-// Statements are recognised by their shape, SELECT of one of these
-// functions with integer literals or $n parameters as arguments, which is
-// what migration tools and frameworks send (golang-migrate, goose, Rails,
-// Flyway); the typed statement of the front end takes this over.
+// The front end recognises the statements by their shape, SELECT of these
+// functions alone with integer literals or $n parameters as arguments,
+// which is what migration tools and frameworks send (golang-migrate,
+// goose, Rails, Flyway), and reports the calls as Statement.Advisory.
 
 // advisoryPing is how often a follower session holding locks tells the
 // leader it is alive, and advisoryLease how long the leader waits for a
@@ -276,202 +277,18 @@ func (n *Node) watchAdvisory() {
 	}
 }
 
-// advisoryCall is a recognised call of an advisory lock function.
-type advisoryCall struct {
-	fn     string // its name, the result column's
-	op     byte   // advLock, advUnlock, advUnlockAll
-	shared bool
-	wait   bool // pg_advisory_lock*: blocks; else try or unlock
-	xact   bool
-	args   []advisoryArg
-}
-
-// advisoryArg is an argument: a literal, or parameter param (1-based).
-type advisoryArg struct {
-	param int
-	value int64
-}
-
-// returnsBool says whether the function answers a boolean (try and unlock)
-// rather than void.
-func (c advisoryCall) returnsBool() bool { return !c.wait && c.op != advUnlockAll }
-
-// parseAdvisory recognises SELECT [pg_catalog.]pg_…advisory…(args) [[AS]
-// alias] [;].
-func parseAdvisory(sql string) (advisoryCall, bool) {
-	var c advisoryCall
-	s := strings.TrimSpace(sql)
-	s = strings.TrimSpace(strings.TrimSuffix(s, ";"))
-	if len(s) < 7 || !strings.EqualFold(s[:6], "select") || !isSpace(s[6]) {
-		return c, false
-	}
-	s = strings.TrimSpace(s[7:])
-	if len(s) > 11 && strings.EqualFold(s[:11], "pg_catalog.") {
-		s = s[11:]
-	}
-	i := 0
-	for i < len(s) && (s[i] == '_' || isLetter(s[i])) {
-		i++
-	}
-	name := strings.ToLower(s[:i])
-	if !c.setFunction(name) {
-		return c, false
-	}
-	s = strings.TrimSpace(s[i:])
-	if s == "" || s[0] != '(' {
-		return c, false
-	}
-	end, depth := -1, 0
-	for k := 0; k < len(s) && end < 0; k++ {
-		switch s[k] {
-		case '(':
-			depth++
-		case ')':
-			if depth--; depth == 0 {
-				end = k
-			}
-		}
-	}
-	if end < 0 {
-		return c, false
-	}
-	inner, rest := strings.TrimSpace(s[1:end]), strings.TrimSpace(s[end+1:])
-	if inner != "" {
-		for _, a := range strings.Split(inner, ",") {
-			arg, ok := parseAdvisoryArg(strings.TrimSpace(a))
-			if !ok {
-				return c, false
-			}
-			c.args = append(c.args, arg)
-		}
-	}
-	switch {
-	case c.op == advUnlockAll && len(c.args) != 0:
-		return c, false
-	case c.op != advUnlockAll && len(c.args) != 1 && len(c.args) != 2:
-		return c, false
-	}
-	// An alias, quoted or not.
-	if rest != "" {
-		words := strings.Fields(rest)
-		if len(words) == 2 && strings.EqualFold(words[0], "as") {
-			words = words[1:]
-		}
-		if len(words) != 1 || !isAlias(words[0]) {
-			return c, false
-		}
-		c.fn = strings.Trim(words[0], `"`)
-		if !strings.HasPrefix(words[0], `"`) {
-			c.fn = strings.ToLower(c.fn)
-		}
-	}
-	return c, true
-}
-
-func (c *advisoryCall) setFunction(name string) bool {
-	c.fn = name
-	if name == "pg_advisory_unlock_all" {
-		c.op = advUnlockAll
-		return true
-	}
-	rest, ok := strings.CutPrefix(name, "pg_")
-	if !ok {
-		return false
-	}
-	if r, ok := strings.CutPrefix(rest, "try_"); ok {
-		rest = r
-	} else {
-		c.wait = true
-	}
-	rest, ok = strings.CutPrefix(rest, "advisory_")
-	if !ok {
-		return false
-	}
-	if r, ok := strings.CutPrefix(rest, "xact_"); ok {
-		c.xact, rest = true, r
-	}
-	if r, ok := strings.CutSuffix(rest, "_shared"); ok {
-		c.shared, rest = true, r
-	}
-	switch rest {
-	case "lock":
-		c.op = advLock
-	case "unlock":
-		if !c.wait || c.xact { // no pg_try_advisory_unlock, no xact unlock
-			return false
-		}
-		c.op, c.wait = advUnlock, false
-	default:
-		return false
-	}
-	return true
-}
-
-// parseAdvisoryArg reads an integer literal or $n, with an optional cast to
-// an integer type.
-func parseAdvisoryArg(a string) (advisoryArg, bool) {
-	integer := func(t string) bool {
-		switch strings.ToLower(strings.TrimSpace(t)) {
-		case "bigint", "int8", "int", "integer", "int4":
-			return true
-		}
-		return false
-	}
-	if i := strings.Index(a, "::"); i >= 0 {
-		if !integer(a[i+2:]) {
-			return advisoryArg{}, false
-		}
-		a = strings.TrimSpace(a[:i])
-	} else if len(a) > 5 && strings.EqualFold(a[:5], "CAST(") && a[len(a)-1] == ')' {
-		// The form the catalog rewrite gives $1::bigint.
-		in := a[5 : len(a)-1]
-		i := strings.LastIndex(strings.ToUpper(in), " AS ")
-		if i < 0 || !integer(in[i+4:]) {
-			return advisoryArg{}, false
-		}
-		a = strings.TrimSpace(in[:i])
-	}
-	if p, ok := strings.CutPrefix(a, "$"); ok {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 65535 {
-			return advisoryArg{}, false
-		}
-		return advisoryArg{param: n}, true
-	}
-	v, err := strconv.ParseInt(a, 10, 64)
-	if err != nil {
-		return advisoryArg{}, false
-	}
-	return advisoryArg{value: v}, true
-}
-
-func isSpace(b byte) bool  { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
-func isLetter(b byte) bool { return (b|0x20) >= 'a' && (b|0x20) <= 'z' }
-
-func isAlias(w string) bool {
-	if len(w) >= 3 && w[0] == '"' && w[len(w)-1] == '"' {
-		return !strings.Contains(w[1:len(w)-1], `"`)
-	}
-	for i := 0; i < len(w); i++ {
-		if !(w[i] == '_' || isLetter(w[i]) || (i > 0 && w[i] >= '0' && w[i] <= '9')) {
-			return false
-		}
-	}
-	return w != ""
-}
-
-// key evaluates the call's key with the statement's parameters.
-func (c advisoryCall) key(params []any) (advisoryKey, *pgwire.Error) {
-	vals := make([]int64, len(c.args))
-	for i, a := range c.args {
-		v := a.value
-		if a.param > 0 {
-			if a.param > len(params) {
-				return advisoryKey{}, &pgwire.Error{Code: "08P01", Message: fmt.Sprintf("there is no parameter $%d", a.param)}
+// advisoryKeyOf evaluates a call's key with the statement's parameters.
+func advisoryKeyOf(c pgsql.AdvisoryCall, params []any) (advisoryKey, *pgwire.Error) {
+	vals := make([]int64, len(c.Args))
+	for i, a := range c.Args {
+		v := a.Value
+		if a.Param > 0 {
+			if a.Param > len(params) {
+				return advisoryKey{}, &pgwire.Error{Code: "08P01", Message: fmt.Sprintf("there is no parameter $%d", a.Param)}
 			}
 			var ok bool
-			if v, ok = integerParam(params[a.param-1]); !ok {
-				return advisoryKey{}, &pgwire.Error{Code: "22P02", Message: fmt.Sprintf("invalid input syntax for type bigint: %v", params[a.param-1])}
+			if v, ok = integerParam(params[a.Param-1]); !ok {
+				return advisoryKey{}, &pgwire.Error{Code: "22P02", Message: fmt.Sprintf("invalid input syntax for type bigint: %v", params[a.Param-1])}
 			}
 		}
 		vals[i] = v
@@ -508,12 +325,16 @@ func integerParam(p any) (int64, bool) {
 	return 0, false
 }
 
-// columns is the call's result shape.
-func (c advisoryCall) columns() []pgwire.Column {
-	if c.returnsBool() {
-		return []pgwire.Column{{Name: c.fn, DeclType: "BOOLEAN"}}
+// advisoryColumns is the result shape of a SELECT of advisory lock calls.
+func advisoryColumns(calls []pgsql.AdvisoryCall) []pgwire.Column {
+	cols := make([]pgwire.Column, len(calls))
+	for i, c := range calls {
+		cols[i] = pgwire.Column{Name: c.Column, DeclType: "VOID"}
+		if c.ReturnsBool() {
+			cols[i].DeclType = "BOOLEAN"
+		}
 	}
-	return []pgwire.Column{{Name: c.fn, DeclType: "VOID"}}
+	return cols
 }
 
 // sessionLocks is what a session holds in the leader's table: through its
@@ -556,60 +377,89 @@ func (l *sessionLocks) isLost() bool {
 	return l.lost
 }
 
-// advisoryExecute runs a recognised call for the session.
-func (s *session) advisoryExecute(ctx context.Context, c advisoryCall, params []any) (*pgwire.Result, error) {
+// advisoryExecute runs a SELECT of advisory lock calls for the session,
+// one call after the other, as Postgres evaluates a select list. The
+// transaction-level locks a statement outside a transaction block takes
+// are held until its last call has run.
+func (s *session) advisoryExecute(ctx context.Context, calls []pgsql.AdvisoryCall, params []any) (*pgwire.Result, error) {
 	if s.TxStatus() == 'E' {
 		return nil, errInFailedTx
 	}
-	var k advisoryKey
-	if c.op != advUnlockAll {
-		var e *pgwire.Error
-		if k, e = c.key(params); e != nil {
-			return nil, e
-		}
-	}
-	if s.locks == nil {
-		if c.op != advLock {
-			// Nothing is held: an unlock finds nothing, as in Postgres,
-			// which warns.
-			return s.advisoryResult(c, false), nil
-		}
-		if err := s.openLocks(ctx); err != nil {
-			return nil, err
+	keys := make([]advisoryKey, len(calls))
+	for i, c := range calls {
+		if c.Op != pgsql.AdvisoryUnlockAll {
+			var e *pgwire.Error
+			if keys[i], e = advisoryKeyOf(c, params); e != nil {
+				return nil, e
+			}
 		}
 	}
 	inBlock := s.tx != nil || s.remote != nil
-	var ok bool
-	var err error
-	switch c.op {
-	case advLock:
-		ok, err = s.locks.lock(ctx, s, k, c.shared, c.wait)
-		if err == nil && ok && c.xact {
-			if inBlock {
-				s.locks.xact = append(s.locks.xact, advisoryMode{k, c.shared})
-			} else {
-				// The statement's own transaction ends here.
-				_, err = s.locks.unlock(ctx, s, k, c.shared)
+	var stmtLocks []advisoryMode // xact locks to release when the statement ends
+	release := func() error {
+		var first error
+		for _, m := range stmtLocks {
+			if _, err := s.locks.unlock(ctx, s, m.advisoryKey, m.shared); err != nil && first == nil {
+				first = err
 			}
 		}
-	case advUnlock:
-		ok, err = s.locks.unlock(ctx, s, k, c.shared)
-	case advUnlockAll:
-		err = s.locks.unlockAll(ctx, s)
+		stmtLocks = nil
+		return first
 	}
-	if err != nil {
-		return nil, s.advisoryError(err)
+	row := make([]any, len(calls))
+	for i, c := range calls {
+		if s.locks == nil {
+			if c.Op != pgsql.AdvisoryLock {
+				// Nothing is held: an unlock finds nothing, as in
+				// Postgres, which warns.
+				row[i] = advisoryValue(c, false)
+				continue
+			}
+			if err := s.openLocks(ctx); err != nil {
+				return nil, err
+			}
+		}
+		var ok bool
+		var err error
+		k := keys[i]
+		switch c.Op {
+		case pgsql.AdvisoryLock:
+			ok, err = s.locks.lock(ctx, s, k, c.Shared, c.Wait)
+			if err == nil && ok && c.Xact {
+				if inBlock {
+					s.locks.xact = append(s.locks.xact, advisoryMode{k, c.Shared})
+				} else {
+					stmtLocks = append(stmtLocks, advisoryMode{k, c.Shared})
+				}
+			}
+		case pgsql.AdvisoryUnlock:
+			ok, err = s.locks.unlock(ctx, s, k, c.Shared)
+		case pgsql.AdvisoryUnlockAll:
+			err = s.locks.unlockAll(ctx, s)
+		}
+		if err != nil {
+			release()
+			return nil, s.advisoryError(err)
+		}
+		row[i] = advisoryValue(c, ok)
 	}
-	s.closeLocksIfIdle()
-	return s.advisoryResult(c, ok), nil
+	if s.locks != nil {
+		// The statement's own transaction ends here.
+		if err := release(); err != nil {
+			return nil, s.advisoryError(err)
+		}
+		s.closeLocksIfIdle()
+	}
+	return &pgwire.Result{Columns: advisoryColumns(calls), Rows: [][]any{row}, Tag: "SELECT 1"}, nil
 }
 
-func (s *session) advisoryResult(c advisoryCall, ok bool) *pgwire.Result {
-	row := []any{""}
-	if c.returnsBool() {
-		row = []any{ok}
+// advisoryValue is a call's result: whether it got or released the lock,
+// or void.
+func advisoryValue(c pgsql.AdvisoryCall, ok bool) any {
+	if c.ReturnsBool() {
+		return ok
 	}
-	return &pgwire.Result{Columns: c.columns(), Rows: [][]any{row}, Tag: "SELECT 1"}
+	return ""
 }
 
 // advisoryError is what a failed lock request tells the client.

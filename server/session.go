@@ -135,8 +135,8 @@ func (s *session) nextRequestID() command.RequestID {
 
 func (s *session) Describe(ctx context.Context, st *pgsql.Statement) (pgwire.Description, error) {
 	sql := st.SQLite(s.who.name)
-	if call, ok := parseAdvisory(sql); ok {
-		return pgwire.Description{Columns: call.columns()}, nil
+	if len(st.Advisory) > 0 {
+		return pgwire.Description{Columns: advisoryColumns(st.Advisory)}, nil
 	}
 	switch {
 	case s.remote != nil:
@@ -227,7 +227,7 @@ func (s *session) Execute(ctx context.Context, st *pgsql.Statement, params []any
 	defer func(start time.Time) { s.observe(sql, c, start, res, err) }(time.Now())
 	s.outer, s.deadline, s.cancelStmt = ctx, time.Time{}, nil
 	if s.statementTimeout <= 0 {
-		return s.execute(ctx, sql, c, params)
+		return s.execute(ctx, st, sql, c, params)
 	}
 	deadline := time.Now().Add(s.statementTimeout)
 	ctx, cancel := context.WithDeadlineCause(ctx, deadline, errStatementTimeout)
@@ -239,7 +239,7 @@ func (s *session) Execute(ctx context.Context, st *pgsql.Statement, params []any
 		}
 		s.outer, s.cancelStmt = nil, nil
 	}()
-	res, err = s.execute(ctx, sql, c, params)
+	res, err = s.execute(ctx, st, sql, c, params)
 	// A connection's deadline, set to the context's, may fire a moment
 	// before the context ends: the clock decides.
 	over := context.Cause(ctx) == errStatementTimeout || (ctx.Err() == nil && !time.Now().Before(deadline))
@@ -264,13 +264,13 @@ func timedOut(err error) bool {
 	return !errors.Is(err, ErrOutcomeUnknown)
 }
 
-// execute runs sql, whose transaction control is c.
-func (s *session) execute(ctx context.Context, sql string, c txControl, params []any) (*pgwire.Result, error) {
+// execute runs st, whose SQLite text is sql and transaction control c.
+func (s *session) execute(ctx context.Context, st *pgsql.Statement, sql string, c txControl, params []any) (*pgwire.Result, error) {
 	if s.locks != nil && s.locks.isLost() {
 		return nil, s.reportLostLocks()
 	}
-	if call, ok := parseAdvisory(sql); ok {
-		return s.advisoryExecute(ctx, call, params)
+	if len(st.Advisory) > 0 {
+		return s.advisoryExecute(ctx, st.Advisory, params)
 	}
 	if s.locks != nil && len(s.locks.xact) > 0 {
 		switch c.verb {

@@ -175,4 +175,19 @@ func TestAdvisoryLockForms(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Code != "22P02" {
 		t.Fatalf("a key that is no integer: %v, want 22P02", err)
 	}
+	// Several calls in one SELECT run in order, a column each, in both
+	// protocols.
+	var first, second bool
+	if err := two.QueryRow(ctx, "SELECT pg_try_advisory_lock(7), pg_try_advisory_lock($1) AS second", int64(8)).Scan(&first, &second); err != nil || !first || !second {
+		t.Fatalf("two locks in one SELECT: %v %v %v", first, second, err)
+	}
+	if scan(one, "SELECT pg_try_advisory_lock(8)") {
+		t.Fatal("the second lock of a SELECT was not held")
+	}
+	if err := two.QueryRow(ctx, "SELECT pg_advisory_unlock(7), pg_advisory_unlock(8)", pgx.QueryExecModeSimpleProtocol).Scan(&first, &second); err != nil || !first || !second {
+		t.Fatalf("two unlocks in one SELECT: %v %v %v", first, second, err)
+	}
+	if !scan(one, "SELECT pg_try_advisory_lock(8)") {
+		t.Fatal("a lock released in a SELECT of two was still held")
+	}
 }
