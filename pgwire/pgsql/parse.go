@@ -43,7 +43,9 @@ func parse(src string, translate bool) *Statement {
 		p.parseCopy()
 	case st.Verb == "LOCK" && st.Kind == Write:
 		p.parseLock()
-	case st.Verb == "SELECT" && p.word(0) == "select":
+	case st.Verb == "SELECT" && (p.isPunct(2, '(') || p.isPunct(4, '(')) && p.word(0) == "select":
+		// A call first in the select list: set_config, a sequence or
+		// advisory lock function.
 		if p.word(1) == "set_config" || p.word(3) == "set_config" {
 			p.parseSetConfig()
 		} else {
