@@ -29,7 +29,9 @@ type SessionCmd struct {
 	// name for DEALLOCATE, the channel as written for LISTEN.
 	Name string
 	// Value is SET's value list as text (identifiers lower-cased, strings
-	// unquoted, items joined by ", "), set_config's value.
+	// unquoted, items joined by ", "), set_config's value; for DEALLOCATE,
+	// "name" when Name is a statement's name rather than ALL (a statement
+	// may be named "all").
 	Value   string
 	Local   bool // SET LOCAL, set_config(…, true): for the transaction only
 	Session bool // SET SESSION
