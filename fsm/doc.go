@@ -9,9 +9,12 @@
 //     the next Open keep it and report its index (HeldIndex): Raft then
 //     does not restore the snapshot, replays the log after it, and
 //     ApplyBatch skips the entries the file holds, so a restart does not
-//     grow with the database. Without a matching record (a crash, a
-//     missing or changed file) Open deletes the file and starts empty, and
-//     Raft restores the latest snapshot and replays the log into it.
+//     copy the database. The record holds the file's size, inode,
+//     modification time and a CRC-32C of all its bytes, which Open checks
+//     before it trusts the file. Without a matching record (a crash, a
+//     missing, damaged or replaced file, a journal left) Open deletes the
+//     file and starts empty, and Raft restores the latest snapshot and
+//     replays the log into it.
 //   - Restores from the log (restore.go): a file sent as restore entries
 //     is staged next to the database and swapped in at its commit entry.
 //   - One write connection, used only by the Raft apply goroutine (Apply,

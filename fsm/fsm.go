@@ -344,16 +344,18 @@ func (f *FSM) openConns() error {
 	return nil
 }
 
+// closeConns closes the connections, the write connection last: the last
+// connection to close removes the WAL and its -shm only if it can write.
 func (f *FSM) closeConns() {
-	if f.w != nil {
-		f.w.close()
-		f.w = nil
-	}
 	for range f.nRead {
 		(<-f.readers).close()
 	}
 	for range classifyConns {
 		(<-f.classifiers).close()
+	}
+	if f.w != nil {
+		f.w.close()
+		f.w = nil
 	}
 }
 

@@ -323,21 +323,6 @@ func TestCloseWhileStagingStartsOver(t *testing.T) {
 	}
 }
 
-func FuzzDecodeState(f *testing.F) {
-	f.Add(encodeState(cleanState{index: 7, term: 2, size: 4096, mtime: 1, head: 3, meta: []byte{metaV1, 0, 0}}))
-	f.Add([]byte(stateMagic))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		st, err := decodeState(b)
-		if err != nil {
-			return
-		}
-		again, err := decodeState(encodeState(st))
-		if err != nil || again.index != st.index || again.term != st.term || again.size != st.size || !bytes.Equal(again.meta, st.meta) {
-			t.Fatalf("round trip: %+v %v", again, err)
-		}
-	})
-}
-
 // An entry the kept file holds is skipped when Raft replays it, but its
 // bytes are still checked: a log damaged on disk stops the node.
 func TestReplayedEntryIsStillChecked(t *testing.T) {
