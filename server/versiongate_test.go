@@ -133,6 +133,27 @@ func TestRollingUpgrade(t *testing.T) {
 	c.EnsureSame()
 	logVersionsAtMost(t, c, from, 2)
 
+	// /status shows each node's versions and the cluster's.
+	cs, err := c.Node(leader).Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantEntry := func(id string) int {
+		if id == servertest.NodeID(old) {
+			return 2
+		}
+		return server.EntryVersion
+	}
+	if cs.Node.ClusterEntryVersion != 2 || cs.Node.ClusterPeerVersion != 1 || cs.Node.EntryVersion != wantEntry(cs.Node.ID) {
+		t.Errorf("status of the leader %s: versions %d/%d, cluster %d/%d", cs.Node.ID, cs.Node.EntryVersion, cs.Node.PeerVersion, cs.Node.ClusterEntryVersion, cs.Node.ClusterPeerVersion)
+	}
+	for _, m := range cs.Members {
+		want := wantEntry(m.ID)
+		if m.Status == nil || m.Status.EntryVersion != want {
+			t.Errorf("status of member %s: %+v, want entry version %d", m.ID, m.Status, want)
+		}
+	}
+
 	// What format 2 cannot say is refused, clearly.
 	path, _ := backupToFile(t, c.Node(leader), server.BackupOptions{})
 	if _, err := restoreFile(t, c.Node(c.Leader()), path); !errors.Is(err, server.ErrNotUpgraded) || !strings.Contains(err.Error(), "node n3 speaks entry version 2") {
@@ -152,7 +173,7 @@ func TestRollingUpgrade(t *testing.T) {
 	})
 	follower := (old + 1) % 3
 	fconn := connect(t, c, follower)
-	_, err := fconn.Exec(ctx, "SELECT pg_advisory_lock(42)")
+	_, err = fconn.Exec(ctx, "SELECT pg_advisory_lock(42)")
 	if sqlState(err) != "0A000" || !strings.Contains(err.Error(), "node n3 speaks side-channel version 1") {
 		t.Fatalf("advisory lock through a follower of an old leader: %v (SQLSTATE %s), want 0A000 naming n3", err, sqlState(err))
 	}
