@@ -628,6 +628,10 @@ func (n *Node) AppliedIndex() uint64 {
 // CommitIndex returns the latest index this node knows to be committed.
 func (n *Node) CommitIndex() uint64 { return n.raft.CommitIndex() }
 
+// LastIndex is the index of the last entry in this node's log, committed
+// or not.
+func (n *Node) LastIndex() uint64 { return n.raft.LastIndex() }
+
 // IsLeader reports whether this node is the leader right now. Use ReadIndex
 // for a decision that must be linearizable.
 func (n *Node) IsLeader() bool { return n.raft.State() == hraft.Leader }
