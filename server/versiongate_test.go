@@ -20,7 +20,29 @@ import (
 // serves side-channel version 1 only.
 func oldVersions(cfg *server.Config) { cfg.TestEntryVersion, cfg.TestPeerVersion = 2, 1 }
 
-func waitClusterVersions(t *testing.T, c *servertest.Cluster, entry, peer int) {
+// upgradeNode restarts node i as this release.
+func upgradeNode(c *servertest.Cluster, i int) {
+	c.Stop(i)
+	c.Reconfigure(i, func(cfg *server.Config) { cfg.TestEntryVersion, cfg.TestPeerVersion = 0, 0 })
+	c.Restart(i)
+	c.WaitLeader()
+}
+
+// halfUpgraded is a 3-node cluster of an older release (a node of one cannot
+// join a cluster of this one) with every node but old upgraded.
+func halfUpgraded(t testing.TB, old int) *servertest.Cluster {
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(i int, cfg *server.Config) { oldVersions(cfg) }})
+	waitClusterVersions(t, c, 2, 1)
+	for i := range 3 {
+		if i != old {
+			upgradeNode(c, i)
+		}
+	}
+	waitClusterVersions(t, c, 2, 1)
+	return c
+}
+
+func waitClusterVersions(t testing.TB, c *servertest.Cluster, entry, peer int) {
 	t.Helper()
 	servertest.Eventually(t, 30*time.Second, fmt.Sprintf("cluster versions %d/%d on every node", entry, peer), func() error {
 		for i := 0; i < c.Size(); i++ {
@@ -110,17 +132,8 @@ func workload(t *testing.T, c *servertest.Cluster, i int, tag string) {
 // as this release, the cluster moves to the new formats.
 func TestRollingUpgrade(t *testing.T) {
 	const old = 2
-	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(i int, cfg *server.Config) { oldVersions(cfg) }})
-	waitClusterVersions(t, c, 2, 1)
-	upgrade := func(i int) {
-		c.Stop(i)
-		c.Reconfigure(i, func(cfg *server.Config) { cfg.TestEntryVersion, cfg.TestPeerVersion = 0, 0 })
-		c.Restart(i)
-		c.WaitLeader()
-	}
-	upgrade(0)
-	upgrade(1)
-	waitClusterVersions(t, c, 2, 1)
+	c := halfUpgraded(t, old)
+	upgrade := func(i int) { upgradeNode(c, i) }
 	leader := c.Leader()
 	from := c.Node(leader).LastIndex() + 1
 	mustExec(t, connect(t, c, leader), "CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")

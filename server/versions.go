@@ -312,13 +312,21 @@ func (n *Node) txPlain(ctx context.Context) (bool, error) {
 	if n.versions.state.Load().entry >= digestVersion {
 		return false, nil
 	}
-	t := time.NewTicker(time.Millisecond)
-	defer t.Stop()
 	for n.fsm.Speculating() > 0 {
+		if last := n.raft.LastIndex(); n.raft.AppliedIndex() < last {
+			if err := n.raft.WaitApplied(ctx, last); err != nil {
+				return false, err
+			}
+			continue
+		}
+		// A commit is on its way from the transaction queue into the log.
+		t := time.NewTimer(100 * time.Microsecond)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return false, ctx.Err()
 		case <-n.ctx.Done():
+			t.Stop()
 			return false, ErrNotReady
 		case <-t.C:
 		}
