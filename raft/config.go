@@ -76,6 +76,17 @@ type Config struct {
 	// and the connection is closed. Tests use it to partition nodes; leave it
 	// nil in production.
 	Gate func(peerID string) bool
+
+	// OnPeer, when set, is called with the peer's node id each time a Raft
+	// connection to or from a peer completes its handshake: a peer that
+	// restarted (perhaps as another release) is connected again. It must
+	// not block.
+	OnPeer func(peerID string)
+	// CheckProposal, when set, is asked about every command before this
+	// node proposes it (Apply, ApplyNotify, ApplyAsync, Propose); an error
+	// refuses it, and is returned as is: nothing was proposed. The embedding
+	// server refuses there an entry some member could not read.
+	CheckProposal func(cmd []byte) error
 }
 
 // DefaultConfig returns production defaults: hashicorp/raft's timings, with a

@@ -27,6 +27,7 @@ type mux struct {
 	addr   advertiseAddr
 	tls    *nodeTLS // nil: plain TCP, peers' ids are taken on their word
 	gate   func(peerID string) bool
+	onPeer func(peerID string) // nil, or told of each Raft connection's peer
 	log    *slog.Logger
 	layers map[byte]*layer
 
@@ -45,13 +46,14 @@ type advertiseAddr string
 func (a advertiseAddr) Network() string { return "tcp" }
 func (a advertiseAddr) String() string  { return string(a) }
 
-func newMux(ln net.Listener, id, addr string, t *nodeTLS, gate func(string) bool, log *slog.Logger) *mux {
+func newMux(ln net.Listener, id, addr string, t *nodeTLS, gate func(string) bool, onPeer func(string), log *slog.Logger) *mux {
 	m := &mux{
 		ln:      ln,
 		id:      id,
 		addr:    advertiseAddr(addr),
 		tls:     t,
 		gate:    gate,
+		onPeer:  onPeer,
 		log:     log,
 		closed:  make(chan struct{}),
 		conns:   make(map[*peerConn]struct{}),
@@ -165,6 +167,7 @@ func (m *mux) accept(raw net.Conn) {
 	if !ok {
 		return
 	}
+	m.peerConnected(kind, peer)
 	l := m.layers[kind]
 	select {
 	case l.ch <- pc:
@@ -259,7 +262,17 @@ func (m *mux) dial(ctx context.Context, addr string, kind byte) (*peerConn, erro
 	if !ok {
 		return nil, ErrShutdown
 	}
+	m.peerConnected(kind, peer)
 	return pc, nil
+}
+
+// peerConnected tells onPeer of a Raft connection that completed its
+// handshake. Side-channel connections are not told: the embedding server
+// opens those itself, often to ask exactly what onPeer prompts it to ask.
+func (m *mux) peerConnected(kind byte, peer string) {
+	if kind == kindRaft && m.onPeer != nil {
+		m.onPeer(peer)
+	}
 }
 
 // probe asks the node at addr for its id, verified by its certificate when

@@ -156,7 +156,7 @@ func FuzzHandshake(f *testing.F) {
 func newTestMux(t *testing.T, id string, gate func(string) bool) *mux {
 	t.Helper()
 	ln := listen(t, "")
-	m := newMux(ln, id, ln.Addr().String(), nil, gate, discardLogger())
+	m := newMux(ln, id, ln.Addr().String(), nil, gate, nil, discardLogger())
 	t.Cleanup(func() { m.Close() })
 	return m
 }

@@ -160,7 +160,7 @@ func New(cfg Config, fsm hraft.FSM) (_ *Node, err error) {
 		}
 		cleanups = append(cleanups, func() { ln.Close() })
 	}
-	n.mux = newMux(ln, cfg.ID, cfg.Addr, ntls, cfg.Gate, logger)
+	n.mux = newMux(ln, cfg.ID, cfg.Addr, ntls, cfg.Gate, cfg.OnPeer, logger)
 	cleanups = append(cleanups, func() { n.mux.Close() })
 	n.trans = hraft.NewNetworkTransportWithConfig(&hraft.NetworkTransportConfig{
 		Stream:  raftStream{n.mux.layers[kindRaft]},
@@ -412,6 +412,9 @@ func (n *Node) ApplyNotify(ctx context.Context, cmd []byte, committed func()) (r
 	if n.raft.State() != hraft.Leader {
 		return nil, 0, n.notLeader()
 	}
+	if err := n.checkProposal(cmd); err != nil {
+		return nil, 0, err
+	}
 	if committed != nil && len(cmd) > 0 {
 		unwatch := n.fsm.watch(cmd, committed)
 		defer unwatch()
@@ -425,6 +428,14 @@ func (n *Node) ApplyNotify(ctx context.Context, cmd []byte, committed func()) (r
 		return nil, 0, n.translate("apply", err)
 	}
 	return f.Response(), f.Index(), nil
+}
+
+// checkProposal asks Config.CheckProposal about cmd.
+func (n *Node) checkProposal(cmd []byte) error {
+	if n.cfg.CheckProposal == nil {
+		return nil
+	}
+	return n.cfg.CheckProposal(cmd)
 }
 
 // ApplyAsync is ApplyNotify in two steps: it returns once Raft has queued
@@ -444,6 +455,9 @@ func (n *Node) ApplyAsync(ctx context.Context, cmd []byte, committed func()) (wa
 	}
 	if n.raft.State() != hraft.Leader {
 		return nil, n.notLeader()
+	}
+	if err := n.checkProposal(cmd); err != nil {
+		return nil, err
 	}
 	unwatch := func() {}
 	if committed != nil && len(cmd) > 0 {
@@ -613,6 +627,10 @@ func (n *Node) AppliedIndex() uint64 {
 
 // CommitIndex returns the latest index this node knows to be committed.
 func (n *Node) CommitIndex() uint64 { return n.raft.CommitIndex() }
+
+// LastIndex is the index of the last entry in this node's log, committed
+// or not.
+func (n *Node) LastIndex() uint64 { return n.raft.LastIndex() }
 
 // IsLeader reports whether this node is the leader right now. Use ReadIndex
 // for a decision that must be linearizable.

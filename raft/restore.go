@@ -104,6 +104,9 @@ func (n *Node) Propose(ctx context.Context, cmd []byte) (*Proposal, error) {
 	if n.raft.State() != hraft.Leader {
 		return nil, n.notLeader()
 	}
+	if err := n.checkProposal(cmd); err != nil {
+		return nil, err
+	}
 	return &Proposal{n: n, f: n.raft.Apply(cmd, timeout)}, nil
 }
 

@@ -229,6 +229,9 @@ func (n *Node) Restore(ctx context.Context, r io.Reader) (RestoreInfo, error) {
 	if !n.raft.IsLeader() {
 		return RestoreInfo{}, n.notLeaderForAdmin("a restore")
 	}
+	if err := n.checkRestore(); err != nil {
+		return RestoreInfo{}, err // before the upload, not after
+	}
 	if !n.restoreMu.TryLock() {
 		return RestoreInfo{}, ErrRestoreBusy
 	}
@@ -469,7 +472,7 @@ func adminStatus(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrRestoreRefused):
 		return http.StatusUnprocessableEntity
-	case errors.Is(err, ErrRestoreBusy):
+	case errors.Is(err, ErrRestoreBusy), errors.Is(err, ErrNotUpgraded):
 		return http.StatusConflict
 	case errors.Is(err, ErrNeedsLeader), errors.Is(err, ErrNoLeader), errors.Is(err, ErrNotReady):
 		return http.StatusServiceUnavailable

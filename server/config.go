@@ -212,6 +212,14 @@ type Config struct {
 	// Gate, when set, is asked on each node-to-node read and write with the
 	// peer's ID; false fails the I/O. It exists to partition nodes in tests.
 	Gate func(peerID string) bool
+
+	// TestEntryVersion and TestPeerVersion, when above 0, lower the entry
+	// and side-channel versions this node advertises to its peers (never
+	// raise them), so that a test can run a node posing as one of an older
+	// release and watch the others hold back for it. For tests only: they
+	// are no flags, and a real node advertises what it reads and serves.
+	TestEntryVersion int
+	TestPeerVersion  int
 }
 
 // Read consistency levels.

@@ -31,6 +31,13 @@
 // timeout plus a second per MiB until it commits, then as long as its apply
 // takes).
 //
+// The version gate (versions.go) makes rolling upgrades possible: every
+// node advertises the log entry version it reads and the side-channel
+// version it serves, knows its peers', and the leader writes only what every
+// member of the configuration reads, refusing (ErrNotUpgraded, 0A000) what
+// has no older form; a node that cannot read what the cluster writes is
+// refused as a member.
+//
 // server must not know the wire format of any protocol: pgwire owns Postgres,
 // fsm/command owns the log entry format. The node-to-node request protocol in
 // forward.go is the one protocol this package speaks: one versioned envelope

@@ -549,6 +549,8 @@ func (n *Node) remoteErr(re *remoteError) error {
 		return &limitError{msg: re.msg}
 	case errKindMembership:
 		return &remoteSentinel{sentinel: ErrMembershipRefused, msg: re.msg}
+	case errKindNotUpgraded:
+		return &remoteSentinel{sentinel: ErrNotUpgraded, msg: re.msg}
 	}
 	return errors.New(re.msg)
 }
@@ -675,6 +677,9 @@ func (n *Node) handleJoin(ctx context.Context, env envelope) error {
 // in the cluster's configuration.
 func (n *Node) authorize(peer string, env envelope, member func() bool) error {
 	id := env.ident
+	if reqVersion(env.typ) > peerVersion {
+		return &notUpgradedError{node: n.cfg.ID, version: peerVersion, need: reqVersion(env.typ), what: "side-channel", op: reqName(env.typ)}
+	}
 	switch id.kind {
 	case identNone:
 		return &deniedError{msg: "permission denied: side-channel request carries no identity"}
@@ -730,6 +735,10 @@ func (n *Node) notLeader() error {
 func (n *Node) join(ctx context.Context, id, addr string, nonVoter bool) error {
 	_, err := n.onLeader(ctx, true,
 		func(ctx context.Context) error {
+			if err := n.checkJoiner(ctx, id, addr); err != nil {
+				return err
+			}
+			defer n.versions.refreshSoon()
 			if nonVoter {
 				return n.raft.AddNonvoter(ctx, id, addr)
 			}
@@ -777,7 +786,10 @@ func (n *Node) encodeErr(err error) []byte {
 	case errors.As(err, new(*limitError)):
 		return encodeError(errKindLimit, err.Error(), "")
 	case errors.Is(err, raft.ErrMembership), errors.Is(err, ErrMembershipRefused):
+		// A join the version gate refused stays a refused change.
 		return encodeError(errKindMembership, err.Error(), "")
+	case errors.Is(err, ErrNotUpgraded):
+		return encodeError(errKindNotUpgraded, err.Error(), "")
 	case errors.Is(err, raft.ErrShutdown), errors.Is(err, ErrNotReady), errors.Is(err, ErrNoLeader),
 		errors.Is(err, context.DeadlineExceeded):
 		// A deadline that is not an unknown outcome came before Raft had

@@ -53,6 +53,21 @@ const (
 	reqCommit    byte = 9  // answer: the leader's commit point, unconfirmed (readpoint.go)
 	reqAdvisory  byte = 10 // payload: op, flags, key (advisory.go); answer: per op
 
+	// peerVersion is the side-channel version this node serves: the set
+	// of request types it knows (reqVersion), advertised in its status. The
+	// envelope's protocolVersion stays 1, so that nodes of every release
+	// read each other's envelopes; a request type a node does not know is
+	// refused, cleanly, before it is sent (checkRequest) or by that node.
+	// Raise peerVersion when adding a request type, and give the type that
+	// version in reqVersion.
+	//
+	//	1: reqExecute to reqMember
+	//	2: reqPing, reqCommit, reqAdvisory
+	peerVersion = 2
+	// basePeerVersion is the side-channel version of a node that
+	// advertises none (a release before the version gate).
+	basePeerVersion = 1
+
 	statusOK  byte = 0
 	statusErr byte = 1
 
@@ -63,6 +78,31 @@ const (
 	// idleForwardConns bounds the idle connections kept per leader.
 	idleForwardConns = 64
 )
+
+// reqVersion is the side-channel version that serves request type typ;
+// above peerVersion for a type this build does not know.
+func reqVersion(typ byte) int {
+	switch typ {
+	case reqExecute, reqReadIndex, reqQuery, reqJoin, reqStatus, reqSession, reqMember:
+		return 1
+	case reqPing, reqCommit, reqAdvisory:
+		return 2
+	}
+	return peerVersion + 1
+}
+
+// reqName names a request type in messages.
+func reqName(typ byte) string {
+	switch typ {
+	case reqPing:
+		return "a relayed block's ping"
+	case reqCommit:
+		return "a commit point"
+	case reqAdvisory:
+		return "advisory locks"
+	}
+	return fmt.Sprintf("request %d", typ)
+}
 
 // Identity kinds.
 const (
@@ -89,6 +129,7 @@ const (
 	errKindLockTimeout    byte = 6 // the request gave up waiting for the write lock; nothing was applied
 	errKindLimit          byte = 7 // the answer would exceed what the side channel carries
 	errKindMembership     byte = 8 // the membership change was refused; nothing changed
+	errKindNotUpgraded    byte = 9 // a member's release cannot read or serve what was asked (ErrNotUpgraded); nothing was done
 )
 
 // remoteError is an error answered by another node.
@@ -257,14 +298,18 @@ func readString(p []byte) (string, []byte, bool) {
 // forwardConn is one pooled connection to a peer.
 type forwardConn struct {
 	net.Conn
-	r *bufio.Reader
-	w *bufio.Writer
+	addr string // as dialed
+	r    *bufio.Reader
+	w    *bufio.Writer
 }
 
 // forwarder sends requests to other nodes, reusing connections.
 type forwarder struct {
 	dial   func(ctx context.Context, addr string) (net.Conn, error)
 	nextID atomic.Uint64
+	// check, when set, is asked before a request goes to a peer: an error
+	// refuses it unsent; skip answers it empty, unsent (checkRequest).
+	check func(addr string, typ byte) (skip bool, err error)
 
 	mu     sync.Mutex
 	idle   map[string][]*forwardConn
@@ -297,6 +342,9 @@ func (e *dialError) Unwrap() error { return errSendFailed }
 // answer is returned as *remoteError. A failure to send wraps errSendFailed; a
 // failure after sending (the peer may have acted) does not.
 func (f *forwarder) call(ctx context.Context, addr string, typ byte, ident identity, payload []byte) ([]byte, error) {
+	if skip, err := f.checkRequest(addr, typ); skip || err != nil {
+		return nil, err
+	}
 	c, err := f.get(ctx, addr)
 	if err != nil {
 		return nil, &dialError{addr: addr, err: err}
@@ -312,6 +360,9 @@ func (f *forwarder) call(ctx context.Context, addr string, typ byte, ident ident
 // roundTrip sends one request on c and reads its answer. On an I/O error c
 // is closed.
 func (f *forwarder) roundTrip(ctx context.Context, c *forwardConn, typ byte, ident identity, payload []byte) ([]byte, error) {
+	if skip, err := f.checkRequest(c.addr, typ); skip || err != nil {
+		return nil, err
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		c.SetDeadline(dl)
 	} else {
@@ -355,6 +406,13 @@ func (f *forwarder) roundTrip(ctx context.Context, c *forwardConn, typ byte, ide
 	return env.payload, nil
 }
 
+func (f *forwarder) checkRequest(addr string, typ byte) (bool, error) {
+	if f.check == nil {
+		return false, nil
+	}
+	return f.check(addr, typ)
+}
+
 // dialConn opens a connection that the caller owns and closes, for a
 // conversation that keeps state on the peer.
 func (f *forwarder) dialConn(ctx context.Context, addr string) (*forwardConn, error) {
@@ -362,7 +420,7 @@ func (f *forwarder) dialConn(ctx context.Context, addr string) (*forwardConn, er
 	if err != nil {
 		return nil, err
 	}
-	return &forwardConn{Conn: nc, r: bufio.NewReader(nc), w: bufio.NewWriter(nc)}, nil
+	return &forwardConn{Conn: nc, addr: addr, r: bufio.NewReader(nc), w: bufio.NewWriter(nc)}, nil
 }
 
 func (f *forwarder) get(ctx context.Context, addr string) (*forwardConn, error) {
@@ -382,7 +440,7 @@ func (f *forwarder) get(ctx context.Context, addr string) (*forwardConn, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &forwardConn{Conn: nc, r: bufio.NewReader(nc), w: bufio.NewWriter(nc)}, nil
+	return &forwardConn{Conn: nc, addr: addr, r: bufio.NewReader(nc), w: bufio.NewWriter(nc)}, nil
 }
 
 func (f *forwarder) put(addr string, c *forwardConn) {

@@ -33,6 +33,15 @@ type NodeStatus struct {
 	// (mutual TLS), "loopback" (no TLS, on a loopback address) or
 	// "insecure" (no TLS, allowed off loopback by --raft-insecure).
 	RaftSecurity string `json:"raft_security"`
+	// EntryVersion and PeerVersion are the log entry and side-channel
+	// versions the node reads and serves (absent from nodes of releases
+	// before the version gate); ClusterEntryVersion and ClusterPeerVersion
+	// the lowest over the configuration as this node knows it: what the
+	// cluster writes (versions.go).
+	EntryVersion        int `json:"entry_version,omitempty"`
+	PeerVersion         int `json:"peer_version,omitempty"`
+	ClusterEntryVersion int `json:"cluster_entry_version,omitempty"`
+	ClusterPeerVersion  int `json:"cluster_peer_version,omitempty"`
 }
 
 // ClusterStatus is what /status reports: this node, and every member as it
@@ -57,7 +66,10 @@ type MemberStatus struct {
 func (n *Node) LocalStatus() NodeStatus {
 	rs := n.raft.Status()
 	g := n.group
+	entry, peer := n.advertised()
+	clusterEntry, clusterPeer := n.versionsStatus()
 	return NodeStatus{
+		EntryVersion: entry, PeerVersion: peer, ClusterEntryVersion: clusterEntry, ClusterPeerVersion: clusterPeer,
 		ID: n.cfg.ID, RaftAddr: rs.Addr, PGAddr: n.PGAddr(), HTTPAddr: n.HTTPAddr(),
 		State: rs.State, Term: rs.Term, LeaderID: rs.LeaderID, LeaderAddr: rs.LeaderAddr,
 		CommitIndex: rs.CommitIndex, AppliedIndex: rs.AppliedIndex, LastIndex: rs.LastIndex,

@@ -216,6 +216,15 @@ func (n *Node) applyMember(ctx context.Context, op byte, id, addr, by, via strin
 	by = cmpOr(by, "(embedding program)")
 	var err error
 	var what string
+	if op == memberAdd || op == memberAddNonvoter {
+		// A node that cannot read what the cluster writes is refused
+		// before it is in the configuration.
+		if err := n.checkJoiner(ctx, id, addr); err != nil {
+			n.log.Warn("membership change refused", "op", "add "+id, "by", by, "via", via, "err", err)
+			return "", err
+		}
+	}
+	defer n.versions.refreshSoon()
 	switch op {
 	case memberAdd:
 		err, what = n.raft.AddVoter(ctx, id, addr), fmt.Sprintf("added %s at %s as a voter", id, addr)

@@ -71,6 +71,7 @@ type Node struct {
 	txQueue chan *txProposal
 	// advisory is the advisory lock table, in use while the node leads.
 	advisory *advisoryTable
+	versions *versionTable // the members' entry and side-channel versions (versions.go)
 
 	// leaderPG caches the leader's Postgres address for leaderRaft.
 	leaderMu    sync.Mutex
@@ -98,7 +99,7 @@ func New(cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{cfg: cfg, log: log.With("node", cfg.ID), writes: newWriteLock(), openTxs: map[*txn]*session{}, txQueue: make(chan *txProposal, 256), infos: map[string]cachedInfo{}, done: make(chan struct{}), metrics: newMetrics(), advisory: newAdvisoryTable()}
+	n := &Node{cfg: cfg, log: log.With("node", cfg.ID), writes: newWriteLock(), openTxs: map[*txn]*session{}, txQueue: make(chan *txProposal, 256), infos: map[string]cachedInfo{}, done: make(chan struct{}), metrics: newMetrics(), advisory: newAdvisoryTable(), versions: newVersionTable()}
 	n.group = newGrouper(nodeProposer{n}, realClock{}, cfg.ProposalsInFlight, cfg.MaxGroupWait)
 	n.writes.onWait = n.group.endGathering
 	return n, nil
@@ -168,6 +169,8 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	rc.LeaderLeaseTimeout = n.cfg.LeaderLeaseTimeout
 	rc.Logger = n.cfg.Logger // raft adds the node and subsystem attributes itself
 	rc.Gate = n.cfg.Gate
+	rc.OnPeer = func(string) { n.versions.refreshSoon() }
+	rc.CheckProposal = n.checkProposal
 	n.raft, err = raft.New(rc, n.fsm)
 	if errors.Is(err, raft.ErrInsecure) {
 		return fmt.Errorf("starting raft: %w; give the node a certificate (--raft-tls-cert, --raft-tls-key and --raft-tls-ca; `raftsql cert` makes them), "+
@@ -178,12 +181,14 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	}
 	n.metrics.registerNode(n)
 	n.fwd = newForwarder(n.raft.DialForward)
+	n.fwd.check = n.checkRequest
 	n.goServe(func() { n.serveForward(n.raft.ForwardListener()) })
 	n.goServe(n.watchLeadership)
 	n.goServe(n.proposeTxs)
 	n.goServe(n.watchAdvisory)
 	n.goServe(n.staggerSnapshots)
 	n.goServe(n.abortAbandonedRestores)
+	n.goServe(n.watchVersions)
 
 	n.pgLn = n.cfg.PGListener
 	if n.pgLn == nil {

@@ -170,6 +170,9 @@ func pgError(err error) error {
 			Hint: "check whether the write took effect before repeating it"}
 	case errors.Is(err, ErrNoLeader):
 		return &pgwire.Error{Code: StateNoLeader, Message: err.Error(), Hint: "retry shortly"}
+	case errors.Is(err, ErrNotUpgraded):
+		return &pgwire.Error{Code: "0A000", Message: err.Error(), // feature_not_supported
+			Hint: "a rolling upgrade is not finished: once every node runs this release, the cluster uses what it adds"}
 	case errors.Is(err, ErrLockTimeout):
 		return &pgwire.Error{Code: StateLockTimeout, Message: err.Error(),
 			Hint: "nothing was applied; lock_timeout and the node's --lock-timeout bound the wait for the write lock"}

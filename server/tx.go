@@ -54,6 +54,10 @@ type txn struct {
 	readTables []string
 	restores   uint64
 	locked     bool // holds the node's write lock exclusively
+	// plain is set when the transaction ran with nothing proposed ahead of
+	// it, because a member cannot read the result digest (txPlain): its
+	// commit goes without one.
+	plain bool
 
 	time  int64
 	seed  uint64
@@ -260,6 +264,12 @@ func (s *session) txUpgrade(ctx context.Context, tx *txn) error {
 		}
 		n.txReadyGen.Store(gen + 1)
 	}
+	plain, err := n.txPlain(ctx)
+	if err != nil {
+		release()
+		return pgError(err)
+	}
+	tx.plain = plain
 	tx.time = max(time.Now().UnixNano(), n.fsm.LastTime())
 	tx.seed = rand.Uint64()
 	tx.maxSteps, tx.maxValueSize = n.cfg.MaxWriteSteps, n.cfg.MaxValueSize
@@ -336,6 +346,11 @@ func (s *session) commitTx(ctx context.Context) (*pgwire.Result, error) {
 	if err := tx.write.Propose(cmd); err != nil {
 		s.releaseTx(tx)
 		return nil, pgError(err)
+	}
+	if tx.plain {
+		// It ran on the state its commit is applied to: the digest
+		// guards nothing, and every member reads the entry without it.
+		cmd.Expect = 0
 	}
 	tx.write = nil
 	// Queued behind the commits of the transactions that held the lock

@@ -54,24 +54,41 @@ func printStatus(w io.Writer, cs server.ClusterStatus) error {
 	if cs.Node.LeaderID == "" && cs.Node.LeaderAddr == "" {
 		fmt.Fprintf(w, "no leader (as %s sees it), term %d, commit index %d\n\n", dash(cs.Node.ID), cs.Node.Term, cs.Node.CommitIndex)
 	} else {
-		fmt.Fprintf(w, "leader %s (%s), term %d, commit index %d\n\n", dash(cs.Node.LeaderID), dash(cs.Node.LeaderAddr), cs.Node.Term, cs.Node.CommitIndex)
+		fmt.Fprintf(w, "leader %s (%s), term %d, commit index %d\n", dash(cs.Node.LeaderID), dash(cs.Node.LeaderAddr), cs.Node.Term, cs.Node.CommitIndex)
 	}
+	if v := cs.Node.ClusterEntryVersion; v > 0 {
+		fmt.Fprintf(w, "cluster versions (as %s sees them): entry %d, side channel %d", dash(cs.Node.ID), v, cs.Node.ClusterPeerVersion)
+		if v < cs.Node.EntryVersion || cs.Node.ClusterPeerVersion < cs.Node.PeerVersion {
+			fmt.Fprintf(w, "; not yet upgraded: %s reads entry %d, side channel %d", dash(cs.Node.ID), cs.Node.EntryVersion, cs.Node.PeerVersion)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tVOTER\tRAFT\tPOSTGRES\tAPPLIED\tLAG\tLAST CONTACT")
+	fmt.Fprintln(tw, "ID\tSTATE\tVOTER\tRAFT\tPOSTGRES\tAPPLIED\tLAG\tVERSION\tLAST CONTACT")
 	var problems []string
 	for _, m := range cs.Members {
 		if m.Status == nil {
-			fmt.Fprintf(tw, "%s\tunreachable\t%s\t%s\t-\t-\t-\t-\n", m.ID, voterWord(m.Voter), dash(m.Addr))
+			fmt.Fprintf(tw, "%s\tunreachable\t%s\t%s\t-\t-\t-\t-\t-\n", m.ID, voterWord(m.Voter), dash(m.Addr))
 			problems = append(problems, fmt.Sprintf("%s: %s", m.ID, cmp.Or(m.Error, "no answer")))
 			continue
 		}
 		s := m.Status
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", m.ID, dash(s.State), voterWord(m.Voter), dash(m.Addr), dash(s.PGAddr), s.AppliedIndex, max(m.Lag, 0), sinceContact(s.State, s.LastContact))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", m.ID, dash(s.State), voterWord(m.Voter), dash(m.Addr), dash(s.PGAddr), s.AppliedIndex, max(m.Lag, 0), versionCell(s), sinceContact(s.State, s.LastContact))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	return printProblems(w, problems)
+}
+
+// versionCell is a member's entry and side-channel versions, "e4/p2", or
+// "-" for a node of a release that advertises none.
+func versionCell(s *server.NodeStatus) string {
+	if s.EntryVersion == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("e%d/p%d", s.EntryVersion, s.PeerVersion)
 }
 
 // adminCredentials are how a command reaches an admin endpoint that wants

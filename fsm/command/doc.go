@@ -17,6 +17,12 @@
 // apply (an unknown kind); every other error means the bytes are damaged.
 // Format 3 is format 2 with the digest of the results a transaction showed
 // its client (Command.Expect); it is written only for commands that carry
-// one, so nodes that read format 2 only fail on those alone. Encoding is deterministic (no map iteration) and decoding
+// one, so nodes that read format 2 only fail on those alone.
+//
+// EntryVersion (version.go) is the highest entry version this build reads;
+// EntryVersionOf tells the version an entry needs. Leaders write an entry
+// only when every member reads its version, so a format, a command kind or
+// a restore step added later is registered there with a new version.
+// Encoding is deterministic (no map iteration) and decoding
 // returns an error, never panics, whatever bytes it is given.
 package command

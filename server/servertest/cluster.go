@@ -159,6 +159,11 @@ func (c *Cluster) start(i int) {
 	c.t.Fatalf("opening node %d: %v", i, lastErr)
 }
 
+// Reconfigure changes node i's configuration for its next start (Restart).
+func (c *Cluster) Reconfigure(i int, change func(cfg *server.Config)) {
+	change(&c.cfgs[i])
+}
+
 // Certs is the cluster's certificate authority and node certificates,
 // nil unless the cluster was made with Options.TLS. Tests issue more node
 // certificates with it.
