@@ -4,8 +4,10 @@
 # 127.0.0.1, on the leader and through a follower, beside a private
 # PostgreSQL 15 instance on the same disk (default durability), runs
 # interleaved; and `raftsql bench -w tx` at 1 and 16 clients, on this tree
-# and on BASE (default main), built the same way. It takes a CPU profile of
-# the leader during one TPC-B run.
+# and on BASE (default main), built the same way; then pgbench select-only
+# (8 clients, -M prepared, the default consistency) on the same clusters,
+# SELECT_ROUNDS times (default rounds, 10 s each). It takes a CPU profile
+# of the leader during one TPC-B run and one select-only run.
 #
 #   docs/tx-bench.sh [seconds-per-tpcb-run] [rounds]     (default 30 3)
 #
@@ -116,5 +118,24 @@ for r in $(seq 1 "$rounds"); do
 			cp "$work/leader.pprof" /var/tmp/raftsql-leader-tpcb.pprof || true
 		fi
 		out=$(run "${FOLLOWER[$v]}" raftsql raftsql); echo "tpcb $v follower round=$r tps=$(echo "$out" | tps) failed=$(echo "$out" | failed)"
+	done
+done
+
+# select-only on the same clusters, interleaved the same way.
+srun() { pgbench -h 127.0.0.1 -p "$1" -U "$2" -n -S -M prepared -c 8 -j 2 -T 10 "$3" 2>&1; }
+for r in $(seq 1 "${SELECT_ROUNDS:-$rounds}"); do
+	out=$(srun "$pgport" postgres postgres); echo "select postgres round=$r tps=$(echo "$out" | tps)"
+	for v in "${versions[@]}"; do
+		if [ "$r" = 1 ] && [ "$v" = after ]; then
+			curl -s -o "$work/leader-select.pprof" "http://${ADMIN[$v]}/debug/pprof/profile?seconds=8" &
+			prof=$!
+		fi
+		out=$(srun "${LEADER[$v]}" raftsql raftsql); echo "select $v leader round=$r tps=$(echo "$out" | tps)"
+		if [ "$r" = 1 ] && [ "$v" = after ]; then
+			wait "$prof" || true
+			go tool pprof -top -nodecount=25 "$work/after/raftsqld" "$work/leader-select.pprof" 2>/dev/null | sed 's/^/pprof-select /' | head -35
+			cp "$work/leader-select.pprof" /var/tmp/raftsql-leader-select.pprof || true
+		fi
+		out=$(srun "${FOLLOWER[$v]}" raftsql raftsql); echo "select $v follower round=$r tps=$(echo "$out" | tps)"
 	done
 done

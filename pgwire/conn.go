@@ -89,24 +89,61 @@ func (c *conn) cancelRunning() {
 // when it returns, and reports whether a CancelRequest cancelled it.
 // The context also ends if the client closes the connection meanwhile: a
 // statement nobody waits for must not go on holding a read connection (or
-// the write lock).
+// the write lock). The watch for that starts only once the statement has
+// run for hangupWatchDelay: most statements end sooner, and a watch costs
+// a goroutine, a poll and three deadline changes on the socket, a large
+// part of what a point query costs.
 func (c *conn) execContext() (ctx context.Context, done func() (cancelled bool)) {
 	ctx, cancel := context.WithCancel(c.srv.ctx)
 	c.cmu.Lock()
 	c.running = cancel
 	c.cancelled = false
 	c.cmu.Unlock()
-	stopWatch := watchHangup(c.raw, func() {
-		c.log.Debug("client hung up during a statement; canceling it")
-		cancel()
+	w := &lateWatch{}
+	w.timer = time.AfterFunc(hangupWatchDelay, func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.ended {
+			return
+		}
+		w.stop = watchHangup(c.raw, func() {
+			c.log.Debug("client hung up during a statement; canceling it")
+			cancel()
+		})
 	})
 	return ctx, func() bool {
-		stopWatch()
+		w.end()
 		c.cmu.Lock()
 		defer c.cmu.Unlock()
 		c.running = nil
 		cancel()
 		return c.cancelled
+	}
+}
+
+// hangupWatchDelay is how long a statement runs before its connection is
+// watched for the client closing it.
+const hangupWatchDelay = 10 * time.Millisecond
+
+// lateWatch is a hangup watch that starts when its timer fires, unless the
+// statement ended first.
+type lateWatch struct {
+	timer *time.Timer
+	mu    sync.Mutex
+	ended bool
+	stop  func() // set once the watch started
+}
+
+// end stops the watch, or keeps it from starting; it returns once no
+// watch runs.
+func (w *lateWatch) end() {
+	w.timer.Stop()
+	w.mu.Lock()
+	w.ended = true
+	stop := w.stop
+	w.mu.Unlock()
+	if stop != nil {
+		stop()
 	}
 }
 

@@ -147,7 +147,8 @@
 //     but on Linux it watches the socket for the peer's close (POLLRDHUP,
 //     through the runtime's poller, reading nothing, so pipelined messages
 //     stay queued) and cancels the statement's context (hangup_linux.go).
-//     Elsewhere the statement runs to its end and the disconnect is noticed
+//     The watch starts once a statement has run for 10 ms, so a statement
+//     is not charged for it unless it runs long. Elsewhere the statement runs to its end and the disconnect is noticed
 //     at the next read or write.
 //   - pgwire ends it with a FATAL ErrorResponse: a protocol violation, a
 //     message larger than Config.MaxMessageSize, Config.IdleTimeout expiring

@@ -498,23 +498,46 @@ func (n *Node) serveForward(ln net.Listener) {
 // when the asker closes c (it gave up, or went away) or the node closes, so
 // that the request stops working for nobody. Requests are answered one at
 // a time, so nothing else reads r meanwhile; done ends the watch and leaves
-// r as it was, a byte of a next request peeked at most.
+// r as it was, a byte of a next request peeked at most. The watch starts
+// once the request has run for peerWatchDelay: most are answered sooner,
+// and a watch costs a goroutine, a read and two deadline changes, a large
+// part of what relaying a statement costs.
 func watchPeer(parent context.Context, c net.Conn, r *bufio.Reader) (ctx context.Context, done func()) {
 	ctx, cancel := context.WithCancel(parent)
+	var mu sync.Mutex
+	ended, started := false, false
 	watched := make(chan struct{})
-	go func() {
+	timer := time.AfterFunc(peerWatchDelay, func() {
+		mu.Lock()
+		if ended {
+			mu.Unlock()
+			return
+		}
+		started = true
+		mu.Unlock()
 		defer close(watched)
 		if _, err := r.Peek(1); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 			cancel()
 		}
-	}()
+	})
 	return ctx, func() {
-		_ = c.SetReadDeadline(time.Now()) // wake the Peek
-		<-watched
-		_ = c.SetReadDeadline(time.Time{})
+		timer.Stop()
+		mu.Lock()
+		ended = true
+		wake := started
+		mu.Unlock()
+		if wake {
+			_ = c.SetReadDeadline(time.Now()) // wake the Peek
+			<-watched
+			_ = c.SetReadDeadline(time.Time{})
+		}
 		cancel()
 	}
 }
+
+// peerWatchDelay is how long a side-channel request runs before its
+// connection is watched for the asker closing it.
+const peerWatchDelay = 10 * time.Millisecond
 
 func (n *Node) serveForwardConn(c net.Conn) {
 	defer c.Close()

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -44,6 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logFormat := fs.String("log-format", "text", "log format: text (key=value) or json (one object a line)")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long a graceful shutdown may take")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	contention := fs.Bool("pprof-contention", false, "sample where goroutines block and which mutexes they wait on, for /debug/pprof/block and /debug/pprof/mutex (with --pprof; costs a little on every wait)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: raftsqld --id ID --data-dir DIR [flags]\n\nRuns one raftsql node. Flags:\n")
 		fs.PrintDefaults()
@@ -57,6 +59,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if *contention {
+		// One sample per 10 µs spent blocked, and one mutex wait in 20:
+		// enough to see where a transaction waits, cheap enough to leave
+		// on during a benchmark.
+		runtime.SetBlockProfileRate(10_000)
+		runtime.SetMutexProfileFraction(20)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
