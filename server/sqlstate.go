@@ -141,6 +141,8 @@ func generalState(msg string) string {
 		return "42883"
 	case strings.Contains(m, "datatype mismatch"):
 		return "42804"
+	case m == "division by zero":
+		return "22012" // the front end's guard around divisors
 	}
 	return "42000"
 }

@@ -18,9 +18,13 @@ type Function struct {
 // Functions returns the functions the SQLite text of statements may call:
 // regexp(pattern, value), behind SQLite's REGEXP operator (Postgres' ~,
 // ~*, !~ and !~*, in Go's RE2 syntax, which agrees with Postgres' on the
-// common cases).
+// common cases); _pg_divisor(x), around the divisor of / and %, which
+// fails with "division by zero" on 0 (divide.go).
 func Functions() []Function {
-	return []Function{{Name: "regexp", NumArgs: 2, Fn: regexpFunc}}
+	return []Function{
+		{Name: "regexp", NumArgs: 2, Fn: regexpFunc},
+		{Name: divisorFunc, NumArgs: 1, Fn: divisorGuard},
+	}
 }
 
 var (

@@ -68,6 +68,8 @@ type parser struct {
 	edits   map[int]string // tokens replaced ("" drops them) before translating
 	aliases []alias
 	userAt  []int // offsets in out where the session user goes
+
+	divisors []divisor // divisors open in the output, innermost last
 }
 
 type alias struct {

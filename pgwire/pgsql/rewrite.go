@@ -29,6 +29,7 @@ func (p *parser) translate() {
 	}
 	for i := 0; i < len(p.toks) && p.err == nil; {
 		next := p.step(i)
+		p.closeDivisors(next)
 		for len(p.aliases) > 0 && p.aliases[0].after < next {
 			p.materialize()
 			p.out = append(p.out, " AS "...)
@@ -37,6 +38,10 @@ func (p *parser) translate() {
 		}
 		i = next
 	}
+	for range p.divisors {
+		p.out = append(p.out, ')') // an operand that never came: SQLite says so
+	}
+	p.divisors = nil
 	if p.err == nil && len(p.frames) > 0 {
 		// An unclosed parenthesis: let SQLite say so.
 		for j := len(p.frames) - 1; j >= 0; j-- {
@@ -508,6 +513,10 @@ func (p *parser) stepOp(i, start int) int {
 	case "^":
 		p.unsupported(i, "the ^ operator")
 		return i + 1
+	case "/", "%":
+		if p.prim >= 0 && p.dml && !p.nonzeroLiteral(i+1) {
+			return p.divide(i)
+		}
 	}
 	p.keep(i)
 	p.prim = -1
