@@ -86,6 +86,16 @@ func describe(st *Statement) string {
 		}
 		b.WriteByte('\n')
 	}
+	if st.Items != nil {
+		b.WriteString("items:")
+		for _, c := range st.Items {
+			fmt.Fprintf(&b, " %q", c.Name)
+			if c.Type != "" {
+				b.WriteString(":" + c.Type)
+			}
+		}
+		b.WriteByte('\n')
+	}
 	return b.String()
 }
 

@@ -80,6 +80,9 @@ found:
 		if i > itemStart {
 			c, isStar, plain := p.nameItem(itemStart, i)
 			star = star || isStar
+			if isStar {
+				c = Column{Name: "*"}
+			}
 			// A long item keeps SQLite's name: its alias would cost a
 			// copy of the statement.
 			if !isStar && !plain && c.Name != "" && p.toks[i-1].end-p.toks[itemStart].start <= maxAliasedItem {
@@ -94,6 +97,8 @@ found:
 	}
 	if !star {
 		p.st.Columns = cols
+	} else if len(cols) > 1 {
+		p.st.Items = cols
 	}
 }
 

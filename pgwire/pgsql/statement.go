@@ -67,6 +67,10 @@ type Statement struct {
 	// Columns are the result columns when the text lists them (nil for
 	// SELECT *, and for statements without a select list).
 	Columns []Column
+	// Items, for a select list with a * (SELECT *, x::text), are its
+	// items as Columns would give them, each * as Column{Name: "*"}: the
+	// result columns before the first * and after the last are theirs.
+	Items []Column
 	// Tx is the parsed transaction-control statement, for Kind TxControl.
 	Tx Tx
 
