@@ -118,3 +118,35 @@ func BenchmarkDivision(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSeries is pgbench -i's load of 100000 accounts from
+// generate_series (a recursive CTE), against the same INSERT … SELECT
+// from a table that holds the numbers already (the baseline: SQLite
+// inserting the rows).
+func BenchmarkSeries(b *testing.B) {
+	db := openSQLite(b)
+	if _, err := db.Exec(`CREATE TABLE nums (aid INTEGER PRIMARY KEY);
+		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 100000) INSERT INTO nums SELECT i FROM n`); err != nil {
+		b.Fatal(err)
+	}
+	series := Parse("insert into pgbench_accounts(aid,bid,abalance,filler) select aid, (aid - 1) / 100000 + 1, 0, '' from generate_series(1, 100000) as aid")
+	if series.Err != nil {
+		b.Fatal(series.Err)
+	}
+	for _, c := range []struct{ name, sql string }{
+		{"table", "insert into pgbench_accounts(aid,bid,abalance,filler) select aid, (aid - 1) / 100000 + 1, 0, '' from nums"},
+		{"generate_series", series.SQL},
+		{"select_only", Parse("select count(*) from generate_series(1, 100000)").SQL},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := db.Exec("DELETE FROM pgbench_accounts"); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := db.Exec(c.sql); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -34,7 +34,8 @@
 // from randomblob, seeded alike on every node in a write; current_user is
 // the session's user, put in by Statement.SQLite. The divisor of / and %
 // in DML is guarded so that a zero fails with "division by zero" (22012)
-// instead of SQLite's NULL (divide.go). Functions lists the Go functions
+// instead of SQLite's NULL (divide.go). generate_series in FROM becomes
+// a recursive common table expression (series.go). Functions lists the Go functions
 // the SQLite text calls (regexp behind ~, the divisor's guard), which the
 // server adds to SQLite, on the state machine's connections too.
 //

@@ -19,11 +19,14 @@ type Function struct {
 // regexp(pattern, value), behind SQLite's REGEXP operator (Postgres' ~,
 // ~*, !~ and !~*, in Go's RE2 syntax, which agrees with Postgres' on the
 // common cases); _pg_divisor(x), around the divisor of / and %, which
-// fails with "division by zero" on 0 (divide.go).
+// fails with "division by zero" on 0 (divide.go); _pg_series_step(s), on
+// a step of generate_series that is no literal, which refuses 0
+// (series.go).
 func Functions() []Function {
 	return []Function{
 		{Name: "regexp", NumArgs: 2, Fn: regexpFunc},
 		{Name: divisorFunc, NumArgs: 1, Fn: divisorGuard},
+		{Name: seriesStepFunc, NumArgs: 1, Fn: seriesStepGuard},
 	}
 }
 

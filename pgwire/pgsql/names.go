@@ -89,6 +89,7 @@ found:
 				p.aliases = append(p.aliases, alias{after: i - 1, name: c.Name})
 			}
 			cols = append(cols, c)
+			p.refItems = append(p.refItems, !isStar && p.isNameChain(itemStart, i))
 		}
 		if end {
 			break

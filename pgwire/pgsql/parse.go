@@ -69,7 +69,9 @@ type parser struct {
 	aliases []alias
 	userAt  []int // offsets in out where the session user goes
 
-	divisors []divisor // divisors open in the output, innermost last
+	divisors   []divisor // divisors open in the output, innermost last
+	refItems   []bool    // by select-list item: a bare column reference
+	seriesCols []Column  // the columns of generate_series in FROM, typed
 }
 
 type alias struct {

@@ -54,6 +54,7 @@ func (p *parser) translate() {
 		p.st.Err = p.err
 		return
 	}
+	p.typeSeriesColumns()
 	sql := p.src
 	if p.edited {
 		p.out = append(p.out, p.src[p.last:]...)
@@ -306,6 +307,14 @@ func (p *parser) stepWord(i, start int) int {
 		p.replace(i, "LIKE")
 		p.prim = -1
 		return i + 1
+	case "generate_series":
+		if call {
+			if !p.inFrom(i) {
+				p.unsupported(i, "generate_series outside FROM")
+				return i + 1
+			}
+			return p.series(i, start)
+		}
 	case "extract":
 		if call {
 			return p.extract(i, start)
