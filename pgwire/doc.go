@@ -23,9 +23,12 @@
 //     answer. Execution is synchronous: the goroutine that reads a statement
 //     runs it. Output is buffered and written at ReadyForQuery, at Flush, and
 //     whenever a result grows past a few tens of kilobytes.
-//   - Statements (query.go, local.go): the query protocols, and the
-//     statements pgwire answers itself (SET, RESET, SHOW, DISCARD), which
-//     never reach Session.Execute.
+//   - Statements (query.go, local.go, prepare.go): the query protocols,
+//     the statements pgwire answers itself (SET, RESET, SHOW, DISCARD),
+//     which never reach Session.Execute, and PREPARE and EXECUTE as SQL:
+//     PREPARE keeps a statement with the Parse message's (one namespace,
+//     as in Postgres), EXECUTE runs it with its arguments bound in, as the
+//     statement it is.
 //   - Statements (the pgsql package, tag.go): each query string is split,
 //     and each statement parsed once (through a cache shared by the
 //     connections) into a pgsql.Statement: its kind, the SQLite text, its

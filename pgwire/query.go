@@ -18,6 +18,7 @@ type prepStmt struct {
 	empty     bool // the query string held no statement
 	paramOIDs []uint32
 	local     *localCmd // a statement pgwire answers itself
+	sqlTypes  []string  // the parameter types a PREPARE wrote
 
 	described bool // cols and oids are known
 	cols      []Column
@@ -35,9 +36,10 @@ type portal struct {
 	w      *rowWriter // encodes the stream's rows
 	oids   []uint32
 	fmts   []int16
-	next   int  // next row to send
-	done   bool // every row was sent
-	prevTx byte // TxStatus before the statement ran
+	next   int              // next row to send
+	done   bool             // every row was sent
+	prevTx byte             // TxStatus before the statement ran
+	ran    *pgsql.Statement // what ran: the prepared statement, or the one its EXECUTE named
 }
 
 // maxParams is the most parameters a statement may have (Postgres' limit).
@@ -80,6 +82,13 @@ func (c *conn) simpleQuery(q string) {
 // runSimple runs one statement of a Query message: RowDescription, the rows
 // and CommandComplete. Types come from the result, rows included.
 func (c *conn) runSimple(st *pgsql.Statement) *Error {
+	if st.Execute != nil {
+		bound, e := c.bindExecute(st)
+		if e != nil {
+			return e
+		}
+		st = bound
+	}
 	sql := st.Source
 	prev := c.sess.TxStatus()
 	var res *Result
@@ -209,6 +218,9 @@ func (c *conn) stmtError(err error) *Error {
 // run runs one statement on the session in ctx, from execContext. A
 // streamed result's rows are read in ctx too; the caller closes Stream.
 func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Result, *Error) {
+	if st.Prepare != nil {
+		return c.prepareSQL(st)
+	}
 	if len(params) == 0 {
 		switch st.Verb {
 		case "DROP", "TRUNCATE", "CREATE", "ALTER", "COMMENT":
@@ -545,6 +557,14 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 	}
 	var cols []Column
 	var ran *pgsql.Statement // the catalog rewrite's, if it ran (see Result)
+	stmt := st.st
+	if stmt.Execute != nil {
+		bound, e := c.bindExecute(stmt)
+		if e != nil {
+			return nil, nil, e
+		}
+		stmt, ran = bound, bound
+	}
 	if st.local != nil {
 		cols = localColumns(*st.local)
 	} else if _, ok := translateDDL(st.sql); ok {
@@ -553,7 +573,7 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 		cols = call.columns()
 	} else if st.st.Kind == pgsql.Copy {
 		return nil, nil, errCopyExtended()
-	} else if runSt, catalogTypes, ce := c.catalogStatement(st.st); ce != nil {
+	} else if runSt, catalogTypes, ce := c.catalogStatement(stmt); ce != nil {
 		return nil, nil, ce
 	} else if runSt.Err != nil {
 		return nil, nil, frontEndError(runSt.Err)
@@ -663,12 +683,20 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 	}
 	if p.done {
 		// A portal runs once; executing it again yields nothing.
-		c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(st.st, &Result{Columns: p.res.Columns}, 0, p.prevTx))})
+		c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(p.ran, &Result{Columns: p.res.Columns}, 0, p.prevTx))})
 		return nil
 	}
 	var ctx context.Context
 	if p.res == nil {
 		p.prevTx = c.sess.TxStatus()
+		p.ran = st.st
+		if st.st.Execute != nil {
+			bound, e := c.bindExecute(st.st)
+			if e != nil {
+				return wrap(e, st.offset)
+			}
+			p.ran = bound
+		}
 		var res *Result
 		if st.local != nil {
 			res, e = c.runLocal(*st.local)
@@ -676,7 +704,7 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 			var done func() bool
 			ctx, done = c.execContext()
 			defer done()
-			res, e = c.run(ctx, st.st, p.params)
+			res, e = c.run(ctx, p.ran, p.params)
 		}
 		if e != nil {
 			return wrap(e, st.offset)
@@ -692,7 +720,7 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 		if res.Columns != nil {
 			oids := st.oids
 			if !st.described || len(oids) != len(res.Columns) {
-				oids = columnOIDs(res.Columns, resultExprTypes(st.st, res))
+				oids = columnOIDs(res.Columns, resultExprTypes(p.ran, res))
 			}
 			fmts, e := resolveFormats(p.formats, oids)
 			if e != nil {
@@ -725,7 +753,7 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 			c.send(&pgproto3.PortalSuspended{})
 			return nil
 		}
-		c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(st.st, res, n, p.prevTx))})
+		c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(p.ran, res, n, p.prevTx))})
 		return nil
 	}
 	rows := res.Rows[p.next:]
@@ -744,7 +772,7 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 		return nil
 	}
 	p.done = true
-	c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(st.st, res, int64(len(rows)), p.prevTx))})
+	c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(p.ran, res, int64(len(rows)), p.prevTx))})
 	res.Rows = nil // sent: let them go
 	return nil
 }

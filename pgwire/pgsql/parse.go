@@ -195,6 +195,13 @@ func (p *parser) classify() {
 		}
 	case "SET", "RESET", "SHOW", "DISCARD", "PREPARE", "EXECUTE", "DEALLOCATE", "LISTEN", "UNLISTEN", "NOTIFY":
 		st.Kind = Session
+		switch w {
+		case "PREPARE":
+			p.parsePrepare()
+		case "EXECUTE":
+			p.parseExecute()
+		}
+		st.Err = p.err
 	case "COPY":
 		st.Kind = Copy
 	case "CREATE", "DROP", "ALTER":

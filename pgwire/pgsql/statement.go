@@ -73,6 +73,10 @@ type Statement struct {
 	Items []Column
 	// Tx is the parsed transaction-control statement, for Kind TxControl.
 	Tx Tx
+	// Prepare and Execute are the parsed PREPARE and EXECUTE (Kind
+	// Session), nil for other statements or when Err is set.
+	Prepare *Prepare
+	Execute *Execute
 
 	selectInto bool
 	object     string   // CREATE/DROP/ALTER's object kind: TABLE, INDEX …

@@ -1,0 +1,116 @@
+package server_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/raftsql/raftsql/server/servertest"
+)
+
+// TestToolSQL runs on a 3-node cluster, on the leader and through a
+// follower, the SQL tools send that SQLite has no word for: PREPARE and
+// EXECUTE as statements (an EXECUTE of a write is replicated), division
+// by zero failing alike on every node with nothing applied,
+// generate_series loading rows, and SELECT *, expr keeping expr's type.
+func TestToolSQL(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	setup := connect(t, c, c.Leader())
+	mustExec(t, setup, "CREATE TABLE acc (aid INTEGER PRIMARY KEY, bid INTEGER, abalance INTEGER, filler TEXT)")
+	mustExec(t, setup, "CREATE TABLE kv (k INTEGER PRIMARY KEY, v TEXT)")
+
+	// pgbench -i -I G's statement.
+	tag := mustExec(t, setup, "insert into acc(aid,bid,abalance,filler) select aid, (aid - 1) / 100 + 1, 0, '' from generate_series(1, 1000) as aid")
+	if tag.RowsAffected() != 1000 {
+		t.Fatalf("generate_series insert: %v", tag)
+	}
+	for _, node := range []int{c.Leader(), c.Follower()} {
+		pc := connectMode(t, c, node, "simple_protocol").PgConn()
+		exec := func(sql string) ([]*pgconn.Result, error) { return pc.Exec(ctx, sql).ReadAll() }
+
+		// PREPARE, EXECUTE, DEALLOCATE.
+		if _, err := exec("PREPARE ins (int, text) AS INSERT INTO kv (k, v) VALUES ($1, $2) RETURNING k"); err != nil {
+			t.Fatalf("node %d: PREPARE: %v", node, err)
+		}
+		res, err := exec("EXECUTE ins(" + itoa(node) + ", 'n')")
+		if err != nil || len(res) != 1 || len(res[0].Rows) != 1 || string(res[0].Rows[0][0]) != itoa(node) ||
+			res[0].CommandTag.String() != "INSERT 0 1" {
+			t.Fatalf("node %d: EXECUTE of an INSERT: %v %v", node, res, err)
+		}
+		if _, err := exec("PREPARE get AS SELECT v FROM kv WHERE k = $1"); err != nil {
+			t.Fatal(err)
+		}
+		res, err = exec("EXECUTE get(" + itoa(node) + ")")
+		if err != nil || len(res[0].Rows) != 1 || string(res[0].Rows[0][0]) != "n" {
+			t.Errorf("node %d: EXECUTE of a SELECT: %v %v", node, res, err)
+		}
+		if _, err := exec("EXECUTE get"); sqlState(err) != "42601" {
+			t.Errorf("node %d: EXECUTE without its argument: %v", node, err)
+		}
+		if _, err := exec("PREPARE get AS SELECT 1"); sqlState(err) != "42P05" {
+			t.Errorf("node %d: PREPARE of a name taken: %v", node, err)
+		}
+		if _, err := exec("DEALLOCATE ALL"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := exec("EXECUTE get(1)"); sqlState(err) != "26000" {
+			t.Errorf("node %d: EXECUTE after DEALLOCATE ALL: %v", node, err)
+		}
+
+		// Division by zero.
+		if _, err := exec("SELECT 1/0"); sqlState(err) != "22012" {
+			t.Errorf("node %d: SELECT 1/0: %v", node, err)
+		}
+		if _, err := exec("UPDATE acc SET abalance = abalance + 1 / (aid - 500)"); sqlState(err) != "22012" {
+			t.Errorf("node %d: UPDATE dividing by zero on one row: %v", node, err)
+		}
+		res, err = exec("SELECT 7/2, sum(abalance) FROM acc")
+		if err != nil || string(res[0].Rows[0][0]) != "3" || string(res[0].Rows[0][1]) != "0" {
+			t.Errorf("node %d: after the failed UPDATE: %v %v", node, res, err)
+		}
+		if _, err := exec("SELECT * FROM generate_series(1, 3, 0)"); sqlState(err) != "22023" {
+			t.Errorf("node %d: generate_series with a step of 0: %v", node, err)
+		}
+	}
+
+	// SELECT *, expr: the expression's type is in RowDescription.
+	for _, mode := range []string{"cache_statement", "simple_protocol"} {
+		conn := connectMode(t, c, c.Follower(), mode)
+		rows, err := conn.Query(ctx, "SELECT *, bid::text, 1, 2.5 FROM acc WHERE aid = 1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var oids []uint32
+		for _, f := range rows.FieldDescriptions() {
+			oids = append(oids, f.DataTypeOID)
+		}
+		rows.Close()
+		want := []uint32{20, 23, 23, 25, 25, 23, 701}
+		if len(oids) != len(want) {
+			t.Fatalf("%s: %d columns", mode, len(oids))
+		}
+		for i := range want {
+			if oids[i] != want[i] {
+				t.Errorf("%s: column types %v, want %v", mode, oids, want)
+				break
+			}
+		}
+		var n int
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM generate_series(1, 10) g(i) WHERE i % 2 = 0", pgx.QueryExecModeSimpleProtocol).Scan(&n); err != nil || n != 5 {
+			t.Errorf("%s: generate_series with a column alias: %d %v", mode, n, err)
+		}
+	}
+	var n int
+	if err := setup.QueryRow(ctx, "SELECT count(*) FROM kv").Scan(&n); err != nil || n != 2 {
+		t.Errorf("rows EXECUTE inserted: %d, %v", n, err)
+	}
+	c.EnsureSame()
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
