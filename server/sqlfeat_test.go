@@ -105,6 +105,13 @@ func TestToolSQL(t *testing.T) {
 		if err := conn.QueryRow(ctx, "SELECT count(*) FROM generate_series(1, 10) g(i) WHERE i % 2 = 0", pgx.QueryExecModeSimpleProtocol).Scan(&n); err != nil || n != 5 {
 			t.Errorf("%s: generate_series with a column alias: %d %v", mode, n, err)
 		}
+		// = ANY($1) with a slice, as pgx sends it.
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM acc WHERE aid = ANY($1)", []int64{1, 2, 3, 5000}).Scan(&n); err != nil || n != 3 {
+			t.Errorf("%s: = ANY($1) of []int64: %d %v", mode, n, err)
+		}
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM kv WHERE v = ANY($1)", []string{"n", "m"}).Scan(&n); err != nil || n != 2 {
+			t.Errorf("%s: = ANY($1) of []string: %d %v", mode, n, err)
+		}
 	}
 	var n int
 	if err := setup.QueryRow(ctx, "SELECT count(*) FROM kv").Scan(&n); err != nil || n != 2 {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -138,6 +139,9 @@ func TestGolden(t *testing.T) {
 			args := make([]any, st.NumParams)
 			for i := range args {
 				args[i] = int64(i + 1)
+				if strings.Contains(st.SQL, arrayFunc+"($"+strconv.Itoa(i+1)+")") {
+					args[i] = "{1,2}"
+				}
 			}
 			if st.Verb == "SELECT" || st.Verb == "VALUES" {
 				rows, err := db.Query(st.SQLite("alice"), args...)

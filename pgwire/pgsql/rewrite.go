@@ -404,6 +404,9 @@ func (p *parser) stepWord(i, start int) int {
 		}
 	case "any", "some", "all":
 		if call && p.kindAt(i-1) == tOp {
+			if j, ok := p.anyArray(i); ok {
+				return j
+			}
 			p.unsupported(i, strings.ToUpper(w)+" (array)")
 			return i + 1
 		}
