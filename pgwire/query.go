@@ -246,6 +246,7 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 			return nil, errCopyExtended()
 		}
 	}
+	orig := st
 	st, catalogTypes, ce := c.catalogStatement(st)
 	if ce != nil {
 		return nil, ce
@@ -255,7 +256,7 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 	}
 	res, err := c.sess.Execute(ctx, st, params)
 	if err != nil {
-		return nil, c.stmtError(err)
+		return nil, locate(c.stmtError(err), orig)
 	}
 	if res == nil {
 		res = &Result{}
@@ -585,7 +586,7 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 			if cancelled {
 				return nil, nil, newError(codeQueryCanceled, "canceling statement due to user request")
 			}
-			return nil, nil, toError(err)
+			return nil, nil, locate(toError(err), stmt)
 		}
 		cols = desc.Columns
 		if catalogTypes != nil {

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -73,6 +74,15 @@ func TestToolSQL(t *testing.T) {
 		res, err = exec("SELECT 7/2, sum(abalance) FROM acc")
 		if err != nil || string(res[0].Rows[0][0]) != "3" || string(res[0].Rows[0][1]) != "0" {
 			t.Errorf("node %d: after the failed UPDATE: %v %v", node, res, err)
+		}
+		// SQLite's errors point where Postgres' would.
+		var pe *pgconn.PgError
+		if _, err := exec("SELECT aid FORM acc"); !errors.As(err, &pe) || pe.Code != "42601" || pe.Position != 17 ||
+			pe.Message != `syntax error at or near "acc"` {
+			t.Errorf("node %d: syntax error: %v", node, err)
+		}
+		if _, err := exec("SELECT aid, nope FROM acc"); !errors.As(err, &pe) || pe.Code != "42703" || pe.Position != 13 {
+			t.Errorf("node %d: unknown column: %v", node, err)
 		}
 		if _, err := exec("SELECT * FROM generate_series(1, 3, 0)"); sqlState(err) != "22023" {
 			t.Errorf("node %d: generate_series with a step of 0: %v", node, err)
