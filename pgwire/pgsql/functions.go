@@ -22,13 +22,15 @@ type Function struct {
 // fails with "division by zero" on 0 (divide.go); _pg_series_step(s), on
 // a step of generate_series that is no literal, which refuses 0
 // (series.go); _pg_array(a), an array parameter or literal as the JSON
-// array json_each reads, for = ANY (anyarray.go).
+// array json_each reads, for = ANY (anyarray.go); to_char(value, format)
+// for timestamps and numbers (tochar.go).
 func Functions() []Function {
 	return []Function{
 		{Name: "regexp", NumArgs: 2, Fn: regexpFunc},
 		{Name: divisorFunc, NumArgs: 1, Fn: divisorGuard},
 		{Name: seriesStepFunc, NumArgs: 1, Fn: seriesStepGuard},
 		{Name: arrayFunc, NumArgs: 1, Fn: arrayJSON},
+		{Name: "to_char", NumArgs: 2, Fn: toCharFunc},
 	}
 }
 

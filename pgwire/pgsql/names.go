@@ -388,7 +388,7 @@ var functionTypes = map[string]string{
 	"typeof": "text", "printf": "text", "format": "text", "group_concat": "text",
 	"string_agg": "text", "date": "text", "time": "text", "datetime": "text",
 	"strftime": "text", "concat": "text", "concat_ws": "text", "char": "text",
-	"sqlite_version": "text",
+	"sqlite_version": "text", "to_char": "text",
 }
 
 // insertDefaults handles DEFAULT in INSERT … VALUES, which SQLite lacks:
