@@ -28,7 +28,9 @@
 //     which never reach Session.Execute, and PREPARE and EXECUTE as SQL:
 //     PREPARE keeps a statement with the Parse message's (one namespace,
 //     as in Postgres), EXECUTE runs it with its arguments bound in, as the
-//     statement it is.
+//     statement it is. A SELECT of pg_sleep, pg_cancel_backend or
+//     current_setting alone is answered here (backendcall.go): they act on
+//     the connection, which no SQLite function may see.
 //   - Statements (the pgsql package, tag.go): each query string is split,
 //     and each statement parsed once (through a cache shared by the
 //     connections) into a pgsql.Statement: its kind, the SQLite text, its

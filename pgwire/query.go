@@ -234,6 +234,9 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 				return c.runTranslated(t)
 			}
 		case "SELECT":
+			if b, ok := parseBackendCall(st); ok {
+				return c.runBackendCall(ctx, b)
+			}
 			if mentionsSequenceCall(st.Source) {
 				if call, ok := parseSequenceCall(st.Source); ok {
 					return c.runSequenceCall(call)
@@ -262,6 +265,7 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 		res = &Result{}
 	}
 	if catalogTypes != nil {
+		postgresNames(res.Columns, orig)
 		catalogColumns(res.Columns, catalogTypes)
 		res.ran = st
 	}
@@ -568,6 +572,8 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 	}
 	if st.local != nil {
 		cols = localColumns(*st.local)
+	} else if b, ok := parseBackendCall(stmt); ok {
+		cols = b.columns()
 	} else if _, ok := translateDDL(st.sql); ok {
 		// DDL: no rows.
 	} else if call, ok := parseSequenceCall(st.sql); ok && mentionsSequenceCall(st.sql) {
@@ -590,6 +596,7 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 		}
 		cols = desc.Columns
 		if catalogTypes != nil {
+			postgresNames(cols, stmt)
 			catalogColumns(cols, catalogTypes)
 			ran = runSt
 		}

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -123,6 +124,67 @@ func TestToolSQL(t *testing.T) {
 			t.Errorf("%s: = ANY($1) of []string: %d %v", mode, n, err)
 		}
 	}
+	// The functions on the connection, and the names Postgres gives them.
+	for _, mode := range []string{"cache_statement", "simple_protocol"} {
+		conn := connectMode(t, c, c.Follower(), mode)
+		rows, err := conn.Query(ctx, "SELECT current_database(), current_schema(), pg_backend_pid(), has_table_privilege('acc', 'select'), to_char('2024-03-05 14:07:09'::timestamp, 'DD Mon YYYY')")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, f := range rows.FieldDescriptions() {
+			names = append(names, f.Name)
+		}
+		var db, schema, day string
+		var pid int64
+		var priv bool
+		for rows.Next() {
+			if err := rows.Scan(&db, &schema, &pid, &priv, &day); err != nil {
+				t.Fatalf("%s: %v", mode, err)
+			}
+		}
+		rows.Close()
+		if want := []string{"current_database", "current_schema", "pg_backend_pid", "has_table_privilege", "to_char"}; !slices.Equal(names, want) {
+			t.Errorf("%s: column names %q, want %q", mode, names, want)
+		}
+		if schema != "public" || pid != int64(conn.PgConn().PID()) || !priv || day != "05 Mar 2024" {
+			t.Errorf("%s: %q %q %d %v %q", mode, db, schema, pid, priv, day)
+		}
+		var v string
+		if err := conn.QueryRow(ctx, "SELECT current_setting('application_name')").Scan(&v); err != nil {
+			t.Errorf("%s: current_setting: %v", mode, err)
+		}
+		if err := conn.QueryRow(ctx, "SELECT pg_sleep(0.01)").Scan(&v); err != nil {
+			t.Errorf("%s: pg_sleep: %v", mode, err)
+		}
+	}
+	// pg_cancel_backend cancels another connection's statement.
+	sleeper := connect(t, c, c.Leader())
+	canceller := connect(t, c, c.Leader())
+	done := make(chan error, 1)
+	go func() {
+		_, err := sleeper.Exec(ctx, "SELECT pg_sleep(60)", pgx.QueryExecModeSimpleProtocol)
+		done <- err
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var ok bool
+		if err := canceller.QueryRow(ctx, "SELECT pg_cancel_backend("+strconv.Itoa(int(sleeper.PgConn().PID()))+")", pgx.QueryExecModeSimpleProtocol).Scan(&ok); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-done:
+			if sqlState(err) != "57014" {
+				t.Errorf("the cancelled pg_sleep: %v", err)
+			}
+			goto cancelled
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("pg_cancel_backend did not cancel the pg_sleep")
+		}
+	}
+cancelled:
 	var n int
 	if err := setup.QueryRow(ctx, "SELECT count(*) FROM kv").Scan(&n); err != nil || n != 2 {
 		t.Errorf("rows EXECUTE inserted: %d, %v", n, err)

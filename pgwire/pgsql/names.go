@@ -389,6 +389,13 @@ var functionTypes = map[string]string{
 	"string_agg": "text", "date": "text", "time": "text", "datetime": "text",
 	"strftime": "text", "concat": "text", "concat_ws": "text", "char": "text",
 	"sqlite_version": "text", "to_char": "text",
+	"has_table_privilege": "bool", "has_schema_privilege": "bool", "has_database_privilege": "bool",
+	"has_column_privilege": "bool", "has_sequence_privilege": "bool", "has_function_privilege": "bool",
+	"has_any_column_privilege": "bool", "has_type_privilege": "bool", "pg_table_is_visible": "bool",
+	"pg_type_is_visible": "bool", "pg_function_is_visible": "bool", "pg_backend_pid": "int4",
+	"current_database": "name", "current_schema": "name", "version": "text",
+	"format_type": "text", "obj_description": "text", "col_description": "text", "current_setting": "text",
+	"pg_is_in_recovery": "bool", "pg_get_userbyid": "name",
 }
 
 // insertDefaults handles DEFAULT in INSERT … VALUES, which SQLite lacks:
