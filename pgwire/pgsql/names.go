@@ -85,7 +85,10 @@ found:
 			}
 			// A long item keeps SQLite's name: its alias would cost a
 			// copy of the statement.
-			if !isStar && !plain && c.Name != "" && p.toks[i-1].end-p.toks[itemStart].start <= maxAliasedItem {
+			// An item that ends in an operator is SQLite's syntax error to
+			// report, at the operand it misses, not at an alias.
+			if !isStar && !plain && c.Name != "" && p.toks[i-1].end-p.toks[itemStart].start <= maxAliasedItem &&
+				p.kindAt(i-1) != tOp {
 				p.aliases = append(p.aliases, alias{after: i - 1, name: c.Name})
 			}
 			cols = append(cols, c)

@@ -227,6 +227,15 @@ func (p *parser) step(i int) int {
 			return i + 1 // a qualified name goes on
 		case '[':
 			if p.prim >= 0 {
+				if !p.dml && (p.st.Verb == "CREATE" || p.st.Verb == "ALTER") {
+					// CREATE TABLE … (tags text[]): a column's type.
+					what := "array columns"
+					if p.kindAt(i-1) == tWord {
+						what += " (" + p.text(i-1) + "[])"
+					}
+					p.unsupported(i, what)
+					return i + 1
+				}
 				p.unsupported(i, "array subscripts")
 				return i + 1
 			}
@@ -408,6 +417,10 @@ func (p *parser) stepWord(i, start int) int {
 	case "array":
 		if p.isPunct(i+1, '[') || call {
 			p.unsupported(i, "arrays")
+			return i + 1
+		}
+		if !p.dml && p.kindAt(i-1) == tWord && (p.st.Verb == "CREATE" || p.st.Verb == "ALTER") {
+			p.unsupported(i-1, "array columns ("+p.text(i-1)+" ARRAY)")
 			return i + 1
 		}
 	case "similar":
