@@ -110,11 +110,13 @@ func BenchmarkDivision(b *testing.B) {
 	for _, c := range []struct{ name, sql string }{{"raw", q}, {"guarded", Parse(q).SQL}} {
 		b.Run(c.name, func(b *testing.B) {
 			var sum int64
+			start := processCPU()
 			for b.Loop() {
 				if err := db.QueryRow(c.sql).Scan(&sum); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, start)
 		})
 	}
 }
@@ -139,6 +141,7 @@ func BenchmarkSeries(b *testing.B) {
 		{"select_only", Parse("select count(*) from generate_series(1, 100000)").SQL},
 	} {
 		b.Run(c.name, func(b *testing.B) {
+			start := processCPU()
 			for b.Loop() {
 				if _, err := db.Exec("DELETE FROM pgbench_accounts"); err != nil {
 					b.Fatal(err)
@@ -147,6 +150,7 @@ func BenchmarkSeries(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, start)
 		})
 	}
 }

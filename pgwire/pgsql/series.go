@@ -137,7 +137,7 @@ func (p *parser) series(i, start int) int {
 	}
 	var sb strings.Builder
 	sb.WriteString("(WITH RECURSIVE _pg_series(v, e, s) AS (SELECT ")
-	var next, cont, keep string
+	var next, cont, keep, litStep string
 	if len(args) == 3 && p.word(args[2][0]) == "interval" && args[2][1] == args[2][0]+2 {
 		v, ok := p.literal(args[2][0] + 1)
 		if !ok {
@@ -182,6 +182,7 @@ func (p *parser) series(i, start int) int {
 		}
 		sb.WriteString(a + ", " + b + ", " + step)
 		typ = seriesIntType(a, b, step)
+		litStep = step
 		next = "v + s"
 		switch {
 		case !literal:
@@ -196,8 +197,19 @@ func (p *parser) series(i, start int) int {
 	if p.err != nil {
 		return j
 	}
-	sb.WriteString(" UNION ALL SELECT " + next + ", e, s FROM _pg_series WHERE " + cont +
-		") SELECT v AS " + quoteIdent(col) + " FROM _pg_series WHERE " + keep + ") AS " + quoteIdent(alias))
+	if typ == "int4" || typ == "int8" {
+		// Literal bounds and step: one column to carry, the bounds inlined.
+		cmp := " <= "
+		if strings.HasPrefix(litStep, "-") {
+			cmp = " >= "
+		}
+		sb.Reset()
+		sb.WriteString("(WITH RECURSIVE _pg_series(v) AS (SELECT " + a + " UNION ALL SELECT v + " + litStep + " FROM _pg_series WHERE v + " +
+			litStep + cmp + b + ") SELECT v AS " + quoteIdent(col) + " FROM _pg_series WHERE v" + cmp + b + ") AS " + quoteIdent(alias))
+	} else {
+		sb.WriteString(" UNION ALL SELECT " + next + ", e, s FROM _pg_series WHERE " + cont +
+			") SELECT v AS " + quoteIdent(col) + " FROM _pg_series WHERE " + keep + ") AS " + quoteIdent(alias))
+	}
 	p.seriesCols = append(p.seriesCols, Column{Name: col, Type: typ})
 	p.replace(i, sb.String())
 	for k := i + 1; k < j; k++ {
