@@ -457,13 +457,16 @@ func (c *conn) parse(m *pgproto3.Parse) *stmtError {
 		st.st = c.srv.stmts.Parse(st.sql)
 	}
 	n := st.st.NumParams
+	if st.st.Prepare != nil {
+		n = 0 // the $n are the prepared statement's, bound by its EXECUTE
+	}
 	if n < 0 || len(m.ParameterOIDs) > maxParams {
 		return wrap(newError(codeProgramLimitExceeded, fmt.Sprintf("too many parameters: at most %d are allowed", maxParams)), st.offset)
 	}
 	st.paramOIDs = make([]uint32, max(n, len(m.ParameterOIDs)))
 	copy(st.paramOIDs, m.ParameterOIDs)
 	for i, typ := range st.st.ParamTypes {
-		if st.paramOIDs[i] == oidUnknown && typ != "" {
+		if i < len(st.paramOIDs) && st.paramOIDs[i] == oidUnknown && typ != "" {
 			st.paramOIDs[i] = declOID(typ)
 		}
 	}
@@ -572,6 +575,8 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 	}
 	if st.local != nil {
 		cols = localColumns(*st.local)
+	} else if stmt.Prepare != nil {
+		// PREPARE returns no rows.
 	} else if b, ok := parseBackendCall(stmt); ok {
 		cols = b.columns()
 	} else if _, ok := translateDDL(st.sql); ok {

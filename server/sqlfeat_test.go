@@ -158,6 +158,31 @@ func TestToolSQL(t *testing.T) {
 			t.Errorf("%s: pg_sleep: %v", mode, err)
 		}
 	}
+	// PREPARE and EXECUTE sent through the extended protocol (pgx
+	// prepares every statement), inside a transaction block.
+	{
+		conn := connectMode(t, c, c.Follower(), "cache_statement")
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "PREPARE up (int) AS UPDATE kv SET v = 'x' || $1::text WHERE k = $1"); err != nil {
+			t.Fatal(err)
+		}
+		if tag, err := tx.Exec(ctx, "EXECUTE up("+itoa(c.Leader())+")"); err != nil || tag.String() != "UPDATE 1" {
+			t.Fatalf("EXECUTE of an UPDATE in a transaction: %v %v", tag, err)
+		}
+		var v string
+		if err := tx.QueryRow(ctx, "PREPARE sel AS SELECT v FROM kv WHERE k = $1").Scan(); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			t.Fatal(err)
+		}
+		if err := tx.QueryRow(ctx, "EXECUTE sel($1)", c.Leader()).Scan(&v); err != nil || v != "x"+itoa(c.Leader()) {
+			t.Errorf("EXECUTE with the EXECUTE's own parameter: %q %v", v, err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// pg_cancel_backend cancels another connection's statement.
 	sleeper := connect(t, c, c.Leader())
 	canceller := connect(t, c, c.Leader())

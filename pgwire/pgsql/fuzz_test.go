@@ -16,6 +16,9 @@ func FuzzParse(f *testing.F) {
 		"SELECT ts + interval '1 day', extract(epoch from ts), date_trunc('day', ts) FROM t",
 		"SELECT CAST(a AS date), now(), current_user, gen_random_uuid() FROM t", "BEGIN READ ONLY; COMMIT",
 		"SELECT a AS x, count(*) FROM t GROUP BY 1 OFFSET 1 ROWS", "SELECT ((((a::int)))::text) FROM t",
+		"SELECT a / -b::int % (c / 2) FROM t", "SELECT x FROM generate_series(1, $1, -2) AS g(x) WHERE x = ANY('{1,2}'::int[])",
+		"PREPARE p (int) AS SELECT $1", "EXECUTE p(1, (2))", "SELECT to_char(ts, 'YYYY'), has_table_privilege('t', 'x') FROM t",
+		"CREATE TABLE z (a text[])",
 	} {
 		f.Add(s)
 	}
@@ -36,6 +39,9 @@ func FuzzParse(f *testing.F) {
 				continue
 			}
 			sql := st.SQLite("u")
+			if strings.Contains(sql, "_pg_series") {
+				continue // a series may be as long as the input says
+			}
 			if strings.Contains(strings.ToLower(sql), "pragma") || strings.Contains(strings.ToLower(sql), "attach") ||
 				strings.Contains(strings.ToLower(sql), "vacuum") {
 				continue
