@@ -157,6 +157,12 @@ func TestToolSQL(t *testing.T) {
 		if err := conn.QueryRow(ctx, "SELECT pg_sleep(0.01)").Scan(&v); err != nil {
 			t.Errorf("%s: pg_sleep: %v", mode, err)
 		}
+		// now() is a timestamptz, as a driver scans one.
+		var now, day0 time.Time
+		if err := conn.QueryRow(ctx, "SELECT now(), current_date").Scan(&now, &day0); err != nil ||
+			time.Since(now).Abs() > time.Hour || now.Sub(day0) < 0 || now.Sub(day0) > 24*time.Hour {
+			t.Errorf("%s: now(), current_date: %v %v %v", mode, now, day0, err)
+		}
 	}
 	// PREPARE and EXECUTE sent through the extended protocol (pgx
 	// prepares every statement), inside a transaction block.

@@ -152,6 +152,12 @@ func (p *parser) nameItem(a, b int) (c Column, star, plain bool) {
 	return c, false, false
 }
 
+// clockTypes are the types of the SQL clock words (current_time, a time
+// with a zone, has no type of raftsql's: it goes as text).
+var clockTypes = map[string]string{
+	"current_timestamp": "timestamptz", "localtimestamp": "timestamp", "current_date": "date", "localtime": "time",
+}
+
 // reservedAfter are words that end an expression rather than alias it.
 var reservedAfter = map[string]bool{
 	"end": true, "null": true, "true": true, "false": true, "and": true, "or": true, "not": true,
@@ -249,7 +255,7 @@ func (p *parser) nameItemExpr(a, b int) Column {
 			case "null":
 				return Column{Name: "?column?"}
 			case "current_timestamp", "localtimestamp", "current_date", "current_time", "localtime":
-				return Column{Name: w}
+				return Column{Name: w, Type: clockTypes[w]}
 			case "current_user", "session_user", "user", "current_role":
 				return Column{Name: w, Type: "name"}
 			}
@@ -297,7 +303,7 @@ func (p *parser) nameItemExpr(a, b int) Column {
 			c.Type = typ
 			return c
 		case "now", "clock_timestamp", "transaction_timestamp", "statement_timestamp":
-			return Column{Name: w}
+			return Column{Name: w, Type: "timestamptz"}
 		case "greatest", "least", "coalesce", "nullif":
 			return Column{Name: w}
 		case "gen_random_uuid":
