@@ -1,7 +1,9 @@
 package pgwire
 
 import (
+	"context"
 	"fmt"
+	"strings"
 
 	"github.com/raftsql/raftsql/pgwire/pgsql"
 )
@@ -84,4 +86,27 @@ func (c *conn) bindExecute(st *pgsql.Statement) (*pgsql.Statement, *Error) {
 		return nil, e
 	}
 	return bound, nil
+}
+
+// withInsertColumns is st, an INSERT … VALUES (DEFAULT, …) without a
+// column list that the front end refused, with the table's columns
+// named, as the session describes the table; st itself when it is not
+// such a statement or the table cannot be described.
+func (c *conn) withInsertColumns(ctx context.Context, st *pgsql.Statement) *pgsql.Statement {
+	if st.Err == nil || st.Err.Code != codeFeatureNotSupported || !strings.Contains(st.Err.Message, "without a column list") {
+		return st
+	}
+	table, at, items, ok := st.InsertTable()
+	if !ok {
+		return st
+	}
+	desc, err := c.sess.Describe(ctx, pgsql.Parse("SELECT * FROM "+table))
+	if err != nil || len(desc.Columns) < items {
+		return st
+	}
+	names := make([]string, items)
+	for i := range names {
+		names[i] = desc.Columns[i].Name
+	}
+	return c.srv.stmts.Parse(st.WithColumns(at, names))
 }

@@ -249,6 +249,7 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 			return nil, errCopyExtended()
 		}
 	}
+	st = c.withInsertColumns(ctx, st)
 	orig := st
 	st, catalogTypes, ce := c.catalogStatement(st)
 	if ce != nil {
@@ -572,6 +573,11 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 			return nil, nil, e
 		}
 		stmt, ran = bound, bound
+	}
+	if stmt.Err != nil && stmt.Verb == "INSERT" {
+		ctx, done := c.execContext()
+		stmt = c.withInsertColumns(ctx, stmt)
+		done()
 	}
 	if st.local != nil {
 		cols = localColumns(*st.local)

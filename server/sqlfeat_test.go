@@ -27,6 +27,19 @@ func TestToolSQL(t *testing.T) {
 	mustExec(t, setup, "CREATE TABLE acc (aid INTEGER PRIMARY KEY, bid INTEGER, abalance INTEGER, filler TEXT)")
 	mustExec(t, setup, "CREATE TABLE kv (k INTEGER PRIMARY KEY, v TEXT)")
 
+	// VALUES (DEFAULT, …) without a column list.
+	mustExec(t, setup, "CREATE TABLE dflt (id INTEGER PRIMARY KEY, a INTEGER DEFAULT 7, b TEXT, c TEXT DEFAULT 'c')")
+	for _, mode := range []string{"cache_statement", "simple_protocol"} {
+		conn := connectMode(t, c, c.Follower(), mode)
+		if _, err := conn.Exec(ctx, "INSERT INTO dflt VALUES (DEFAULT, DEFAULT, $1)", mode); err != nil {
+			t.Fatalf("%s: INSERT … VALUES (DEFAULT, …): %v", mode, err)
+		}
+	}
+	var sevens int
+	if err := setup.QueryRow(ctx, "SELECT count(*) FROM dflt WHERE a = 7 AND c = 'c' AND b IS NOT NULL").Scan(&sevens); err != nil || sevens != 2 {
+		t.Errorf("rows with their defaults: %d %v", sevens, err)
+	}
+
 	// pgbench -i -I G's statement.
 	tag := mustExec(t, setup, "insert into acc(aid,bid,abalance,filler) select aid, (aid - 1) / 100 + 1, 0, '' from generate_series(1, 1000) as aid")
 	if tag.RowsAffected() != 1000 {

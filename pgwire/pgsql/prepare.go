@@ -184,3 +184,69 @@ func Bind(body string, types, args []string) string {
 	b.WriteString(body[last:])
 	return b.String()
 }
+
+// InsertTable reports, for an INSERT INTO name VALUES … without a column
+// list, the table's name as SQLite reads it (qualifiers kept), the byte
+// offset in Source after it, where WithColumns puts the list, and the
+// number of items in the first row, the columns they fill: the front
+// end refuses DEFAULT in such a statement, since it does not know the
+// table's columns, and a caller that does can name them.
+func (s *Statement) InsertTable() (table string, at, items int, ok bool) {
+	if s.Verb != "INSERT" {
+		return "", 0, 0, false
+	}
+	var buf [32]token
+	toks := buf[:0]
+	for _, t := range lex(s.Source, nil) {
+		if t.kind != tComment {
+			toks = append(toks, t)
+		}
+	}
+	text := func(i int) string {
+		if i >= len(toks) {
+			return ""
+		}
+		return s.Source[toks[i].start:toks[i].end]
+	}
+	i := 0
+	for i < len(toks) && !strings.EqualFold(text(i), "into") {
+		i++
+	}
+	i++
+	first := i
+	for i+2 < len(toks) && text(i+1) == "." {
+		i += 2
+	}
+	if i >= len(toks) || (toks[i].kind != tWord && toks[i].kind != tQIdent) || !strings.EqualFold(text(i+1), "values") ||
+		text(i+2) != "(" {
+		return "", 0, 0, false
+	}
+	// The items of the first row.
+	depth := 0
+	for j := i + 2; j < len(toks); j++ {
+		switch text(j) {
+		case "(":
+			depth++
+		case ")":
+			depth--
+			if depth == 0 {
+				return s.Source[toks[first].start:toks[i].end], int(toks[i].end), items + 1, true
+			}
+		case ",":
+			if depth == 1 {
+				items++
+			}
+		}
+	}
+	return "", 0, 0, false
+}
+
+// WithColumns returns Source with the column list cols put in at at (from
+// InsertTable).
+func (s *Statement) WithColumns(at int, cols []string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = quoteIdent(c)
+	}
+	return s.Source[:at] + " (" + strings.Join(q, ", ") + ")" + s.Source[at:]
+}

@@ -53,3 +53,24 @@ func TestPrepareExecute(t *testing.T) {
 		}
 	}
 }
+
+func TestInsertTable(t *testing.T) {
+	for _, c := range []struct{ sql, table, with string }{
+		{"INSERT INTO t VALUES (DEFAULT, f(1, 2), 'x')", "t", `INSERT INTO t ("a", "b", "c") VALUES (DEFAULT, f(1, 2), 'x')`},
+		{`insert into public."T" values (1)`, `public."T"`, `insert into public."T" ("a") values (1)`},
+		{"INSERT INTO t (a) VALUES (1)", "", ""},
+		{"INSERT INTO t SELECT 1", "", ""},
+	} {
+		st := Parse(c.sql)
+		table, at, n, ok := st.InsertTable()
+		if !ok {
+			if c.table != "" {
+				t.Errorf("%s: not found", c.sql)
+			}
+			continue
+		}
+		if got := st.WithColumns(at, []string{"a", "b", "c"}[:n]); table != c.table || got != c.with {
+			t.Errorf("%s: %q %q, want %q %q", c.sql, table, got, c.table, c.with)
+		}
+	}
+}
