@@ -23,7 +23,8 @@ type Function struct {
 // a step of generate_series that is no literal, which refuses 0
 // (series.go); _pg_array(a), an array parameter or literal as the JSON
 // array json_each reads, for = ANY (anyarray.go); to_char(value, format)
-// for timestamps and numbers (tochar.go).
+// for timestamps and numbers (tochar.go); lpad, rpad and md5
+// (sqlfuncs.go).
 func Functions() []Function {
 	return []Function{
 		{Name: "regexp", NumArgs: 2, Fn: regexpFunc},
@@ -31,6 +32,9 @@ func Functions() []Function {
 		{Name: seriesStepFunc, NumArgs: 1, Fn: seriesStepGuard},
 		{Name: arrayFunc, NumArgs: 1, Fn: arrayJSON},
 		{Name: "to_char", NumArgs: 2, Fn: toCharFunc},
+		{Name: "lpad", NumArgs: -1, Fn: pad(true)},
+		{Name: "rpad", NumArgs: -1, Fn: pad(false)},
+		{Name: "md5", NumArgs: 1, Fn: md5Func},
 	}
 }
 

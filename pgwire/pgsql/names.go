@@ -404,7 +404,8 @@ var functionTypes = map[string]string{
 	"pg_type_is_visible": "bool", "pg_function_is_visible": "bool", "pg_backend_pid": "int4",
 	"current_database": "name", "current_schema": "name", "version": "text",
 	"format_type": "text", "obj_description": "text", "col_description": "text", "current_setting": "text",
-	"pg_is_in_recovery": "bool", "pg_get_userbyid": "name",
+	"pg_is_in_recovery": "bool", "pg_get_userbyid": "name", "lpad": "text", "rpad": "text", "md5": "text",
+	"position": "int4",
 }
 
 // insertDefaults handles DEFAULT in INSERT … VALUES, which SQLite lacks:

@@ -329,6 +329,12 @@ func (p *parser) stepWord(i, start int) int {
 			p.prim, p.primLo = start, i
 			return end + 1
 		}
+	case "position", "substring", "trim":
+		if call {
+			if j, ok := p.keywordCall(i, start); ok {
+				return j
+			}
+		}
 	case "generate_series":
 		if call {
 			if !p.inFrom(i) {

@@ -37,3 +37,34 @@ func TestToChar(t *testing.T) {
 		t.Error("to_char of a bad timestamp did not fail")
 	}
 }
+
+// TestKeywordCalls runs position, substring and trim in their SQL-standard
+// forms, and lpad, rpad and md5, as Postgres answers them.
+func TestKeywordCalls(t *testing.T) {
+	db := openSQLite(t)
+	for _, c := range []struct{ pg, want string }{
+		{"SELECT position('b' in 'abc')", "2"},
+		{"SELECT substring('abcdef' from 2 for 3)", "bcd"},
+		{"SELECT substring('abcdef' from 3)", "cdef"},
+		{"SELECT substring('abcdef' for 2)", "ab"},
+		{"SELECT substring('abcdef', 2, 2)", "bc"},
+		{"SELECT trim(both 'x' from 'xxaxx')", "a"},
+		{"SELECT trim(leading 'x' from 'xxaxx')", "axx"},
+		{"SELECT trim(trailing from '  a  ')", "  a"},
+		{"SELECT trim('  a  ')", "a"},
+		{"SELECT lpad('7', 3, '0')", "007"},
+		{"SELECT rpad('ab', 5, 'xy')", "abxyx"},
+		{"SELECT lpad('abcdef', 3)", "abc"},
+		{"SELECT md5('a')", "0cc175b9c0f1b6a831c399e269772661"},
+	} {
+		st := Parse(c.pg)
+		if st.Err != nil {
+			t.Errorf("%s: %v", c.pg, st.Err)
+			continue
+		}
+		var got string
+		if err := db.QueryRow(st.SQL).Scan(&got); err != nil || got != c.want {
+			t.Errorf("%s (%s) = %q, %v; want %q", c.pg, st.SQL, got, err, c.want)
+		}
+	}
+}
