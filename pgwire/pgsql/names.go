@@ -218,6 +218,13 @@ func (p *parser) nameItemExpr(a, b int) Column {
 			lastCast = j
 		}
 	}
+	if lastCast >= 0 && p.topLevelOp(a, firstCast) {
+		// a / b::int, x = y::text: an operator's result, not a cast's.
+		if p.isPredicate(a, b) {
+			return Column{Name: "?column?", Type: "bool"}
+		}
+		return Column{Name: "?column?"}
+	}
 	if typ, _, next := p.readType(lastCast + 1); lastCast >= 0 && next == b {
 		c := p.nameItemExpr(a, firstCast)
 		if c.Name == "?column?" {
@@ -277,6 +284,9 @@ func (p *parser) nameItemExpr(a, b int) Column {
 		return Column{Name: "case"}
 	case w == "exists" && p.isPunct(a+1, '('):
 		return Column{Name: "exists", Type: "bool"}
+	case p.kindAt(a) == tWord && p.isPunct(a+1, '(') && p.windowCall(a+1, b):
+		// count(*) OVER (…), sum(x) FILTER (WHERE …): the function's name.
+		return Column{Name: w, Type: functionTypes[w]}
 	case p.kindAt(a) == tWord && p.isPunct(a+1, '(') && p.closes(a+1, b-1):
 		switch w {
 		case "cast":
@@ -349,6 +359,58 @@ func (p *parser) isPredicate(a, b int) bool {
 		}
 	}
 	return false
+}
+
+// topLevelOp reports a binary operator outside parentheses and CASE … END
+// in tokens [a, b) (a sign in front is not one).
+func (p *parser) topLevelOp(a, b int) bool {
+	depth := 0
+	for j := a; j < b; j++ {
+		switch {
+		case p.isPunct(j, '(') || p.isPunct(j, '[') || p.word(j) == "case":
+			depth++
+		case p.isPunct(j, ')') || p.isPunct(j, ']') || p.word(j) == "end":
+			depth--
+		case depth == 0 && j > a && p.kindAt(j) == tOp && !p.isOp(j, "::"):
+			return true
+		}
+	}
+	return false
+}
+
+// windowCall reports f(…) OVER (…) or f(…) FILTER (…) [OVER (…)] ending
+// at b, the parenthesis at open being the call's.
+func (p *parser) windowCall(open, b int) bool {
+	d := 0
+	j := open
+	for ; j < b; j++ {
+		if p.isPunct(j, '(') {
+			d++
+		} else if p.isPunct(j, ')') {
+			d--
+			if d == 0 {
+				break
+			}
+		}
+	}
+	j++
+	if w := p.word(j); w == "filter" && p.isPunct(j+1, '(') {
+		k := p.matchParen(j + 1)
+		if k < 0 {
+			return false
+		}
+		if k == b-1 {
+			return true
+		}
+		j = k + 1
+	}
+	if p.word(j) != "over" {
+		return false
+	}
+	if p.isPunct(j+1, '(') {
+		return p.matchParen(j+1) == b-1
+	}
+	return j+2 == b // OVER w
 }
 
 // closes reports whether the parenthesis at open is closed at close.
