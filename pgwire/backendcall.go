@@ -110,3 +110,56 @@ func (c *conn) runBackendCall(ctx context.Context, b backendCall) (*Result, *Err
 	}
 	return res, nil
 }
+
+// withSettings is st with each current_setting('name' [, missing_ok]) in
+// it replaced by the session's value, as a literal (the value when the
+// statement runs, as in Postgres); st itself when it has none.
+func (c *conn) withSettings(st *pgsql.Statement) (*pgsql.Statement, *Error) {
+	if st.Kind != pgsql.Read && st.Kind != pgsql.CatalogRead || !containsFold(st.Source, "current_setting") {
+		return st, nil
+	}
+	var failed *Error
+	src, ok, err := pgsql.ReplaceCalls(st.Source, "current_setting", func(args []string) (string, error) {
+		if len(args) > 2 {
+			failed = newError("42883", "function current_setting with more than two arguments does not exist")
+			return "", failed
+		}
+		v, e := c.showParam(strings.ToLower(args[0]))
+		if e != nil {
+			if len(args) == 2 && args[1] == "true" {
+				return "NULL", nil
+			}
+			failed = e
+			return "", e
+		}
+		return "'" + strings.ReplaceAll(v, "'", "''") + "'", nil
+	})
+	if err != nil {
+		return nil, failed
+	}
+	if !ok {
+		return st, nil
+	}
+	return c.srv.stmts.Parse(src), nil
+}
+
+// containsFold is strings.Contains, ASCII case-insensitively; sub is in
+// lower case.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for ; j < len(sub); j++ {
+			ch := s[i+j]
+			if 'A' <= ch && ch <= 'Z' {
+				ch += 'a' - 'A'
+			}
+			if ch != sub[j] {
+				break
+			}
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
+}

@@ -250,6 +250,11 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 		}
 	}
 	st = c.withInsertColumns(ctx, st)
+	named := st // the names the client's text gives the columns
+	st, se := c.withSettings(st)
+	if se != nil {
+		return nil, se
+	}
 	orig := st
 	st, catalogTypes, ce := c.catalogStatement(st)
 	if ce != nil {
@@ -264,6 +269,9 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 	}
 	if res == nil {
 		res = &Result{}
+	}
+	if named != orig {
+		postgresNames(res.Columns, named)
 	}
 	if catalogTypes != nil {
 		postgresNames(res.Columns, orig)
@@ -579,6 +587,14 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 		stmt = c.withInsertColumns(ctx, stmt)
 		done()
 	}
+	named := stmt // the names the client's text gives the columns
+	if _, isCall := parseBackendCall(stmt); !isCall {
+		withSet, e := c.withSettings(stmt)
+		if e != nil {
+			return nil, nil, e
+		}
+		stmt = withSet
+	}
 	if st.local != nil {
 		cols = localColumns(*st.local)
 	} else if stmt.Prepare != nil {
@@ -606,6 +622,9 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 			return nil, nil, locate(toError(err), stmt)
 		}
 		cols = desc.Columns
+		if named != stmt {
+			postgresNames(cols, named)
+		}
 		if catalogTypes != nil {
 			postgresNames(cols, stmt)
 			catalogColumns(cols, catalogTypes)

@@ -167,6 +167,24 @@ func TestToolSQL(t *testing.T) {
 		if err := conn.QueryRow(ctx, "SELECT current_setting('application_name')").Scan(&v); err != nil {
 			t.Errorf("%s: current_setting: %v", mode, err)
 		}
+		rows, err = conn.Query(ctx, "SELECT current_setting('search_path'), current_setting('nope', true) IS NULL, 1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var isNull bool
+		var one int
+		for rows.Next() {
+			if err := rows.Scan(&v, &isNull, &one); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if f := rows.FieldDescriptions(); v == "" || !isNull || f[0].Name != "current_setting" {
+			t.Errorf("%s: current_setting among other items: %q %v %q", mode, v, isNull, f[0].Name)
+		}
+		rows.Close()
+		if _, err := conn.Exec(ctx, "SELECT current_setting('nope'), 1"); sqlState(err) != "42704" {
+			t.Errorf("%s: current_setting of an unknown parameter: %v", mode, err)
+		}
 		if err := conn.QueryRow(ctx, "SELECT pg_sleep(0.01)").Scan(&v); err != nil {
 			t.Errorf("%s: pg_sleep: %v", mode, err)
 		}
