@@ -14,7 +14,8 @@ import (
 // This file answers the calls of server functions that act on the
 // connection rather than on the data, when a SELECT calls one alone, as
 // tools do: pg_sleep(seconds), pg_cancel_backend(pid) (a connection of the
-// same user on this node), and current_setting(name [, missing_ok]).
+// same user on this node), and current_setting(name [, missing_ok]),
+// which in a read with more in it becomes its value (withSettings).
 // They cannot be SQLite functions: the state machine's connections would
 // have them too, and a write must not sleep or depend on a session.
 

@@ -29,8 +29,9 @@
 //     PREPARE keeps a statement with the Parse message's (one namespace,
 //     as in Postgres), EXECUTE runs it with its arguments bound in, as the
 //     statement it is. A SELECT of pg_sleep, pg_cancel_backend or
-//     current_setting alone is answered here (backendcall.go): they act on
-//     the connection, which no SQLite function may see.
+//     current_setting alone is answered here, and current_setting('name')
+//     elsewhere in a read becomes the value (backendcall.go): they act on
+//     or read the connection, which no SQLite function may see.
 //   - Statements (the pgsql package, tag.go): each query string is split,
 //     and each statement parsed once (through a cache shared by the
 //     connections) into a pgsql.Statement: its kind, the SQLite text, its
