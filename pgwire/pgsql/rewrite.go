@@ -338,7 +338,10 @@ func (p *parser) stepWord(i, start int) int {
 	case "generate_series":
 		if call {
 			if !p.inFrom(i) {
-				p.unsupported(i, "generate_series outside FROM")
+				if j, ok := p.selectSeries(i); ok {
+					return j
+				}
+				p.unsupported(i, "generate_series outside FROM and a select list of its own")
 				return i + 1
 			}
 			return p.series(i, start)

@@ -83,7 +83,10 @@ var notAlias = map[string]bool{
 }
 
 // series translates generate_series( at token i, in FROM.
-func (p *parser) series(i, start int) int {
+func (p *parser) series(i, start int) int { return p.seriesAs(i, "") }
+
+// seriesAs is series, the subquery written after prefix.
+func (p *parser) seriesAs(i int, prefix string) int {
 	end := p.matchParen(i + 1)
 	if end < 0 {
 		p.fail("42601", len(p.toks)-1, "syntax error at end of input")
@@ -211,7 +214,7 @@ func (p *parser) series(i, start int) int {
 			") SELECT v AS " + quoteIdent(col) + " FROM _pg_series WHERE " + keep + ") AS " + quoteIdent(alias))
 	}
 	p.seriesCols = append(p.seriesCols, Column{Name: col, Type: typ})
-	p.replace(i, sb.String())
+	p.replace(i, prefix+sb.String())
 	for k := i + 1; k < j; k++ {
 		p.drop(k)
 	}
@@ -302,4 +305,49 @@ func (p *parser) typeSeriesColumns() {
 			}
 		}
 	}
+}
+
+// selectSeries translates SELECT generate_series(…) [AS name], the
+// series alone in the select list of a SELECT without FROM, as Postgres
+// runs a set-returning function there: one row per value. ok is false for
+// any other use, which is refused.
+func (p *parser) selectSeries(i int) (int, bool) {
+	if p.word(i-1) != "select" {
+		return i, false
+	}
+	end := p.matchParen(i + 1)
+	if end < 0 {
+		return i, false
+	}
+	j := end + 1
+	col := "generate_series"
+	if p.word(j) == "as" {
+		name, ok := p.name(j + 1)
+		if !ok {
+			return i, false
+		}
+		col, j = name, j+2
+	}
+	if j < len(p.toks) && !p.isPunct(j, ')') {
+		switch p.word(j) {
+		case "union", "intersect", "except", "order", "limit", "offset", "fetch":
+		default:
+			return i, false
+		}
+	}
+	// The alias nameColumns would add after the call goes: the column
+	// is named in the subquery.
+	kept := p.aliases[:0]
+	for _, a := range p.aliases {
+		if a.after < i || a.after >= j {
+			kept = append(kept, a)
+		}
+	}
+	p.aliases = kept
+	// The series reads "AS name" after the call as its own alias.
+	next := p.seriesAs(i, quoteIdent(col)+" FROM ")
+	if n := len(p.seriesCols); n > 0 && len(p.st.Columns) == 1 && p.st.Columns[0].Name == col && p.st.Columns[0].Type == "" {
+		p.st.Columns[0].Type = p.seriesCols[n-1].Type
+	}
+	return next, true
 }

@@ -25,6 +25,7 @@ func TestSeries(t *testing.T) {
 		{"SELECT group_concat(d, '|') FROM generate_series('2024-01-01 12:00', '2024-01-01 10:00', interval '-1 hour') d", nil,
 			"2024-01-01 12:00:00|2024-01-01 11:00:00|2024-01-01 10:00:00"},
 		{"SELECT sum(a.x * b.y) FROM generate_series(1, 3) a(x), generate_series(1, 2) AS b(y)", nil, "18"},
+		{"SELECT group_concat(n) FROM (SELECT generate_series(3, 1, -1) AS n)", nil, "3,2,1"},
 	} {
 		st := Parse(c.pg)
 		if st.Err != nil {
