@@ -25,7 +25,7 @@ func (c *conn) catalogStatement(st *pgsql.Statement) (*pgsql.Statement, map[stri
 		!catalog.Mentions(frontEndNames.Replace(strings.ToLower(st.Source)))) {
 		return st, nil, nil
 	}
-	out, ok, types, err := catalog.RewriteTyped(st.Source, catalog.Env{User: c.set.vals["session_authorization"], Database: c.database})
+	out, ok, types, err := catalog.RewriteTyped(st.Source, catalog.Env{User: c.set.vals["session_authorization"], Database: c.database, PID: c.pid})
 	if err != nil {
 		code, msg := codeFeatureNotSupported, err.Error()
 		if ce, isCE := err.(*catalog.Error); isCE {
@@ -61,6 +61,24 @@ func catalogColumns(cols []Column, types map[string]string) {
 			} else {
 				cols[i].DeclType = catalog.ColumnType(name)
 			}
+		}
+	}
+}
+
+// postgresNames gives the result columns of a statement the catalog
+// rewrite ran the names Postgres gives them, as the front end read them
+// from the client's text (current_database(), not the literal the
+// rewrite put in its place), and bool where it knows a function gives one
+// (pg_table_is_visible), when it lists as many columns. Other types stay
+// the rewrite's: a cast to regclass there is the relation's name.
+func postgresNames(cols []Column, orig *pgsql.Statement) {
+	if orig == nil || len(orig.Columns) != len(cols) {
+		return
+	}
+	for i := range cols {
+		cols[i].Name = orig.Columns[i].Name
+		if cols[i].DeclType == "" && orig.Columns[i].Type == "bool" {
+			cols[i].DeclType = orig.Columns[i].Type
 		}
 	}
 }

@@ -45,6 +45,7 @@ type conn struct {
 
 	pid      uint32
 	secret   []byte
+	user     string // as the client logged in; set before the connection is in byPID
 	admitted bool
 	trusted  bool // from inside the process: no TLS or authentication needed
 
@@ -274,6 +275,7 @@ func (c *conn) startup() bool {
 		c.sendFatal(newError(codeInvalidAuthorization, "no PostgreSQL user name specified in startup packet"))
 		return false
 	}
+	c.user = user
 	if _, secure := c.nc.(*tls.Conn); cfg.RequireTLS && !secure && !c.trusted {
 		e := newError(codeInvalidAuthorization, "this server accepts only connections over TLS")
 		e.Hint = "connect with sslmode=require"

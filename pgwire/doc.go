@@ -23,9 +23,15 @@
 //     answer. Execution is synchronous: the goroutine that reads a statement
 //     runs it. Output is buffered and written at ReadyForQuery, at Flush, and
 //     whenever a result grows past a few tens of kilobytes.
-//   - Statements (query.go, local.go): the query protocols, and the
-//     statements pgwire answers itself (SET, RESET, SHOW, DISCARD), which
-//     never reach Session.Execute.
+//   - Statements (query.go, local.go, prepare.go): the query protocols,
+//     the statements pgwire answers itself (SET, RESET, SHOW, DISCARD),
+//     which never reach Session.Execute, and PREPARE and EXECUTE as SQL:
+//     PREPARE keeps a statement with the Parse message's (one namespace,
+//     as in Postgres), EXECUTE runs it with its arguments bound in, as the
+//     statement it is. A SELECT of pg_sleep, pg_cancel_backend or
+//     current_setting alone is answered here, and current_setting('name')
+//     elsewhere in a read becomes the value (backendcall.go): they act on
+//     or read the connection, which no SQLite function may see.
 //   - Statements (the pgsql package, tag.go): each query string is split,
 //     and each statement parsed once (through a cache shared by the
 //     connections) into a pgsql.Statement: its kind, the SQLite text, its

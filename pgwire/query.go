@@ -18,6 +18,7 @@ type prepStmt struct {
 	empty     bool // the query string held no statement
 	paramOIDs []uint32
 	local     *pgsql.SessionCmd // a statement pgwire answers itself
+	sqlTypes  []string          // the parameter types a PREPARE wrote
 
 	described bool // cols and oids are known
 	cols      []Column
@@ -35,9 +36,10 @@ type portal struct {
 	w      *rowWriter // encodes the stream's rows
 	oids   []uint32
 	fmts   []int16
-	next   int  // next row to send
-	done   bool // every row was sent
-	prevTx byte // TxStatus before the statement ran
+	next   int              // next row to send
+	done   bool             // every row was sent
+	prevTx byte             // TxStatus before the statement ran
+	ran    *pgsql.Statement // what ran: the prepared statement, or the one its EXECUTE named
 }
 
 // maxParams is the most parameters a statement may have (Postgres' limit).
@@ -80,6 +82,13 @@ func (c *conn) simpleQuery(q string) {
 // runSimple runs one statement of a Query message: RowDescription, the rows
 // and CommandComplete. Types come from the result, rows included.
 func (c *conn) runSimple(st *pgsql.Statement) *Error {
+	if st.Execute != nil {
+		bound, e := c.bindExecute(st)
+		if e != nil {
+			return e
+		}
+		st = bound
+	}
 	prev := c.sess.TxStatus()
 	var res *Result
 	var e *Error
@@ -203,6 +212,9 @@ func (c *conn) stmtError(err error) *Error {
 // run runs one statement on the session in ctx, from execContext. A
 // streamed result's rows are read in ctx too; the caller closes Stream.
 func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Result, *Error) {
+	if st.Prepare != nil {
+		return c.prepareSQL(st)
+	}
 	if len(params) == 0 {
 		switch st.Verb {
 		case "DROP", "TRUNCATE", "CREATE", "ALTER", "COMMENT":
@@ -216,6 +228,9 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 				return c.runTranslated(t)
 			}
 		case "SELECT":
+			if b, ok := parseBackendCall(st); ok {
+				return c.runBackendCall(ctx, b)
+			}
 			if st.Sequence != nil {
 				return c.runSequenceCall(st.Sequence)
 			}
@@ -226,6 +241,13 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 			return nil, errCopyExtended()
 		}
 	}
+	st = c.withInsertColumns(ctx, st)
+	named := st // the names the client's text gives the columns
+	st, se := c.withSettings(st)
+	if se != nil {
+		return nil, se
+	}
+	orig := st
 	st, catalogTypes, ce := c.catalogStatement(st)
 	if ce != nil {
 		return nil, ce
@@ -235,12 +257,16 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 	}
 	res, err := c.sess.Execute(ctx, st, params)
 	if err != nil {
-		return nil, c.stmtError(err)
+		return nil, locate(c.stmtError(err), orig)
 	}
 	if res == nil {
 		res = &Result{}
 	}
+	if named != orig {
+		postgresNames(res.Columns, named)
+	}
 	if catalogTypes != nil {
+		postgresNames(res.Columns, orig)
 		catalogColumns(res.Columns, catalogTypes)
 		res.ran = st
 	}
@@ -432,13 +458,16 @@ func (c *conn) parse(m *pgproto3.Parse) *stmtError {
 		st.st = c.srv.stmts.Parse(st.sql)
 	}
 	n := st.st.NumParams
+	if st.st.Prepare != nil {
+		n = 0 // the $n are the prepared statement's, bound by its EXECUTE
+	}
 	if n < 0 || len(m.ParameterOIDs) > maxParams {
 		return wrap(newError(codeProgramLimitExceeded, fmt.Sprintf("too many parameters: at most %d are allowed", maxParams)), st.offset)
 	}
 	st.paramOIDs = make([]uint32, max(n, len(m.ParameterOIDs)))
 	copy(st.paramOIDs, m.ParameterOIDs)
 	for i, typ := range st.st.ParamTypes {
-		if st.paramOIDs[i] == oidUnknown && typ != "" {
+		if i < len(st.paramOIDs) && st.paramOIDs[i] == oidUnknown && typ != "" {
 			st.paramOIDs[i] = declOID(typ)
 		}
 	}
@@ -537,15 +566,40 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 	}
 	var cols []Column
 	var ran *pgsql.Statement // the catalog rewrite's, if it ran (see Result)
+	stmt := st.st
+	if stmt.Execute != nil {
+		bound, e := c.bindExecute(stmt)
+		if e != nil {
+			return nil, nil, e
+		}
+		stmt, ran = bound, bound
+	}
+	if stmt.Err != nil && stmt.Verb == "INSERT" {
+		ctx, done := c.execContext()
+		stmt = c.withInsertColumns(ctx, stmt)
+		done()
+	}
+	named := stmt // the names the client's text gives the columns
+	if _, isCall := parseBackendCall(stmt); !isCall {
+		withSet, e := c.withSettings(stmt)
+		if e != nil {
+			return nil, nil, e
+		}
+		stmt = withSet
+	}
 	if st.local != nil {
 		cols = localColumns(*st.local)
+	} else if stmt.Prepare != nil {
+		// PREPARE returns no rows.
+	} else if b, ok := parseBackendCall(stmt); ok {
+		cols = b.columns()
 	} else if ddlVerb(st.st.Verb) && rewritesDDL(st.sql) {
 		// DDL: no rows.
 	} else if st.st.Sequence != nil {
 		cols = sequenceColumns(st.st.Sequence)
 	} else if st.st.Kind == pgsql.Copy {
 		return nil, nil, errCopyExtended()
-	} else if runSt, catalogTypes, ce := c.catalogStatement(st.st); ce != nil {
+	} else if runSt, catalogTypes, ce := c.catalogStatement(stmt); ce != nil {
 		return nil, nil, ce
 	} else if runSt.Err != nil {
 		return nil, nil, frontEndError(runSt.Err)
@@ -557,10 +611,14 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 			if cancelled {
 				return nil, nil, newError(codeQueryCanceled, "canceling statement due to user request")
 			}
-			return nil, nil, toError(err)
+			return nil, nil, locate(toError(err), stmt)
 		}
 		cols = desc.Columns
+		if named != stmt {
+			postgresNames(cols, named)
+		}
 		if catalogTypes != nil {
+			postgresNames(cols, stmt)
 			catalogColumns(cols, catalogTypes)
 			ran = runSt
 		}
@@ -655,12 +713,20 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 	}
 	if p.done {
 		// A portal runs once; executing it again yields nothing.
-		c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(st.st, &Result{Columns: p.res.Columns}, 0, p.prevTx))})
+		c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(p.ran, &Result{Columns: p.res.Columns}, 0, p.prevTx))})
 		return nil
 	}
 	var ctx context.Context
 	if p.res == nil {
 		p.prevTx = c.sess.TxStatus()
+		p.ran = st.st
+		if st.st.Execute != nil {
+			bound, e := c.bindExecute(st.st)
+			if e != nil {
+				return wrap(e, st.offset)
+			}
+			p.ran = bound
+		}
 		var res *Result
 		if st.local != nil {
 			res, e = c.runLocal(*st.local)
@@ -668,7 +734,7 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 			var done func() bool
 			ctx, done = c.execContext()
 			defer done()
-			res, e = c.run(ctx, st.st, p.params)
+			res, e = c.run(ctx, p.ran, p.params)
 		}
 		if e != nil {
 			return wrap(e, st.offset)
@@ -684,7 +750,7 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 		if res.Columns != nil {
 			oids := st.oids
 			if !st.described || len(oids) != len(res.Columns) {
-				oids = columnOIDs(res.Columns, resultExprTypes(st.st, res))
+				oids = columnOIDs(res.Columns, resultExprTypes(p.ran, res))
 			}
 			fmts, e := resolveFormats(p.formats, oids)
 			if e != nil {
@@ -717,7 +783,7 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 			c.send(&pgproto3.PortalSuspended{})
 			return nil
 		}
-		c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(st.st, res, n, p.prevTx))})
+		c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(p.ran, res, n, p.prevTx))})
 		return nil
 	}
 	rows := res.Rows[p.next:]
@@ -736,7 +802,7 @@ func (c *conn) executePortal(m *pgproto3.Execute) *stmtError {
 		return nil
 	}
 	p.done = true
-	c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(st.st, res, int64(len(rows)), p.prevTx))})
+	c.send(&pgproto3.CommandComplete{CommandTag: []byte(c.tag(p.ran, res, int64(len(rows)), p.prevTx))})
 	res.Rows = nil // sent: let them go
 	return nil
 }

@@ -29,6 +29,9 @@ func commandTag(st *pgsql.Statement, res *Result, rowsSent int64) string {
 // text does not list ncols columns (SELECT *), 0 for a column it does not
 // type.
 func exprTypes(st *pgsql.Statement, ncols int) []uint32 {
+	if st.Columns == nil && st.Items != nil {
+		return starExprTypes(st.Items, ncols)
+	}
 	if st.Columns == nil || len(st.Columns) != ncols {
 		return nil
 	}
@@ -36,6 +39,36 @@ func exprTypes(st *pgsql.Statement, ncols int) []uint32 {
 	for i, col := range st.Columns {
 		if col.Type != "" {
 			out[i] = declOID(col.Type)
+		}
+	}
+	return out
+}
+
+// starExprTypes gives the result columns before the first * and after the
+// last the types of their select-list items.
+func starExprTypes(items []pgsql.Column, ncols int) []uint32 {
+	first, last := -1, -1
+	for i, it := range items {
+		if it.Name == "*" {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	after := len(items) - 1 - last
+	if first < 0 || first+after > ncols {
+		return nil
+	}
+	out := make([]uint32, ncols)
+	for i := 0; i < first; i++ {
+		if items[i].Type != "" {
+			out[i] = declOID(items[i].Type)
+		}
+	}
+	for k := 0; k < after; k++ {
+		if t := items[last+1+k].Type; t != "" {
+			out[ncols-after+k] = declOID(t)
 		}
 	}
 	return out

@@ -141,6 +141,10 @@ func generalState(msg string) string {
 		return "42883"
 	case strings.Contains(m, "datatype mismatch"):
 		return "42804"
+	case m == "division by zero":
+		return "22012" // the front end's guard around divisors
+	case m == "step size cannot equal zero":
+		return "22023" // generate_series' step, as the front end guards it
 	}
 	return "42000"
 }

@@ -37,9 +37,14 @@
 // arithmetic …). now() and its siblings become CURRENT_TIMESTAMP, which a
 // write gets from the leader's stamped time; gen_random_uuid() is built
 // from randomblob, seeded alike on every node in a write; current_user is
-// the session's user, put in by Statement.SQLite. Functions lists the Go
-// functions the SQLite text calls (regexp, behind ~), which the server adds
-// to SQLite.
+// the session's user, put in by Statement.SQLite. The divisor of / and %
+// in DML is guarded so that a zero fails with "division by zero" (22012)
+// instead of SQLite's NULL (divide.go). generate_series in FROM becomes
+// a recursive common table expression (series.go). x = ANY(array) and
+// x <> ALL(array), the array a parameter, a literal or ARRAY[…], become IN
+// lists over json_each (anyarray.go); other uses of arrays are refused. Functions lists the Go functions
+// the SQLite text calls (regexp behind ~, the divisor's guard), which the
+// server adds to SQLite, on the state machine's connections too.
 //
 // # Why a grammar of its own
 //

@@ -18,9 +18,24 @@ type Function struct {
 // Functions returns the functions the SQLite text of statements may call:
 // regexp(pattern, value), behind SQLite's REGEXP operator (Postgres' ~,
 // ~*, !~ and !~*, in Go's RE2 syntax, which agrees with Postgres' on the
-// common cases).
+// common cases); _pg_divisor(x), around the divisor of / and %, which
+// fails with "division by zero" on 0 (divide.go); _pg_series_step(s), on
+// a step of generate_series that is no literal, which refuses 0
+// (series.go); _pg_array(a), an array parameter or literal as the JSON
+// array json_each reads, for = ANY (anyarray.go); to_char(value, format)
+// for timestamps and numbers (tochar.go); lpad, rpad and md5
+// (sqlfuncs.go).
 func Functions() []Function {
-	return []Function{{Name: "regexp", NumArgs: 2, Fn: regexpFunc}}
+	return []Function{
+		{Name: "regexp", NumArgs: 2, Fn: regexpFunc},
+		{Name: divisorFunc, NumArgs: 1, Fn: divisorGuard},
+		{Name: seriesStepFunc, NumArgs: 1, Fn: seriesStepGuard},
+		{Name: arrayFunc, NumArgs: 1, Fn: arrayJSON},
+		{Name: "to_char", NumArgs: 2, Fn: toCharFunc},
+		{Name: "lpad", NumArgs: -1, Fn: pad(true)},
+		{Name: "rpad", NumArgs: -1, Fn: pad(false)},
+		{Name: "md5", NumArgs: 1, Fn: md5Func},
+	}
 }
 
 var (

@@ -20,6 +20,9 @@ func FuzzParse(f *testing.F) {
 		"SELECT pg_catalog.set_config('a', E'b', false)", "LOCK TABLE a, b IN ACCESS SHARE MODE NOWAIT",
 		"COPY t (a) FROM STDIN WITH (FORMAT csv, DELIMITER ';', NULL '')", "COPY (SELECT 1) TO STDOUT CSV HEADER QUOTE AS ''''",
 		"SELECT pg_catalog.setval('public.s', -3, false) AS v", "SELECT pg_advisory_lock(1), pg_try_advisory_xact_lock_shared(CAST($1 AS int), -2::int4) x",
+		"SELECT a / -b::int % (c / 2) FROM t", "SELECT x FROM generate_series(1, $1, -2) AS g(x) WHERE x = ANY('{1,2}'::int[])",
+		"PREPARE p (int) AS SELECT $1", "EXECUTE p(1, (2))", "SELECT to_char(ts, 'YYYY'), has_table_privilege('t', 'x') FROM t",
+		"CREATE TABLE z (a text[])",
 	} {
 		f.Add(s)
 	}
@@ -51,6 +54,9 @@ func FuzzParse(f *testing.F) {
 				continue
 			}
 			sql := st.SQLite("u")
+			if strings.Contains(sql, "_pg_series") {
+				continue // a series may be as long as the input says
+			}
 			if strings.Contains(strings.ToLower(sql), "pragma") || strings.Contains(strings.ToLower(sql), "attach") ||
 				strings.Contains(strings.ToLower(sql), "vacuum") {
 				continue

@@ -100,6 +100,16 @@ func describe(st *Statement) string {
 		}
 		b.WriteByte('\n')
 	}
+	if st.Items != nil {
+		b.WriteString("items:")
+		for _, c := range st.Items {
+			fmt.Fprintf(&b, " %q", c.Name)
+			if c.Type != "" {
+				b.WriteString(":" + c.Type)
+			}
+		}
+		b.WriteByte('\n')
+	}
 	return b.String()
 }
 
@@ -173,6 +183,9 @@ func golden(t *testing.T, path string) {
 			args := make([]any, st.NumParams)
 			for i := range args {
 				args[i] = int64(i + 1)
+				if strings.Contains(st.SQL, arrayFunc+"($"+strconv.Itoa(i+1)+")") {
+					args[i] = "{1,2}"
+				}
 			}
 			if st.Verb == "SELECT" || st.Verb == "VALUES" {
 				rows, err := db.Query(st.SQLite("alice"), args...)

@@ -80,12 +80,19 @@ found:
 		if i > itemStart {
 			c, isStar, plain := p.nameItem(itemStart, i)
 			star = star || isStar
+			if isStar {
+				c = Column{Name: "*"}
+			}
 			// A long item keeps SQLite's name: its alias would cost a
 			// copy of the statement.
-			if !isStar && !plain && c.Name != "" && p.toks[i-1].end-p.toks[itemStart].start <= maxAliasedItem {
+			// An item that ends in an operator is SQLite's syntax error to
+			// report, at the operand it misses, not at an alias.
+			if !isStar && !plain && c.Name != "" && p.toks[i-1].end-p.toks[itemStart].start <= maxAliasedItem &&
+				p.kindAt(i-1) != tOp {
 				p.aliases = append(p.aliases, alias{after: i - 1, name: c.Name})
 			}
 			cols = append(cols, c)
+			p.refItems = append(p.refItems, !isStar && p.isNameChain(itemStart, i))
 		}
 		if end {
 			break
@@ -94,6 +101,8 @@ found:
 	}
 	if !star {
 		p.st.Columns = cols
+	} else if len(cols) > 1 {
+		p.st.Items = cols
 	}
 }
 
@@ -141,6 +150,12 @@ func (p *parser) nameItem(a, b int) (c Column, star, plain bool) {
 		return c, false, true
 	}
 	return c, false, false
+}
+
+// clockTypes are the types of the SQL clock words (current_time, a time
+// with a zone, has no type of raftsql's: it goes as text).
+var clockTypes = map[string]string{
+	"current_timestamp": "timestamptz", "localtimestamp": "timestamp", "current_date": "date", "localtime": "time",
 }
 
 // reservedAfter are words that end an expression rather than alias it.
@@ -203,6 +218,13 @@ func (p *parser) nameItemExpr(a, b int) Column {
 			lastCast = j
 		}
 	}
+	if lastCast >= 0 && p.topLevelOp(a, firstCast) {
+		// a / b::int, x = y::text: an operator's result, not a cast's.
+		if p.isPredicate(a, b) {
+			return Column{Name: "?column?", Type: "bool"}
+		}
+		return Column{Name: "?column?"}
+	}
 	if typ, _, next := p.readType(lastCast + 1); lastCast >= 0 && next == b {
 		c := p.nameItemExpr(a, firstCast)
 		if c.Name == "?column?" {
@@ -240,7 +262,7 @@ func (p *parser) nameItemExpr(a, b int) Column {
 			case "null":
 				return Column{Name: "?column?"}
 			case "current_timestamp", "localtimestamp", "current_date", "current_time", "localtime":
-				return Column{Name: w}
+				return Column{Name: w, Type: clockTypes[w]}
 			case "current_user", "session_user", "user", "current_role":
 				return Column{Name: w, Type: "name"}
 			}
@@ -262,6 +284,9 @@ func (p *parser) nameItemExpr(a, b int) Column {
 		return Column{Name: "case"}
 	case w == "exists" && p.isPunct(a+1, '('):
 		return Column{Name: "exists", Type: "bool"}
+	case p.kindAt(a) == tWord && p.isPunct(a+1, '(') && p.windowCall(a+1, b):
+		// count(*) OVER (…), sum(x) FILTER (WHERE …): the function's name.
+		return Column{Name: w, Type: functionTypes[w]}
 	case p.kindAt(a) == tWord && p.isPunct(a+1, '(') && p.closes(a+1, b-1):
 		switch w {
 		case "cast":
@@ -288,7 +313,7 @@ func (p *parser) nameItemExpr(a, b int) Column {
 			c.Type = typ
 			return c
 		case "now", "clock_timestamp", "transaction_timestamp", "statement_timestamp":
-			return Column{Name: w}
+			return Column{Name: w, Type: "timestamptz"}
 		case "greatest", "least", "coalesce", "nullif":
 			return Column{Name: w}
 		case "gen_random_uuid":
@@ -334,6 +359,58 @@ func (p *parser) isPredicate(a, b int) bool {
 		}
 	}
 	return false
+}
+
+// topLevelOp reports a binary operator outside parentheses and CASE … END
+// in tokens [a, b) (a sign in front is not one).
+func (p *parser) topLevelOp(a, b int) bool {
+	depth := 0
+	for j := a; j < b; j++ {
+		switch {
+		case p.isPunct(j, '(') || p.isPunct(j, '[') || p.word(j) == "case":
+			depth++
+		case p.isPunct(j, ')') || p.isPunct(j, ']') || p.word(j) == "end":
+			depth--
+		case depth == 0 && j > a && p.kindAt(j) == tOp && !p.isOp(j, "::"):
+			return true
+		}
+	}
+	return false
+}
+
+// windowCall reports f(…) OVER (…) or f(…) FILTER (…) [OVER (…)] ending
+// at b, the parenthesis at open being the call's.
+func (p *parser) windowCall(open, b int) bool {
+	d := 0
+	j := open
+	for ; j < b; j++ {
+		if p.isPunct(j, '(') {
+			d++
+		} else if p.isPunct(j, ')') {
+			d--
+			if d == 0 {
+				break
+			}
+		}
+	}
+	j++
+	if w := p.word(j); w == "filter" && p.isPunct(j+1, '(') {
+		k := p.matchParen(j + 1)
+		if k < 0 {
+			return false
+		}
+		if k == b-1 {
+			return true
+		}
+		j = k + 1
+	}
+	if p.word(j) != "over" {
+		return false
+	}
+	if p.isPunct(j+1, '(') {
+		return p.matchParen(j+1) == b-1
+	}
+	return j+2 == b // OVER w
 }
 
 // closes reports whether the parenthesis at open is closed at close.
@@ -382,7 +459,15 @@ var functionTypes = map[string]string{
 	"typeof": "text", "printf": "text", "format": "text", "group_concat": "text",
 	"string_agg": "text", "date": "text", "time": "text", "datetime": "text",
 	"strftime": "text", "concat": "text", "concat_ws": "text", "char": "text",
-	"sqlite_version": "text",
+	"sqlite_version": "text", "to_char": "text",
+	"has_table_privilege": "bool", "has_schema_privilege": "bool", "has_database_privilege": "bool",
+	"has_column_privilege": "bool", "has_sequence_privilege": "bool", "has_function_privilege": "bool",
+	"has_any_column_privilege": "bool", "has_type_privilege": "bool", "pg_table_is_visible": "bool",
+	"pg_type_is_visible": "bool", "pg_function_is_visible": "bool", "pg_backend_pid": "int4",
+	"current_database": "name", "current_schema": "name", "version": "text",
+	"format_type": "text", "obj_description": "text", "col_description": "text", "current_setting": "text",
+	"pg_is_in_recovery": "bool", "pg_get_userbyid": "name", "lpad": "text", "rpad": "text", "md5": "text",
+	"position": "int4",
 }
 
 // insertDefaults handles DEFAULT in INSERT … VALUES, which SQLite lacks:

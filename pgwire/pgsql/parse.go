@@ -86,6 +86,10 @@ type parser struct {
 	edits   map[int]string // tokens replaced ("" drops them) before translating
 	aliases []alias
 	userAt  []int // offsets in out where the session user goes
+
+	divisors   []divisor // divisors open in the output, innermost last
+	refItems   []bool    // by select-list item: a bare column reference
+	seriesCols []Column  // the columns of generate_series in FROM, typed
 }
 
 type alias struct {
@@ -209,6 +213,13 @@ func (p *parser) classify() {
 		}
 	case "SET", "RESET", "SHOW", "DISCARD", "PREPARE", "EXECUTE", "DEALLOCATE", "LISTEN", "UNLISTEN", "NOTIFY":
 		st.Kind = Session
+		switch w {
+		case "PREPARE":
+			p.parsePrepare()
+		case "EXECUTE":
+			p.parseExecute()
+		}
+		st.Err = p.err
 	case "COPY":
 		st.Kind = Copy
 	case "CREATE", "DROP", "ALTER":

@@ -29,6 +29,7 @@ func (p *parser) translate() {
 	}
 	for i := 0; i < len(p.toks) && p.err == nil; {
 		next := p.step(i)
+		p.closeDivisors(next)
 		for len(p.aliases) > 0 && p.aliases[0].after < next {
 			p.materialize()
 			p.out = append(p.out, " AS "...)
@@ -37,6 +38,10 @@ func (p *parser) translate() {
 		}
 		i = next
 	}
+	for range p.divisors {
+		p.out = append(p.out, ')') // an operand that never came: SQLite says so
+	}
+	p.divisors = nil
 	if p.err == nil && len(p.frames) > 0 {
 		// An unclosed parenthesis: let SQLite say so.
 		for j := len(p.frames) - 1; j >= 0; j-- {
@@ -49,6 +54,7 @@ func (p *parser) translate() {
 		p.st.Err = p.err
 		return
 	}
+	p.typeSeriesColumns()
 	sql := p.src
 	if p.edited {
 		p.out = append(p.out, p.src[p.last:]...)
@@ -221,6 +227,15 @@ func (p *parser) step(i int) int {
 			return i + 1 // a qualified name goes on
 		case '[':
 			if p.prim >= 0 {
+				if !p.dml && (p.st.Verb == "CREATE" || p.st.Verb == "ALTER") {
+					// CREATE TABLE … (tags text[]): a column's type.
+					what := "array columns"
+					if p.kindAt(i-1) == tWord {
+						what += " (" + p.text(i-1) + "[])"
+					}
+					p.unsupported(i, what)
+					return i + 1
+				}
 				p.unsupported(i, "array subscripts")
 				return i + 1
 			}
@@ -301,6 +316,36 @@ func (p *parser) stepWord(i, start int) int {
 		p.replace(i, "LIKE")
 		p.prim = -1
 		return i + 1
+	case "has_table_privilege", "has_schema_privilege", "has_database_privilege", "has_column_privilege",
+		"has_sequence_privilege", "has_function_privilege", "has_any_column_privilege", "has_type_privilege":
+		// raftsql's rights are per user over the whole database (read,
+		// write, admin), so a user that can send this may read what it
+		// names.
+		if end := p.matchParen(i + 1); call && end > 0 {
+			p.replace(i, "1")
+			for k := i + 1; k <= end; k++ {
+				p.drop(k)
+			}
+			p.prim, p.primLo = start, i
+			return end + 1
+		}
+	case "position", "substring", "trim":
+		if call {
+			if j, ok := p.keywordCall(i, start); ok {
+				return j
+			}
+		}
+	case "generate_series":
+		if call {
+			if !p.inFrom(i) {
+				if j, ok := p.selectSeries(i); ok {
+					return j
+				}
+				p.unsupported(i, "generate_series outside FROM and a select list of its own")
+				return i + 1
+			}
+			return p.series(i, start)
+		}
 	case "extract":
 		if call {
 			return p.extract(i, start)
@@ -383,6 +428,10 @@ func (p *parser) stepWord(i, start int) int {
 			p.unsupported(i, "arrays")
 			return i + 1
 		}
+		if !p.dml && p.kindAt(i-1) == tWord && (p.st.Verb == "CREATE" || p.st.Verb == "ALTER") {
+			p.unsupported(i-1, "array columns ("+p.text(i-1)+" ARRAY)")
+			return i + 1
+		}
 	case "similar":
 		if p.word(i+1) == "to" {
 			p.unsupported(i, "SIMILAR TO")
@@ -390,6 +439,9 @@ func (p *parser) stepWord(i, start int) int {
 		}
 	case "any", "some", "all":
 		if call && p.kindAt(i-1) == tOp {
+			if j, ok := p.anyArray(i); ok {
+				return j
+			}
 			p.unsupported(i, strings.ToUpper(w)+" (array)")
 			return i + 1
 		}
@@ -508,6 +560,10 @@ func (p *parser) stepOp(i, start int) int {
 	case "^":
 		p.unsupported(i, "the ^ operator")
 		return i + 1
+	case "/", "%":
+		if p.prim >= 0 && p.dml && !p.nonzeroLiteral(i+1) {
+			return p.divide(i)
+		}
 	}
 	p.keep(i)
 	p.prim = -1

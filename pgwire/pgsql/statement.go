@@ -67,6 +67,10 @@ type Statement struct {
 	// Columns are the result columns when the text lists them (nil for
 	// SELECT *, and for statements without a select list).
 	Columns []Column
+	// Items, for a select list with a * (SELECT *, x::text), are its
+	// items as Columns would give them, each * as Column{Name: "*"}: the
+	// result columns before the first * and after the last are theirs.
+	Items []Column
 	// Tx is the parsed transaction-control statement, for Kind TxControl.
 	Tx Tx
 	// Session is the parsed session command the session answers itself:
@@ -81,6 +85,10 @@ type Statement struct {
 	// Advisory are the calls of a SELECT of advisory lock functions and
 	// nothing else, in select-list order (calls.go).
 	Advisory []AdvisoryCall
+	// Prepare and Execute are the parsed PREPARE and EXECUTE (Kind
+	// Session), nil for other statements or when Err is set.
+	Prepare *Prepare
+	Execute *Execute
 
 	selectInto bool
 	object     string   // CREATE/DROP/ALTER's object kind: TABLE, INDEX …

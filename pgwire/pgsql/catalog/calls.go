@@ -62,6 +62,8 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		return prim("'public'")
 	case "current_database":
 		return prim(quoteString(r.env.Database))
+	case "pg_backend_pid":
+		return prim(fmt.Sprint(r.env.PID))
 	case "current_user", "session_user":
 		return prim(quoteString(r.env.User))
 	case "pg_get_userbyid":

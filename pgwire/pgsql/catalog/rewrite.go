@@ -10,6 +10,7 @@ import (
 type Env struct {
 	User     string
 	Database string
+	PID      uint32 // what pg_backend_pid() answers: the connection's process ID
 }
 
 // Error is a statement the rewrite cannot translate. Code is its
