@@ -227,6 +227,11 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 					return c.runSequenceCall(call)
 				}
 			}
+			if read, ok := parseSequenceRead(st.Source); ok {
+				if res, ok, e := c.runSequenceRead(read); ok || e != nil {
+					return res, e
+				}
+			}
 		case "VACUUM":
 			return nil, vacuumError(st.Source)
 		case "COPY":
@@ -551,6 +556,8 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 		// DDL: no rows.
 	} else if call, ok := parseSequenceCall(st.sql); ok && mentionsSequenceCall(st.sql) {
 		cols = call.columns()
+	} else if read, ok := parseSequenceRead(st.sql); ok && c.isSequence(read.name) {
+		cols = read.columns()
 	} else if st.st.Kind == pgsql.Copy {
 		return nil, nil, errCopyExtended()
 	} else if runSt, catalogTypes, ce := c.catalogStatement(st.st); ce != nil {

@@ -44,9 +44,45 @@ func TestRebuild(t *testing.T) {
 	if _, _, _, e := applyRebuild(create, tr.rebuild); e == nil || e.Code != "42703" {
 		t.Errorf("a column that does not exist: %v", e)
 	}
-	seq, _ := translateDDL("ALTER TABLE ONLY public.orders ALTER COLUMN id SET DEFAULT nextval('public.orders_id_seq'::regclass)")
-	if _, _, _, e := applyRebuild(create, seq.rebuild); e == nil || e.Code != "0A000" {
-		t.Errorf("a DEFAULT of nextval(): %v, want 0A000", e)
+	// A DEFAULT of nextval() of the sequence a serial of the column would
+	// have (pg_dump's) makes the column a serial: the rowid alias unless
+	// another column is the key.
+	for _, tt := range []struct {
+		create, alter, want string
+		rowid               bool
+	}{
+		{`CREATE TABLE dump (id integer NOT NULL, name varchar(50) NOT NULL)`,
+			"ALTER TABLE ONLY public.dump ALTER COLUMN id SET DEFAULT nextval('public.dump_id_seq'::regclass)",
+			`CREATE TABLE dump (id INTEGER PRIMARY KEY AUTOINCREMENT, name varchar(50) NOT NULL)|id, name`, true},
+		{`CREATE TABLE "Dump" (ID bigint DEFAULT 0 NOT NULL CHECK (ID > 0), CONSTRAINT dump_pkey PRIMARY KEY (id))`,
+			`alter table "Dump" alter id set default pg_catalog.nextval('"Dump_id_seq"')`,
+			`CREATE TABLE "Dump" (ID INTEGER PRIMARY KEY AUTOINCREMENT CHECK (ID > 0))|ID`, true},
+		{`CREATE TABLE k (code text PRIMARY KEY, n integer NOT NULL, v text)`,
+			"ALTER TABLE k ALTER COLUMN n SET DEFAULT nextval('k_n_seq'::regclass)",
+			`CREATE TABLE k (code text PRIMARY KEY, n integer, v text)|code, n, v`, false},
+		{`CREATE TABLE k (a int, b int, PRIMARY KEY (a, b))`,
+			"ALTER TABLE k ALTER COLUMN b SET DEFAULT nextval('k_b_seq')",
+			`CREATE TABLE k (a int, b int, PRIMARY KEY (a, b))|a, b`, false},
+	} {
+		tr, ok := translateDDL(tt.alter)
+		if !ok || tr.rebuild == nil || tr.rebuild.actions[0].kind != alterSerial {
+			t.Errorf("%s: not a serial's rebuild (%+v)", tt.alter, tr)
+			continue
+		}
+		got, cols, _, e := applyRebuild(tt.create, tr.rebuild)
+		if s := got + "|" + strings.Join(cols, ", "); e != nil || s != tt.want || tr.rebuild.serialRowid != tt.rowid {
+			t.Errorf("%s:\n got %s (%v, rowid %v)\nwant %s (rowid %v)", tt.alter, s, e, tr.rebuild.serialRowid, tt.want, tt.rowid)
+		}
+	}
+	for _, alter := range []string{
+		"ALTER TABLE ONLY public.orders ALTER COLUMN id SET DEFAULT nextval('public.other_seq'::regclass)",
+		"ALTER TABLE orders ALTER COLUMN note SET DEFAULT nextval('orders_note_seq')",
+		"ALTER TABLE orders ALTER COLUMN id SET DEFAULT nextval('orders_id_seq') + 1",
+	} {
+		seq, _ := translateDDL(alter)
+		if _, _, _, e := applyRebuild(create, seq.rebuild); e == nil || e.Code != "0A000" {
+			t.Errorf("%s: %v, want 0A000", alter, e)
+		}
 	}
 	stmts, e := rebuildStatements(tr.rebuild, `CREATE TABLE orders (nope int)`, []string{"CREATE INDEX i ON orders (nope)"})
 	want := []string{
@@ -74,6 +110,7 @@ func FuzzApplyRebuild(f *testing.F) {
 	f.Add("CREATE TABLE t (a int not null default 1, b text, check (a > 0))", "ALTER TABLE t ALTER COLUMN a DROP NOT NULL")
 	f.Add("CREATE TABLE t (a", "ALTER TABLE t ADD CHECK (a)")
 	f.Add(`CREATE TABLE "t" ("a" int constraint c not null)`, "ALTER TABLE t ALTER a SET DEFAULT (1")
+	f.Add(`CREATE TABLE t (a int not null, primary key (a))`, "ALTER TABLE t ALTER a SET DEFAULT nextval('t_a_seq'::regclass)")
 	f.Fuzz(func(t *testing.T, create, alter string) {
 		tr, ok := translateDDL(alter)
 		if !ok || tr.rebuild == nil {

@@ -84,3 +84,43 @@ func BenchmarkMentionsSequenceCall(b *testing.B) {
 		}
 	}
 }
+
+func TestParseSequenceRead(t *testing.T) {
+	for sql, want := range map[string]string{
+		"SELECT last_value, is_called FROM public.dump_customers_id_seq": "dump_customers_id_seq|last_value,is_called",
+		`select IS_CALLED , log_cnt from "Odd";`:                         "Odd|is_called,log_cnt",
+	} {
+		got, ok := parseSequenceRead(sql)
+		if s := got.name + "|" + strings.Join(got.cols, ","); !ok || s != want {
+			t.Errorf("%s: %s %v, want %s", sql, s, ok, want)
+		}
+	}
+	for _, sql := range []string{"SELECT last_value FROM s WHERE 1", "SELECT last_value, x FROM s", "SELECT last_value FROM a, b",
+		"SELECT is_called", "SELECT last_value FROM", "UPDATE s SET last_value = 1"} {
+		if got, ok := parseSequenceRead(sql); ok {
+			t.Errorf("%s: recognised as %+v", sql, got)
+		}
+	}
+	for text, want := range map[string]string{
+		"nextval('public.t_id_seq'::regclass)": "t_id_seq", `pg_catalog.nextval('"T_id_seq"')`: "T_id_seq",
+		"nextval('t_id_seq') + 1": "", "nextval(t_id_seq)": "", "nextval('a b')": "", "now()": "",
+	} {
+		if got, ok := nextvalDefault(text); got != want || ok != (want != "") {
+			t.Errorf("%s: %q %v, want %q", text, got, ok, want)
+		}
+	}
+}
+
+func FuzzParseSequenceRead(f *testing.F) {
+	for _, s := range []string{"SELECT last_value, is_called FROM public.s", "select is_called from \"", "nextval('s'::regclass)", "nextval('"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, sql string) {
+		if r, ok := parseSequenceRead(sql); ok && (r.name == "" || len(r.cols) == 0) {
+			t.Fatalf("%q: %+v", sql, r)
+		}
+		if name, ok := nextvalDefault(sql); ok && name == "" {
+			t.Fatalf("%q: no name", sql)
+		}
+	})
+}

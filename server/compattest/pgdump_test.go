@@ -1,5 +1,3 @@
-//go:build compat_pending
-
 package compattest
 
 import (
