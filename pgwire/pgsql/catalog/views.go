@@ -127,8 +127,20 @@ FROM _pg_col0 c WHERE c.serial`},
     WHEN l.origin = 'u' AND l.name LIKE 'sqlite\_autoindex\_%' ESCAPE '\' THEN
       r.name || '_' || (SELECT group_concat(ii.name, '_' ORDER BY ii.seqno) FROM pragma_index_info(l.name, 'main') ii) || '_key'
     ELSE l.name END AS name,
-  l."unique" AS uniq, l.origin AS origin, l.partial AS partial
+  l."unique" AS uniq,
+  -- ALTER TABLE t ADD PRIMARY KEY, which pg_dump writes for every key, is
+  -- a unique index of the key's name (translate.go): the key, in a table
+  -- that has no other.
+  CASE WHEN l.origin = 'c' AND l."unique" AND NOT l.partial AND l.name = r.name || '_pkey' COLLATE NOCASE
+    AND NOT EXISTS (SELECT 1 FROM pragma_table_info(r.name, 'main') p WHERE p.pk > 0) THEN 'pk'
+    ELSE l.origin END AS origin, l.partial AS partial
 FROM _pg_rel r, pragma_index_list(r.name, 'main') l WHERE r.type = 'table'
+  -- ADD PRIMARY KEY (id) of the rowid alias, as a loaded dump has it,
+  -- made an index of the key's name: the key itself stands for it.
+  AND NOT (l.origin = 'c' AND l."unique" AND l.name = r.name || '_pkey' COLLATE NOCASE
+    AND (SELECT group_concat(ii.name) FROM pragma_index_info(l.name, 'main') ii)
+      IS (SELECT group_concat(p.name) FROM pragma_table_info(r.name, 'main') p WHERE p.pk > 0)
+    AND NOT EXISTS (SELECT 1 FROM pragma_index_list(r.name, 'main') k WHERE k.origin = 'pk'))
 UNION ALL
 SELECT r.name, r.oid, NULL, r.name || '_pkey', 1, 'pk', 0 FROM _pg_rel r
 WHERE r.type = 'table' AND EXISTS (SELECT 1 FROM pragma_table_info(r.name, 'main') p WHERE p.pk > 0)

@@ -188,3 +188,7 @@ SELECT format_type(seqtypid, NULL), seqstart, seqincrement, seqmax, seqmin, seqc
 SELECT pg_get_serial_sequence('fruit', 'id'), pg_get_serial_sequence('public.fruit', 'name'), pg_get_serial_sequence('basket', 'fruit')
 ----
 SELECT a.tableoid, a.oid, adnum, pg_catalog.pg_get_expr(adbin, adrelid) AS adsrc FROM pg_catalog.pg_attrdef a WHERE a.adrelid = 'fruit'::regclass
+----
+SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'loaded' UNION ALL SELECT conname, contype FROM pg_constraint WHERE conrelid = 'loaded'::regclass
+----
+SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'added'::regclass UNION ALL SELECT c.relname, i.indisprimary, '' FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'added'::regclass
