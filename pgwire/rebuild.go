@@ -357,16 +357,20 @@ func applyRebuild(create string, p *rebuildPlan) (string, []string, []string, *E
 				if !integerType(d.typ) {
 					return "", nil, nil, newError(codeFeatureNotSupported, fmt.Sprintf("column %q of type %s cannot take its numbers from a sequence", a.column, d.typ))
 				}
-				own := false
+				own, notNull := false, false
 				for _, c := range d.clauses {
 					switch {
 					case clauseIs(c, "primary", "key"):
 						own = true
-					case !clauseIs(c, "default") && !clauseIs(c, "not", "null") && !clauseIs(c, "null"):
+					case clauseIs(c, "not", "null"):
+						notNull = true
+					case !clauseIs(c, "default") && !clauseIs(c, "null"):
 						kept = append(kept, c)
 					}
 				}
-				p.serialRowid = !otherKey(items, k, a.column)
+				// A serial is NOT NULL (pg_dump writes it so), but for one
+				// a trigger numbers, which raftsql dumps as nullable.
+				p.serialRowid = (own || notNull || keyOf(items, a.column)) && !otherKey(items, k, a.column)
 				if p.serialRowid {
 					d.typ, kept = "INTEGER", append([]string{"PRIMARY KEY AUTOINCREMENT"}, kept...)
 				} else if own {

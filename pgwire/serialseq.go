@@ -348,6 +348,17 @@ func keyColumns(item string) ([]string, bool) {
 	return cols, true
 }
 
+// keyOf reports whether a table constraint of the items is PRIMARY KEY
+// (col).
+func keyOf(items []string, col string) bool {
+	for _, item := range items {
+		if cols, ok := keyColumns(item); ok && len(cols) == 1 && cols[0] == col {
+			return true
+		}
+	}
+	return false
+}
+
 // dropKeyOf drops the table constraint PRIMARY KEY (col) of the column an
 // alterSerial made the rowid alias, which is the key itself.
 func dropKeyOf(items []string, actions []alterAction) []string {
