@@ -365,8 +365,11 @@ FROM _pg_fk f JOIN _pg_fkcol c ON c.tbl = f.tbl AND c.id = f.id`},
   CASE f.upd WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END AS update_rule,
   CASE f.del WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END AS delete_rule
 FROM _pg_con f WHERE f.contype = 'f'`},
-		{"information_schema", "sequences", emptyView("sequence_catalog, sequence_schema, sequence_name, data_type, " +
-			"numeric_precision, numeric_precision_radix, numeric_scale, start_value, minimum_value, maximum_value, increment, cycle_option")},
+		{"information_schema", "sequences", `SELECT {{db}} AS sequence_catalog, 'public' AS sequence_schema, name AS sequence_name,
+  CASE typid WHEN 20 THEN 'bigint' WHEN 21 THEN 'smallint' ELSE 'integer' END AS data_type,
+  CASE typid WHEN 20 THEN 64 WHEN 21 THEN 16 ELSE 32 END AS numeric_precision, 2 AS numeric_precision_radix,
+  0 AS numeric_scale, '1' AS start_value, '1' AS minimum_value, CAST(maxv AS TEXT) AS maximum_value, '1' AS increment,
+  'NO' AS cycle_option FROM _pg_serial`},
 	}
 	names := make([]string, 0, len(emptyRelations))
 	for n := range emptyRelations {

@@ -192,3 +192,5 @@ SELECT a.tableoid, a.oid, adnum, pg_catalog.pg_get_expr(adbin, adrelid) AS adsrc
 SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'loaded' UNION ALL SELECT conname, contype FROM pg_constraint WHERE conrelid = 'loaded'::regclass
 ----
 SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'added'::regclass UNION ALL SELECT c.relname, i.indisprimary, '' FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'added'::regclass
+----
+SELECT sequence_catalog, sequence_schema, sequence_name, data_type, numeric_precision, start_value, minimum_value, maximum_value, increment, cycle_option FROM information_schema.sequences ORDER BY sequence_name
