@@ -85,6 +85,17 @@ func BenchmarkMentionsSequenceCall(b *testing.B) {
 	}
 }
 
+// BenchmarkMentionsSequenceRead is what a SELECT without parameters pays
+// for the look for a read of a sequence's state.
+func BenchmarkMentionsSequenceRead(b *testing.B) {
+	sql := "SELECT abalance FROM pgbench_accounts WHERE aid = 89445 AND bid = 1 ORDER BY abalance LIMIT 10"
+	for b.Loop() {
+		if mentionsSequenceRead(sql) {
+			b.Fatal("found")
+		}
+	}
+}
+
 func TestParseSequenceRead(t *testing.T) {
 	for sql, want := range map[string]string{
 		"SELECT last_value, is_called FROM public.dump_customers_id_seq": "dump_customers_id_seq|last_value,is_called",
@@ -99,6 +110,12 @@ func TestParseSequenceRead(t *testing.T) {
 		"SELECT is_called", "SELECT last_value FROM", "UPDATE s SET last_value = 1"} {
 		if got, ok := parseSequenceRead(sql); ok {
 			t.Errorf("%s: recognised as %+v", sql, got)
+		}
+	}
+	for sql, want := range map[string]bool{"SELECT LAST_VALUE FROM s": true, "select x.Is_Called": true, "SELECT value FROM t": false,
+		"SELECT a_valu": false, "_VALUE": true, "is_calle": false} {
+		if got := mentionsSequenceRead(sql); got != want {
+			t.Errorf("mentionsSequenceRead(%q) = %v", sql, got)
 		}
 	}
 	for text, want := range map[string]string{

@@ -130,13 +130,36 @@ type sequenceRead struct {
 	cols []string
 }
 
-// mentionsSequenceRead is a quick look for the columns of a sequence.
+// mentionsSequenceRead is a quick look for "_value" or "is_called" in any
+// case, so that most SELECTs are not lexed again.
 func mentionsSequenceRead(sql string) bool {
 	if len(sql) > 256 {
 		return false
 	}
-	l := strings.ToLower(sql)
-	return strings.Contains(l, "last_value") || strings.Contains(l, "is_called")
+	for i := 0; ; i++ {
+		j := strings.IndexByte(sql[i:], '_')
+		if j < 0 {
+			return false
+		}
+		i += j
+		if hasFold(sql[i+1:], "value") || i >= 2 && hasFold(sql[i-2:], "is_called") {
+			return true
+		}
+	}
+}
+
+// hasFold reports whether s begins with the lower-case ASCII word w, in any
+// case.
+func hasFold(s, w string) bool {
+	if len(s) < len(w) {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if s[i]|0x20 != w[i] && s[i] != w[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // parseSequenceRead recognises SELECT col, … FROM name, the columns being
