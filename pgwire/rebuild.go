@@ -11,8 +11,8 @@ import (
 //   - ADD [CONSTRAINT c] FOREIGN KEY (…) REFERENCES … | CHECK (…) [NOT VALID]
 //   - ALTER [COLUMN] c [SET DATA] TYPE t [USING expr]
 //   - ALTER [COLUMN] c SET DEFAULT expr | DROP DEFAULT
-//   - ALTER [COLUMN] c SET DEFAULT nextval('TABLE_c_seq'): c becomes a
-//     serial (serialseq.go)
+//   - ALTER [COLUMN] c SET DEFAULT nextval('TABLE_c_seq') | ADD GENERATED
+//     … AS IDENTITY: c becomes a serial (serialseq.go)
 //   - ALTER [COLUMN] c SET NOT NULL | DROP NOT NULL
 //
 // One statement may hold several, separated by commas. The rebuild reads
@@ -39,6 +39,10 @@ type alterAction struct {
 	column string // bare name, for the column actions
 	text   string // the constraint, the type, or the default expression
 	using  string // the USING expression of a TYPE change
+	// identity: an alterSerial that is ADD GENERATED … AS IDENTITY, whose
+	// sequence it makes, numbering from start by step.
+	identity    bool
+	start, step int64
 }
 
 type alterKind uint8
@@ -150,6 +154,8 @@ func parseAlterAction(tl tokenList, i, end int) (alterAction, bool) {
 				return a, false
 			}
 			return a, a.text != ""
+		case word(j) == "add" && word(j+1) == "generated":
+			return parseAddIdentity(tl, a, j+2, end)
 		case word(j) == "set" && word(j+1) == "default":
 			a.kind, a.text = alterSetDefault, tl.span(j+2, end)
 			if seq, ok := nextvalDefault(a.text); ok {
@@ -348,6 +354,9 @@ func applyRebuild(create string, p *rebuildPlan) (string, []string, []string, *E
 				}
 				d.clauses = kept
 			case alterSerial:
+				if a.text == "" {
+					a.text = bare(p.table) + "_" + a.column + "_seq"
+				}
 				if !strings.EqualFold(a.text, bare(p.table)+"_"+a.column+"_seq") {
 					e := newError(codeFeatureNotSupported, fmt.Sprintf("column %q: a DEFAULT of nextval(%s) is not supported: only the sequence %s can number it",
 						a.column, quoteLiteral(a.text), bare(p.table)+"_"+a.column+"_seq"))
@@ -469,7 +478,12 @@ func (c *conn) rebuild(p *rebuildPlan) *Error {
 				return newError(codeFeatureNotSupported, "one ALTER TABLE can make one column a serial")
 			}
 			var e *Error
-			if last, called, e = c.serialDefault(p.table, a.column, a.text); e != nil {
+			if a.identity {
+				last, called, e = a.start, false, c.identityDefault(p.table, a)
+			} else {
+				last, called, e = c.serialDefault(p.table, a.column, a.text)
+			}
+			if e != nil {
 				return e
 			}
 			serial = k

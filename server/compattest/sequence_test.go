@@ -39,12 +39,13 @@ func TestPsqlSequences(t *testing.T) {
 }
 
 // TestPsqlSerialFromSequence: what pg_dump writes for a serial column —
-// CREATE SEQUENCE, OWNED BY, SET DEFAULT nextval, setval — in one
-// transaction, makes the column a serial that numbers on from the
-// sequence; a sequence that cannot number the column is refused.
+// CREATE SEQUENCE, OWNED BY, SET DEFAULT nextval, setval — or for an
+// identity one (ADD GENERATED … AS IDENTITY), in one transaction, makes
+// the column a serial that numbers on from the sequence; a sequence that
+// cannot number the column is refused.
 func TestPsqlSerialFromSequence(t *testing.T) {
 	need(t, "psql", "--version")
-	dropTables(t, "sd_items", "sd_tags", "sd_other")
+	dropTables(t, "sd_items", "sd_tags", "sd_other", "sd_ident")
 	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
 	defer cancel()
 	psql := func(node int, args ...string) (string, error) {
@@ -53,7 +54,7 @@ func TestPsqlSerialFromSequence(t *testing.T) {
 	}
 	path, _ := filepath.Abs("testdata/serialdefault.sql")
 	out, err := psql(cluster.Follower(), "-1", "-f", path)
-	if want := "1|f\n7\n8\n8|t\n9\n9\n10\npublic.sd_items_id_seq\n2\n2|t\n"; err != nil || out != want {
+	if want := "1|f\n7\n8\n8|t\n9\n9\n10\npublic.sd_items_id_seq\n2\n2|t\n2\n3\n"; err != nil || out != want {
 		t.Fatalf("psql -1 -f serialdefault.sql: %v\n%s\nwant\n%s", err, out, want)
 	}
 	if out, err := psql(cluster.Leader(), "-c", "INSERT INTO sd_items (name) VALUES ('e') RETURNING id"); err != nil || out != "11\n" {

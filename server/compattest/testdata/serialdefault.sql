@@ -24,3 +24,16 @@ ALTER TABLE sd_tags ALTER COLUMN n SET DEFAULT nextval('sd_tags_n_seq'::regclass
 INSERT INTO sd_tags (code) VALUES ('x'), ('y');
 SELECT setval('sd_tags_n_seq', 2);
 SELECT last_value, is_called FROM sd_tags_n_seq;
+-- An identity column, as pg_dump writes Postgres' own.
+CREATE TABLE public.sd_ident (id integer NOT NULL, v text);
+ALTER TABLE public.sd_ident ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.sd_ident_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+INSERT INTO sd_ident (id, v) VALUES (1, 'a'), (2, 'b');
+SELECT pg_catalog.setval('public.sd_ident_id_seq', 2, true);
+INSERT INTO sd_ident (v) VALUES ('c') RETURNING id;
