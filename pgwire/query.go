@@ -234,6 +234,11 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 			if st.Sequence != nil {
 				return c.runSequenceCall(st.Sequence)
 			}
+			if read, ok := parseSequenceRead(st.Source); ok {
+				if res, ok, e := c.runSequenceRead(read); ok || e != nil {
+					return res, e
+				}
+			}
 		case "VACUUM":
 			return nil, vacuumError(st)
 		case "COPY":
@@ -597,6 +602,8 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 		// DDL: no rows.
 	} else if st.st.Sequence != nil {
 		cols = sequenceColumns(st.st.Sequence)
+	} else if read, ok := parseSequenceRead(st.sql); ok && c.isSequence(read.name) {
+		cols = read.columns()
 	} else if st.st.Kind == pgsql.Copy {
 		return nil, nil, errCopyExtended()
 	} else if runSt, catalogTypes, ce := c.catalogStatement(stmt); ce != nil {

@@ -19,7 +19,8 @@ import (
 // nextval, setval and currval are recognised as whole statements — SELECT
 // nextval('name') [AS alias], what Hibernate, pg_dump's output and
 // hand-written scripts send; in an expression (a column DEFAULT, an
-// INSERT's VALUES) they are not known. Unlike Postgres, nextval inside a
+// INSERT's VALUES) they are not known, but for the DEFAULT that makes a
+// column a serial (serialseq.go). Unlike Postgres, nextval inside a
 // transaction block that rolls back gives its number again: the sequence's
 // row is rolled back with it.
 
@@ -275,6 +276,14 @@ func (c *conn) runSequenceCall(call *pgsql.SequenceCall) (*Result, *Error) {
 		res.Rows = [][]any{{v}}
 		return res, nil
 	case "nextval":
+		if v, done, e := c.nextvalSerial(call); done || e != nil {
+			if e != nil {
+				return nil, e
+			}
+			c.rememberSequence(call.Name, v)
+			res.Rows = [][]any{{v}}
+			return res, nil
+		}
 		r, e := c.execute("UPDATE raftsql_sequences SET last_value = CASE WHEN is_called THEN last_value + increment ELSE last_value END, is_called = 1 "+
 			"WHERE name = $1 AND (NOT is_called OR (increment > 0 AND last_value <= max_value - increment) OR (increment < 0 AND last_value >= min_value - increment)) "+
 			"RETURNING last_value", []any{call.Name})
@@ -299,6 +308,13 @@ func (c *conn) runSequenceCall(call *pgsql.SequenceCall) (*Result, *Error) {
 		}
 		return nil, newError("2200H", fmt.Sprintf("nextval: reached %s value of sequence %q", bound, call.Name))
 	case "setval":
+		if done, e := c.setvalSerial(call); done || e != nil {
+			if e != nil {
+				return nil, e
+			}
+			res.Rows = [][]any{{call.Value}}
+			return res, nil
+		}
 		called := 0
 		if call.Called {
 			called = 1

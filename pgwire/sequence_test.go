@@ -38,3 +38,60 @@ func TestTranslateSequence(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMentionsSequenceRead is what a SELECT without parameters pays
+// for the look for a read of a sequence's state.
+func BenchmarkMentionsSequenceRead(b *testing.B) {
+	sql := "SELECT abalance FROM pgbench_accounts WHERE aid = 89445 AND bid = 1 ORDER BY abalance LIMIT 10"
+	for b.Loop() {
+		if mentionsSequenceRead(sql) {
+			b.Fatal("found")
+		}
+	}
+}
+
+func TestParseSequenceRead(t *testing.T) {
+	for sql, want := range map[string]string{
+		"SELECT last_value, is_called FROM public.dump_customers_id_seq": "dump_customers_id_seq|last_value,is_called",
+		`select IS_CALLED , log_cnt from "Odd";`:                         "Odd|is_called,log_cnt",
+	} {
+		got, ok := parseSequenceRead(sql)
+		if s := got.name + "|" + strings.Join(got.cols, ","); !ok || s != want {
+			t.Errorf("%s: %s %v, want %s", sql, s, ok, want)
+		}
+	}
+	for _, sql := range []string{"SELECT last_value FROM s WHERE 1", "SELECT last_value, x FROM s", "SELECT last_value FROM a, b",
+		"SELECT is_called", "SELECT last_value FROM", "UPDATE s SET last_value = 1"} {
+		if got, ok := parseSequenceRead(sql); ok {
+			t.Errorf("%s: recognised as %+v", sql, got)
+		}
+	}
+	for sql, want := range map[string]bool{"SELECT LAST_VALUE FROM s": true, "select x.Is_Called": true, "SELECT value FROM t": false,
+		"SELECT a_valu": false, "_VALUE": true, "is_calle": false} {
+		if got := mentionsSequenceRead(sql); got != want {
+			t.Errorf("mentionsSequenceRead(%q) = %v", sql, got)
+		}
+	}
+	for text, want := range map[string]string{
+		"nextval('public.t_id_seq'::regclass)": "t_id_seq", `pg_catalog.nextval('"T_id_seq"')`: "T_id_seq",
+		"nextval('t_id_seq') + 1": "", "nextval(t_id_seq)": "", "nextval('a b')": "", "now()": "",
+	} {
+		if got, ok := nextvalDefault(text); got != want || ok != (want != "") {
+			t.Errorf("%s: %q %v, want %q", text, got, ok, want)
+		}
+	}
+}
+
+func FuzzParseSequenceRead(f *testing.F) {
+	for _, s := range []string{"SELECT last_value, is_called FROM public.s", "select is_called from \"", "nextval('s'::regclass)", "nextval('"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, sql string) {
+		if r, ok := parseSequenceRead(sql); ok && (r.name == "" || len(r.cols) == 0) {
+			t.Fatalf("%q: %+v", sql, r)
+		}
+		if name, ok := nextvalDefault(sql); ok && name == "" {
+			t.Fatalf("%q: no name", sql)
+		}
+	})
+}

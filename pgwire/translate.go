@@ -25,6 +25,8 @@ import (
 //     OWNER TO r, COMMENT ON … IS …: accepted and dropped, as raftsql has
 //     no owners and keeps no comments (pg_dump writes both);
 //   - CREATE|ALTER|DROP SEQUENCE: rows of raftsql_sequences (sequence.go);
+//     a serial's sequence, TABLE_COLUMN_seq, is the column's numbering
+//     (serialseq.go);
 //   - CREATE EXTENSION [IF NOT EXISTS] of an extension Postgres 15 has
 //     built in or raftsql provides (plpgsql, pgcrypto): accepted and
 //     dropped; any other is refused with 0A000.

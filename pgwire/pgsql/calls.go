@@ -169,6 +169,10 @@ func (p *parser) aliasAt(i int) (aliasEnd, bool) {
 	return aliasEnd{next: i}, true
 }
 
+// SequenceName is the bare name a sequence's text names, as sequenceName
+// reads it: what a nextval('…'::regclass) default names.
+func SequenceName(s string) string { return sequenceName(s) }
+
 // sequenceName is the bare name a sequence's text names ('public.s',
 // '"S"'), as Postgres reads a regclass literal; "" if it names none.
 func sequenceName(s string) string {

@@ -8,10 +8,6 @@
 // that decodes the Postgres messages in both directions, so that a failing
 // test names the first statement the server refused and the server's error,
 // whatever the tool's own error says.
-//
-// The tests that still fail because raftsql lacks what the tool needs are
-// kept under the build tag compat_pending (go test -tags compat_pending),
-// so that the default build stays green and the gap stays visible.
 package compattest
 
 import (

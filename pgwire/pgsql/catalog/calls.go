@@ -97,6 +97,8 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 			a = "_pg_regclass(" + a + ")"
 		}
 		return prim(fmt.Sprintf("(SELECT _vd_def FROM _pg_viewdef WHERE _vd_oid = %s)", a))
+	case "pg_get_serial_sequence":
+		return prim(fmt.Sprintf("(SELECT _ss_seq FROM _pg_serialseq WHERE _ss_relid = _pg_regclass(%s) AND _ss_col = %s)", argN(0, "NULL"), argN(1, "NULL")))
 	case "pg_get_expr":
 		return prim("(" + argN(0, "NULL") + ")")
 	case "obj_description":
@@ -105,7 +107,7 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		return prim(fmt.Sprintf("(SELECT description FROM pg_description WHERE objoid = %s AND objsubid = %s)", argN(0, "NULL"), argN(1, "NULL")))
 	case "shobj_description", "pg_get_statisticsobjdef_columns", "pg_get_partkeydef", "pg_get_triggerdef",
 		"pg_get_ruledef", "pg_get_function_result", "pg_get_function_arguments", "pg_get_function_identity_arguments",
-		"pg_get_serial_sequence", "pg_tablespace_location", "acldefault":
+		"pg_tablespace_location", "acldefault":
 		return prim("NULL")
 	case "pg_relation_is_publishable", "pg_is_in_recovery", "pg_is_other_temp_schema":
 		return prim("0")

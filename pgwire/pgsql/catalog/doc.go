@@ -2,10 +2,18 @@
 // information_schema (schemata, tables, columns, views, table_constraints,
 // key_column_usage, constraint_column_usage, referential_constraints,
 // sequences) and pg_catalog (pg_namespace, pg_class, pg_attribute, pg_type,
-// pg_index, pg_constraint, pg_attrdef, pg_database, pg_roles, pg_settings,
-// pg_tables, pg_indexes, pg_views and the relations raftsql has nothing in,
-// such as pg_proc, pg_inherits or pg_policy) — and the functions tools call
-// on them (format_type, pg_get_indexdef, pg_table_is_visible, …).
+// pg_index, pg_constraint, pg_attrdef, pg_sequence, pg_depend, pg_database,
+// pg_roles, pg_settings, pg_tables, pg_indexes, pg_views and the relations
+// raftsql has nothing in, such as pg_proc, pg_inherits or pg_policy) — and
+// the functions tools call on them (format_type, pg_get_indexdef,
+// pg_table_is_visible, pg_get_serial_sequence, …).
+//
+// A column that numbers its rows (SQLite's rowid alias, or one a trigger
+// numbers) is shown as a serial: its default is nextval of the sequence
+// TABLE_COLUMN_seq, which stands for the numbering and which pg_class,
+// pg_sequence and pg_depend show as owned by the column. SQLite keeps no
+// trace of whether the column was declared SERIAL or as an identity, so an
+// identity column is shown as a serial too.
 //
 // The relations are SQLite SQL over sqlite_schema and the pragma
 // table-valued functions (pragma_table_info, pragma_index_list,

@@ -297,7 +297,7 @@ func init() {
 		convalidated conislocal connoinherit typbyval typispreferred typisdefined typnotnull rolsuper rolinherit
 		rolcreaterole rolcreatedb rolcanlogin rolreplication rolbypassrls usecreatedb usesuper userepl
 		usebypassrls datistemplate datallowconn hasindexes hasrules hastriggers rowsecurity
-		collisdeterministic inhdetachpending polpermissive puballtables pending_restart relhasoids
+		collisdeterministic seqcycle inhdetachpending polpermissive puballtables pending_restart relhasoids
 		non_unique is_not_null`) {
 		boolColumns[n] = true
 	}

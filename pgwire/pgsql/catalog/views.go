@@ -39,7 +39,6 @@ type view struct {
 var emptyRelations = map[string]string{
 	"pg_description":           "objoid, classoid, objsubid, description",
 	"pg_shdescription":         "objoid, classoid, description",
-	"pg_sequence":              "seqrelid, seqtypid, seqstart, seqincrement, seqmax, seqmin, seqcache, seqcycle",
 	"pg_range":                 "rngtypid, rngsubtype, rngmultitypid, rngcollation, rngsubopc, rngcanonical, rngsubdiff",
 	"pg_enum":                  "oid, enumtypid, enumsortorder, enumlabel",
 	"pg_extension":             "oid, extname, extowner, extnamespace, extrelocatable, extversion, extconfig, extcondition",
@@ -53,7 +52,6 @@ var emptyRelations = map[string]string{
 		"tgconstrindid, tgconstraint, tgdeferrable, tginitdeferred, tgnargs, tgattr, tgargs, tgqual, tgoldtable, tgnewtable",
 	"pg_partitioned_table": "partrelid, partstrat, partnatts, partdefid, partattrs, partclass, partcollation, partexprs",
 	"pg_rewrite":           "oid, rulename, ev_class, ev_type, ev_enabled, is_instead, ev_qual, ev_action",
-	"pg_depend":            "classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype",
 	"pg_auth_members":      "oid, roleid, member, grantor, admin_option",
 	"pg_foreign_table":     "ftrelid, ftserver, ftoptions",
 	"pg_event_trigger":     "oid, evtname, evtevent, evtowner, evtfoid, evtenabled, evttags",
@@ -105,21 +103,44 @@ func emptyView(cols string) string {
 var helperViews = []view{
 	{"", "_pg_rel", `SELECT name, type, sql, _pg_oid('r', name) AS oid FROM main.sqlite_schema
 WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`},
-	{"", "_pg_col", `SELECT r.name AS tbl, r.oid AS relid, r.type AS reltype, p.cid + 1 AS attnum, p.name AS attname,
+	{"", "_pg_col0", `SELECT r.name AS tbl, r.oid AS relid, r.type AS reltype, p.cid + 1 AS attnum, p.name AS attname,
   p.type AS decl, _pg_typeoid(p.type) AS typid, _pg_typmod(p.type) AS typmod,
-  (p."notnull" OR p.pk > 0) AS nn, p.dflt_value AS dflt, p.pk AS pk,
+  (p."notnull" OR p.pk > 0) AS nn, p.dflt_value AS dflt0, p.pk AS pk,
   CASE WHEN r.type = 'table' AND (p.pk = 1 AND upper(p.type) = 'INTEGER'
       AND (SELECT count(*) FROM pragma_table_info(r.name, 'main') q WHERE q.pk > 0) = 1
     OR EXISTS (SELECT 1 FROM main.sqlite_schema s WHERE s.type = 'trigger'
-      AND lower(s.name) = lower(r.name || '_' || p.name || '_seq'))) THEN 'd' ELSE '' END AS identity
+      AND lower(s.name) = lower(r.name || '_' || p.name || '_seq'))) THEN 1 ELSE 0 END AS serial
 FROM _pg_rel r, pragma_table_info(r.name, 'main') p`},
+	// A column that numbers its rows (the rowid alias, or one a trigger
+	// numbers: serial.go) is a serial: its default takes the next value
+	// of the sequence TABLE_COLUMN_seq, which stands for the numbering.
+	{"", "_pg_col", `SELECT c.*, CASE WHEN c.serial THEN 'nextval(''' || quote_ident(c.tbl || '_' || c.attname || '_seq') || '''::regclass)'
+  ELSE c.dflt0 END AS dflt, '' AS identity FROM _pg_col0 c`},
+	{"", "_pg_serial", `SELECT c.tbl AS tbl, c.relid AS relid, c.attnum AS attnum, c.attname AS col,
+  c.tbl || '_' || c.attname || '_seq' AS name, _pg_oid('r', c.tbl || '_' || c.attname || '_seq') AS oid,
+  _pg_oid('d', c.tbl || '.' || c.attname) AS defoid,
+  CASE c.typid WHEN 20 THEN 20 WHEN 21 THEN 21 ELSE 23 END AS typid,
+  CASE c.typid WHEN 20 THEN 9223372036854775807 WHEN 21 THEN 32767 ELSE 2147483647 END AS maxv
+FROM _pg_col0 c WHERE c.serial`},
 	{"", "_pg_idx0", `SELECT r.name AS tbl, r.oid AS relid, l.name AS sqlite_name,
   CASE WHEN l.origin = 'pk' THEN r.name || '_pkey'
     WHEN l.origin = 'u' AND l.name LIKE 'sqlite\_autoindex\_%' ESCAPE '\' THEN
       r.name || '_' || (SELECT group_concat(ii.name, '_' ORDER BY ii.seqno) FROM pragma_index_info(l.name, 'main') ii) || '_key'
     ELSE l.name END AS name,
-  l."unique" AS uniq, l.origin AS origin, l.partial AS partial
+  l."unique" AS uniq,
+  -- ALTER TABLE t ADD PRIMARY KEY, which pg_dump writes for every key, is
+  -- a unique index of the key's name (translate.go): the key, in a table
+  -- that has no other.
+  CASE WHEN l.origin = 'c' AND l."unique" AND NOT l.partial AND l.name = r.name || '_pkey' COLLATE NOCASE
+    AND NOT EXISTS (SELECT 1 FROM pragma_table_info(r.name, 'main') p WHERE p.pk > 0) THEN 'pk'
+    ELSE l.origin END AS origin, l.partial AS partial
 FROM _pg_rel r, pragma_index_list(r.name, 'main') l WHERE r.type = 'table'
+  -- ADD PRIMARY KEY (id) of the rowid alias, as a loaded dump has it,
+  -- made an index of the key's name: the key itself stands for it.
+  AND NOT (l.origin = 'c' AND l."unique" AND l.name = r.name || '_pkey' COLLATE NOCASE
+    AND (SELECT group_concat(ii.name) FROM pragma_index_info(l.name, 'main') ii)
+      IS (SELECT group_concat(p.name) FROM pragma_table_info(r.name, 'main') p WHERE p.pk > 0)
+    AND NOT EXISTS (SELECT 1 FROM pragma_index_list(r.name, 'main') k WHERE k.origin = 'pk'))
 UNION ALL
 SELECT r.name, r.oid, NULL, r.name || '_pkey', 1, 'pk', 0 FROM _pg_rel r
 WHERE r.type = 'table' AND EXISTS (SELECT 1 FROM pragma_table_info(r.name, 'main') p WHERE p.pk > 0)
@@ -176,6 +197,7 @@ FROM _pg_fk f`},
 	{"", "_pg_viewdef", `SELECT oid AS _vd_oid, ' ' || _pg_viewquery(sql) || ';' AS _vd_def FROM _pg_rel WHERE type = 'view'`},
 	{"", "_pg_idxcoldef", `SELECT idxoid AS _ic_oid, seq AS _ic_seq, col AS _ic_col FROM _pg_idxcol`},
 	{"", "_pg_indexdef2", `SELECT oid AS _id_oid, def AS _id_def FROM _pg_indexdef`},
+	{"", "_pg_serialseq", `SELECT relid AS _ss_relid, col AS _ss_col, 'public.' || quote_ident(name) AS _ss_seq FROM _pg_serial`},
 	{"", "_pg_relnames", `SELECT oid AS _rn_oid, name AS _rn_name FROM _pg_rel UNION ALL SELECT oid, name FROM _pg_idx`},
 }
 
@@ -205,7 +227,18 @@ SELECT x.oid, x.name, 2200, 0, 0, 10, 403, 0, 0, 0, -1, 0, 0, 0, 0, 'p', 'i',
   (SELECT count(*) FROM _pg_idxcol c WHERE c.idxoid = x.oid), 0, 0, 0, 0, 0, 0, 1, 'n', 0, 0, 0, 0, NULL, NULL, NULL
 FROM _pg_idx x
 UNION ALL
+SELECT s.oid, s.name, 2200, 0, 0, 10, 0, 0, 0, 0, -1, 0, 0, 0, 0, 'p', 'S', 3, 0, 0, 0, 0, 0, 0, 1, 'n', 0, 0, 0, 0, NULL, NULL, NULL
+FROM _pg_serial s
+UNION ALL
 ` + catalogClassRows()},
+		{"pg_catalog", "pg_sequence", `SELECT oid AS seqrelid, typid AS seqtypid, 1 AS seqstart, 1 AS seqincrement, maxv AS seqmax,
+  1 AS seqmin, 1 AS seqcache, 0 AS seqcycle FROM _pg_serial`},
+		// A serial's sequence belongs to its column (deptype a), and the
+		// column's default uses the sequence (n), as Postgres records them.
+		{"pg_catalog", "pg_depend", `SELECT 1259 AS classid, oid AS objid, 0 AS objsubid, 1259 AS refclassid, relid AS refobjid,
+  attnum AS refobjsubid, 'a' AS deptype FROM _pg_serial
+UNION ALL
+SELECT 2604, defoid, 0, 1259, oid, 0, 'n' FROM _pg_serial`},
 		{"pg_catalog", "pg_attribute", `SELECT c.relid AS attrelid, c.attname AS attname, c.typid AS atttypid, -1 AS attstattarget,
   coalesce((SELECT t.typlen FROM pg_type t WHERE t.oid = c.typid), -1) AS attlen, c.attnum AS attnum, 0 AS attndims,
   -1 AS attcacheoff, c.typmod AS atttypmod, 0 AS attbyval, 'i' AS attalign,
@@ -332,8 +365,11 @@ FROM _pg_fk f JOIN _pg_fkcol c ON c.tbl = f.tbl AND c.id = f.id`},
   CASE f.upd WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END AS update_rule,
   CASE f.del WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END AS delete_rule
 FROM _pg_con f WHERE f.contype = 'f'`},
-		{"information_schema", "sequences", emptyView("sequence_catalog, sequence_schema, sequence_name, data_type, " +
-			"numeric_precision, numeric_precision_radix, numeric_scale, start_value, minimum_value, maximum_value, increment, cycle_option")},
+		{"information_schema", "sequences", `SELECT {{db}} AS sequence_catalog, 'public' AS sequence_schema, name AS sequence_name,
+  CASE typid WHEN 20 THEN 'bigint' WHEN 21 THEN 'smallint' ELSE 'integer' END AS data_type,
+  CASE typid WHEN 20 THEN 64 WHEN 21 THEN 16 ELSE 32 END AS numeric_precision, 2 AS numeric_precision_radix,
+  0 AS numeric_scale, '1' AS start_value, '1' AS minimum_value, CAST(maxv AS TEXT) AS maximum_value, '1' AS increment,
+  'NO' AS cycle_option FROM _pg_serial`},
 	}
 	names := make([]string, 0, len(emptyRelations))
 	for n := range emptyRelations {

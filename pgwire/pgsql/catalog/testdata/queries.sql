@@ -180,3 +180,17 @@ SELECT 'pg_amproc'::regclass::oid, 'pg_opfamily'::regclass::oid, 'pg_ts_config':
 SELECT label, provider, classoid, objoid, objsubid FROM pg_catalog.pg_seclabels ORDER BY classoid, objoid, objsubid
 ----
 SELECT a.attname, a.attstorage, t.typstorage FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = 'fruit'::regclass AND a.attnum > 0 AND a.attstorage <> t.typstorage
+----
+SELECT c.relname, c.relkind, d.refobjid = 'fruit'::regclass, d.refobjsubid, d.deptype FROM pg_class c LEFT JOIN pg_depend d ON (c.relkind = 'S' AND d.classid = c.tableoid AND d.objid = c.oid AND d.objsubid = 0 AND d.refclassid = c.tableoid AND d.deptype IN ('a', 'i')) WHERE c.relkind = 'S'
+----
+SELECT format_type(seqtypid, NULL), seqstart, seqincrement, seqmax, seqmin, seqcache, seqcycle FROM pg_catalog.pg_sequence WHERE seqrelid = 'fruit_id_seq'::regclass
+----
+SELECT pg_get_serial_sequence('fruit', 'id'), pg_get_serial_sequence('public.fruit', 'name'), pg_get_serial_sequence('basket', 'fruit')
+----
+SELECT a.tableoid, a.oid, adnum, pg_catalog.pg_get_expr(adbin, adrelid) AS adsrc FROM pg_catalog.pg_attrdef a WHERE a.adrelid = 'fruit'::regclass
+----
+SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'loaded' UNION ALL SELECT conname, contype FROM pg_constraint WHERE conrelid = 'loaded'::regclass
+----
+SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'added'::regclass UNION ALL SELECT c.relname, i.indisprimary, '' FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'added'::regclass
+----
+SELECT sequence_catalog, sequence_schema, sequence_name, data_type, numeric_precision, start_value, minimum_value, maximum_value, increment, cycle_option FROM information_schema.sequences ORDER BY sequence_name
