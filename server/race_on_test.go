@@ -3,6 +3,5 @@
 package server_test
 
 // raceEnabled is whether the tests run under the race detector, which makes
-// SQLite's own work several times slower: tests that need a long apply size
-// their workload by it.
+// SQLite's own work several times slower.
 const raceEnabled = true
