@@ -433,45 +433,16 @@ func unquoteDollar(s string) string {
 }
 
 // unquoteString returns the value of a '…' or E'…' literal, leniently: an
-// unterminated one is read to its end, an unknown escape is the character.
+// unterminated one is read to its end, and an E'…' that unescapeE refuses
+// is read as a plain one.
 func unquoteString(s string) string {
-	escapes := false
 	if len(s) > 0 && (s[0] == 'E' || s[0] == 'e') {
-		escapes = true
+		if v, msg := unescapeE(s); msg == "" {
+			return v
+		}
 		s = s[1:]
 	}
 	s = strings.TrimPrefix(s, "'")
 	s = strings.TrimSuffix(s, "'")
-	if !escapes {
-		return strings.ReplaceAll(s, "''", "'")
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '\'' && i+1 < len(s) && s[i+1] == '\'' {
-			b.WriteByte('\'')
-			i++
-			continue
-		}
-		if c != '\\' || i+1 >= len(s) {
-			b.WriteByte(c)
-			continue
-		}
-		i++
-		switch s[i] {
-		case 'n':
-			b.WriteByte('\n')
-		case 't':
-			b.WriteByte('\t')
-		case 'r':
-			b.WriteByte('\r')
-		case 'b':
-			b.WriteByte('\b')
-		case 'f':
-			b.WriteByte('\f')
-		default:
-			b.WriteByte(s[i])
-		}
-	}
-	return b.String()
+	return strings.ReplaceAll(s, "''", "'")
 }
