@@ -46,6 +46,10 @@ type Node struct {
 
 	pgLn   net.Listener
 	httpLn net.Listener
+	// pgAddr and httpAddr publish the listeners' addresses once they are
+	// bound: the side channel and the admin endpoint serve LocalStatus
+	// while Open is still binding them.
+	pgAddr, httpAddr atomic.Pointer[string]
 	// dirLock holds the data directory's lock until Close.
 	dirLock *os.File
 
@@ -206,6 +210,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 		RequireTLS:     n.cfg.PGRequireTLS,
 		Auth:           auth,
 	})
+	n.pgAddr.Store(ptr(n.pgLn.Addr().String()))
 	n.goServe(func() { n.pg.Serve(n.pgLn) })
 
 	if n.cfg.HTTPAddr != "" || n.cfg.HTTPListener != nil {
@@ -215,6 +220,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 				return fmt.Errorf("http listener: %w", err)
 			}
 		}
+		n.httpAddr.Store(ptr(n.httpLn.Addr().String()))
 		scram, _ := auth.(*pgwire.SCRAMAuth)
 		if n.httpAuth, err = n.newHTTPAuth(scram); err != nil {
 			return err
@@ -346,19 +352,21 @@ func (n *Node) fatalCause() error {
 
 // PGAddr is the address the Postgres listener is bound to.
 func (n *Node) PGAddr() string {
-	if n.pgLn == nil {
-		return n.cfg.PGAddr
+	if a := n.pgAddr.Load(); a != nil {
+		return *a
 	}
-	return n.pgLn.Addr().String()
+	return n.cfg.PGAddr
 }
 
 // HTTPAddr is the address of the admin endpoint, "" when disabled.
 func (n *Node) HTTPAddr() string {
-	if n.httpLn == nil {
-		return n.cfg.HTTPAddr
+	if a := n.httpAddr.Load(); a != nil {
+		return *a
 	}
-	return n.httpLn.Addr().String()
+	return n.cfg.HTTPAddr
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // RaftAddr is the node-to-node address.
 func (n *Node) RaftAddr() string {
