@@ -25,6 +25,18 @@ func TestFrontEnd(t *testing.T) {
 	if _, err := setup.Exec(ctx, "CREATE TABLE fe (id INTEGER PRIMARY KEY, u TEXT, at TEXT, n INTEGER DEFAULT 7, b TEXT)"); err != nil {
 		t.Fatal(err)
 	}
+	// A UUID key drawn by its column's default, as Rails and hand-written
+	// schemas declare it.
+	if _, err := setup.Exec(ctx, "CREATE TABLE fu (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), v text)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := connect(t, c, c.Follower()).Exec(ctx, "INSERT INTO fu (v) SELECT 'v' || g FROM generate_series(1, 50) g"); err != nil {
+		t.Fatal(err)
+	}
+	var uuids, distinct int
+	if err := setup.QueryRow(ctx, "SELECT count(*), count(DISTINCT id) FROM fu WHERE id ~ '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'").Scan(&uuids, &distinct); err != nil || uuids != 50 || distinct != 50 {
+		t.Errorf("defaulted keys: %d version-4 UUIDs, %d distinct, of 50: %v", uuids, distinct, err)
+	}
 	for _, node := range []int{c.Leader(), c.Follower()} {
 		for _, mode := range []string{"cache_statement", "simple_protocol"} {
 			conn := connectMode(t, c, node, mode)

@@ -486,10 +486,11 @@ func (p *parser) stepWord(i, start int) int {
 }
 
 // uuidExpr is gen_random_uuid(): a version 4 UUID from randomblob, which a
-// write draws from the generator every node seeds alike.
-const uuidExpr = "(SELECT lower(substr(h,1,8)||'-'||substr(h,9,4)||'-4'||substr(h,14,3)||'-'||" +
-	"substr('89ab',1+(instr('0123456789ABCDEF',substr(h,17,1))-1)%4,1)||substr(h,18,3)||'-'||substr(h,21,12)) " +
-	"FROM (SELECT hex(randomblob(16)) AS h))"
+// write draws from the generator every node seeds alike. It holds no
+// subquery, so that it may stand as a column's DEFAULT, where SQLite
+// refuses one.
+const uuidExpr = "(lower(hex(randomblob(4))||'-'||hex(randomblob(2))||'-4'||substr(hex(randomblob(2)),2)||'-'||" +
+	"substr('89ab',1+(random()&3),1)||substr(hex(randomblob(2)),2)||'-'||hex(randomblob(6))))"
 
 func (p *parser) stepOp(i, start int) int {
 	op := p.text(i)
