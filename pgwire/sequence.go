@@ -25,8 +25,12 @@ import (
 // row is rolled back with it.
 
 // sequenceTable is the definition of the table that holds the sequences.
+// start_value is the sequence's START, which RESTART goes back to and the
+// catalogs show (a table made before it had the column has none: the
+// catalogs show the first value of the sequence's range).
 const sequenceTable = "CREATE TABLE IF NOT EXISTS raftsql_sequences (name TEXT PRIMARY KEY, last_value INTEGER NOT NULL, " +
-	"increment INTEGER NOT NULL, min_value INTEGER NOT NULL, max_value INTEGER NOT NULL, is_called INTEGER NOT NULL)"
+	"increment INTEGER NOT NULL, min_value INTEGER NOT NULL, max_value INTEGER NOT NULL, is_called INTEGER NOT NULL, " +
+	"start_value INTEGER)"
 
 // translateCreateSequence reads CREATE SEQUENCE [IF NOT EXISTS] name
 // [AS type] [INCREMENT [BY] n] [MINVALUE n | NO MINVALUE] [MAXVALUE n | NO
@@ -157,8 +161,8 @@ func translateCreateSequence(tl tokenList) (translated, bool) {
 	}
 	return translated{tag: "CREATE SEQUENCE", stmts: []string{
 		sequenceTable,
-		fmt.Sprintf("%s raftsql_sequences (name, last_value, increment, min_value, max_value, is_called) VALUES (%s, %d, %d, %d, %d, 0)",
-			insert, quoteLiteral(name), first, inc, minV, maxV),
+		fmt.Sprintf("%s raftsql_sequences (name, last_value, increment, min_value, max_value, is_called, start_value) VALUES (%s, %d, %d, %d, %d, 0, %d)",
+			insert, quoteLiteral(name), first, inc, minV, maxV, first),
 	}}, true
 }
 
@@ -218,7 +222,7 @@ func translateAlterSequence(tl tokenList) (translated, bool) {
 		if word(i) == "with" {
 			i++
 		}
-		to := "CASE WHEN increment > 0 THEN min_value ELSE max_value END"
+		to := "coalesce(start_value, CASE WHEN increment > 0 THEN min_value ELSE max_value END)"
 		if i < len(tl.toks) {
 			if tl.toks[i].kind != tkNumber || i+1 != len(tl.toks) {
 				return translated{}, false

@@ -11,6 +11,56 @@ type Env struct {
 	User     string
 	Database string
 	PID      uint32 // what pg_backend_pid() answers: the connection's process ID
+	// Sequences reports whether the database holds the table of the
+	// sequences made with CREATE SEQUENCE, which the catalogs then list
+	// (pg_class, pg_sequence, information_schema.sequences); nil: it does
+	// not. The rewrite asks at most once, and only for a statement that
+	// reads those relations.
+	Sequences func() bool
+}
+
+// once is env with a Sequences that asks env's at most once.
+func (env Env) once() Env {
+	f := env.Sequences
+	if f == nil {
+		return env
+	}
+	asked, has := false, false
+	env.Sequences = func() bool {
+		if !asked {
+			asked, has = true, f()
+		}
+		return has
+	}
+	return env
+}
+
+// sequences reports whether the relations that list the sequences made
+// with CREATE SEQUENCE are to read them.
+func (r *rewriter) sequences() bool { return r.env.Sequences != nil && r.env.Sequences() }
+
+// relationText is the SQLite text that reads rel in a FROM clause.
+func (r *rewriter) relationText(rel Relation) string {
+	seq := (rel.seqSession != "" || rel.seqSQLite != "") && r.sequences()
+	switch {
+	case rel.session != "" && seq:
+		return "(" + r.expandSession(rel.seqSession) + ")"
+	case rel.session != "":
+		return "(" + r.expandSession(rel.session) + ")"
+	case seq:
+		return rel.seqSQLite
+	}
+	return rel.sqlite
+}
+
+// helper is the name of helper view name, or of its view that lists the
+// sequences made with CREATE SEQUENCE where it has one and they are to be
+// read.
+func (r *rewriter) helper(name string) string {
+	if helperSeq[name] && r.sequences() {
+		return sequenceView(name)
+	}
+	return name
 }
 
 // Error is a statement the rewrite cannot translate. Code is its
@@ -105,7 +155,7 @@ func RewriteTyped(sql string, env Env) (out string, ok bool, types map[string]st
 	if !Mentions(sql) {
 		return sql, false, nil, nil
 	}
-	r := &rewriter{env: env}
+	r := &rewriter{env: env.once()}
 	text, exps := r.level(lex(sql))
 	if r.err == nil && len(exps) > 0 {
 		r.fail(notSupported("a set-returning function outside a FROM clause"))
@@ -809,10 +859,7 @@ func (r *rewriter) relation(schema, name string) (string, bool) {
 		// SQLite then reports the relation missing, as 42P01.
 		return quoteIdent(schema + "." + name), true
 	}
-	if rel.session != "" {
-		return "(" + r.expandSession(rel.session) + ")", true
-	}
-	return rel.sqlite, true
+	return r.relationText(rel), true
 }
 
 func (r *rewriter) expandSession(sql string) string {
@@ -883,7 +930,7 @@ func (r *rewriter) cast(arg, typ string) string {
 		if literal {
 			return "_pg_regclass(" + arg + ")"
 		}
-		return "(SELECT _rn_name FROM _pg_relnames WHERE _rn_oid = " + arg + ")"
+		return "(SELECT _rn_name FROM " + r.helper("_pg_relnames") + " WHERE _rn_oid = " + arg + ")"
 	case "regtype":
 		if literal {
 			return "_pg_regtype(" + arg + ")"

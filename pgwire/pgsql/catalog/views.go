@@ -18,14 +18,15 @@ type Relation struct {
 	session string
 	// def is the view's query.
 	def string
+	// seqSQLite and seqSession are sqlite and session for a database
+	// that holds sequences made with CREATE SEQUENCE, where the relation
+	// lists them too ("" where it does not).
+	seqSQLite, seqSession string
 }
 
 // SQLite is the text that reads r in a FROM clause of SQLite SQL.
 func (r Relation) SQLite(env Env) string {
-	if r.session != "" {
-		return "(" + (&rewriter{env: env}).expandSession(r.session) + ")"
-	}
-	return r.sqlite
+	return (&rewriter{env: env}).relationText(r)
 }
 
 // view is one relation's definition: helper views (schema "") come first,
@@ -102,9 +103,14 @@ func emptyView(cols string) string {
 // and the OIDs derived from those names.
 var helperViews = []view{
 	{"", "_pg_rel", `SELECT name, type, sql, _pg_oid('r', name) AS oid FROM main.sqlite_schema
-WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`},
+WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND name NOT LIKE 'raftsql\_%' ESCAPE '\'`},
 	{"", "_pg_col0", `SELECT r.name AS tbl, r.oid AS relid, r.type AS reltype, p.cid + 1 AS attnum, p.name AS attname,
-  p.type AS decl, _pg_typeoid(p.type) AS typid, _pg_typmod(p.type) AS typmod,
+  p.type AS decl,
+  -- The rowid alias is declared INTEGER; one declared BIGSERIAL, bigint,
+  -- SMALLSERIAL or smallint says so in a comment (pgwire's rowidTypeMark).
+  CASE WHEN instr(r.sql, '/* raftsql:') > 0 AND p.pk = 1 AND upper(p.type) = 'INTEGER' THEN
+      CASE WHEN instr(r.sql, '/* raftsql:bigint */') > 0 THEN 20 WHEN instr(r.sql, '/* raftsql:smallint */') > 0 THEN 21 ELSE 23 END
+    ELSE _pg_typeoid(p.type) END AS typid, _pg_typmod(p.type) AS typmod,
   (p."notnull" OR p.pk > 0) AS nn, p.dflt_value AS dflt0, p.pk AS pk,
   CASE WHEN r.type = 'table' AND (p.pk = 1 AND upper(p.type) = 'INTEGER'
       AND (SELECT count(*) FROM pragma_table_info(r.name, 'main') q WHERE q.pk > 0) = 1
@@ -122,6 +128,27 @@ FROM _pg_rel r, pragma_table_info(r.name, 'main') p`},
   CASE c.typid WHEN 20 THEN 20 WHEN 21 THEN 21 ELSE 23 END AS typid,
   CASE c.typid WHEN 20 THEN 9223372036854775807 WHEN 21 THEN 32767 ELSE 2147483647 END AS maxv
 FROM _pg_col0 c WHERE c.serial`},
+	// The sequences made with CREATE SEQUENCE, rows of raftsql_sequences
+	// (package pgwire), which the first CREATE SEQUENCE makes: a view that
+	// reads them fails where that table is not, so each relation that
+	// lists them ({{useq}} in its query) has two views, one over the empty
+	// _pg_useq0 and one over _pg_useq1, and the rewrite picks the second
+	// where Env.Sequences says the table is there. The table keeps no
+	// type: a sequence's is the one its bounds are the range of. A table
+	// made before it had start_value has none: the start is then the first
+	// value of the sequence's range (the subquery's start_value is the
+	// table's where it has one, else the NULL of _pg_nostart).
+	{"", "_pg_useq0", `SELECT NULL AS name, NULL AS oid, NULL AS typid, NULL AS start, NULL AS inc, NULL AS minv,
+  NULL AS maxv WHERE 0`},
+	{"", "_pg_useq1", `SELECT s.name AS name, _pg_oid('r', s.name) AS oid,
+  CASE WHEN s.max_value = 32767 OR s.min_value = -32768 THEN 21
+    WHEN s.max_value = 2147483647 OR s.min_value = -2147483648 THEN 23 ELSE 20 END AS typid,
+  coalesce((SELECT start_value FROM main.raftsql_sequences i WHERE i.name = s.name),
+    CASE WHEN s.increment > 0 THEN s.min_value ELSE s.max_value END) AS start,
+  -- Expressions, not columns: a column would give the relations that
+  -- read these SQLite's declared type, INTEGER, which reads as int4.
+  s.increment + 0 AS inc, s.min_value + 0 AS minv, s.max_value + 0 AS maxv
+FROM main.raftsql_sequences s, (SELECT NULL AS start_value) _pg_nostart`},
 	{"", "_pg_idx0", `SELECT r.name AS tbl, r.oid AS relid, l.name AS sqlite_name,
   CASE WHEN l.origin = 'pk' THEN r.name || '_pkey'
     WHEN l.origin = 'u' AND l.name LIKE 'sqlite\_autoindex\_%' ESCAPE '\' THEN
@@ -198,7 +225,8 @@ FROM _pg_fk f`},
 	{"", "_pg_idxcoldef", `SELECT idxoid AS _ic_oid, seq AS _ic_seq, col AS _ic_col FROM _pg_idxcol`},
 	{"", "_pg_indexdef2", `SELECT oid AS _id_oid, def AS _id_def FROM _pg_indexdef`},
 	{"", "_pg_serialseq", `SELECT relid AS _ss_relid, col AS _ss_col, 'public.' || quote_ident(name) AS _ss_seq FROM _pg_serial`},
-	{"", "_pg_relnames", `SELECT oid AS _rn_oid, name AS _rn_name FROM _pg_rel UNION ALL SELECT oid, name FROM _pg_idx`},
+	{"", "_pg_relnames", `SELECT oid AS _rn_oid, name AS _rn_name FROM _pg_rel UNION ALL SELECT oid, name FROM _pg_idx
+UNION ALL SELECT oid, name FROM _pg_serial UNION ALL SELECT oid, name FROM {{useq}}`},
 }
 
 // catalogViews are the relations of pg_catalog and information_schema that
@@ -230,9 +258,13 @@ UNION ALL
 SELECT s.oid, s.name, 2200, 0, 0, 10, 0, 0, 0, 0, -1, 0, 0, 0, 0, 'p', 'S', 3, 0, 0, 0, 0, 0, 0, 1, 'n', 0, 0, 0, 0, NULL, NULL, NULL
 FROM _pg_serial s
 UNION ALL
+SELECT u.oid, u.name, 2200, 0, 0, 10, 0, 0, 0, 0, -1, 0, 0, 0, 0, 'p', 'S', 3, 0, 0, 0, 0, 0, 0, 1, 'n', 0, 0, 0, 0, NULL, NULL, NULL
+FROM {{useq}} u
+UNION ALL
 ` + catalogClassRows()},
 		{"pg_catalog", "pg_sequence", `SELECT oid AS seqrelid, typid AS seqtypid, 1 AS seqstart, 1 AS seqincrement, maxv AS seqmax,
-  1 AS seqmin, 1 AS seqcache, 0 AS seqcycle FROM _pg_serial`},
+  1 AS seqmin, 1 AS seqcache, 0 AS seqcycle FROM _pg_serial
+UNION ALL SELECT oid, typid, start, inc, maxv, minv, 1, 0 FROM {{useq}}`},
 		// A serial's sequence belongs to its column (deptype a), and the
 		// column's default uses the sequence (n), as Postgres records them.
 		{"pg_catalog", "pg_depend", `SELECT 1259 AS classid, oid AS objid, 0 AS objsubid, 1259 AS refclassid, relid AS refobjid,
@@ -369,7 +401,11 @@ FROM _pg_con f WHERE f.contype = 'f'`},
   CASE typid WHEN 20 THEN 'bigint' WHEN 21 THEN 'smallint' ELSE 'integer' END AS data_type,
   CASE typid WHEN 20 THEN 64 WHEN 21 THEN 16 ELSE 32 END AS numeric_precision, 2 AS numeric_precision_radix,
   0 AS numeric_scale, '1' AS start_value, '1' AS minimum_value, CAST(maxv AS TEXT) AS maximum_value, '1' AS increment,
-  'NO' AS cycle_option FROM _pg_serial`},
+  'NO' AS cycle_option FROM _pg_serial
+UNION ALL
+SELECT {{db}}, 'public', name, CASE typid WHEN 20 THEN 'bigint' WHEN 21 THEN 'smallint' ELSE 'integer' END,
+  CASE typid WHEN 20 THEN 64 WHEN 21 THEN 16 ELSE 32 END, 2, 0, CAST(start AS TEXT), CAST(minv AS TEXT),
+  CAST(maxv AS TEXT), CAST(inc AS TEXT), 'NO' FROM {{useq}}`},
 	}
 	names := make([]string, 0, len(emptyRelations))
 	for n := range emptyRelations {
@@ -489,17 +525,57 @@ func init() {
 		}
 		r := &relations[i]
 		r.def = v.sql
-		if strings.Contains(v.sql, "{{user}}") || strings.Contains(v.sql, "{{db}}") {
-			r.session = v.sql
-		} else if v.schema == "pg_catalog" {
+		seq := listsSequences(v.sql)
+		switch {
+		case strings.Contains(v.sql, "{{user}}") || strings.Contains(v.sql, "{{db}}"):
+			r.session = withSequences(v.sql, false)
+			if seq {
+				r.seqSession = withSequences(v.sql, true)
+			}
+		case v.schema == "pg_catalog":
 			r.sqlite = v.name
-		} else {
+			if seq {
+				r.seqSQLite = sequenceView(v.name)
+			}
+		default:
 			r.sqlite = quoteIdent(v.schema + "." + v.name)
+			if seq {
+				r.seqSQLite = quoteIdent(sequenceView(v.schema + "." + v.name))
+			}
 		}
 		byName[[2]string{v.schema, v.name}] = i
 	}
 	viewsCache = vs
 }
+
+// listsSequences reports a view's query that lists the sequences made
+// with CREATE SEQUENCE ({{useq}}): it has a second view that does.
+func listsSequences(sql string) bool { return strings.Contains(sql, "{{useq}}") }
+
+// withSequences is a view's query over the sequences made with CREATE
+// SEQUENCE, or over none.
+func withSequences(sql string, seq bool) string {
+	if seq {
+		return strings.ReplaceAll(sql, "{{useq}}", "_pg_useq1")
+	}
+	return strings.ReplaceAll(sql, "{{useq}}", "_pg_useq0")
+}
+
+// sequenceView is the name of the view of name that lists the sequences
+// made with CREATE SEQUENCE.
+func sequenceView(name string) string { return name + "__seq" }
+
+// helperSeq is the helper views that have a second view listing the
+// sequences made with CREATE SEQUENCE.
+var helperSeq = func() map[string]bool {
+	m := map[string]bool{}
+	for _, v := range helperViews {
+		if listsSequences(v.sql) {
+			m[v.name] = true
+		}
+	}
+	return m
+}()
 
 // Relations lists the catalog relations raftsql serves.
 func Relations() []Relation { return relations }
@@ -526,7 +602,10 @@ func Resolve(schema, name string) (Relation, bool) {
 func InitSQL(version, versionNum string) []string {
 	var out []string
 	for _, v := range helperViews {
-		out = append(out, "CREATE TEMP VIEW "+v.name+" AS "+v.sql)
+		out = append(out, "CREATE TEMP VIEW "+v.name+" AS "+withSequences(v.sql, false))
+		if listsSequences(v.sql) {
+			out = append(out, "CREATE TEMP VIEW "+sequenceView(v.name)+" AS "+withSequences(v.sql, true))
+		}
 	}
 	for i, v := range viewsCache {
 		r := relations[i]
@@ -534,7 +613,10 @@ func InitSQL(version, versionNum string) []string {
 			continue
 		}
 		sql := strings.NewReplacer("{{version}}", version, "{{version_num}}", versionNum).Replace(v.sql)
-		out = append(out, "CREATE TEMP VIEW "+r.sqlite+" AS "+sql)
+		out = append(out, "CREATE TEMP VIEW "+r.sqlite+" AS "+withSequences(sql, false))
+		if r.seqSQLite != "" {
+			out = append(out, "CREATE TEMP VIEW "+r.seqSQLite+" AS "+withSequences(sql, true))
+		}
 	}
 	return out
 }
