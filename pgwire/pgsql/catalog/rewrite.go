@@ -41,26 +41,23 @@ func (r *rewriter) sequences() bool { return r.env.Sequences != nil && r.env.Seq
 
 // relationText is the SQLite text that reads rel in a FROM clause.
 func (r *rewriter) relationText(rel Relation) string {
-	seq := (rel.seqSession != "" || rel.seqSQLite != "") && r.sequences()
-	switch {
-	case rel.session != "" && seq:
-		return "(" + r.expandSession(rel.seqSession) + ")"
-	case rel.session != "":
-		return "(" + r.expandSession(rel.session) + ")"
-	case seq:
-		return rel.seqSQLite
+	text := rel.sqlite
+	if rel.session != "" {
+		text = "(" + r.expandSession(rel.session) + ")"
 	}
-	return rel.sqlite
+	if rel.seqRows != "" && r.sequences() {
+		return withSequences(text, r.expandSession(rel.seqRows))
+	}
+	return text
 }
 
-// helper is the name of helper view name, or of its view that lists the
-// sequences made with CREATE SEQUENCE where it has one and they are to be
-// read.
-func (r *rewriter) helper(name string) string {
-	if helperSeq[name] && r.sequences() {
-		return sequenceView(name)
+// relNames is the SQLite text that reads _pg_relnames, the names of the
+// relations by OID.
+func (r *rewriter) relNames() string {
+	if r.sequences() {
+		return withSequences("_pg_relnames", sequenceRows[[2]string{"", "_pg_relnames"}])
 	}
-	return name
+	return "_pg_relnames"
 }
 
 // Error is a statement the rewrite cannot translate. Code is its
@@ -930,7 +927,7 @@ func (r *rewriter) cast(arg, typ string) string {
 		if literal {
 			return "_pg_regclass(" + arg + ")"
 		}
-		return "(SELECT _rn_name FROM " + r.helper("_pg_relnames") + " WHERE _rn_oid = " + arg + ")"
+		return "(SELECT _rn_name FROM " + r.relNames() + " WHERE _rn_oid = " + arg + ")"
 	case "regtype":
 		if literal {
 			return "_pg_regtype(" + arg + ")"

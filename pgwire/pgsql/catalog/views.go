@@ -18,10 +18,9 @@ type Relation struct {
 	session string
 	// def is the view's query.
 	def string
-	// seqSQLite and seqSession are sqlite and session for a database
-	// that holds sequences made with CREATE SEQUENCE, where the relation
-	// lists them too ("" where it does not).
-	seqSQLite, seqSession string
+	// seqRows are the relation's rows for the sequences made with CREATE
+	// SEQUENCE, where it lists them ("" where it does not).
+	seqRows string
 }
 
 // SQLite is the text that reads r in a FROM clause of SQLite SQL.
@@ -97,6 +96,45 @@ func emptyView(cols string) string {
 	return "SELECT " + strings.Join(items, ", ") + " WHERE 0"
 }
 
+// userSequences are the sequences made with CREATE SEQUENCE, rows of
+// raftsql_sequences (package pgwire), which the first CREATE SEQUENCE
+// makes. No view may read that table where it may not be: SQLite checks
+// every view when a table is renamed. So the relations that list
+// sequences have their rows of these (sequenceRows) added to them in the
+// statement's text, where Env.Sequences says the table is there. The table
+// keeps no type: a sequence's is the one its bounds are the range of. A
+// table made before it had start_value has none: the start is then the
+// first value of the sequence's range (the subquery's start_value is the
+// table's where it has one, else the NULL of _pg_nostart). The bounds are
+// expressions, not columns, which would give the relations SQLite's
+// declared type, INTEGER, read as int4.
+const userSequences = `(SELECT s.name AS name, _pg_oid('r', s.name) AS oid,
+  CASE WHEN s.max_value = 32767 OR s.min_value = -32768 THEN 21
+    WHEN s.max_value = 2147483647 OR s.min_value = -2147483648 THEN 23 ELSE 20 END AS typid,
+  coalesce((SELECT start_value FROM main.raftsql_sequences i WHERE i.name = s.name),
+    CASE WHEN s.increment > 0 THEN s.min_value ELSE s.max_value END) AS start,
+  s.increment + 0 AS inc, s.min_value + 0 AS minv, s.max_value + 0 AS maxv
+FROM main.raftsql_sequences s, (SELECT NULL AS start_value) _pg_nostart)`
+
+// sequenceRows are the rows of the relations that list sequences for
+// userSequences ({{useq}}), with the relations' columns.
+var sequenceRows = map[[2]string]string{
+	{"", "_pg_relnames"}: `SELECT oid, name FROM {{useq}} u`,
+	{"pg_catalog", "pg_class"}: `SELECT u.oid, u.name, 2200, 0, 0, 10, 0, 0, 0, 0, -1, 0, 0, 0, 0, 'p', 'S', 3, 0, 0, 0, 0, 0, 0, 1, 'n',
+  0, 0, 0, 0, NULL, NULL, NULL, {{tableoid}} FROM {{useq}} u`,
+	{"pg_catalog", "pg_sequence"}: `SELECT oid, typid, start, inc, maxv, minv, 1, 0, {{tableoid}} FROM {{useq}} u`,
+	{"information_schema", "sequences"}: `SELECT {{db}}, 'public', name,
+  CASE typid WHEN 20 THEN 'bigint' WHEN 21 THEN 'smallint' ELSE 'integer' END,
+  CASE typid WHEN 20 THEN 64 WHEN 21 THEN 16 ELSE 32 END, 2, 0, CAST(start AS TEXT), CAST(minv AS TEXT),
+  CAST(maxv AS TEXT), CAST(inc AS TEXT), 'NO' FROM {{useq}} u`,
+}
+
+// withSequences is the SQLite text that reads a relation, base, with its
+// rows for the sequences made with CREATE SEQUENCE.
+func withSequences(base, rows string) string {
+	return "(SELECT * FROM " + base + " UNION ALL " + strings.ReplaceAll(rows, "{{useq}}", userSequences) + ")"
+}
+
 // Helper views: the database's relations, columns, indexes and keys, as
 // sqlite_schema and the pragma functions give them, with the names
 // Postgres gives them (TABLE_pkey, TABLE_COLUMNS_key, TABLE_COLUMNS_fkey)
@@ -128,27 +166,6 @@ FROM _pg_rel r, pragma_table_info(r.name, 'main') p`},
   CASE c.typid WHEN 20 THEN 20 WHEN 21 THEN 21 ELSE 23 END AS typid,
   CASE c.typid WHEN 20 THEN 9223372036854775807 WHEN 21 THEN 32767 ELSE 2147483647 END AS maxv
 FROM _pg_col0 c WHERE c.serial`},
-	// The sequences made with CREATE SEQUENCE, rows of raftsql_sequences
-	// (package pgwire), which the first CREATE SEQUENCE makes: a view that
-	// reads them fails where that table is not, so each relation that
-	// lists them ({{useq}} in its query) has two views, one over the empty
-	// _pg_useq0 and one over _pg_useq1, and the rewrite picks the second
-	// where Env.Sequences says the table is there. The table keeps no
-	// type: a sequence's is the one its bounds are the range of. A table
-	// made before it had start_value has none: the start is then the first
-	// value of the sequence's range (the subquery's start_value is the
-	// table's where it has one, else the NULL of _pg_nostart).
-	{"", "_pg_useq0", `SELECT NULL AS name, NULL AS oid, NULL AS typid, NULL AS start, NULL AS inc, NULL AS minv,
-  NULL AS maxv WHERE 0`},
-	{"", "_pg_useq1", `SELECT s.name AS name, _pg_oid('r', s.name) AS oid,
-  CASE WHEN s.max_value = 32767 OR s.min_value = -32768 THEN 21
-    WHEN s.max_value = 2147483647 OR s.min_value = -2147483648 THEN 23 ELSE 20 END AS typid,
-  coalesce((SELECT start_value FROM main.raftsql_sequences i WHERE i.name = s.name),
-    CASE WHEN s.increment > 0 THEN s.min_value ELSE s.max_value END) AS start,
-  -- Expressions, not columns: a column would give the relations that
-  -- read these SQLite's declared type, INTEGER, which reads as int4.
-  s.increment + 0 AS inc, s.min_value + 0 AS minv, s.max_value + 0 AS maxv
-FROM main.raftsql_sequences s, (SELECT NULL AS start_value) _pg_nostart`},
 	{"", "_pg_idx0", `SELECT r.name AS tbl, r.oid AS relid, l.name AS sqlite_name,
   CASE WHEN l.origin = 'pk' THEN r.name || '_pkey'
     WHEN l.origin = 'u' AND l.name LIKE 'sqlite\_autoindex\_%' ESCAPE '\' THEN
@@ -226,7 +243,7 @@ FROM _pg_fk f`},
 	{"", "_pg_indexdef2", `SELECT oid AS _id_oid, def AS _id_def FROM _pg_indexdef`},
 	{"", "_pg_serialseq", `SELECT relid AS _ss_relid, col AS _ss_col, 'public.' || quote_ident(name) AS _ss_seq FROM _pg_serial`},
 	{"", "_pg_relnames", `SELECT oid AS _rn_oid, name AS _rn_name FROM _pg_rel UNION ALL SELECT oid, name FROM _pg_idx
-UNION ALL SELECT oid, name FROM _pg_serial UNION ALL SELECT oid, name FROM {{useq}}`},
+UNION ALL SELECT oid, name FROM _pg_serial`},
 }
 
 // catalogViews are the relations of pg_catalog and information_schema that
@@ -258,13 +275,9 @@ UNION ALL
 SELECT s.oid, s.name, 2200, 0, 0, 10, 0, 0, 0, 0, -1, 0, 0, 0, 0, 'p', 'S', 3, 0, 0, 0, 0, 0, 0, 1, 'n', 0, 0, 0, 0, NULL, NULL, NULL
 FROM _pg_serial s
 UNION ALL
-SELECT u.oid, u.name, 2200, 0, 0, 10, 0, 0, 0, 0, -1, 0, 0, 0, 0, 'p', 'S', 3, 0, 0, 0, 0, 0, 0, 1, 'n', 0, 0, 0, 0, NULL, NULL, NULL
-FROM {{useq}} u
-UNION ALL
 ` + catalogClassRows()},
 		{"pg_catalog", "pg_sequence", `SELECT oid AS seqrelid, typid AS seqtypid, 1 AS seqstart, 1 AS seqincrement, maxv AS seqmax,
-  1 AS seqmin, 1 AS seqcache, 0 AS seqcycle FROM _pg_serial
-UNION ALL SELECT oid, typid, start, inc, maxv, minv, 1, 0 FROM {{useq}}`},
+  1 AS seqmin, 1 AS seqcache, 0 AS seqcycle FROM _pg_serial`},
 		// A serial's sequence belongs to its column (deptype a), and the
 		// column's default uses the sequence (n), as Postgres records them.
 		{"pg_catalog", "pg_depend", `SELECT 1259 AS classid, oid AS objid, 0 AS objsubid, 1259 AS refclassid, relid AS refobjid,
@@ -401,11 +414,7 @@ FROM _pg_con f WHERE f.contype = 'f'`},
   CASE typid WHEN 20 THEN 'bigint' WHEN 21 THEN 'smallint' ELSE 'integer' END AS data_type,
   CASE typid WHEN 20 THEN 64 WHEN 21 THEN 16 ELSE 32 END AS numeric_precision, 2 AS numeric_precision_radix,
   0 AS numeric_scale, '1' AS start_value, '1' AS minimum_value, CAST(maxv AS TEXT) AS maximum_value, '1' AS increment,
-  'NO' AS cycle_option FROM _pg_serial
-UNION ALL
-SELECT {{db}}, 'public', name, CASE typid WHEN 20 THEN 'bigint' WHEN 21 THEN 'smallint' ELSE 'integer' END,
-  CASE typid WHEN 20 THEN 64 WHEN 21 THEN 16 ELSE 32 END, 2, 0, CAST(start AS TEXT), CAST(minv AS TEXT),
-  CAST(maxv AS TEXT), CAST(inc AS TEXT), 'NO' FROM {{useq}}`},
+  'NO' AS cycle_option FROM _pg_serial`},
 	}
 	names := make([]string, 0, len(emptyRelations))
 	for n := range emptyRelations {
@@ -525,57 +534,20 @@ func init() {
 		}
 		r := &relations[i]
 		r.def = v.sql
-		seq := listsSequences(v.sql)
-		switch {
-		case strings.Contains(v.sql, "{{user}}") || strings.Contains(v.sql, "{{db}}"):
-			r.session = withSequences(v.sql, false)
-			if seq {
-				r.seqSession = withSequences(v.sql, true)
-			}
-		case v.schema == "pg_catalog":
+		if strings.Contains(v.sql, "{{user}}") || strings.Contains(v.sql, "{{db}}") {
+			r.session = v.sql
+		} else if v.schema == "pg_catalog" {
 			r.sqlite = v.name
-			if seq {
-				r.seqSQLite = sequenceView(v.name)
-			}
-		default:
+		} else {
 			r.sqlite = quoteIdent(v.schema + "." + v.name)
-			if seq {
-				r.seqSQLite = quoteIdent(sequenceView(v.schema + "." + v.name))
-			}
+		}
+		if rows, ok := sequenceRows[[2]string{v.schema, v.name}]; ok {
+			r.seqRows = strings.ReplaceAll(rows, "{{tableoid}}", fmt.Sprint(relationOID("pg_catalog."+v.name)))
 		}
 		byName[[2]string{v.schema, v.name}] = i
 	}
 	viewsCache = vs
 }
-
-// listsSequences reports a view's query that lists the sequences made
-// with CREATE SEQUENCE ({{useq}}): it has a second view that does.
-func listsSequences(sql string) bool { return strings.Contains(sql, "{{useq}}") }
-
-// withSequences is a view's query over the sequences made with CREATE
-// SEQUENCE, or over none.
-func withSequences(sql string, seq bool) string {
-	if seq {
-		return strings.ReplaceAll(sql, "{{useq}}", "_pg_useq1")
-	}
-	return strings.ReplaceAll(sql, "{{useq}}", "_pg_useq0")
-}
-
-// sequenceView is the name of the view of name that lists the sequences
-// made with CREATE SEQUENCE.
-func sequenceView(name string) string { return name + "__seq" }
-
-// helperSeq is the helper views that have a second view listing the
-// sequences made with CREATE SEQUENCE.
-var helperSeq = func() map[string]bool {
-	m := map[string]bool{}
-	for _, v := range helperViews {
-		if listsSequences(v.sql) {
-			m[v.name] = true
-		}
-	}
-	return m
-}()
 
 // Relations lists the catalog relations raftsql serves.
 func Relations() []Relation { return relations }
@@ -602,10 +574,7 @@ func Resolve(schema, name string) (Relation, bool) {
 func InitSQL(version, versionNum string) []string {
 	var out []string
 	for _, v := range helperViews {
-		out = append(out, "CREATE TEMP VIEW "+v.name+" AS "+withSequences(v.sql, false))
-		if listsSequences(v.sql) {
-			out = append(out, "CREATE TEMP VIEW "+sequenceView(v.name)+" AS "+withSequences(v.sql, true))
-		}
+		out = append(out, "CREATE TEMP VIEW "+v.name+" AS "+v.sql)
 	}
 	for i, v := range viewsCache {
 		r := relations[i]
@@ -613,10 +582,7 @@ func InitSQL(version, versionNum string) []string {
 			continue
 		}
 		sql := strings.NewReplacer("{{version}}", version, "{{version_num}}", versionNum).Replace(v.sql)
-		out = append(out, "CREATE TEMP VIEW "+r.sqlite+" AS "+withSequences(sql, false))
-		if r.seqSQLite != "" {
-			out = append(out, "CREATE TEMP VIEW "+r.seqSQLite+" AS "+withSequences(sql, true))
-		}
+		out = append(out, "CREATE TEMP VIEW "+r.sqlite+" AS "+sql)
 	}
 	return out
 }
