@@ -28,9 +28,11 @@ func TestPgDump(t *testing.T) {
 	// A serial that is not the key.
 	execSQL(t, `CREATE TABLE dump_tags (code TEXT PRIMARY KEY, n SERIAL, label TEXT)`)
 	execSQL(t, `INSERT INTO dump_tags (code, label) VALUES ('a', 'first'), ('b', 'second')`)
-	// A sequence of its own, which has handed out 100 and 105.
+	// A sequence of its own, owned by a column, which has handed out 100
+	// and 105.
 	execSQL(t, `DROP SEQUENCE IF EXISTS dump_counter`)
 	execSQL(t, `CREATE SEQUENCE dump_counter START 100 INCREMENT BY 5`)
+	execSQL(t, `ALTER SEQUENCE dump_counter OWNED BY dump_tags.label`)
 	execSQL(t, `SELECT nextval('dump_counter')`)
 	execSQL(t, `SELECT nextval('dump_counter')`)
 
@@ -45,7 +47,7 @@ func TestPgDump(t *testing.T) {
 	}
 	text, _ := os.ReadFile(dump)
 	for _, w := range []string{"CREATE SEQUENCE public.dump_counter\n    START WITH 100\n    INCREMENT BY 5\n",
-		"SELECT pg_catalog.setval('public.dump_counter', 105, true);"} {
+		"SELECT pg_catalog.setval('public.dump_counter', 105, true);", "ALTER SEQUENCE public.dump_counter OWNED BY public.dump_tags.label;"} {
 		if !strings.Contains(string(text), w) {
 			t.Errorf("the dump has no %q:\n%s", w, text)
 		}

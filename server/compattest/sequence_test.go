@@ -82,8 +82,8 @@ func TestPsqlSequenceCatalog(t *testing.T) {
 	need(t, "psql", "--version")
 	dropTables(t, "sc_big")
 	execSQL(t, "DROP SEQUENCE IF EXISTS sc_counter")
-	execSQL(t, "CREATE SEQUENCE sc_counter START 100 INCREMENT BY 5")
 	execSQL(t, "CREATE TABLE sc_big (id bigserial PRIMARY KEY, n serial, v bigint)")
+	execSQL(t, "CREATE SEQUENCE sc_counter START 100 INCREMENT BY 5 OWNED BY public.sc_big.v")
 	execSQL(t, "INSERT INTO sc_big (v) VALUES (7), (8), (9)")
 	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
 	defer cancel()
@@ -104,7 +104,7 @@ func TestPsqlSequenceCatalog(t *testing.T) {
 	}{
 		{`\ds sc_*`, []string{"public|sc_big_id_seq|sequence|test", "public|sc_big_n_seq|sequence|test", "public|sc_counter|sequence|test"}, nil},
 		{`\d sc_counter`, []string{`Sequence "public.sc_counter"`, "Type|Start|Minimum|Maximum|Increment|Cycles?|Cache",
-			"bigint|100|1|9223372036854775807|5|no|1"}, nil},
+			"bigint|100|1|9223372036854775807|5|no|1", "Owned by: public.sc_big.v"}, nil},
 		{`\d sc_big`, []string{`id|bigint||not null|nextval('sc_big_id_seq'::regclass)`, `n|integer|||nextval('sc_big_n_seq'::regclass)`,
 			"v|bigint|||"}, nil},
 		{`\d sc_big_id_seq`, []string{"bigint|1|1|9223372036854775807|1|no|1", "Owned by: public.sc_big.id"}, nil},
@@ -121,6 +121,7 @@ func TestPsqlSequenceCatalog(t *testing.T) {
 			[]string{"100|5|9223372036854775807|f"}, nil},
 		{"SELECT relkind FROM pg_catalog.pg_class WHERE relname = 'sc_counter'", []string{"S"}, nil},
 		{"SELECT pg_get_serial_sequence('sc_big', 'id')", []string{"public.sc_big_id_seq"}, nil},
+		{"SELECT pg_get_serial_sequence('sc_big', 'v')", []string{"public.sc_counter"}, nil},
 		{"SELECT array_agg(v ORDER BY v) FROM sc_big", []string{"array_agg", "{7,8,9}"}, nil},
 		{"SELECT pg_size_pretty(1024), count(*), coalesce(v, 0), v::text, 1, CASE WHEN v > 8 THEN 'big' END FROM sc_big GROUP BY v ORDER BY v LIMIT 1",
 			[]string{"pg_size_pretty|count|coalesce|v|?column?|case"}, nil},

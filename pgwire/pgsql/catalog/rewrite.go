@@ -51,13 +51,13 @@ func (r *rewriter) relationText(rel Relation) string {
 	return text
 }
 
-// relNames is the SQLite text that reads _pg_relnames, the names of the
-// relations by OID.
-func (r *rewriter) relNames() string {
-	if r.sequences() {
-		return withSequences("_pg_relnames", sequenceRows[[2]string{"", "_pg_relnames"}])
+// helper is the SQLite text that reads helper view name: with its rows
+// for the sequences made with CREATE SEQUENCE, where it has some.
+func (r *rewriter) helper(name string) string {
+	if rows, ok := sequenceRows[[2]string{"", name}]; ok && r.sequences() {
+		return withSequences(name, rows)
 	}
-	return "_pg_relnames"
+	return name
 }
 
 // Error is a statement the rewrite cannot translate. Code is its
@@ -927,7 +927,7 @@ func (r *rewriter) cast(arg, typ string) string {
 		if literal {
 			return "_pg_regclass(" + arg + ")"
 		}
-		return "(SELECT _rn_name FROM " + r.relNames() + " WHERE _rn_oid = " + arg + ")"
+		return "(SELECT _rn_name FROM " + r.helper("_pg_relnames") + " WHERE _rn_oid = " + arg + ")"
 	case "regtype":
 		if literal {
 			return "_pg_regtype(" + arg + ")"

@@ -85,10 +85,11 @@ func TestSequences(t *testing.T) {
 	// declared BIGSERIAL.
 	for _, s := range []string{
 		"CREATE TABLE raftsql_sequences (name TEXT PRIMARY KEY, last_value INTEGER NOT NULL, increment INTEGER NOT NULL, " +
-			"min_value INTEGER NOT NULL, max_value INTEGER NOT NULL, is_called INTEGER NOT NULL, start_value INTEGER)",
-		"INSERT INTO raftsql_sequences VALUES ('orders_seq', 42, 2, 1, 9223372036854775807, 1, 5)",
-		"INSERT INTO raftsql_sequences VALUES ('small_seq', 1, 1, 1, 32767, 0, 1)",
-		"INSERT INTO raftsql_sequences VALUES ('down_seq', -1, -1, -2147483648, -1, 0, -1)",
+			"min_value INTEGER NOT NULL, max_value INTEGER NOT NULL, is_called INTEGER NOT NULL, start_value INTEGER, " +
+			"owned_table TEXT, owned_column TEXT)",
+		"INSERT INTO raftsql_sequences VALUES ('orders_seq', 42, 2, 1, 9223372036854775807, 1, 5, 'BIG', 'n')",
+		"INSERT INTO raftsql_sequences VALUES ('small_seq', 1, 1, 1, 32767, 0, 1, 'gone', 'n')",
+		"INSERT INTO raftsql_sequences VALUES ('down_seq', -1, -1, -2147483648, -1, 0, -1, NULL, NULL)",
 		"CREATE TABLE big (id INTEGER PRIMARY KEY AUTOINCREMENT /* raftsql:bigint */, n bigint, s smallint)",
 	} {
 		if _, err := db.Exec(s); err != nil {
@@ -109,7 +110,12 @@ func TestSequences(t *testing.T) {
 			"FROM information_schema.sequences WHERE sequence_name IN ('orders_seq', 'big_id_seq') ORDER BY 1",
 			"big_id_seq|bigint|1|1|9223372036854775807|1|NO\norders_seq|bigint|5|1|9223372036854775807|2|NO"},
 		{"SELECT 'orders_seq'::regclass::oid = oid, oid::regclass FROM pg_catalog.pg_class WHERE relname = 'orders_seq'", "1|orders_seq"},
-		{"SELECT pg_get_serial_sequence('big', 'id')", "public.big_id_seq"},
+		{"SELECT pg_get_serial_sequence('big', 'id'), pg_get_serial_sequence('big', 'n'), pg_get_serial_sequence('big', 's')",
+			"public.big_id_seq|public.orders_seq|<nil>"},
+		// OWNED BY a column that is there: the column owns the sequence.
+		{"SELECT c.relname, d.refobjid = 'big'::regclass, d.refobjsubid, d.deptype FROM pg_catalog.pg_depend d " +
+			"JOIN pg_catalog.pg_class c ON c.oid = d.objid WHERE d.refobjid = 'big'::regclass AND d.deptype = 'a' ORDER BY 1",
+			"big_id_seq|1|1|a\norders_seq|1|2|a"},
 		// The internal table is in no list of tables.
 		{"SELECT count(*) FROM pg_catalog.pg_class WHERE relname LIKE 'raftsql%'", "0"},
 		{"SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'raftsql%'", "0"},

@@ -105,7 +105,8 @@ func emptyView(cols string) string {
 // keeps no type: a sequence's is the one its bounds are the range of. A
 // table made before it had start_value has none: the start is then the
 // first value of the sequence's range (the subquery's start_value is the
-// table's where it has one, else the NULL of _pg_nostart). The bounds are
+// table's where it has one, else the NULL of _pg_nostart; so for the
+// column of OWNED BY, owned_table and owned_column). The bounds are
 // expressions, not columns, which would give the relations SQLite's
 // declared type, INTEGER, read as int4.
 const userSequences = `(SELECT s.name AS name, _pg_oid('r', s.name) AS oid,
@@ -113,8 +114,16 @@ const userSequences = `(SELECT s.name AS name, _pg_oid('r', s.name) AS oid,
     WHEN s.max_value = 2147483647 OR s.min_value = -2147483648 THEN 23 ELSE 20 END AS typid,
   coalesce((SELECT start_value FROM main.raftsql_sequences i WHERE i.name = s.name),
     CASE WHEN s.increment > 0 THEN s.min_value ELSE s.max_value END) AS start,
-  s.increment + 0 AS inc, s.min_value + 0 AS minv, s.max_value + 0 AS maxv
-FROM main.raftsql_sequences s, (SELECT NULL AS start_value) _pg_nostart)`
+  s.increment + 0 AS inc, s.min_value + 0 AS minv, s.max_value + 0 AS maxv,
+  (SELECT owned_table FROM main.raftsql_sequences i WHERE i.name = s.name) AS owned_table,
+  (SELECT owned_column FROM main.raftsql_sequences i WHERE i.name = s.name) AS owned_column
+FROM main.raftsql_sequences s, (SELECT NULL AS start_value, NULL AS owned_table, NULL AS owned_column) _pg_nostart)`
+
+// ownedSequences are the sequences of userSequences that OWNED BY gave a
+// column that is there, with its table's OID and its number.
+const ownedSequences = `(SELECT u.*, r.oid AS relid, p.cid + 1 AS attnum, r.name AS tbl, p.name AS col
+FROM {{useq}} u JOIN _pg_rel r ON r.type = 'table' AND lower(r.name) = lower(u.owned_table)
+JOIN pragma_table_info(r.name, 'main') p ON lower(p.name) = lower(u.owned_column))`
 
 // sequenceRows are the rows of the relations that list sequences for
 // userSequences ({{useq}}), with the relations' columns.
@@ -123,6 +132,8 @@ var sequenceRows = map[[2]string]string{
 	{"pg_catalog", "pg_class"}: `SELECT u.oid, u.name, 2200, 0, 0, 10, 0, 0, 0, 0, -1, 0, 0, 0, 0, 'p', 'S', 3, 0, 0, 0, 0, 0, 0, 1, 'n',
   0, 0, 0, 0, NULL, NULL, NULL, {{tableoid}} FROM {{useq}} u`,
 	{"pg_catalog", "pg_sequence"}: `SELECT oid, typid, start, inc, maxv, minv, 1, 0, {{tableoid}} FROM {{useq}} u`,
+	{"pg_catalog", "pg_depend"}:   `SELECT 1259, oid, 0, 1259, relid, attnum, 'a', {{tableoid}} FROM {{owned}} o`,
+	{"", "_pg_serialseq"}:         `SELECT relid, col, 'public.' || quote_ident(name) FROM {{owned}} o`,
 	{"information_schema", "sequences"}: `SELECT {{db}}, 'public', name,
   CASE typid WHEN 20 THEN 'bigint' WHEN 21 THEN 'smallint' ELSE 'integer' END,
   CASE typid WHEN 20 THEN 64 WHEN 21 THEN 16 ELSE 32 END, 2, 0, CAST(start AS TEXT), CAST(minv AS TEXT),
@@ -132,6 +143,7 @@ var sequenceRows = map[[2]string]string{
 // withSequences is the SQLite text that reads a relation, base, with its
 // rows for the sequences made with CREATE SEQUENCE.
 func withSequences(base, rows string) string {
+	rows = strings.ReplaceAll(rows, "{{owned}}", ownedSequences)
 	return "(SELECT * FROM " + base + " UNION ALL " + strings.ReplaceAll(rows, "{{useq}}", userSequences) + ")"
 }
 
