@@ -14,8 +14,9 @@ type Env struct {
 	// Sequences reports whether the database holds the table of the
 	// sequences made with CREATE SEQUENCE, which the catalogs then list
 	// (pg_class, pg_sequence, information_schema.sequences); nil: it does
-	// not. The rewrite asks at most once, and only for a statement that
-	// reads those relations.
+	// not; the column of a sequence's OWNED BY owns it in pg_depend and
+	// pg_get_serial_sequence. The rewrite asks at most once, and only for
+	// a statement that reads those relations.
 	Sequences func() bool
 }
 
