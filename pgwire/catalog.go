@@ -25,7 +25,12 @@ func (c *conn) catalogStatement(st *pgsql.Statement) (*pgsql.Statement, map[stri
 		!catalog.Mentions(frontEndNames.Replace(strings.ToLower(st.Source)))) {
 		return st, nil, nil
 	}
-	out, ok, types, err := catalog.RewriteTyped(st.Source, catalog.Env{User: c.set.vals["session_authorization"], Database: c.database, PID: c.pid})
+	env := catalog.Env{User: c.set.vals["session_authorization"], Database: c.database, PID: c.pid,
+		Sequences: func() bool {
+			has, e := c.hasSequenceTable()
+			return e == nil && has
+		}}
+	out, ok, types, err := catalog.RewriteTyped(st.Source, env)
 	if err != nil {
 		code, msg := codeFeatureNotSupported, err.Error()
 		if ce, isCE := err.(*catalog.Error); isCE {
@@ -69,15 +74,18 @@ func catalogColumns(cols []Column, types map[string]string) {
 // rewrite ran the names Postgres gives them, as the front end read them
 // from the client's text (current_database(), not the literal the
 // rewrite put in its place), and bool where it knows a function gives one
-// (pg_table_is_visible), when it lists as many columns. Other types stay
-// the rewrite's: a cast to regclass there is the relation's name.
+// (pg_table_is_visible) and text where the client's text casts to it
+// (c.reloftype::regtype::text, a CASE named after such an ELSE), when it
+// lists as many columns: a column so named is no catalog column of its
+// name's type. Other types stay the rewrite's: a cast to regclass there
+// is the relation's name.
 func postgresNames(cols []Column, orig *pgsql.Statement) {
 	if orig == nil || len(orig.Columns) != len(cols) {
 		return
 	}
 	for i := range cols {
 		cols[i].Name = orig.Columns[i].Name
-		if cols[i].DeclType == "" && orig.Columns[i].Type == "bool" {
+		if t := orig.Columns[i].Type; cols[i].DeclType == "" && (t == "bool" || t == "text") {
 			cols[i].DeclType = orig.Columns[i].Type
 		}
 	}

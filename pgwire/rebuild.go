@@ -381,7 +381,11 @@ func applyRebuild(create string, p *rebuildPlan) (string, []string, []string, *E
 				// a trigger numbers, which raftsql dumps as nullable.
 				p.serialRowid = (own || notNull || keyOf(items, a.column)) && !otherKey(items, k, a.column)
 				if p.serialRowid {
-					d.typ, kept = "INTEGER", append([]string{"PRIMARY KEY AUTOINCREMENT"}, kept...)
+					pk := "PRIMARY KEY AUTOINCREMENT"
+					if m := rowidTypeMark(d.typ); m != "" {
+						pk += " " + m
+					}
+					d.typ, kept = "INTEGER", append([]string{pk}, kept...)
 				} else if own {
 					kept = append(kept, "PRIMARY KEY")
 				}

@@ -25,8 +25,43 @@ import (
 // row is rolled back with it.
 
 // sequenceTable is the definition of the table that holds the sequences.
+// start_value is the sequence's START, which RESTART goes back to and the
+// catalogs show (a table made before it had the column has none: the
+// catalogs show the first value of the sequence's range); owned_table and
+// owned_column the column of OWNED BY, which the catalogs show owning it
+// (pg_depend, pg_get_serial_sequence).
 const sequenceTable = "CREATE TABLE IF NOT EXISTS raftsql_sequences (name TEXT PRIMARY KEY, last_value INTEGER NOT NULL, " +
-	"increment INTEGER NOT NULL, min_value INTEGER NOT NULL, max_value INTEGER NOT NULL, is_called INTEGER NOT NULL)"
+	"increment INTEGER NOT NULL, min_value INTEGER NOT NULL, max_value INTEGER NOT NULL, is_called INTEGER NOT NULL, " +
+	"start_value INTEGER, owned_table TEXT, owned_column TEXT)"
+
+// ownedBy reads the column of OWNED BY at token i, table.column or NONE
+// ("" table then), and the token after it.
+func ownedBy(tl tokenList, i int) (table, column string, next int, ok bool) {
+	if tl.word(i) == "none" {
+		return "", "", i + 1, true
+	}
+	toks := tl.toks
+	if i >= len(toks) || (toks[i].kind != tkWord && toks[i].kind != tkQIdent) {
+		return "", "", i, false
+	}
+	parts := []string{bare(tl.text(i))}
+	for i+2 < len(toks) && textAt(tl, i+1) == "." && (toks[i+2].kind == tkWord || toks[i+2].kind == tkQIdent) {
+		i += 2
+		parts = append(parts, bare(tl.text(i)))
+	}
+	if len(parts) < 2 {
+		return "", "", i + 1, false
+	}
+	return parts[len(parts)-2], parts[len(parts)-1], i + 1, true
+}
+
+// sqlOrNull is s as a literal, NULL for "".
+func sqlOrNull(s string) string {
+	if s == "" {
+		return "NULL"
+	}
+	return quoteLiteral(s)
+}
 
 // translateCreateSequence reads CREATE SEQUENCE [IF NOT EXISTS] name
 // [AS type] [INCREMENT [BY] n] [MINVALUE n | NO MINVALUE] [MAXVALUE n | NO
@@ -44,6 +79,7 @@ func translateCreateSequence(tl tokenList) (translated, bool) {
 	inc, minV, maxV := int64(1), int64(1), int64(math.MaxInt64)
 	var start *int64
 	var setMin, setMax bool
+	var ownTable, ownColumn string
 	number := func(k int) (int64, int, bool) {
 		neg := false
 		if textAt(tl, k) == "-" || textAt(tl, k) == "+" {
@@ -120,7 +156,7 @@ func translateCreateSequence(tl tokenList) (translated, bool) {
 			if word(i+1) != "by" {
 				return translated{}, false
 			}
-			_, i, ok = qualifiedName(tl, i+2)
+			ownTable, ownColumn, i, ok = ownedBy(tl, i+2)
 			if !ok {
 				return translated{}, false
 			}
@@ -157,8 +193,9 @@ func translateCreateSequence(tl tokenList) (translated, bool) {
 	}
 	return translated{tag: "CREATE SEQUENCE", stmts: []string{
 		sequenceTable,
-		fmt.Sprintf("%s raftsql_sequences (name, last_value, increment, min_value, max_value, is_called) VALUES (%s, %d, %d, %d, %d, 0)",
-			insert, quoteLiteral(name), first, inc, minV, maxV),
+		fmt.Sprintf("%s raftsql_sequences (name, last_value, increment, min_value, max_value, is_called, start_value, owned_table, owned_column) "+
+			"VALUES (%s, %d, %d, %d, %d, 0, %d, %s, %s)",
+			insert, quoteLiteral(name), first, inc, minV, maxV, first, sqlOrNull(ownTable), sqlOrNull(ownColumn)),
 	}}, true
 }
 
@@ -192,8 +229,8 @@ func translateDropSequence(tl tokenList) (translated, bool) {
 		sequenceTable, "DELETE FROM raftsql_sequences WHERE name IN (" + strings.Join(names, ", ") + ")"}}, true
 }
 
-// translateAlterSequence reads ALTER SEQUENCE name OWNED BY … (accepted)
-// and ALTER SEQUENCE name RESTART [[WITH] n].
+// translateAlterSequence reads ALTER SEQUENCE name OWNED BY table.column
+// | NONE and ALTER SEQUENCE name RESTART [[WITH] n].
 func translateAlterSequence(tl tokenList) (translated, bool) {
 	word := tl.word
 	i := 2
@@ -209,16 +246,20 @@ func translateAlterSequence(tl tokenList) (translated, bool) {
 		if word(i+1) != "by" {
 			return translated{}, false
 		}
-		if _, j, ok := qualifiedName(tl, i+2); !ok || j != len(tl.toks) {
+		table, column, j, ok := ownedBy(tl, i+2)
+		if !ok || j != len(tl.toks) {
 			return translated{}, false
 		}
-		return translated{tag: "ALTER SEQUENCE"}, true
+		// A serial's sequence (serialseq.go) is no row: its column owns it.
+		return translated{tag: "ALTER SEQUENCE", stmts: []string{sequenceTable,
+			"UPDATE raftsql_sequences SET owned_table = " + sqlOrNull(table) + ", owned_column = " + sqlOrNull(column) +
+				" WHERE name = " + quoteLiteral(name)}}, true
 	case "restart":
 		i++
 		if word(i) == "with" {
 			i++
 		}
-		to := "CASE WHEN increment > 0 THEN min_value ELSE max_value END"
+		to := "coalesce(start_value, CASE WHEN increment > 0 THEN min_value ELSE max_value END)"
 		if i < len(tl.toks) {
 			if tl.toks[i].kind != tkNumber || i+1 != len(tl.toks) {
 				return translated{}, false

@@ -6,16 +6,18 @@ import (
 )
 
 func TestTranslateSequence(t *testing.T) {
-	ins := "INSERT INTO raftsql_sequences (name, last_value, increment, min_value, max_value, is_called) VALUES "
+	ins := "INSERT INTO raftsql_sequences (name, last_value, increment, min_value, max_value, is_called, start_value, owned_table, owned_column) VALUES "
 	for _, tt := range []struct{ sql, want string }{
-		{"CREATE SEQUENCE s", "CREATE SEQUENCE|" + sequenceTable + "; " + ins + "('s', 1, 1, 1, 9223372036854775807, 0)"},
+		{"CREATE SEQUENCE s", "CREATE SEQUENCE|" + sequenceTable + "; " + ins + "('s', 1, 1, 1, 9223372036854775807, 0, 1, NULL, NULL)"},
 		{"CREATE SEQUENCE public.dump_customers_id_seq AS integer START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1",
-			"CREATE SEQUENCE|" + sequenceTable + "; " + ins + "('dump_customers_id_seq', 1, 1, 1, 2147483647, 0)"},
+			"CREATE SEQUENCE|" + sequenceTable + "; " + ins + "('dump_customers_id_seq', 1, 1, 1, 2147483647, 0, 1, NULL, NULL)"},
 		{`create sequence if not exists "Odd" increment -2 owned by t.id`,
-			"CREATE SEQUENCE|" + sequenceTable + "; INSERT OR IGNORE INTO raftsql_sequences (name, last_value, increment, min_value, max_value, is_called) VALUES ('Odd', -1, -2, -9223372036854775808, -1, 0)"},
-		{"CREATE SEQUENCE s MINVALUE 10 MAXVALUE 20 START 15", "CREATE SEQUENCE|" + sequenceTable + "; " + ins + "('s', 15, 1, 10, 20, 0)"},
+			"CREATE SEQUENCE|" + sequenceTable + "; INSERT OR IGNORE INTO raftsql_sequences (name, last_value, increment, min_value, max_value, is_called, start_value, owned_table, owned_column) VALUES ('Odd', -1, -2, -9223372036854775808, -1, 0, -1, 't', 'id')"},
+		{"CREATE SEQUENCE s MINVALUE 10 MAXVALUE 20 START 15", "CREATE SEQUENCE|" + sequenceTable + "; " + ins + "('s', 15, 1, 10, 20, 0, 15, NULL, NULL)"},
 		{"DROP SEQUENCE IF EXISTS a, public.b CASCADE", "DROP SEQUENCE|" + sequenceTable + "; DELETE FROM raftsql_sequences WHERE name IN ('a', 'b')"},
-		{"ALTER SEQUENCE public.s OWNED BY public.t.id", "ALTER SEQUENCE|"},
+		{"ALTER SEQUENCE public.s OWNED BY public.t.id", "ALTER SEQUENCE|" + sequenceTable + "; UPDATE raftsql_sequences SET owned_table = 't', owned_column = 'id' WHERE name = 's'"},
+		{`ALTER SEQUENCE s OWNED BY NONE`, "ALTER SEQUENCE|" + sequenceTable + "; UPDATE raftsql_sequences SET owned_table = NULL, owned_column = NULL WHERE name = 's'"},
+		{"ALTER SEQUENCE s RESTART", "ALTER SEQUENCE|UPDATE raftsql_sequences SET last_value = coalesce(start_value, CASE WHEN increment > 0 THEN min_value ELSE max_value END), is_called = 0 WHERE name = 's'"},
 		{"ALTER SEQUENCE s RESTART WITH 7", "ALTER SEQUENCE|UPDATE raftsql_sequences SET last_value = 7, is_called = 0 WHERE name = 's'"},
 	} {
 		got, ok := translateDDL(tt.sql)
@@ -32,7 +34,7 @@ func TestTranslateSequence(t *testing.T) {
 			t.Errorf("%q: %+v, want %s", sql, got, code)
 		}
 	}
-	for _, sql := range []string{"CREATE SEQUENCE", "CREATE SEQUENCE s INCREMENT 0", "CREATE SEQUENCE s AS text", "ALTER SEQUENCE s INCREMENT 2", "DROP SEQUENCE"} {
+	for _, sql := range []string{"CREATE SEQUENCE", "CREATE SEQUENCE s INCREMENT 0", "CREATE SEQUENCE s AS text", "ALTER SEQUENCE s INCREMENT 2", "DROP SEQUENCE", "ALTER SEQUENCE s OWNED BY t", "CREATE SEQUENCE s OWNED BY id"} {
 		if got, ok := translateDDL(sql); ok && got.err == nil {
 			t.Errorf("%q rewritten to %+v", sql, got)
 		}

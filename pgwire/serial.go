@@ -29,7 +29,8 @@ import (
 // trigger, the rows already there taking their rowids. GENERATED ALWAYS
 // takes explicit values, as BY DEFAULT does. A rowid is
 // 64-bit whatever the serial kind; the column is declared INTEGER, which
-// clients see as int4 (declOID).
+// clients see as int4 (declOID), and a bigint or smallint one carries its
+// type in a comment (rowidTypeMark) for the catalogs.
 
 // serialTypes are the type names that make a column a serial, with the
 // integer type the column keeps when a trigger numbers it.
@@ -170,7 +171,11 @@ func translateCreateTable(tl tokenList, i int) (translated, bool) {
 			typ = tl.sql[toks[e.from+1].start:toks[e.typeEnd-1].end]
 		}
 		if e.rowid {
+			mark := rowidTypeMark(typ)
 			typ = "INTEGER PRIMARY KEY AUTOINCREMENT"
+			if mark != "" {
+				typ += " " + mark
+			}
 		}
 		def := colName + " " + typ
 		if rest := keptConstraints(tl, e.typeEnd, e.to, e.rowid); rest != "" {

@@ -336,6 +336,21 @@ func (c *conn) integerValues(table, column string) *Error {
 }
 
 // integerType reports whether a column's declared type is an integer one.
+// rowidTypeMark is what the definition of a rowid alias declared typ
+// (SERIAL's BIGINT, an identity column's type) carries after its
+// constraints: SQLite's rowid alias must be declared INTEGER, so the
+// Postgres type, when it is not integer, is a comment the catalogs read
+// (package catalog, _pg_col0); "" for integer.
+func rowidTypeMark(typ string) string {
+	switch strings.ToLower(strings.Join(strings.Fields(typ), " ")) {
+	case "bigint", "int8":
+		return "/* raftsql:bigint */"
+	case "smallint", "int2":
+		return "/* raftsql:smallint */"
+	}
+	return ""
+}
+
 func integerType(typ string) bool {
 	switch strings.ToLower(strings.Join(strings.Fields(typ), " ")) {
 	case "int", "integer", "int2", "int4", "int8", "smallint", "bigint":

@@ -85,6 +85,82 @@ func (p *parser) anyArray(i int) (int, bool) {
 
 var errArray = errors.New("malformed array literal")
 
+// arrayTextFunc is the SQL name of the function that writes the JSON
+// array json_group_array gives in an array's text form: array_agg(x
+// [ORDER BY …]) is _pg_array_text(json_group_array(x [ORDER BY …])).
+const arrayTextFunc = "_pg_array_text"
+
+// arrayFromJSON is _pg_array_text(j): the JSON array j in Postgres' text
+// form ({1,2,"x y",NULL}); NULL for an empty one, as array_agg over no
+// rows is NULL.
+func arrayFromJSON(args []any) (any, error) {
+	var s string
+	switch x := args[0].(type) {
+	case nil:
+		return nil, nil
+	case string:
+		s = x
+	case []byte:
+		s = string(x)
+	default:
+		return nil, errArray
+	}
+	d := json.NewDecoder(strings.NewReader(s))
+	d.UseNumber()
+	var elems []json.RawMessage
+	if err := d.Decode(&elems); err != nil {
+		return nil, errArray
+	}
+	if len(elems) == 0 {
+		return nil, nil
+	}
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, e := range elems {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		var v any
+		dv := json.NewDecoder(strings.NewReader(string(e)))
+		dv.UseNumber()
+		if err := dv.Decode(&v); err != nil {
+			return nil, errArray
+		}
+		switch v := v.(type) {
+		case nil:
+			b.WriteString("NULL")
+		case json.Number:
+			b.WriteString(v.String())
+		case bool:
+			b.WriteString(strconv.FormatBool(v))
+		case string:
+			writeArrayElem(&b, v)
+		default:
+			writeArrayElem(&b, string(e)) // a JSON value of its own
+		}
+	}
+	b.WriteByte('}')
+	return b.String(), nil
+}
+
+// writeArrayElem writes a text element of an array, quoted where Postgres
+// quotes it.
+func writeArrayElem(b *strings.Builder, s string) {
+	quote := s == "" || strings.EqualFold(s, "null") || strings.ContainsAny(s, "{},\"\\ \t\n\r\v\f")
+	if !quote {
+		b.WriteString(s)
+		return
+	}
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	b.WriteByte('"')
+}
+
 // arrayJSON is _pg_array(a): the elements of a one-dimensional array, in
 // Postgres' text form ({1,2,"x y",NULL}) or binary form, as a JSON array.
 func arrayJSON(args []any) (any, error) {

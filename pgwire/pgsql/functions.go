@@ -22,7 +22,8 @@ type Function struct {
 // fails with "division by zero" on 0 (divide.go); _pg_series_step(s), on
 // a step of generate_series that is no literal, which refuses 0
 // (series.go); _pg_array(a), an array parameter or literal as the JSON
-// array json_each reads, for = ANY (anyarray.go); to_char(value, format)
+// array json_each reads, for = ANY, and _pg_array_text(j), behind
+// array_agg (anyarray.go); to_char(value, format)
 // for timestamps and numbers (tochar.go); lpad, rpad and md5
 // (sqlfuncs.go).
 func Functions() []Function {
@@ -31,6 +32,7 @@ func Functions() []Function {
 		{Name: divisorFunc, NumArgs: 1, Fn: divisorGuard},
 		{Name: seriesStepFunc, NumArgs: 1, Fn: seriesStepGuard},
 		{Name: arrayFunc, NumArgs: 1, Fn: arrayJSON},
+		{Name: arrayTextFunc, NumArgs: 1, Fn: arrayFromJSON},
 		{Name: "to_char", NumArgs: 2, Fn: toCharFunc},
 		{Name: "lpad", NumArgs: -1, Fn: pad(true)},
 		{Name: "rpad", NumArgs: -1, Fn: pad(false)},

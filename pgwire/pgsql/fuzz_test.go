@@ -23,6 +23,8 @@ func FuzzParse(f *testing.F) {
 		"SELECT a / -b::int % (c / 2) FROM t", "SELECT x FROM generate_series(1, $1, -2) AS g(x) WHERE x = ANY('{1,2}'::int[])",
 		"PREPARE p (int) AS SELECT $1", "EXECUTE p(1, (2))", "SELECT to_char(ts, 'YYYY'), has_table_privilege('t', 'x') FROM t",
 		"CREATE TABLE z (a text[])",
+		"SELECT array_agg(DISTINCT a ORDER BY a), (SELECT max(b) FROM t), CASE WHEN a > 1 THEN b ELSE c END::text FROM t",
+		"SELECT interval '1 day', (a), array_agg(a) OVER () FROM t",
 	} {
 		f.Add(s)
 	}

@@ -199,6 +199,36 @@ func identName(s string) string {
 
 // nameItemExpr names and types the expression of tokens [a, b).
 func (p *parser) nameItemExpr(a, b int) Column {
+	c, _ := p.nameExpr(a, b)
+	return c
+}
+
+// Name strengths, as Postgres' FigureColname ranks them: a cast gives its
+// type's name to an operand that has none or a weak one (CASE's).
+const (
+	nameNone   = 0 // ?column?
+	nameWeak   = 1 // case, a type's name
+	nameStrong = 2 // a column's, a function's, …
+)
+
+// nameExpr is nameItemExpr with the strength of the name.
+func (p *parser) nameExpr(a, b int) (Column, int) {
+	c := p.nameExpr0(a, b)
+	weak := p.weakName
+	p.weakName = false
+	switch {
+	case c.Name == "?column?":
+		return c, nameNone
+	case weak:
+		return c, nameWeak
+	}
+	return c, nameStrong
+}
+
+// nameExpr0 names and types the expression of tokens [a, b); it sets
+// p.weakName when the name is a weak one.
+func (p *parser) nameExpr0(a, b int) Column {
+	p.weakName = false
 	if a >= b {
 		return Column{Name: "?column?"}
 	}
@@ -226,9 +256,10 @@ func (p *parser) nameItemExpr(a, b int) Column {
 		return Column{Name: "?column?"}
 	}
 	if typ, _, next := p.readType(lastCast + 1); lastCast >= 0 && next == b {
-		c := p.nameItemExpr(a, firstCast)
-		if c.Name == "?column?" {
+		c, strength := p.nameExpr(a, firstCast)
+		if strength <= nameWeak {
 			c.Name = typeColumnName(typ)
+			p.weakName = true
 		}
 		c.Type = typ
 		return c
@@ -270,17 +301,35 @@ func (p *parser) nameItemExpr(a, b int) Column {
 		}
 	case p.isNameChain(a, b):
 		return Column{Name: identName(p.text(b - 1))}
-	case b-a == 2 && p.kindAt(a) == tWord && (p.kindAt(a+1) == tString || p.kindAt(a+1) == tEString || p.kindAt(a+1) == tDollar):
-		// A typed literal: date '2020-01-01'.
-		switch typ := canonicalType(w); typ {
+	case b-a >= 2 && p.kindAt(a) == tWord && (p.kindAt(b-1) == tString || p.kindAt(b-1) == tEString || p.kindAt(b-1) == tDollar) &&
+		p.typedLiteral(a, b-1):
+		// A typed literal: date '2020-01-01', timestamp with time zone '…',
+		// interval '1 day', named by its type.
+		typ, _, _ := p.readType(a)
+		p.weakName = true
+		switch typ {
 		case "date", "timestamp", "timestamptz", "time", "uuid", "json", "jsonb", "bytea", "bool":
 			return Column{Name: typ, Type: typ}
 		}
-		return Column{Name: "?column?"}
+		return Column{Name: typeColumnName(typ)}
+	case p.isPunct(a, '(') && p.closes(a, b-1) && p.word(a+1) == "select":
+		// A scalar subquery is named as its one column is.
+		return p.subqueryColumn(a+1, b-1)
+	case p.isPunct(a, '(') && p.closes(a, b-1) && !p.topLevelComma(a+1, b-1):
+		c, strength := p.nameExpr(a+1, b-1)
+		p.weakName = strength == nameWeak
+		return c
 	case (b-a == 2) && p.kindAt(a) == tOp && p.kindAt(a+1) == tNumber:
 		c := p.nameItemExpr(a+1, b)
 		return c
 	case w == "case" && p.word(b-1) == "end":
+		// Named as its ELSE result is, if that has a name of its own.
+		if e := p.caseElse(a, b-1); e > 0 {
+			if c, strength := p.nameExpr(e+1, b-1); strength == nameStrong {
+				return c
+			}
+		}
+		p.weakName = true
 		return Column{Name: "case"}
 	case w == "exists" && p.isPunct(a+1, '('):
 		return Column{Name: "exists", Type: "bool"}
@@ -329,6 +378,89 @@ func (p *parser) nameItemExpr(a, b int) Column {
 		return Column{Name: w, Type: functionTypes[w]}
 	}
 	return Column{Name: "?column?"}
+}
+
+// typedLiteral reports whether tokens [a, lit) are a type name, which the
+// string at lit is a literal of.
+func (p *parser) typedLiteral(a, lit int) bool {
+	switch p.word(a) {
+	case "not", "case", "when", "then", "else", "and", "or", "like", "ilike", "is", "in", "between", "escape",
+		"collate", "distinct", "select", "array", "exists", "operator":
+		return false
+	}
+	typ, _, next := p.readType(a)
+	return typ != "" && next == lit && !strings.HasSuffix(typ, "[]")
+}
+
+// subqueryColumn names the first column of the SELECT at token sel,
+// which ends before token end.
+func (p *parser) subqueryColumn(sel, end int) Column {
+	i := sel + 1
+	if w := p.word(i); w == "distinct" || w == "all" {
+		i++
+	}
+	depth := 0
+	for j := i; j < end; j++ {
+		switch {
+		case p.isPunct(j, '(') || p.isPunct(j, '['):
+			depth++
+		case p.isPunct(j, ')') || p.isPunct(j, ']'):
+			depth--
+		case depth != 0:
+		case p.isPunct(j, ','):
+			end = j
+		case p.kindAt(j) == tWord:
+			switch p.word(j) {
+			case "from", "where", "group", "having", "order", "limit", "offset", "union", "intersect", "except",
+				"window", "fetch", "for":
+				end = j
+			}
+		}
+	}
+	if i >= end || p.isOp(end-1, "*") {
+		return Column{Name: "?column?"}
+	}
+	c, _, _ := p.nameItem(i, end)
+	p.weakName = false
+	return Column{Name: c.Name, Type: c.Type}
+}
+
+// topLevelComma reports a comma outside parentheses in tokens [a, b).
+func (p *parser) topLevelComma(a, b int) bool {
+	depth := 0
+	for j := a; j < b; j++ {
+		switch {
+		case p.isPunct(j, '(') || p.isPunct(j, '['):
+			depth++
+		case p.isPunct(j, ')') || p.isPunct(j, ']'):
+			depth--
+		case depth == 0 && p.isPunct(j, ','):
+			return true
+		}
+	}
+	return false
+}
+
+// caseElse is the ELSE of the CASE at token a that ends at token end, 0
+// if it has none.
+func (p *parser) caseElse(a, end int) int {
+	depth, cases := 0, 0
+	for j := a + 1; j < end; j++ {
+		switch {
+		case p.isPunct(j, '('):
+			depth++
+		case p.isPunct(j, ')'):
+			depth--
+		case depth != 0:
+		case p.word(j) == "case":
+			cases++
+		case p.word(j) == "end":
+			cases--
+		case cases == 0 && p.word(j) == "else":
+			return j
+		}
+	}
+	return 0
 }
 
 // isPredicate reports an expression whose top level is a comparison,
@@ -435,6 +567,8 @@ func (p *parser) closes(open, close int) bool {
 
 // typeColumnName is how Postgres names a column that is a cast literal.
 func typeColumnName(typ string) string {
+	// An array type is named by its element's: '{}'::int[] is int4.
+	typ = strings.TrimSuffix(typ, "[]")
 	switch typ {
 	case "varchar":
 		return "varchar"

@@ -73,6 +73,8 @@ type parser struct {
 	toks  []token
 	words []string // lower-cased words, by token
 	st    *Statement
+	// weakName: the name nameExpr0 gave is a weak one (names.go).
+	weakName bool
 
 	out    []byte
 	edited bool // out holds the output; until then it is src[:last]

@@ -38,6 +38,13 @@ func TestValues(t *testing.T) {
 		{`SELECT length(gen_random_uuid())`, int64(36)},
 		{`SELECT current_user`, "alice"},
 		{`SELECT v FROM (SELECT 1 AS v UNION SELECT 2 UNION SELECT 3) ORDER BY v OFFSET 1 ROWS FETCH FIRST 1 ROW ONLY`, int64(2)},
+		{`SELECT array_agg(v) FROM (SELECT 1 AS v UNION ALL SELECT 2 UNION ALL SELECT 3)`, "{1,2,3}"},
+		{`SELECT array_agg(v ORDER BY v DESC) FROM (SELECT 1 AS v UNION ALL SELECT 2 UNION ALL SELECT 3)`, "{3,2,1}"},
+		{`SELECT array_agg(v) FROM (SELECT 1 AS v UNION ALL SELECT NULL)`, "{1,NULL}"},
+		{`SELECT array_agg(DISTINCT v) FROM (SELECT 'a' AS v UNION ALL SELECT 'a' UNION ALL SELECT 'x y')`, `{a,"x y"}`},
+		{`SELECT array_agg(v) FROM (SELECT 'q"\' AS v UNION ALL SELECT '' UNION ALL SELECT 'null')`, `{"q\"\\","","null"}`},
+		{`SELECT coalesce(array_agg(v), 'none') FROM (SELECT 1 AS v) WHERE v > 1`, "none"},
+		{`SELECT array_agg(v::text) FROM (SELECT 1.5 AS v)`, "{1.5}"},
 	} {
 		st := Parse(c.pg)
 		if st.Err != nil {

@@ -311,6 +311,22 @@ func (p *parser) stepWord(i, start int) int {
 			p.prim, p.primLo = start, i
 			return i + 1
 		}
+	case "array_agg":
+		if call {
+			// json_group_array keeps NULLs, DISTINCT and ORDER BY as
+			// array_agg has them; _pg_array_text writes its array in
+			// Postgres' text form. FILTER and OVER would have to go
+			// inside _pg_array_text's call.
+			if end := p.matchParen(i + 1); end > 0 && (p.word(end+1) == "filter" || p.word(end+1) == "over") {
+				p.unsupported(end+1, "array_agg(…) "+strings.ToUpper(p.word(end+1)))
+				return i + 1
+			}
+			p.replace(i, arrayTextFunc+"(json_group_array(")
+			p.drop(i + 1)
+			p.frames = append(p.frames, frame{kind: fParen, start: start, startT: i, inner: p.outLen(), closer: "))"})
+			p.prim = -1
+			return i + 2
+		}
 	case "ilike":
 		// SQLite's LIKE ignores ASCII case, which is ILIKE.
 		p.replace(i, "LIKE")

@@ -28,15 +28,29 @@ func TestPgDump(t *testing.T) {
 	// A serial that is not the key.
 	execSQL(t, `CREATE TABLE dump_tags (code TEXT PRIMARY KEY, n SERIAL, label TEXT)`)
 	execSQL(t, `INSERT INTO dump_tags (code, label) VALUES ('a', 'first'), ('b', 'second')`)
+	// A sequence of its own, owned by a column, which has handed out 100
+	// and 105.
+	execSQL(t, `DROP SEQUENCE IF EXISTS dump_counter`)
+	execSQL(t, `CREATE SEQUENCE dump_counter START 100 INCREMENT BY 5`)
+	execSQL(t, `ALTER SEQUENCE dump_counter OWNED BY dump_tags.label`)
+	execSQL(t, `SELECT nextval('dump_counter')`)
+	execSQL(t, `SELECT nextval('dump_counter')`)
 
 	dsn := dsnFor(t, cluster.Follower())
 	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
 	defer cancel()
 	dump := filepath.Join(t.TempDir(), "dump.sql")
 	out, err := exec.CommandContext(ctx, "pg_dump", "--no-password", "-f", dump,
-		"-t", "dump_customers", "-t", "dump_orders", "-t", "dump_tags", dsn).CombinedOutput()
+		"-t", "dump_customers", "-t", "dump_orders", "-t", "dump_tags", "-t", "dump_counter", dsn).CombinedOutput()
 	if err != nil {
 		t.Fatalf("pg_dump: %v\n%s", err, out)
+	}
+	text, _ := os.ReadFile(dump)
+	for _, w := range []string{"CREATE SEQUENCE public.dump_counter\n    START WITH 100\n    INCREMENT BY 5\n",
+		"SELECT pg_catalog.setval('public.dump_counter', 105, true);", "ALTER SEQUENCE public.dump_counter OWNED BY public.dump_tags.label;"} {
+		if !strings.Contains(string(text), w) {
+			t.Errorf("the dump has no %q:\n%s", w, text)
+		}
 	}
 	fresh := servertest.NewCluster(t, 3, servertest.Options{})
 	p := startProxy(t, fresh.PGAddr(fresh.Follower()))
@@ -87,7 +101,7 @@ func TestPgDump(t *testing.T) {
 	again := filepath.Join(t.TempDir(), "again.sql")
 	pf := startProxy(t, fresh.PGAddr(fresh.Follower()))
 	out, err = exec.CommandContext(ctx, "pg_dump", "--no-password", "-f", again,
-		"-t", "dump_customers", "-t", "dump_orders", "-t", "dump_tags", "postgres://test@"+pf.addr+"/raftsql?sslmode=disable").CombinedOutput()
+		"-t", "dump_customers", "-t", "dump_orders", "-t", "dump_tags", "-t", "dump_counter", "postgres://test@"+pf.addr+"/raftsql?sslmode=disable").CombinedOutput()
 	if err != nil {
 		t.Fatalf("pg_dump of the loaded database: %v\n%s", err, out)
 	}
@@ -96,6 +110,10 @@ func TestPgDump(t *testing.T) {
 	want := strings.Replace(dumpBody(string(first)), "setval('public.dump_customers_id_seq', 3, true)", "setval('public.dump_customers_id_seq', 4, true)", 1)
 	if got := dumpBody(string(second)); got != want {
 		t.Errorf("the loaded database dumps otherwise:\n%s\nwant:\n%s", got, want)
+	}
+	// The sequence goes on where it was.
+	if err := c.QueryRow(ctx, `SELECT nextval('dump_counter')`).Scan(&id); err != nil || id != 110 {
+		t.Errorf("nextval('dump_counter') in the loaded database = %d, %v; want 110", id, err)
 	}
 }
 

@@ -73,3 +73,73 @@ func TestPsqlSerialFromSequence(t *testing.T) {
 		}
 	}
 }
+
+// TestPsqlSequenceCatalog: psql's \ds and \d show a CREATE SEQUENCE
+// sequence as Postgres does, and a BIGSERIAL key as bigint; raftsql's own
+// table of sequences is no table of \dt or information_schema.tables;
+// array_agg and the names of function calls' columns are Postgres'.
+func TestPsqlSequenceCatalog(t *testing.T) {
+	need(t, "psql", "--version")
+	dropTables(t, "sc_big")
+	execSQL(t, "DROP SEQUENCE IF EXISTS sc_counter")
+	execSQL(t, "CREATE TABLE sc_big (id bigserial PRIMARY KEY, n serial, v bigint)")
+	execSQL(t, "CREATE SEQUENCE sc_counter START 100 INCREMENT BY 5 OWNED BY public.sc_big.v")
+	execSQL(t, "INSERT INTO sc_big (v) VALUES (7), (8), (9)")
+	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
+	defer cancel()
+	psql := func(node int, args ...string) string {
+		t.Helper()
+		out, err := exec.CommandContext(ctx, "psql", append([]string{"-X", "-q", "-v", "ON_ERROR_STOP=1", "-A", "-F", "|", "-P", "footer=off"},
+			append(args, dsnFor(t, node))...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("psql %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	node := cluster.Follower()
+	for _, c := range []struct {
+		cmd  string
+		want []string // lines the output has
+		not  []string // text it has not
+	}{
+		{`\ds sc_*`, []string{"public|sc_big_id_seq|sequence|test", "public|sc_big_n_seq|sequence|test", "public|sc_counter|sequence|test"}, nil},
+		{`\d sc_counter`, []string{`Sequence "public.sc_counter"`, "Type|Start|Minimum|Maximum|Increment|Cycles?|Cache",
+			"bigint|100|1|9223372036854775807|5|no|1", "Owned by: public.sc_big.v"}, nil},
+		{`\d sc_big`, []string{`id|bigint||not null|nextval('sc_big_id_seq'::regclass)`, `n|integer|||nextval('sc_big_n_seq'::regclass)`,
+			"v|bigint|||"}, nil},
+		{`\d sc_big_id_seq`, []string{"bigint|1|1|9223372036854775807|1|no|1", "Owned by: public.sc_big.id"}, nil},
+		{`\dt`, nil, []string{"raftsql_"}},
+		{"SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'", nil, []string{"raftsql_"}},
+		{"SELECT tablename FROM pg_catalog.pg_tables", nil, []string{"raftsql_"}},
+		{"SELECT sequence_name, data_type, start_value, increment FROM information_schema.sequences WHERE sequence_name LIKE 'sc%' ORDER BY 1",
+			[]string{"sc_big_id_seq|bigint|1|1", "sc_big_n_seq|integer|1|1", "sc_counter|bigint|100|5"}, nil},
+		{"SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'sc_big' ORDER BY ordinal_position",
+			[]string{"id|bigint", "n|integer", "v|bigint"}, nil},
+		{"SELECT attname, atttypid FROM pg_catalog.pg_attribute WHERE attrelid = 'sc_big'::regclass AND attnum > 0 ORDER BY attnum",
+			[]string{"id|20", "n|23", "v|20"}, nil},
+		{"SELECT s.seqstart, s.seqincrement, s.seqmax, s.seqcycle FROM pg_catalog.pg_sequence s WHERE s.seqrelid = 'sc_counter'::regclass",
+			[]string{"100|5|9223372036854775807|f"}, nil},
+		{"SELECT relkind FROM pg_catalog.pg_class WHERE relname = 'sc_counter'", []string{"S"}, nil},
+		{"SELECT pg_get_serial_sequence('sc_big', 'id')", []string{"public.sc_big_id_seq"}, nil},
+		{"SELECT pg_get_serial_sequence('sc_big', 'v')", []string{"public.sc_counter"}, nil},
+		{"SELECT array_agg(v ORDER BY v) FROM sc_big", []string{"array_agg", "{7,8,9}"}, nil},
+		{"SELECT pg_size_pretty(1024), count(*), coalesce(v, 0), v::text, 1, CASE WHEN v > 8 THEN 'big' END FROM sc_big GROUP BY v ORDER BY v LIMIT 1",
+			[]string{"pg_size_pretty|count|coalesce|v|?column?|case"}, nil},
+	} {
+		out := psql(node, "-c", c.cmd)
+		lines := map[string]bool{}
+		for _, l := range strings.Split(out, "\n") {
+			lines[strings.TrimSpace(l)] = true
+		}
+		for _, w := range c.want {
+			if !lines[w] {
+				t.Errorf("%s: no line %q in\n%s", c.cmd, w, out)
+			}
+		}
+		for _, n := range c.not {
+			if strings.Contains(out, n) {
+				t.Errorf("%s: %q in\n%s", c.cmd, n, out)
+			}
+		}
+	}
+}

@@ -98,7 +98,7 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		}
 		return prim(fmt.Sprintf("(SELECT _vd_def FROM _pg_viewdef WHERE _vd_oid = %s)", a))
 	case "pg_get_serial_sequence":
-		return prim(fmt.Sprintf("(SELECT _ss_seq FROM _pg_serialseq WHERE _ss_relid = _pg_regclass(%s) AND _ss_col = %s)", argN(0, "NULL"), argN(1, "NULL")))
+		return prim(fmt.Sprintf("(SELECT _ss_seq FROM %s WHERE _ss_relid = _pg_regclass(%s) AND _ss_col = %s)", r.helper("_pg_serialseq"), argN(0, "NULL"), argN(1, "NULL")))
 	case "pg_get_expr":
 		return prim("(" + argN(0, "NULL") + ")")
 	case "obj_description":

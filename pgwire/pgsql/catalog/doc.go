@@ -13,7 +13,15 @@
 // TABLE_COLUMN_seq, which stands for the numbering and which pg_class,
 // pg_sequence and pg_depend show as owned by the column. SQLite keeps no
 // trace of whether the column was declared SERIAL or as an identity, so an
-// identity column is shown as a serial too.
+// identity column is shown as a serial too. A rowid alias declared
+// BIGSERIAL or bigint (SMALLSERIAL, smallint) carries its type in a
+// comment of the table's definition, which the catalogs read.
+//
+// The sequences made with CREATE SEQUENCE are rows of pgwire's table
+// raftsql_sequences; the relations that list sequences (pg_class,
+// pg_sequence, information_schema.sequences) read it where Env.Sequences
+// says it is there. raftsql's own tables (raftsql_*) are no user's
+// tables: no catalog lists them.
 //
 // The relations are SQLite SQL over sqlite_schema and the pragma
 // table-valued functions (pragma_table_info, pragma_index_list,

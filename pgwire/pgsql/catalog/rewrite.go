@@ -11,6 +11,54 @@ type Env struct {
 	User     string
 	Database string
 	PID      uint32 // what pg_backend_pid() answers: the connection's process ID
+	// Sequences reports whether the database holds the table of the
+	// sequences made with CREATE SEQUENCE, which the catalogs then list
+	// (pg_class, pg_sequence, information_schema.sequences); nil: it does
+	// not; the column of a sequence's OWNED BY owns it in pg_depend and
+	// pg_get_serial_sequence. The rewrite asks at most once, and only for
+	// a statement that reads those relations.
+	Sequences func() bool
+}
+
+// once is env with a Sequences that asks env's at most once.
+func (env Env) once() Env {
+	f := env.Sequences
+	if f == nil {
+		return env
+	}
+	asked, has := false, false
+	env.Sequences = func() bool {
+		if !asked {
+			asked, has = true, f()
+		}
+		return has
+	}
+	return env
+}
+
+// sequences reports whether the relations that list the sequences made
+// with CREATE SEQUENCE are to read them.
+func (r *rewriter) sequences() bool { return r.env.Sequences != nil && r.env.Sequences() }
+
+// relationText is the SQLite text that reads rel in a FROM clause.
+func (r *rewriter) relationText(rel Relation) string {
+	text := rel.sqlite
+	if rel.session != "" {
+		text = "(" + r.expandSession(rel.session) + ")"
+	}
+	if rel.seqRows != "" && r.sequences() {
+		return withSequences(text, r.expandSession(rel.seqRows))
+	}
+	return text
+}
+
+// helper is the SQLite text that reads helper view name: with its rows
+// for the sequences made with CREATE SEQUENCE, where it has some.
+func (r *rewriter) helper(name string) string {
+	if rows, ok := sequenceRows[[2]string{"", name}]; ok && r.sequences() {
+		return withSequences(name, rows)
+	}
+	return name
 }
 
 // Error is a statement the rewrite cannot translate. Code is its
@@ -105,7 +153,7 @@ func RewriteTyped(sql string, env Env) (out string, ok bool, types map[string]st
 	if !Mentions(sql) {
 		return sql, false, nil, nil
 	}
-	r := &rewriter{env: env}
+	r := &rewriter{env: env.once()}
 	text, exps := r.level(lex(sql))
 	if r.err == nil && len(exps) > 0 {
 		r.fail(notSupported("a set-returning function outside a FROM clause"))
@@ -809,10 +857,7 @@ func (r *rewriter) relation(schema, name string) (string, bool) {
 		// SQLite then reports the relation missing, as 42P01.
 		return quoteIdent(schema + "." + name), true
 	}
-	if rel.session != "" {
-		return "(" + r.expandSession(rel.session) + ")", true
-	}
-	return rel.sqlite, true
+	return r.relationText(rel), true
 }
 
 func (r *rewriter) expandSession(sql string) string {
@@ -883,7 +928,7 @@ func (r *rewriter) cast(arg, typ string) string {
 		if literal {
 			return "_pg_regclass(" + arg + ")"
 		}
-		return "(SELECT _rn_name FROM _pg_relnames WHERE _rn_oid = " + arg + ")"
+		return "(SELECT _rn_name FROM " + r.helper("_pg_relnames") + " WHERE _rn_oid = " + arg + ")"
 	case "regtype":
 		if literal {
 			return "_pg_regtype(" + arg + ")"

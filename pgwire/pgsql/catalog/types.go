@@ -320,7 +320,8 @@ func init() {
 			inhseqno typndims objsubid relallvisible ordinal_position character_maximum_length
 			character_octet_length numeric_precision numeric_precision_radix numeric_scale datetime_precision
 			position_in_unique_constraint`,
-		"REAL": `reltuples`,
+		"BIGINT": `seqstart seqincrement seqmax seqmin seqcache`,
+		"REAL":   `reltuples`,
 	} {
 		for _, n := range strings.Fields(names) {
 			typedColumns[n] = typ

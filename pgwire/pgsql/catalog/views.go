@@ -18,14 +18,14 @@ type Relation struct {
 	session string
 	// def is the view's query.
 	def string
+	// seqRows are the relation's rows for the sequences made with CREATE
+	// SEQUENCE, where it lists them ("" where it does not).
+	seqRows string
 }
 
 // SQLite is the text that reads r in a FROM clause of SQLite SQL.
 func (r Relation) SQLite(env Env) string {
-	if r.session != "" {
-		return "(" + (&rewriter{env: env}).expandSession(r.session) + ")"
-	}
-	return r.sqlite
+	return (&rewriter{env: env}).relationText(r)
 }
 
 // view is one relation's definition: helper views (schema "") come first,
@@ -96,15 +96,71 @@ func emptyView(cols string) string {
 	return "SELECT " + strings.Join(items, ", ") + " WHERE 0"
 }
 
+// userSequences are the sequences made with CREATE SEQUENCE, rows of
+// raftsql_sequences (package pgwire), which the first CREATE SEQUENCE
+// makes. No view may read that table where it may not be: SQLite checks
+// every view when a table is renamed. So the relations that list
+// sequences have their rows of these (sequenceRows) added to them in the
+// statement's text, where Env.Sequences says the table is there. The table
+// keeps no type: a sequence's is the one its bounds are the range of. A
+// table made before it had start_value has none: the start is then the
+// first value of the sequence's range (the subquery's start_value is the
+// table's where it has one, else the NULL of _pg_nostart; so for the
+// column of OWNED BY, owned_table and owned_column). The bounds are
+// expressions, not columns, which would give the relations SQLite's
+// declared type, INTEGER, read as int4.
+const userSequences = `(SELECT s.name AS name, _pg_oid('r', s.name) AS oid,
+  CASE WHEN s.max_value = 32767 OR s.min_value = -32768 THEN 21
+    WHEN s.max_value = 2147483647 OR s.min_value = -2147483648 THEN 23 ELSE 20 END AS typid,
+  coalesce((SELECT start_value FROM main.raftsql_sequences i WHERE i.name = s.name),
+    CASE WHEN s.increment > 0 THEN s.min_value ELSE s.max_value END) AS start,
+  s.increment + 0 AS inc, s.min_value + 0 AS minv, s.max_value + 0 AS maxv,
+  (SELECT owned_table FROM main.raftsql_sequences i WHERE i.name = s.name) AS owned_table,
+  (SELECT owned_column FROM main.raftsql_sequences i WHERE i.name = s.name) AS owned_column
+FROM main.raftsql_sequences s, (SELECT NULL AS start_value, NULL AS owned_table, NULL AS owned_column) _pg_nostart)`
+
+// ownedSequences are the sequences of userSequences that OWNED BY gave a
+// column that is there, with its table's OID and its number.
+const ownedSequences = `(SELECT u.*, r.oid AS relid, p.cid + 1 AS attnum, r.name AS tbl, p.name AS col
+FROM {{useq}} u JOIN _pg_rel r ON r.type = 'table' AND lower(r.name) = lower(u.owned_table)
+JOIN pragma_table_info(r.name, 'main') p ON lower(p.name) = lower(u.owned_column))`
+
+// sequenceRows are the rows of the relations that list sequences for
+// userSequences ({{useq}}), with the relations' columns.
+var sequenceRows = map[[2]string]string{
+	{"", "_pg_relnames"}: `SELECT oid, name FROM {{useq}} u`,
+	{"pg_catalog", "pg_class"}: `SELECT u.oid, u.name, 2200, 0, 0, 10, 0, 0, 0, 0, -1, 0, 0, 0, 0, 'p', 'S', 3, 0, 0, 0, 0, 0, 0, 1, 'n',
+  0, 0, 0, 0, NULL, NULL, NULL, {{tableoid}} FROM {{useq}} u`,
+	{"pg_catalog", "pg_sequence"}: `SELECT oid, typid, start, inc, maxv, minv, 1, 0, {{tableoid}} FROM {{useq}} u`,
+	{"pg_catalog", "pg_depend"}:   `SELECT 1259, oid, 0, 1259, relid, attnum, 'a', {{tableoid}} FROM {{owned}} o`,
+	{"", "_pg_serialseq"}:         `SELECT relid, col, 'public.' || quote_ident(name) FROM {{owned}} o`,
+	{"information_schema", "sequences"}: `SELECT {{db}}, 'public', name,
+  CASE typid WHEN 20 THEN 'bigint' WHEN 21 THEN 'smallint' ELSE 'integer' END,
+  CASE typid WHEN 20 THEN 64 WHEN 21 THEN 16 ELSE 32 END, 2, 0, CAST(start AS TEXT), CAST(minv AS TEXT),
+  CAST(maxv AS TEXT), CAST(inc AS TEXT), 'NO' FROM {{useq}} u`,
+}
+
+// withSequences is the SQLite text that reads a relation, base, with its
+// rows for the sequences made with CREATE SEQUENCE.
+func withSequences(base, rows string) string {
+	rows = strings.ReplaceAll(rows, "{{owned}}", ownedSequences)
+	return "(SELECT * FROM " + base + " UNION ALL " + strings.ReplaceAll(rows, "{{useq}}", userSequences) + ")"
+}
+
 // Helper views: the database's relations, columns, indexes and keys, as
 // sqlite_schema and the pragma functions give them, with the names
 // Postgres gives them (TABLE_pkey, TABLE_COLUMNS_key, TABLE_COLUMNS_fkey)
 // and the OIDs derived from those names.
 var helperViews = []view{
 	{"", "_pg_rel", `SELECT name, type, sql, _pg_oid('r', name) AS oid FROM main.sqlite_schema
-WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`},
+WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND name NOT LIKE 'raftsql\_%' ESCAPE '\'`},
 	{"", "_pg_col0", `SELECT r.name AS tbl, r.oid AS relid, r.type AS reltype, p.cid + 1 AS attnum, p.name AS attname,
-  p.type AS decl, _pg_typeoid(p.type) AS typid, _pg_typmod(p.type) AS typmod,
+  p.type AS decl,
+  -- The rowid alias is declared INTEGER; one declared BIGSERIAL, bigint,
+  -- SMALLSERIAL or smallint says so in a comment (pgwire's rowidTypeMark).
+  CASE WHEN instr(r.sql, '/* raftsql:') > 0 AND p.pk = 1 AND upper(p.type) = 'INTEGER' THEN
+      CASE WHEN instr(r.sql, '/* raftsql:bigint */') > 0 THEN 20 WHEN instr(r.sql, '/* raftsql:smallint */') > 0 THEN 21 ELSE 23 END
+    ELSE _pg_typeoid(p.type) END AS typid, _pg_typmod(p.type) AS typmod,
   (p."notnull" OR p.pk > 0) AS nn, p.dflt_value AS dflt0, p.pk AS pk,
   CASE WHEN r.type = 'table' AND (p.pk = 1 AND upper(p.type) = 'INTEGER'
       AND (SELECT count(*) FROM pragma_table_info(r.name, 'main') q WHERE q.pk > 0) = 1
@@ -198,7 +254,8 @@ FROM _pg_fk f`},
 	{"", "_pg_idxcoldef", `SELECT idxoid AS _ic_oid, seq AS _ic_seq, col AS _ic_col FROM _pg_idxcol`},
 	{"", "_pg_indexdef2", `SELECT oid AS _id_oid, def AS _id_def FROM _pg_indexdef`},
 	{"", "_pg_serialseq", `SELECT relid AS _ss_relid, col AS _ss_col, 'public.' || quote_ident(name) AS _ss_seq FROM _pg_serial`},
-	{"", "_pg_relnames", `SELECT oid AS _rn_oid, name AS _rn_name FROM _pg_rel UNION ALL SELECT oid, name FROM _pg_idx`},
+	{"", "_pg_relnames", `SELECT oid AS _rn_oid, name AS _rn_name FROM _pg_rel UNION ALL SELECT oid, name FROM _pg_idx
+UNION ALL SELECT oid, name FROM _pg_serial`},
 }
 
 // catalogViews are the relations of pg_catalog and information_schema that
@@ -495,6 +552,9 @@ func init() {
 			r.sqlite = v.name
 		} else {
 			r.sqlite = quoteIdent(v.schema + "." + v.name)
+		}
+		if rows, ok := sequenceRows[[2]string{v.schema, v.name}]; ok {
+			r.seqRows = strings.ReplaceAll(rows, "{{tableoid}}", fmt.Sprint(relationOID("pg_catalog."+v.name)))
 		}
 		byName[[2]string{v.schema, v.name}] = i
 	}
