@@ -34,6 +34,35 @@ const sequenceTable = "CREATE TABLE IF NOT EXISTS raftsql_sequences (name TEXT P
 	"increment INTEGER NOT NULL, min_value INTEGER NOT NULL, max_value INTEGER NOT NULL, is_called INTEGER NOT NULL, " +
 	"start_value INTEGER, owned_table TEXT, owned_column TEXT)"
 
+// sequenceColumnsSince are the columns raftsql_sequences gained after its
+// first version, with their definitions.
+var sequenceColumnsSince = [][2]string{{"start_value", "INTEGER"}, {"owned_table", "TEXT"}, {"owned_column", "TEXT"}}
+
+// upgradeSequenceTable adds to raftsql_sequences the columns a table made
+// by an earlier version lacks. It runs inside the block that uses them, so
+// the ALTERs and the statements after them are one entry, applied alike on
+// every node.
+func (c *conn) upgradeSequenceTable() *Error {
+	r, e := c.execute("SELECT name FROM pragma_table_info('raftsql_sequences')", nil)
+	if e != nil {
+		return e
+	}
+	has := map[string]bool{}
+	for _, row := range r.Rows {
+		if name, ok := row[0].(string); ok {
+			has[name] = true
+		}
+	}
+	for _, col := range sequenceColumnsSince {
+		if !has[col[0]] {
+			if _, e := c.execute("ALTER TABLE raftsql_sequences ADD COLUMN "+col[0]+" "+col[1], nil); e != nil {
+				return e
+			}
+		}
+	}
+	return nil
+}
+
 // ownedBy reads the column of OWNED BY at token i, table.column or NONE
 // ("" table then), and the token after it.
 func ownedBy(tl tokenList, i int) (table, column string, next int, ok bool) {
@@ -196,7 +225,7 @@ func translateCreateSequence(tl tokenList) (translated, bool) {
 		fmt.Sprintf("%s raftsql_sequences (name, last_value, increment, min_value, max_value, is_called, start_value, owned_table, owned_column) "+
 			"VALUES (%s, %d, %d, %d, %d, 0, %d, %s, %s)",
 			insert, quoteLiteral(name), first, inc, minV, maxV, first, sqlOrNull(ownTable), sqlOrNull(ownColumn)),
-	}}, true
+	}, sequenceTable: true}, true
 }
 
 // translateDropSequence reads DROP SEQUENCE [IF EXISTS] a, b [CASCADE].
@@ -253,7 +282,7 @@ func translateAlterSequence(tl tokenList) (translated, bool) {
 		// A serial's sequence (serialseq.go) is no row: its column owns it.
 		return translated{tag: "ALTER SEQUENCE", stmts: []string{sequenceTable,
 			"UPDATE raftsql_sequences SET owned_table = " + sqlOrNull(table) + ", owned_column = " + sqlOrNull(column) +
-				" WHERE name = " + quoteLiteral(name)}}, true
+				" WHERE name = " + quoteLiteral(name)}, sequenceTable: true}, true
 	case "restart":
 		i++
 		if word(i) == "with" {
@@ -270,8 +299,8 @@ func translateAlterSequence(tl tokenList) (translated, bool) {
 			}
 			to = strconv.FormatInt(v, 10)
 		}
-		return translated{tag: "ALTER SEQUENCE", stmts: []string{
-			"UPDATE raftsql_sequences SET last_value = " + to + ", is_called = 0 WHERE name = " + quoteLiteral(name)}}, true
+		return translated{tag: "ALTER SEQUENCE", stmts: []string{sequenceTable,
+			"UPDATE raftsql_sequences SET last_value = " + to + ", is_called = 0 WHERE name = " + quoteLiteral(name)}, sequenceTable: true}, true
 	}
 	return translated{}, false
 }

@@ -17,8 +17,8 @@ func TestTranslateSequence(t *testing.T) {
 		{"DROP SEQUENCE IF EXISTS a, public.b CASCADE", "DROP SEQUENCE|" + sequenceTable + "; DELETE FROM raftsql_sequences WHERE name IN ('a', 'b')"},
 		{"ALTER SEQUENCE public.s OWNED BY public.t.id", "ALTER SEQUENCE|" + sequenceTable + "; UPDATE raftsql_sequences SET owned_table = 't', owned_column = 'id' WHERE name = 's'"},
 		{`ALTER SEQUENCE s OWNED BY NONE`, "ALTER SEQUENCE|" + sequenceTable + "; UPDATE raftsql_sequences SET owned_table = NULL, owned_column = NULL WHERE name = 's'"},
-		{"ALTER SEQUENCE s RESTART", "ALTER SEQUENCE|UPDATE raftsql_sequences SET last_value = coalesce(start_value, CASE WHEN increment > 0 THEN min_value ELSE max_value END), is_called = 0 WHERE name = 's'"},
-		{"ALTER SEQUENCE s RESTART WITH 7", "ALTER SEQUENCE|UPDATE raftsql_sequences SET last_value = 7, is_called = 0 WHERE name = 's'"},
+		{"ALTER SEQUENCE s RESTART", "ALTER SEQUENCE|" + sequenceTable + "; UPDATE raftsql_sequences SET last_value = coalesce(start_value, CASE WHEN increment > 0 THEN min_value ELSE max_value END), is_called = 0 WHERE name = 's'"},
+		{"ALTER SEQUENCE s RESTART WITH 7", "ALTER SEQUENCE|" + sequenceTable + "; UPDATE raftsql_sequences SET last_value = 7, is_called = 0 WHERE name = 's'"},
 	} {
 		got, ok := translateDDL(tt.sql)
 		if !ok || got.err != nil {

@@ -87,6 +87,10 @@ type translated struct {
 	// rebuild, when set, is an ALTER TABLE done by rebuilding the table
 	// (rebuild.go); stmts is then empty.
 	rebuild *rebuildPlan
+	// sequenceTable says stmts[0] makes raftsql_sequences and the
+	// statements after it use the columns it has gained since its first
+	// version (sequence.go), which a table made before them gets first.
+	sequenceTable bool
 }
 
 // ddlVerb reports the verbs of the statements translateDDL may rewrite.
@@ -406,7 +410,7 @@ func (c *conn) runTranslated(t translated) (*Result, *Error) {
 		}
 		return &Result{Tag: t.tag}, nil
 	}
-	if len(t.stmts) == 1 {
+	if len(t.stmts) == 1 && !t.sequenceTable {
 		if _, e := c.execute(t.stmts[0], nil); e != nil {
 			return nil, e
 		}
@@ -419,9 +423,16 @@ func (c *conn) runTranslated(t translated) (*Result, *Error) {
 		}
 	}
 	var failed *Error
-	for _, s := range t.stmts {
+	for i, s := range t.stmts {
 		if _, failed = c.execute(s, nil); failed != nil {
 			break
+		}
+		if i == 0 && t.sequenceTable {
+			// In the block, after its first write: the leader's state, which
+			// no other writer changes before the block commits.
+			if failed = c.upgradeSequenceTable(); failed != nil {
+				break
+			}
 		}
 	}
 	if implicit {
