@@ -113,6 +113,14 @@
 //   - last_insert_rowid() starts at 0 in every command; changes() and
 //     total_changes(), which depend on the connection's history, are
 //     refused.
+//   - The planner's statistics on the write connection are those the
+//     database holds: after a statement that writes sqlite_stat1 or
+//     sqlite_stat4 directly, and after a rollback that undid an ANALYZE
+//     (a failing command, a transaction block rolled back, the leader's
+//     speculative state undone), the connection loads them again
+//     (reloadStats), as a node that restarts or installs a snapshot does;
+//     otherwise plans, and the rows a LIMIT without ORDER BY picks, would
+//     follow each connection's history.
 //
 // A statement's outcome does not depend on whether it runs live, is
 // replayed after a restart (in batches of other sizes, with savepoints),

@@ -65,6 +65,9 @@ var allowedModules = map[string]bool{
 	"fts3": true, "fts4": true, "fts5": true, "rtree": true, "rtree_i32": true, "geopoly": true,
 }
 
+// statsTables hold the statistics the query planner reads.
+var statsTables = map[string]bool{"sqlite_stat1": true, "sqlite_stat4": true}
+
 // deniedTables expose the node's file layout.
 var deniedTables = map[string]bool{"sqlite_dbpage": true, "dbstat": true}
 
@@ -207,6 +210,13 @@ func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 		}
 		if deniedTables[t] {
 			return fmt.Sprintf("%s depends on the node's file layout and is not allowed", t)
+		}
+		if action != sqlite3.SQLITE_READ && statsTables[t] {
+			// New statistics change the plans SQLite compiles, as ANALYZE's.
+			c.prepStats, c.prepDDL = true, true
+			if c.write && !c.classify {
+				c.ddl = true
+			}
 		}
 		// PRAGMA table-valued functions (pragma_table_info, ...) follow
 		// the rules of the PRAGMA statements.
