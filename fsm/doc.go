@@ -203,12 +203,16 @@
 // sqlite_offset(); in a write (on the write connection), what describes
 // the node's SQLite build: sqlite_version(), sqlite_source_id(),
 // sqlite_compileoption_used() and _get(), PRAGMA compile_options,
-// function_list, module_list and pragma_list; dbstat and sqlite_dbpage; virtual tables other than
+// function_list, module_list and pragma_list, and what describes the
+// node's file rather than its data: PRAGMA page_count and freelist_count
+// (which, with auto_vacuum, follow where each node's transactions ended);
+// dbstat and sqlite_dbpage; virtual tables other than
 // fts5, rtree and geopoly (fts3/4 are allowed but not compiled in); more than one statement in one Statement; and, inside
 // a command, transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT,
 // RELEASE), which the server handles. Classify applies the same rules
 // before anything is proposed, and reports transaction control instead of
-// refusing it.
+// refusing it; a statement that writes and uses what a write may not
+// (sqlite_version(), PRAGMA page_count, ...) is refused there too.
 //
 // # Snapshots
 //

@@ -92,6 +92,9 @@ type conn struct {
 	prepDDL    bool   // the statement being prepared changes the schema
 	prepSP     bool   // the statement being prepared is a savepoint statement
 	prepStats  bool   // the statement being prepared writes a statistics table
+	// prepNodeDep, while classifying, is why the statement being prepared
+	// may not write: it uses what depends on the node (nodeDependent).
+	prepNodeDep string
 	// prepReads and prepWrites collect the tables the statement being
 	// prepared reads and writes.
 	prepReads, prepWrites []string
@@ -338,7 +341,7 @@ func (c *conn) prepare(sql string, cache map[string]*stmt) (*stmt, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.refused, c.txVerb, c.prepDDL, c.prepSP, c.prepStats = "", "", false, false, false
+	c.refused, c.txVerb, c.prepDDL, c.prepSP, c.prepStats, c.prepNodeDep = "", "", false, false, false, ""
 	c.prepReads, c.prepWrites = nil, nil
 	var flags uint32
 	if cache != nil {
