@@ -65,8 +65,11 @@
 //     which it picks a new rowid once the largest, 9223372036854775807, is
 //     taken and makes the column names of CREATE TABLE AS and views unique,
 //     is reseeded from the command's seed and the statement's position
-//     before each statement (SQLITE_TESTCTRL_PRNG_SEED) and handed back to
-//     real randomness after. prngMu keeps that window exclusive in the
+//     before each statement is compiled (SQLITE_TESTCTRL_PRNG_SEED), again
+//     before it steps (whether compiling drew depends on the node: a view's
+//     unique column names are drawn the first time the connection uses it
+//     since its schema was loaded), and handed back to real randomness
+//     after. prngMu keeps that window exclusive in the
 //     process, where several state machines may live: the write
 //     connections hold it while they run a statement, commit or
 //     checkpoint, read connections while they compile one. Nothing else
