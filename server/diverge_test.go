@@ -119,11 +119,29 @@ func TestNodeDependentSQLAgrees(t *testing.T) {
 	if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT s"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tx.Exec(ctx, "INSERT INTO f VALUES ('tx', random()), ('tx rowid', last_insert_rowid())"); err != nil {
+	if _, err := tx.Exec(ctx, "SAVEPOINT s2"); err != nil {
+		t.Fatal(err)
+	}
+	// It inserts a row, then fails: it is no part of the entry.
+	if _, err := tx.Exec(ctx, "INSERT INTO d(id) VALUES (1000), ($1)", id); err == nil {
+		t.Fatal("a duplicate id was inserted")
+	}
+	if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT s2"); err != nil {
+		t.Fatal(err)
+	}
+	var lastID string
+	if err := tx.QueryRow(ctx, "INSERT INTO f VALUES ('tx rowid', last_insert_rowid()) RETURNING v").Scan(&lastID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO f VALUES ('tx', random())"); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
+		t.Fatalf("commit: %v", err)
+	}
+	var stored string
+	if err := fc.QueryRow(ctx, "SELECT v FROM f WHERE k = 'tx rowid'").Scan(&stored); err != nil || stored != lastID {
+		t.Errorf("the transaction saw last_insert_rowid() %s, the database holds %s (%v)", lastID, stored, err)
 	}
 	if got := count(t, fc, "SELECT r FROM d WHERE id = $1", id); got != r {
 		t.Errorf("the transaction saw r = %d for row %d, the database holds %d", r, id, got)
