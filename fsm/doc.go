@@ -134,7 +134,8 @@
 // module compiles or recompiles them); a speculative statement runs with
 // the time, seed, budget and statement position it will have in its
 // command, and one that fails gives back what it drew and spent, since
-// the command will not hold it.
+// the command will not hold it (and the rowid it inserted before failing,
+// which SQLite keeps as last_insert_rowid()).
 //
 // Transactions are pipelined: WriteTx.Propose keeps a transaction's effects
 // on the write connection, uncommitted, as the state the next WriteTx runs
