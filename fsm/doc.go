@@ -161,7 +161,12 @@
 // draw from SQLite's generator outside prngMu).
 //
 // What remains outside the contract: FTS3 and FTS4 are not compiled into
-// this SQLite. Another SQLite user in the same process (a program that
+// this SQLite. The column names SQLite makes unique for a view with six or
+// more columns of one name are drawn the first time a connection uses the
+// view since its schema was loaded, so a CREATE TABLE AS over such a view
+// stores other names on a node whose schema was loaded at another time
+// (restarted, restored from a snapshot, or a leader whose speculative
+// schema change was undone). Another SQLite user in the same process (a program that
 // embeds a node and opens its own databases through modernc.org/sqlite)
 // draws from the generator outside prngMu and could move a write
 // statement's draws. The bytes of the files (WAL salts, page layout after
