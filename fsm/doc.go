@@ -65,8 +65,11 @@
 //     which it picks a new rowid once the largest, 9223372036854775807, is
 //     taken and makes the column names of CREATE TABLE AS and views unique,
 //     is reseeded from the command's seed and the statement's position
-//     before each statement (SQLITE_TESTCTRL_PRNG_SEED) and handed back to
-//     real randomness after. prngMu keeps that window exclusive in the
+//     before each statement is compiled (SQLITE_TESTCTRL_PRNG_SEED), again
+//     before it steps (whether compiling drew depends on the node: a view's
+//     unique column names are drawn the first time the connection uses it
+//     since its schema was loaded), and handed back to real randomness
+//     after. prngMu keeps that window exclusive in the
 //     process, where several state machines may live: the write
 //     connections hold it while they run a statement, commit or
 //     checkpoint, read connections while they compile one. Nothing else
@@ -113,6 +116,14 @@
 //   - last_insert_rowid() starts at 0 in every command; changes() and
 //     total_changes(), which depend on the connection's history, are
 //     refused.
+//   - The planner's statistics on the write connection are those the
+//     database holds: after a statement that writes sqlite_stat1 or
+//     sqlite_stat4 directly, and after a rollback that undid an ANALYZE
+//     (a failing command, a transaction block rolled back, the leader's
+//     speculative state undone), the connection loads them again
+//     (reloadStats), as a node that restarts or installs a snapshot does;
+//     otherwise plans, and the rows a LIMIT without ORDER BY picks, would
+//     follow each connection's history.
 //
 // A statement's outcome does not depend on whether it runs live, is
 // replayed after a restart (in batches of other sizes, with savepoints),
@@ -123,7 +134,8 @@
 // module compiles or recompiles them); a speculative statement runs with
 // the time, seed, budget and statement position it will have in its
 // command, and one that fails gives back what it drew and spent, since
-// the command will not hold it.
+// the command will not hold it (and the rowid it inserted before failing,
+// which SQLite keeps as last_insert_rowid()).
 //
 // Transactions are pipelined: WriteTx.Propose keeps a transaction's effects
 // on the write connection, uncommitted, as the state the next WriteTx runs
@@ -149,7 +161,12 @@
 // draw from SQLite's generator outside prngMu).
 //
 // What remains outside the contract: FTS3 and FTS4 are not compiled into
-// this SQLite. Another SQLite user in the same process (a program that
+// this SQLite. The column names SQLite makes unique for a view with six or
+// more columns of one name are drawn the first time a connection uses the
+// view since its schema was loaded, so a CREATE TABLE AS over such a view
+// stores other names on a node whose schema was loaded at another time
+// (restarted, restored from a snapshot, or a leader whose speculative
+// schema change was undone). Another SQLite user in the same process (a program that
 // embeds a node and opens its own databases through modernc.org/sqlite)
 // draws from the generator outside prngMu and could move a write
 // statement's draws. The bytes of the files (WAL salts, page layout after
@@ -195,12 +212,16 @@
 // sqlite_offset(); in a write (on the write connection), what describes
 // the node's SQLite build: sqlite_version(), sqlite_source_id(),
 // sqlite_compileoption_used() and _get(), PRAGMA compile_options,
-// function_list, module_list and pragma_list; dbstat and sqlite_dbpage; virtual tables other than
+// function_list, module_list and pragma_list, and what describes the
+// node's file rather than its data: PRAGMA page_count and freelist_count
+// (which, with auto_vacuum, follow where each node's transactions ended);
+// dbstat and sqlite_dbpage; virtual tables other than
 // fts5, rtree and geopoly (fts3/4 are allowed but not compiled in); more than one statement in one Statement; and, inside
 // a command, transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT,
 // RELEASE), which the server handles. Classify applies the same rules
 // before anything is proposed, and reports transaction control instead of
-// refusing it.
+// refusing it; a statement that writes and uses what a write may not
+// (sqlite_version(), PRAGMA page_count, ...) is refused there too.
 //
 // # Snapshots
 //

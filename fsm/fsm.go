@@ -915,6 +915,12 @@ func (f *FSM) runStatement(kind command.Kind, seed uint64, i int, st command.Sta
 	if kind == command.KindQuery && !s.readOnly {
 		return &command.Error{Code: command.CodeReadOnly, Message: "a query through the log may not write"}
 	}
+	// Compiling may have drawn (the unique column names of a view this
+	// connection had not used since its schema was loaded), or not (a
+	// statement compiled before, a view whose names are known): whether
+	// it did depends on the node's history, so the statement steps from
+	// the seed again, and the rowids it picks depend on the command only.
+	seedPRNG(f.w.tls, seed, i)
 	return f.w.run(s, st.Params, sr)
 }
 

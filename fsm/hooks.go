@@ -60,10 +60,52 @@ var buildDependent = map[string]bool{
 	"compile_options": true, "function_list": true, "module_list": true, "pragma_list": true,
 }
 
+// layoutDependent PRAGMAs describe the node's database file rather than
+// its data: reads may ask for them, a write may not store them. The pages
+// a database has and how many are free depend on where each node's
+// transactions ended (with auto_vacuum, which a restored file may have,
+// pages are given back at each commit), and Raft hands each node its
+// entries in batches of its own.
+var layoutDependent = map[string]bool{"page_count": true, "freelist_count": true}
+
+// nodeDependent says why a write may not use the PRAGMA or function name,
+// or "".
+func nodeDependent(name string, pragma bool) string {
+	switch {
+	case buildDependent[name] && pragma:
+		return fmt.Sprintf("PRAGMA %s depends on the node's SQLite build and is not allowed in a write", name)
+	case buildDependent[name]:
+		return name + "() depends on the node's SQLite build and is not allowed in a write"
+	case layoutDependent[name] && pragma:
+		return fmt.Sprintf("PRAGMA %s depends on the node's file layout and is not allowed in a write", name)
+	}
+	return ""
+}
+
+// nodeDependentUse applies nodeDependent's rule: on a write connection the
+// use is refused; while classifying, the reason is kept, so that Classify
+// refuses a statement that writes before it is proposed.
+func (c *conn) nodeDependentUse(name string, pragma bool) string {
+	why := nodeDependent(name, pragma)
+	if why == "" {
+		return ""
+	}
+	if c.write {
+		return why
+	}
+	if c.classify && c.prepNodeDep == "" {
+		c.prepNodeDep = why
+	}
+	return ""
+}
+
 // allowedModules are the virtual table modules CREATE VIRTUAL TABLE may use.
 var allowedModules = map[string]bool{
 	"fts3": true, "fts4": true, "fts5": true, "rtree": true, "rtree_i32": true, "geopoly": true,
 }
+
+// statsTables hold the statistics the query planner reads.
+var statsTables = map[string]bool{"sqlite_stat1": true, "sqlite_stat4": true}
 
 // deniedTables expose the node's file layout.
 var deniedTables = map[string]bool{"sqlite_dbpage": true, "dbstat": true}
@@ -172,8 +214,8 @@ func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 			return ""
 		}
 		name := strings.ToLower(gostr(z1))
-		if c.write && buildDependent[name] {
-			return fmt.Sprintf("PRAGMA %s depends on the node's SQLite build and is not allowed in a write", name)
+		if why := c.nodeDependentUse(name, true); why != "" {
+			return why
 		}
 		switch {
 		case pragmaIntrospect[name]:
@@ -191,8 +233,10 @@ func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 		if why, ok := deniedFunctions[fn]; ok {
 			return why
 		}
-		if c.write && !internal && buildDependent[fn] {
-			return fn + "() depends on the node's SQLite build and is not allowed in a write"
+		if !internal {
+			if why := c.nodeDependentUse(fn, false); why != "" {
+				return why
+			}
 		}
 	case sqlite3.SQLITE_CREATE_VTABLE, sqlite3.SQLITE_DROP_VTABLE:
 		if m := strings.ToLower(gostr(z2)); !allowedModules[m] {
@@ -208,12 +252,21 @@ func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 		if deniedTables[t] {
 			return fmt.Sprintf("%s depends on the node's file layout and is not allowed", t)
 		}
+		if action != sqlite3.SQLITE_READ && statsTables[t] {
+			// New statistics change the plans SQLite compiles, as ANALYZE's.
+			c.prepStats, c.prepDDL = true, true
+			if c.write && !c.classify {
+				c.ddl = true
+			}
+		}
 		// PRAGMA table-valued functions (pragma_table_info, ...) follow
 		// the rules of the PRAGMA statements.
 		if name, ok := strings.CutPrefix(t, "pragma_"); ok && !pragmaIntrospect[name] && !pragmaRead[name] {
 			return fmt.Sprintf("PRAGMA %s is not allowed", name)
-		} else if ok && c.write && buildDependent[name] {
-			return fmt.Sprintf("PRAGMA %s depends on the node's SQLite build and is not allowed in a write", name)
+		} else if ok {
+			if why := c.nodeDependentUse(name, true); why != "" {
+				return why
+			}
 		}
 		if action == sqlite3.SQLITE_UPDATE && gostr(z3) == "temp" && (t == "sqlite_temp_master" || t == "sqlite_master") {
 			// ALTER TABLE RENAME rewrites the definitions of temporary

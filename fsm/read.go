@@ -257,6 +257,11 @@ func (f *FSM) Classify(ctx context.Context, sql string) (Info, error) {
 		return Info{ReadOnly: true, Empty: true}, nil
 	}
 	defer c.finalize(s)
+	if why := c.prepNodeDep; why != "" && !s.readOnly {
+		// What the write connection would refuse at apply, on every node,
+		// is refused before it is proposed.
+		return Info{}, &command.Error{Code: command.CodeRefused, Message: why}
+	}
 	var sr command.StatementResult
 	c.columns(s, &sr)
 	return Info{ReadOnly: s.readOnly, Columns: sr.Columns, Params: s.names, Transaction: s.txVerb}, nil

@@ -91,6 +91,10 @@ type conn struct {
 	ddl        bool   // a statement prepared since the flag was cleared changes the schema
 	prepDDL    bool   // the statement being prepared changes the schema
 	prepSP     bool   // the statement being prepared is a savepoint statement
+	prepStats  bool   // the statement being prepared writes a statistics table
+	// prepNodeDep, while classifying, is why the statement being prepared
+	// may not write: it uses what depends on the node (nodeDependent).
+	prepNodeDep string
 	// prepReads and prepWrites collect the tables the statement being
 	// prepared reads and writes.
 	prepReads, prepWrites []string
@@ -309,6 +313,7 @@ type stmt struct {
 	txVerb   string   // BEGIN, COMMIT, ... when the statement controls transactions
 	ddl      bool     // it changes the schema
 	sp       bool     // it is SAVEPOINT, RELEASE or ROLLBACK TO
+	stats    bool     // it writes sqlite_stat1 or sqlite_stat4 (see reloadStats)
 	epoch    uint64   // the connection's epoch when it was compiled
 	// reads and writes name the tables (lower case) the statement reads
 	// and writes, triggers' included, as the authorizer reported them.
@@ -336,7 +341,7 @@ func (c *conn) prepare(sql string, cache map[string]*stmt) (*stmt, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.refused, c.txVerb, c.prepDDL, c.prepSP = "", "", false, false
+	c.refused, c.txVerb, c.prepDDL, c.prepSP, c.prepStats, c.prepNodeDep = "", "", false, false, false, ""
 	c.prepReads, c.prepWrites = nil, nil
 	var flags uint32
 	if cache != nil {
@@ -374,7 +379,7 @@ func (c *conn) prepare(sql string, cache map[string]*stmt) (*stmt, error) {
 		return nil, &command.Error{Code: command.CodeRefused, Message: "VACUUM is not allowed: a node's file layout is its own business"}
 	}
 	s := &stmt{p: p, readOnly: sqlite3.Xsqlite3_stmt_readonly(c.tls, p) != 0, txVerb: c.txVerb,
-		ddl: c.prepDDL, sp: c.prepSP, epoch: c.epoch, reads: c.prepReads, writes: c.prepWrites}
+		ddl: c.prepDDL, sp: c.prepSP, stats: c.prepStats, epoch: c.epoch, reads: c.prepReads, writes: c.prepWrites}
 	c.prepReads, c.prepWrites = nil, nil
 	s.nParams = int(sqlite3.Xsqlite3_bind_parameter_count(c.tls, p))
 	for i := 1; i <= s.nParams; i++ {
@@ -625,6 +630,12 @@ func (c *conn) run(s *stmt, params []command.Value, res *command.StatementResult
 			if c.write && c.ddl && s.sp {
 				// ROLLBACK TO may have undone schema changes.
 				c.epoch++
+				if c.apply {
+					c.reloadStats()
+				}
+			}
+			if c.apply && s.stats {
+				c.reloadStats()
 			}
 			if res.Columns == nil {
 				c.columns(s, res)
@@ -645,6 +656,10 @@ func (c *conn) run(s *stmt, params []command.Value, res *command.StatementResult
 			// A failing statement may have rolled back the schema
 			// changes of its transaction.
 			c.epoch++
+			if c.apply {
+				// After the error is read: the reload would clear it.
+				defer c.reloadStats()
+			}
 		}
 		if armed {
 			if ce := c.overBudget(); ce != nil {
@@ -830,6 +845,7 @@ func (c *conn) exec(sql string) error {
 		defer prngMu.Unlock()
 		if c.ddl && strings.HasPrefix(sql, "ROLLBACK") {
 			c.epoch++
+			defer c.reloadStats()
 		}
 	}
 	c.internal = true
@@ -843,6 +859,28 @@ func (c *conn) exec(sql string) error {
 	}
 	var res command.StatementResult
 	return asSQLiteError(c.run(s, nil, &res))
+}
+
+// reloadStats makes the write connection's planner statistics those the
+// database holds. SQLite loads sqlite_stat1 and sqlite_stat4 with the
+// schema and again at the end of ANALYZE, but not when a statement writes
+// them directly, nor when a transaction or savepoint that ran ANALYZE
+// rolls back: the statistics in memory would then be the history of this
+// connection (a node that restarts or installs a snapshot loads those of
+// the file), and plans, so the rows an INSERT … SELECT … LIMIT picks,
+// would differ between nodes. Resetting the schema has SQLite load it,
+// with the statistics, before the next statement; the epoch moves so that
+// no cached statement runs with a plan made from the old ones. prngMu is
+// held (the caller applies).
+func (c *conn) reloadStats() {
+	c.epoch++
+	z, err := c.cString("PRAGMA writable_schema=RESET")
+	if err != nil {
+		return
+	}
+	c.internal = true
+	sqlite3.Xsqlite3_exec(c.tls, c.db, z, 0, 0, 0)
+	c.internal = false
 }
 
 // query1 runs a statement of the connection's own and returns its first row.

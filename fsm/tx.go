@@ -343,8 +343,11 @@ func (t *WriteTx) Exec(ctx context.Context, st command.Statement) command.Statem
 	}
 	w := t.f.w
 	// A statement that fails is not part of the command: what it drew
-	// from the generator and the budget is given back.
+	// from the generator and the budget is given back, and so is the
+	// rowid of a row it inserted before it failed, which SQLite keeps as
+	// last_insert_rowid().
 	rng, left := t.f.env.rngState(), t.f.env.stepsLeft()
+	lastID := sqlite3.Xsqlite3_last_insert_rowid(w.tls, w.db)
 	gen := w.gen.Load()
 	stop := context.AfterFunc(ctx, func() { w.interrupt(gen) })
 	err := t.f.runStatement(command.KindExecute, t.seed, t.kept, st, &sr)
@@ -375,6 +378,7 @@ func (t *WriteTx) Exec(ctx context.Context, st command.Statement) command.Statem
 	if sr.Err != nil {
 		t.f.env.setRNGState(rng)
 		t.f.env.setStepsLeft(left)
+		sqlite3.Xsqlite3_set_last_insert_rowid(w.tls, w.db, lastID)
 	} else {
 		t.kept++
 		t.results = append(t.results, sr)
