@@ -24,9 +24,10 @@ type Function struct {
 // (series.go); _pg_array(a), an array parameter or literal as the JSON
 // array json_each reads, for = ANY (anyarray.go); to_char(value, format)
 // for timestamps and numbers (tochar.go); lpad, rpad and md5
-// (sqlfuncs.go).
+// (sqlfuncs.go); and Postgres' string, math and JSON functions that SQLite
+// lacks or has with another meaning (pgfuncs.go).
 func Functions() []Function {
-	return []Function{
+	return append([]Function{
 		{Name: "regexp", NumArgs: 2, Fn: regexpFunc},
 		{Name: divisorFunc, NumArgs: 1, Fn: divisorGuard},
 		{Name: seriesStepFunc, NumArgs: 1, Fn: seriesStepGuard},
@@ -35,7 +36,7 @@ func Functions() []Function {
 		{Name: "lpad", NumArgs: -1, Fn: pad(true)},
 		{Name: "rpad", NumArgs: -1, Fn: pad(false)},
 		{Name: "md5", NumArgs: 1, Fn: md5Func},
-	}
+	}, pgFunctions()...)
 }
 
 var (
