@@ -383,6 +383,9 @@ func (p *parser) callType(w string, open int) string {
 		if end <= open+1 || end >= len(p.toks) {
 			return ""
 		}
+		if (w == "min" || w == "max") && p.isPunct(end, ',') {
+			return "" // SQLite's scalar min and max, of any types
+		}
 		return p.nameItemExpr(open+1, end).Type
 	}
 	switch w {
