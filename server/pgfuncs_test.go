@@ -110,8 +110,8 @@ func TestPostgresFunctionsPsql(t *testing.T) {
 		t.Fatalf("DISTINCT ON with *: %v\n%s", err, res)
 	}
 	res, err = exec.Command(psql, "-h", host, "-p", port, "-U", "raftsql", "-d", "raftsql", "-X", "-v", "ON_ERROR_STOP=1",
-		"-c", "SELECT repeat('x', 2000000000)").CombinedOutput()
-	if err == nil || !strings.Contains(string(res), "requested length too large") {
+		"-v", "VERBOSITY=verbose", "-c", "SELECT repeat('x', 2000000000)").CombinedOutput()
+	if err == nil || !strings.Contains(string(res), "54000: requested length too large") {
 		t.Fatalf("a repeat too long: %v\n%s", err, res)
 	}
 }

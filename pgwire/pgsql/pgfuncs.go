@@ -70,6 +70,42 @@ const (
 	jsonPathTextFunc = "_pg_json_path_text"
 )
 
+// errorStates are the SQLSTATEs of the errors the functions of this file
+// fail with, by the start of their message, as Postgres reports them.
+var errorStates = []struct{ prefix, code string }{
+	{"requested length too large", "54000"},                           // program_limit_exceeded
+	{"invalid regular expression", "2201B"},                           // invalid_regular_expression
+	{"invalid input syntax for type", "22P02"},                        // invalid_text_representation
+	{"malformed array literal", "22P02"},                              // invalid_text_representation
+	{"field position must not be zero", "22023"},                      // invalid_parameter_value
+	{"too few arguments for format()", "22023"},                       // invalid_parameter_value
+	{"unrecognized format() type specifier", "22023"},                 // invalid_parameter_value
+	{"unterminated format() type specifier", "22023"},                 // invalid_parameter_value
+	{"format specifies argument 0", "22023"},                          // invalid_parameter_value
+	{"unrecognized encoding", "22023"},                                // invalid_parameter_value
+	{"invalid hexadecimal data", "22023"},                             // invalid_parameter_value
+	{"invalid base64 end sequence", "22023"},                          // invalid_parameter_value
+	{"null values cannot be formatted as an SQL identifier", "22004"}, // null_value_not_allowed
+	{"bigint out of range", "22003"},                                  // numeric_value_out_of_range
+	{"integer out of range", "22003"},                                 // numeric_value_out_of_range
+	{"count must be greater than zero", "2201G"},                      // invalid_argument_for_width_bucket_function
+	{"lower bound cannot equal upper bound", "2201G"},                 // invalid_argument_for_width_bucket_function
+	{"operand, lower bound, and upper bound cannot be NaN", "2201G"},  // invalid_argument_for_width_bucket_function
+	{"regexp_replace takes 3 or 4 arguments", "42883"},                // undefined_function
+	{"function format() requires at least one argument", "42883"},     // undefined_function
+}
+
+// ErrorState is the SQLSTATE of an error message one of the Go functions
+// (Functions) fails with; ok is false for any other message.
+func ErrorState(msg string) (code string, ok bool) {
+	for _, e := range errorStates {
+		if strings.HasPrefix(msg, e.prefix) {
+			return e.code, true
+		}
+	}
+	return "", false
+}
+
 // strict makes fn answer NULL when any argument is NULL.
 func strict(fn func(args []any) (any, error)) func(args []any) (any, error) {
 	return func(args []any) (any, error) {

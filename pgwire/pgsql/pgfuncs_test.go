@@ -124,6 +124,9 @@ func TestPgFunctions(t *testing.T) {
 		got, err := fn(c.args)
 		if err != nil {
 			got = "!" + err.Error()
+			if _, ok := ErrorState(err.Error()); !ok && err.Error() != "division by zero" {
+				t.Errorf("%s%q: no SQLSTATE for %q", c.fn, c.args, err)
+			}
 		}
 		if fmt.Sprintf("%T %v", got, got) != fmt.Sprintf("%T %v", c.want, c.want) {
 			t.Errorf("%s%q = %#v, want %#v", c.fn, c.args, got, c.want)
