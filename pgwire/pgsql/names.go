@@ -1,6 +1,7 @@
 package pgsql
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -279,7 +280,8 @@ func (p *parser) nameItemExpr(a, b int) Column {
 		return Column{Name: "?column?"}
 	case p.kindAt(a) == tOp && (p.isOp(a, "|/") || p.isOp(a, "||/")):
 		return Column{Name: "?column?", Type: "float8"}
-	case p.onlyTopOp(a, b, "^"):
+	case p.onlyTopOp(a, b, "^", "+", "-", "*", "/", "%"):
+		// Arithmetic with a power, a double precision.
 		return Column{Name: "?column?", Type: "float8"}
 	case p.onlyTopOp(a, b, "#>>"):
 		return Column{Name: "?column?", Type: "text"}
@@ -339,9 +341,9 @@ func (p *parser) nameItemExpr(a, b int) Column {
 	return Column{Name: "?column?"}
 }
 
-// onlyTopOp reports whether op is the only operator at the top level of
-// tokens [a, b), and is there.
-func (p *parser) onlyTopOp(a, b int, op string) bool {
+// onlyTopOp reports whether the binary operators at the top level of
+// tokens [a, b) are all among ops, and the first of ops is one of them.
+func (p *parser) onlyTopOp(a, b int, ops ...string) bool {
 	depth, found := 0, false
 	for j := a; j < b; j++ {
 		switch {
@@ -353,10 +355,10 @@ func (p *parser) onlyTopOp(a, b int, op string) bool {
 			if j == a && (p.isOp(j, "-") || p.isOp(j, "+")) {
 				continue // a sign
 			}
-			if !p.isOp(j, op) {
+			if !slices.Contains(ops, p.text(j)) {
 				return false
 			}
-			found = found || j > a
+			found = found || j > a && p.isOp(j, ops[0])
 		case depth == 0 && p.kindAt(j) == tWord && notPrimary[p.word(j)]:
 			return false
 		}
