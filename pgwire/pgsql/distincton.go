@@ -28,12 +28,13 @@ import (
 // DISTINCT ON, with the types its columns had; ok is false when there is
 // none, or when the statement is refused (p.err set).
 func (p *parser) distinctOn() (sql string, types []string, ok bool) {
-	d := -1
+	d, n := -1, 0
 	for j := 1; j+2 < len(p.toks); j++ {
-		if t := p.toks[j]; t.kind == tWord && t.end-t.start == 8 && p.word(j) == "distinct" && p.word(j+1) == "on" &&
-			p.word(j-1) == "select" {
-			d = j
-			break
+		if p.distinctOnAt(j) {
+			if d < 0 {
+				d = j
+			}
+			n++
 		}
 	}
 	if d < 0 {
@@ -42,6 +43,10 @@ func (p *parser) distinctOn() (sql string, types []string, ok bool) {
 	refuse := func(tok int, what string) (string, []string, bool) {
 		p.unsupported(tok, "DISTINCT ON "+what)
 		return "", nil, false
+	}
+	if n > maxDistinctOn {
+		// Each is a rewrite of the whole statement.
+		return refuse(d, "more than "+strconv.Itoa(maxDistinctOn)+" times in a statement")
 	}
 	if !p.isPunct(d+2, '(') {
 		return "", nil, false // SQLite's syntax error
@@ -111,6 +116,25 @@ func (p *parser) distinctOn() (sql string, types []string, ok bool) {
 				listEnd = min(listEnd, j)
 				tailAt = min(tailAt, j)
 			}
+		}
+	}
+	// The ON list, the select list and ORDER BY are copied more than once:
+	// a DISTINCT ON inside them would be rewritten once per copy, each
+	// copying its own again.
+	nested := func(a, b int) int {
+		for j := a; j < b; j++ {
+			if p.distinctOnAt(j) {
+				return j
+			}
+		}
+		return -1
+	}
+	if j := nested(d+3, listEnd); j >= 0 {
+		return refuse(j, "inside the expressions of a DISTINCT ON")
+	}
+	if orderAt >= 0 {
+		if j := nested(orderAt, tailAt); j >= 0 {
+			return refuse(j, "inside the expressions of a DISTINCT ON")
 		}
 	}
 	items := split(onClose+1, listEnd)
@@ -248,4 +272,13 @@ func (p *parser) distinctOn() (sql string, types []string, ok bool) {
 		b.WriteString(p.src[p.toks[end].start:])
 	}
 	return b.String(), types, true
+}
+
+// maxDistinctOn bounds the DISTINCT ONs of a statement.
+const maxDistinctOn = 32
+
+// distinctOnAt reports SELECT DISTINCT ON at token j (the DISTINCT).
+func (p *parser) distinctOnAt(j int) bool {
+	t := p.toks[j]
+	return t.kind == tWord && t.end-t.start == 8 && p.word(j) == "distinct" && p.word(j+1) == "on" && p.word(j-1) == "select"
 }

@@ -23,6 +23,9 @@ func FuzzParse(f *testing.F) {
 		"SELECT a / -b::int % (c / 2) FROM t", "SELECT x FROM generate_series(1, $1, -2) AS g(x) WHERE x = ANY('{1,2}'::int[])",
 		"PREPARE p (int) AS SELECT $1", "EXECUTE p(1, (2))", "SELECT to_char(ts, 'YYYY'), has_table_privilege('t', 'x') FROM t",
 		"CREATE TABLE z (a text[])",
+		"SELECT DISTINCT ON (a, 2) a AS k, b FROM t WHERE a > $1 ORDER BY k, 2 DESC NULLS LAST LIMIT 1",
+		"SELECT -a ^ 2 ^ b, |/ a + 1, ||/ -8, @ -a, x #>> '{a,1}', x #> '{b}' FROM t",
+		"SELECT repeat(b, 2), split_part(b, ',', -1), format('%s %I %L', a, b, c), pg_typeof(now()) FROM t",
 	} {
 		f.Add(s)
 	}
