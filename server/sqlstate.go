@@ -7,6 +7,7 @@ import (
 
 	"github.com/raftsql/raftsql/fsm/command"
 	"github.com/raftsql/raftsql/pgwire"
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 )
 
 // SQLSTATE codes raftsql reports for its own conditions.
@@ -145,6 +146,9 @@ func generalState(msg string) string {
 		return "22012" // the front end's guard around divisors
 	case m == "step size cannot equal zero":
 		return "22023" // generate_series' step, as the front end guards it
+	}
+	if code, ok := pgsql.ErrorState(msg); ok {
+		return code // an error of one of the front end's Go functions
 	}
 	return "42000"
 }

@@ -25,10 +25,27 @@ const divisorFunc = "_pg_divisor"
 // errDivisionByZero is Postgres' message; the server maps it to 22012.
 var errDivisionByZero = errors.New("division by zero")
 
+// A divisor is a wrapper open in the output around an operand: a
+// divisor's guard, or the call an operator became (^ is power(a, b), |/ is
+// sqrt(a), #>> is _pg_json_path_text(a, b) …), which closes when its last
+// operand ends.
 type divisor struct {
 	depth int // len(frames) where the operand is
 	at    int // offset in out where the operand starts
+	kind  wrapKind
+	// For an operator's call: where it starts in out and its first token,
+	// the primary it is once closed.
+	start, startT int
 }
+
+type wrapKind uint8
+
+const (
+	wDivisor wrapKind = iota // the divisor of / or %: closes before ^, which binds tighter
+	wPower                   // a ^ b: left-associative, so closes before the next ^
+	wPrefix                  // |/ a, ||/ a, @ a: the operand takes in the arithmetic after it
+	wOther                   // a #> b, a #>> b
+)
 
 // divide keeps the operator at token i and opens the divisor's wrapper.
 func (p *parser) divide(i int) int {
@@ -63,9 +80,25 @@ func (p *parser) closeDivisors(next int) {
 		if p.isPunct(next-1, '.') {
 			return // a qualified name goes on
 		}
+		switch d.kind {
+		case wDivisor:
+			if p.isOp(next, "^") {
+				return
+			}
+		case wPrefix:
+			switch p.text(next) {
+			case "+", "-", "*", "/", "%", "^":
+				if p.kindAt(next) == tOp {
+					return
+				}
+			}
+		}
 		p.materialize()
 		p.out = append(p.out, ')')
 		p.divisors = p.divisors[:n-1]
+		if d.kind != wDivisor {
+			p.prim, p.primLo = d.start, d.startT
+		}
 	}
 }
 

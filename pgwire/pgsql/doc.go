@@ -44,7 +44,18 @@
 // x <> ALL(array), the array a parameter, a literal or ARRAY[…], become IN
 // lists over json_each (anyarray.go); other uses of arrays are refused. Functions lists the Go functions
 // the SQLite text calls (regexp behind ~, the divisor's guard), which the
-// server adds to SQLite, on the state machine's connections too.
+// server adds to SQLite, on the state machine's connections too; among
+// them Postgres' string, math and JSON functions SQLite lacks (repeat,
+// split_part, format, regexp_replace, encode, sha256, gcd, json_typeof …,
+// pgfuncs.go), each deterministic, strict and bounded in what it returns.
+// Functions SQLite has under another name are renamed (json_build_object
+// is json_object, json_agg json_group_array, strpos instr …); operators
+// SQLite lacks become calls (a ^ b is power(a, b), |/ a sqrt(a), j #>> p
+// a JSON path function); SELECT DISTINCT ON becomes a window function
+// (distincton.go). A column that is a call of a function Postgres types
+// gets that type (round numeric, row_number bigint, power double
+// precision), and pg_typeof of an expression the front end types answers
+// that type, which SQLite's value would not tell.
 //
 // # Why a grammar of its own
 //

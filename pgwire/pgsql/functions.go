@@ -25,9 +25,10 @@ type Function struct {
 // array json_each reads, for = ANY, and _pg_array_text(j), behind
 // array_agg (anyarray.go); to_char(value, format)
 // for timestamps and numbers (tochar.go); lpad, rpad and md5
-// (sqlfuncs.go).
+// (sqlfuncs.go); and Postgres' string, math and JSON functions that SQLite
+// lacks or has with another meaning (pgfuncs.go).
 func Functions() []Function {
-	return []Function{
+	return append([]Function{
 		{Name: "regexp", NumArgs: 2, Fn: regexpFunc},
 		{Name: divisorFunc, NumArgs: 1, Fn: divisorGuard},
 		{Name: seriesStepFunc, NumArgs: 1, Fn: seriesStepGuard},
@@ -37,7 +38,7 @@ func Functions() []Function {
 		{Name: "lpad", NumArgs: -1, Fn: pad(true)},
 		{Name: "rpad", NumArgs: -1, Fn: pad(false)},
 		{Name: "md5", NumArgs: 1, Fn: md5Func},
-	}
+	}, pgFunctions()...)
 }
 
 var (

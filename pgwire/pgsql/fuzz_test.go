@@ -25,6 +25,9 @@ func FuzzParse(f *testing.F) {
 		"CREATE TABLE z (a text[])",
 		"SELECT array_agg(DISTINCT a ORDER BY a), (SELECT max(b) FROM t), CASE WHEN a > 1 THEN b ELSE c END::text FROM t",
 		"SELECT interval '1 day', (a), array_agg(a) OVER () FROM t",
+		"SELECT DISTINCT ON (a, 2) a AS k, b FROM t WHERE a > $1 ORDER BY k, 2 DESC NULLS LAST LIMIT 1",
+		"SELECT -a ^ 2 ^ b, |/ a + 1, ||/ -8, @ -a, x #>> '{a,1}', x #> '{b}' FROM t",
+		"SELECT repeat(b, 2), split_part(b, ',', -1), format('%s %I %L', a, b, c), pg_typeof(now()) FROM t",
 	} {
 		f.Add(s)
 	}

@@ -1,6 +1,7 @@
 package pgsql
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -319,6 +320,15 @@ func (p *parser) nameExpr0(a, b int) Column {
 		c, strength := p.nameExpr(a+1, b-1)
 		p.weakName = strength == nameWeak
 		return c
+	case p.kindAt(a) == tOp && (p.isOp(a, "|/") || p.isOp(a, "||/")):
+		return Column{Name: "?column?", Type: "float8"}
+	case p.onlyTopOp(a, b, "^", "+", "-", "*", "/", "%"):
+		// Arithmetic with a power, a double precision.
+		return Column{Name: "?column?", Type: "float8"}
+	case p.onlyTopOp(a, b, "#>>"):
+		return Column{Name: "?column?", Type: "text"}
+	case p.onlyTopOp(a, b, "#>"):
+		return Column{Name: "?column?", Type: "json"}
 	case (b-a == 2) && p.kindAt(a) == tOp && p.kindAt(a+1) == tNumber:
 		c := p.nameItemExpr(a+1, b)
 		return c
@@ -335,7 +345,7 @@ func (p *parser) nameExpr0(a, b int) Column {
 		return Column{Name: "exists", Type: "bool"}
 	case p.kindAt(a) == tWord && p.isPunct(a+1, '(') && p.windowCall(a+1, b):
 		// count(*) OVER (…), sum(x) FILTER (WHERE …): the function's name.
-		return Column{Name: w, Type: functionTypes[w]}
+		return Column{Name: w, Type: p.callType(w, a+1)}
 	case p.kindAt(a) == tWord && p.isPunct(a+1, '(') && p.closes(a+1, b-1):
 		switch w {
 		case "cast":
@@ -372,10 +382,10 @@ func (p *parser) nameExpr0(a, b int) Column {
 		case "date_trunc":
 			return Column{Name: w, Type: "timestamp"}
 		}
-		return Column{Name: w, Type: functionTypes[w]}
+		return Column{Name: w, Type: p.callType(w, a+1)}
 	case p.kindAt(a) == tWord && p.isPunct(a+1, '.') && p.kindAt(a+2) == tWord && p.isPunct(a+3, '(') && p.closes(a+3, b-1):
 		w = p.word(a + 2)
-		return Column{Name: w, Type: functionTypes[w]}
+		return Column{Name: w, Type: p.callType(w, a+3)}
 	}
 	return Column{Name: "?column?"}
 }
@@ -461,6 +471,73 @@ func (p *parser) caseElse(a, end int) int {
 		}
 	}
 	return 0
+}
+
+// onlyTopOp reports whether the binary operators at the top level of
+// tokens [a, b) are all among ops, and the first of ops is one of them.
+func (p *parser) onlyTopOp(a, b int, ops ...string) bool {
+	depth, found := 0, false
+	for j := a; j < b; j++ {
+		switch {
+		case p.isPunct(j, '(') || p.isPunct(j, '[') || p.word(j) == "case":
+			depth++
+		case p.isPunct(j, ')') || p.isPunct(j, ']') || p.word(j) == "end":
+			depth--
+		case depth == 0 && p.kindAt(j) == tOp && !p.isOp(j, "::"):
+			if j == a && (p.isOp(j, "-") || p.isOp(j, "+")) {
+				continue // a sign
+			}
+			if !slices.Contains(ops, p.text(j)) {
+				return false
+			}
+			found = found || j > a && p.isOp(j, ops[0])
+		case depth == 0 && p.kindAt(j) == tWord && notPrimary[p.word(j)]:
+			return false
+		}
+	}
+	return found
+}
+
+// callType is the type of a call of w whose arguments open at token open:
+// functionTypes', or for the functions typed by their argument (lag, min,
+// sum …) what the first argument's type makes it, "" when unknown.
+func (p *parser) callType(w string, open int) string {
+	argType := func() string {
+		end, d := open+1, 0
+		for ; end < len(p.toks); end++ {
+			if p.isPunct(end, '(') {
+				d++
+			} else if p.isPunct(end, ')') || p.isPunct(end, ',') && d == 0 {
+				if d == 0 {
+					break
+				}
+				d--
+			}
+		}
+		if end <= open+1 || end >= len(p.toks) {
+			return ""
+		}
+		if (w == "min" || w == "max") && p.isPunct(end, ',') {
+			return "" // SQLite's scalar min and max, of any types
+		}
+		return p.nameItemExpr(open+1, end).Type
+	}
+	switch w {
+	case "lag", "lead", "first_value", "last_value", "nth_value", "min", "max", "abs":
+		return argType()
+	case "sum":
+		switch t := argType(); t {
+		case "int2", "int4":
+			return "int8"
+		case "float4", "float8":
+			return t
+		}
+	case "avg":
+		if t := argType(); t == "float4" || t == "float8" {
+			return "float8"
+		}
+	}
+	return functionTypes[w]
 }
 
 // isPredicate reports an expression whose top level is a comparison,
@@ -586,8 +663,8 @@ var functionTypes = map[string]string{
 	"count": "int8", "length": "int8", "octet_length": "int8", "char_length": "int8",
 	"instr": "int8", "unicode": "int8", "changes": "int8", "last_insert_rowid": "int8",
 	"random": "int8", "unixepoch": "int8",
-	"avg": "float8", "total": "float8", "julianday": "float8",
-	"sum":   "numeric",
+	"total": "float8", "julianday": "float8",
+	"sum": "numeric", "avg": "numeric",
 	"upper": "text", "lower": "text", "substr": "text", "substring": "text", "trim": "text",
 	"ltrim": "text", "rtrim": "text", "replace": "text", "hex": "text", "quote": "text",
 	"typeof": "text", "printf": "text", "format": "text", "group_concat": "text",
@@ -602,6 +679,29 @@ var functionTypes = map[string]string{
 	"format_type": "text", "obj_description": "text", "col_description": "text", "current_setting": "text",
 	"pg_is_in_recovery": "bool", "pg_get_userbyid": "name", "lpad": "text", "rpad": "text", "md5": "text",
 	"position": "int4",
+	// Window functions.
+	"row_number": "int8", "rank": "int8", "dense_rank": "int8", "ntile": "int4",
+	"percent_rank": "float8", "cume_dist": "float8",
+	// Math: SQLite's (round, ceil, power, sqrt, ln, the trigonometric
+	// functions …) and the Go functions of pgfuncs.go.
+	"round": "numeric", "ceil": "numeric", "ceiling": "numeric", "floor": "numeric", "trunc": "numeric",
+	"sign": "numeric", "mod": "numeric", "div": "numeric", "gcd": "int8", "lcm": "int8",
+	"power": "float8", "pow": "float8", "sqrt": "float8", "cbrt": "float8", "exp": "float8", "ln": "float8",
+	"log": "float8", "log10": "float8", "pi": "float8", "degrees": "float8", "radians": "float8",
+	"sin": "float8", "cos": "float8", "tan": "float8", "cot": "float8", "asin": "float8", "acos": "float8",
+	"atan": "float8", "atan2": "float8", "sinh": "float8", "cosh": "float8", "tanh": "float8",
+	"asinh": "float8", "acosh": "float8", "atanh": "float8", "width_bucket": "int4",
+	// Strings.
+	"repeat": "text", "regexp_replace": "text", "split_part": "text", "left": "text", "right": "text",
+	"reverse": "text", "initcap": "text", "translate": "text", "btrim": "text", "to_hex": "text",
+	"chr": "text", "ascii": "int4", "strpos": "int4", "starts_with": "bool", "quote_ident": "text",
+	"quote_literal": "text", "quote_nullable": "text", "encode": "text", "decode": "bytea",
+	"sha224": "bytea", "sha256": "bytea", "sha384": "bytea", "sha512": "bytea",
+	// JSON.
+	"json_build_object": "json", "json_build_array": "json", "json_agg": "json", "json_object_agg": "json",
+	"to_json": "json", "jsonb_build_object": "jsonb", "jsonb_build_array": "jsonb", "jsonb_agg": "jsonb",
+	"jsonb_object_agg": "jsonb", "to_jsonb": "jsonb", "json_typeof": "text", "jsonb_typeof": "text",
+	"json_array_length": "int4", "jsonb_array_length": "int4",
 }
 
 // insertDefaults handles DEFAULT in INSERT … VALUES, which SQLite lacks:

@@ -59,6 +59,22 @@ func parse(src string, translate bool) *Statement {
 			st.Err = p.err
 			break
 		}
+		if sql, types, ok := p.distinctOn(); ok {
+			// Parsed again as the window function it became.
+			rw := parse(sql, true)
+			rw.Source = src
+			if len(rw.Columns) == len(types) {
+				for k, t := range types {
+					if rw.Columns[k].Type == "" {
+						rw.Columns[k].Type = t
+					}
+				}
+			}
+			return rw
+		} else if p.err != nil {
+			st.Err = p.err
+			break
+		}
 		p.translate()
 	default:
 		st.SQL = src

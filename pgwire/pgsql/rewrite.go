@@ -259,7 +259,32 @@ func (p *parser) stepWord(i, start int) int {
 		p.keep(i)
 		return i + 1
 	}
+	if call && !namesRelation[p.word(i-1)] {
+		if to, ok := renamedFuncs[w]; ok {
+			p.replace(i, to)
+			p.prim, p.primLo = start, i
+			return i + 1
+		}
+	}
 	switch w {
+	case "regexp_match", "regexp_matches":
+		if call {
+			p.unsupported(i, "arrays ("+w+")")
+			return i + 1
+		}
+	case "pg_typeof":
+		if end := p.matchParen(i + 1); call && end > i+2 {
+			if name := regtypeNames[p.nameItemExpr(i+2, end).Type]; name != "" {
+				// The front end knows the type, which SQLite's value
+				// would not tell (a timestamptz is text to SQLite).
+				p.replace(i, quoteString(name))
+				for k := i + 1; k <= end; k++ {
+					p.drop(k)
+				}
+				p.prim, p.primLo = start, i
+				return end + 1
+			}
+		}
 	case "public":
 		if p.isPunct(i+1, '.') && (p.kindAt(i+2) == tWord || p.kindAt(i+2) == tQIdent) {
 			p.drop(i)
@@ -575,8 +600,29 @@ func (p *parser) stepOp(i, start int) int {
 			return i + 3
 		}
 	case "^":
-		p.unsupported(i, "the ^ operator")
-		return i + 1
+		if p.prim >= 0 {
+			return p.binaryCall(i, "power", wPower)
+		}
+	case "#>", "#>>":
+		if p.prim >= 0 {
+			fn := jsonPathFunc
+			if op == "#>>" {
+				fn = jsonPathTextFunc
+			}
+			return p.binaryCall(i, fn, wOther)
+		}
+	case "|/", "||/", "@":
+		if p.prim < 0 {
+			fn := map[string]string{"|/": "sqrt", "||/": "cbrt", "@": "abs"}[op]
+			p.drop(i)
+			p.out = append(p.out, fn+"("...)
+			if i+1 < len(p.toks) {
+				p.last = int(p.toks[i+1].start) // no space after the (
+			}
+			p.divisors = append(p.divisors, divisor{depth: len(p.frames), at: len(p.out), kind: wPrefix,
+				start: p.outLen() - len(fn) - 1, startT: i})
+			return i + 1
+		}
 	case "/", "%":
 		if p.prim >= 0 && p.dml && !p.nonzeroLiteral(i+1) {
 			return p.divide(i)
@@ -585,6 +631,77 @@ func (p *parser) stepOp(i, start int) int {
 	p.keep(i)
 	p.prim = -1
 	return i + 1
+}
+
+// renamedFuncs are Postgres functions SQLite has under another name, with
+// the same arguments.
+var renamedFuncs = map[string]string{
+	"json_build_object": "json_object", "jsonb_build_object": "json_object",
+	"json_build_array": "json_array", "jsonb_build_array": "json_array",
+	"json_agg": "json_group_array", "jsonb_agg": "json_group_array",
+	"json_object_agg": "json_group_object", "jsonb_object_agg": "json_group_object",
+	"to_json": "json_quote", "to_jsonb": "json_quote",
+	"jsonb_array_length": "json_array_length",
+	"strpos":             "instr", "chr": "char", "ascii": "unicode", "btrim": "trim",
+}
+
+// namesRelation are the words after which a name followed by ( is a
+// relation's (INSERT INTO ascii (…)), not a call.
+var namesRelation = map[string]bool{
+	"into": true, "table": true, "exists": true, "references": true, "view": true, "update": true,
+	"join": true, "trigger": true,
+}
+
+// regtypeNames are the names pg_typeof answers, by the front end's type.
+var regtypeNames = map[string]string{
+	"int2": "smallint", "int4": "integer", "int8": "bigint", "float4": "real", "float8": "double precision",
+	"numeric": "numeric", "text": "text", "varchar": "character varying", "bpchar": "character",
+	"bool": "boolean", "bytea": "bytea", "date": "date", "time": "time without time zone",
+	"timestamp": "timestamp without time zone", "timestamptz": "timestamp with time zone",
+	"uuid": "uuid", "json": "json", "jsonb": "jsonb", "name": "name",
+}
+
+// binaryCall turns the operator at token i into a call of fn on its left
+// operand, the primary before it (with its sign for ^, which binds looser
+// than a unary minus), and its right, the unary expression after it.
+func (p *parser) binaryCall(i int, fn string, kind wrapKind) int {
+	lo, loT := p.prim, p.primLo
+	p.drop(i)
+	lhs := strings.TrimRight(string(p.out[lo:]), " \t\r\n")
+	if kind == wPower && loT >= 1 && (p.isOp(loT-1, "-") || p.isOp(loT-1, "+")) && p.signAt(loT-1) {
+		k := lo
+		for k > 0 && (p.out[k-1] == ' ' || p.out[k-1] == '\t' || p.out[k-1] == '\n' || p.out[k-1] == '\r') {
+			k--
+		}
+		if k > 0 && (p.out[k-1] == '-' || p.out[k-1] == '+') {
+			lo, loT = k-1, loT-1
+			lhs = strings.TrimRight(string(p.out[lo:]), " \t\r\n")
+		}
+	}
+	p.out = append(p.out[:lo], fn+"("...)
+	p.out = append(p.out, lhs...)
+	p.out = append(p.out, ',')
+	p.divisors = append(p.divisors, divisor{depth: len(p.frames), at: len(p.out), kind: kind, start: lo, startT: loT})
+	p.prim = -1
+	return i + 1
+}
+
+// signAt reports whether the + or - at token i is a sign, not an operator
+// between two operands.
+func (p *parser) signAt(i int) bool {
+	if i == 0 {
+		return true
+	}
+	switch p.kindAt(i - 1) {
+	case tOp:
+		return !p.isOp(i-1, "::")
+	case tPunct:
+		return p.isPunct(i-1, '(') || p.isPunct(i-1, ',')
+	case tWord:
+		return notPrimary[p.word(i-1)] || reservedAfter[p.word(i-1)] && p.word(i-1) != "end" && p.word(i-1) != "null" &&
+			p.word(i-1) != "true" && p.word(i-1) != "false"
+	}
+	return false
 }
 
 // endCast finishes CAST(operand AS type) at the AS.
