@@ -334,7 +334,7 @@ func (c *conn) writeRow(w *rowWriter, row []any) *Error {
 		if w.fmts != nil && w.fmts[i] == formatBinary {
 			buf, err = appendBinary(buf, v, oid)
 		} else {
-			buf, err = appendText(buf, v, oid)
+			buf, err = appendText(buf, v, oid, c.loc)
 		}
 		if err != nil {
 			return valueError(err, w.cols, i, oid)
