@@ -1,0 +1,210 @@
+package server_test
+
+import (
+	"context"
+	"database/sql"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/raftsql/raftsql/driver"
+	"github.com/raftsql/raftsql/server/servertest"
+)
+
+// psqlRunner runs psql against a node of c with extra environment, or
+// skips the test when psql is not installed.
+func psqlRunner(t *testing.T, c *servertest.Cluster) func(node int, env []string, args ...string) string {
+	t.Helper()
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Skip("psql is not installed (apt-get install postgresql-client)")
+	}
+	return func(node int, env []string, args ...string) string {
+		t.Helper()
+		host, port, _ := strings.Cut(c.PGAddr(node), ":")
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, psql, append([]string{"-h", host, "-p", port, "-U", "raftsql", "-d", "raftsql", "-X", "-v", "ON_ERROR_STOP=1"}, args...)...)
+		cmd.Env = append(append(cmd.Environ(), "PGCONNECT_TIMEOUT=10"), env...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("psql %q: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+}
+
+// TestTimeZoneOutput: a timestamptz is stored as UTC and shown, in text,
+// in the session's TimeZone as Postgres shows it (SET TIME ZONE, SET
+// timezone, the startup parameter), with ParameterStatus on a change; in
+// binary it is the instant. psql, pgx in both formats, psycopg2 and
+// psycopg 3 read it, on the leader and on a follower.
+func TestTimeZoneOutput(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	psql := psqlRunner(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	leader, follower := c.Leader(), c.Follower()
+	psql(leader, nil, "-c", "CREATE TABLE ev (id INTEGER PRIMARY KEY, at TIMESTAMPTZ, ts TIMESTAMP, d DATE, tm TIME)",
+		"-c", "INSERT INTO ev VALUES (1, '2026-12-03 14:05:06.123456+00', '2026-12-03T14:05:06', '2026-12-03', '14:05:06')",
+		"-c", "INSERT INTO ev (id, at) VALUES (2, '2020-01-01 10:00+02'::timestamptz)",
+		"-c", "SET TIME ZONE 'Europe/Paris'",
+		// A literal with an offset is the instant, whatever the zone.
+		"-c", "INSERT INTO ev (id, at) VALUES (3, '2026-07-01 12:00:00-04')")
+	paris := time.FixedZone("", 3600)
+	want := map[int]time.Time{
+		1: time.Date(2026, 12, 3, 14, 5, 6, 123456000, time.UTC),
+		2: time.Date(2020, 1, 1, 8, 0, 0, 0, time.UTC),
+		3: time.Date(2026, 7, 1, 16, 0, 0, 0, time.UTC),
+	}
+	// pgx, binary parameters: stored as UTC text.
+	conn := connect(t, c, leader)
+	mustExec(t, conn, "INSERT INTO ev (id, at) VALUES ($1, $2)", 4, time.Date(2026, 12, 3, 15, 5, 6, 0, paris))
+	want[4] = time.Date(2026, 12, 3, 14, 5, 6, 0, time.UTC)
+	var stored string
+	// pgx sends an untyped parameter as UTC text with a Z.
+	if err := conn.QueryRow(ctx, "SELECT at::text FROM ev WHERE id = 4").Scan(&stored); err != nil || strings.TrimSuffix(stored, "Z") != "2026-12-03 14:05:06" {
+		t.Fatalf("a time.Time parameter is stored as %q, %v; want UTC text", stored, err)
+	}
+	c.WaitSynced()
+
+	for _, node := range []int{leader, follower} {
+		out := psql(node, nil, "-A", "-t", "-c", "SELECT at, ts, d, tm FROM ev WHERE id = 1",
+			"-c", "SET TIME ZONE 'Europe/Paris'", "-c", "SHOW TimeZone", "-c", "SELECT at FROM ev ORDER BY id",
+			"-c", "SET timezone = 'America/Los_Angeles'", "-c", "SELECT at FROM ev WHERE id = 1",
+			"-c", "SET TIME ZONE 5.5", "-c", "SHOW timezone", "-c", "SELECT at FROM ev WHERE id = 1",
+			"-c", "RESET TIME ZONE", "-c", "SELECT at FROM ev WHERE id = 2")
+		wantOut := strings.Join([]string{
+			"2026-12-03 14:05:06.123456+00|2026-12-03 14:05:06|2026-12-03|14:05:06",
+			"Europe/Paris",
+			"2026-12-03 15:05:06.123456+01", "2020-01-01 09:00:00+01", "2026-07-01 18:00:00+02", "2026-12-03 15:05:06+01",
+			"2026-12-03 06:05:06.123456-08",
+			"<+05:30>-05:30", "2026-12-03 19:35:06.123456+05:30",
+			"2020-01-01 08:00:00+00",
+		}, "\n")
+		if got := strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(out, "RESET\n", ""), "SET\n", "")); got != wantOut {
+			t.Errorf("node %d: psql printed\n%s\nwant\n%s", node, got, wantOut)
+		}
+		// The startup parameter, as libpq's PGOPTIONS sends it.
+		out = psql(node, []string{"PGOPTIONS=-c TimeZone=Asia/Kolkata"}, "-A", "-t", "-c", "SELECT at FROM ev WHERE id = 2")
+		if got := strings.TrimSpace(out); got != "2020-01-01 13:30:00+05:30" {
+			t.Errorf("node %d: with TimeZone=Asia/Kolkata at startup: %q", node, got)
+		}
+	}
+	// An unknown zone is refused, and the session keeps its zone.
+	if _, err := conn.Exec(ctx, "SET TIME ZONE 'Mars/Olympus'"); sqlState(err) != "22023" {
+		t.Errorf("SET TIME ZONE 'Mars/Olympus': %v, want 22023", err)
+	}
+
+	// pgx: text (simple protocol) and binary (extended) results scan into
+	// the same instants, in every zone; ParameterStatus follows SET.
+	for _, mode := range []string{"simple_protocol", "cache_statement"} {
+		for _, node := range []int{leader, follower} {
+			conn := connectMode(t, c, node, mode+"&timezone=America/New_York")
+			if tz := conn.PgConn().ParameterStatus("TimeZone"); tz != "America/New_York" {
+				t.Errorf("%s node %d: TimeZone %q at startup", mode, node, tz)
+			}
+			check := func(zone string) {
+				t.Helper()
+				rows, err := conn.Query(ctx, "SELECT id, at FROM ev ORDER BY id")
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := map[int]time.Time{}
+				for rows.Next() {
+					var id int
+					var at time.Time
+					if err := rows.Scan(&id, &at); err != nil {
+						t.Fatalf("%s node %d %s: scan: %v", mode, node, zone, err)
+					}
+					got[id] = at
+				}
+				if err := rows.Err(); err != nil {
+					t.Fatalf("%s node %d %s: %v", mode, node, zone, err)
+				}
+				for id, w := range want {
+					if !got[id].Equal(w) {
+						t.Errorf("%s node %d %s: row %d at %v, want %v", mode, node, zone, id, got[id], w)
+					}
+				}
+			}
+			check("America/New_York")
+			mustExec(t, conn, "SET TIME ZONE 'Asia/Tokyo'")
+			if tz := conn.PgConn().ParameterStatus("TimeZone"); tz != "Asia/Tokyo" {
+				t.Errorf("%s node %d: TimeZone %q after SET", mode, node, tz)
+			}
+			check("Asia/Tokyo")
+			var text string
+			if err := conn.QueryRow(ctx, "SELECT at::text FROM ev WHERE id = 4").Scan(&text); err != nil {
+				t.Fatal(err)
+			}
+			// at::text is the stored text: UTC, as SQLite keeps it.
+			if strings.TrimSuffix(text, "Z") != "2026-12-03 14:05:06" {
+				t.Errorf("%s node %d: at::text %q", mode, node, text)
+			}
+		}
+	}
+
+	// The raftsql driver reads the text form, in any zone.
+	db, err := sql.Open("raftsql", c.DSN(follower))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	dc, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dc.Close()
+	for _, zone := range []string{"UTC", "Asia/Kolkata", "America/St_Johns"} {
+		if _, err := dc.ExecContext(ctx, "SET TIME ZONE '"+zone+"'"); err != nil {
+			t.Fatal(err)
+		}
+		for id, w := range want {
+			var at time.Time
+			if err := dc.QueryRowContext(ctx, "SELECT at FROM ev WHERE id = $1", id).Scan(&at); err != nil || !at.Equal(w) {
+				t.Errorf("raftsql driver in %s: row %d at %v, %v; want %v", zone, id, at, err, w)
+			}
+		}
+	}
+
+	// psycopg2 and psycopg 3 parse the text form strictly.
+	host, port, _ := strings.Cut(c.PGAddr(follower), ":")
+	script := `
+import datetime, sys
+dsn = "host=%s port=%s user=raftsql dbname=raftsql options='-c TimeZone=Europe/Paris'"
+want = datetime.datetime(2026, 12, 3, 14, 5, 6, 123456, tzinfo=datetime.timezone.utc)
+mod = __import__(sys.argv[1])
+conn = mod.connect(dsn)
+cur = conn.cursor()
+cur.execute("SELECT at, ts, d, tm FROM ev WHERE id = 1")
+at, ts, d, tm = cur.fetchone()
+assert at == want and at.utcoffset() == datetime.timedelta(hours=1), repr(at)
+assert ts == datetime.datetime(2026, 12, 3, 14, 5, 6), repr(ts)
+assert d == datetime.date(2026, 12, 3), repr(d)
+assert tm == datetime.time(14, 5, 6), repr(tm)
+print("ok")
+`
+	script = strings.Replace(strings.Replace(script, "%s", host, 1), "%s", port, 1)
+	for _, mod := range []string{"psycopg2", "psycopg"} {
+		py := ""
+		for _, cand := range []string{"python3", "/usr/bin/python3"} {
+			if exec.Command(cand, "-c", "import "+mod).Run() == nil {
+				py = cand
+				break
+			}
+		}
+		if py == "" {
+			t.Logf("%s is not installed: not tried", mod)
+			continue
+		}
+		pctx, pcancel := context.WithTimeout(ctx, 30*time.Second)
+		out, err := exec.CommandContext(pctx, py, "-c", script, mod).CombinedOutput()
+		pcancel()
+		if err != nil || strings.TrimSpace(string(out)) != "ok" {
+			t.Errorf("%s: %v\n%s", mod, err, out)
+		}
+	}
+	c.EnsureSame()
+}
