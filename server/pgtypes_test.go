@@ -208,3 +208,111 @@ print("ok")
 	}
 	c.EnsureSame()
 }
+
+// TestExplain: EXPLAIN answers one text column, "QUERY PLAN", laid out
+// as Postgres lays out a plan, from SQLite's query plan; it is a read on
+// any node, never runs what it explains, and refuses ANALYZE of a write.
+func TestExplain(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	psql := psqlRunner(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	leader, follower := c.Leader(), c.Follower()
+	psql(leader, nil, "-c", "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, qty INTEGER)",
+		"-c", "CREATE INDEX items_name ON items (name)",
+		"-c", "CREATE TABLE orders (id INTEGER PRIMARY KEY, item INTEGER REFERENCES items, n INTEGER)",
+		"-c", "INSERT INTO items (name, qty) VALUES ('apple', 3), ('pear', 5)")
+	c.WaitSynced()
+	for _, node := range []int{leader, follower} {
+		out := psql(node, nil, "-c", "EXPLAIN SELECT * FROM items WHERE name = 'apple'")
+		for _, want := range []string{"QUERY PLAN", "SEARCH items USING INDEX items_name (name=?)", "(1 row)"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("node %d: psql's EXPLAIN lacks %q:\n%s", node, want, out)
+			}
+		}
+		out = psql(node, nil, "-A", "-t",
+			"-c", "EXPLAIN SELECT i.name, (SELECT sum(n) FROM orders o WHERE o.item = i.id) FROM items i ORDER BY i.qty",
+			"-c", "EXPLAIN (ANALYZE, COSTS OFF, FORMAT TEXT) SELECT 1",
+			"-c", "EXPLAIN UPDATE items SET qty = qty + 1 WHERE id = 1",
+			"-c", "EXPLAIN INSERT INTO items (name, qty) VALUES ('plum', 1)",
+			"-c", "EXPLAIN DELETE FROM items WHERE qty > 100")
+		want := strings.Join([]string{
+			"SCAN i",
+			"CORRELATED SCALAR SUBQUERY 1",
+			"  ->  SCAN o",
+			"USE TEMP B-TREE FOR ORDER BY",
+			"SCAN CONSTANT ROW",
+			"Update on items",
+			"  ->  SEARCH items USING INTEGER PRIMARY KEY (rowid=?)",
+			"Insert on items",
+			"Delete on items",
+			"  ->  SCAN items",
+			"  ->  SCAN orders", // the foreign key's check
+		}, "\n")
+		if got := strings.TrimSpace(out); got != want {
+			t.Errorf("node %d: plans\n%s\nwant\n%s", node, got, want)
+		}
+	}
+	// Nothing explained ran, on any node.
+	for i := 0; i < c.Size(); i++ {
+		conn := connectMode(t, c, i, "simple_protocol&raftsql.read_consistency=none")
+		if n := count(t, conn, "SELECT count(*) FROM items WHERE qty = 3 AND name = 'apple'"); n != 1 {
+			t.Fatalf("node %d: EXPLAIN UPDATE changed the row", i)
+		}
+		if n := count(t, conn, "SELECT count(*) FROM items"); n != 2 {
+			t.Fatalf("node %d: %d items after EXPLAIN INSERT/DELETE, want 2", i, n)
+		}
+	}
+
+	for _, mode := range []string{"cache_statement", "simple_protocol"} {
+		conn := connectMode(t, c, follower, mode)
+		rows, err := conn.Query(ctx, "EXPLAIN SELECT name FROM items WHERE id = $1", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for rows.Next() {
+			var l string
+			if err := rows.Scan(&l); err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, l)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		fds := rows.FieldDescriptions()
+		if len(fds) != 1 || fds[0].Name != "QUERY PLAN" || fds[0].DataTypeOID != 25 {
+			t.Errorf("%s: columns %+v, want one text column QUERY PLAN", mode, fds)
+		}
+		if tag := rows.CommandTag().String(); tag != "EXPLAIN" {
+			t.Errorf("%s: tag %q, want EXPLAIN", mode, tag)
+		}
+		if strings.Join(lines, "\n") != "SEARCH items USING INTEGER PRIMARY KEY (rowid=?)" {
+			t.Errorf("%s: plan %q", mode, lines)
+		}
+		// ANALYZE of a write is refused before anything runs.
+		if _, err := conn.Exec(ctx, "EXPLAIN ANALYZE DELETE FROM items"); sqlState(err) != "0A000" {
+			t.Errorf("%s: EXPLAIN ANALYZE DELETE: %v, want 0A000", mode, err)
+		}
+		if _, err := conn.Exec(ctx, "EXPLAIN (FORMAT JSON) SELECT 1"); sqlState(err) != "0A000" {
+			t.Errorf("%s: EXPLAIN (FORMAT JSON): %v, want 0A000", mode, err)
+		}
+		// Inside a transaction block, after a write of its own.
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO orders (item, n) VALUES (1, 2)"); err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		var l string
+		if err := tx.QueryRow(ctx, "EXPLAIN DELETE FROM orders WHERE id = 1").Scan(&l); err != nil || l != "Delete on orders" {
+			t.Errorf("%s: EXPLAIN in a transaction block: %q, %v", mode, l, err)
+		}
+		if err := tx.Rollback(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.EnsureSame()
+}
