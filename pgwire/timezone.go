@@ -36,9 +36,10 @@ func loadZone(v string) (*time.Location, string, bool) {
 		if math.IsNaN(f) || math.Abs(f) > 15 {
 			return nil, "", false
 		}
-		east := int(math.Round(f * 3600))
-		name := "<" + string(appendOffset(nil, east)) + ">" + string(appendOffset(nil, -east))
-		return time.FixedZone(name, east), name, true
+		return fixedEast(int(math.Round(f * 3600)))
+	}
+	if east, ok := intervalOffset(v); ok {
+		return fixedEast(east)
 	}
 	if strings.ContainsAny(v, " \\") || strings.Contains(v, "..") || strings.HasPrefix(v, "/") {
 		return nil, "", false
@@ -55,6 +56,39 @@ func loadZone(v string) (*time.Location, string, bool) {
 		return time.FixedZone(v, -west), v, true
 	}
 	return nil, "", false
+}
+
+// fixedEast is the zone off seconds east of UTC, named as Postgres names
+// it: <+05:30>-05:30.
+func fixedEast(east int) (*time.Location, string, bool) {
+	if east < -15*3600 || east > 15*3600 {
+		return nil, "", false
+	}
+	name := "<" + string(appendOffset(nil, east)) + ">" + string(appendOffset(nil, -east))
+	return time.FixedZone(name, east), name, true
+}
+
+// intervalOffset reads SET TIME ZONE INTERVAL '+02:00' HOUR TO MINUTE (the
+// value as the front end keeps it): an offset east of UTC, [+-]hh[:mm].
+func intervalOffset(v string) (int, bool) {
+	rest, ok := strings.CutPrefix(strings.ToLower(v), "interval")
+	if !ok {
+		return 0, false
+	}
+	rest = strings.TrimSpace(rest)
+	if len(rest) < 2 || rest[0] != '\'' {
+		return 0, false
+	}
+	end := strings.IndexByte(rest[1:], '\'')
+	if end < 0 {
+		return 0, false
+	}
+	lit, qual := strings.TrimSpace(rest[1:1+end]), strings.Join(strings.Fields(rest[2+end:]), " ")
+	if qual != "" && qual != "hour to minute" && qual != "hour" {
+		return 0, false
+	}
+	// posixOffset reads the literal's sign as written; here it is east.
+	return posixOffset("UTC" + lit)
 }
 
 // zoneCase spells a zone name as the IANA database does, for the common

@@ -28,6 +28,9 @@ func TestLoadZone(t *testing.T) {
 		{"UTC+3", "UTC+3", -3 * 3600, true},
 		{"GMT-05:30", "GMT-05:30", 5*3600 + 1800, true},
 		{"<-03>+03", "<-03>+03", -3 * 3600, true},
+		{"INTERVAL '+02:00' HOUR TO MINUTE", "<+02>-02", 2 * 3600, true},
+		{"interval '-08:00' hour to minute", "<-08>+08", -8 * 3600, true},
+		{"INTERVAL '1 day'", "", 0, false},
 		{"Local", "", 0, false},
 		{"Mars/Olympus", "", 0, false},
 		{"../../etc/passwd", "", 0, false},
@@ -98,4 +101,52 @@ func beUint64(b []byte) uint64 {
 		n = n<<8 | uint64(c)
 	}
 	return n
+}
+
+// parseByLayouts is parseTimestamp without its fast path.
+func parseByLayouts(s string) (time.Time, bool) {
+	for _, layout := range timestampLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// FuzzParseISOTimestamp: what both the fast path and time.Parse's layouts
+// read, they read as the same instant and zone offset. (The fast path also
+// takes a few spellings the layouts miss, such as 10:00+0000.)
+func FuzzParseISOTimestamp(f *testing.F) {
+	for _, s := range []string{
+		"2026-12-03", "2026-12-03 14:05:06", "2026-12-03T14:05:06.123456789", "2026-12-03 14:05",
+		"2026-12-03 14:05:06Z", "2026-12-03 14:05:06+02", "2026-12-03 14:05:06-05:30", "2026-12-03 14:05:06.5 +00:00",
+		"2026-12-03 14:05+02", "2026-12-03 14:05:06+0530", "2024-02-29", "2023-02-29", "2026-13-01", "2026-12-03 24:00:00",
+		"2026-12-03 14:05:60", "2026-12-03 14:05:06.", "2026-12-03 14:05:06+2", "2026-12-03x14:05", "0000-01-01",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseISOTimestamp(s)
+		if !ok {
+			return
+		}
+		want, wok := parseByLayouts(s)
+		if !wok {
+			return
+		}
+		_, goff := got.Zone()
+		_, woff := want.Zone()
+		if !got.Equal(want) || goff != woff {
+			t.Fatalf("%q: fast path %v, layouts %v", s, got, want)
+		}
+	})
+}
+
+func TestParseISOTimestampCommon(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"2026-12-03", "2026-12-03 14:05:06", "2026-12-03 14:05:06.123", "2026-12-03T14:05:06Z", "2026-12-03 14:05:06+02", "2026-12-03 14:05"} {
+		if _, ok := parseISOTimestamp(s); !ok {
+			t.Errorf("%q takes the slow path", s)
+		}
+	}
 }

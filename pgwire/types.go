@@ -583,12 +583,113 @@ var timestampLayouts = []string{
 // clients write. A time without a zone is UTC.
 func parseTimestamp(s string) (time.Time, bool) {
 	s = strings.TrimSpace(s)
+	if t, ok := parseISOTimestamp(s); ok {
+		return t, true
+	}
 	for _, layout := range timestampLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, true
 		}
 	}
 	return time.Time{}, false
+}
+
+// parseISOTimestamp reads, without time.Parse's trial of layouts, the
+// forms that fill a column: YYYY-MM-DD, then optionally a space or T,
+// HH:MM[:SS[.fraction]] and a zone (Z, ±HH, ±HH:MM, ±HHMM, after an
+// optional space). It reports false for anything else, out-of-range
+// fields included, for parseTimestamp's layouts to decide.
+func parseISOTimestamp(s string) (time.Time, bool) {
+	num := func(i, n int) (int, bool) {
+		if i+n > len(s) {
+			return 0, false
+		}
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(5, 2)
+	d, ok3 := num(8, 2)
+	if !ok1 || !ok2 || !ok3 || s[4] != '-' || s[7] != '-' || mo < 1 || mo > 12 || d < 1 ||
+		d > time.Date(y, time.Month(mo)+1, 0, 0, 0, 0, 0, time.UTC).Day() {
+		return time.Time{}, false
+	}
+	if len(s) == 10 {
+		return time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC), true
+	}
+	var hh, mi, ss, ns int
+	if s[10] != ' ' && s[10] != 'T' {
+		return time.Time{}, false
+	}
+	hh, ok1 = num(11, 2)
+	mi, ok2 = num(14, 2)
+	if !ok1 || !ok2 || s[13] != ':' || hh > 23 || mi > 59 {
+		return time.Time{}, false
+	}
+	i := 16
+	if i < len(s) && s[i] == ':' {
+		if ss, ok1 = num(i+1, 2); !ok1 || ss > 59 {
+			return time.Time{}, false
+		}
+		i += 3
+		if i < len(s) && s[i] == '.' {
+			i++
+			start := i
+			for scale := 100000000; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+				ns += int(s[i]-'0') * scale
+				scale /= 10
+			}
+			if i == start {
+				return time.Time{}, false
+			}
+		}
+	}
+	loc := time.UTC
+	if i < len(s) && s[i] == ' ' {
+		i++
+	}
+	if i < len(s) {
+		switch s[i] {
+		case 'Z':
+			if i+1 != len(s) {
+				return time.Time{}, false
+			}
+		case '+', '-':
+			zh, ok := num(i+1, 2)
+			if !ok {
+				return time.Time{}, false
+			}
+			j := i + 3
+			zm := 0
+			if j < len(s) && s[j] == ':' {
+				j++
+			}
+			if j < len(s) {
+				if zm, ok = num(j, 2); !ok || j+2 != len(s) {
+					return time.Time{}, false
+				}
+			}
+			if zh > 23 || zm > 59 {
+				return time.Time{}, false
+			}
+			off := zh*3600 + zm*60
+			if s[i] == '-' {
+				off = -off
+			}
+			if off != 0 {
+				loc = time.FixedZone("", off)
+			}
+		default:
+			return time.Time{}, false
+		}
+	}
+	return time.Date(y, time.Month(mo), d, hh, mi, ss, ns, loc), true
 }
 
 // appendBinaryTemporal encodes dates, times, timestamps, numerics and UUIDs,
