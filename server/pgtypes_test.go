@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"database/sql"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -313,6 +314,68 @@ func TestExplain(t *testing.T) {
 		if err := tx.Rollback(ctx); err != nil {
 			t.Fatal(err)
 		}
+	}
+	c.EnsureSame()
+}
+
+// jdbcTimeZoneProgram reads and writes timestamptz with pgjdbc in a JVM
+// whose zone is not UTC: pgjdbc sends that zone as the startup parameter
+// TimeZone and an OffsetDateTime parameter as text with its offset.
+const jdbcTimeZoneProgram = `
+import java.sql.*;
+import java.time.*;
+
+public class Main {
+  public static void main(String[] args) throws Exception {
+    String url = "jdbc:postgresql://" + System.getenv("PGHOST") + ":" + System.getenv("PGPORT") + "/raftsql?user=raftsql&prepareThreshold=1";
+    try (Connection c = DriverManager.getConnection(url)) {
+      try (Statement s = c.createStatement()) {
+        s.execute("CREATE TABLE jt (id INTEGER PRIMARY KEY, at TIMESTAMPTZ)");
+        s.execute("INSERT INTO jt VALUES (1, '2026-12-03 14:05:06.5+00'::timestamptz)");
+        ResultSet rs = s.executeQuery("SHOW TimeZone");
+        rs.next();
+        System.out.println("tz " + rs.getString(1));
+      }
+      try (PreparedStatement p = c.prepareStatement("INSERT INTO jt VALUES (?, ?)")) {
+        p.setInt(1, 2);
+        p.setObject(2, OffsetDateTime.of(2026, 12, 3, 15, 5, 6, 0, ZoneOffset.ofHours(1)));
+        p.executeUpdate();
+      }
+      for (int n = 0; n < 2; n++) {
+        try (PreparedStatement p = c.prepareStatement("SELECT id, at, at::text FROM jt ORDER BY id")) {
+          ResultSet rs = p.executeQuery();
+          while (rs.next()) {
+            System.out.println("row " + rs.getInt(1) + " " + rs.getObject(2, OffsetDateTime.class).toInstant() + " " + rs.getString(2) + " " + rs.getTimestamp(2).toInstant() + " " + rs.getString(3));
+          }
+        }
+      }
+    }
+  }
+}
+`
+
+// TestJDBCTimeZone: pgjdbc in a JVM in Asia/Kolkata connects (its zone is
+// the startup TimeZone), stores an OffsetDateTime as UTC, and reads the
+// instants back from text in its zone.
+func TestJDBCTimeZone(t *testing.T) {
+	const jar = "/usr/share/java/postgresql.jar"
+	java, err := exec.LookPath("java")
+	if err != nil {
+		t.Skip("java is not installed")
+	}
+	if _, err := os.Stat(jar); err != nil {
+		t.Skip("pgjdbc is not installed (apt-get install libpostgresql-jdbc-java)")
+	}
+	src := t.TempDir() + "/Main.java"
+	if err := os.WriteFile(src, []byte(jdbcTimeZoneProgram), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	out := runClient(t, c, c.Follower(), java, "-Duser.timezone=Asia/Kolkata", "-cp", jar, src)
+	rows := "row 1 2026-12-03T14:05:06.500Z 2026-12-03 19:35:06.5+05:30 2026-12-03T14:05:06.500Z 2026-12-03 14:05:06.5\n" +
+		"row 2 2026-12-03T14:05:06Z 2026-12-03 19:35:06+05:30 2026-12-03T14:05:06Z 2026-12-03 14:05:06\n"
+	if want := "tz Asia/Kolkata\n" + rows + rows; out != want {
+		t.Errorf("JDBC printed\n%s\nwant\n%s", out, want)
 	}
 	c.EnsureSame()
 }
