@@ -73,6 +73,7 @@ func TestTimeZoneOutput(t *testing.T) {
 	for _, node := range []int{leader, follower} {
 		out := psql(node, nil, "-A", "-t", "-c", "SELECT at, ts, d, tm FROM ev WHERE id = 1",
 			"-c", "SET TIME ZONE 'Europe/Paris'", "-c", "SHOW TimeZone", "-c", "SELECT at FROM ev ORDER BY id",
+			"-c", "SELECT '2026-12-03 14:05:06+00'::timestamptz + interval '1 hour'",
 			"-c", "SET timezone = 'America/Los_Angeles'", "-c", "SELECT at FROM ev WHERE id = 1",
 			"-c", "SET TIME ZONE 5.5", "-c", "SHOW timezone", "-c", "SELECT at FROM ev WHERE id = 1",
 			"-c", "RESET TIME ZONE", "-c", "SELECT at FROM ev WHERE id = 2")
@@ -80,6 +81,7 @@ func TestTimeZoneOutput(t *testing.T) {
 			"2026-12-03 14:05:06.123456+00|2026-12-03 14:05:06|2026-12-03|14:05:06",
 			"Europe/Paris",
 			"2026-12-03 15:05:06.123456+01", "2020-01-01 09:00:00+01", "2026-07-01 18:00:00+02", "2026-12-03 15:05:06+01",
+			"2026-12-03 16:05:06+01",
 			"2026-12-03 06:05:06.123456-08",
 			"<+05:30>-05:30", "2026-12-03 19:35:06.123456+05:30",
 			"2020-01-01 08:00:00+00",
