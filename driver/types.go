@@ -44,8 +44,10 @@ const (
 	formatBinary int16 = 1
 )
 
-// timeFormat is how time.Time parameters are sent: text that SQLite's date
-// functions read and that keeps nanoseconds and the UTC offset.
+// timeFormat is how time.Time parameters are sent, in UTC: text that
+// SQLite's date functions read, that keeps nanoseconds, and whose wall
+// clock is the instant, so that a timestamp without time zone (which drops
+// a zone, as in Postgres) reads back as the same instant.
 const timeFormat = "2006-01-02 15:04:05.999999999Z07:00"
 
 // pgEpoch is the zero of Postgres' binary dates and timestamps.
@@ -133,7 +135,7 @@ func encodeParam(v driver.Value, oid uint32) ([]byte, int16, error) {
 	case string:
 		return []byte(x), formatText, nil
 	case time.Time:
-		return []byte(x.Format(timeFormat)), formatText, nil
+		return []byte(x.UTC().Format(timeFormat)), formatText, nil
 	}
 	return nil, 0, fmt.Errorf("raftsql: cannot send a parameter of type %T", v)
 }

@@ -21,6 +21,11 @@ import (
 // translated it. A write never goes through the rewrite: its text (a value
 // that says 'version', say) is the front end's alone.
 func (c *conn) catalogStatement(st *pgsql.Statement) (*pgsql.Statement, map[string]string, *Error) {
+	if st.Explain != nil {
+		// The front end refused the plan of a catalog query; any other
+		// plan is SQLite's.
+		return st, nil, nil
+	}
 	if st.Kind != pgsql.CatalogRead && (st.Kind != pgsql.Read || !catalog.Mentions(st.Source) ||
 		!catalog.Mentions(frontEndNames.Replace(strings.ToLower(st.Source)))) {
 		return st, nil, nil

@@ -53,6 +53,7 @@ type conn struct {
 	set      *settings
 	database string          // as the client named it at startup
 	changed  map[string]bool // reported parameters to send before ReadyForQuery
+	loc      *time.Location  // the TimeZone parameter's zone, for timestamptz output (nil: UTC)
 
 	stmts          map[string]*prepStmt
 	portals        map[string]*portal

@@ -136,7 +136,7 @@ func (c *conn) runCopyOut(cmd copyFrom) (*Result, *Error) {
 				continue
 			}
 			var err error
-			if field, err = appendRaw(field[:0], v, oids[i]); err != nil {
+			if field, err = appendRaw(field[:0], v, oids[i], c.loc); err != nil {
 				return nil, toError(err)
 			}
 			line = cmd.appendField(line, field)

@@ -139,9 +139,11 @@ func normalizeSetting(key, value string) (string, *Error) {
 		}
 		return "postgres", nil
 	case "timezone":
-		if strings.EqualFold(value, "utc") || strings.EqualFold(value, "etc/utc") || value == "0" {
-			return "UTC", nil
+		_, name, ok := loadZone(value)
+		if !ok {
+			return "", errTimeZone(value)
 		}
+		return name, nil
 	}
 	return value, nil
 }

@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/raftsql/raftsql/pgwire/pgsql"
 )
@@ -158,6 +159,12 @@ func (c *conn) store(key, v string, present, report bool) {
 		return
 	}
 	old, had := c.set.vals[key]
+	if key == "timezone" {
+		c.loc = nil
+		if loc, _, ok := loadZone(v); ok && present && loc != time.UTC {
+			c.loc = loc
+		}
+	}
 	if present {
 		c.set.vals[key] = v
 	} else {

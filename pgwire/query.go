@@ -267,6 +267,9 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 	if res == nil {
 		res = &Result{}
 	}
+	if st.Explain != nil {
+		return c.planResult(ctx, st.Explain, res)
+	}
 	if named != orig {
 		postgresNames(res.Columns, named)
 	}
@@ -334,7 +337,7 @@ func (c *conn) writeRow(w *rowWriter, row []any) *Error {
 		if w.fmts != nil && w.fmts[i] == formatBinary {
 			buf, err = appendBinary(buf, v, oid)
 		} else {
-			buf, err = appendText(buf, v, oid)
+			buf, err = appendText(buf, v, oid, c.loc)
 		}
 		if err != nil {
 			return valueError(err, w.cols, i, oid)
@@ -621,6 +624,9 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 			return nil, nil, locate(toError(err), stmt)
 		}
 		cols = desc.Columns
+		if runSt.Explain != nil {
+			cols = planColumns()
+		}
 		if named != stmt {
 			postgresNames(cols, named)
 		}

@@ -188,7 +188,7 @@ func TestEncodeValues(t *testing.T) {
 		{"héllo", oidText, "héllo", []byte("héllo"), ""},
 	}
 	for _, tt := range tests {
-		txt, err := appendText(nil, tt.v, tt.oid)
+		txt, err := appendText(nil, tt.v, tt.oid, nil)
 		if tt.code != "" && (err == nil || toError(err).Code != tt.code) {
 			t.Errorf("appendText(%v, %d): err %v, want code %s", tt.v, tt.oid, err, tt.code)
 		}

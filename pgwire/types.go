@@ -265,8 +265,8 @@ func errValue(code, format string, args ...any) *Error {
 // and one that does not (2.5 or 'abc' in an integer column, a number past
 // int4 in an INTEGER one) is an error, 22P02 or 22003, rather than text the
 // client would misread: the same rule as the binary format. Text-like types
-// take every value.
-func appendText(dst []byte, v any, oid uint32) ([]byte, error) {
+// take every value. A timestamptz is shown in the zone loc (nil: UTC).
+func appendText(dst []byte, v any, oid uint32, loc *time.Location) ([]byte, error) {
 	switch oid {
 	case oidInt2, oidInt4, oidInt8, oidOID:
 		n, err := toInt(v, oid)
@@ -304,13 +304,11 @@ func appendText(dst []byte, v any, oid uint32) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, isNum := v.(int64); oid != oidTimestampTZ && !isNum {
-			if _, isFloat := v.(float64); !isFloat {
-				// Text that reads as the type goes as stored: a zone
-				// written into a timestamp stays for the client to see.
-				return append(dst, strings.TrimSpace(asString(v))...), nil
-			}
-		}
+		// Postgres' output with DateStyle ISO, whatever way the value
+		// was written: strict parsers (pgx, psycopg) read no other. A
+		// timestamp without time zone is its wall clock (a zone written
+		// into one is dropped, as Postgres drops it on input); a
+		// timestamptz is shown in the session's TimeZone.
 		switch oid {
 		case oidDate:
 			return t.AppendFormat(dst, "2006-01-02"), nil
@@ -319,7 +317,7 @@ func appendText(dst []byte, v any, oid uint32) ([]byte, error) {
 		case oidTimestamp:
 			return t.AppendFormat(dst, "2006-01-02 15:04:05.999999"), nil
 		}
-		return t.UTC().AppendFormat(dst, "2006-01-02 15:04:05.999999Z07"), nil
+		return appendTimestampTZ(dst, t, loc), nil
 	case oidUUID:
 		b, err := appendBinaryTemporal(nil, v, oid)
 		if err != nil {
@@ -328,13 +326,14 @@ func appendText(dst []byte, v any, oid uint32) ([]byte, error) {
 		h := hex.EncodeToString(b)
 		return append(dst, h[0:8]+"-"+h[8:12]+"-"+h[12:16]+"-"+h[16:20]+"-"+h[20:]...), nil
 	}
-	return appendRaw(dst, v, oid)
+	return appendRaw(dst, v, oid, loc)
 }
 
 // appendRaw appends the text of v as it is stored, for text-like column
 // types and for COPY TO, which exports values unharmed whatever their
-// column's declared type.
-func appendRaw(dst []byte, v any, oid uint32) ([]byte, error) {
+// column's declared type; only a timestamptz that reads as one is shown
+// as Postgres shows it, in the zone loc (nil: UTC).
+func appendRaw(dst []byte, v any, oid uint32, loc *time.Location) ([]byte, error) {
 	switch x := v.(type) {
 	case int64:
 		if oid == oidBool {
@@ -374,7 +373,7 @@ func appendRaw(dst []byte, v any, oid uint32) ([]byte, error) {
 		}
 		if oid == oidTimestampTZ {
 			if t, ok := parseTimestamp(x); ok {
-				return t.UTC().AppendFormat(dst, "2006-01-02 15:04:05.999999Z07"), nil
+				return appendTimestampTZ(dst, t, loc), nil
 			}
 		}
 		return append(dst, x...), nil
@@ -431,14 +430,14 @@ func appendBinary(dst []byte, v any, oid uint32) ([]byte, error) {
 		case string:
 			return append(dst, x...), nil
 		}
-		return appendText(dst, v, oidText)
+		return appendText(dst, v, oidText, nil)
 	case oidJSONB:
-		return appendText(append(dst, 1), v, oidText)
+		return appendText(append(dst, 1), v, oidText, nil)
 	case oidDate, oidTime, oidTimestamp, oidTimestampTZ, oidNumeric, oidUUID:
 		return appendBinaryTemporal(dst, v, oid)
 	}
 	// text, varchar, bpchar, name, json, unknown: the text form.
-	return appendText(dst, v, oidText)
+	return appendText(dst, v, oidText, nil)
 }
 
 func toInt(v any, oid uint32) (int64, error) {
@@ -572,6 +571,9 @@ var timestampLayouts = []string{
 	"2006-01-02T15:04:05.999999999Z07:00",
 	"2006-01-02 15:04:05.999999999",
 	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04Z07:00",
+	"2006-01-02 15:04Z07",
+	"2006-01-02T15:04Z07:00",
 	"2006-01-02 15:04",
 	"2006-01-02T15:04",
 	"2006-01-02",
@@ -581,12 +583,113 @@ var timestampLayouts = []string{
 // clients write. A time without a zone is UTC.
 func parseTimestamp(s string) (time.Time, bool) {
 	s = strings.TrimSpace(s)
+	if t, ok := parseISOTimestamp(s); ok {
+		return t, true
+	}
 	for _, layout := range timestampLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, true
 		}
 	}
 	return time.Time{}, false
+}
+
+// parseISOTimestamp reads, without time.Parse's trial of layouts, the
+// forms that fill a column: YYYY-MM-DD, then optionally a space or T,
+// HH:MM[:SS[.fraction]] and a zone (Z, ±HH, ±HH:MM, ±HHMM, after an
+// optional space). It reports false for anything else, out-of-range
+// fields included, for parseTimestamp's layouts to decide.
+func parseISOTimestamp(s string) (time.Time, bool) {
+	num := func(i, n int) (int, bool) {
+		if i+n > len(s) {
+			return 0, false
+		}
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(5, 2)
+	d, ok3 := num(8, 2)
+	if !ok1 || !ok2 || !ok3 || s[4] != '-' || s[7] != '-' || mo < 1 || mo > 12 || d < 1 ||
+		d > time.Date(y, time.Month(mo)+1, 0, 0, 0, 0, 0, time.UTC).Day() {
+		return time.Time{}, false
+	}
+	if len(s) == 10 {
+		return time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC), true
+	}
+	var hh, mi, ss, ns int
+	if s[10] != ' ' && s[10] != 'T' {
+		return time.Time{}, false
+	}
+	hh, ok1 = num(11, 2)
+	mi, ok2 = num(14, 2)
+	if !ok1 || !ok2 || s[13] != ':' || hh > 23 || mi > 59 {
+		return time.Time{}, false
+	}
+	i := 16
+	if i < len(s) && s[i] == ':' {
+		if ss, ok1 = num(i+1, 2); !ok1 || ss > 59 {
+			return time.Time{}, false
+		}
+		i += 3
+		if i < len(s) && s[i] == '.' {
+			i++
+			start := i
+			for scale := 100000000; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+				ns += int(s[i]-'0') * scale
+				scale /= 10
+			}
+			if i == start {
+				return time.Time{}, false
+			}
+		}
+	}
+	loc := time.UTC
+	if i < len(s) && s[i] == ' ' {
+		i++
+	}
+	if i < len(s) {
+		switch s[i] {
+		case 'Z':
+			if i+1 != len(s) {
+				return time.Time{}, false
+			}
+		case '+', '-':
+			zh, ok := num(i+1, 2)
+			if !ok {
+				return time.Time{}, false
+			}
+			j := i + 3
+			zm := 0
+			if j < len(s) && s[j] == ':' {
+				j++
+			}
+			if j < len(s) {
+				if zm, ok = num(j, 2); !ok || j+2 != len(s) {
+					return time.Time{}, false
+				}
+			}
+			if zh > 23 || zm > 59 {
+				return time.Time{}, false
+			}
+			off := zh*3600 + zm*60
+			if s[i] == '-' {
+				off = -off
+			}
+			if off != 0 {
+				loc = time.FixedZone("", off)
+			}
+		default:
+			return time.Time{}, false
+		}
+	}
+	return time.Date(y, time.Month(mo), d, hh, mi, ss, ns, loc), true
 }
 
 // appendBinaryTemporal encodes dates, times, timestamps, numerics and UUIDs,
@@ -789,6 +892,10 @@ func decodeParam(b []byte, oid uint32, format int16) (any, error) {
 			return v, nil
 		case oidBytea:
 			return decodeByteaText(s)
+		case oidTimestampTZ:
+			if t, ok := parseTimestamp(s); ok {
+				return storedTimestampTZ(t), nil
+			}
 		}
 		return s, nil
 	}
@@ -860,7 +967,7 @@ func decodeParam(b []byte, oid uint32, format int16) (any, error) {
 		us := int64(binary.BigEndian.Uint64(b))
 		t := pgEpoch.Add(time.Duration(us) * time.Microsecond)
 		if oid == oidTimestampTZ {
-			return t.Format("2006-01-02 15:04:05.999999Z07:00"), nil
+			return storedTimestampTZ(t), nil
 		}
 		return t.Format("2006-01-02 15:04:05.999999"), nil
 	case oidTime:
@@ -879,6 +986,15 @@ func decodeParam(b []byte, oid uint32, format int16) (any, error) {
 		return string(b), nil
 	}
 	return nil, errValue("0A000", "binary format for parameters of type OID %d is not supported", oid)
+}
+
+// storedTimestampTZ is the text a timestamptz parameter is stored as: the
+// instant in UTC without a zone, as CURRENT_TIMESTAMP and the front end's
+// casts write it, so that values compare as text and whatever zone the
+// client wrote or the session shows. A timestamptz written without an
+// offset is read as UTC (Postgres reads it in the session's TimeZone).
+func storedTimestampTZ(t time.Time) string {
+	return t.UTC().Format("2006-01-02 15:04:05.999999")
 }
 
 // decodeByteaText reads bytea's text input: \x followed by hex, or the

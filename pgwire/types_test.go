@@ -80,17 +80,19 @@ func TestEncodeMisfits(t *testing.T) {
 		{"12.5", oidNumeric, "12.5", ""},
 		{"twelve", oidNumeric, "", "22P02"},
 		{int64(86400), oidDate, "1970-01-02", ""},
-		{"2024-05-06T07:08:09", oidTimestamp, "2024-05-06T07:08:09", ""},
+		{"2024-05-06T07:08:09", oidTimestamp, "2024-05-06 07:08:09", ""},
+		{"2024-05-06 07:08:09+02", oidTimestamp, "2024-05-06 07:08:09", ""},
+		{"2024-05-06 07:08", oidTimestamp, "2024-05-06 07:08:00", ""},
 		{1.5, oidTimestamp, "1970-01-01 00:00:01.5", ""},
-		{"2026-12-02 06:02:31.347 +00:00", oidTimestampTZ, "2026-12-02 06:02:31.347Z", ""},
-		{"2026-12-02 06:02:31 -05", oidTimestampTZ, "2026-12-02 11:02:31Z", ""},
+		{"2026-12-02 06:02:31.347 +00:00", oidTimestampTZ, "2026-12-02 06:02:31.347+00", ""},
+		{"2026-12-02 06:02:31 -05", oidTimestampTZ, "2026-12-02 11:02:31+00", ""},
 		{"not a date", oidDate, "", "22007"},
 		{"{A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11}", oidUUID, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", ""},
 		{"nope", oidUUID, "", "22P02"},
 		{2.5, oidText, "2.5", ""},
 		{int64(7), oidVarchar, "7", ""},
 	} {
-		txt, err := appendText(nil, tt.v, tt.oid)
+		txt, err := appendText(nil, tt.v, tt.oid, nil)
 		_, berr := appendBinary(nil, tt.v, tt.oid)
 		if tt.code == "" {
 			if err != nil || string(txt) != tt.text || berr != nil {

@@ -269,6 +269,17 @@ func (p *parser) nameExpr0(a, b int) Column {
 	if p.isPredicate(a, b) {
 		return Column{Name: "?column?", Type: "bool"}
 	}
+	if b-a >= 4 && (p.isOp(b-3, "+") || p.isOp(b-3, "-")) && p.word(b-2) == "interval" && p.kindAt(b-1) == tString {
+		// A timestamp plus or minus an interval literal keeps its type; a
+		// date's becomes a timestamp, as in Postgres.
+		switch typ := p.nameItemExpr(a, b-3).Type; typ {
+		case "timestamp", "timestamptz":
+			return Column{Name: "?column?", Type: typ}
+		case "date":
+			return Column{Name: "?column?", Type: "timestamp"}
+		}
+		return Column{Name: "?column?"}
+	}
 	switch {
 	case b-a == 1:
 		switch p.kindAt(a) {

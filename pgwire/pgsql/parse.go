@@ -36,6 +36,10 @@ func parse(src string, translate bool) *Statement {
 		return st
 	}
 	p.classify()
+	if st.Verb == "EXPLAIN" && translate && p.parseExplain() {
+		p.countParams()
+		return st
+	}
 	switch {
 	case st.Kind == Session:
 		p.parseSession()

@@ -89,6 +89,10 @@ type Statement struct {
 	// Session), nil for other statements or when Err is set.
 	Prepare *Prepare
 	Execute *Execute
+	// Explain is a Postgres EXPLAIN (Kind Read, SQL SQLite's EXPLAIN QUERY
+	// PLAN of the statement explained), nil for other statements and for
+	// SQLite's own EXPLAIN QUERY PLAN, which returns SQLite's rows.
+	Explain *Explain
 
 	selectInto bool
 	object     string   // CREATE/DROP/ALTER's object kind: TABLE, INDEX …
@@ -110,7 +114,12 @@ func (s *Statement) SQLite(user string) string {
 func (s *Statement) Tag(affected, rowsSent int64, hasRows bool) string {
 	n := func(v int64) string { return strconv.FormatInt(v, 10) }
 	switch s.Verb {
-	case "SELECT", "VALUES", "TABLE", "EXPLAIN", "FETCH":
+	case "EXPLAIN":
+		if s.Explain != nil {
+			return "EXPLAIN"
+		}
+		return "SELECT " + n(rowsSent)
+	case "SELECT", "VALUES", "TABLE", "FETCH":
 		if s.selectInto {
 			return "SELECT " + n(affected)
 		}
