@@ -24,7 +24,7 @@ type Function struct {
 // (series.go); _pg_array(a), an array parameter or literal as the JSON
 // array json_each reads, for = ANY (anyarray.go); to_char(value, format)
 // for timestamps and numbers (tochar.go); lpad, rpad and md5
-// (sqlfuncs.go).
+// (sqlfuncs.go); _pg_json_text(j), behind ->> (jsonop.go).
 func Functions() []Function {
 	return []Function{
 		{Name: "regexp", NumArgs: 2, Fn: regexpFunc},
@@ -35,6 +35,7 @@ func Functions() []Function {
 		{Name: "lpad", NumArgs: -1, Fn: pad(true)},
 		{Name: "rpad", NumArgs: -1, Fn: pad(false)},
 		{Name: "md5", NumArgs: 1, Fn: md5Func},
+		{Name: jsonTextFunc, NumArgs: 1, Fn: jsonText},
 	}
 }
 
