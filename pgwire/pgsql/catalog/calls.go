@@ -28,7 +28,24 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		}
 		return def
 	}
-	prim := func(s string) (unit, int, bool) { return unit{text: s, primary: true}, next, true }
+	prim := func(s string) (unit, int, bool) {
+		if tablePos && !fromFunctions[name] {
+			// A function of one value in FROM is a relation of one row,
+			// whose column the alias names, else the function
+			// (SELECT * FROM current_schema()).
+			alias, cols, after := fromAliases(toks, end+1)
+			if alias == "" {
+				alias = name
+			}
+			col := alias
+			if len(cols) > 0 {
+				col = cols[0]
+			}
+			next = after - 1
+			s = "(SELECT " + s + " AS " + quoteIdent(col) + ") AS " + quoteIdent(alias)
+		}
+		return unit{text: s, primary: true}, next, true
+	}
 	_ = arg
 	// Set-returning functions in a select list become a json_each joined to
 	// the SELECT's FROM clause; calls on the same array share it, so that
@@ -169,6 +186,11 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 	}
 	return unit{}, 0, false
 }
+
+// fromFunctions are the functions call rewrites into a relation of their
+// own in FROM.
+var fromFunctions = map[string]bool{"pg_partition_ancestors": true, "pg_partition_tree": true,
+	"pg_options_to_table": true, "generate_series": true, "unnest": true}
 
 // arrayAgg rewrites array_agg([DISTINCT] x [ORDER BY …]) into the text
 // form of the array its rows make, as the catalogs' arrays are kept: NULL

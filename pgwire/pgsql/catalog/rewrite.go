@@ -116,6 +116,7 @@ func RewriteTyped(sql string, env Env) (out string, ok bool, types map[string]st
 	if !r.touched {
 		return sql, false, nil, nil
 	}
+	r.resolveVia()
 	return text, true, r.types, nil
 }
 
@@ -125,6 +126,9 @@ type rewriter struct {
 	touched bool
 	err     error
 	types   map[string]string
+	// via is, for an alias typed by the name of the column it renames,
+	// that name (resolveVia).
+	via map[string]string
 }
 
 // alias notes the type of a result column named alias whose expression,
@@ -148,9 +152,28 @@ func (r *rewriter) alias(out []unit, alias string) {
 	if k >= 0 && out[k].typ != "" {
 		typ = out[k].typ
 	} else if k >= 0 && out[k].primary && !strings.HasSuffix(out[k].text, ")") {
-		typ = ColumnType(lastName(out[k].text))
+		src := strings.ToLower(lastName(out[k].text))
+		typ = ColumnType(src)
+		if src != strings.ToLower(alias) {
+			if r.via == nil {
+				r.via = map[string]string{}
+			}
+			r.via[strings.ToLower(alias)] = src
+		}
 	}
 	r.types[strings.ToLower(alias)] = typ
+}
+
+// resolveVia gives an alias of a column named as an alias elsewhere in the
+// statement that alias's type: in SELECT d.condeferred AS deferred FROM
+// (SELECT CASE … END AS condeferred …) d, the column is the CASE's text,
+// not the catalog's boolean of that name.
+func (r *rewriter) resolveVia() {
+	for a, src := range r.via {
+		if t, ok := r.types[src]; ok {
+			r.types[a] = t
+		}
+	}
 }
 
 func (r *rewriter) fail(e *Error) {
@@ -888,7 +911,7 @@ func (r *rewriter) cast(arg, typ string) string {
 		if literal {
 			return "_pg_regtype(" + arg + ")"
 		}
-		return "format_type(" + arg + ", NULL)"
+		return "_pg_regtype_name(" + arg + ")"
 	case "regnamespace":
 		if literal {
 			return "(SELECT oid FROM pg_namespace WHERE nspname = " + arg + ")"

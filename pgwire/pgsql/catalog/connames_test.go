@@ -1,0 +1,29 @@
+package catalog
+
+import "testing"
+
+// TestDeclaredConstraintNames: pg_constraint and pg_indexes give a
+// constraint the name its CREATE TABLE gave it, as a column constraint or
+// a table constraint, and Postgres' made-up name to one declared without.
+func TestDeclaredConstraintNames(t *testing.T) {
+	db := openFixture(t)
+	for _, s := range []string{
+		`CREATE TABLE "named_a" ("id" INTEGER CONSTRAINT "PK_a" PRIMARY KEY AUTOINCREMENT, "name" varchar(80) NOT NULL,
+			"code" text CONSTRAINT code_uq UNIQUE, x int, y int, CONSTRAINT "UQ_b834" UNIQUE ("name"), UNIQUE (x, y))`,
+		`CREATE TABLE named_b (id INTEGER PRIMARY KEY, "authorId" integer, other int CONSTRAINT "FK_col" REFERENCES named_a (id),
+			CONSTRAINT "FK_870a" FOREIGN KEY ("authorId") REFERENCES "named_a"("id") ON DELETE CASCADE)`,
+	} {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := query(t, db, `SELECT c.conname, c.contype FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid
+		WHERE r.relname IN ('named_a', 'named_b') ORDER BY r.relname, c.conname`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "PK_a | p\nUQ_b834 | u\ncode_uq | u\nnamed_a_x_y_key | u\nFK_870a | f\nFK_col | f\nnamed_b_pkey | p\n"
+	if got != want {
+		t.Errorf("pg_constraint:\n%s\nwant:\n%s", got, want)
+	}
+}
