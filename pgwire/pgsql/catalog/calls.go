@@ -54,7 +54,9 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		alias := "_pg_x" + fmt.Sprint(len(rw[0])) + "_" + sanitize(rw[0])
 		u := unit{primary: true, expand: alias, word: rw[0]}
 		if field == "key" {
-			u.text = "(" + alias + ".key + 1)"
+			// Subscripts start at 1, but at 0 for a vector (int2vector,
+			// oidvector: pg_index.indkey), which Rails indexes with them.
+			u.text = "(" + alias + ".key + _pg_array_lower(" + rw[0] + "))"
 		} else {
 			u.text = alias + ".value"
 		}

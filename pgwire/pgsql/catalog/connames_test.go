@@ -27,3 +27,24 @@ func TestDeclaredConstraintNames(t *testing.T) {
 		t.Errorf("pg_constraint:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestRailsColumns: what ActiveRecord reads of a table — its primary key
+// by generate_subscripts over pg_index.indkey, a vector whose subscripts
+// start at 0, and a boolean default as Postgres shows it.
+func TestRailsColumns(t *testing.T) {
+	db := openFixture(t)
+	if _, err := db.Exec(`CREATE TABLE ar_c (id INTEGER PRIMARY KEY AUTOINCREMENT, name varchar NOT NULL, vip boolean DEFAULT FALSE)`); err != nil {
+		t.Fatal(err)
+	}
+	got, err := query(t, db, `SELECT a.attname FROM (SELECT indrelid, indkey, generate_subscripts(indkey, 1) idx FROM pg_index
+		WHERE indrelid = '"ar_c"'::regclass AND indisprimary) i
+		JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[i.idx] ORDER BY i.idx`)
+	if err != nil || got != "id\n" {
+		t.Errorf("primary key: %q, %v; want id", got, err)
+	}
+	got, err = query(t, db, `SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a JOIN pg_attrdef d ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+		WHERE a.attrelid = 'ar_c'::regclass AND a.attname = 'vip'`)
+	if err != nil || got != "false\n" {
+		t.Errorf("default: %q, %v; want false", got, err)
+	}
+}

@@ -161,6 +161,13 @@ func Funcs(version string) []Func {
 			}
 			return formatType(oid, 0, false), nil
 		}},
+		{"_pg_array_lower", 1, func(a []any) (any, error) {
+			// The first subscript: 0 for a vector, else 1.
+			if a[0] != nil && isVector(a[0]) {
+				return int64(0), nil
+			}
+			return int64(1), nil
+		}},
 		{"_pg_bool", 1, func(a []any) (any, error) {
 			if a[0] == nil {
 				return nil, nil

@@ -116,6 +116,8 @@ FROM _pg_rel r, pragma_table_info(r.name, 'main') p`},
 	// numbers: serial.go) is a serial: its default takes the next value
 	// of the sequence TABLE_COLUMN_seq, which stands for the numbering.
 	{"", "_pg_col", `SELECT c.*, CASE WHEN c.serial THEN 'nextval(''' || quote_ident(c.tbl || '_' || c.attname || '_seq') || '''::regclass)'
+    -- A boolean default as Postgres shows it (Rails reads only false/true).
+  WHEN upper(c.dflt0) IN ('TRUE', 'FALSE') THEN lower(c.dflt0)
   ELSE c.dflt0 END AS dflt, '' AS identity FROM _pg_col0 c`},
 	{"", "_pg_serial", `SELECT c.tbl AS tbl, c.relid AS relid, c.attnum AS attnum, c.attname AS col,
   c.tbl || '_' || c.attname || '_seq' AS name, _pg_oid('r', c.tbl || '_' || c.attname || '_seq') AS oid,
