@@ -48,3 +48,32 @@ func TestRailsColumns(t *testing.T) {
 		t.Errorf("default: %q, %v; want false", got, err)
 	}
 }
+
+// TestDjangoConstraints: Django's introspection of constraints and indexes
+// — unnest WITH ORDINALITY over an outer query's array, unnest of two
+// vectors beside the relation they come from (a lateral call, which SQLite
+// has no word for), ARRAY(subquery) and array_agg typed as arrays.
+func TestDjangoConstraints(t *testing.T) {
+	db := openFixture(t)
+	q := `SELECT c.conname, array(SELECT attname FROM unnest(c.conkey) WITH ORDINALITY cols(colid, arridx)
+			JOIN pg_attribute AS ca ON cols.colid = ca.attnum WHERE ca.attrelid = c.conrelid ORDER BY cols.arridx), c.contype
+		FROM pg_constraint AS c JOIN pg_class AS cl ON c.conrelid = cl.oid WHERE cl.relname = 'pair' ORDER BY 1`
+	got, err := query(t, db, q)
+	if want := "pair_pkey | {a,b} | p\n"; err != nil || got != want {
+		t.Errorf("constraints: %q, %v; want %q", got, err, want)
+	}
+	_, _, types, err := RewriteTyped(q, testEnv)
+	if err != nil || types["array"] != "_NAME" {
+		t.Errorf("ARRAY(SELECT attname …) typed %q, %v; want _NAME", types["array"], err)
+	}
+	q = `SELECT indexname, array_agg(attname ORDER BY arridx), array_agg(option ORDER BY arridx) FROM (
+			SELECT c2.relname AS indexname, idx.*, attr.attname FROM (
+				SELECT * FROM pg_index i, unnest(i.indkey, i.indoption) WITH ORDINALITY koi(key, option, arridx)) idx
+			LEFT JOIN pg_class c ON idx.indrelid = c.oid LEFT JOIN pg_class c2 ON idx.indexrelid = c2.oid
+			LEFT JOIN pg_attribute attr ON attr.attrelid = c.oid AND attr.attnum = idx.key
+			WHERE c.relname = 'pair') s2 GROUP BY indexname`
+	got, err = query(t, db, q)
+	if want := "pair_pkey | {a,b} | {0,0}\n"; err != nil || got != want {
+		t.Errorf("indexes: %q, %v; want %q", got, err, want)
+	}
+}

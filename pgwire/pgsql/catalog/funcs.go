@@ -161,6 +161,18 @@ func Funcs(version string) []Func {
 			}
 			return formatType(oid, 0, false), nil
 		}},
+		{"_pg_subscripts", 1, func(a []any) (any, error) {
+			// A JSON array of n elements, whose json_each keys are the
+			// subscripts 0 … n-1 of unnest's rows.
+			n := toInt(a[0])
+			if n <= 0 {
+				return "[]", nil
+			}
+			if n > 1<<20 {
+				return nil, fmt.Errorf("array of %d elements is too long", n)
+			}
+			return "[" + strings.Repeat("0,", int(n-1)) + "0]", nil
+		}},
 		{"_pg_array_lower", 1, func(a []any) (any, error) {
 			// The first subscript: 0 for a vector, else 1.
 			if a[0] != nil && isVector(a[0]) {
