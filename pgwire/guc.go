@@ -134,10 +134,13 @@ func normalizeSetting(key, value string) (string, *Error) {
 		}
 		return "ISO, " + order, nil
 	case "intervalstyle":
-		if !strings.EqualFold(value, "postgres") {
-			return "", newError(codeInvalidParameterValue, fmt.Sprintf("invalid value for parameter \"IntervalStyle\": %q", value))
+		// Every style Postgres has is taken (Rails sets iso_8601): no
+		// result holds an interval, so none is shown in any style.
+		switch v := strings.ToLower(strings.TrimSpace(value)); v {
+		case "postgres", "postgres_verbose", "sql_standard", "iso_8601":
+			return v, nil
 		}
-		return "postgres", nil
+		return "", newError(codeInvalidParameterValue, fmt.Sprintf("invalid value for parameter \"IntervalStyle\": %q", value))
 	case "timezone":
 		_, name, ok := loadZone(value)
 		if !ok {

@@ -90,9 +90,14 @@ func (c *conn) bindExecute(st *pgsql.Statement) (*pgsql.Statement, *Error) {
 
 // withInsertColumns is st, an INSERT … VALUES (DEFAULT, …) without a
 // column list that the front end refused, with the table's columns
-// named, as the session describes the table; st itself when it is not
-// such a statement or the table cannot be described.
+// named, as the session describes the table, and with the defaults of
+// the columns some rows give DEFAULT and others values filled in
+// (withColumnDefaults); st itself when it is not such a statement or the
+// table cannot be described.
 func (c *conn) withInsertColumns(ctx context.Context, st *pgsql.Statement) *pgsql.Statement {
+	if _, _, ok := st.DefaultsWanted(); ok {
+		return c.withColumnDefaults(st)
+	}
 	if st.Err == nil || st.Err.Code != codeFeatureNotSupported || !strings.Contains(st.Err.Message, "without a column list") {
 		return st
 	}
@@ -108,5 +113,5 @@ func (c *conn) withInsertColumns(ctx context.Context, st *pgsql.Statement) *pgsq
 	for i := range names {
 		names[i] = desc.Columns[i].Name
 	}
-	return c.srv.stmts.Parse(st.WithColumns(at, names))
+	return c.withColumnDefaults(c.srv.stmts.Parse(st.WithColumns(at, names)))
 }

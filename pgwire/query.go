@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/raftsql/raftsql/pgwire/pgsql"
+	"github.com/raftsql/raftsql/pgwire/pgsql/catalog"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -290,6 +291,12 @@ func fieldDescs(cols []Column, oids []uint32, fmts []int16) []pgproto3.FieldDesc
 			DataTypeOID:  oids[i],
 			DataTypeSize: typeSize(oids[i]),
 			TypeModifier: -1,
+		}
+		// A column declared varchar(n) or numeric(p,s) carries its
+		// modifier, which drivers report as its size and precision
+		// (psycopg2's description, JDBC's metadata, Django's inspectdb).
+		if oid, mod := catalog.TypeModifier(col.DeclType); col.DeclType != "" && oid == oids[i] {
+			f.TypeModifier = mod
 		}
 		if fmts != nil {
 			f.Format = fmts[i]

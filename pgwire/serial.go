@@ -63,7 +63,10 @@ type tableElement struct {
 	pk       bool   // column: PRIMARY KEY among its constraints
 	pkCols   []string
 	rowid    bool // rewritten as the rowid alias
-	dropped  bool // a table constraint made redundant by the rowid alias
+	// pkName is the name of the table constraint PRIMARY KEY of the rowid
+	// alias, which the column then carries.
+	pkName  string
+	dropped bool // a table constraint made redundant by the rowid alias
 }
 
 // translateCreateTable rewrites CREATE [UNLOGGED] TABLE, token i being
@@ -152,6 +155,9 @@ func translateCreateTable(tl tokenList, i int) (translated, bool) {
 			for y := range elems {
 				if c := elems[y].pkCols; len(c) == 1 && bare(c[0]) == col {
 					e.rowid, elems[y].dropped = true, true
+					if from := elems[y].from; word(from) == "constraint" && from+1 < n {
+						e.pkName = text(from + 1)
+					}
 				}
 			}
 		}
@@ -173,6 +179,10 @@ func translateCreateTable(tl tokenList, i int) (translated, bool) {
 		if e.rowid {
 			mark := rowidTypeMark(typ)
 			typ = "INTEGER PRIMARY KEY AUTOINCREMENT"
+			if e.pkName != "" {
+				// The key keeps its name for the catalogs.
+				typ = "INTEGER CONSTRAINT " + e.pkName + " PRIMARY KEY AUTOINCREMENT"
+			}
 			if mark != "" {
 				typ += " " + mark
 			}

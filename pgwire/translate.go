@@ -234,6 +234,9 @@ func translateDDL(sql string) (translated, bool) {
 				return translated{tag: "ALTER TABLE", rebuild: p}, true
 			}
 		}
+		if len(objs) == 1 && word(i) == "drop" {
+			return translateDropColumn(tl, objs[0], i+1)
+		}
 		if len(objs) != 1 || word(i) != "add" {
 			return translated{}, false
 		}
@@ -282,6 +285,23 @@ func translateDDL(sql string) (translated, bool) {
 	return translated{}, false
 }
 
+// translateDropColumn drops the CASCADE or RESTRICT of ALTER TABLE t DROP
+// [COLUMN] c (Django sends CASCADE): SQLite refuses to drop a column that
+// an index, a view or a constraint uses, which is what RESTRICT does.
+func translateDropColumn(tl tokenList, table string, i int) (translated, bool) {
+	toks, word := tl.toks, tl.word
+	if word(i) == "column" {
+		i++
+	}
+	if i+2 != len(toks) || (toks[i].kind != tkWord && toks[i].kind != tkQIdent) || tableConstraintStarts[word(i)] {
+		return translated{}, false
+	}
+	if w := word(i + 1); w != "cascade" && w != "restrict" {
+		return translated{}, false
+	}
+	return translated{tag: "ALTER TABLE", stmts: []string{"ALTER TABLE " + table + " DROP COLUMN " + tl.text(i)}}, true
+}
+
 // ownedKinds are the objects whose ALTER … OWNER TO is accepted.
 var ownedKinds = map[string]bool{"table": true, "sequence": true, "view": true, "index": true, "schema": true,
 	"database": true, "function": true, "type": true, "materialized": true}
@@ -320,8 +340,9 @@ func translateCreateExtension(tl tokenList) (translated, bool) {
 }
 
 // translateCreateIndex drops from CREATE INDEX what SQLite has no use for:
-// CONCURRENTLY, ONLY, and USING btree or hash. Another access method is
-// left for SQLite to refuse.
+// CONCURRENTLY, ONLY, USING btree or hash, and the operator class of a
+// column (Django's varchar_pattern_ops, text_pattern_ops). Another access
+// method is left for SQLite to refuse.
 func translateCreateIndex(tl tokenList) (translated, bool) {
 	toks, word := tl.toks, tl.word
 	sql := tl.sql
@@ -351,6 +372,7 @@ func translateCreateIndex(tl tokenList) (translated, bool) {
 			}
 		}
 	}
+	cut = append(cut, opclassCuts(tl)...)
 	if len(cut) == 0 {
 		return translated{}, false
 	}
@@ -362,6 +384,52 @@ func translateCreateIndex(tl tokenList) (translated, bool) {
 	}
 	b.WriteString(sql[at:])
 	return translated{tag: "CREATE INDEX", stmts: []string{strings.TrimSpace(b.String())}}, true
+}
+
+// opclassCuts are the operator classes in the column list of a CREATE
+// INDEX: a word ending in _ops after a column or expression, before a ',',
+// ')', ASC, DESC or NULLS. Each is cut with the space before it. SQLite's
+// indexes compare with the column's collation, which is what a pattern
+// operator class (LIKE 'prefix%' by bytes) needs too.
+func opclassCuts(tl tokenList) [][2]int {
+	toks, word := tl.toks, tl.word
+	open := -1
+	for i := range toks {
+		if tl.text(i) == "(" {
+			open = i
+			break
+		}
+	}
+	if open < 0 {
+		return nil
+	}
+	var cut [][2]int
+	depth := 0
+	for i := open; i < len(toks); i++ {
+		switch tl.text(i) {
+		case "(":
+			depth++
+			continue
+		case ")":
+			depth--
+			if depth == 0 {
+				return cut
+			}
+			continue
+		}
+		w := word(i)
+		if depth != 1 || !strings.HasSuffix(w, "_ops") || i+1 >= len(toks) {
+			continue
+		}
+		if prev := tl.text(i - 1); prev == "(" || prev == "," {
+			continue // a column named like an operator class
+		}
+		switch next := word(i + 1); {
+		case tl.text(i+1) == "," || tl.text(i+1) == ")", next == "asc", next == "desc", next == "nulls":
+			cut = append(cut, [2]int{toks[i-1].end, toks[i].end})
+		}
+	}
+	return cut
 }
 
 // vacuumError refuses VACUUM in its Postgres forms (VACUUM ANALYZE t,

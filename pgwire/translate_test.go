@@ -24,6 +24,12 @@ func TestTranslateDDL(t *testing.T) {
 		{"CREATE INDEX dump_name_idx ON dump USING btree (name)", "CREATE INDEX|CREATE INDEX dump_name_idx ON dump (name)"},
 		{"create unique index concurrently if not exists i on only t using HASH (lower(a)) where b = 'using btree'",
 			"CREATE INDEX|create unique index if not exists i on t (lower(a)) where b = 'using btree'"},
+		{`CREATE INDEX "auth_group_name_a6ea08ec_like" ON "auth_group" ("name" varchar_pattern_ops)`,
+			`CREATE INDEX|CREATE INDEX "auth_group_name_a6ea08ec_like" ON "auth_group" ("name")`},
+		{`create index i on t using btree (a text_pattern_ops desc, lower(b) COLLATE "C" text_pattern_ops, c) where d`,
+			`CREATE INDEX|create index i on t (a desc, lower(b) COLLATE "C", c) where d`},
+		{`ALTER TABLE "django_content_type" DROP COLUMN "name" CASCADE`, `ALTER TABLE|ALTER TABLE "django_content_type" DROP COLUMN "name"`},
+		{`alter table only s.t drop b restrict`, `ALTER TABLE|ALTER TABLE s.t DROP COLUMN b`},
 		{"ALTER TABLE public.t OWNER TO postgres", "ALTER TABLE|"},
 		{"ALTER TABLE ONLY t OWNER TO \"Some One\"", "ALTER TABLE|"},
 		{"ALTER SEQUENCE t_id_seq OWNER TO app;", "ALTER SEQUENCE|"},
@@ -46,8 +52,9 @@ func TestTranslateDDL(t *testing.T) {
 		"DROP TABLE a", "DROP TABLE IF EXISTS a", "DROP TRIGGER a, b", "CREATE TABLE t (a int)",
 		"CREATE TABLE t WITH (x) AS SELECT 1", "CREATE TABLE t AS SELECT * FROM u WITH", "ALTER TABLE t ADD COLUMN c int",
 		"ALTER TABLE t ADD PRIMARY KEY (a) USING INDEX TABLESPACE x", "SELECT 1", "TRUNCATE", "drop table a, ",
-		"CREATE INDEX i ON t (a)", "CREATE INDEX i ON t USING gin (a)", "COMMENT ON TABLE t", "COMMENT ON TABLE t IS 1",
-		"ALTER TABLE t OWNER TO", "ALTER ROLE r OWNER TO x", "CREATE EXTENSION", "CREATE EXTENSION x WITH SOMETHING",
+		"CREATE INDEX i ON t (a)", "CREATE INDEX i ON t USING gin (a)", "CREATE INDEX i ON t (text_pattern_ops, b)", "COMMENT ON TABLE t", "COMMENT ON TABLE t IS 1",
+		"ALTER TABLE t OWNER TO", "ALTER ROLE r OWNER TO x", "ALTER TABLE t DROP COLUMN c", "ALTER TABLE t DROP CONSTRAINT c CASCADE",
+		"ALTER TABLE t DROP COLUMN IF EXISTS c CASCADE", "CREATE EXTENSION", "CREATE EXTENSION x WITH SOMETHING",
 	} {
 		if got, ok := translateDDL(sql); ok {
 			t.Errorf("%q rewritten to %v", sql, got)

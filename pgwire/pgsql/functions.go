@@ -25,8 +25,9 @@ type Function struct {
 // array json_each reads, for = ANY, and _pg_array_text(j), behind
 // array_agg (anyarray.go); to_char(value, format)
 // for timestamps and numbers (tochar.go); lpad, rpad and md5
-// (sqlfuncs.go); and Postgres' string, math and JSON functions that SQLite
-// lacks or has with another meaning (pgfuncs.go).
+// (sqlfuncs.go); _pg_json_text(j), behind ->> (jsonop.go); and Postgres'
+// string, math and JSON functions that SQLite lacks or has with another
+// meaning (pgfuncs.go).
 func Functions() []Function {
 	return append([]Function{
 		{Name: "regexp", NumArgs: 2, Fn: regexpFunc},
@@ -38,6 +39,7 @@ func Functions() []Function {
 		{Name: "lpad", NumArgs: -1, Fn: pad(true)},
 		{Name: "rpad", NumArgs: -1, Fn: pad(false)},
 		{Name: "md5", NumArgs: 1, Fn: md5Func},
+		{Name: jsonTextFunc, NumArgs: 1, Fn: jsonText},
 	}, pgFunctions()...)
 }
 

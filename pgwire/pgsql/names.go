@@ -725,9 +725,11 @@ func (p *parser) insertDefaults() {
 		i++
 	}
 	i++
+	tableFrom := i
 	for p.kindAt(i+1) == tPunct && p.isPunct(i+1, '.') {
 		i += 2
 	}
+	tableTo := i
 	i++
 	var cols [][2]int // token ranges of the column names, commas after
 	listOpen, listClose := -1, -1
@@ -784,6 +786,7 @@ func (p *parser) insertDefaults() {
 		i++
 	}
 	isDefault := func(r [2]int) bool { return r[0] == r[1] && p.word(r[0]) == "default" }
+	p.noteMixedDefaults(tableFrom, tableTo, cols, rows, isDefault)
 	var mask []bool
 	any := false
 	for ri, items := range rows {

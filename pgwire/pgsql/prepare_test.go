@@ -2,6 +2,7 @@ package pgsql
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -72,5 +73,29 @@ func TestInsertTable(t *testing.T) {
 		if got := st.WithColumns(at, []string{"a", "b", "c"}[:n]); table != c.table || got != c.with {
 			t.Errorf("%s: %q %q, want %q %q", c.sql, table, got, c.table, c.with)
 		}
+	}
+}
+
+// A multi-row INSERT that gives DEFAULT for a column in some rows only is
+// refused, naming what its caller must fill in, and WithDefaults fills it.
+func TestWithDefaults(t *testing.T) {
+	st := Parse(`INSERT INTO public."posts"("title", "meta", "views", "authorId") VALUES ($1, $2, DEFAULT, $3), ($4, DEFAULT, DEFAULT, $5) RETURNING "id"`)
+	table, cols, ok := st.DefaultsWanted()
+	if !ok || st.Err == nil || table != `public."posts"` || strings.Join(cols, ",") != "meta" {
+		t.Fatalf("DefaultsWanted: %q %q %v (err %v)", table, cols, ok, st.Err)
+	}
+	got := st.WithDefaults(map[string]string{"meta": "'{}'"})
+	want := `INSERT INTO public."posts"("title", "meta", "views", "authorId") VALUES ($1, $2, DEFAULT, $3), ($4, ('{}'), DEFAULT, $5) RETURNING "id"`
+	if got != want {
+		t.Fatalf("WithDefaults:\n got %s\nwant %s", got, want)
+	}
+	if again := Parse(got); again.Err != nil || strings.Contains(again.SQL, "views") || strings.Contains(again.SQL, "DEFAULT") {
+		t.Fatalf("parsed again: %v %s", again.Err, again.SQL)
+	}
+	if got := Parse(`INSERT INTO t (a, b) VALUES (DEFAULT, 1), (2, DEFAULT)`).WithDefaults(nil); got != `INSERT INTO t (a, b) VALUES (NULL, 1), (2, NULL)` {
+		t.Fatalf("no defaults known: %s", got)
+	}
+	if _, _, ok := Parse(`INSERT INTO t (a) VALUES (DEFAULT), (DEFAULT)`).DefaultsWanted(); ok {
+		t.Fatal("DEFAULT in every row wants nothing")
 	}
 }

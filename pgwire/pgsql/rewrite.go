@@ -599,6 +599,10 @@ func (p *parser) stepOp(i, start int) int {
 			p.drop(i + 2)
 			return i + 3
 		}
+	case "->", "->>":
+		if p.prim >= 0 && p.jsonKey(i+1) {
+			return p.jsonArrow(i)
+		}
 	case "^":
 		if p.prim >= 0 {
 			return p.binaryCall(i, "power", wPower)

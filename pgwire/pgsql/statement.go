@@ -95,8 +95,12 @@ type Statement struct {
 	Explain *Explain
 
 	selectInto bool
-	object     string   // CREATE/DROP/ALTER's object kind: TABLE, INDEX …
-	userParts  []string // SQL split where the session user's name goes
+	// defaults are the DEFAULT items of an INSERT … VALUES whose column
+	// other rows give values (insertdefault.go).
+	defaults      []defaultItem
+	defaultsTable string
+	object        string   // CREATE/DROP/ALTER's object kind: TABLE, INDEX …
+	userParts     []string // SQL split where the session user's name goes
 }
 
 // SQLite is the text SQLite runs for a session whose user is user.

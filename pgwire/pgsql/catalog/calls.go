@@ -28,7 +28,24 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		}
 		return def
 	}
-	prim := func(s string) (unit, int, bool) { return unit{text: s, primary: true}, next, true }
+	prim := func(s string) (unit, int, bool) {
+		if tablePos && !fromFunctions[name] {
+			// A function of one value in FROM is a relation of one row,
+			// whose column the alias names, else the function
+			// (SELECT * FROM current_schema()).
+			alias, cols, after := fromAliases(toks, end+1)
+			if alias == "" {
+				alias = name
+			}
+			col := alias
+			if len(cols) > 0 {
+				col = cols[0]
+			}
+			next = after - 1
+			s = "(SELECT " + s + " AS " + quoteIdent(col) + ") AS " + quoteIdent(alias)
+		}
+		return unit{text: s, primary: true}, next, true
+	}
 	_ = arg
 	// Set-returning functions in a select list become a json_each joined to
 	// the SELECT's FROM clause; calls on the same array share it, so that
@@ -37,7 +54,9 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		alias := "_pg_x" + fmt.Sprint(len(rw[0])) + "_" + sanitize(rw[0])
 		u := unit{primary: true, expand: alias, word: rw[0]}
 		if field == "key" {
-			u.text = "(" + alias + ".key + 1)"
+			// Subscripts start at 1, but at 0 for a vector (int2vector,
+			// oidvector: pg_index.indkey), which Rails indexes with them.
+			u.text = "(" + alias + ".key + _pg_array_lower(" + rw[0] + "))"
 		} else {
 			u.text = alias + ".value"
 		}
@@ -120,7 +139,9 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		// asks) is never.
 		return prim(fmt.Sprintf("_pg_set_config(%s, %s, %s)", argN(0, "NULL"), argN(1, "NULL"), argN(2, "NULL")))
 	case "array_agg":
-		return r.arrayAgg(args), next, true
+		u := r.arrayAgg(args)
+		r.unaliased("array_agg", u.typ)
+		return u, next, true
 	case "pg_partition_ancestors", "pg_partition_tree":
 		// A relation that is no partition is its own only ancestor.
 		rel := "_pg_regclass(" + argN(0, "NULL") + ")"
@@ -149,6 +170,10 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		if !tablePos {
 			return unit{}, 0, false
 		}
+		if name == "unnest" && len(rw) > 0 {
+			u, after := r.unnestFrom(rw, toks, end)
+			return u, after - 1, true
+		}
 		alias, col, after := fromAlias(toks, end+1)
 		if alias == "" {
 			alias = name
@@ -158,9 +183,7 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		}
 		next = after - 1
 		var sub string
-		if name == "unnest" {
-			sub = fmt.Sprintf("(SELECT value AS %s FROM json_each(_pg_array_json(%s)))", quoteIdent(col), argN(0, "NULL"))
-		} else {
+		{
 			g := r.fresh("_pg_gs")
 			sub = fmt.Sprintf("(WITH RECURSIVE %[1]s(v) AS (SELECT %[2]s UNION ALL SELECT v + %[4]s FROM %[1]s WHERE v + %[4]s <= %[3]s) SELECT v AS %[5]s FROM %[1]s WHERE v <= %[3]s)",
 				g, argN(0, "1"), argN(1, "0"), argN(2, "1"), quoteIdent(col))
@@ -169,6 +192,152 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 	}
 	return unit{}, 0, false
 }
+
+// unnestFrom rewrites unnest(a [, b …]) [WITH ORDINALITY] [AS] alias [(c1
+// [, c2 …] [, ord])] in FROM, toks[end] closing its arguments rw: a
+// subquery whose rows zip the arrays' elements, with the ordinality
+// numbering them from 1. It returns the unit and the index of the first
+// token after the alias. SQLite has no LATERAL: arguments that are
+// columns of the FROM item just before (FROM pg_index i, unnest(i.indkey,
+// i.indoption)), which a subquery cannot see, are handled by unnesting
+// every distinct value of them in that relation and joining the rows to
+// their own (lateralUnnest).
+func (r *rewriter) unnestFrom(rw []string, toks []token, end int) (unit, int) {
+	alias, cols, after := fromAliases(toks, end+1)
+	ord := false
+	if j := nextSig(toks, end+1); j < len(toks) && toks[j].is("with") {
+		ord = true
+	}
+	if alias == "" {
+		alias = "unnest"
+	}
+	names := make([]string, len(rw))
+	for i := range names {
+		names[i] = alias
+		if len(rw) > 1 {
+			names[i] = "unnest"
+		}
+		if i < len(cols) {
+			names[i] = cols[i]
+		}
+	}
+	ordName := "ordinality"
+	if ord && len(cols) > len(rw) {
+		ordName = cols[len(rw)]
+	}
+	if rel, relAlias, ok := lateralSource(toks, end, rw); ok {
+		return r.lateralUnnest(rw, names, ord, ordName, alias, rel, relAlias), after
+	}
+	return unit{text: r.zip(rw, names, ord, ordName, nil, "") + " AS " + quoteIdent(alias), primary: true}, after
+}
+
+// zip is the subquery of the arrays' elements side by side: the rows of
+// the longest, the others' NULL past their ends. keep are expressions to
+// select too and from a relation to read them from (the lateral source).
+func (r *rewriter) zip(arrays, names []string, ord bool, ordName string, keep []string, from string) string {
+	var b strings.Builder
+	b.WriteString("(SELECT ")
+	for _, k := range keep {
+		b.WriteString(k + ", ")
+	}
+	n := r.fresh("_pg_n")
+	for i := range arrays {
+		fmt.Fprintf(&b, "(SELECT value FROM json_each(_pg_array_json(%s)) WHERE key = %s.key) AS %s, ", arrays[i], n, quoteIdent(names[i]))
+	}
+	b.WriteString(n + ".key + 1 AS ")
+	if ord {
+		b.WriteString(quoteIdent(ordName))
+	} else {
+		b.WriteString("_pg_ord")
+	}
+	// The subscripts: those of the longest array.
+	var lens []string
+	for _, a := range arrays {
+		lens = append(lens, "json_array_length(_pg_array_json("+a+"))")
+	}
+	longest := lens[0]
+	if len(lens) > 1 {
+		longest = "max(" + strings.Join(lens, ", ") + ")"
+	}
+	b.WriteString(" FROM ")
+	if from != "" {
+		b.WriteString(from + ", ")
+	}
+	// json_each, being a table-valued function, may read the relation
+	// before it, as no subquery may.
+	fmt.Fprintf(&b, "json_each(_pg_subscripts(%s)) %s)", longest, n)
+	return b.String()
+}
+
+// lateralUnnest is the FROM item for an unnest whose arguments are columns
+// of the relation rel (aliased relAlias) just before it: after that
+// relation's comma, a one-row relation and a JOIN of the unnested rows of
+// every distinct value of the arguments in rel, on those values.
+func (r *rewriter) lateralUnnest(rw, names []string, ord bool, ordName, alias, rel, relAlias string) unit {
+	src := r.fresh("_pg_ls")
+	var keep, args, srcArgs, on []string
+	for i, a := range rw {
+		col := fmt.Sprintf("_pg_a%d", i+1)
+		args = append(args, a+" AS "+col)
+		srcArgs = append(srcArgs, src+"."+col)
+		keep = append(keep, src+"."+col+" AS "+col)
+		on = append(on, quoteIdent(alias)+"."+col+" IS "+a)
+	}
+	from := "(SELECT DISTINCT " + strings.Join(args, ", ") + " FROM " + rel + " AS " + relAlias + ") " + src
+	z := r.zip(srcArgs, names, ord, ordName, keep, from)
+	return unit{text: "(SELECT 1) AS " + r.fresh("_pg_lat") + " JOIN " + z + " AS " + quoteIdent(alias) + " ON " + strings.Join(on, " AND "), primary: true}
+}
+
+// lateralSource reports the relation and alias of the FROM item just
+// before the function whose arguments toks[end] closes, when every
+// argument is a column of that alias: "rel alias ," or "rel AS alias ,".
+func lateralSource(toks []token, end int, rw []string) (rel, alias string, ok bool) {
+	open := -1
+	for j := end - 1; j >= 0; j-- {
+		if toks[j].isOp("(") && matching(toks, j) == end {
+			open = j
+			break
+		}
+	}
+	prev := func(j int) int {
+		for j--; j >= 0 && toks[j].kind == tSpace; j-- {
+		}
+		return j
+	}
+	fn := prev(open)
+	if open < 0 || fn < 0 {
+		return "", "", false
+	}
+	if d := prev(fn); d >= 0 && toks[d].isOp(".") {
+		fn = prev(d)
+	}
+	comma := prev(fn)
+	a := prev(comma)
+	if comma < 0 || !toks[comma].isOp(",") || a < 0 || toks[a].kind != tIdent && toks[a].kind != tQIdent {
+		return "", "", false
+	}
+	alias = unquote(toks[a])
+	rl := prev(a)
+	if rl >= 0 && toks[rl].is("as") {
+		rl = prev(rl)
+	}
+	if rl < 0 || toks[rl].kind != tIdent && toks[rl].kind != tQIdent || notAlias[strings.ToLower(toks[rl].text)] ||
+		toks[rl].is("from") {
+		return "", "", false
+	}
+	rel = toks[rl].text
+	for _, x := range rw {
+		if !strings.HasPrefix(strings.ToLower(x), strings.ToLower(alias)+".") {
+			return "", "", false
+		}
+	}
+	return rel, quoteIdent(alias), true
+}
+
+// fromFunctions are the functions call rewrites into a relation of their
+// own in FROM.
+var fromFunctions = map[string]bool{"pg_partition_ancestors": true, "pg_partition_tree": true,
+	"pg_options_to_table": true, "generate_series": true, "unnest": true}
 
 // arrayAgg rewrites array_agg([DISTINCT] x [ORDER BY …]) into the text
 // form of the array its rows make, as the catalogs' arrays are kept: NULL

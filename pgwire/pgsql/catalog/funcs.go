@@ -142,6 +142,44 @@ func Funcs(version string) []Func {
 			}
 			return typeOID(toText(a[0])), nil
 		}},
+		{"_pg_regtype_name", 1, func(a []any) (any, error) {
+			// x::regtype of an OID or of a type's name, as Postgres
+			// shows a regtype: the type's name.
+			switch x := a[0].(type) {
+			case nil:
+				return nil, nil
+			case int64:
+				return formatType(x, 0, false), nil
+			}
+			t := toText(a[0])
+			oid := typeOID(t)
+			if isDigits(strings.TrimSpace(t)) {
+				oid = toInt(t)
+			}
+			if oid == 0 {
+				return nil, fmt.Errorf("type %q does not exist", t)
+			}
+			return formatType(oid, 0, false), nil
+		}},
+		{"_pg_subscripts", 1, func(a []any) (any, error) {
+			// A JSON array of n elements, whose json_each keys are the
+			// subscripts 0 … n-1 of unnest's rows.
+			n := toInt(a[0])
+			if n <= 0 {
+				return "[]", nil
+			}
+			if n > 1<<20 {
+				return nil, fmt.Errorf("array of %d elements is too long", n)
+			}
+			return "[" + strings.Repeat("0,", int(n-1)) + "0]", nil
+		}},
+		{"_pg_array_lower", 1, func(a []any) (any, error) {
+			// The first subscript: 0 for a vector, else 1.
+			if a[0] != nil && isVector(a[0]) {
+				return int64(0), nil
+			}
+			return int64(1), nil
+		}},
 		{"_pg_bool", 1, func(a []any) (any, error) {
 			if a[0] == nil {
 				return nil, nil
@@ -226,6 +264,12 @@ func Funcs(version string) []Func {
 		{"_pg_typeoid", 1, func(a []any) (any, error) {
 			oid, _ := declType(toText(a[0]))
 			return oid, nil
+		}},
+		{"_pg_conname", 3, func(a []any) (any, error) {
+			if n := declaredConstraint(toText(a[0]), toText(a[1]), toText(a[2])); n != "" {
+				return n, nil
+			}
+			return nil, nil
 		}},
 		{"_pg_typmod", 1, func(a []any) (any, error) {
 			_, mod := declType(toText(a[0]))

@@ -164,6 +164,7 @@ func RewriteTyped(sql string, env Env) (out string, ok bool, types map[string]st
 	if !r.touched {
 		return sql, false, nil, nil
 	}
+	r.resolveVia()
 	return text, true, r.types, nil
 }
 
@@ -173,6 +174,9 @@ type rewriter struct {
 	touched bool
 	err     error
 	types   map[string]string
+	// via is, for an alias typed by the name of the column it renames,
+	// that name (resolveVia).
+	via map[string]string
 }
 
 // alias notes the type of a result column named alias whose expression,
@@ -196,9 +200,69 @@ func (r *rewriter) alias(out []unit, alias string) {
 	if k >= 0 && out[k].typ != "" {
 		typ = out[k].typ
 	} else if k >= 0 && out[k].primary && !strings.HasSuffix(out[k].text, ")") {
-		typ = ColumnType(lastName(out[k].text))
+		src := strings.ToLower(lastName(out[k].text))
+		typ = ColumnType(src)
+		if src != strings.ToLower(alias) {
+			if r.via == nil {
+				r.via = map[string]string{}
+			}
+			r.via[strings.ToLower(alias)] = src
+		}
 	}
 	r.types[strings.ToLower(alias)] = typ
+}
+
+// unaliased notes the type of a result column without an alias, by the
+// name Postgres gives it (array, array_agg), for a client that parses it
+// by its type (psycopg2 reads an array as a list): aliases take theirs
+// in alias, and several columns of one name are all arrays.
+func (r *rewriter) unaliased(name, typ string) {
+	if r.types == nil {
+		r.types = map[string]string{}
+	}
+	if _, ok := r.types[name]; !ok {
+		r.types[name] = typ
+	}
+}
+
+// subqueryArrayType is the type of ARRAY(subquery), toks the subquery:
+// the array of its one column's type.
+func subqueryArrayType(toks []token) string {
+	i := nextSig(toks, 0)
+	if i >= len(toks) || !toks[i].is("select") {
+		return "_TEXT"
+	}
+	depth, end := 0, len(toks)
+	for j := i + 1; j < len(toks); j++ {
+		switch {
+		case toks[j].isOp("("):
+			depth++
+		case toks[j].isOp(")"):
+			depth--
+		case depth == 0 && toks[j].is("from"):
+			end = j
+		}
+		if end != len(toks) {
+			break
+		}
+	}
+	items := splitArgs(toks[i+1 : end])
+	if len(items) != 1 {
+		return "_TEXT"
+	}
+	return arrayType(items[0])
+}
+
+// resolveVia gives an alias of a column named as an alias elsewhere in the
+// statement that alias's type: in SELECT d.condeferred AS deferred FROM
+// (SELECT CASE … END AS condeferred …) d, the column is the CASE's text,
+// not the catalog's boolean of that name.
+func (r *rewriter) resolveVia() {
+	for a, src := range r.via {
+		if t, ok := r.types[src]; ok {
+			r.types[a] = t
+		}
+	}
 }
 
 func (r *rewriter) fail(e *Error) {
@@ -488,7 +552,9 @@ func (r *rewriter) level(toks []token) (string, []expansion) {
 					inner, e := r.level(toks[j+1 : k])
 					addExp(e)
 					a := r.fresh("_pg_a")
-					out = append(out, unit{primary: true, text: fmt.Sprintf("(WITH %s(v) AS (%s) SELECT '{' || ifnull(group_concat(v, ','), '') || '}' FROM %s)", a, inner, a)})
+					typ := subqueryArrayType(toks[j+1 : k])
+					r.unaliased("array", typ)
+					out = append(out, unit{primary: true, typ: typ, text: fmt.Sprintf("(WITH %s(v) AS (%s) SELECT '{' || ifnull(group_concat(v, ','), '') || '}' FROM %s)", a, inner, a)})
 					r.touched = true
 					i = k
 					continue
@@ -933,7 +999,7 @@ func (r *rewriter) cast(arg, typ string) string {
 		if literal {
 			return "_pg_regtype(" + arg + ")"
 		}
-		return "format_type(" + arg + ", NULL)"
+		return "_pg_regtype_name(" + arg + ")"
 	case "regnamespace":
 		if literal {
 			return "(SELECT oid FROM pg_namespace WHERE nspname = " + arg + ")"

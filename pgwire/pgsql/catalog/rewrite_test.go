@@ -38,6 +38,9 @@ func TestRewrite(t *testing.T) {
 		{"SELECT current_user, current_database()", "SELECT 'alice', 'shop'"},
 		{"SELECT count(*) FROM pg_catalog.pg_nothing", `SELECT count(*) FROM "pg_catalog.pg_nothing" AS "pg_nothing"`},
 		{"SELECT x AS default FROM pg_am", `SELECT x AS "default" FROM pg_am AS "pg_am"`},
+		// TypeORM and others read scalar functions as relations.
+		{"SELECT * FROM current_schema()", `SELECT * FROM (SELECT 'public' AS "current_schema") AS "current_schema"`},
+		{"SELECT s.v FROM pg_catalog.current_database() AS s(v)", `SELECT s.v FROM (SELECT 'shop' AS "v") AS "s"`},
 	} {
 		got, ok, err := Rewrite(tt.in, testEnv)
 		if err != nil || !ok {
@@ -122,6 +125,35 @@ func TestArrayAggTyped(t *testing.T) {
 	for col, want := range map[string]string{"idx": "_INT2", "names": "_NAME", "rels": "_OID", "other": "_TEXT"} {
 		if types[col] != want {
 			t.Errorf("%s: type %q, want %q", col, types[col], want)
+		}
+	}
+}
+
+// x::regtype of an expression is the type's name, whether x is an OID or
+// a name (TypeORM's ('"' || udt_schema || '"."' || udt_name || '"')::regtype).
+func TestRegtypeOfExpression(t *testing.T) {
+	db := openFixture(t)
+	got, err := query(t, db, `SELECT ('"' || 'pg_catalog' || '"."' || 'int4' || '"')::"regtype"::text, (a.atttypid)::regtype
+		FROM pg_attribute a WHERE a.attrelid = 'fruit'::regclass AND a.attname = 'name'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "integer | text\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// A column of a subquery in FROM that has a catalog column's name but is
+// something else (TypeORM's CASE … END AS condeferred) keeps its own type
+// through an alias outside: here text, not pg_constraint's boolean.
+func TestAliasOfSubqueryColumnTyped(t *testing.T) {
+	_, ok, types, err := RewriteTyped(`SELECT "con"."condeferred" AS "deferred", "con"."condeferrable" AS "deferrable" FROM (SELECT c.condeferrable, CASE WHEN c.condeferred THEN 'INITIALLY DEFERRED' ELSE 'INITIALLY IMMEDIATE' END as condeferred FROM pg_constraint c) "con"`, testEnv)
+	if err != nil || !ok {
+		t.Fatalf("ok %v, err %v", ok, err)
+	}
+	for col, want := range map[string]string{"deferred": "", "deferrable": "BOOLEAN"} {
+		if got, ok := types[col]; !ok || got != want {
+			t.Errorf("%s: type %q (%v), want %q", col, got, ok, want)
 		}
 	}
 }

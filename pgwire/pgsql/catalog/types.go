@@ -273,6 +273,7 @@ func relationOID(name string) int64 {
 // typeOID is the OID a type name denotes ('int4'::regtype).
 func typeOID(name string) int64 {
 	n := strings.ToLower(strings.Join(strings.Fields(name), " "))
+	n = strings.ReplaceAll(n, `"`, "") // "pg_catalog"."int4", as TypeORM quotes it
 	n = strings.TrimPrefix(n, "pg_catalog.")
 	if strings.HasSuffix(n, "[]") {
 		if t, ok := typeByOID[typeByName[strings.TrimSuffix(n, "[]")]]; ok {

@@ -148,9 +148,10 @@ func withSequences(base, rows string) string {
 }
 
 // Helper views: the database's relations, columns, indexes and keys, as
-// sqlite_schema and the pragma functions give them, with the names
-// Postgres gives them (TABLE_pkey, TABLE_COLUMNS_key, TABLE_COLUMNS_fkey)
-// and the OIDs derived from those names.
+// sqlite_schema and the pragma functions give them, with the names their
+// CREATE TABLE gave them, else those Postgres makes up (TABLE_pkey,
+// TABLE_COLUMNS_key, TABLE_COLUMNS_fkey: connames.go), and the OIDs
+// derived from those names.
 var helperViews = []view{
 	{"", "_pg_rel", `SELECT name, type, sql, _pg_oid('r', name) AS oid FROM main.sqlite_schema
 WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND name NOT LIKE 'raftsql\_%' ESCAPE '\'`},
@@ -171,6 +172,8 @@ FROM _pg_rel r, pragma_table_info(r.name, 'main') p`},
 	// numbers: serial.go) is a serial: its default takes the next value
 	// of the sequence TABLE_COLUMN_seq, which stands for the numbering.
 	{"", "_pg_col", `SELECT c.*, CASE WHEN c.serial THEN 'nextval(''' || quote_ident(c.tbl || '_' || c.attname || '_seq') || '''::regclass)'
+    -- A boolean default as Postgres shows it (Rails reads only false/true).
+  WHEN upper(c.dflt0) IN ('TRUE', 'FALSE') THEN lower(c.dflt0)
   ELSE c.dflt0 END AS dflt, '' AS identity FROM _pg_col0 c`},
 	{"", "_pg_serial", `SELECT c.tbl AS tbl, c.relid AS relid, c.attnum AS attnum, c.attname AS col,
   c.tbl || '_' || c.attname || '_seq' AS name, _pg_oid('r', c.tbl || '_' || c.attname || '_seq') AS oid,
@@ -179,9 +182,10 @@ FROM _pg_rel r, pragma_table_info(r.name, 'main') p`},
   CASE c.typid WHEN 20 THEN 9223372036854775807 WHEN 21 THEN 32767 ELSE 2147483647 END AS maxv
 FROM _pg_col0 c WHERE c.serial`},
 	{"", "_pg_idx0", `SELECT r.name AS tbl, r.oid AS relid, l.name AS sqlite_name,
-  CASE WHEN l.origin = 'pk' THEN r.name || '_pkey'
+  CASE WHEN l.origin = 'pk' THEN coalesce(_pg_conname(r.sql, 'p', ''), r.name || '_pkey')
     WHEN l.origin = 'u' AND l.name LIKE 'sqlite\_autoindex\_%' ESCAPE '\' THEN
-      r.name || '_' || (SELECT group_concat(ii.name, '_' ORDER BY ii.seqno) FROM pragma_index_info(l.name, 'main') ii) || '_key'
+      coalesce(_pg_conname(r.sql, 'u', (SELECT group_concat(ii.name, ',' ORDER BY ii.seqno) FROM pragma_index_info(l.name, 'main') ii)),
+        r.name || '_' || (SELECT group_concat(ii.name, '_' ORDER BY ii.seqno) FROM pragma_index_info(l.name, 'main') ii) || '_key')
     ELSE l.name END AS name,
   l."unique" AS uniq,
   -- ALTER TABLE t ADD PRIMARY KEY, which pg_dump writes for every key, is
@@ -198,7 +202,7 @@ FROM _pg_rel r, pragma_index_list(r.name, 'main') l WHERE r.type = 'table'
       IS (SELECT group_concat(p.name) FROM pragma_table_info(r.name, 'main') p WHERE p.pk > 0)
     AND NOT EXISTS (SELECT 1 FROM pragma_index_list(r.name, 'main') k WHERE k.origin = 'pk'))
 UNION ALL
-SELECT r.name, r.oid, NULL, r.name || '_pkey', 1, 'pk', 0 FROM _pg_rel r
+SELECT r.name, r.oid, NULL, coalesce(_pg_conname(r.sql, 'p', ''), r.name || '_pkey'), 1, 'pk', 0 FROM _pg_rel r
 WHERE r.type = 'table' AND EXISTS (SELECT 1 FROM pragma_table_info(r.name, 'main') p WHERE p.pk > 0)
   AND NOT EXISTS (SELECT 1 FROM pragma_index_list(r.name, 'main') l WHERE l.origin = 'pk')`},
 	{"", "_pg_idx", `SELECT x.*, _pg_oid('r', x.name) AS oid FROM _pg_idx0 x`},
@@ -221,7 +225,8 @@ FROM _pg_rel r, pragma_foreign_key_list(r.name, 'main') f WHERE r.type = 'table'
   (SELECT p.cid + 1 FROM pragma_table_info(f.reftbl, 'main') p WHERE p.name = f.refcol) AS refattnum
 FROM _pg_fkcol f`},
 	{"", "_pg_fk", `SELECT tbl, relid, id, reftbl, _pg_oid('r', reftbl) AS refrelid,
-  tbl || '_' || group_concat(col, '_' ORDER BY seq) || '_fkey' AS name,
+  coalesce(_pg_conname((SELECT r.sql FROM _pg_rel r WHERE r.name = tbl), 'f', group_concat(col, ',' ORDER BY seq)),
+    tbl || '_' || group_concat(col, '_' ORDER BY seq) || '_fkey') AS name,
   group_concat(col, ', ' ORDER BY seq) AS cols, group_concat(refcol, ', ' ORDER BY seq) AS refcols,
   '{' || group_concat(attnum, ',' ORDER BY seq) || '}' AS conkey,
   '{' || group_concat(refattnum, ',' ORDER BY seq) || '}' AS confkey,
