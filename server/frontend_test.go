@@ -37,6 +37,10 @@ func TestFrontEnd(t *testing.T) {
 	if err := setup.QueryRow(ctx, "SELECT count(*), count(DISTINCT id) FROM fu WHERE id ~ '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'").Scan(&uuids, &distinct); err != nil || uuids != 50 || distinct != 50 {
 		t.Errorf("defaulted keys: %d version-4 UUIDs, %d distinct, of 50: %v", uuids, distinct, err)
 	}
+	var def string
+	if err := setup.QueryRow(ctx, "SELECT column_default FROM information_schema.columns WHERE table_name = 'fu' AND column_name = 'id'").Scan(&def); err != nil || def != "gen_random_uuid()" {
+		t.Errorf("the key's default in the catalogs: %q %v, want gen_random_uuid()", def, err)
+	}
 	for _, node := range []int{c.Leader(), c.Follower()} {
 		for _, mode := range []string{"cache_statement", "simple_protocol"} {
 			conn := connectMode(t, c, node, mode)

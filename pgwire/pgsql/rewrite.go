@@ -322,7 +322,7 @@ func (p *parser) stepWord(i, start int) int {
 		}
 	case "gen_random_uuid":
 		if call && p.isPunct(i+2, ')') {
-			p.replace(i, uuidExpr)
+			p.replace(i, RandomUUIDExpr)
 			p.drop(i + 1)
 			p.drop(i + 2)
 			p.prim, p.primLo = start, i
@@ -526,11 +526,11 @@ func (p *parser) stepWord(i, start int) int {
 	return i + 1
 }
 
-// uuidExpr is gen_random_uuid(): a version 4 UUID from randomblob, which a
+// RandomUUIDExpr is gen_random_uuid(): a version 4 UUID from randomblob, which a
 // write draws from the generator every node seeds alike. It holds no
 // subquery, so that it may stand as a column's DEFAULT, where SQLite
-// refuses one.
-const uuidExpr = "(lower(hex(randomblob(4))||'-'||hex(randomblob(2))||'-4'||substr(hex(randomblob(2)),2)||'-'||" +
+// refuses one; the catalogs show a column default of it as the call.
+const RandomUUIDExpr = "(lower(hex(randomblob(4))||'-'||hex(randomblob(2))||'-4'||substr(hex(randomblob(2)),2)||'-'||" +
 	"substr('89ab',1+(random()&3),1)||substr(hex(randomblob(2)),2)||'-'||hex(randomblob(6))))"
 
 func (p *parser) stepOp(i, start int) int {

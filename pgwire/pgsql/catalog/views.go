@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 )
 
 // Relation is a catalog relation as a statement reads it.
@@ -147,6 +149,10 @@ func withSequences(base, rows string) string {
 	return "(SELECT * FROM " + base + " UNION ALL " + strings.ReplaceAll(rows, "{{useq}}", userSequences) + ")"
 }
 
+// uuidDefault is gen_random_uuid() as SQLite keeps a column's default of
+// it, without the parentheses around it, quoted for the views' text.
+var uuidDefault = strings.ReplaceAll(strings.TrimSuffix(strings.TrimPrefix(pgsql.RandomUUIDExpr, "("), ")"), "'", "''")
+
 // Helper views: the database's relations, columns, indexes and keys, as
 // sqlite_schema and the pragma functions give them, with the names their
 // CREATE TABLE gave them, else those Postgres makes up (TABLE_pkey,
@@ -174,6 +180,7 @@ FROM _pg_rel r, pragma_table_info(r.name, 'main') p`},
 	{"", "_pg_col", `SELECT c.*, CASE WHEN c.serial THEN 'nextval(''' || quote_ident(c.tbl || '_' || c.attname || '_seq') || '''::regclass)'
     -- A boolean default as Postgres shows it (Rails reads only false/true).
   WHEN upper(c.dflt0) IN ('TRUE', 'FALSE') THEN lower(c.dflt0)
+  WHEN c.dflt0 IN ('` + strings.ReplaceAll(pgsql.RandomUUIDExpr, "'", "''") + `', '` + uuidDefault + `') THEN 'gen_random_uuid()'
   ELSE c.dflt0 END AS dflt, '' AS identity FROM _pg_col0 c`},
 	{"", "_pg_serial", `SELECT c.tbl AS tbl, c.relid AS relid, c.attnum AS attnum, c.attname AS col,
   c.tbl || '_' || c.attname || '_seq' AS name, _pg_oid('r', c.tbl || '_' || c.attname || '_seq') AS oid,
