@@ -62,6 +62,10 @@ func errorResponse(e *Error, offset int) *pgproto3.ErrorResponse {
 		Message:             e.Message,
 		Detail:              e.Detail,
 		Hint:                e.Hint,
+		SchemaName:          e.Schema,
+		TableName:           e.Table,
+		ColumnName:          e.Column,
+		ConstraintName:      e.Constraint,
 	}
 	if e.Position > 0 {
 		r.Position = int32(e.Position + offset)

@@ -111,6 +111,10 @@ type Error struct {
 	Hint     string
 	Severity string // "ERROR" (default) or "FATAL"
 	Position int    // 1-based character position in the statement, 0 if unknown
+	// The object an integrity violation names, as Postgres reports it
+	// (ErrorResponse fields s, t, c, n), "" when none: clients read them
+	// as PgError.SchemaName, TableName, ColumnName and ConstraintName.
+	Schema, Table, Column, Constraint string
 }
 
 func (e *Error) Error() string { return e.Message }
