@@ -24,6 +24,8 @@ func TestConstraintViolationsAsPostgres(t *testing.T) {
 		`CREATE UNIQUE INDEX c_tag_uniq ON c (tag)`,
 		`CREATE TABLE pair (a INT, b INT, UNIQUE (a, b))`,
 		`INSERT INTO pair VALUES (1, 2)`,
+		`CREATE TABLE q (id INTEGER PRIMARY KEY)`,
+		`CREATE TABLE late (id INT PRIMARY KEY, qid INT REFERENCES q (id) DEFERRABLE INITIALLY DEFERRED)`,
 		`CREATE UNIQUE INDEX p_lower_name ON p (lower(name))`,
 		`INSERT INTO p (id, code, name) VALUES (1, 'a', 'bob')`,
 		`INSERT INTO c (id, pid, tag) VALUES (1, 1, 'x')`,
@@ -92,22 +94,44 @@ func TestConstraintViolationsAsPostgres(t *testing.T) {
 					where = at.name + ", in a transaction"
 					mustExec(t, conn, "BEGIN")
 				}
+				// The simple protocol, then the extended one.
 				_, err := conn.Exec(ctx, tc.sql)
+				errs := []error{err}
+				if !inTx {
+					errs = append(errs, conn.PgConn().ExecParams(ctx, tc.sql, nil, nil, nil, nil).Read().Err)
+				}
 				if inTx {
 					mustExec(t, conn, "ROLLBACK")
 				}
-				pe := pgErr(err)
-				if pe == nil {
-					t.Errorf("%s (%s): %v, want SQLSTATE %s", tc.name, where, err, tc.code)
-					continue
-				}
-				got := [...]string{pe.Code, pe.Message, pe.ConstraintName, pe.TableName, pe.ColumnName, pe.SchemaName, pe.Detail}
-				want := [...]string{tc.code, tc.message, tc.constraint, tc.table, tc.column, "public", ""}
-				if got != want {
-					t.Errorf("%s (%s):\n got code, message, constraint, table, column, schema, detail %q\nwant %q", tc.name, where, got, want)
+				for _, err := range errs {
+					pe := pgErr(err)
+					if pe == nil {
+						t.Errorf("%s (%s): %v, want SQLSTATE %s", tc.name, where, err, tc.code)
+						continue
+					}
+					got := [...]string{pe.Code, pe.Message, pe.ConstraintName, pe.TableName, pe.ColumnName, pe.SchemaName, pe.Detail}
+					want := [...]string{tc.code, tc.message, tc.constraint, tc.table, tc.column, "public", ""}
+					if got != want {
+						t.Errorf("%s (%s):\n got code, message, constraint, table, column, schema, detail %q\nwant %q", tc.name, where, got, want)
+					}
 				}
 			}
 		}
+	}
+
+	// A foreign key checked at COMMIT fails the COMMIT: SQLite does not
+	// say which key, nor which statement.
+	for _, at := range []int{c.Leader(), c.Follower()} {
+		conn := connect(t, c, at)
+		mustExec(t, conn, "BEGIN")
+		mustExec(t, conn, "INSERT INTO late (id, qid) VALUES (1, 99)")
+		_, err := conn.Exec(ctx, "COMMIT")
+		if pe := pgErr(err); pe == nil || pe.Code != "23503" {
+			t.Errorf("node %d: a deferred foreign key at COMMIT: %v, want SQLSTATE 23503", at, err)
+		}
+	}
+	if n := count(t, leader, "SELECT count(*) FROM late"); n != 0 {
+		t.Errorf("the failed COMMIT left %d rows", n)
 	}
 	c.EnsureSame()
 }
