@@ -61,6 +61,11 @@ func (s *session) named(ctx context.Context, st *pgsql.Statement, err error) err
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
+	// A write forwarded to the leader failed there, at its entry: this
+	// node's schema is the leader's once it has applied that far (an
+	// index another client just created, say). Past the bound, the name
+	// is what this node's copy gives, or none.
+	_ = s.n.waitIndex(ctx, s.writeIndex)
 	look := func(q catalog.Query) [][]any {
 		stmt := command.Statement{SQL: q.SQL}
 		for _, a := range q.Args {
