@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/raftsql/raftsql/fsm"
 	"github.com/raftsql/raftsql/fsm/command"
 	"github.com/raftsql/raftsql/pgwire"
 	"github.com/raftsql/raftsql/pgwire/pgsql"
@@ -66,16 +67,18 @@ func (s *session) named(ctx context.Context, st *pgsql.Statement, err error) err
 	// index another client just created, say). Past the bound, the name
 	// is what this node's copy gives, or none.
 	_ = s.n.waitIndex(ctx, s.writeIndex)
-	look := func(q catalog.Query) [][]any {
-		stmt := command.Statement{SQL: q.SQL}
-		for _, a := range q.Args {
-			p, err := command.FromAny(a)
-			if err != nil {
-				return nil
-			}
-			stmt.Params = append(stmt.Params, p)
-		}
-		res, err := s.n.fsm.Query(ctx, []command.Statement{stmt})
+	look := schemaLookup(ctx, s.n.fsm)
+	var verb, target string
+	if st != nil {
+		verb, target = st.Verb, st.Target()
+	}
+	return violationError(v.ce, verb, target, look)
+}
+
+// schemaLookup runs catalog queries on f's read connections.
+func schemaLookup(ctx context.Context, f *fsm.FSM) schemaRows {
+	return func(q catalog.Query) [][]any {
+		res, err := f.Query(ctx, []command.Statement{{SQL: q.SQL}})
 		if err != nil || res.Err() != nil || len(res.Statements) != 1 {
 			return nil
 		}
@@ -88,11 +91,6 @@ func (s *session) named(ctx context.Context, st *pgsql.Statement, err error) err
 		}
 		return rows
 	}
-	var verb, target string
-	if st != nil {
-		verb, target = st.Verb, st.Target()
-	}
-	return violationError(v.ce, verb, target, look)
 }
 
 // violationError translates the constraint violation e of a statement
@@ -165,7 +163,10 @@ func violationError(e *command.Error, verb, target string, look schemaRows) *pgw
 	case e.Code == constraintFK || isDeferredFK(e):
 		pe.Code = "23503"
 		if target != "" {
-			foreignKeyError(pe, verb, target, look(catalog.ForeignKeysQuery(target)))
+			// Only a statement that may change a parent row needs the
+			// keys of other tables.
+			referencing := verb != "INSERT"
+			foreignKeyError(pe, verb, target, look(catalog.ForeignKeysQuery(target, referencing)))
 		}
 	}
 	return pe

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/raftsql/raftsql/fsm/command"
@@ -52,7 +53,7 @@ func TestForeignKeyCandidates(t *testing.T) {
 	look := func(q catalog.Query) [][]any {
 		var out [][]any
 		for _, k := range keys {
-			if k[0] == q.Args[0] || k[2] == q.Args[0] {
+			if strings.Contains(q.SQL, "'"+k[0].(string)+"'") || strings.Contains(q.SQL, "'"+k[2].(string)+"'") {
 				out = append(out, k)
 			}
 		}
