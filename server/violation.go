@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/raftsql/raftsql/fsm"
 	"github.com/raftsql/raftsql/fsm/command"
@@ -60,7 +59,9 @@ func (s *session) named(ctx context.Context, st *pgsql.Statement, err error) err
 	if !errors.As(err, &v) {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	// The lookup is bounded as a read is; past the bound the client gets
+	// the error without the name.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.n.cfg.ReadTimeout)
 	defer cancel()
 	// A write forwarded to the leader failed there, at its entry: this
 	// node's schema is the leader's once it has applied that far (an

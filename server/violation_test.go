@@ -95,11 +95,13 @@ func TestConstraintViolationsAsPostgres(t *testing.T) {
 					mustExec(t, conn, "BEGIN")
 				}
 				// The simple protocol, then the extended one.
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 				_, err := conn.Exec(ctx, tc.sql)
 				errs := []error{err}
 				if !inTx {
 					errs = append(errs, conn.PgConn().ExecParams(ctx, tc.sql, nil, nil, nil, nil).Read().Err)
 				}
+				cancel()
 				if inTx {
 					mustExec(t, conn, "ROLLBACK")
 				}
@@ -125,7 +127,9 @@ func TestConstraintViolationsAsPostgres(t *testing.T) {
 		conn := connect(t, c, at)
 		mustExec(t, conn, "BEGIN")
 		mustExec(t, conn, "INSERT INTO late (id, qid) VALUES (1, 99)")
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		_, err := conn.Exec(ctx, "COMMIT")
+		cancel()
 		if pe := pgErr(err); pe == nil || pe.Code != "23503" {
 			t.Errorf("node %d: a deferred foreign key at COMMIT: %v, want SQLSTATE 23503", at, err)
 		}
