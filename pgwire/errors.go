@@ -66,6 +66,7 @@ func errorResponse(e *Error, offset int) *pgproto3.ErrorResponse {
 		TableName:           e.Table,
 		ColumnName:          e.Column,
 		ConstraintName:      e.Constraint,
+		Where:               e.Where,
 	}
 	if e.Position > 0 {
 		r.Position = int32(e.Position + offset)

@@ -115,6 +115,9 @@ type Error struct {
 	// (ErrorResponse fields s, t, c, n), "" when none: clients read them
 	// as PgError.SchemaName, TableName, ColumnName and ConstraintName.
 	Schema, Table, Column, Constraint string
+	// Where is the context the error arose in (ErrorResponse field W,
+	// which psql prints as CONTEXT), such as the COPY line.
+	Where string
 }
 
 func (e *Error) Error() string { return e.Message }
