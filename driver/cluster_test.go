@@ -76,6 +76,22 @@ func TestCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("ConstraintNames", func(t *testing.T) {
+		db := openDB(t, dsnFor(c, ""))
+		mustExec(t, db, `CREATE TABLE named (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE)`)
+		mustExec(t, db, `INSERT INTO named VALUES (1, 'a')`)
+		_, err := db.ExecContext(context.Background(), `INSERT INTO named VALUES (2, 'a')`)
+		var e *rdriver.Error
+		if !errors.As(err, &e) || e.Code != "23505" || e.ConstraintName != "named_email_key" || e.TableName != "named" ||
+			e.SchemaName != "public" || e.Message != `duplicate key value violates unique constraint "named_email_key"` {
+			t.Errorf("duplicate email: %#v, want 23505 naming named_email_key of public.named", e)
+		}
+		_, err = db.ExecContext(context.Background(), `INSERT INTO named (id) VALUES (3)`)
+		if !errors.As(err, &e) || e.Code != "23502" || e.ColumnName != "email" || e.TableName != "named" {
+			t.Errorf("missing email: %#v, want 23502 naming the column email of named", e)
+		}
+	})
+
 	c.EnsureSame()
 }
 

@@ -26,6 +26,12 @@ type Error struct {
 	Detail   string
 	Hint     string
 	Position int32 // 1-based character position in the statement, 0 if none
+	// The object an integrity violation names (a unique, foreign key,
+	// check or not-null constraint), "" when the server names none.
+	SchemaName     string
+	TableName      string
+	ColumnName     string
+	ConstraintName string
 }
 
 func (e *Error) Error() string {

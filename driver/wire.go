@@ -296,7 +296,8 @@ func normaliseAddr(reported, dialed string) string {
 }
 
 func serverError(m *pgproto3.ErrorResponse) *Error {
-	return &Error{Severity: m.Severity, Code: m.Code, Message: m.Message, Detail: m.Detail, Hint: m.Hint, Position: m.Position}
+	return &Error{Severity: m.Severity, Code: m.Code, Message: m.Message, Detail: m.Detail, Hint: m.Hint, Position: m.Position,
+		SchemaName: m.SchemaName, TableName: m.TableName, ColumnName: m.ColumnName, ConstraintName: m.ConstraintName}
 }
 
 // flush writes the buffered messages. sent reports whether any byte may

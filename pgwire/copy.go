@@ -263,8 +263,11 @@ func (c *conn) receiveCopy(cmd copyFrom, oids []uint32, rows *int64) *Error {
 		}
 		sql, params := copyInsert(cmd, batch)
 		if _, e := c.execute(sql, params); e != nil {
-			e.Message = fmt.Sprintf("%s (COPY %s, in the rows ending at line %d)", e.Message, cmd.table, p.line)
-			return e
+			// As Postgres, the message stays the statement's, so that
+			// clients that read it (a constraint's name) still do.
+			where := *e
+			where.Where = fmt.Sprintf("COPY %s, in the rows ending at line %d", cmd.table, p.line)
+			return &where
 		}
 		*rows += int64(len(batch))
 		batch = batch[:0]

@@ -62,6 +62,11 @@ func errorResponse(e *Error, offset int) *pgproto3.ErrorResponse {
 		Message:             e.Message,
 		Detail:              e.Detail,
 		Hint:                e.Hint,
+		SchemaName:          e.Schema,
+		TableName:           e.Table,
+		ColumnName:          e.Column,
+		ConstraintName:      e.Constraint,
+		Where:               e.Where,
 	}
 	if e.Position > 0 {
 		r.Position = int32(e.Position + offset)

@@ -111,6 +111,13 @@ type Error struct {
 	Hint     string
 	Severity string // "ERROR" (default) or "FATAL"
 	Position int    // 1-based character position in the statement, 0 if unknown
+	// The object an integrity violation names, as Postgres reports it
+	// (ErrorResponse fields s, t, c, n), "" when none: clients read them
+	// as PgError.SchemaName, TableName, ColumnName and ConstraintName.
+	Schema, Table, Column, Constraint string
+	// Where is the context the error arose in (ErrorResponse field W,
+	// which psql prints as CONTEXT), such as the COPY line.
+	Where string
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -67,10 +67,11 @@ func TestCopyFromPsql(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("2001\tok\t\\N\n2002\tok\tx\n2001\tdup\tx\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := run("-c", `\copy people FROM '`+bad+`'`); err == nil || !strings.Contains(out, "UNIQUE") {
+	if out, err := run("-c", `\copy people FROM '`+bad+`'`); err == nil || !strings.Contains(out, `duplicate key value violates unique constraint "people_pkey"`) ||
+		!strings.Contains(out, "CONTEXT:  COPY people, in the rows ending at line 3") {
 		t.Fatalf("a COPY with a duplicate key: %v\n%s", err, out)
 	}
-	if out, err := run("-c", "BEGIN", "-c", `\copy people FROM '`+good+`' WITH (FORMAT csv, HEADER)`, "-c", "ROLLBACK"); err == nil || !strings.Contains(out, "UNIQUE") {
+	if out, err := run("-c", "BEGIN", "-c", `\copy people FROM '`+good+`' WITH (FORMAT csv, HEADER)`, "-c", "ROLLBACK"); err == nil || !strings.Contains(out, `duplicate key value violates unique constraint "people_pkey"`) {
 		// every id is taken already
 		t.Fatalf("a COPY of taken ids in a transaction: %v\n%s", err, out)
 	}

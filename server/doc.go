@@ -21,7 +21,10 @@
 // transactions commit outside this queue, under the exclusive write lock,
 // and a transaction waiting for it ends the hold.
 //
-// Every error says what happened, and is translated once, in sqlstate.go.
+// Every error says what happened, and is translated once, in sqlstate.go;
+// a constraint violation is worded there as Postgres words it, and the
+// session that answers the client names its constraint from this node's
+// schema (violation.go).
 // ErrOutcomeUnknown (40003) is reported only for a write that was handed to
 // Raft and whose fate this node could not learn; a read, or a write that
 // gave up before it reached Raft (waiting for a leader, for the write lock,

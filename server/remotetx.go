@@ -283,7 +283,10 @@ func encodeSessionAnswer(status byte, res *pgwire.Result, pe *pgwire.Error) []by
 	b := []byte{status}
 	if pe != nil {
 		b = append(b, 1)
-		for _, f := range []string{pe.Code, pe.Message, pe.Detail, pe.Hint, pe.Severity} {
+		// The object fields come after the five the first release sent,
+		// which a follower of that release reads and stops at.
+		for _, f := range []string{pe.Code, pe.Message, pe.Detail, pe.Hint, pe.Severity,
+			pe.Schema, pe.Table, pe.Column, pe.Constraint} {
 			b = appendString(b, f)
 		}
 		return b
@@ -314,14 +317,18 @@ func decodeSessionAnswer(b []byte) (byte, *pgwire.Result, *pgwire.Error, error) 
 	}
 	status, kind, rest := b[0], b[1], b[2:]
 	if kind == 1 {
-		var f [5]string
+		var f [9]string
 		for i := range f {
 			var ok bool
 			if f[i], rest, ok = readString(rest); !ok {
-				return 0, nil, nil, bad
+				if i < 5 {
+					return 0, nil, nil, bad
+				}
+				break // a leader of the first release sends five
 			}
 		}
-		return status, nil, &pgwire.Error{Code: f[0], Message: f[1], Detail: f[2], Hint: f[3], Severity: f[4]}, nil
+		return status, nil, &pgwire.Error{Code: f[0], Message: f[1], Detail: f[2], Hint: f[3], Severity: f[4],
+			Schema: f[5], Table: f[6], Column: f[7], Constraint: f[8]}, nil
 	}
 	tag, rest, ok := readString(rest)
 	if !ok {

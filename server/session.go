@@ -225,6 +225,11 @@ const (
 func (s *session) Execute(ctx context.Context, st *pgsql.Statement, params []any) (res *pgwire.Result, err error) {
 	sql, c := st.SQLite(s.who.name), txControlOf(st)
 	defer func(start time.Time) { s.observe(sql, c, start, res, err) }(time.Now())
+	defer func() {
+		if err != nil {
+			err = s.named(ctx, st, err)
+		}
+	}()
 	s.outer, s.deadline, s.cancelStmt = ctx, time.Time{}, nil
 	if s.statementTimeout <= 0 {
 		return s.execute(ctx, st, sql, c, params)

@@ -161,9 +161,14 @@ func pgError(err error) error {
 	}
 	var ce *command.Error
 	var pe *pgwire.Error
+	var v *violation
 	switch {
+	case errors.As(err, &v):
+		return v
 	case errors.As(err, &pe):
 		return pe
+	case errors.As(err, &ce) && isViolation(ce):
+		return &violation{pe: violationError(ce, "", "", nil), ce: ce}
 	case errors.As(err, &ce):
 		e := &pgwire.Error{Code: sqlState(ce), Message: ce.Message}
 		if ce.Code == command.CodeRefused {

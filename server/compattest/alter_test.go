@@ -42,11 +42,14 @@ func TestPsqlAlterTable(t *testing.T) {
 		}
 	}
 	for sql, code := range map[string]string{
-		"INSERT INTO alter_children (id, parent_id, qty, label) VALUES (9, 42, 1, 'l')": "FOREIGN KEY", // the foreign key
-		"INSERT INTO alter_children (id, qty, label) VALUES (9, -1, 'l')":               "CHECK",       // the check
-		"INSERT INTO alter_children (id, qty, label) VALUES (9, 1, NULL)":               "NOT NULL",    // set not null
-		"ALTER TABLE alter_children ALTER COLUMN nope SET NOT NULL":                     "does not exist",
-		"ALTER TABLE alter_parents ALTER COLUMN name SET NOT NULL":                      "reference",
+		// the foreign key
+		"INSERT INTO alter_children (id, parent_id, qty, label) VALUES (9, 42, 1, 'l')": `insert or update on table "alter_children" violates foreign key constraint`,
+		// the check
+		"INSERT INTO alter_children (id, qty, label) VALUES (9, -1, 'l')": `new row for relation "alter_children" violates check constraint "qty_positive"`,
+		// set not null
+		"INSERT INTO alter_children (id, qty, label) VALUES (9, 1, NULL)": `null value in column "label" of relation "alter_children" violates not-null constraint`,
+		"ALTER TABLE alter_children ALTER COLUMN nope SET NOT NULL":       "does not exist",
+		"ALTER TABLE alter_parents ALTER COLUMN name SET NOT NULL":        "reference",
 	} {
 		out, err := psql("-c", sql)
 		if err == nil || !strings.Contains(out, code) {

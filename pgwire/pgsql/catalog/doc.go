@@ -39,6 +39,12 @@
 // catalog functions. Statements that name no catalog pass through
 // untouched after one scan of their text (Mentions).
 //
+// The server names the constraint a statement violated with the queries of
+// constraints.go over the same views (UniqueQuery, IndexQuery,
+// ForeignKeysQuery), so that an error names a key as pg_constraint and
+// pg_indexes do; CheckName gives an unnamed CHECK constraint the name
+// Postgres would (TABLE_COLUMN_check, TABLE_check).
+//
 // OIDs of user objects are derived from their names (OID), so that they
 // are the same on every node and across restarts; the built-in types and
 // the catalog relations have Postgres' own OIDs.

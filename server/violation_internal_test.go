@@ -1,0 +1,102 @@
+package server
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/raftsql/raftsql/fsm/command"
+	"github.com/raftsql/raftsql/pgwire"
+	"github.com/raftsql/raftsql/pgwire/pgsql/catalog"
+)
+
+// TestViolationWithoutSchema: what SQLite's message alone tells, when the
+// schema has nothing to add (a table the transaction created, a trigger's
+// statement, the end of a transaction).
+func TestViolationWithoutSchema(t *testing.T) {
+	for _, tc := range []struct {
+		e                              *command.Error
+		verb, target                   string
+		code, msg, table, column, name string
+	}{
+		{&command.Error{Code: constraintUnique, Message: "UNIQUE constraint failed: t.a, t.b"}, "INSERT", "t",
+			"23505", "UNIQUE constraint failed: t.a, t.b", "t", "", ""},
+		{&command.Error{Code: constraintNotNull, Message: "NOT NULL constraint failed: t.x"}, "", "",
+			"23502", `null value in column "x" of relation "t" violates not-null constraint`, "t", "x", ""},
+		{&command.Error{Code: constraintCheck, Message: "CHECK constraint failed: x > 0"}, "INSERT", "t",
+			"23514", "CHECK constraint failed: x > 0", "", "", ""},
+		{&command.Error{Code: constraintFK, Message: "FOREIGN KEY constraint failed"}, "INSERT", "t",
+			"23503", `insert or update on table "t" violates a foreign key constraint`, "t", "", ""},
+		{&command.Error{Code: sqliteConstraint, Message: "FOREIGN KEY constraint failed"}, "COMMIT", "",
+			"23503", "FOREIGN KEY constraint failed", "", "", ""},
+	} {
+		pe := violationError(tc.e, tc.verb, tc.target, nil)
+		got := [...]string{pe.Code, pe.Message, pe.Table, pe.Column, pe.Constraint}
+		want := [...]string{tc.code, tc.msg, tc.table, tc.column, tc.name}
+		if got != want {
+			t.Errorf("%v: got %q, want %q", tc.e.Message, got, want)
+		}
+	}
+}
+
+// TestForeignKeyCandidates: the foreign key a statement violated is the
+// only one it could have; when there are several, none is named.
+func TestForeignKeyCandidates(t *testing.T) {
+	fk := func(child, name, parent, onUpdate, onDelete string) []any {
+		return []any{child, name, parent, onUpdate, onDelete}
+	}
+	keys := [][]any{
+		fk("c", "c_pid_fkey", "p", "NO ACTION", "NO ACTION"),
+		fk("d", "d_pid_fkey", "p", "NO ACTION", "CASCADE"),
+		fk("e", "e_a_fkey", "p", "CASCADE", "NO ACTION"),
+		fk("e", "e_b_fkey", "q", "NO ACTION", "NO ACTION"),
+	}
+	look := func(q catalog.Query) [][]any {
+		var out [][]any
+		for _, k := range keys {
+			if strings.Contains(q.SQL, "'"+k[0].(string)+"'") || strings.Contains(q.SQL, "'"+k[2].(string)+"'") {
+				out = append(out, k)
+			}
+		}
+		return out
+	}
+	e := &command.Error{Code: constraintFK, Message: "FOREIGN KEY constraint failed"}
+	for _, tc := range []struct {
+		verb, target, msg, table, name string
+	}{
+		{"INSERT", "c", `insert or update on table "c" violates foreign key constraint "c_pid_fkey"`, "c", "c_pid_fkey"},
+		{"UPDATE", "c", `insert or update on table "c" violates foreign key constraint "c_pid_fkey"`, "c", "c_pid_fkey"},
+		{"INSERT", "e", `insert or update on table "e" violates a foreign key constraint`, "e", ""},
+		// d cascades and e restricts the delete; c and e restrict it.
+		{"DELETE", "p", `update or delete on table "p" violates a foreign key constraint`, "", ""},
+		{"DELETE", "q", `update or delete on table "q" violates foreign key constraint "e_b_fkey" on table "e"`, "e", "e_b_fkey"},
+		// e cascades an update of p's key; c and d restrict it.
+		{"UPDATE", "p", `update or delete on table "p" violates a foreign key constraint`, "", ""},
+	} {
+		pe := violationError(e, tc.verb, tc.target, look)
+		got := [...]string{pe.Code, pe.Message, pe.Table, pe.Constraint}
+		want := [...]string{"23503", tc.msg, tc.table, tc.name}
+		if got != want {
+			t.Errorf("%s %s: got %q, want %q", tc.verb, tc.target, got, want)
+		}
+	}
+}
+
+// TestSessionAnswerCarriesObjectFields: a relayed block's error keeps the
+// fields that name the object, and the answer of a leader that sends only
+// the first five fields still decodes.
+func TestSessionAnswerCarriesObjectFields(t *testing.T) {
+	in := &pgwire.Error{Code: "23505", Message: `duplicate key value violates unique constraint "t_pkey"`,
+		Schema: "public", Table: "t", Column: "", Constraint: "t_pkey"}
+	_, _, out, err := decodeSessionAnswer(encodeSessionAnswer('E', nil, in))
+	if err != nil || out == nil || *out != *in {
+		t.Fatalf("decoded %+v, %v; want %+v", out, err, in)
+	}
+	old := []byte{'E', 1}
+	for _, f := range []string{"23505", "dup", "", "", ""} {
+		old = appendString(old, f)
+	}
+	_, _, out, err = decodeSessionAnswer(old)
+	if err != nil || out == nil || out.Code != "23505" || out.Message != "dup" || out.Table != "" {
+		t.Fatalf("a five-field answer decoded as %+v, %v", out, err)
+	}
+}
