@@ -170,21 +170,63 @@ func (c *conn) setLength(n int64) {
 	sqlite3.Xsqlite3_limit(c.tls, c.db, sqlite3.SQLITE_LIMIT_LENGTH, int32(n))
 }
 
-// arm makes the budget count the statement about to step on c. Every
+// arm makes the budget count statement s, about to step on c. Every
 // statement of the connection starts counting from zero, so that SQLite
 // calls the handler at the same steps whatever the statements ran before:
-// the phase of the handler depends on each statement's step counter, and
-// the statements of FTS and R*Tree tables live as long as the connection.
-func (c *conn) arm() bool {
+// the phase of the handler depends on each statement's step counter
+// (sqlite3VdbeExec starts from the statement's SQLITE_STMTSTATUS_VM_STEP).
+// Of the state machine's statements only s steps while it runs; the
+// statements that FTS and R*Tree tables prepare for themselves step inside
+// it and live as long as the connection, so while the schema holds a
+// virtual table every statement of the connection is reset, and otherwise
+// s alone.
+func (c *conn) arm(s *stmt) bool {
 	if c.env == nil || c.env.steps == 0 {
 		return false
 	}
-	for p := sqlite3.Xsqlite3_next_stmt(c.tls, c.db, 0); p != 0; p = sqlite3.Xsqlite3_next_stmt(c.tls, c.db, p) {
-		sqlite3.Xsqlite3_stmt_status(c.tls, p, sqlite3.SQLITE_STMTSTATUS_VM_STEP, 1)
+	if c.mayHoldVtabStmts() {
+		for p := sqlite3.Xsqlite3_next_stmt(c.tls, c.db, 0); p != 0; p = sqlite3.Xsqlite3_next_stmt(c.tls, c.db, p) {
+			sqlite3.Xsqlite3_stmt_status(c.tls, p, sqlite3.SQLITE_STMTSTATUS_VM_STEP, 1)
+		}
+	} else {
+		sqlite3.Xsqlite3_stmt_status(c.tls, s.p, sqlite3.SQLITE_STMTSTATUS_VM_STEP, 1)
 	}
 	b := c.env.budget()
 	b.armed, b.hit = 1, 0
 	return true
+}
+
+// vtabSQL finds a virtual table in the schema, the temporary one included.
+const vtabSQL = "SELECT 1 FROM sqlite_schema WHERE sql LIKE 'CREATE VIRTUAL%' " +
+	"UNION ALL SELECT 1 FROM sqlite_temp_schema WHERE sql LIKE 'CREATE VIRTUAL%' LIMIT 1"
+
+// mayHoldVtabStmts reports whether the schema the write connection sees
+// holds a virtual table, whose module may keep statements of its own. It
+// asks again whenever the epoch moved; when it cannot tell, it says yes.
+func (c *conn) mayHoldVtabStmts() bool {
+	if c.vtabKnown && c.vtabEpoch == c.epoch {
+		return c.vtabs
+	}
+	c.vtabs, c.vtabKnown, c.vtabEpoch = true, false, c.epoch
+	// What the prepare of the caller's statement left is kept.
+	internal, refused, txVerb, prepDDL, prepSP := c.internal, c.refused, c.txVerb, c.prepDDL, c.prepSP
+	reads, writes := c.prepReads, c.prepWrites
+	c.internal = true
+	s, err := c.prepare(vtabSQL, c.own)
+	c.internal, c.refused, c.txVerb, c.prepDDL, c.prepSP = internal, refused, txVerb, prepDDL, prepSP
+	c.prepReads, c.prepWrites = reads, writes
+	if err != nil || s == nil {
+		return true
+	}
+	rc := sqlite3.Xsqlite3_step(c.tls, s.p)
+	sqlite3.Xsqlite3_reset(c.tls, s.p)
+	switch rc {
+	case sqlite3.SQLITE_ROW:
+		c.vtabs, c.vtabKnown = true, true
+	case sqlite3.SQLITE_DONE:
+		c.vtabs, c.vtabKnown = false, true
+	}
+	return c.vtabs
 }
 
 func (c *conn) disarm() { c.env.budget().armed = 0 }

@@ -117,6 +117,10 @@ type conn struct {
 	aliasEpoch  uint64
 	aliasSchema uint64
 	txVerb      string // transaction control seen by the last prepare
+	// vtabs says whether the schema held a virtual table at vtabEpoch
+	// (mayHoldVtabStmts); vtabKnown is unset until it was asked.
+	vtabs, vtabKnown bool
+	vtabEpoch        uint64
 
 	stmts   map[string]*stmt // statements of commands and queries
 	own     map[string]*stmt // the connection's own statements
@@ -606,7 +610,7 @@ func (c *conn) run(s *stmt, params []command.Value, res *command.StatementResult
 	}
 	var ncol int
 	total := sqlite3.Xsqlite3_total_changes64(c.tls, c.db)
-	armed := c.arm()
+	armed := c.arm(s)
 	c.stepping, c.running = true, s.p
 	defer func() {
 		c.stepping, c.running = false, 0

@@ -133,8 +133,19 @@ func New(cfg Config, fsm hraft.FSM) (_ *Node, err error) {
 		return nil, err
 	}
 	// bolt locks its file; without a timeout a second process on the same
-	// directory would wait for the lock forever.
-	n.bolt, err = raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db"), BoltOptions: &bbolt.Options{Timeout: logLockTimeout}})
+	// directory would wait for the lock forever. The freelist is not
+	// written with every append: once snapshots have truncated the log it
+	// spans tens of pages, which each append wrote and synced (it took
+	// appends from about 1.3 to 2.6 ms, and 2 to 3.9 ms with 70,000 free
+	// pages, on this project's machine). bolt finds the free pages when it
+	// opens the file instead, walking the live log (78 ms for 30,000
+	// entries of 2 KB), and a file written either way opens either way.
+	// The map keeps allocating from a large freelist cheap.
+	n.bolt, err = raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db"), BoltOptions: &bbolt.Options{
+		Timeout:        logLockTimeout,
+		NoFreelistSync: true,
+		FreelistType:   bbolt.FreelistMapType,
+	}})
 	if errors.Is(err, bbolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("raft: %s is in use by another process", cfg.Dir)
 	}

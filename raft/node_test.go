@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 )
 
 func TestClusterReplicatesAndCloseTransfersLeadership(t *testing.T) {
@@ -487,4 +490,52 @@ func TestLogInUseIsRefused(t *testing.T) {
 	if d := time.Since(start); d > logLockTimeout+5*time.Second {
 		t.Errorf("refusal took %v", d)
 	}
+}
+
+// The log store does not write its freelist with every append. A file it
+// wrote opens with bolt's default options, as a release that wrote the
+// freelist opens it, with the whole log; and after a node of such a
+// release appended to it (its freelist written again), the node reopens it
+// with the log intact.
+func TestLogStoreOpensEitherWay(t *testing.T) {
+	c := newCluster(t, 1, func(cfg *Config) { cfg.TrailingLogs = 2 })
+	n := c.nodes[0]
+	var want []string
+	var last uint64
+	for i := range 8 {
+		cmd := fmt.Sprintf("c%d", i)
+		last = apply(t, n, cmd)
+		want = append(want, cmd)
+		if i == 4 {
+			if err := n.Snapshot(); err != nil {
+				t.Fatalf("Snapshot: %v", err)
+			}
+		}
+	}
+	lastIndex := n.Status().LastIndex
+	c.stop(0)
+
+	path := filepath.Join(c.dirs[0], "raft.db")
+	old, err := raftboltdb.New(raftboltdb.Options{Path: path})
+	if err != nil {
+		t.Fatalf("default options: %v", err)
+	}
+	if got, err := old.LastIndex(); err != nil || got != lastIndex {
+		t.Fatalf("default options: LastIndex = %d, %v; want %d", got, err, lastIndex)
+	}
+	if err := old.SetUint64([]byte("probe"), 7); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	n = c.start(0, true)
+	if got := n.Status().LastIndex; got != lastIndex {
+		t.Errorf("after reopening LastIndex = %d, want %d", got, lastIndex)
+	}
+	waitFor(t, 10*time.Second, "leader after restart", n.IsLeader)
+	c.waitApplied(last, want)
+	last = apply(t, n, "more")
+	c.waitApplied(last, append(want, "more"))
 }

@@ -125,3 +125,6 @@ func (n *Node) StallRelayedBlock(ctx context.Context, addr string, stmts ...stri
 	}
 	return c, nil
 }
+
+// SideChannelDials is how many side-channel connections n has dialed.
+func (n *Node) SideChannelDials() uint64 { return n.fwd.dials.Load() }

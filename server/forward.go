@@ -63,7 +63,9 @@ const (
 	//
 	//	1: reqExecute to reqMember
 	//	2: reqPing, reqCommit, reqAdvisory
-	peerVersion = 2
+	//	3: a relayed block's session ends with the block, not with its
+	//	   connection (blockConnVersion)
+	peerVersion = 3
 	// basePeerVersion is the side-channel version of a node that
 	// advertises none (a release before the version gate).
 	basePeerVersion = 1
@@ -307,6 +309,7 @@ type forwardConn struct {
 type forwarder struct {
 	dial   func(ctx context.Context, addr string) (net.Conn, error)
 	nextID atomic.Uint64
+	dials  atomic.Uint64 // connections dialed, for tests
 	// check, when set, is asked before a request goes to a peer: an error
 	// refuses it unsent; skip answers it empty, unsent (checkRequest).
 	check func(addr string, typ byte) (skip bool, err error)
@@ -416,6 +419,7 @@ func (f *forwarder) checkRequest(addr string, typ byte) (bool, error) {
 // dialConn opens a connection that the caller owns and closes, for a
 // conversation that keeps state on the peer.
 func (f *forwarder) dialConn(ctx context.Context, addr string) (*forwardConn, error) {
+	f.dials.Add(1)
 	nc, err := f.dial(ctx, addr)
 	if err != nil {
 		return nil, err
@@ -436,6 +440,7 @@ func (f *forwarder) get(ctx context.Context, addr string) (*forwardConn, error) 
 		return c, nil
 	}
 	f.mu.Unlock()
+	f.dials.Add(1)
 	nc, err := f.dial(ctx, addr)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -40,6 +41,11 @@ type metrics struct {
 	entryWrites prometheus.Histogram
 	connsOpen   prometheus.Gauge
 	connsTotal  prometheus.Counter
+	// okStatements and readLevelSecs keep the children of statements
+	// (for outcome ok, by kind) and of readSecs (by readLevels) once
+	// looked up: a statement does not hash its labels again.
+	okStatements  [3]atomic.Pointer[prometheus.Counter]
+	readLevelSecs [len(readLevels)]atomic.Pointer[prometheus.Observer]
 
 	// For the status page's chart, which polls /stats: totals and the
 	// sum of their latencies in nanoseconds.
@@ -147,6 +153,48 @@ func (m *metrics) groupEntry(bytes, writes int) {
 }
 
 // outcome is the outcome label of a statement's error.
+// statementCounter is the child of statements for kind and outcome; the
+// children of a successful statement are kept, not looked up again.
+func (m *metrics) statementCounter(kind, outcome string) prometheus.Counter {
+	i := -1
+	if outcome == "ok" {
+		switch kind {
+		case kindRead:
+			i = 0
+		case kindWrite:
+			i = 1
+		case kindTxControl:
+			i = 2
+		}
+	}
+	if i < 0 {
+		return m.statements.WithLabelValues(kind, outcome)
+	}
+	if c := m.okStatements[i].Load(); c != nil {
+		return *c
+	}
+	c := m.statements.WithLabelValues(kind, outcome)
+	m.okStatements[i].Store(&c)
+	return c
+}
+
+// readLevels are the labels of readSecs.
+var readLevels = [...]string{ReadLinearizable, ReadStrong, ReadWeak, ReadNone, "transaction"}
+
+// readObserver is the child of readSecs for level, kept once looked up.
+func (m *metrics) readObserver(level string) prometheus.Observer {
+	i := slices.Index(readLevels[:], level)
+	if i < 0 {
+		return m.readSecs.WithLabelValues(level)
+	}
+	if o := m.readLevelSecs[i].Load(); o != nil {
+		return *o
+	}
+	o := m.readSecs.WithLabelValues(level)
+	m.readLevelSecs[i].Store(&o)
+	return o
+}
+
 func outcome(err error) string {
 	if err == nil {
 		return "ok"
@@ -170,14 +218,14 @@ func (s *session) observe(sql string, c txControl, start time.Time, res *pgwire.
 		kind = kindWrite // a statement of a block relayed to the leader
 	}
 	s.kind = ""
-	m.statements.WithLabelValues(kind, outcome(err)).Inc()
+	m.statementCounter(kind, outcome(err)).Inc()
 	switch kind {
 	case kindRead:
 		level := s.level
 		if s.tx != nil || s.remote != nil {
 			level = "transaction"
 		}
-		m.readSecs.WithLabelValues(level).Observe(took.Seconds())
+		m.readObserver(level).Observe(took.Seconds())
 		m.reads.Add(1)
 		m.readNanos.Add(uint64(took))
 	case kindWrite:

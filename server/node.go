@@ -666,8 +666,9 @@ func (n *Node) serveForwardConn(c net.Conn) {
 
 // memberCheckInterval is how long a positive member check holds before the
 // configuration is asked again. Asking goes through Raft's main loop, and a
-// relayed transaction block opens a connection of its own, so a check per
-// connection would cost every block a round through it.
+// relayed transaction block may open a connection of its own (while a
+// member of an older release is in the cluster), so a check per connection
+// would cost every block a round through it.
 const memberCheckInterval = 5 * time.Second
 
 // isMember reports whether id is in the cluster's configuration.

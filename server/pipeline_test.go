@@ -89,6 +89,53 @@ func TestRelayedBlockOutlivesTheRelayTimeout(t *testing.T) {
 	}
 }
 
+// Transaction blocks relayed by a follower, one after another, reuse the
+// side-channel connection of the block before instead of dialing the
+// leader for each BEGIN; a block that fails, or is rolled back, leaves the
+// connection fit for the next one.
+func TestRelayedBlocksReuseTheirConnection(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	leader := c.Leader()
+	mustExec(t, connect(t, c, leader), "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)")
+	follower := c.Follower()
+	conn := connect(t, c, follower)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	waitClusterVersions(t, c, server.EntryVersion, server.PeerVersionNow)
+	before := c.Node(follower).SideChannelDials()
+	const blocks = 30
+	for i := range blocks {
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO t VALUES ($1, $2)", i, i); err != nil {
+			t.Fatal(err)
+		}
+		switch i % 3 {
+		case 0, 1:
+			err = tx.Commit(ctx)
+		case 2:
+			// A failed statement leaves the block failed; its ROLLBACK
+			// ends it on the leader too.
+			if _, e := tx.Exec(ctx, "INSERT INTO t VALUES ($1, $2)", i, i); e == nil {
+				t.Fatal("a duplicate key was accepted")
+			}
+			err = tx.Rollback(ctx)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := c.Node(follower).SideChannelDials() - before; d > 3 {
+		t.Errorf("%d blocks dialed the leader %d times", blocks, d)
+	}
+	if n := count(t, connect(t, c, leader), "SELECT count(*) FROM t"); n != 20 {
+		t.Fatalf("%d rows, want 20", n)
+	}
+	c.EnsureSame()
+}
+
 // Eight clients run transfers through pipelined transactions while the
 // leader is stopped, twice. Every transfer acknowledged is on every node;
 // none that was refused with a definite error is; the nodes' dumps agree.

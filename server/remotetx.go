@@ -14,10 +14,15 @@ import (
 )
 
 // A transaction that begins on a follower runs on the leader as a whole: the
-// follower opens a dedicated side-channel connection to the leader, where a
-// session of its own executes every statement of the block, and relays the
-// results. The leader's session ends with the connection, so a follower or
-// client that goes away leaves nothing behind.
+// follower takes a side-channel connection to the leader for the block
+// alone, where a session of its own executes every statement of the block,
+// and relays the results. The leader's session ends with the block (when
+// its status is back to idle) or with the connection, so a follower or
+// client that goes away leaves nothing behind. A connection whose block
+// ended goes back to the follower's pool, for the next block or any other
+// request, so that a BEGIN does not pay for a dial and a TLS handshake;
+// while a member of an older release is in the cluster (whose leader kept
+// the session as long as the connection), it is closed instead.
 
 // remoteTx is a transaction block relayed to the leader.
 type remoteTx struct {
@@ -27,6 +32,8 @@ type remoteTx struct {
 	// the heartbeat. stopBeat ends the heartbeat.
 	mu       *sync.Mutex
 	stopBeat func()
+	// dead is set, under mu, by a heartbeat that failed and closed conn.
+	dead bool
 }
 
 // startHeartbeat keeps a relayed block alive on the leader while its client
@@ -64,9 +71,12 @@ func (s *session) startHeartbeat(r *remoteTx) {
 			ctx, cancel := context.WithTimeout(s.n.ctx, s.n.cfg.RelayTimeout)
 			_, err := s.n.fwd.roundTrip(ctx, c, reqPing, who, nil)
 			cancel()
-			r.mu.Unlock()
 			if err != nil {
 				c.Close()
+				r.dead = true
+			}
+			r.mu.Unlock()
+			if err != nil {
 				return
 			}
 		}
@@ -81,16 +91,17 @@ func (s *session) beginRemote(ctx context.Context, sql string) (*pgwire.Result, 
 	var res *pgwire.Result
 	var perr *pgwire.Error // the leader's answer to BEGIN: final, not retried
 	here := false
-	// A BEGIN on a connection of its own leaves nothing behind when it
-	// fails: the leader's session ends with the connection. So it may be
-	// repeated whatever happened.
+	// A BEGIN that fails leaves nothing behind: the connection is closed,
+	// and the leader's session ends with it. So it may be repeated
+	// whatever happened (a pooled connection the leader closed meanwhile
+	// fails this way too).
 	_, err := s.n.onLeader(ctx, true,
 		func(context.Context) error {
 			here = true
 			return nil
 		},
 		func(ctx context.Context, leader string) error {
-			c, err := s.n.fwd.dialConn(ctx, leader)
+			c, err := s.blockConn(ctx, leader)
 			if err != nil {
 				return fmt.Errorf("%w: dial %s: %v", errSendFailed, leader, err)
 			}
@@ -100,7 +111,7 @@ func (s *session) beginRemote(ctx context.Context, sql string) (*pgwire.Result, 
 				return err
 			}
 			if status == 'I' {
-				c.Close()
+				s.n.endBlockConn(c)
 			} else {
 				s.remote = &remoteTx{conn: c, status: status}
 				s.startHeartbeat(s.remote)
@@ -176,12 +187,56 @@ func (s *session) remoteExec(ctx context.Context, sql string, c txControl, param
 	}
 	r.status = status
 	if status == 'I' {
-		s.closeRemote()
+		s.endRemote()
 	}
 	if perr != nil {
 		return nil, perr
 	}
 	return res, nil
+}
+
+// blockConnVersion is the side-channel version of a leader that ends a
+// relayed block's session with the block, so that its connection can
+// serve again.
+const blockConnVersion = 3
+
+// blockConn returns a connection to the leader for a relayed block: a
+// pooled one when every member ends a block's session with the block.
+func (s *session) blockConn(ctx context.Context, leader string) (*forwardConn, error) {
+	if s.n.versions.state.Load().peer >= blockConnVersion {
+		return s.n.fwd.get(ctx, leader)
+	}
+	return s.n.fwd.dialConn(ctx, leader)
+}
+
+// endBlockConn gives back the connection of a block that ended (the
+// leader answered with status idle): to the pool when the leader ended
+// the block's session, closed otherwise.
+func (n *Node) endBlockConn(c *forwardConn) {
+	if n.versions.state.Load().peer >= blockConnVersion {
+		n.fwd.put(c.addr, c)
+		return
+	}
+	c.Close()
+}
+
+// endRemote ends the relayed block after the leader said it ended: the
+// heartbeat stops (and any ping in flight finishes) before the connection
+// serves anything else.
+func (s *session) endRemote() {
+	r := s.remote
+	s.remote = nil
+	if r.stopBeat != nil {
+		r.stopBeat()
+	}
+	r.mu.Lock()
+	dead := r.dead
+	r.mu.Unlock()
+	if dead {
+		r.conn.Close()
+		return
+	}
+	s.n.endBlockConn(r.conn)
 }
 
 // remoteDescribe describes a statement of the relayed block on the leader,
@@ -276,7 +331,15 @@ func (n *Node) serveSession(ctx context.Context, sess **session, env envelope) (
 	if err != nil && !errors.As(err, &pe) {
 		pe = &pgwire.Error{Code: "XX000", Message: err.Error()}
 	}
-	return encodeSessionAnswer(s.TxStatus(), res, pe), nil
+	status := s.TxStatus()
+	if status == 'I' {
+		// The block ended: so does its session, and the connection may
+		// carry the follower's next block or other requests
+		// (blockConnVersion).
+		s.Close()
+		*sess = nil
+	}
+	return encodeSessionAnswer(status, res, pe), nil
 }
 
 func encodeSessionAnswer(status byte, res *pgwire.Result, pe *pgwire.Error) []byte {

@@ -17,28 +17,52 @@ import (
 // the transactions queued before it (tx.go). A waiting transaction
 // keeps new shared holders out, so it is not starved, and transactions get
 // the lock in the order they asked for it, so none waits behind an unbounded
-// number of later ones.
+// number of later ones. A release hands the lock to the first waiting
+// transaction directly, waking it alone: the transactions behind it, and
+// ordinary writes, sleep on.
 type writeLock struct {
 	mu        sync.Mutex
 	shared    int
 	exclusive bool
 	waiters   []*lockWaiter // transactions waiting for the lock, oldest first
-	changed   chan struct{} // closed and replaced whenever the lock is released
+	// changed is closed and replaced when ordinary writes may go: no
+	// transaction holds or waits for the lock any more.
+	changed chan struct{}
 
 	// onWait, if set, is called (without l.mu) when a transaction starts
 	// waiting, so that whoever holds the lock shared can hurry.
 	onWait func()
 }
 
-// lockWaiter is a place in the queue of transactions. It is not empty:
-// pointers to distinct zero-size values may compare equal.
-type lockWaiter struct{ _ byte }
+// lockWaiter is a place in the queue of transactions; granted is closed
+// when the lock is handed to it.
+type lockWaiter struct{ granted chan struct{} }
 
 func newWriteLock() *writeLock { return &writeLock{changed: make(chan struct{})} }
 
 func (l *writeLock) broadcast() {
 	close(l.changed)
 	l.changed = make(chan struct{})
+}
+
+// handOff gives a free lock to the first waiting transaction, or tells
+// ordinary writes when none waits. l.mu is held.
+func (l *writeLock) handOff() {
+	if l.exclusive {
+		return
+	}
+	if len(l.waiters) == 0 {
+		l.broadcast()
+		return
+	}
+	if l.shared > 0 {
+		return
+	}
+	w := l.waiters[0]
+	l.waiters[0] = nil
+	l.waiters = l.waiters[1:]
+	l.exclusive = true
+	close(w.granted)
 }
 
 // acquireShared waits until no transaction holds or waits for the lock.
@@ -72,7 +96,7 @@ func (l *writeLock) releaseShared() {
 	l.mu.Lock()
 	l.shared--
 	if l.shared == 0 {
-		l.broadcast()
+		l.handOff()
 	}
 	l.mu.Unlock()
 }
@@ -81,32 +105,34 @@ func (l *writeLock) releaseShared() {
 // every shared holder has finished) and every transaction that asked before
 // has had its turn.
 func (l *writeLock) acquireExclusive(ctx context.Context) error {
-	me := new(lockWaiter)
 	l.mu.Lock()
+	if !l.exclusive && l.shared == 0 && len(l.waiters) == 0 {
+		l.exclusive = true
+		l.mu.Unlock()
+		return nil
+	}
+	me := &lockWaiter{granted: make(chan struct{})}
 	l.waiters = append(l.waiters, me)
-	if l.onWait != nil && (l.exclusive || l.shared > 0 || l.waiters[0] != me) {
-		l.mu.Unlock()
-		l.onWait()
-		l.mu.Lock()
-	}
-	for l.exclusive || l.shared > 0 || l.waiters[0] != me {
-		ch := l.changed
-		l.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			l.mu.Lock()
-			l.waiters = slices.DeleteFunc(l.waiters, func(w *lockWaiter) bool { return w == me })
-			l.broadcast()
-			l.mu.Unlock()
-			return ctx.Err()
-		}
-		l.mu.Lock()
-	}
-	l.waiters = l.waiters[1:]
-	l.exclusive = true
 	l.mu.Unlock()
-	return nil
+	if l.onWait != nil {
+		l.onWait()
+	}
+	select {
+	case <-me.granted:
+		return nil
+	case <-ctx.Done():
+	}
+	l.mu.Lock()
+	select {
+	case <-me.granted:
+		// Handed over as the wait ended: pass it on.
+		l.exclusive = false
+	default:
+		l.waiters = slices.DeleteFunc(l.waiters, func(w *lockWaiter) bool { return w == me })
+	}
+	l.handOff()
+	l.mu.Unlock()
+	return ctx.Err()
 }
 
 // contended reports whether a transaction holds or waits for the lock.
@@ -119,7 +145,7 @@ func (l *writeLock) contended() bool {
 func (l *writeLock) releaseExclusive() {
 	l.mu.Lock()
 	l.exclusive = false
-	l.broadcast()
+	l.handOff()
 	l.mu.Unlock()
 }
 

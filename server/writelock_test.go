@@ -116,3 +116,66 @@ func TestWriteLockTellsOfWaitingTransaction(t *testing.T) {
 	}
 	l.releaseExclusive()
 }
+
+// A transaction that gives up waiting behind ordinary writes lets the
+// writes that queued behind it in at once, while the first still holds the
+// lock; and a lock handed over releases to whoever waits next.
+func TestWriteLockWaiterGivingUpLetsWritesIn(t *testing.T) {
+	l := newWriteLock()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := l.acquireShared(ctx); err != nil {
+		t.Fatal(err)
+	}
+	giveUp, stop := context.WithCancel(ctx)
+	txDone := make(chan error, 1)
+	go func() { txDone <- l.acquireExclusive(giveUp) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !l.contended() {
+		if time.Now().After(deadline) {
+			t.Fatal("the transaction did not queue")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	sharedDone := make(chan error, 1)
+	go func() { sharedDone <- l.acquireShared(ctx) }()
+	stop()
+	if err := <-txDone; err == nil {
+		t.Fatal("the transaction that gave up got the lock")
+	}
+	if err := <-sharedDone; err != nil {
+		t.Fatalf("an ordinary write stayed out after the transaction gave up: %v", err)
+	}
+	l.releaseShared()
+	l.releaseShared()
+	if l.contended() {
+		t.Fatal("a free lock reported contended")
+	}
+	// Handed from one transaction to the next, and then to writes.
+	if err := l.acquireExclusive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	next := make(chan error, 1)
+	go func() { next <- l.acquireExclusive(ctx) }()
+	for {
+		l.mu.Lock()
+		n := len(l.waiters)
+		l.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second transaction did not queue")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	l.releaseExclusive()
+	if err := <-next; err != nil {
+		t.Fatal(err)
+	}
+	l.releaseExclusive()
+	if err := l.acquireShared(ctx); err != nil {
+		t.Fatal(err)
+	}
+	l.releaseShared()
+}
