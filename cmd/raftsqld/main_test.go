@@ -35,15 +35,32 @@ type proc struct {
 	log                      *os.File
 }
 
+// freePort is a port of 127.0.0.1 that nothing listens on now, and one it
+// has not given before: the kernel hands a port just closed out again, so
+// two calls could otherwise name one port (a node joining through an
+// address that was to be closed, and is its own).
 func freePort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		if !portsGiven[addr] {
+			portsGiven[addr] = true
+			return addr
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
+
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[string]bool{}
+)
 
 func buildBinary(t *testing.T) string {
 	t.Helper()
