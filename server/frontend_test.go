@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,6 +37,16 @@ func TestFrontEnd(t *testing.T) {
 	var uuids, distinct int
 	if err := setup.QueryRow(ctx, "SELECT count(*), count(DISTINCT id) FROM fu WHERE id ~ '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'").Scan(&uuids, &distinct); err != nil || uuids != 50 || distinct != 50 {
 		t.Errorf("defaulted keys: %d version-4 UUIDs, %d distinct, of 50: %v", uuids, distinct, err)
+	}
+	// nextval inside another statement is refused as unsupported, at the
+	// call, with what does work.
+	var pe *pgconn.PgError
+	if _, err := setup.Exec(ctx, "CREATE SEQUENCE fe_seq"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := setup.Exec(ctx, "INSERT INTO fe (id, u) VALUES (nextval('fe_seq'), 'x')"); !errors.As(err, &pe) || pe.Code != "0A000" ||
+		pe.Position != 32 || !strings.Contains(pe.Hint, "SELECT nextval(") {
+		t.Errorf("nextval in an INSERT: %v (position %d, hint %q)", err, pe.Position, pe.Hint)
 	}
 	var def string
 	if err := setup.QueryRow(ctx, "SELECT column_default FROM information_schema.columns WHERE table_name = 'fu' AND column_name = 'id'").Scan(&def); err != nil || def != "gen_random_uuid()" {

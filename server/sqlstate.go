@@ -118,6 +118,10 @@ func sqlState(e *command.Error) string {
 	return "XX000"
 }
 
+// statementOnlyFunctions are answered when a statement is a call of one of
+// them alone (SELECT nextval('s')), not inside another statement.
+var statementOnlyFunctions = map[string]bool{"nextval": true, "setval": true, "currval": true, "set_config": true}
+
 // generalState refines SQLITE_ERROR, which SQLite uses for most mistakes in
 // a statement, by its message.
 func generalState(msg string) string {
@@ -173,6 +177,10 @@ func pgError(err error) error {
 		e := &pgwire.Error{Code: sqlState(ce), Message: ce.Message}
 		if ce.Code == command.CodeRefused {
 			e.Hint = "raftsql refuses statements that could make nodes diverge or reach outside the database"
+		}
+		if f, ok := strings.CutPrefix(ce.Message, "no such function: "); ok && statementOnlyFunctions[strings.ToLower(f)] {
+			e.Code = "0A000" // feature_not_supported
+			e.Hint = "raftsql runs " + strings.ToLower(f) + "() as a statement of its own only: SELECT " + strings.ToLower(f) + "(…)"
 		}
 		return e
 	case errors.Is(err, ErrPermissionDenied):
