@@ -48,6 +48,25 @@ func TestFrontEnd(t *testing.T) {
 		pe.Position != 32 || !strings.Contains(pe.Hint, "SELECT nextval(") {
 		t.Errorf("nextval in an INSERT: %v (position %d, hint %q)", err, pe.Position, pe.Hint)
 	}
+	// A DEFAULT of any expression, as Postgres takes it.
+	for _, sql := range []string{
+		"CREATE TABLE fd (id int, a text DEFAULT lower('X') NOT NULL, b int DEFAULT abs(-1) + 2, e timestamptz DEFAULT now())",
+		"ALTER TABLE fd ADD COLUMN z text DEFAULT upper('y') || 'z'",
+		"INSERT INTO fd (id) VALUES (1)",
+		"ALTER TABLE fd ALTER COLUMN b SET DEFAULT 6 * 7",
+		"INSERT INTO fd (id) VALUES (2)",
+	} {
+		if _, err := connect(t, c, c.Follower()).Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	var fa, fz, fdef string
+	var fb1, fb2 int
+	if err := setup.QueryRow(ctx, "SELECT a, z, (SELECT b FROM fd WHERE id = 1), (SELECT b FROM fd WHERE id = 2), "+
+		"(SELECT column_default FROM information_schema.columns WHERE table_name = 'fd' AND column_name = 'a') FROM fd WHERE id = 2 AND e IS NOT NULL").
+		Scan(&fa, &fz, &fb1, &fb2, &fdef); err != nil || fa != "x" || fz != "Yz" || fb1 != 3 || fb2 != 42 || fdef != "lower('X')" {
+		t.Errorf("defaults: a %q z %q b %d then %d, a's default %q, %v", fa, fz, fb1, fb2, fdef, err)
+	}
 	var def string
 	if err := setup.QueryRow(ctx, "SELECT column_default FROM information_schema.columns WHERE table_name = 'fu' AND column_name = 'id'").Scan(&def); err != nil || def != "gen_random_uuid()" {
 		t.Errorf("the key's default in the catalogs: %q %v, want gen_random_uuid()", def, err)

@@ -27,7 +27,26 @@ func (p *parser) translate() {
 	if p.err == nil && (p.st.Verb == "SELECT" || p.st.Verb == "INSERT") {
 		p.nameColumns()
 	}
+	wraps := p.findDefaults()
+	var closeAt []int // the ends of the DEFAULT expressions opened
 	for i := 0; i < len(p.toks) && p.err == nil; {
+		for len(closeAt) > 0 && closeAt[0] <= i {
+			// Right after the expression's last token, before the space.
+			p.materialize()
+			if end := int(p.toks[i-1].end); end > p.last {
+				p.out = append(p.out, p.src[p.last:end]...)
+				p.last = end
+			}
+			p.out = append(p.out, ')')
+			closeAt = closeAt[1:]
+		}
+		if len(wraps) > 0 && wraps[0].open == i {
+			p.materialize()
+			p.gap(i)
+			p.out = append(p.out, '(')
+			closeAt = append(closeAt, wraps[0].close)
+			wraps = wraps[1:]
+		}
 		next := p.step(i)
 		p.closeDivisors(next)
 		for len(p.aliases) > 0 && p.aliases[0].after < next {
@@ -53,6 +72,15 @@ func (p *parser) translate() {
 	if p.err != nil {
 		p.st.Err = p.err
 		return
+	}
+	if len(closeAt) > 0 {
+		// A DEFAULT that ends the statement (ALTER TABLE … ADD c t DEFAULT x).
+		end := int(p.toks[len(p.toks)-1].end)
+		p.out = append(p.out, p.src[p.last:end]...)
+		p.last = end
+		for range closeAt {
+			p.out = append(p.out, ')')
+		}
 	}
 	p.typeSeriesColumns()
 	sql := p.src
