@@ -66,6 +66,18 @@ func parse(src string, translate bool) *Statement {
 		if sql, types, ok := p.distinctOn(); ok {
 			// Parsed again as the window function it became.
 			rw := parse(sql, true)
+			if rw.Err != nil {
+				// The rewrite's positions are in its own text: the source's
+				// own translation tells where the source is wrong, if it is.
+				p.translate()
+				if st.Err == nil {
+					e := *rw.Err
+					e.Position = 0
+					st.Err = &e
+				}
+				p.countParams()
+				return st
+			}
 			rw.Source = src
 			if len(rw.Columns) == len(types) {
 				for k, t := range types {
