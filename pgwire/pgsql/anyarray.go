@@ -85,6 +85,18 @@ func (p *parser) anyArray(i int) (int, bool) {
 
 var errArray = errors.New("malformed array literal")
 
+// arrayArg is the text of an array function's argument; ok is false for
+// NULL and for what is no text.
+func arrayArg(v any) (s string, ok bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case []byte:
+		return string(x), true
+	}
+	return "", false
+}
+
 // arrayTextFunc is the SQL name of the function that writes the JSON
 // array json_group_array gives in an array's text form: array_agg(x
 // [ORDER BY …]) is _pg_array_text(json_group_array(x [ORDER BY …])).
@@ -94,15 +106,11 @@ const arrayTextFunc = "_pg_array_text"
 // form ({1,2,"x y",NULL}); NULL for an empty one, as array_agg over no
 // rows is NULL.
 func arrayFromJSON(args []any) (any, error) {
-	var s string
-	switch x := args[0].(type) {
-	case nil:
-		return nil, nil
-	case string:
-		s = x
-	case []byte:
-		s = string(x)
-	default:
+	s, ok := arrayArg(args[0])
+	if !ok {
+		if args[0] == nil {
+			return nil, nil
+		}
 		return nil, errArray
 	}
 	d := json.NewDecoder(strings.NewReader(s))
@@ -164,15 +172,11 @@ func writeArrayElem(b *strings.Builder, s string) {
 // arrayJSON is _pg_array(a): the elements of a one-dimensional array, in
 // Postgres' text form ({1,2,"x y",NULL}) or binary form, as a JSON array.
 func arrayJSON(args []any) (any, error) {
-	var s string
-	switch x := args[0].(type) {
-	case nil:
-		return nil, nil
-	case string:
-		s = x
-	case []byte:
-		s = string(x)
-	default:
+	s, ok := arrayArg(args[0])
+	if !ok {
+		if args[0] == nil {
+			return nil, nil
+		}
 		return nil, errArray
 	}
 	var elems []any
