@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -18,6 +19,9 @@ type Func struct {
 	Name  string
 	NArgs int
 	Fn    func(args []any) (any, error)
+	// Write, set in place of Fn, makes it a write function, which acts on
+	// the database through tx (funcwrite.go).
+	Write func(tx FuncTx, args []any) (any, error)
 }
 
 // goFuncs holds the registered functions by the id SQLite passes back as
@@ -67,6 +71,9 @@ func goFuncTrampoline(tls *libc.TLS, ctx uintptr, argc int32, argv uintptr) {
 		resultBytes(tls, ctx, []byte(err.Error()), func(p uintptr, n int32) {
 			sqlite3.Xsqlite3_result_error(tls, ctx, p, n)
 		})
+		if code, ok := fatalFuncError(err); ok {
+			sqlite3.Xsqlite3_result_error_code(tls, ctx, code)
+		}
 		return
 	}
 	switch x := r.(type) {
@@ -124,7 +131,10 @@ type registeredFunc struct {
 func registerFuncs(fs []Func) []registeredFunc {
 	out := make([]registeredFunc, len(fs))
 	for i, f := range fs {
-		out[i] = registeredFunc{f, goFuncID(f.Fn)}
+		out[i] = registeredFunc{Func: f}
+		if f.Write == nil {
+			out[i].id = goFuncID(f.Fn)
+		}
 	}
 	return out
 }
@@ -139,9 +149,19 @@ func (c *conn) setup(funcs []registeredFunc, init []string) error {
 		if err != nil {
 			return err
 		}
+		id, flags := f.id, int32(sqlite3.SQLITE_UTF8|sqlite3.SQLITE_DETERMINISTIC|sqlite3.SQLITE_INNOCUOUS)
+		if f.Write != nil {
+			// Called once per evaluation, never factored out; innocuous
+			// so that a column DEFAULT may call it.
+			id, flags = goFuncID(c.writeFunc(f)), sqlite3.SQLITE_UTF8|sqlite3.SQLITE_INNOCUOUS
+			c.funcIDs = append(c.funcIDs, id)
+			if c.writeFuncs == nil {
+				c.writeFuncs = map[string]bool{}
+			}
+			c.writeFuncs[strings.ToLower(f.Name)] = true
+		}
 		rc := sqlite3.Xsqlite3_create_function_v2(c.tls, c.db, z, int32(f.NArgs),
-			sqlite3.SQLITE_UTF8|sqlite3.SQLITE_DETERMINISTIC|sqlite3.SQLITE_INNOCUOUS, f.id,
-			cFuncPointer(goFuncTrampoline), 0, 0, 0)
+			flags, id, cFuncPointer(goFuncTrampoline), 0, 0, 0)
 		libc.Xfree(c.tls, z)
 		if rc != sqlite3.SQLITE_OK {
 			return fmt.Errorf("fsm: registering %s: %w", f.Name, c.errorf(rc))
@@ -166,4 +186,16 @@ func (c *conn) setup(funcs []registeredFunc, init []string) error {
 		delete(c.own, k)
 	}
 	return nil
+}
+
+// forgetFuncs drops the goFuncs entries of a connection that closed.
+func forgetFuncs(ids []uintptr) {
+	if len(ids) == 0 {
+		return
+	}
+	goFuncs.Lock()
+	defer goFuncs.Unlock()
+	for _, id := range ids {
+		delete(goFuncs.byID, id)
+	}
 }

@@ -819,6 +819,7 @@ func (f *FSM) runCommand(it *item, savepoint bool) (open bool, err error) {
 	f.env.setTime(it.eff)
 	f.env.seed(cmd.Seed)
 	f.env.setLimits(w, cmd.MaxSteps, cmd.MaxValueSize)
+	w.memo = nil // write functions' memo is the command's
 	sqlite3.Xsqlite3_set_last_insert_rowid(w.tls, w.db, 0)
 	if savepoint {
 		if err := w.exec("SAVEPOINT " + cmdSavepoint); err != nil {

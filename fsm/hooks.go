@@ -230,6 +230,9 @@ func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 		return fmt.Sprintf("PRAGMA %s is not allowed", name)
 	case sqlite3.SQLITE_FUNCTION:
 		fn := strings.ToLower(gostr(z2))
+		if c.writeFuncs[fn] {
+			c.prepWriteFunc = true
+		}
 		if why, ok := deniedFunctions[fn]; ok {
 			return why
 		}

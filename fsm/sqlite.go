@@ -92,6 +92,17 @@ type conn struct {
 	prepDDL    bool   // the statement being prepared changes the schema
 	prepSP     bool   // the statement being prepared is a savepoint statement
 	prepStats  bool   // the statement being prepared writes a statistics table
+	// prepWriteFunc: the statement being prepared calls a write function
+	// (Func.Write), so it writes whatever SQLite says of it.
+	prepWriteFunc bool
+	// writeFuncs are the names (lower case) of the write functions
+	// registered on the connection; nested holds the statements they run
+	// on the write connection, and memo what they keep for the rest of
+	// the command (funcwrite.go).
+	writeFuncs map[string]bool
+	nested     map[string]*stmt
+	memo       map[string]any
+	funcIDs    []uintptr // goFuncs entries bound to the connection
 	// prepNodeDep, while classifying, is why the statement being prepared
 	// may not write: it uses what depends on the node (nodeDependent).
 	prepNodeDep string
@@ -218,7 +229,7 @@ func (c *conn) free() {
 }
 
 func (c *conn) close() error {
-	for _, m := range []map[string]*stmt{c.stmts, c.own} {
+	for _, m := range []map[string]*stmt{c.stmts, c.own, c.nested} {
 		for k, s := range m {
 			sqlite3.Xsqlite3_finalize(c.tls, s.p)
 			delete(m, k)
@@ -232,6 +243,7 @@ func (c *conn) close() error {
 	delete(connsByID, c.id)
 	connsMu.Unlock()
 	writeTLS.Delete(c.tls)
+	forgetFuncs(c.funcIDs)
 	c.free()
 	if rc != sqlite3.SQLITE_OK {
 		return fmt.Errorf("fsm: close: %s", libc.GoString(sqlite3.Xsqlite3_errstr(c.tls, rc)))
@@ -346,6 +358,7 @@ func (c *conn) prepare(sql string, cache map[string]*stmt) (*stmt, error) {
 		return nil, err
 	}
 	c.refused, c.txVerb, c.prepDDL, c.prepSP, c.prepStats, c.prepNodeDep = "", "", false, false, false, ""
+	c.prepWriteFunc = false
 	c.prepReads, c.prepWrites = nil, nil
 	var flags uint32
 	if cache != nil {
@@ -382,7 +395,7 @@ func (c *conn) prepare(sql string, cache map[string]*stmt) (*stmt, error) {
 		sqlite3.Xsqlite3_finalize(c.tls, p)
 		return nil, &command.Error{Code: command.CodeRefused, Message: "VACUUM is not allowed: a node's file layout is its own business"}
 	}
-	s := &stmt{p: p, readOnly: sqlite3.Xsqlite3_stmt_readonly(c.tls, p) != 0, txVerb: c.txVerb,
+	s := &stmt{p: p, readOnly: sqlite3.Xsqlite3_stmt_readonly(c.tls, p) != 0 && !(c.prepWriteFunc && c.callsWriteFunc(used)), txVerb: c.txVerb,
 		ddl: c.prepDDL, sp: c.prepSP, stats: c.prepStats, epoch: c.epoch, reads: c.prepReads, writes: c.prepWrites}
 	c.prepReads, c.prepWrites = nil, nil
 	s.nParams = int(sqlite3.Xsqlite3_bind_parameter_count(c.tls, p))

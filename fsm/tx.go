@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	sqlite3 "modernc.org/sqlite/lib"
@@ -179,6 +180,7 @@ func (f *FSM) BeginWrite(ctx context.Context, c *command.Command) (*WriteTx, err
 	f.env.setTime(eff)
 	f.env.seed(c.Seed)
 	f.env.setLimits(w, c.MaxSteps, c.MaxValueSize)
+	w.memo = nil
 	sqlite3.Xsqlite3_set_last_insert_rowid(w.tls, w.db, 0)
 	if err := w.exec("SAVEPOINT " + txSavepoint); err != nil {
 		f.discardSpec()
@@ -348,6 +350,7 @@ func (t *WriteTx) Exec(ctx context.Context, st command.Statement) command.Statem
 	// last_insert_rowid().
 	rng, left := t.f.env.rngState(), t.f.env.stepsLeft()
 	lastID := sqlite3.Xsqlite3_last_insert_rowid(w.tls, w.db)
+	memo := maps.Clone(w.memo)
 	gen := w.gen.Load()
 	stop := context.AfterFunc(ctx, func() { w.interrupt(gen) })
 	err := t.f.runStatement(command.KindExecute, t.seed, t.kept, st, &sr)
@@ -379,6 +382,7 @@ func (t *WriteTx) Exec(ctx context.Context, st command.Statement) command.Statem
 		t.f.env.setRNGState(rng)
 		t.f.env.setStepsLeft(left)
 		sqlite3.Xsqlite3_set_last_insert_rowid(w.tls, w.db, lastID)
+		w.memo = memo
 	} else {
 		t.kept++
 		t.results = append(t.results, sr)
