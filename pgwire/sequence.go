@@ -16,13 +16,16 @@ import (
 // same values. currval is the session's own memory of what nextval and
 // setval gave it, as in Postgres.
 //
-// nextval, setval and currval are recognised as whole statements — SELECT
+// nextval, setval and currval as whole statements — SELECT
 // nextval('name') [AS alias], what Hibernate, pg_dump's output and
-// hand-written scripts send; in an expression (a column DEFAULT, an
-// INSERT's VALUES) they are not known, but for the DEFAULT that makes a
-// column a serial (serialseq.go). Unlike Postgres, nextval inside a
-// transaction block that rolls back gives its number again: the sequence's
-// row is rolled back with it.
+// hand-written scripts send — are answered here, serials' sequences
+// (serialseq.go) included. Inside another statement (a column DEFAULT, an
+// INSERT's VALUES, one per row of INSERT … SELECT) they are the state
+// machine's write functions, which pgsql/seqfuncs.go describes; currval
+// there knows what nextval gave earlier in the same transaction block, and
+// SELECT currval('name') alone inside a block asks it first. Unlike
+// Postgres, nextval inside a transaction block that rolls back gives its
+// number again: the sequence's row is rolled back with it.
 
 // sequenceTable is the definition of the table that holds the sequences.
 // start_value is the sequence's START, which RESTART goes back to and the
@@ -339,6 +342,18 @@ func (c *conn) runSequenceCall(call *pgsql.SequenceCall) (*Result, *Error) {
 	res := &Result{Columns: sequenceColumns(call), Tag: "SELECT 1"}
 	switch call.Func {
 	case "currval":
+		if c.sess.TxStatus() == 'T' {
+			// Inside a transaction block, a number nextval gave an
+			// earlier statement of the block (a DEFAULT, an INSERT's
+			// VALUES) is the state machine's to know (pgsql/seqfuncs.go).
+			if r, e := c.execute("SELECT currval($1, NULL)", []any{call.Name}); e == nil && len(r.Rows) == 1 {
+				if v, ok := r.Rows[0][0].(int64); ok {
+					c.rememberSequence(call.Name, v)
+					res.Rows = [][]any{{v}}
+					return res, nil
+				}
+			}
+		}
 		v, ok := c.seqLast[call.Name]
 		if !ok {
 			return nil, newError("55000", fmt.Sprintf("currval of sequence %q is not yet defined in this session", call.Name))

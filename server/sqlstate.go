@@ -119,8 +119,8 @@ func sqlState(e *command.Error) string {
 }
 
 // statementOnlyFunctions are answered when a statement is a call of one of
-// them alone (SELECT nextval('s')), not inside another statement.
-var statementOnlyFunctions = map[string]bool{"nextval": true, "setval": true, "currval": true, "set_config": true}
+// them alone (SELECT set_config(…)), not inside another statement.
+var statementOnlyFunctions = map[string]bool{"set_config": true}
 
 // generalState refines SQLITE_ERROR, which SQLite uses for most mistakes in
 // a statement, by its message.

@@ -40,8 +40,11 @@ func (p *parser) findDefaults() []wrapDefault {
 			continue
 		}
 		end := p.defaultEnd(open)
-		if !p.bareDefault(open, end) && !p.callsNextval(open, end) {
+		if !p.bareDefault(open, end) && !(p.st.Verb == "ALTER" && p.callsNextval(open, end)) {
 			out = append(out, wrapDefault{open, end})
+		}
+		if p.st.Verb == "CREATE" && p.callsNextval(open, end) {
+			p.notRowidAlias(i)
 		}
 		i = end - 1
 	}
@@ -84,7 +87,9 @@ func (p *parser) bareDefault(a, b int) bool {
 }
 
 // callsNextval reports a nextval call in tokens [a, b): pgwire reads such a
-// DEFAULT as it is written, to make the column a serial (serialseq.go).
+// DEFAULT of ALTER TABLE as it is written, to make the column a serial
+// (serialseq.go); in CREATE TABLE it is the column's DEFAULT, which the
+// state machine's nextval evaluates (seqfuncs.go).
 func (p *parser) callsNextval(a, b int) bool {
 	for j := a; j < b; j++ {
 		if p.word(j) == "nextval" {

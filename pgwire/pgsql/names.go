@@ -673,7 +673,7 @@ func typeColumnName(typ string) string {
 var functionTypes = map[string]string{
 	"count": "int8", "length": "int8", "octet_length": "int8", "char_length": "int8",
 	"instr": "int8", "unicode": "int8", "changes": "int8", "last_insert_rowid": "int8",
-	"random": "int8", "unixepoch": "int8",
+	"random": "int8", "unixepoch": "int8", "nextval": "int8", "setval": "int8", "currval": "int8",
 	"total": "float8", "julianday": "float8",
 	"sum": "numeric", "avg": "numeric",
 	"upper": "text", "lower": "text", "substr": "text", "substring": "text", "trim": "text",

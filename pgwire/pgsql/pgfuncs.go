@@ -98,6 +98,9 @@ var errorStates = []struct{ prefix, code string }{
 // ErrorState is the SQLSTATE of an error message one of the Go functions
 // (Functions) fails with; ok is false for any other message.
 func ErrorState(msg string) (code string, ok bool) {
+	if code, ok := seqErrorState(msg); ok {
+		return code, true
+	}
 	for _, e := range errorStates {
 		if strings.HasPrefix(msg, e.prefix) {
 			return e.code, true
