@@ -63,8 +63,12 @@ func TestPsqlSerialFromSequence(t *testing.T) {
 	if out, err := psql(cluster.Leader(), "-c", "CREATE TABLE sd_other (id integer NOT NULL)"); err != nil {
 		t.Fatalf("%v %s", err, out)
 	}
+	// Another sequence than the column's own is a DEFAULT of nextval.
+	if out, err := psql(cluster.Leader(), "-1", "-c", "DROP SEQUENCE IF EXISTS sd_shared", "-c", "CREATE SEQUENCE sd_shared START 7",
+		"-c", "ALTER TABLE sd_other ALTER COLUMN id SET DEFAULT nextval('sd_shared')", "-c", "INSERT INTO sd_other DEFAULT VALUES RETURNING id"); err != nil || out != "7\n" {
+		t.Errorf("a DEFAULT of a shared sequence: %v %q", err, out)
+	}
 	for _, sql := range []string{
-		"CREATE SEQUENCE sd_shared; ALTER TABLE sd_other ALTER COLUMN id SET DEFAULT nextval('sd_shared')",
 		"CREATE SEQUENCE sd_other_id_seq INCREMENT BY 2; ALTER TABLE sd_other ALTER COLUMN id SET DEFAULT nextval('sd_other_id_seq')",
 		"SELECT nextval('sd_tags_n_seq')",
 	} {
@@ -142,4 +146,40 @@ func TestPsqlSequenceCatalog(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPsqlSharedSequenceDump: a PostgreSQL dump whose tables share a
+// sequence as their DEFAULT loads with psql; the tables then number on
+// from the sequence, through DEFAULTs, nextval in VALUES and one number
+// per row of INSERT … SELECT, whichever node takes them, and every node
+// holds the same rows and sequences.
+func TestPsqlSharedSequenceDump(t *testing.T) {
+	need(t, "psql", "--version")
+	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
+	defer cancel()
+	psql := func(node int, args ...string) (string, error) {
+		out, err := exec.CommandContext(ctx, "psql", append([]string{"-X", "-q", "-v", "ON_ERROR_STOP=1", "-At"}, append(args, dsnFor(t, node))...)...).CombinedOutput()
+		return string(out), err
+	}
+	path, _ := filepath.Abs("testdata/seqshared.sql")
+	if out, err := psql(cluster.Follower(), "-f", path); err != nil || out != "\n3\n2\n" {
+		t.Fatalf("psql -f seqshared.sql: %v\n%q", err, out)
+	}
+	for _, c := range []struct {
+		node      int
+		sql, want string
+	}{
+		{cluster.Leader(), "INSERT INTO ss_a (name) VALUES ('cy') RETURNING id", "4\n"},
+		{cluster.Follower(), "INSERT INTO ss_b (note) VALUES ('second') RETURNING id", "5\n"},
+		{cluster.Follower(), "INSERT INTO ss_a (id, name) VALUES (nextval('ss_shared'), 'dee') RETURNING id", "6\n"},
+		{cluster.Leader(), "INSERT INTO ss_b SELECT nextval('public.ss_shared'::regclass), 'n' || g FROM generate_series(1, 3) g RETURNING id", "7\n8\n9\n"},
+		{cluster.Leader(), "INSERT INTO ss_c (v) VALUES ('s') RETURNING id", "3\n"},
+		{cluster.Follower(), "SELECT last_value, is_called FROM public.ss_shared", "9|t\n"},
+		{cluster.Follower(), "SELECT nextval('ss_shared'), currval('ss_shared')", "10|10\n"},
+	} {
+		if out, err := psql(c.node, "-c", c.sql); err != nil || out != c.want {
+			t.Errorf("%s: %v %q, want %q", c.sql, err, out, c.want)
+		}
+	}
+	cluster.EnsureSame()
 }
