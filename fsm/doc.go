@@ -37,7 +37,11 @@
 //     TEMP VIEWs (server puts its Postgres catalog views there; fsm knows
 //     nothing of them). Temporary objects live on one connection, are
 //     never replicated nor snapshotted, and cannot be created by a
-//     client's statement.
+//     client's statement. A Func may instead be a write function
+//     (Func.Write, funcwrite.go): it runs on the write connection only,
+//     once per call, and reads and writes the database from inside the
+//     statement that calls it, in its transaction (server's nextval); a
+//     statement that calls one is a write.
 //
 // # What it must not know
 //
