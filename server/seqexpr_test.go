@@ -93,6 +93,18 @@ func TestSequencesInStatementsAgree(t *testing.T) {
 	mustExec(t, fc, "ROLLBACK TO SAVEPOINT p")
 	want(fc, "INSERT INTO sa (x) VALUES (13) RETURNING id", 58)
 	mustExec(t, fc, "COMMIT")
+	// A statement that fails after it took a number, then ROLLBACK TO (what
+	// psql's ON_ERROR_ROLLBACK does): the block goes on from the number
+	// before it, speculatively as when applied.
+	mustExec(t, fc, "BEGIN")
+	mustExec(t, fc, "SAVEPOINT q")
+	if _, err := fc.Exec(ctx, "INSERT INTO sb (id, y) VALUES (3, 'dup ' || nextval('s'))"); sqlState(err) != "23505" {
+		t.Errorf("a duplicate key: %v", err)
+	}
+	mustExec(t, fc, "ROLLBACK TO SAVEPOINT q")
+	want(fc, "INSERT INTO sa (x) VALUES (14) RETURNING id", 59)
+	mustExec(t, fc, "COMMIT")
+	want(lc, "SELECT id FROM sa WHERE x = 14", 59)
 	// What cannot be made to work is refused, saying what.
 	for sql, code := range map[string]string{
 		"INSERT INTO sa VALUES (nextval('no_such_seq'), 1)": "42P01",
@@ -125,7 +137,7 @@ func TestSequencesInStatementsAgree(t *testing.T) {
 	c.WaitMembers(c.Size())
 	c.EnsureSame()
 	fc = connect(t, c, f)
-	want(fc, "INSERT INTO sb (y) VALUES ('after') RETURNING id", 89)
-	want(connect(t, c, other2), "SELECT nextval('s')", 90)
+	want(fc, "INSERT INTO sb (y) VALUES ('after') RETURNING id", 90)
+	want(connect(t, c, other2), "SELECT nextval('s')", 91)
 	c.EnsureSame()
 }
