@@ -416,7 +416,11 @@ func RebuildFromArchive(ctx context.Context, dir string, target ArchiveTarget, o
 		return RebuildInfo{}, err
 	}
 	defer os.RemoveAll(tmpDir)
-	f, err := fsm.Open(fsm.Config{Path: filepath.Join(tmpDir, "db.sqlite"), ReadConns: 1})
+	// The functions the cluster's statements call, so that the entries
+	// replay as they were applied.
+	funcs, connInit := catalogSetup()
+	funcs = append(funcs, sequenceFuncs()...)
+	f, err := fsm.Open(fsm.Config{Path: filepath.Join(tmpDir, "db.sqlite"), ReadConns: 1, Funcs: funcs, ConnInit: connInit})
 	if err != nil {
 		return RebuildInfo{}, err
 	}
