@@ -20,7 +20,10 @@ type Func struct {
 	NArgs int
 	Fn    func(args []any) (any, error)
 	// Write, set in place of Fn, makes it a write function, which acts on
-	// the database through tx (funcwrite.go).
+	// the database through tx (funcwrite.go). Set with Fn, it is what the
+	// write connection runs, and Fn what the others do; a statement that
+	// calls it is no write for that: it may read through tx, and its
+	// memo, but not write.
 	Write func(tx FuncTx, args []any) (any, error)
 }
 
@@ -150,15 +153,20 @@ func (c *conn) setup(funcs []registeredFunc, init []string) error {
 			return err
 		}
 		id, flags := f.id, int32(sqlite3.SQLITE_UTF8|sqlite3.SQLITE_DETERMINISTIC|sqlite3.SQLITE_INNOCUOUS)
-		if f.Write != nil {
+		if f.Write != nil && (f.Fn == nil || c.apply) {
 			// Called once per evaluation, never factored out; innocuous
 			// so that a column DEFAULT may call it.
 			id, flags = goFuncID(c.writeFunc(f)), sqlite3.SQLITE_UTF8|sqlite3.SQLITE_INNOCUOUS
 			c.funcIDs = append(c.funcIDs, id)
-			if c.writeFuncs == nil {
-				c.writeFuncs = map[string]bool{}
+			if f.Fn == nil {
+				if c.writeFuncs == nil {
+					c.writeFuncs = map[string]bool{}
+				}
+				c.writeFuncs[strings.ToLower(f.Name)] = true
 			}
-			c.writeFuncs[strings.ToLower(f.Name)] = true
+		} else if f.Write != nil {
+			id, flags = goFuncID(f.Fn), sqlite3.SQLITE_UTF8|sqlite3.SQLITE_INNOCUOUS
+			c.funcIDs = append(c.funcIDs, id)
 		}
 		rc := sqlite3.Xsqlite3_create_function_v2(c.tls, c.db, z, int32(f.NArgs),
 			flags, id, cFuncPointer(goFuncTrampoline), 0, 0, 0)

@@ -31,7 +31,9 @@ func counterFuncs() []Func {
 		}
 		return v, nil
 	}}
-	return []Func{bump, last}
+	// peek is last on the write connection and 0 elsewhere: it only reads.
+	peek := Func{Name: "peek", NArgs: 1, Fn: func([]any) (any, error) { return int64(0), nil }, Write: last.Write}
+	return []Func{bump, last, peek}
 }
 
 // TestWriteFuncs: a write function runs once per call, in column DEFAULTs
@@ -74,14 +76,24 @@ func TestWriteFuncs(t *testing.T) {
 	if res, err := f.Query(context.Background(), stmts("SELECT bump('a')")); err == nil && res.Err() == nil {
 		t.Errorf("a read ran a write function: %s", describe(res))
 	}
+	// A function with a read side is no write, and reads run that side.
+	if info, err := f.Classify(context.Background(), "SELECT peek('a')"); err != nil || !info.ReadOnly {
+		t.Errorf("Classify of a reading function: %+v %v", info, err)
+	}
+	if res, err := f.Query(context.Background(), stmts("SELECT peek('a')")); err != nil || res.Err() != nil || res.Statements[0].Rows[0][0].Int != 0 {
+		t.Errorf("a read of a reading function: %v %s", err, describe(res))
+	}
+	if r := a.exec(t, "SELECT bump('a') - 7, peek('a')"); r.Err() != nil || r.Statements[0].Rows[0][1].Int != 8 {
+		t.Errorf("the write side of a reading function: %s", describe(r))
+	}
 	// A command that fails takes back what its write functions wrote.
 	a.exec(t, "INSERT INTO u VALUES (1)")
-	if r := a.exec(t, "INSERT INTO u VALUES (bump('a') - 7)"); r.Err() == nil {
+	if r := a.exec(t, "INSERT INTO u VALUES (bump('a') - 8)"); r.Err() == nil {
 		t.Fatal("a duplicate key was inserted")
 	}
 	res, _ = f.Query(context.Background(), stmts("SELECT v FROM ctr"))
-	if got := res.Statements[0].Rows[0][0].Int; got != 7 {
-		t.Errorf("counter after a failed INSERT: %d, want 7", got)
+	if got := res.Statements[0].Rows[0][0].Int; got != 8 {
+		t.Errorf("counter after a failed INSERT: %d, want 8", got)
 	}
 }
 

@@ -346,7 +346,7 @@ func (c *conn) runSequenceCall(call *pgsql.SequenceCall) (*Result, *Error) {
 			// Inside a transaction block, a number nextval gave an
 			// earlier statement of the block (a DEFAULT, an INSERT's
 			// VALUES) is the state machine's to know (pgsql/seqfuncs.go).
-			if r, e := c.execute("SELECT currval($1, NULL)", []any{call.Name}); e == nil && len(r.Rows) == 1 {
+			if r, e := c.execute("SELECT "+pgsql.CurrvalOr+"($1, NULL)", []any{call.Name}); e == nil && len(r.Rows) == 1 {
 				if v, ok := r.Rows[0][0].(int64); ok {
 					c.rememberSequence(call.Name, v)
 					res.Rows = [][]any{{v}}

@@ -107,6 +107,13 @@ func TestSequencesInStatementsAgree(t *testing.T) {
 	want(fc, "INSERT INTO sa (x) VALUES (14) RETURNING id", 59)
 	mustExec(t, fc, "COMMIT")
 	want(lc, "SELECT id FROM sa WHERE x = 14", 59)
+	// currval alone in a read-only block answers the session's number,
+	// and the block goes on.
+	want(fc, "SELECT setval('s', 59)", 59)
+	mustExec(t, fc, "BEGIN READ ONLY")
+	want(fc, "SELECT currval('s')", 59)
+	want(fc, "SELECT 1", 1)
+	mustExec(t, fc, "COMMIT")
 	// What cannot be made to work is refused, saying what.
 	for sql, code := range map[string]string{
 		"INSERT INTO sa VALUES (nextval('no_such_seq'), 1)": "42P01",

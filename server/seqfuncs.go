@@ -12,7 +12,7 @@ func sequenceFuncs() []fsm.Func {
 	var funcs []fsm.Func
 	for _, f := range pgsql.WriteFunctions() {
 		fn := f.Fn
-		funcs = append(funcs, fsm.Func{Name: f.Name, NArgs: f.NumArgs,
+		funcs = append(funcs, fsm.Func{Name: f.Name, NArgs: f.NumArgs, Fn: f.Read,
 			Write: func(tx fsm.FuncTx, args []any) (any, error) { return fn(tx, args) }})
 	}
 	return funcs

@@ -44,6 +44,9 @@ type WriteFunction struct {
 	Name    string
 	NumArgs int
 	Fn      func(db FuncDB, args []any) (any, error)
+	// Read, when set, is what a read runs: the function only reads, and
+	// a statement that calls it is no write.
+	Read func(args []any) (any, error)
 }
 
 // FuncDB is what a WriteFunction acts through; fsm.FuncTx is one.
@@ -56,16 +59,21 @@ type FuncDB interface {
 // boolean]) and currval(regclass) as functions of SQLite.
 func WriteFunctions() []WriteFunction {
 	return []WriteFunction{
-		{"nextval", 1, seqNextval},
-		{"setval", 2, seqSetval},
-		{"setval", 3, seqSetval},
-		{"currval", 1, seqCurrval},
-		// currval(name, otherwise): otherwise when the command gave the
-		// sequence no number, which pgwire's SELECT currval('s') in a
-		// transaction block asks without failing the block.
-		{"currval", 2, seqCurrval},
+		{Name: "nextval", NumArgs: 1, Fn: seqNextval},
+		{Name: "setval", NumArgs: 2, Fn: seqSetval},
+		{Name: "setval", NumArgs: 3, Fn: seqSetval},
+		{Name: "currval", NumArgs: 1, Fn: seqCurrval},
+		// raftsql_currval(name, otherwise): currval, or otherwise when the
+		// command gave the sequence no number or the statement is a read;
+		// what pgwire's SELECT currval('s') in a transaction block asks,
+		// without failing the block (a read-only one included).
+		{Name: CurrvalOr, NumArgs: 2, Fn: seqCurrval, Read: func(args []any) (any, error) { return args[1], nil }},
 	}
 }
+
+// CurrvalOr is the function that answers currval(name) or its second
+// argument.
+const CurrvalOr = "raftsql_currval"
 
 // Sequence errors, as Postgres words them; seqErrorState gives their
 // SQLSTATEs.
