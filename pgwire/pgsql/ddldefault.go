@@ -40,11 +40,11 @@ func (p *parser) findDefaults() []wrapDefault {
 			continue
 		}
 		end := p.defaultEnd(open)
-		if !p.bareDefault(open, end) && !(p.st.Verb == "ALTER" && p.callsNextval(open, end)) {
+		if !p.bareDefault(open, end) && !(p.word(i-1) == "set" && p.callsNextval(open, end)) {
 			out = append(out, wrapDefault{open, end})
 		}
-		if p.st.Verb == "CREATE" && p.callsNextval(open, end) {
-			p.notRowidAlias(i)
+		if p.callsNextval(open, end) {
+			p.nextvalDefault(i)
 		}
 		i = end - 1
 	}

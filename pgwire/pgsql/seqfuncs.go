@@ -240,6 +240,19 @@ func seqCurrval(db FuncDB, args []any) (any, error) {
 	return nil, fmt.Errorf(seqUndefined, name)
 }
 
+// nextvalDefault looks at a DEFAULT (token def) that calls nextval: in
+// CREATE TABLE the column must not be the rowid alias; ALTER TABLE … ADD
+// COLUMN with one, which would number the rows already there, is refused
+// (SQLite adds only columns of constant defaults).
+func (p *parser) nextvalDefault(def int) {
+	switch {
+	case p.st.Verb == "CREATE":
+		p.notRowidAlias(def)
+	case p.st.Verb == "ALTER" && p.word(def-1) != "set":
+		p.fail("0A000", def+1, "ALTER TABLE … ADD COLUMN with a DEFAULT of nextval() is not supported: add the column, then ALTER COLUMN … SET DEFAULT, and UPDATE the rows already there")
+	}
+}
+
 // notRowidAlias keeps the column whose DEFAULT (token def) calls nextval
 // from being SQLite's rowid alias, which a column declared INTEGER and
 // made the primary key (there, or by a later ALTER TABLE … ADD PRIMARY
