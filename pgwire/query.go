@@ -253,6 +253,7 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 	if se != nil {
 		return nil, se
 	}
+	st = st.InZone(c.loc)
 	orig := st
 	st, catalogTypes, ce := c.catalogStatement(st)
 	if ce != nil {
@@ -553,7 +554,7 @@ func (c *conn) bind(m *pgproto3.Bind) *Error {
 		default:
 			format = m.ParameterFormatCodes[i]
 		}
-		v, err := decodeParam(raw, st.paramOIDs[i], format)
+		v, err := decodeParamIn(raw, st.paramOIDs[i], format, c.loc)
 		if err != nil {
 			e := toError(err)
 			if e.Code == "22P03" || e.Code == "22P02" {
@@ -600,7 +601,7 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 		if e != nil {
 			return nil, nil, e
 		}
-		stmt = withSet
+		stmt = withSet.InZone(c.loc)
 	}
 	if st.local != nil {
 		cols = localColumns(*st.local)

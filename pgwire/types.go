@@ -866,6 +866,12 @@ func appendNumeric(dst []byte, s string) ([]byte, bool) {
 // decodeParam turns a Bind parameter into a value for Session.Execute: nil,
 // int64, float64, string, []byte or bool.
 func decodeParam(b []byte, oid uint32, format int16) (any, error) {
+	return decodeParamIn(b, oid, format, nil)
+}
+
+// decodeParamIn is decodeParam for a session in the zone loc (nil: UTC),
+// in which a timestamptz in text without an offset is read.
+func decodeParamIn(b []byte, oid uint32, format int16, loc *time.Location) (any, error) {
 	if b == nil {
 		return nil, nil
 	}
@@ -894,6 +900,9 @@ func decodeParam(b []byte, oid uint32, format int16) (any, error) {
 			return decodeByteaText(s)
 		case oidTimestampTZ:
 			if t, ok := parseTimestamp(s); ok {
+				if !hasOffset(s) {
+					t = inZone(t, loc)
+				}
 				return storedTimestampTZ(t), nil
 			}
 		}
@@ -991,10 +1000,16 @@ func decodeParam(b []byte, oid uint32, format int16) (any, error) {
 // storedTimestampTZ is the text a timestamptz parameter is stored as: the
 // instant in UTC without a zone, as CURRENT_TIMESTAMP and the front end's
 // casts write it, so that values compare as text and whatever zone the
-// client wrote or the session shows. A timestamptz written without an
-// offset is read as UTC (Postgres reads it in the session's TimeZone).
+// client wrote or the session shows.
 func storedTimestampTZ(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05.999999")
+}
+
+// hasOffset reports whether a timestamp's text ends in a zone: Z, or an
+// offset after the time of day.
+func hasOffset(s string) bool {
+	s = strings.TrimSpace(s)
+	return len(s) > 10 && strings.ContainsAny(s[10:], "Zz+-")
 }
 
 // decodeByteaText reads bytea's text input: \x followed by hex, or the

@@ -280,6 +280,10 @@ func (p *parser) nameExpr0(a, b int) Column {
 		}
 		return Column{Name: "?column?"}
 	}
+	if b-a >= 5 && p.word(b-4) == "at" && p.word(b-3) == "time" && p.word(b-2) == "zone" {
+		// x AT TIME ZONE z.
+		return Column{Name: "timezone", Type: zoneResult(p.nameItemExpr(a, b-4).Type)}
+	}
 	switch {
 	case b-a == 1:
 		switch p.kindAt(a) {
@@ -384,6 +388,8 @@ func (p *parser) nameExpr0(a, b int) Column {
 			return c
 		case "now", "clock_timestamp", "transaction_timestamp", "statement_timestamp":
 			return Column{Name: w, Type: "timestamptz"}
+		case "current_timestamp", "localtimestamp":
+			return Column{Name: w, Type: clockTypes[w]}
 		case "greatest", "least", "coalesce", "nullif":
 			return Column{Name: w}
 		case "gen_random_uuid":
@@ -391,7 +397,9 @@ func (p *parser) nameExpr0(a, b int) Column {
 		case "extract":
 			return Column{Name: w, Type: "numeric"}
 		case "date_trunc":
-			return Column{Name: w, Type: "timestamp"}
+			return Column{Name: w, Type: p.truncType(a + 1)}
+		case "timezone":
+			return Column{Name: w, Type: p.timezoneType(a + 1)}
 		}
 		return Column{Name: w, Type: p.callType(w, a+1)}
 	case p.kindAt(a) == tWord && p.isPunct(a+1, '.') && p.kindAt(a+2) == tWord && p.isPunct(a+3, '(') && p.closes(a+3, b-1):
@@ -681,7 +689,7 @@ var functionTypes = map[string]string{
 	"typeof": "text", "printf": "text", "format": "text", "group_concat": "text",
 	"string_agg": "text", "date": "text", "time": "text", "datetime": "text",
 	"strftime": "text", "concat": "text", "concat_ws": "text", "char": "text",
-	"sqlite_version": "text", "to_char": "text",
+	"sqlite_version": "text", "to_char": "text", "date_part": "float8",
 	"has_table_privilege": "bool", "has_schema_privilege": "bool", "has_database_privilege": "bool",
 	"has_column_privilege": "bool", "has_sequence_privilege": "bool", "has_function_privilege": "bool",
 	"has_any_column_privilege": "bool", "has_type_privilege": "bool", "pg_table_is_visible": "bool",

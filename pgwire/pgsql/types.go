@@ -155,7 +155,9 @@ func (p *parser) cast(typ, display, operand, lit string, isLit, param bool, tok,
 		return "date(" + operand + ")", true
 	case "time":
 		return "time(" + operand + ")", true
-	case "timestamp", "timestamptz", "uuid", "json", "jsonb", "timetz":
+	case "timestamp", "timestamptz":
+		return castPrecision(display, operand), true
+	case "uuid", "json", "jsonb", "timetz":
 		return operand, true
 	}
 	return "", p.unknownType(typ, display, tok)
@@ -264,6 +266,10 @@ func (p *parser) castLiteral(typ, v string, tok int) (string, bool) {
 			return bad("22007", map[string]string{"timestamp": "timestamp", "timestamptz": "timestamp with time zone"}[typ])
 		}
 		if typ == "timestamptz" {
+			if !hasZone(s) {
+				// Read in the session's TimeZone (zone.go).
+				return p.holeText(hole{kind: holeLocalTS, lit: formatTimestamp(t)}), true
+			}
 			t = t.UTC()
 		}
 		return "'" + formatTimestamp(t) + "'", true
