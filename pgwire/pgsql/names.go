@@ -94,6 +94,7 @@ found:
 			}
 			cols = append(cols, c)
 			p.refItems = append(p.refItems, !isStar && p.isNameChain(itemStart, i))
+			p.numericItem(itemStart, i)
 		}
 		if end {
 			break
@@ -105,6 +106,26 @@ found:
 	} else if len(cols) > 1 {
 		p.st.Items = cols
 	}
+}
+
+// numericItem has a select-list item of tokens [a, b) that is a decimal
+// literal, with or without an alias, sent as its text: Postgres shows a
+// numeric with the scale it was written with (1.0, 1.50), which SQLite's
+// REAL would lose.
+func (p *parser) numericItem(a, b int) {
+	if p.kindAt(a) != tNumber || p.st.selectInto || !strings.Contains(p.text(a), ".") || strings.ContainsAny(p.text(a), "eExX_") {
+		return
+	}
+	switch n := b - a; {
+	case n == 1, n == 2 && (p.kindAt(a+1) == tWord || p.kindAt(a+1) == tQIdent) && p.word(a+1) != "as",
+		n == 3 && p.word(a+1) == "as":
+	default:
+		return
+	}
+	if p.edits == nil {
+		p.edits = map[int]string{}
+	}
+	p.edits[a] = "'" + p.text(a) + "'"
 }
 
 // maxAliasedItem is the longest select-list item, in bytes, given an alias.
@@ -290,7 +311,8 @@ func (p *parser) nameExpr0(a, b int) Column {
 		case tNumber:
 			s := p.text(a)
 			if strings.ContainsAny(s, ".eE") {
-				return Column{Name: "?column?", Type: "float8"}
+				// A numeric, as in Postgres, whose scale is that of its text.
+				return Column{Name: "?column?", Type: "numeric"}
 			}
 			if v, err := strconv.ParseInt(s, 10, 64); err == nil && v <= 1<<31-1 {
 				return Column{Name: "?column?", Type: "int4"}
