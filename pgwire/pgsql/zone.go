@@ -320,7 +320,13 @@ func (p *parser) splitHoles(sql string) {
 			break
 		}
 		j := strings.IndexByte(sql[i+1:], holeMark)
-		n, _ := strconv.Atoi(sql[i+1 : i+1+j])
+		if j < 0 {
+			break
+		}
+		n, err := strconv.Atoi(sql[i+1 : i+1+j])
+		if err != nil || n < 0 || n >= len(p.holes) {
+			break
+		}
 		p.st.parts = append(p.st.parts, sql[:i])
 		p.st.holes = append(p.st.holes, p.holes[n])
 		sql = sql[i+j+2:]
