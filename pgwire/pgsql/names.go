@@ -414,7 +414,7 @@ func (p *parser) nameExpr0(a, b int) Column {
 			return c
 		case "now", "clock_timestamp", "transaction_timestamp", "statement_timestamp":
 			return Column{Name: w, Type: "timestamptz"}
-		case "current_timestamp", "localtimestamp":
+		case "current_timestamp", "localtimestamp", "localtime", "current_time":
 			return Column{Name: w, Type: clockTypes[w]}
 		case "greatest", "least", "coalesce", "nullif":
 			return Column{Name: w}

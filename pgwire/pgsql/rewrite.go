@@ -327,7 +327,7 @@ func (p *parser) stepWord(i, start int) int {
 			p.prim, p.primLo = start, i
 			return i + 1
 		}
-		if clock, ok := clockPrecision(p.text(i + 2)); ok && p.kindAt(i+2) == tNumber && p.isPunct(i+3, ')') {
+		if clock, ok := clockPrecision(p.text(i+2), false); ok && p.kindAt(i+2) == tNumber && p.isPunct(i+3, ')') {
 			p.replace(i, clock)
 			p.drop(i + 1)
 			p.drop(i + 2)
@@ -335,11 +335,19 @@ func (p *parser) stepWord(i, start int) int {
 			p.prim, p.primLo = start, i
 			return i + 4
 		}
-	case "localtime":
-		if !call {
+	case "localtime", "current_time":
+		if !call && w == "localtime" {
 			p.replace(i, "CURRENT_TIME")
 			p.prim, p.primLo = start, i
 			return i + 1
+		}
+		if clock, ok := clockPrecision(p.text(i+2), true); ok && call && p.kindAt(i+2) == tNumber && p.isPunct(i+3, ')') {
+			p.replace(i, clock)
+			p.drop(i + 1)
+			p.drop(i + 2)
+			p.drop(i + 3)
+			p.prim, p.primLo = start, i
+			return i + 4
 		}
 	case "current_user", "session_user", "user", "current_role":
 		if !call && p.dml && !p.isPunct(i+1, '.') {

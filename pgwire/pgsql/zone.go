@@ -813,20 +813,25 @@ func (p *parser) timezoneType(open int) string {
 }
 
 // clockPrecision is the SQLite text of CURRENT_TIMESTAMP(n) and
-// LOCALTIMESTAMP(n): the clock to n fractional digits, of the millisecond
-// SQLite's clock has (a write's is the stamped time of its command).
-func clockPrecision(n string) (string, bool) {
+// LOCALTIMESTAMP(n), or with timeOnly of CURRENT_TIME(n) and LOCALTIME(n):
+// the clock to n fractional digits, of the millisecond SQLite's clock has
+// (a write's is the stamped time of its command).
+func clockPrecision(n string, timeOnly bool) (string, bool) {
 	d, err := strconv.Atoi(n)
 	if err != nil || d < 0 {
 		return "", false
 	}
+	whole, format, width := "CURRENT_TIMESTAMP", "%Y-%m-%d %H:%M:%f", 20
+	if timeOnly {
+		whole, format, width = "CURRENT_TIME", "%H:%M:%f", 9
+	}
 	switch {
 	case d == 0:
-		return "CURRENT_TIMESTAMP", true
+		return whole, true
 	case d < 3:
-		return "substr(strftime('%Y-%m-%d %H:%M:%f', 'now'), 1, " + strconv.Itoa(20+d) + ")", true
+		return "substr(strftime('" + format + "', 'now'), 1, " + strconv.Itoa(width+d) + ")", true
 	}
-	return "strftime('%Y-%m-%d %H:%M:%f', 'now')", true
+	return "strftime('" + format + "', 'now')", true
 }
 
 // castPrecision is the SQLite text of operand::timestamp(n) (display is
