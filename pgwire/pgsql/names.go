@@ -126,6 +126,12 @@ func (p *parser) numericItem(a, b int) {
 	default:
 		return
 	}
+	for j := range p.toks {
+		switch p.word(j) {
+		case "union", "intersect", "except":
+			return // a text would sort and compare apart from the other rows' numbers
+		}
+	}
 	if p.edits == nil {
 		p.edits = map[int]string{}
 	}
