@@ -31,6 +31,7 @@ func (c *conn) catalogStatement(st *pgsql.Statement) (*pgsql.Statement, map[stri
 		return st, nil, nil
 	}
 	env := catalog.Env{User: c.set.vals["session_authorization"], Database: c.database, PID: c.pid,
+		TimeZone: c.set.vals["timezone"], ServerVersion: c.set.vals["server_version"], VersionNum: c.set.vals["server_version_num"],
 		Sequences: func() bool {
 			has, e := c.hasSequenceTable()
 			return e == nil && has

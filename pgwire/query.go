@@ -253,6 +253,7 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 	if se != nil {
 		return nil, se
 	}
+	st = st.InZone(c.loc)
 	orig := st
 	st, catalogTypes, ce := c.catalogStatement(st)
 	if ce != nil {
@@ -261,6 +262,10 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 	if st.Err != nil {
 		return nil, frontEndError(st.Err)
 	}
+	var decls []string
+	if catalogTypes == nil {
+		decls = c.probeDecls(ctx, st)
+	}
 	res, err := c.sess.Execute(ctx, st, params)
 	if err != nil {
 		return nil, locate(c.stmtError(err), orig)
@@ -268,6 +273,7 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 	if res == nil {
 		res = &Result{}
 	}
+	probeTypes(st, decls, res.Columns)
 	if st.Explain != nil {
 		return c.planResult(ctx, st.Explain, res)
 	}
@@ -553,7 +559,7 @@ func (c *conn) bind(m *pgproto3.Bind) *Error {
 		default:
 			format = m.ParameterFormatCodes[i]
 		}
-		v, err := decodeParam(raw, st.paramOIDs[i], format)
+		v, err := decodeParamIn(raw, st.paramOIDs[i], format, c.loc)
 		if err != nil {
 			e := toError(err)
 			if e.Code == "22P03" || e.Code == "22P02" {
@@ -600,7 +606,7 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 		if e != nil {
 			return nil, nil, e
 		}
-		stmt = withSet
+		stmt = withSet.InZone(c.loc)
 	}
 	if st.local != nil {
 		cols = localColumns(*st.local)
@@ -623,6 +629,9 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 	} else {
 		ctx, done := c.execContext()
 		desc, err := c.sess.Describe(ctx, runSt)
+		if err == nil && catalogTypes == nil {
+			probeTypes(runSt, c.probeDecls(ctx, runSt), desc.Columns)
+		}
 		cancelled := done()
 		if err != nil {
 			if cancelled {

@@ -128,7 +128,7 @@ func TestExprTypes(t *testing.T) {
 	}{
 		{"select count(*) from t", 1, []uint32{oidInt8}},
 		{"select 1, 1.5, 'x', true, $1::int4, cast($2 as double precision) as d, a.b c from t", 7,
-			[]uint32{oidInt4, oidFloat8, oidText, oidBool, oidInt4, oidFloat8, 0}},
+			[]uint32{oidInt4, oidNumeric, oidText, oidBool, oidInt4, oidFloat8, 0}},
 		{"select distinct -1 x", 1, []uint32{oidInt4}},
 		{"select * from t", 3, nil},
 		{"insert into t values (1)", 0, nil},

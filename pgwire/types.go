@@ -1,6 +1,7 @@
 package pgwire
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 )
 
 // Postgres type OIDs that pgwire uses.
@@ -866,6 +869,12 @@ func appendNumeric(dst []byte, s string) ([]byte, bool) {
 // decodeParam turns a Bind parameter into a value for Session.Execute: nil,
 // int64, float64, string, []byte or bool.
 func decodeParam(b []byte, oid uint32, format int16) (any, error) {
+	return decodeParamIn(b, oid, format, nil)
+}
+
+// decodeParamIn is decodeParam for a session in the zone loc (nil: UTC),
+// in which a timestamptz in text without an offset is read.
+func decodeParamIn(b []byte, oid uint32, format int16, loc *time.Location) (any, error) {
 	if b == nil {
 		return nil, nil
 	}
@@ -894,6 +903,9 @@ func decodeParam(b []byte, oid uint32, format int16) (any, error) {
 			return decodeByteaText(s)
 		case oidTimestampTZ:
 			if t, ok := parseTimestamp(s); ok {
+				if !hasOffset(s) {
+					t = inZone(t, loc)
+				}
 				return storedTimestampTZ(t), nil
 			}
 		}
@@ -991,10 +1003,16 @@ func decodeParam(b []byte, oid uint32, format int16) (any, error) {
 // storedTimestampTZ is the text a timestamptz parameter is stored as: the
 // instant in UTC without a zone, as CURRENT_TIMESTAMP and the front end's
 // casts write it, so that values compare as text and whatever zone the
-// client wrote or the session shows. A timestamptz written without an
-// offset is read as UTC (Postgres reads it in the session's TimeZone).
+// client wrote or the session shows.
 func storedTimestampTZ(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05.999999")
+}
+
+// hasOffset reports whether a timestamp's text ends in a zone: Z, or an
+// offset after the time of day.
+func hasOffset(s string) bool {
+	s = strings.TrimSpace(s)
+	return len(s) > 10 && strings.ContainsAny(s[10:], "Zz+-")
 }
 
 // decodeByteaText reads bytea's text input: \x followed by hex, or the
@@ -1086,4 +1104,57 @@ func decodeNumeric(b []byte) (string, bool) {
 		sb.WriteString(frac.String()[:dscale])
 	}
 	return sb.String(), true
+}
+
+// probeDecls are the declared types of the columns st.Probe selects (nil
+// when st has no probe, or the probe cannot be described): the arguments of
+// the result columns whose type follows from their argument's.
+func (c *conn) probeDecls(ctx context.Context, st *pgsql.Statement) []string {
+	pr := st.Probe
+	if pr == nil {
+		return nil
+	}
+	desc, err := c.sess.Describe(ctx, pgsql.Verbatim(pr.SQL))
+	if err != nil || len(desc.Columns) != len(pr.Columns) {
+		return nil
+	}
+	decls := make([]string, len(desc.Columns))
+	for i, col := range desc.Columns {
+		decls[i] = col.DeclType
+	}
+	return decls
+}
+
+// probeTypes gives the result columns cols of st that st.Probe types the
+// declared type Postgres gives a call of their function on an argument
+// declared decls[k] (from probeDecls), where they have none.
+func probeTypes(st *pgsql.Statement, decls []string, cols []Column) {
+	if st.Probe == nil || len(decls) != len(st.Probe.Columns) || len(st.Columns) != len(cols) {
+		return
+	}
+	for k, pc := range st.Probe.Columns {
+		if pc.Result >= len(cols) || cols[pc.Result].DeclType != "" {
+			continue
+		}
+		oid := declOID(decls[k])
+		arg := pgTypeNames[oid]
+		if arg == "" {
+			continue
+		}
+		switch t := pgsql.ResultType(pc.Func, arg); t {
+		case "":
+		case arg:
+			cols[pc.Result].DeclType = decls[k]
+		default:
+			cols[pc.Result].DeclType = t
+		}
+	}
+}
+
+// pgTypeNames are the front end's names of the types of declared columns.
+var pgTypeNames = map[uint32]string{
+	oidBool: "bool", oidBytea: "bytea", oidName: "name", oidInt8: "int8", oidInt2: "int2", oidInt4: "int4",
+	oidText: "text", oidJSON: "json", oidFloat4: "float4", oidFloat8: "float8", oidBPChar: "bpchar",
+	oidVarchar: "varchar", oidDate: "date", oidTime: "time", oidTimestamp: "timestamp",
+	oidTimestampTZ: "timestamptz", oidNumeric: "numeric", oidUUID: "uuid", oidJSONB: "jsonb",
 }

@@ -115,7 +115,7 @@ func TestToolSQL(t *testing.T) {
 			oids = append(oids, f.DataTypeOID)
 		}
 		rows.Close()
-		want := []uint32{20, 23, 23, 25, 25, 23, 701}
+		want := []uint32{20, 23, 23, 25, 25, 23, 1700}
 		if len(oids) != len(want) {
 			t.Fatalf("%s: %d columns", mode, len(oids))
 		}

@@ -16,6 +16,7 @@ var benchStatements = []struct{ name, sql string }{
 	{"orm_select", `SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."id" = $1 AND "users"."deleted_at" IS NULL ORDER BY "users"."id" LIMIT 1`},
 	{"orm_update", `UPDATE "users" SET "name"=$1,"updated_at"=$2 WHERE "id" = $3`},
 	{"casts", "SELECT '2020-01-01'::date, $1::int, now(), b ILIKE 'x%' FROM t WHERE a = $2::bigint FOR UPDATE"},
+	{"aggregates", "SELECT b, max(ts), sum(a), date_trunc('day', now()), 1.5 FROM t WHERE a > $1 GROUP BY b"},
 }
 
 // BenchmarkParse is a statement the front end has not seen (simple-protocol

@@ -55,7 +55,29 @@
 // (distincton.go). A column that is a call of a function Postgres types
 // gets that type (round numeric, row_number bigint, power double
 // precision), and pg_typeof of an expression the front end types answers
-// that type, which SQLite's value would not tell.
+// that type, which SQLite's value would not tell; a column that is an
+// aggregate or window function of a table's column (max(ts), sum(n)) is
+// typed by that column's declared type, which the statement's Probe, a
+// SELECT of those columns over its FROM, lets pgwire ask SQLite for. A
+// decimal literal is a numeric, shown with the scale it was written with.
+//
+// # The session's TimeZone
+//
+// The translation of a statement does not depend on the session, so that it
+// is cached by text. Where Postgres reads the session's TimeZone (a
+// timestamptz literal without an offset; date_trunc, extract and
+// date_part of a timestamptz, in Go functions of zone.go), the SQLite text
+// has a hole, which Statement.InZone fills for the session: a literal is
+// converted to the UTC text timestamptz values are stored as, once, on the
+// node the client reached; a date function gets the zone's name as an
+// argument, so that a write carries its zone into the log and every node
+// computes the same value (from the zone's rules as Go's time package
+// loads them: the host's zoneinfo, else the copy built in, so nodes whose
+// zoneinfo differs could differ on a zone whose rules changed). A column,
+// whose type the front end does not know, is taken for a timestamp by
+// date_trunc and extract, and for a timestamptz by AT TIME ZONE. x AT TIME ZONE z and timezone(z, x) name their
+// zone themselves; CURRENT_TIMESTAMP(n), LOCALTIMESTAMP(n) and casts to
+// timestamp(n) keep n fractional digits of the millisecond clock.
 //
 // # Why a grammar of its own
 //

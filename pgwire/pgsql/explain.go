@@ -123,8 +123,9 @@ func (p *parser) parseExplain() bool {
 	}
 	const prefix = "EXPLAIN QUERY PLAN "
 	st.SQL = prefix + inner.SQL
-	if len(inner.userParts) > 0 {
-		st.userParts = append([]string{prefix + inner.userParts[0]}, inner.userParts[1:]...)
+	if len(inner.parts) > 0 {
+		st.parts = append([]string{prefix + inner.parts[0]}, inner.parts[1:]...)
+		st.holes = inner.holes
 	}
 	return true
 }

@@ -32,6 +32,7 @@ func (p *parser) nameColumns() {
 	}
 	return
 found:
+	selectTok := i
 	i++
 	if w := p.word(i); w == "distinct" || w == "all" {
 		i++
@@ -66,6 +67,7 @@ found:
 						continue
 					}
 					end = true
+					p.fromTok = i
 				case "where", "group", "having", "order", "limit", "offset", "union", "intersect",
 					"except", "window", "into", "fetch", "for":
 					end = true
@@ -94,6 +96,8 @@ found:
 			}
 			cols = append(cols, c)
 			p.refItems = append(p.refItems, !isStar && p.isNameChain(itemStart, i))
+			p.numericItem(itemStart, i)
+			p.probeItem(itemStart, i, len(cols)-1, c.Type)
 		}
 		if end {
 			break
@@ -102,9 +106,36 @@ found:
 	}
 	if !star {
 		p.st.Columns = cols
+		p.makeProbe(selectTok)
 	} else if len(cols) > 1 {
 		p.st.Items = cols
 	}
+}
+
+// numericItem has a select-list item of tokens [a, b) that is a decimal
+// literal, with or without an alias, sent as its text: Postgres shows a
+// numeric with the scale it was written with (1.0, 1.50), which SQLite's
+// REAL would lose.
+func (p *parser) numericItem(a, b int) {
+	if p.kindAt(a) != tNumber || p.st.selectInto || !strings.Contains(p.text(a), ".") || strings.ContainsAny(p.text(a), "eExX_") {
+		return
+	}
+	switch n := b - a; {
+	case n == 1, n == 2 && (p.kindAt(a+1) == tWord || p.kindAt(a+1) == tQIdent) && p.word(a+1) != "as",
+		n == 3 && p.word(a+1) == "as":
+	default:
+		return
+	}
+	for j := range p.toks {
+		switch p.word(j) {
+		case "union", "intersect", "except":
+			return // a text would sort and compare apart from the other rows' numbers
+		}
+	}
+	if p.edits == nil {
+		p.edits = map[int]string{}
+	}
+	p.edits[a] = "'" + p.text(a) + "'"
 }
 
 // maxAliasedItem is the longest select-list item, in bytes, given an alias.
@@ -280,13 +311,18 @@ func (p *parser) nameExpr0(a, b int) Column {
 		}
 		return Column{Name: "?column?"}
 	}
+	if b-a >= 5 && p.word(b-4) == "at" && p.word(b-3) == "time" && p.word(b-2) == "zone" {
+		// x AT TIME ZONE z.
+		return Column{Name: "timezone", Type: zoneResult(p.nameItemExpr(a, b-4).Type)}
+	}
 	switch {
 	case b-a == 1:
 		switch p.kindAt(a) {
 		case tNumber:
 			s := p.text(a)
 			if strings.ContainsAny(s, ".eE") {
-				return Column{Name: "?column?", Type: "float8"}
+				// A numeric, as in Postgres, whose scale is that of its text.
+				return Column{Name: "?column?", Type: "numeric"}
 			}
 			if v, err := strconv.ParseInt(s, 10, 64); err == nil && v <= 1<<31-1 {
 				return Column{Name: "?column?", Type: "int4"}
@@ -384,6 +420,8 @@ func (p *parser) nameExpr0(a, b int) Column {
 			return c
 		case "now", "clock_timestamp", "transaction_timestamp", "statement_timestamp":
 			return Column{Name: w, Type: "timestamptz"}
+		case "current_timestamp", "localtimestamp", "localtime", "current_time":
+			return Column{Name: w, Type: clockTypes[w]}
 		case "greatest", "least", "coalesce", "nullif":
 			return Column{Name: w}
 		case "gen_random_uuid":
@@ -391,7 +429,9 @@ func (p *parser) nameExpr0(a, b int) Column {
 		case "extract":
 			return Column{Name: w, Type: "numeric"}
 		case "date_trunc":
-			return Column{Name: w, Type: "timestamp"}
+			return Column{Name: w, Type: p.truncType(a + 1)}
+		case "timezone":
+			return Column{Name: w, Type: p.timezoneType(a + 1)}
 		}
 		return Column{Name: w, Type: p.callType(w, a+1)}
 	case p.kindAt(a) == tWord && p.isPunct(a+1, '.') && p.kindAt(a+2) == tWord && p.isPunct(a+3, '(') && p.closes(a+3, b-1):
@@ -681,7 +721,7 @@ var functionTypes = map[string]string{
 	"typeof": "text", "printf": "text", "format": "text", "group_concat": "text",
 	"string_agg": "text", "date": "text", "time": "text", "datetime": "text",
 	"strftime": "text", "concat": "text", "concat_ws": "text", "char": "text",
-	"sqlite_version": "text", "to_char": "text",
+	"sqlite_version": "text", "to_char": "text", "date_part": "float8",
 	"has_table_privilege": "bool", "has_schema_privilege": "bool", "has_database_privilege": "bool",
 	"has_column_privilege": "bool", "has_sequence_privilege": "bool", "has_function_privilege": "bool",
 	"has_any_column_privilege": "bool", "has_type_privilege": "bool", "pg_table_is_visible": "bool",

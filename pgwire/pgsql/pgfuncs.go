@@ -31,7 +31,7 @@ var errTooLong = errors.New("requested length too large")
 
 // pgFunctions are the functions of this file.
 func pgFunctions() []Function {
-	return []Function{
+	return append([]Function{
 		{Name: "repeat", NumArgs: 2, Fn: strict(repeatFunc)},
 		{Name: "regexp_replace", NumArgs: -1, Fn: strict(regexpReplace)},
 		{Name: "split_part", NumArgs: 3, Fn: strict(splitPart)},
@@ -61,7 +61,7 @@ func pgFunctions() []Function {
 		{Name: "jsonb_typeof", NumArgs: 1, Fn: strict(jsonTypeof)},
 		{Name: jsonPathFunc, NumArgs: 2, Fn: strict(jsonPath(false))},
 		{Name: jsonPathTextFunc, NumArgs: 2, Fn: strict(jsonPath(true))},
-	}
+	}, zoneFunctions()...)
 }
 
 // The functions behind the #> and #>> operators.
@@ -74,6 +74,8 @@ const (
 // fail with, by the start of their message, as Postgres reports them.
 var errorStates = []struct{ prefix, code string }{
 	{"requested length too large", "54000"},                           // program_limit_exceeded
+	{"time zone ", "22023"},                                           // invalid_parameter_value
+	{"unit ", "22023"},                                                // invalid_parameter_value
 	{"invalid regular expression", "2201B"},                           // invalid_regular_expression
 	{"invalid input syntax for type", "22P02"},                        // invalid_text_representation
 	{"malformed array literal", "22P02"},                              // invalid_text_representation

@@ -92,14 +92,8 @@ func (p *parser) translate() {
 	}
 	sql = strings.TrimRight(sql, " \t\r\n")
 	p.st.SQL = sql
-	if len(p.userAt) > 0 {
-		prev := 0
-		for _, at := range p.userAt {
-			p.st.userParts = append(p.st.userParts, sql[prev:at])
-			prev = at
-		}
-		p.st.userParts = append(p.st.userParts, sql[prev:])
-		p.st.SQL = p.st.SQLite("")
+	if len(p.holes) > 0 {
+		p.splitHoles(sql)
 	}
 }
 
@@ -333,17 +327,33 @@ func (p *parser) stepWord(i, start int) int {
 			p.prim, p.primLo = start, i
 			return i + 1
 		}
-	case "localtime":
-		if !call {
+		if clock, ok := clockPrecision(p.text(i+2), false); ok && p.kindAt(i+2) == tNumber && p.isPunct(i+3, ')') {
+			p.replace(i, clock)
+			p.drop(i + 1)
+			p.drop(i + 2)
+			p.drop(i + 3)
+			p.prim, p.primLo = start, i
+			return i + 4
+		}
+	case "localtime", "current_time":
+		if !call && w == "localtime" {
 			p.replace(i, "CURRENT_TIME")
 			p.prim, p.primLo = start, i
 			return i + 1
+		}
+		if clock, ok := clockPrecision(p.text(i+2), true); ok && call && p.kindAt(i+2) == tNumber && p.isPunct(i+3, ')') {
+			p.replace(i, clock)
+			p.drop(i + 1)
+			p.drop(i + 2)
+			p.drop(i + 3)
+			p.prim, p.primLo = start, i
+			return i + 4
 		}
 	case "current_user", "session_user", "user", "current_role":
 		if !call && p.dml && !p.isPunct(i+1, '.') {
 			p.materialize()
 			p.gap(i)
-			p.userAt = append(p.userAt, len(p.out))
+			p.mark(hole{kind: holeUser})
 			p.last = int(p.toks[i].end)
 			p.prim, p.primLo = start, i
 			return i + 1
@@ -419,9 +429,23 @@ func (p *parser) stepWord(i, start int) int {
 		if call {
 			return p.extract(i, start)
 		}
+	case "date_part":
+		if call && p.kindAt(i+2) == tString && p.isPunct(i+3, ',') {
+			return p.extract(i, start)
+		}
 	case "date_trunc":
 		if call {
 			return p.dateTrunc(i, start)
+		}
+	case "at":
+		if j, ok := p.atTimeZone(i); ok {
+			return j
+		}
+	case "timezone":
+		if call {
+			if j, ok := p.timezoneCall(i, start); ok {
+				return j
+			}
 		}
 	case "cast":
 		if call {
@@ -843,9 +867,12 @@ func (p *parser) extract(i, start int) int {
 	if p.kindAt(i+2) == tString {
 		field = strings.ToLower(strings.Trim(p.text(i+2), "'"))
 	}
-	if p.word(i+3) != "from" {
+	if p.word(i+3) != "from" && (p.word(i) != "date_part" || !p.isPunct(i+3, ',')) {
 		p.fail("42601", i+3, "syntax error at or near "+strconv.Quote(p.text(i+3)))
 		return i + 1
+	}
+	if j, ok := p.zonedPart(i, start, field); ok {
+		return j
 	}
 	var open, closer string
 	switch field {
@@ -879,6 +906,9 @@ func (p *parser) dateTrunc(i, start int) int {
 		return i + 1
 	}
 	unit := strings.ToLower(strings.Trim(p.text(i+2), "'"))
+	if j, ok := p.zonedTrunc(i, start, unit); ok {
+		return j
+	}
 	var open, closer string
 	switch unit {
 	case "year", "month", "day", "hour", "minute", "second":

@@ -268,7 +268,7 @@ func (p *parser) subExpr(a, b int) string {
 		}
 		return ""
 	}
-	return q.st.SQLite("")
+	return p.adopt(q.st)
 }
 
 // seriesIntType is the type of an integer series whose arguments are

@@ -89,6 +89,10 @@ type Statement struct {
 	// Session), nil for other statements or when Err is set.
 	Prepare *Prepare
 	Execute *Execute
+	// Probe, when not nil, types the result columns that are an aggregate
+	// or window function of a column (max(ts), sum(n)), whose type is the
+	// column's or follows from it (types.go).
+	Probe *Probe
 	// Explain is a Postgres EXPLAIN (Kind Read, SQL SQLite's EXPLAIN QUERY
 	// PLAN of the statement explained), nil for other statements and for
 	// SQLite's own EXPLAIN QUERY PLAN, which returns SQLite's rows.
@@ -99,17 +103,26 @@ type Statement struct {
 	// other rows give values (insertdefault.go).
 	defaults      []defaultItem
 	defaultsTable string
-	object        string   // CREATE/DROP/ALTER's object kind: TABLE, INDEX …
-	userParts     []string // SQL split where the session user's name goes
+	object        string // CREATE/DROP/ALTER's object kind: TABLE, INDEX …
+	// parts is SQL split at its holes (zone.go), which SQLite fills with
+	// the session user's name and InZone with what the session's zone
+	// makes of them; nil when it has none.
+	parts []string
+	holes []hole
 }
 
 // SQLite is the text SQLite runs for a session whose user is user.
 func (s *Statement) SQLite(user string) string {
-	if len(s.userParts) == 0 {
+	if len(s.parts) == 0 {
 		return s.SQL
 	}
-	q := quoteString(user)
-	return strings.Join(s.userParts, q)
+	var b strings.Builder
+	for i, h := range s.holes {
+		b.WriteString(s.parts[i])
+		b.WriteString(h.fill(user, nil))
+	}
+	b.WriteString(s.parts[len(s.parts)-1])
+	return b.String()
 }
 
 // Tag returns the CommandComplete tag: affected is the rows the statement

@@ -155,7 +155,9 @@ func (p *parser) cast(typ, display, operand, lit string, isLit, param bool, tok,
 		return "date(" + operand + ")", true
 	case "time":
 		return "time(" + operand + ")", true
-	case "timestamp", "timestamptz", "uuid", "json", "jsonb", "timetz":
+	case "timestamp", "timestamptz":
+		return castPrecision(display, operand), true
+	case "uuid", "json", "jsonb", "timetz":
 		return operand, true
 	}
 	return "", p.unknownType(typ, display, tok)
@@ -264,6 +266,10 @@ func (p *parser) castLiteral(typ, v string, tok int) (string, bool) {
 			return bad("22007", map[string]string{"timestamp": "timestamp", "timestamptz": "timestamp with time zone"}[typ])
 		}
 		if typ == "timestamptz" {
+			if !hasZone(s) {
+				// Read in the session's TimeZone (zone.go).
+				return p.holeText(hole{kind: holeLocalTS, lit: formatTimestamp(t)}), true
+			}
 			t = t.UTC()
 		}
 		return "'" + formatTimestamp(t) + "'", true
@@ -518,4 +524,109 @@ func intervalModifiers(v string, negate bool) (string, bool) {
 		b.WriteString(", '" + num + " " + unit + "s'")
 	}
 	return b.String(), true
+}
+
+// Probe types result columns by the declared type of a column they are a
+// function of: SQL selects those columns, in the FROM of the statement,
+// and the declared type of its column k gives result column
+// Columns[k].Result the type Postgres gives Columns[k].Func of it
+// (ResultType).
+type Probe struct {
+	SQL     string
+	Columns []ProbeColumn
+}
+
+// ProbeColumn is a result column typed by a column of Probe.SQL.
+type ProbeColumn struct {
+	Result int
+	Func   string
+}
+
+// ResultType is the Postgres type of a call of fn, an aggregate or window
+// function, whose argument has the Postgres type arg; "" when the front
+// end does not say.
+func ResultType(fn, arg string) string {
+	switch fn {
+	case "min", "max", "lag", "lead", "first_value", "last_value", "nth_value":
+		return arg
+	case "sum":
+		switch arg {
+		case "int2", "int4":
+			return "int8"
+		case "int8", "numeric":
+			return "numeric"
+		case "float4", "float8":
+			return arg
+		}
+	case "avg":
+		switch arg {
+		case "int2", "int4", "int8", "numeric":
+			return "numeric"
+		case "float4", "float8":
+			return "float8"
+		}
+	}
+	return ""
+}
+
+// probeItem notes the select-list item of tokens [a, b), result column
+// col, when it is a call of a function ResultType types by its argument,
+// the first being a column (max(ts), lag(t.n, 1) OVER w, sum(x) AS s), and
+// the front end gives it no type of its own (typ).
+func (p *parser) probeItem(a, b, col int, typ string) {
+	fn := p.word(a)
+	if p.kindAt(a) != tWord || !p.isPunct(a+1, '(') || ResultType(fn, "int4") == "" && ResultType(fn, "float8") == "" {
+		return
+	}
+	if typ != "" && typ != functionTypes[fn] {
+		return
+	}
+	k := a + 2
+	for k < b && (p.kindAt(k) == tWord || p.kindAt(k) == tQIdent || p.isPunct(k, '.')) {
+		k++
+	}
+	if k == a+2 || k >= b || !(p.isPunct(k, ')') || p.isPunct(k, ',') && fn != "min" && fn != "max") ||
+		!p.isNameChain(a+2, k) || notPrimary[p.word(a+2)] {
+		return
+	}
+	if r := p.matchParen(a+1) + 1; r > a+1 && r != b && !(r+1 == b && (p.kindAt(r) == tQIdent || p.kindAt(r) == tWord && !reservedAfter[p.word(r)])) &&
+		!(r+2 == b && p.word(r) == "as") && p.word(r) != "over" && p.word(r) != "filter" {
+		return // max(x) + 1
+	}
+	p.probeArgs = append(p.probeArgs, p.src[p.toks[a+2].start:p.toks[k-1].end])
+	p.probe = append(p.probe, ProbeColumn{Result: col, Func: fn})
+}
+
+// makeProbe sets Statement.Probe from the items probeItem noted, the
+// select list starting at token sel.
+func (p *parser) makeProbe(sel int) {
+	if len(p.probe) == 0 || p.fromTok <= sel {
+		return
+	}
+	end, depth := p.fromTok+1, 0
+scan:
+	for ; end < len(p.toks); end++ {
+		switch {
+		case p.isPunct(end, '('):
+			depth++
+		case p.isPunct(end, ')'):
+			depth--
+			if depth < 0 {
+				break scan
+			}
+		case depth == 0 && p.kindAt(end) == tWord:
+			switch p.word(end) {
+			case "where", "group", "having", "order", "limit", "offset", "window", "union", "intersect", "except",
+				"fetch", "for":
+				break scan
+			}
+		}
+	}
+	src := p.src[:p.toks[sel].start] + "SELECT " + strings.Join(p.probeArgs, ", ") + " " +
+		p.src[p.toks[p.fromTok].start:p.toks[end-1].end]
+	pr := Parse(src)
+	if pr.Err != nil || pr.Kind != Read {
+		return
+	}
+	p.st.Probe = &Probe{SQL: pr.SQLite(""), Columns: p.probe}
 }

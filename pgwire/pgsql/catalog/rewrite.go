@@ -18,6 +18,10 @@ type Env struct {
 	// pg_get_serial_sequence. The rewrite asks at most once, and only for
 	// a statement that reads those relations.
 	Sequences func() bool
+	// TimeZone, ServerVersion and VersionNum are what pg_settings reports
+	// as the session's TimeZone ("": UTC), server_version and
+	// server_version_num.
+	TimeZone, ServerVersion, VersionNum string
 }
 
 // once is env with a Sequences that asks env's at most once.
@@ -927,7 +931,13 @@ func (r *rewriter) relation(schema, name string) (string, bool) {
 }
 
 func (r *rewriter) expandSession(sql string) string {
-	return strings.NewReplacer("{{user}}", quoteString(r.env.User), "{{db}}", quoteString(r.env.Database)).Replace(sql)
+	tz := r.env.TimeZone
+	if tz == "" {
+		tz = "UTC"
+	}
+	return strings.NewReplacer("{{user}}", quoteString(r.env.User), "{{db}}", quoteString(r.env.Database),
+		"{{timezone}}", strings.ReplaceAll(tz, "'", "''"), "{{version}}", r.env.ServerVersion,
+		"{{version_num}}", r.env.VersionNum).Replace(sql)
 }
 
 // castType reads the type of a cast from toks[i:]; it returns the type in

@@ -521,7 +521,7 @@ var settings = [][2]string{
 	{"default_transaction_read_only", "off"}, {"integer_datetimes", "on"}, {"IntervalStyle", "postgres"},
 	{"max_identifier_length", "63"}, {"max_index_keys", "32"}, {"search_path", `"$user", public`},
 	{"server_encoding", "UTF8"}, {"server_version", "{{version}}"}, {"server_version_num", "{{version_num}}"},
-	{"standard_conforming_strings", "on"}, {"TimeZone", "UTC"}, {"transaction_isolation", "serializable"},
+	{"standard_conforming_strings", "on"}, {"TimeZone", "{{timezone}}"}, {"transaction_isolation", "serializable"},
 }
 
 func settingsRows() string {
@@ -558,7 +558,7 @@ func init() {
 		}
 		r := &relations[i]
 		r.def = v.sql
-		if strings.Contains(v.sql, "{{user}}") || strings.Contains(v.sql, "{{db}}") {
+		if strings.Contains(v.sql, "{{user}}") || strings.Contains(v.sql, "{{db}}") || strings.Contains(v.sql, "{{timezone}}") {
 			r.session = v.sql
 		} else if v.schema == "pg_catalog" {
 			r.sqlite = v.name
