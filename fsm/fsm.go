@@ -117,7 +117,8 @@ type FSM struct {
 	lastTime atomic.Int64
 	// readIndex is index, stored once the state it names is committed:
 	// a read snapshot taken after loading it reflects at least that
-	// index. It lags index after a restore until the next commit.
+	// index. It lags index after a snapshot is installed (Restore,
+	// RestoredAt) until the next commit; lower is always safe.
 	readIndex atomic.Uint64
 	// ddlSeq is odd while a transaction that changed the schema commits,
 	// until schemaGen counts it.

@@ -192,15 +192,16 @@ func runRead(c *conn, st command.Statement, sr *command.StatementResult) error {
 // statements when the schema generation moved since they were compiled.
 //
 // It returns an index the snapshot reflects: the applied index as it was
-// before the snapshot was taken. A commit stores that index only once it
-// has committed, so the snapshot holds every entry up to it; it may also
-// hold a commit that is finishing (the index is then one batch behind,
-// which makes a transaction's conflict check stricter, never looser). A
-// read does not wait for a commit in progress, however large: reads of
-// the state before it go on meanwhile. The schema generation is paired
-// with the snapshot the same way, exactly: when a commit that changes the
-// schema overlaps the snapshot (ddlSeq odd or moved), the statements are
-// dropped, now and at the next read, whichever schema the snapshot holds.
+// just before the snapshot was taken. A commit stores that index only once
+// it has committed, so the snapshot holds every entry up to it; it may also
+// hold the batch whose commit was finishing then (the index is one batch
+// behind, in that window of microseconds, which can only make a
+// transaction's conflict check report a conflict, never miss one). So a
+// read does not wait for a commit in progress, however large: it reads the
+// state before it. The schema generation is paired with the snapshot
+// exactly: when a commit that changes the schema overlaps the snapshot
+// (ddlSeq odd or moved), the statements are dropped, now and at the next
+// read, whichever schema the snapshot holds.
 func (f *FSM) syncSchema(c *conn) (uint64, error) {
 	ddl := f.ddlSeq.Load()
 	gen, index := f.schemaGen.Load(), f.readIndex.Load()
