@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"modernc.org/libc"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	hraft "github.com/hashicorp/raft"
 	"github.com/raftsql/raftsql/fsm/command"
 )
 
@@ -159,5 +161,113 @@ func TestReadDoesNotWaitForCommit(t *testing.T) {
 	}
 	if got := res.Statements[0].Rows[0][0].Int; got != 3+rows*size {
 		t.Errorf("the rows hold %d bytes, want %d", got, 3+rows*size)
+	}
+}
+
+// TestReadIndexIsReflected applies entries of one row each while reads
+// begin: a read transaction reports at least the index applied before it
+// began, and its snapshot holds the rows of every entry up to the index it
+// reports, and none of an entry not yet committed.
+func TestReadIndexIsReflected(t *testing.T) {
+	f := openTest(t)
+	a := &applier{f: f}
+	a.mustExec(t, "CREATE TABLE t(x)")
+	base := a.index // entry base+k inserts row k
+	const n = 300
+	logs := make([]*hraft.Log, n)
+	for i := range logs {
+		logs[i] = a.log(a.cmd(command.KindExecute, stmts("INSERT INTO t VALUES (1)")...))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var applied atomic.Uint64
+	applied.Store(base)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, l := range logs {
+			f.Apply(l)
+			applied.Store(l.Index)
+		}
+	}()
+	for reads := 0; ; reads++ {
+		select {
+		case <-done:
+			if reads == 0 {
+				t.Fatal("no read ran while the entries were applied")
+			}
+			return
+		default:
+		}
+		after := applied.Load() // applied before the read began
+		rt, err := f.BeginRead(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := countIn(ctx, t, rt.Query, "t")
+		idx := rt.Index()
+		rt.Close()
+		if idx < after {
+			t.Fatalf("a read begun after entry %d was applied reports index %d", after, idx)
+		}
+		if got < int64(idx-base) {
+			t.Fatalf("a read at index %d sees %d rows, want at least %d", idx, got, idx-base)
+		}
+		// At most the entry being applied now is visible beyond those
+		// Apply has returned from.
+		if limit := int64(applied.Load()-base) + 1; got > limit {
+			t.Fatalf("a read sees %d rows, more than the %d entries applied since", got, limit)
+		}
+	}
+}
+
+// TestReadTablesFollowTheSchemaOfTheSnapshot redefines a view, over one
+// table and then the other, while read transactions run a cached query of
+// it: the tables each reports having read are those its snapshot's view
+// reads, though the statement was compiled when the view read the other.
+func TestReadTablesFollowTheSchemaOfTheSnapshot(t *testing.T) {
+	f := openTest(t)
+	a := &applier{f: f}
+	a.mustExec(t, "CREATE TABLE a(x)", "CREATE TABLE b(x)", "INSERT INTO a VALUES (1)", "INSERT INTO b VALUES (2)",
+		"CREATE VIEW v AS SELECT x FROM a")
+	const n = 200
+	logs := make([]*hraft.Log, n)
+	for i := range logs {
+		from := []string{"b", "a"}[i%2]
+		logs[i] = a.log(a.cmd(command.KindExecute, stmts("DROP VIEW v", "CREATE VIEW v AS SELECT x FROM "+from)...))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, l := range logs {
+			f.Apply(l)
+		}
+	}()
+	for reads := 0; ; reads++ {
+		select {
+		case <-done:
+			if reads == 0 {
+				t.Fatal("no read ran while the view was redefined")
+			}
+			return
+		default:
+		}
+		rt, err := f.BeginRead(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := rt.Query(ctx, stmts("SELECT x FROM v"))
+		if err != nil || res.Statements[0].Err != nil {
+			t.Fatalf("SELECT x FROM v: %v %v", err, res)
+		}
+		x := res.Statements[0].Rows[0][0].Int
+		tables := rt.Tables()
+		rt.Close()
+		want := map[int64]string{1: "a", 2: "b"}[x]
+		if !slices.Contains(tables, want) {
+			t.Fatalf("a read of v that found %d (table %s) reports reading %v", x, want, tables)
+		}
 	}
 }
