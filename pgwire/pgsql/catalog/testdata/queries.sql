@@ -194,3 +194,13 @@ SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'loaded' UNION ALL 
 SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'added'::regclass UNION ALL SELECT c.relname, i.indisprimary, '' FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'added'::regclass
 ----
 SELECT sequence_catalog, sequence_schema, sequence_name, data_type, numeric_precision, start_value, minimum_value, maximum_value, increment, cycle_option FROM information_schema.sequences ORDER BY sequence_name
+----
+SELECT 'int4'::regtype::text, 'integer'::regtype, 'varchar'::regtype, 'int4'::regtype::oid, 0::regtype, 'fruit'::regclass::oid = oid, oid::regclass AS rel, 'pg_type'::regclass FROM pg_class WHERE relname = 'fruit'
+----
+SELECT attname, atttypid::regtype, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'fruit'::regclass AND attnum > 0 ORDER BY attnum
+----
+SELECT typname::regtype, t.oid::regtype AS shown FROM pg_type t WHERE typname IN ('int4', 'text', 'bool') ORDER BY t.oid
+----
+SELECT conname, conrelid::regclass, confrelid::regclass, indrelid::regclass, indexrelid::regclass::text FROM pg_constraint JOIN pg_index ON indexrelid = conindid WHERE conrelid = 'basket'::regclass ORDER BY 1
+----
+SELECT relname FROM pg_class WHERE oid::regclass = 'fruit' OR oid::regclass::text = 'pair' ORDER BY oid::regclass::text
