@@ -148,6 +148,15 @@ func Funcs(version string) []Func {
 			}
 			return typeOID(toText(a[0])), nil
 		}},
+		{"_pg_size_pretty", 1, func(a []any) (any, error) {
+			switch x := a[0].(type) {
+			case nil:
+				return nil, nil
+			case float64:
+				return sizePretty(int64(x)), nil
+			}
+			return sizePretty(toInt(a[0])), nil
+		}},
 		{"_pg_relname", 1, func(a []any) (any, error) {
 			// The name of a catalog relation's OID; an OID that names
 			// no relation shows as the number, as in Postgres.

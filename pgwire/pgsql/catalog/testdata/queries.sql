@@ -204,3 +204,11 @@ SELECT typname::regtype, t.oid::regtype AS shown FROM pg_type t WHERE typname IN
 SELECT conname, conrelid::regclass, confrelid::regclass, indrelid::regclass, indexrelid::regclass::text FROM pg_constraint JOIN pg_index ON indexrelid = conindid WHERE conrelid = 'basket'::regclass ORDER BY 1
 ----
 SELECT relname FROM pg_class WHERE oid::regclass = 'fruit' OR oid::regclass::text = 'pair' ORDER BY oid::regclass::text
+----
+SELECT pg_size_pretty(10239), pg_size_pretty(10240), pg_size_pretty(1000000), pg_size_pretty(10485760), pg_size_pretty(-10240), pg_size_pretty(1099511627776 * 1024 * 20), pg_size_pretty(NULL)
+----
+SELECT c.relname, pg_relation_size(c.oid) = 4096, pg_table_size(c.relname), pg_indexes_size(c.oid), pg_total_relation_size('fruit'::regclass) = pg_table_size(c.oid) + pg_indexes_size(c.oid), pg_relation_size(1) FROM pg_class c WHERE c.relname IN ('fruit', 'fruit_name', 'pair') ORDER BY 1
+----
+SELECT pg_database_size(current_database()) > 4096, pg_database_size(current_database()) % 4096 = 0
+----
+SELECT pg_relation_size('fruit_code_key'), pg_relation_size('fruit_pkey'), pg_indexes_size('fruit'), pg_relation_size('no_such')
