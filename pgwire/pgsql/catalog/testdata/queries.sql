@@ -212,3 +212,7 @@ SELECT c.relname, pg_relation_size(c.oid) = 4096, pg_table_size(c.relname), pg_i
 SELECT pg_database_size(current_database()) > 4096, pg_database_size(current_database()) % 4096 = 0
 ----
 SELECT pg_relation_size('fruit_code_key'), pg_relation_size('fruit_pkey'), pg_indexes_size('fruit'), pg_relation_size('no_such')
+----
+SELECT t.typname, t.oid::regtype, format_type(t.oid, NULL), t.typname::regtype FROM pg_type t WHERE t.oid::regtype::text <> format_type(t.oid, NULL) OR t.typname::regtype::oid <> t.oid OR t.oid::regtype::text IS NULL
+----
+SELECT count(*) > 50 FROM pg_type t WHERE t.oid::regtype::text = format_type(t.oid, NULL) AND t.typname::regtype = t.oid
