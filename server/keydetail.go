@@ -11,9 +11,12 @@ import (
 
 // keyDetail gives pe, the violation of key k by statement st run with
 // params, the DETAIL Postgres gives it, when the statement's text shows
-// the key's values (an INSERT of one row, an UPDATE that sets the key to
-// literals or parameters, pgsql.Statement.Assigned): Key (email)=(a@b.c)
-// already exists, or Key (user_id)=(7) is not present in table "users".
+// the key's values: an INSERT of one row or an UPDATE that sets the key
+// to literals or parameters (pgsql.Statement.Assigned) shows the new
+// row's, Key (email)=(a@b.c) already exists, or Key (user_id)=(7) is not
+// present in table "users"; a DELETE or UPDATE of a parent row whose
+// WHERE clause names its key (pgsql.Statement.Matched) shows the old
+// row's, Key (id)=(1) is still referenced from table "orders".
 // Nothing is read for it: it is worked out once, where the error is
 // translated, from what the client sent.
 func keyDetail(pe *pgwire.Error, k violatedKey, st *pgsql.Statement, params []any) {
@@ -21,6 +24,9 @@ func keyDetail(pe *pgwire.Error, k violatedKey, st *pgsql.Statement, params []an
 		return
 	}
 	vals, ok := st.Assigned(k.columns)
+	if k.child != "" {
+		vals, ok = st.Matched(k.columns)
+	}
 	if !ok {
 		return
 	}
@@ -47,10 +53,13 @@ func keyDetail(pe *pgwire.Error, k violatedKey, st *pgsql.Statement, params []an
 		names[i] = quoteIdentIfNeeded(c)
 	}
 	key := "Key (" + strings.Join(names, ", ") + ")=(" + strings.Join(shown, ", ") + ")"
-	if k.parent == "" {
-		pe.Detail = key + " already exists."
-	} else {
+	switch {
+	case k.child != "":
+		pe.Detail = key + " is still referenced from table " + quoted(k.child) + "."
+	case k.parent != "":
 		pe.Detail = key + " is not present in table " + quoted(k.parent) + "."
+	default:
+		pe.Detail = key + " already exists."
 	}
 }
 

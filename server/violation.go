@@ -108,16 +108,17 @@ func violationError(e *command.Error, verb, target string, look schemaRows) *pgw
 }
 
 // violatedKey is the key of the constraint a violation names: its columns
-// as the schema spells them, and for a foreign key of the inserted or
-// updated row the table it references ("" for a unique key).
+// as the schema spells them; for a foreign key of the row written, the
+// table it references; for a foreign key that references the row changed
+// or deleted (the parent's columns), the table that references it.
 type violatedKey struct {
 	columns []string
 	parent  string
+	child   string
 }
 
-// violationKey is violationError, and the key of the constraint it names
-// when it names one whose key the statement's values show (a unique key,
-// or a foreign key of the row written).
+// violationKey is violationError, and the key of the constraint it names,
+// if it names one.
 func violationKey(e *command.Error, verb, target string, look schemaRows) (*pgwire.Error, violatedKey) {
 	var key violatedKey
 	if look == nil {
@@ -204,13 +205,13 @@ func violationKey(e *command.Error, verb, target string, look schemaRows) (*pgwi
 // an UPDATE — and when there are several, the message names none.
 func foreignKeyError(pe *pgwire.Error, verb, target string, rows [][]any) (key violatedKey) {
 	type fk struct {
-		child, name, parent, cols string
-		referenced                bool // the key references target: the statement changed a parent row
+		child, name, parent, cols, refcols string
+		referenced                         bool // the key references target: the statement changed a parent row
 	}
 	var candidates []fk
 	var child, parent bool // whether target references others, or is referenced
 	for _, r := range rows {
-		if len(r) != 6 {
+		if len(r) != 7 {
 			return key
 		}
 		var k fk
@@ -220,6 +221,7 @@ func foreignKeyError(pe *pgwire.Error, verb, target string, rows [][]any) (key v
 		onUpdate, _ := r[3].(string)
 		onDelete, _ := r[4].(string)
 		k.cols, _ = r[5].(string)
+		k.refcols, _ = r[6].(string)
 		restricts := func(action string) bool { return action == "NO ACTION" || action == "RESTRICT" }
 		switch {
 		case strings.EqualFold(k.child, target) && verb != "DELETE":
@@ -237,6 +239,9 @@ func foreignKeyError(pe *pgwire.Error, verb, target string, rows [][]any) (key v
 		if k.referenced {
 			pe.Message = "update or delete on table " + quoted(k.parent) + " violates foreign key constraint " +
 				quoted(k.name) + " on table " + quoted(k.child)
+			if k.refcols != "" {
+				key = violatedKey{columns: strings.Split(k.refcols, ", "), child: k.child}
+			}
 		} else {
 			pe.Message = "insert or update on table " + quoted(k.child) + " violates foreign key constraint " + quoted(k.name)
 			if k.cols != "" {

@@ -43,7 +43,7 @@ func TestViolationWithoutSchema(t *testing.T) {
 // only one it could have; when there are several, none is named.
 func TestForeignKeyCandidates(t *testing.T) {
 	fk := func(child, name, parent, onUpdate, onDelete string) []any {
-		return []any{child, name, parent, onUpdate, onDelete, name[len(child)+1 : len(name)-len("_fkey")]}
+		return []any{child, name, parent, onUpdate, onDelete, name[len(child)+1 : len(name)-len("_fkey")], "id"}
 	}
 	keys := [][]any{
 		fk("c", "c_pid_fkey", "p", "NO ACTION", "NO ACTION"),
@@ -74,8 +74,17 @@ func TestForeignKeyCandidates(t *testing.T) {
 		{"UPDATE", "p", `update or delete on table "p" violates a foreign key constraint`, "", ""},
 	} {
 		pe, key := violationKey(e, tc.verb, tc.target, look)
-		if want := tc.verb != "DELETE" && tc.name != ""; (key.parent != "") != want || want && (key.parent != "p" || len(key.columns) != 1 || key.columns[0] != "pid") {
-			t.Errorf("%s %s: key %+v", tc.verb, tc.target, key)
+		switch {
+		case tc.name == "":
+			if key.columns != nil {
+				t.Errorf("%s %s: key %+v, want none", tc.verb, tc.target, key)
+			}
+		case tc.verb == "DELETE":
+			if key.child != tc.table || key.parent != "" || strings.Join(key.columns, ",") != "id" {
+				t.Errorf("%s %s: key %+v, want the referenced id", tc.verb, tc.target, key)
+			}
+		case key.parent != "p" || key.child != "" || strings.Join(key.columns, ",") != "pid":
+			t.Errorf("%s %s: key %+v, want the referencing pid", tc.verb, tc.target, key)
 		}
 		got := [...]string{pe.Code, pe.Message, pe.Table, pe.Constraint}
 		want := [...]string{"23503", tc.msg, tc.table, tc.name}
@@ -127,6 +136,9 @@ func TestKeyDetail(t *testing.T) {
 		{"INSERT INTO users (email) VALUES ($1)", []any{nil}, unique, ""},
 		{"INSERT INTO users (email) VALUES ($2)", []any{"a"}, unique, ""},
 		{"INSERT INTO users (email) VALUES ('a')", nil, violatedKey{}, ""},
+		{`DELETE FROM "users" WHERE "users"."id" = $1`, []any{int64(3)}, violatedKey{columns: []string{"id"}, child: "orders"},
+			`Key (id)=(3) is still referenced from table "orders".`},
+		{"DELETE FROM users WHERE id > 3", nil, violatedKey{columns: []string{"id"}, child: "orders"}, ""},
 	} {
 		pe := &pgwire.Error{}
 		keyDetail(pe, tc.key, pgsql.Parse(tc.sql), tc.params)

@@ -34,3 +34,29 @@ func TestAssigned(t *testing.T) {
 		}
 	}
 }
+
+// TestMatched: the values the WHERE clause of an UPDATE or DELETE holds
+// the columns of a key to.
+func TestMatched(t *testing.T) {
+	for _, tc := range []struct {
+		sql  string
+		cols []string
+		want []Value // nil: not known
+	}{
+		{"DELETE FROM users WHERE id = 1", []string{"id"}, []Value{{Literal: "1"}}},
+		{`DELETE FROM "users" WHERE "users"."id" = $1`, []string{"id"}, []Value{{Param: 1}}},
+		{"DELETE FROM p AS x WHERE x.a = 'k' AND b = -2 RETURNING *", []string{"b", "A"}, []Value{{Literal: "-2"}, {Literal: "k"}}},
+		{"UPDATE users SET id = 5 WHERE id = 1", []string{"id"}, []Value{{Literal: "1"}}},
+		{"UPDATE users u SET n = (n + 1) WHERE u.id = $2", []string{"id"}, []Value{{Param: 2}}},
+		{"DELETE FROM users WHERE id = 1 OR id = 2", []string{"id"}, nil},
+		{"DELETE FROM users WHERE id > 1", []string{"id"}, nil},
+		{"DELETE FROM users WHERE id IN (1, 2)", []string{"id"}, nil},
+		{"DELETE FROM users", []string{"id"}, nil},
+		{"INSERT INTO users (id) VALUES (1)", []string{"id"}, nil},
+	} {
+		got, ok := Parse(tc.sql).Matched(tc.cols)
+		if ok != (tc.want != nil) || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s %v: got %+v (%v), want %+v", tc.sql, tc.cols, got, ok, tc.want)
+		}
+	}
+}

@@ -57,9 +57,11 @@ func IndexQuery(name string) Query {
 // is true those that reference it too (which reads every table's keys):
 // each row is the referencing table, the constraint's name, the referenced
 // table, the ON UPDATE and ON DELETE actions (upper case, "NO ACTION"
-// when none is declared), and the referencing columns (joined by ", ").
+// when none is declared), and the referencing and referenced columns
+// (each joined by ", ").
 func ForeignKeysQuery(table string, referencing bool) Query {
-	const cols = `SELECT f.tbl, f.name, f.reftbl, coalesce(upper(f.on_update), 'NO ACTION'), coalesce(upper(f.on_delete), 'NO ACTION'), f.cols
+	const cols = `SELECT f.tbl, f.name, f.reftbl, coalesce(upper(f.on_update), 'NO ACTION'), coalesce(upper(f.on_delete), 'NO ACTION'),
+  f.cols, f.refcols
 FROM _pg_fk f `
 	if !referencing {
 		return bind(cols+`WHERE f.tbl = ?1 COLLATE NOCASE ORDER BY f.id`, table)
