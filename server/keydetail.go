@@ -23,7 +23,7 @@ func keyDetail(pe *pgwire.Error, k violatedKey, st *pgsql.Statement, params []an
 	if len(k.columns) == 0 || pe.Detail != "" {
 		return
 	}
-	vals, ok := st.Assigned(k.columns)
+	vals, ok := st.Assigned(k.columns, k.table)
 	if k.child != "" {
 		vals, ok = st.Matched(k.columns)
 	}

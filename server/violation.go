@@ -115,6 +115,7 @@ type violatedKey struct {
 	columns []string
 	parent  string
 	child   string
+	table   []string // the columns of the table written, in order
 }
 
 // violationKey is violationError, and the key of the constraint it names,
@@ -141,7 +142,7 @@ func violationKey(e *command.Error, verb, target string, look schemaRows) (*pgwi
 			pe.Schema, pe.Table = "public", table
 			rows = look(catalog.UniqueQuery(table, cols, e.Code != constraintUnique))
 		}
-		if len(rows) != 1 || len(rows[0]) != 2 {
+		if len(rows) != 1 || len(rows[0]) != 3 {
 			return pe, key
 		}
 		table, _ := rows[0][0].(string)
@@ -150,6 +151,9 @@ func violationKey(e *command.Error, verb, target string, look schemaRows) (*pgwi
 			return pe, key
 		}
 		key.columns = cols
+		if all, _ := rows[0][2].(string); all != "" {
+			key.table = strings.Split(all, ", ")
+		}
 		pe.Message = "duplicate key value violates unique constraint " + quoted(name)
 		pe.Schema, pe.Table, pe.Constraint = "public", table, name
 	case e.Code == constraintNotNull:
@@ -205,13 +209,13 @@ func violationKey(e *command.Error, verb, target string, look schemaRows) (*pgwi
 // an UPDATE — and when there are several, the message names none.
 func foreignKeyError(pe *pgwire.Error, verb, target string, rows [][]any) (key violatedKey) {
 	type fk struct {
-		child, name, parent, cols, refcols string
-		referenced                         bool // the key references target: the statement changed a parent row
+		child, name, parent, cols, refcols, all string
+		referenced                              bool // the key references target: the statement changed a parent row
 	}
 	var candidates []fk
 	var child, parent bool // whether target references others, or is referenced
 	for _, r := range rows {
-		if len(r) != 7 {
+		if len(r) != 8 {
 			return key
 		}
 		var k fk
@@ -222,6 +226,7 @@ func foreignKeyError(pe *pgwire.Error, verb, target string, rows [][]any) (key v
 		onDelete, _ := r[4].(string)
 		k.cols, _ = r[5].(string)
 		k.refcols, _ = r[6].(string)
+		k.all, _ = r[7].(string)
 		restricts := func(action string) bool { return action == "NO ACTION" || action == "RESTRICT" }
 		switch {
 		case strings.EqualFold(k.child, target) && verb != "DELETE":
@@ -246,6 +251,9 @@ func foreignKeyError(pe *pgwire.Error, verb, target string, rows [][]any) (key v
 			pe.Message = "insert or update on table " + quoted(k.child) + " violates foreign key constraint " + quoted(k.name)
 			if k.cols != "" {
 				key = violatedKey{columns: strings.Split(k.cols, ", "), parent: k.parent}
+				if k.all != "" {
+					key.table = strings.Split(k.all, ", ")
+				}
 			}
 		}
 		pe.Schema, pe.Table, pe.Constraint = "public", k.child, k.name

@@ -43,7 +43,7 @@ func TestViolationWithoutSchema(t *testing.T) {
 // only one it could have; when there are several, none is named.
 func TestForeignKeyCandidates(t *testing.T) {
 	fk := func(child, name, parent, onUpdate, onDelete string) []any {
-		return []any{child, name, parent, onUpdate, onDelete, name[len(child)+1 : len(name)-len("_fkey")], "id"}
+		return []any{child, name, parent, onUpdate, onDelete, name[len(child)+1 : len(name)-len("_fkey")], "id", "id, a, b"}
 	}
 	keys := [][]any{
 		fk("c", "c_pid_fkey", "p", "NO ACTION", "NO ACTION"),
@@ -136,6 +136,8 @@ func TestKeyDetail(t *testing.T) {
 		{"INSERT INTO users (email) VALUES ($1)", []any{nil}, unique, ""},
 		{"INSERT INTO users (email) VALUES ($2)", []any{"a"}, unique, ""},
 		{"INSERT INTO users (email) VALUES ('a')", nil, violatedKey{}, ""},
+		{"INSERT INTO pair VALUES (2, 'x', 3)", nil, violatedKey{columns: []string{"a", "B"}, table: []string{"id", "B", "a"}},
+			`Key (a, "B")=(3, x) already exists.`},
 		{`DELETE FROM "users" WHERE "users"."id" = $1`, []any{int64(3)}, violatedKey{columns: []string{"id"}, child: "orders"},
 			`Key (id)=(3) is still referenced from table "orders".`},
 		{"DELETE FROM users WHERE id > 3", nil, violatedKey{columns: []string{"id"}, child: "orders"}, ""},

@@ -13,15 +13,16 @@ type Value struct {
 	Null    bool
 }
 
-// Assigned gives the values an INSERT … VALUES of one row with a column
-// list, or an UPDATE … SET, gives to columns (named as the schema names
-// them; compared ASCII case-insensitively), each a literal or a $n; ok is
+// Assigned gives the values an INSERT … VALUES of one row, or an UPDATE …
+// SET, gives to columns (named as the schema names them; compared ASCII
+// case-insensitively), each a literal or a $n; an INSERT without a column
+// list gives the table's columns, in order, tableColumns. ok is
 // false when the statement gives one of them no such value (an
 // expression, a DEFAULT, a column it does not set, several rows). The
 // server reads it on the rare path of a constraint violation, to show the
 // key as Postgres does (Key (email)=(a@b.c) already exists), so it is not
 // worked out when the statement is parsed.
-func (s *Statement) Assigned(columns []string) (vals []Value, ok bool) {
+func (s *Statement) Assigned(columns, tableColumns []string) (vals []Value, ok bool) {
 	if len(columns) == 0 || s.Verb != "INSERT" && s.Verb != "UPDATE" {
 		return nil, false
 	}
@@ -33,23 +34,30 @@ func (s *Statement) Assigned(columns []string) (vals []Value, ok bool) {
 	given := map[string]Value{}
 	if s.Verb == "INSERT" {
 		var cols []string
-		if !r.punct(i, '(') {
+		switch {
+		case r.word(i) == "VALUES":
+			for _, c := range tableColumns {
+				cols = append(cols, strings.ToLower(c))
+			}
+		case r.punct(i, '('):
+			for i++; ; i += 2 {
+				n, isName := r.name(i)
+				if !isName {
+					return nil, false
+				}
+				cols = append(cols, strings.ToLower(n))
+				if r.punct(i+1, ')') {
+					break
+				}
+				if !r.punct(i+1, ',') {
+					return nil, false
+				}
+			}
+			i += 2
+		}
+		if len(cols) == 0 {
 			return nil, false
 		}
-		for i++; ; i += 2 {
-			n, isName := r.name(i)
-			if !isName {
-				return nil, false
-			}
-			cols = append(cols, strings.ToLower(n))
-			if r.punct(i+1, ')') {
-				break
-			}
-			if !r.punct(i+1, ',') {
-				return nil, false
-			}
-		}
-		i += 2
 		if r.word(i) != "VALUES" || !r.punct(i+1, '(') {
 			return nil, false
 		}

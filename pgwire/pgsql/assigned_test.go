@@ -13,6 +13,8 @@ func TestAssigned(t *testing.T) {
 		cols []string
 		want []Value // nil: not known
 	}{
+		{"INSERT INTO t VALUES (1, 'x', 3)", []string{"b", "A"}, []Value{{Literal: "x"}, {Literal: "1"}}},
+		{"INSERT INTO t VALUES (1, 'x')", []string{"c"}, nil},
 		{"INSERT INTO users (email, n) VALUES ('a@b.c', 1)", []string{"email"}, []Value{{Literal: "a@b.c"}}},
 		{`insert into public."Users" ("Email", n) values ($2, -7) returning id`, []string{"email", "N"}, []Value{{Param: 2}, {Literal: "-7"}}},
 		{"INSERT INTO t (a, b) VALUES (E'it''s', NULL) ON CONFLICT DO NOTHING", []string{"b", "a"}, []Value{{Null: true}, {Literal: "it's"}}},
@@ -21,6 +23,7 @@ func TestAssigned(t *testing.T) {
 		{"INSERT INTO t (a) VALUES (lower($1))", []string{"a"}, nil},
 		{"INSERT INTO t (a) VALUES (1)", []string{"b"}, nil},
 		{"INSERT INTO t VALUES (1)", []string{"a"}, nil},
+		{"INSERT INTO t DEFAULT VALUES", []string{"a"}, nil},
 		{"INSERT INTO t (a) SELECT 1", []string{"a"}, nil},
 		{"UPDATE users SET email = $1, n = n + 1 WHERE id = $2", []string{"email"}, []Value{{Param: 1}}},
 		{"UPDATE users u SET n = coalesce(n, 0), email = 'z' RETURNING id", []string{"email"}, []Value{{Literal: "z"}}},
@@ -28,7 +31,7 @@ func TestAssigned(t *testing.T) {
 		{"WITH x AS (SELECT 1) UPDATE ONLY y SET v = 3", []string{"v"}, []Value{{Literal: "3"}}},
 		{"DELETE FROM users WHERE id = 1", []string{"id"}, nil},
 	} {
-		got, ok := Parse(tc.sql).Assigned(tc.cols)
+		got, ok := Parse(tc.sql).Assigned(tc.cols, []string{"a", "b", "c"})
 		if ok != (tc.want != nil) || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s %v: got %+v (%v), want %+v", tc.sql, tc.cols, got, ok, tc.want)
 		}
