@@ -74,6 +74,8 @@ func FuzzRewrite(f *testing.F) {
 		"SELECT trim(both '\"' from pg_get_indexdef(1, 1, false)), E'\\'' FROM information_schema.columns",
 		"SELECT unnest(current_schemas(true)) FROM pg_namespace",
 		"select '1'::pg_catalog.int2[] /* pg_ */ -- x",
+		"SELECT conrelid::regclass, 'int4'::regtype::text, x.oid::regclass = 'fruit' FROM pg_constraint, pg_class x WHERE x.oid = $1::regclass UNION SELECT 1::regclass, 2, 3",
+		"SELECT pg_size_pretty(pg_total_relation_size(c.oid)), pg_indexes_size('fruit') FROM pg_class c",
 	} {
 		f.Add(s)
 	}
