@@ -62,10 +62,11 @@ const tableColumns = `(SELECT group_concat(p.name, ', ' ORDER BY p.cid) FROM pra
 // each row is the referencing table, the constraint's name, the referenced
 // table, the ON UPDATE and ON DELETE actions (upper case, "NO ACTION"
 // when none is declared), the referencing and referenced columns, and
-// the referencing table's columns in order (each joined by ", ").
+// the referencing table's columns in order when it is table (each joined
+// by ", "; read only for those rows).
 func ForeignKeysQuery(table string, referencing bool) Query {
 	cols := `SELECT f.tbl, f.name, f.reftbl, coalesce(upper(f.on_update), 'NO ACTION'), coalesce(upper(f.on_delete), 'NO ACTION'),
-  f.cols, f.refcols, ` + strings.ReplaceAll(tableColumns, "x.tbl", "f.tbl") + `
+  f.cols, f.refcols, CASE WHEN f.tbl = ?1 COLLATE NOCASE THEN ` + strings.ReplaceAll(tableColumns, "x.tbl", "f.tbl") + ` END
 FROM _pg_fk f `
 	if !referencing {
 		return bind(cols+`WHERE f.tbl = ?1 COLLATE NOCASE ORDER BY f.id`, table)
