@@ -218,8 +218,9 @@
 // sqlite_compileoption_used() and _get(), PRAGMA compile_options,
 // function_list, module_list and pragma_list, and what describes the
 // node's file rather than its data: PRAGMA page_count and freelist_count
-// (which, with auto_vacuum, follow where each node's transactions ended);
-// dbstat and sqlite_dbpage; virtual tables other than
+// (which, with auto_vacuum, follow where each node's transactions ended)
+// and the dbstat table (the pages of each table and index, which reads
+// use for Postgres' relation sizes); sqlite_dbpage; virtual tables other than
 // fts5, rtree and geopoly (fts3/4 are allowed but not compiled in); more than one statement in one Statement; and, inside
 // a command, transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT,
 // RELEASE), which the server handles. Classify applies the same rules

@@ -66,6 +66,8 @@ var buildDependent = map[string]bool{
 // transactions ended (with auto_vacuum, which a restored file may have,
 // pages are given back at each commit), and Raft hands each node its
 // entries in batches of its own.
+// The dbstat virtual table (the pages of each table and index: Postgres'
+// relation sizes) is one too.
 var layoutDependent = map[string]bool{"page_count": true, "freelist_count": true}
 
 // nodeDependent says why a write may not use the PRAGMA or function name,
@@ -78,6 +80,8 @@ func nodeDependent(name string, pragma bool) string {
 		return name + "() depends on the node's SQLite build and is not allowed in a write"
 	case layoutDependent[name] && pragma:
 		return fmt.Sprintf("PRAGMA %s depends on the node's file layout and is not allowed in a write", name)
+	case name == "dbstat" && !pragma:
+		return "dbstat depends on the node's file layout and is not allowed in a write"
 	}
 	return ""
 }
@@ -108,7 +112,7 @@ var allowedModules = map[string]bool{
 var statsTables = map[string]bool{"sqlite_stat1": true, "sqlite_stat4": true}
 
 // deniedTables expose the node's file layout.
-var deniedTables = map[string]bool{"sqlite_dbpage": true, "dbstat": true}
+var deniedTables = map[string]bool{"sqlite_dbpage": true}
 
 func authorizerTrampoline(tls *libc.TLS, id uintptr, action int32, z1, z2, z3, z4 uintptr) int32 {
 	connsMu.RLock()
@@ -254,6 +258,11 @@ func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 		}
 		if deniedTables[t] {
 			return fmt.Sprintf("%s depends on the node's file layout and is not allowed", t)
+		}
+		if t == "dbstat" {
+			if why := c.nodeDependentUse(t, false); why != "" {
+				return why
+			}
 		}
 		if action != sqlite3.SQLITE_READ && statsTables[t] {
 			// New statistics change the plans SQLite compiles, as ANALYZE's.

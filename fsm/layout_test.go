@@ -50,6 +50,7 @@ func TestFileLayoutStaysOutOfWrites(t *testing.T) {
 		"INSERT INTO out SELECT 'pages', page_count FROM pragma_page_count()",
 		"INSERT INTO out VALUES ('pages', (SELECT * FROM pragma_page_count))",
 		"UPDATE out SET n = (SELECT freelist_count FROM pragma_freelist_count)",
+		"INSERT INTO out SELECT name, pgsize FROM dbstat('main', 1)",
 	}
 	for _, sql := range layout {
 		_, err := fs[0].Classify(context.Background(), sql)
@@ -58,12 +59,12 @@ func TestFileLayoutStaysOutOfWrites(t *testing.T) {
 			t.Errorf("Classify(%q) = %v, want refused for the file layout", sql, err)
 		}
 	}
-	for _, sql := range []string{"SELECT * FROM pragma_page_count", "PRAGMA freelist_count"} {
+	for _, sql := range []string{"SELECT * FROM pragma_page_count", "PRAGMA freelist_count", "SELECT sum(pgsize) FROM dbstat('main', 1) WHERE name = 't'"} {
 		if _, err := fs[0].Classify(context.Background(), sql); err != nil {
 			t.Errorf("Classify(%q): %v, want a read", sql, err)
 		}
-		if _, err := fs[0].Query(context.Background(), stmts(sql)); err != nil {
-			t.Errorf("read %q: %v", sql, err)
+		if res, err := fs[0].Query(context.Background(), stmts(sql)); err != nil || res.Err() != nil {
+			t.Errorf("read %q: %v %v", sql, err, res.Err())
 		}
 	}
 	entries := func(a *applier) []*hraft.Log {

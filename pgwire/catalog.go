@@ -79,19 +79,21 @@ func catalogColumns(cols []Column, types map[string]string) {
 // postgresNames gives the result columns of a statement the catalog
 // rewrite ran the names Postgres gives them, as the front end read them
 // from the client's text (current_database(), not the literal the
-// rewrite put in its place), and bool where it knows a function gives one
-// (pg_table_is_visible) and text where the client's text casts to it
-// (c.reloftype::regtype::text, a CASE named after such an ELSE), when it
-// lists as many columns: a column so named is no catalog column of its
-// name's type. Other types stay the rewrite's: a cast to regclass there
-// is the relation's name.
+// rewrite put in its place), and bool or int8 where it knows a function
+// gives one (pg_table_is_visible, pg_table_size) and text where the
+// client's text casts to it
+// (c.reloftype::regtype::text, a CASE named after such an ELSE), and
+// regclass or regtype where it casts to one (conrelid::regclass, which
+// the rewrite shows as the relation's name), when it lists as many
+// columns: a column so named is no catalog column of its name's type.
+// Other types stay the rewrite's.
 func postgresNames(cols []Column, orig *pgsql.Statement) {
 	if orig == nil || len(orig.Columns) != len(cols) {
 		return
 	}
 	for i := range cols {
 		cols[i].Name = orig.Columns[i].Name
-		if t := orig.Columns[i].Type; cols[i].DeclType == "" && (t == "bool" || t == "text") {
+		if t := orig.Columns[i].Type; cols[i].DeclType == "" && (t == "bool" || t == "text" || t == "int8" || t == "regclass" || t == "regtype") {
 			cols[i].DeclType = orig.Columns[i].Type
 		}
 	}

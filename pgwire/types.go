@@ -44,6 +44,8 @@ const (
 	oidInt4Array   uint32 = 1007
 	oidNameArray   uint32 = 1003
 	oidTextArray   uint32 = 1009
+	oidRegclass    uint32 = 2205 // sent as the relation's name, as text
+	oidRegtype     uint32 = 2206 // sent as the type's name, as text
 )
 
 const (
@@ -144,8 +146,12 @@ func declOID(decl string) uint32 {
 		return oidJSONB
 	case "NAME":
 		return oidName
-	case "OID", "REGCLASS", "REGTYPE":
+	case "OID":
 		return oidOID
+	case "REGCLASS":
+		return oidRegclass
+	case "REGTYPE":
+		return oidRegtype
 	}
 	return oidUnknown
 }

@@ -227,7 +227,7 @@ func (s *session) Execute(ctx context.Context, st *pgsql.Statement, params []any
 	defer func(start time.Time) { s.observe(sql, c, start, res, err) }(time.Now())
 	defer func() {
 		if err != nil {
-			err = s.named(ctx, st, err)
+			err = s.named(ctx, st, params, err)
 		}
 	}()
 	s.outer, s.deadline, s.cancelStmt = ctx, time.Time{}, nil

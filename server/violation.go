@@ -54,7 +54,7 @@ type schemaRows func(q catalog.Query) [][]any
 
 // named is err with the constraint a violation names looked up in this
 // node's schema; other errors are returned as they are.
-func (s *session) named(ctx context.Context, st *pgsql.Statement, err error) error {
+func (s *session) named(ctx context.Context, st *pgsql.Statement, params []any, err error) error {
 	var v *violation
 	if !errors.As(err, &v) {
 		return err
@@ -73,7 +73,11 @@ func (s *session) named(ctx context.Context, st *pgsql.Statement, err error) err
 	if st != nil {
 		verb, target = st.Verb, st.Target()
 	}
-	return violationError(v.ce, verb, target, look)
+	pe, k := violationKey(v.ce, verb, target, look)
+	if st != nil {
+		keyDetail(pe, k, st, params)
+	}
+	return pe
 }
 
 // schemaLookup runs catalog queries on f's read connections.
@@ -99,6 +103,25 @@ func schemaLookup(ctx context.Context, f *fsm.FSM) schemaRows {
 // known). look reads the schema; nil, or rows not found, leaves out what
 // only the schema tells (the constraint's name), keeping SQLite's message.
 func violationError(e *command.Error, verb, target string, look schemaRows) *pgwire.Error {
+	pe, _ := violationKey(e, verb, target, look)
+	return pe
+}
+
+// violatedKey is the key of the constraint a violation names: its columns
+// as the schema spells them; for a foreign key of the row written, the
+// table it references; for a foreign key that references the row changed
+// or deleted (the parent's columns), the table that references it.
+type violatedKey struct {
+	columns []string
+	parent  string
+	child   string
+	table   []string // the columns of the table written, in order
+}
+
+// violationKey is violationError, and the key of the constraint it names,
+// if it names one.
+func violationKey(e *command.Error, verb, target string, look schemaRows) (*pgwire.Error, violatedKey) {
+	var key violatedKey
 	if look == nil {
 		look = func(catalog.Query) [][]any { return nil }
 	}
@@ -107,45 +130,51 @@ func violationError(e *command.Error, verb, target string, look schemaRows) *pgw
 	case e.Code == constraintUnique || e.Code == constraintPK || e.Code == constraintRowID:
 		rest, ok := strings.CutPrefix(e.Message, "UNIQUE constraint failed: ")
 		if !ok {
-			return pe
+			return pe, key
 		}
 		var rows [][]any
+		var cols []string
 		if idx, ok := strings.CutPrefix(rest, "index '"); ok {
 			rows = look(catalog.IndexQuery(strings.TrimSuffix(idx, "'")))
 		} else {
-			table, cols := splitColumns(rest)
+			var table string
+			table, cols = splitColumns(rest)
 			pe.Schema, pe.Table = "public", table
 			rows = look(catalog.UniqueQuery(table, cols, e.Code != constraintUnique))
 		}
-		if len(rows) != 1 || len(rows[0]) != 2 {
-			return pe
+		if len(rows) != 1 || len(rows[0]) != 3 {
+			return pe, key
 		}
 		table, _ := rows[0][0].(string)
 		name, _ := rows[0][1].(string)
 		if name == "" {
-			return pe
+			return pe, key
+		}
+		key.columns = cols
+		if all, _ := rows[0][2].(string); all != "" {
+			key.table = strings.Split(all, ", ")
 		}
 		pe.Message = "duplicate key value violates unique constraint " + quoted(name)
 		pe.Schema, pe.Table, pe.Constraint = "public", table, name
 	case e.Code == constraintNotNull:
 		rest, ok := strings.CutPrefix(e.Message, "NOT NULL constraint failed: ")
 		if !ok {
-			return pe
+			return pe, key
 		}
 		table, col, ok := strings.Cut(rest, ".")
 		if !ok {
-			return pe
+			return pe, key
 		}
 		pe.Message = "null value in column " + quoted(col) + " of relation " + quoted(table) + " violates not-null constraint"
 		pe.Schema, pe.Table, pe.Column = "public", table, col
 	case e.Code == constraintCheck:
 		failed, ok := strings.CutPrefix(e.Message, "CHECK constraint failed: ")
 		if !ok || target == "" {
-			return pe
+			return pe, key
 		}
 		rows := look(catalog.TableQuery(target))
 		if len(rows) == 0 || len(rows[0]) != 2 {
-			return pe
+			return pe, key
 		}
 		table, _ := rows[0][0].(string)
 		create, _ := rows[0][1].(string)
@@ -157,7 +186,7 @@ func violationError(e *command.Error, verb, target string, look schemaRows) *pgw
 		}
 		name, ok := catalog.CheckName(table, create, cols, failed)
 		if !ok {
-			return pe
+			return pe, key
 		}
 		pe.Message = "new row for relation " + quoted(table) + " violates check constraint " + quoted(name)
 		pe.Schema, pe.Table, pe.Constraint = "public", table, name
@@ -167,10 +196,10 @@ func violationError(e *command.Error, verb, target string, look schemaRows) *pgw
 			// Only a statement that may change a parent row needs the
 			// keys of other tables.
 			referencing := verb != "INSERT"
-			foreignKeyError(pe, verb, target, look(catalog.ForeignKeysQuery(target, referencing)))
+			key = foreignKeyError(pe, verb, target, look(catalog.ForeignKeysQuery(target, referencing)))
 		}
 	}
-	return pe
+	return pe, key
 }
 
 // foreignKeyError words pe for a foreign key of target that a statement
@@ -178,16 +207,16 @@ func violationError(e *command.Error, verb, target string, look schemaRows) *pgw
 // statement could have violated — target's own keys for an INSERT, the
 // keys that reference target and do not cascade for a DELETE, either for
 // an UPDATE — and when there are several, the message names none.
-func foreignKeyError(pe *pgwire.Error, verb, target string, rows [][]any) {
+func foreignKeyError(pe *pgwire.Error, verb, target string, rows [][]any) (key violatedKey) {
 	type fk struct {
-		child, name, parent string
-		referenced          bool // the key references target: the statement changed a parent row
+		child, name, parent, cols, refcols, all string
+		referenced                              bool // the key references target: the statement changed a parent row
 	}
 	var candidates []fk
 	var child, parent bool // whether target references others, or is referenced
 	for _, r := range rows {
-		if len(r) != 5 {
-			return
+		if len(r) != 8 {
+			return key
 		}
 		var k fk
 		k.child, _ = r[0].(string)
@@ -195,6 +224,9 @@ func foreignKeyError(pe *pgwire.Error, verb, target string, rows [][]any) {
 		k.parent, _ = r[2].(string)
 		onUpdate, _ := r[3].(string)
 		onDelete, _ := r[4].(string)
+		k.cols, _ = r[5].(string)
+		k.refcols, _ = r[6].(string)
+		k.all, _ = r[7].(string)
 		restricts := func(action string) bool { return action == "NO ACTION" || action == "RESTRICT" }
 		switch {
 		case strings.EqualFold(k.child, target) && verb != "DELETE":
@@ -212,11 +244,20 @@ func foreignKeyError(pe *pgwire.Error, verb, target string, rows [][]any) {
 		if k.referenced {
 			pe.Message = "update or delete on table " + quoted(k.parent) + " violates foreign key constraint " +
 				quoted(k.name) + " on table " + quoted(k.child)
+			if k.refcols != "" {
+				key = violatedKey{columns: strings.Split(k.refcols, ", "), child: k.child}
+			}
 		} else {
 			pe.Message = "insert or update on table " + quoted(k.child) + " violates foreign key constraint " + quoted(k.name)
+			if k.cols != "" {
+				key = violatedKey{columns: strings.Split(k.cols, ", "), parent: k.parent}
+				if k.all != "" {
+					key.table = strings.Split(k.all, ", ")
+				}
+			}
 		}
 		pe.Schema, pe.Table, pe.Constraint = "public", k.child, k.name
-		return
+		return key
 	}
 	switch {
 	case child && !parent, verb == "INSERT":
@@ -225,6 +266,7 @@ func foreignKeyError(pe *pgwire.Error, verb, target string, rows [][]any) {
 	case parent && !child, verb == "DELETE":
 		pe.Message = "update or delete on table " + quoted(target) + " violates a foreign key constraint"
 	}
+	return key
 }
 
 // splitColumns splits what SQLite names of a unique key, "t.a, t.b", into

@@ -6,6 +6,7 @@ import (
 
 	"github.com/raftsql/raftsql/fsm/command"
 	"github.com/raftsql/raftsql/pgwire"
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 	"github.com/raftsql/raftsql/pgwire/pgsql/catalog"
 )
 
@@ -42,7 +43,7 @@ func TestViolationWithoutSchema(t *testing.T) {
 // only one it could have; when there are several, none is named.
 func TestForeignKeyCandidates(t *testing.T) {
 	fk := func(child, name, parent, onUpdate, onDelete string) []any {
-		return []any{child, name, parent, onUpdate, onDelete}
+		return []any{child, name, parent, onUpdate, onDelete, name[len(child)+1 : len(name)-len("_fkey")], "id", "id, a, b"}
 	}
 	keys := [][]any{
 		fk("c", "c_pid_fkey", "p", "NO ACTION", "NO ACTION"),
@@ -72,7 +73,19 @@ func TestForeignKeyCandidates(t *testing.T) {
 		// e cascades an update of p's key; c and d restrict it.
 		{"UPDATE", "p", `update or delete on table "p" violates a foreign key constraint`, "", ""},
 	} {
-		pe := violationError(e, tc.verb, tc.target, look)
+		pe, key := violationKey(e, tc.verb, tc.target, look)
+		switch {
+		case tc.name == "":
+			if key.columns != nil {
+				t.Errorf("%s %s: key %+v, want none", tc.verb, tc.target, key)
+			}
+		case tc.verb == "DELETE":
+			if key.child != tc.table || key.parent != "" || strings.Join(key.columns, ",") != "id" {
+				t.Errorf("%s %s: key %+v, want the referenced id", tc.verb, tc.target, key)
+			}
+		case key.parent != "p" || key.child != "" || strings.Join(key.columns, ",") != "pid":
+			t.Errorf("%s %s: key %+v, want the referencing pid", tc.verb, tc.target, key)
+		}
 		got := [...]string{pe.Code, pe.Message, pe.Table, pe.Constraint}
 		want := [...]string{"23503", tc.msg, tc.table, tc.name}
 		if got != want {
@@ -98,5 +111,41 @@ func TestSessionAnswerCarriesObjectFields(t *testing.T) {
 	_, _, out, err = decodeSessionAnswer(old)
 	if err != nil || out == nil || out.Code != "23505" || out.Message != "dup" || out.Table != "" {
 		t.Fatalf("a five-field answer decoded as %+v, %v", out, err)
+	}
+}
+
+// TestKeyDetail: the DETAIL of a violation shows the key's values as the
+// statement gave them, literals or parameters, and nothing when it does
+// not show them all.
+func TestKeyDetail(t *testing.T) {
+	unique := violatedKey{columns: []string{"email"}}
+	pair := violatedKey{columns: []string{"a", "B"}}
+	fk := violatedKey{columns: []string{"user_id"}, parent: "users"}
+	for _, tc := range []struct {
+		sql    string
+		params []any
+		key    violatedKey
+		want   string
+	}{
+		{"INSERT INTO users (email) VALUES ('a@b.c')", nil, unique, "Key (email)=(a@b.c) already exists."},
+		{"INSERT INTO users (id, email) VALUES ($1, $2)", []any{int64(1), "x@y"}, unique, "Key (email)=(x@y) already exists."},
+		{`INSERT INTO pair (a, "B") VALUES (1, $1)`, []any{true}, pair, `Key (a, "B")=(1, t) already exists.`},
+		{"INSERT INTO orders (user_id) VALUES (7)", nil, fk, `Key (user_id)=(7) is not present in table "users".`},
+		{"UPDATE orders SET user_id = $1", []any{int64(8)}, fk, `Key (user_id)=(8) is not present in table "users".`},
+		{"INSERT INTO users (email) VALUES (lower('A'))", nil, unique, ""},
+		{"INSERT INTO users (email) VALUES ($1)", []any{nil}, unique, ""},
+		{"INSERT INTO users (email) VALUES ($2)", []any{"a"}, unique, ""},
+		{"INSERT INTO users (email) VALUES ('a')", nil, violatedKey{}, ""},
+		{"INSERT INTO pair VALUES (2, 'x', 3)", nil, violatedKey{columns: []string{"a", "B"}, table: []string{"id", "B", "a"}},
+			`Key (a, "B")=(3, x) already exists.`},
+		{`DELETE FROM "users" WHERE "users"."id" = $1`, []any{int64(3)}, violatedKey{columns: []string{"id"}, child: "orders"},
+			`Key (id)=(3) is still referenced from table "orders".`},
+		{"DELETE FROM users WHERE id > 3", nil, violatedKey{columns: []string{"id"}, child: "orders"}, ""},
+	} {
+		pe := &pgwire.Error{}
+		keyDetail(pe, tc.key, pgsql.Parse(tc.sql), tc.params)
+		if pe.Detail != tc.want {
+			t.Errorf("%s %v: detail %q, want %q", tc.sql, tc.params, pe.Detail, tc.want)
+		}
 	}
 }

@@ -56,29 +56,39 @@ func TestConstraintViolationsAsPostgres(t *testing.T) {
 		name, sql                                string
 		code, message, constraint, table, column string
 		catalog                                  bool // the constraint is in pg_constraint or pg_indexes
+		detail                                   string
+		args                                     []any // run with these parameters (the extended protocol)
 	}{
 		{"primary key", `INSERT INTO p (id, code) VALUES (1, 'b')`,
-			"23505", `duplicate key value violates unique constraint "p_pkey"`, "p_pkey", "p", "", true},
+			"23505", `duplicate key value violates unique constraint "p_pkey"`, "p_pkey", "p", "", true, "Key (id)=(1) already exists.", nil},
 		{"unique column", `INSERT INTO p (id, code) VALUES (2, 'a')`,
-			"23505", `duplicate key value violates unique constraint "p_code_key"`, "p_code_key", "p", "", true},
+			"23505", `duplicate key value violates unique constraint "p_code_key"`, "p_code_key", "p", "", true, "Key (code)=(a) already exists.", nil},
 		{"primary key that is not the rowid", `INSERT INTO c (id, pid) VALUES (1, 1)`,
-			"23505", `duplicate key value violates unique constraint "c_pkey"`, "c_pkey", "c", "", true},
+			"23505", `duplicate key value violates unique constraint "c_pkey"`, "c_pkey", "c", "", true, "Key (id)=(1) already exists.", nil},
 		{"unique pair", `INSERT INTO pair VALUES (1, 2)`,
-			"23505", `duplicate key value violates unique constraint "pair_a_b_key"`, "pair_a_b_key", "pair", "", true},
+			"23505", `duplicate key value violates unique constraint "pair_a_b_key"`, "pair_a_b_key", "pair", "", true,
+			"Key (a, b)=(1, 2) already exists.", nil},
 		{"unique index", `INSERT INTO c (id, pid, tag) VALUES (2, 1, 'x')`,
-			"23505", `duplicate key value violates unique constraint "c_tag_uniq"`, "c_tag_uniq", "c", "", true},
+			"23505", `duplicate key value violates unique constraint "c_tag_uniq"`, "c_tag_uniq", "c", "", true, "Key (tag)=(x) already exists.", nil},
 		{"unique index on an expression", `INSERT INTO p (id, code, name) VALUES (2, 'b', 'Bob')`,
-			"23505", `duplicate key value violates unique constraint "p_lower_name"`, "p_lower_name", "p", "", true},
+			"23505", `duplicate key value violates unique constraint "p_lower_name"`, "p_lower_name", "p", "", true, "", nil},
 		{"not null", `INSERT INTO p (id, code, n) VALUES (3, 'c', NULL)`,
-			"23502", `null value in column "n" of relation "p" violates not-null constraint`, "", "p", "n", false},
+			"23502", `null value in column "n" of relation "p" violates not-null constraint`, "", "p", "n", false, "", nil},
 		{"unnamed check", `INSERT INTO p (id, code, n) VALUES (3, 'c', -1)`,
-			"23514", `new row for relation "p" violates check constraint "p_n_check"`, "p_n_check", "p", "", false},
+			"23514", `new row for relation "p" violates check constraint "p_n_check"`, "p_n_check", "p", "", false, "", nil},
 		{"named check", `UPDATE p SET v = 500 WHERE id = 1`,
-			"23514", `new row for relation "p" violates check constraint "v_small"`, "v_small", "p", "", false},
+			"23514", `new row for relation "p" violates check constraint "v_small"`, "v_small", "p", "", false, "", nil},
 		{"foreign key of an insert", `INSERT INTO c (id, pid) VALUES (3, 99)`,
-			"23503", `insert or update on table "c" violates foreign key constraint "c_pid_fkey"`, "c_pid_fkey", "c", "", true},
+			"23503", `insert or update on table "c" violates foreign key constraint "c_pid_fkey"`, "c_pid_fkey", "c", "", true, "Key (pid)=(99) is not present in table \"p\".", nil},
 		{"foreign key of a delete", `DELETE FROM p WHERE id = 1`,
-			"23503", `update or delete on table "p" violates foreign key constraint "c_pid_fkey" on table "c"`, "c_pid_fkey", "c", "", true},
+			"23503", `update or delete on table "p" violates foreign key constraint "c_pid_fkey" on table "c"`, "c_pid_fkey", "c", "", true,
+			`Key (id)=(1) is still referenced from table "c".`, nil},
+		{"unique column from parameters", `INSERT INTO p (id, code) VALUES ($1, $2)`,
+			"23505", `duplicate key value violates unique constraint "p_code_key"`, "p_code_key", "p", "", true,
+			"Key (code)=(a) already exists.", []any{int64(5), "a"}},
+		{"foreign key of an update from a parameter", `UPDATE c SET tag = 'y', pid = $1 WHERE id = 1`,
+			"23503", `insert or update on table "c" violates foreign key constraint "c_pid_fkey"`, "c_pid_fkey", "c", "", true,
+			`Key (pid)=(42) is not present in table "p".`, []any{int64(42)}},
 	} {
 		if tc.catalog && !shown[tc.constraint] {
 			t.Errorf("%s: %s is not in pg_constraint or pg_indexes (%v)", tc.name, tc.constraint, shown)
@@ -96,9 +106,9 @@ func TestConstraintViolationsAsPostgres(t *testing.T) {
 				}
 				// The simple protocol, then the extended one.
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-				_, err := conn.Exec(ctx, tc.sql)
+				_, err := conn.Exec(ctx, tc.sql, tc.args...)
 				errs := []error{err}
-				if !inTx {
+				if !inTx && tc.args == nil {
 					errs = append(errs, conn.PgConn().ExecParams(ctx, tc.sql, nil, nil, nil, nil).Read().Err)
 				}
 				cancel()
@@ -112,7 +122,7 @@ func TestConstraintViolationsAsPostgres(t *testing.T) {
 						continue
 					}
 					got := [...]string{pe.Code, pe.Message, pe.ConstraintName, pe.TableName, pe.ColumnName, pe.SchemaName, pe.Detail}
-					want := [...]string{tc.code, tc.message, tc.constraint, tc.table, tc.column, "public", ""}
+					want := [...]string{tc.code, tc.message, tc.constraint, tc.table, tc.column, "public", tc.detail}
 					if got != want {
 						t.Errorf("%s (%s):\n got code, message, constraint, table, column, schema, detail %q\nwant %q", tc.name, where, got, want)
 					}
@@ -161,6 +171,7 @@ func TestConstraintViolationInPsql(t *testing.T) {
 	t.Logf("psql:\n%s", out)
 	for _, want := range []string{
 		`ERROR:  23505: duplicate key value violates unique constraint "users_email_key"`,
+		"DETAIL:  Key (email)=(a@example.com) already exists.",
 		"SCHEMA NAME:  public",
 		"TABLE NAME:  users",
 		"CONSTRAINT NAME:  users_email_key",

@@ -40,7 +40,9 @@
 // the session's user, put in by Statement.SQLite. The divisor of / and %
 // in DML is guarded so that a zero fails with "division by zero" (22012)
 // instead of SQLite's NULL (divide.go). generate_series in FROM becomes
-// a recursive common table expression (series.go). x = ANY(array) and
+// a recursive common table expression (series.go), and a subquery in
+// FROM with column aliases, (VALUES …) s(a, b), one that names the
+// columns (derived.go). x = ANY(array) and
 // x <> ALL(array), the array a parameter, a literal or ARRAY[…], become IN
 // lists over json_each (anyarray.go); other uses of arrays are refused. Functions lists the Go functions
 // the SQLite text calls (regexp behind ~, the divisor's guard), which the

@@ -30,6 +30,8 @@ func FuzzParse(f *testing.F) {
 		"SELECT repeat(b, 2), split_part(b, ',', -1), format('%s %I %L', a, b, c), pg_typeof(now()) FROM t",
 		"SELECT date_trunc('day', '2026-01-01 10:00'::timestamptz::date), extract(hour from now()) AT TIME ZONE 'x', current_user FROM t",
 		"SELECT max(ts), sum(t.a) s, timezone('utc', ts), CURRENT_TIMESTAMP(3), 1.50 FROM t JOIN u ON true WHERE a > 1",
+		"SELECT n, x.a FROM (VALUES (1, 'a')) s(n, m) JOIN (SELECT a FROM t) AS x(\"a\") ON true",
+		"INSERT INTO t (a, b) VALUES ($1, 'x') RETURNING id", "UPDATE t AS u SET b = $1, a = a + 1 WHERE u.id = 3 AND b = 'k'",
 	} {
 		f.Add(s)
 	}
@@ -46,6 +48,15 @@ func FuzzParse(f *testing.F) {
 			for _, c := range st.Advisory {
 				if c.Op == 0 || c.Column == "" || (c.Op == AdvisoryUnlockAll) != (len(c.Args) == 0) || len(c.Args) > 2 {
 					t.Fatalf("%q: advisory call %+v", piece.SQL, c)
+				}
+			}
+			// What a constraint violation reads of the statement.
+			for _, cols := range [][]string{{"a"}, {"id", "b"}} {
+				if v, ok := st.Assigned(cols, []string{"id", "a", "b"}); ok != (v != nil) || ok && len(v) != len(cols) {
+					t.Fatalf("%q: assigned %v, %v", piece.SQL, v, ok)
+				}
+				if v, ok := st.Matched(cols); ok != (v != nil) || ok && len(v) != len(cols) {
+					t.Fatalf("%q: matched %v, %v", piece.SQL, v, ok)
 				}
 			}
 			if st.Kind == Copy && st.Err == nil && (st.Copy == nil || st.Copy.To != (st.Copy.Query != "")) {

@@ -729,7 +729,8 @@ var functionTypes = map[string]string{
 	"current_database": "name", "current_schema": "name", "version": "text",
 	"format_type": "text", "obj_description": "text", "col_description": "text", "current_setting": "text",
 	"pg_is_in_recovery": "bool", "pg_get_userbyid": "name", "lpad": "text", "rpad": "text", "md5": "text",
-	"position": "int4",
+	"position": "int4", "pg_database_size": "int8", "pg_relation_size": "int8", "pg_table_size": "int8",
+	"pg_indexes_size": "int8", "pg_total_relation_size": "int8", "pg_size_pretty": "text",
 	// Window functions.
 	"row_number": "int8", "rank": "int8", "dense_rank": "int8", "ntile": "int4",
 	"percent_rank": "float8", "cume_dist": "float8",

@@ -212,7 +212,12 @@ func (p *parser) step(i int) int {
 			if p.prim >= 0 && (p.kindAt(i-1) == tWord || p.kindAt(i-1) == tQIdent) {
 				f.start, f.startT = p.prim, p.primLo
 			}
-			p.keep(i)
+			if open, closer, ok := p.derivedAlias(i); ok {
+				p.replace(i, open)
+				f.closer = closer
+			} else {
+				p.keep(i)
+			}
 			f.inner = p.outLen()
 			p.frames = append(p.frames, f)
 			p.prim = -1

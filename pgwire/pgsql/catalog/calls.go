@@ -106,10 +106,12 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		return prim("json_object(" + strings.Join(rw, ", ") + ")")
 	case "json_build_array", "jsonb_build_array":
 		return prim("json_array(" + strings.Join(rw, ", ") + ")")
-	case "pg_table_size", "pg_relation_size", "pg_total_relation_size", "pg_indexes_size", "pg_database_size":
-		return prim("0")
+	case "pg_table_size", "pg_relation_size", "pg_total_relation_size", "pg_indexes_size":
+		return prim(r.relationSize(name, argN(0, "NULL")))
+	case "pg_database_size":
+		return prim(databaseSize)
 	case "pg_size_pretty":
-		return prim("(CAST(" + argN(0, "NULL") + " AS TEXT) || ' bytes')")
+		return prim("_pg_size_pretty(" + argN(0, "NULL") + ")")
 	case "pg_get_viewdef":
 		a := argN(0, "NULL")
 		if strings.HasPrefix(a, "'") && !isDigits(strings.Trim(a, "'")) {

@@ -35,12 +35,13 @@ func bind(sql string, args ...any) Query {
 
 // UniqueQuery finds the unique index or key of table whose columns are
 // cols, in order, all spelled as the schema spells them (as SQLite's
-// messages do): its rows are the table's and the constraint's names, the
-// primary key first when primary is true, a full index before a partial
-// one. The table's name is compared exactly, and on the index columns
+// messages do): its rows are the table's and the constraint's names and
+// the table's columns in order (joined by ", ", for an INSERT without a
+// column list), the primary key first when primary is true, a full index
+// before a partial one. The table's name is compared exactly, and on the index columns
 // too, so that SQLite reads the indexes of that table alone.
 func UniqueQuery(table string, cols []string, primary bool) Query {
-	return bind(`SELECT x.tbl, x.name FROM _pg_idx x
+	return bind(`SELECT x.tbl, x.name, `+tableColumns+` FROM _pg_idx x
 WHERE x.tbl = ?1 AND x.uniq
   AND (SELECT group_concat(c.col, ', ' ORDER BY c.seq) FROM _pg_idxcol c WHERE c.tbl = ?1 AND c.idxoid = x.oid) = ?2
 ORDER BY (x.origin = 'pk') = ?3 DESC, x.partial LIMIT 1`, table, strings.Join(cols, ", "), primary)
@@ -48,18 +49,24 @@ ORDER BY (x.origin = 'pk') = ?3 DESC, x.partial LIMIT 1`, table, strings.Join(co
 
 // IndexQuery finds the index SQLite calls name, spelled as the schema
 // does (an index on expressions): its rows are the table's and the
-// index's names.
+// index's names, and the table's columns as UniqueQuery gives them.
 func IndexQuery(name string) Query {
-	return bind(`SELECT x.tbl, x.name FROM _pg_idx x WHERE x.sqlite_name = ?1 LIMIT 1`, name)
+	return bind(`SELECT x.tbl, x.name, `+tableColumns+` FROM _pg_idx x WHERE x.sqlite_name = ?1 LIMIT 1`, name)
 }
+
+// tableColumns is the columns of the table x.tbl, in order, joined by ", ".
+const tableColumns = `(SELECT group_concat(p.name, ', ' ORDER BY p.cid) FROM pragma_table_info(x.tbl, 'main') p)`
 
 // ForeignKeysQuery lists the foreign keys of table, and when referencing
 // is true those that reference it too (which reads every table's keys):
 // each row is the referencing table, the constraint's name, the referenced
-// table, and the ON UPDATE and ON DELETE actions (upper case, "NO ACTION"
-// when none is declared).
+// table, the ON UPDATE and ON DELETE actions (upper case, "NO ACTION"
+// when none is declared), the referencing and referenced columns, and
+// the referencing table's columns in order when it is table (each joined
+// by ", "; read only for those rows).
 func ForeignKeysQuery(table string, referencing bool) Query {
-	const cols = `SELECT f.tbl, f.name, f.reftbl, coalesce(upper(f.on_update), 'NO ACTION'), coalesce(upper(f.on_delete), 'NO ACTION')
+	cols := `SELECT f.tbl, f.name, f.reftbl, coalesce(upper(f.on_update), 'NO ACTION'), coalesce(upper(f.on_delete), 'NO ACTION'),
+  f.cols, f.refcols, CASE WHEN f.tbl = ?1 COLLATE NOCASE THEN ` + strings.ReplaceAll(tableColumns, "x.tbl", "f.tbl") + ` END
 FROM _pg_fk f `
 	if !referencing {
 		return bind(cols+`WHERE f.tbl = ?1 COLLATE NOCASE ORDER BY f.id`, table)

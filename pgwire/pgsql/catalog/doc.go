@@ -34,7 +34,8 @@
 // Rewrite translates the catalog queries clients send (psql's \d family,
 // pgJDBC's DatabaseMetaData, ORMs' information_schema probes) into SQLite
 // SQL over those views: catalog names resolved (Resolve), casts to
-// regclass, regtype and oid, OPERATOR(pg_catalog.~), = ANY (array),
+// regclass, regtype and oid (an OID where compared, a name in a select
+// list: regcast.go), OPERATOR(pg_catalog.~), = ANY (array),
 // subscripts, ARRAY(subquery), set-returning functions in FROM, and the
 // catalog functions. Statements that name no catalog pass through
 // untouched after one scan of their text (Mentions).
@@ -48,6 +49,9 @@
 // OIDs of user objects are derived from their names (OID), so that they
 // are the same on every node and across restarts; the built-in types and
 // the catalog relations have Postgres' own OIDs.
+//
+// The sizes of the database and its relations (pg_database_size,
+// pg_total_relation_size …) are this node's file's pages (sizes.go).
 //
 // It knows no wire protocol, Raft or SQLite internals beyond SQL text.
 package catalog

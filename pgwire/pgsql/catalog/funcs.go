@@ -137,10 +137,40 @@ func Funcs(version string) []Func {
 			return relationOID(toText(a[0])), nil
 		}},
 		{"_pg_regtype", 1, func(a []any) (any, error) {
+			switch x := a[0].(type) {
+			case nil:
+				return nil, nil
+			case int64:
+				return x, nil
+			}
+			if t := strings.TrimSpace(toText(a[0])); isDigits(t) {
+				return toInt(t), nil
+			}
+			return typeOID(toText(a[0])), nil
+		}},
+		{"_pg_size_pretty", 1, func(a []any) (any, error) {
+			switch x := a[0].(type) {
+			case nil:
+				return nil, nil
+			case float64:
+				return sizePretty(int64(x)), nil
+			}
+			return sizePretty(toInt(a[0])), nil
+		}},
+		{"_pg_relname", 1, func(a []any) (any, error) {
+			// The name of a catalog relation's OID; an OID that names
+			// no relation shows as the number, as in Postgres.
 			if a[0] == nil {
 				return nil, nil
 			}
-			return typeOID(toText(a[0])), nil
+			oid := toInt(a[0])
+			if oid == 0 {
+				return "-", nil
+			}
+			if name, ok := catalogNames()[oid]; ok {
+				return name, nil
+			}
+			return toText(a[0]), nil
 		}},
 		{"_pg_regtype_name", 1, func(a []any) (any, error) {
 			// x::regtype of an OID or of a type's name, as Postgres
@@ -149,6 +179,9 @@ func Funcs(version string) []Func {
 			case nil:
 				return nil, nil
 			case int64:
+				if x == 0 {
+					return "-", nil
+				}
 				return formatType(x, 0, false), nil
 			}
 			t := toText(a[0])

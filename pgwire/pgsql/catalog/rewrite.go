@@ -294,6 +294,12 @@ type unit struct {
 	// typ is the declared type of a call's result a client reads by it
 	// (array_agg's array), else "".
 	typ string
+	// reg is the type of a cast to regclass, regtype or regnamespace,
+	// whose text is then the OID and name the SQLite text of the name
+	// Postgres shows for it (regcast.go); sel whether the cast is in a
+	// select list.
+	reg, name string
+	sel       bool
 }
 
 // expansion is a set-returning call in a select list, joined to its
@@ -396,6 +402,9 @@ func (r *rewriter) level(toks []token) (string, []expansion) {
 	var out []unit
 	var exps []expansion
 	fromSeen, fromCtx, fromEnd, fromOpen := false, false, -1, false
+	// selCtx: in a select list whose columns' types are its own (not
+	// after UNION, whose first SELECT types them).
+	selCtx, setOp := false, false
 	lastSig := func() int {
 		for k := len(out) - 1; k >= 0; k-- {
 			if !out[k].space {
@@ -477,6 +486,20 @@ func (r *rewriter) level(toks []token) (string, []expansion) {
 					}
 				}
 			}
+			if t.kind == tString {
+				// 'name' compared with a regclass or regtype: the
+				// literal is one too.
+				if k := lastSig(); k > 0 && comparison[out[k].text] {
+					l := k - 1
+					for l >= 0 && out[l].space {
+						l--
+					}
+					if l >= 0 && out[l].reg != "" {
+						out = append(out, r.castUnit(unit{text: t.text, primary: true}, out[l].reg))
+						continue
+					}
+				}
+			}
 			if t.kind == tQIdent {
 				if j, u, ok := r.name(toks, i, fromCtx && isFromStart(prevWord())); ok {
 					out = append(out, u)
@@ -498,13 +521,17 @@ func (r *rewriter) level(toks []token) (string, []expansion) {
 			w := strings.ToLower(t.text)
 			switch {
 			case w == "select":
-				fromCtx = false
+				fromCtx, selCtx = false, !setOp
 			case w == "from" && prevWord() != "distinct":
-				fromSeen, fromCtx, fromOpen = true, true, true
+				fromSeen, fromCtx, fromOpen, selCtx = true, true, true, false
 				fromEnd = -1
+			case w == "into":
+				selCtx = false
 			case w == "join":
 				fromCtx = true
 			case clauseEnds[w]:
+				selCtx = false
+				setOp = setOp || w == "union" || w == "except" || w == "intersect"
 				if fromOpen {
 					fromEnd, fromOpen = len(out), false
 				}
@@ -744,7 +771,9 @@ func (r *rewriter) level(toks []token) (string, []expansion) {
 				continue
 			}
 			r.touched = true
-			out = append(out, unit{text: r.cast(arg.text, typ), primary: true})
+			u := r.castUnit(arg, typ)
+			u.sel = selCtx
+			out = append(out, u)
 			i = j - 1
 		case "[":
 			k := matching(toks, i)
@@ -786,6 +815,7 @@ func (r *rewriter) level(toks []token) (string, []expansion) {
 		out = append(out[:at], append([]unit{{text: b.String()}}, out[at:]...)...)
 		exps = nil
 	}
+	showRegNames(out)
 	var b strings.Builder
 	for _, u := range out {
 		b.WriteString(u.text)
@@ -994,27 +1024,11 @@ func castType(toks []token, i int) (string, int) {
 
 // cast is arg::typ in SQLite.
 func (r *rewriter) cast(arg, typ string) string {
-	literal := strings.HasPrefix(arg, "'")
 	switch {
 	case strings.HasSuffix(typ, "[]"), typ == "int2vector", typ == "oidvector", typ == "aclitem":
 		return arg
 	}
 	switch typ {
-	case "regclass":
-		if literal {
-			return "_pg_regclass(" + arg + ")"
-		}
-		return "(SELECT _rn_name FROM " + r.helper("_pg_relnames") + " WHERE _rn_oid = " + arg + ")"
-	case "regtype":
-		if literal {
-			return "_pg_regtype(" + arg + ")"
-		}
-		return "_pg_regtype_name(" + arg + ")"
-	case "regnamespace":
-		if literal {
-			return "(SELECT oid FROM pg_namespace WHERE nspname = " + arg + ")"
-		}
-		return "(SELECT nspname FROM pg_namespace WHERE oid = " + arg + ")"
 	case "regproc", "regprocedure", "regoper", "regrole", "regconfig":
 		return arg
 	case "oid", "int", "int2", "int4", "int8", "integer", "bigint", "smallint", "xid", "cid", "tid":

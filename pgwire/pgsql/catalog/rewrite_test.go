@@ -25,9 +25,12 @@ func TestRewritePassesThrough(t *testing.T) {
 // TestRewrite: the translation of the constructs catalog queries use.
 func TestRewrite(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
-		{"SELECT 'fruit'::regclass", "SELECT _pg_regclass('fruit')"},
+		{"SELECT 'fruit'::regclass", "SELECT coalesce((SELECT _rn_name FROM _pg_relnames WHERE _rn_oid = _pg_regclass('fruit')), _pg_relname(_pg_regclass('fruit')))"},
+		{"SELECT oid FROM pg_class WHERE oid = 'fruit'::regclass", "SELECT oid FROM pg_class AS \"pg_class\" WHERE oid = _pg_regclass('fruit')"},
 		{"SELECT c.oid::pg_catalog.regclass::pg_catalog.text FROM pg_catalog.pg_class c",
-			"SELECT CAST((SELECT _rn_name FROM _pg_relnames WHERE _rn_oid = c.oid) AS TEXT) FROM pg_class c"},
+			"SELECT CAST(coalesce((SELECT _rn_name FROM _pg_relnames WHERE _rn_oid = c.oid), _pg_relname(c.oid)) AS TEXT) FROM pg_class c"},
+		{"SELECT 1 FROM pg_class c WHERE c.oid::regclass = 'fruit' UNION SELECT 'x'::regclass",
+			"SELECT 1 FROM pg_class c WHERE c.oid = _pg_regclass('fruit') UNION SELECT _pg_regclass('x')"},
 		{"SELECT 1 WHERE n.nspname OPERATOR(pg_catalog.~) '^(x)$' COLLATE pg_catalog.default",
 			"SELECT 1 WHERE n.nspname  REGEXP  '^(x)$' "},
 		{"SELECT 1 FROM pg_am WHERE a !~* 'x'", `SELECT 1 FROM pg_am AS "pg_am" WHERE a  NOT REGEXP '(?i)' ||  'x'`},
@@ -71,6 +74,8 @@ func FuzzRewrite(f *testing.F) {
 		"SELECT trim(both '\"' from pg_get_indexdef(1, 1, false)), E'\\'' FROM information_schema.columns",
 		"SELECT unnest(current_schemas(true)) FROM pg_namespace",
 		"select '1'::pg_catalog.int2[] /* pg_ */ -- x",
+		"SELECT conrelid::regclass, 'int4'::regtype::text, x.oid::regclass = 'fruit' FROM pg_constraint, pg_class x WHERE x.oid = $1::regclass UNION SELECT 1::regclass, 2, 3",
+		"SELECT pg_size_pretty(pg_total_relation_size(c.oid)), pg_indexes_size('fruit') FROM pg_class c",
 	} {
 		f.Add(s)
 	}

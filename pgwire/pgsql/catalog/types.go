@@ -284,7 +284,16 @@ func typeOID(name string) int64 {
 	if i := strings.IndexByte(n, '('); i >= 0 {
 		n = strings.TrimSpace(n[:i])
 	}
-	return typeByName[n]
+	if oid, ok := typeByName[n]; ok {
+		return oid
+	}
+	if elem, ok := strings.CutPrefix(n, "_"); ok {
+		// An array type by its pg_type name (_int4).
+		if t, ok := typeByOID[typeByName[elem]]; ok {
+			return t.array
+		}
+	}
+	return 0
 }
 
 // boolColumns are the catalog columns of type boolean.

@@ -194,3 +194,25 @@ SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'loaded' UNION ALL 
 SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'added'::regclass UNION ALL SELECT c.relname, i.indisprimary, '' FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'added'::regclass
 ----
 SELECT sequence_catalog, sequence_schema, sequence_name, data_type, numeric_precision, start_value, minimum_value, maximum_value, increment, cycle_option FROM information_schema.sequences ORDER BY sequence_name
+----
+SELECT 'int4'::regtype::text, 'integer'::regtype, 'varchar'::regtype, 'int4'::regtype::oid, 0::regtype, 'fruit'::regclass::oid = oid, oid::regclass AS rel, 'pg_type'::regclass FROM pg_class WHERE relname = 'fruit'
+----
+SELECT attname, atttypid::regtype, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'fruit'::regclass AND attnum > 0 ORDER BY attnum
+----
+SELECT typname::regtype, t.oid::regtype AS shown FROM pg_type t WHERE typname IN ('int4', 'text', 'bool') ORDER BY t.oid
+----
+SELECT conname, conrelid::regclass, confrelid::regclass, indrelid::regclass, indexrelid::regclass::text FROM pg_constraint JOIN pg_index ON indexrelid = conindid WHERE conrelid = 'basket'::regclass ORDER BY 1
+----
+SELECT relname FROM pg_class WHERE oid::regclass = 'fruit' OR oid::regclass::text = 'pair' ORDER BY oid::regclass::text
+----
+SELECT pg_size_pretty(10239), pg_size_pretty(10240), pg_size_pretty(1000000), pg_size_pretty(10485760), pg_size_pretty(-10240), pg_size_pretty(1099511627776 * 1024 * 20), pg_size_pretty(NULL)
+----
+SELECT c.relname, pg_relation_size(c.oid) = 4096, pg_table_size(c.relname), pg_indexes_size(c.oid), pg_total_relation_size('fruit'::regclass) = pg_table_size(c.oid) + pg_indexes_size(c.oid), pg_relation_size(1) FROM pg_class c WHERE c.relname IN ('fruit', 'fruit_name', 'pair') ORDER BY 1
+----
+SELECT pg_database_size(current_database()) > 4096, pg_database_size(current_database()) % 4096 = 0
+----
+SELECT pg_relation_size('fruit_code_key'), pg_relation_size('fruit_pkey'), pg_indexes_size('fruit'), pg_relation_size('no_such')
+----
+SELECT t.typname, t.oid::regtype, format_type(t.oid, NULL), t.typname::regtype FROM pg_type t WHERE t.oid::regtype::text <> format_type(t.oid, NULL) OR t.typname::regtype::oid <> t.oid OR t.oid::regtype::text IS NULL
+----
+SELECT count(*) > 50 FROM pg_type t WHERE t.oid::regtype::text = format_type(t.oid, NULL) AND t.typname::regtype = t.oid
