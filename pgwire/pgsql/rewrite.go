@@ -573,7 +573,7 @@ func (p *parser) stepOp(i, start int) int {
 		if where := p.schemaAt(i); where.strict() {
 			switch op {
 			case "~*", "!~*", "#>", "#>>", "||/":
-				p.refuseStored(i, "the operator "+op+" (a function raftsql adds)", where)
+				p.refuseStored(i, "the operator "+op, where)
 				return i + 1
 			}
 		}

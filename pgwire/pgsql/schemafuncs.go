@@ -27,7 +27,7 @@ import (
 // have an equivalent in SQLite's built-ins are written as that equivalent
 // (portableCall): char_length is length everywhere; left and right are
 // substr, starts_with a substr comparison, concat a chain of ||,
-// octet_length the length of a blob, json_typeof a CASE over json_type, and
+// octet_length half the length of its hex, json_typeof a CASE over json_type, and
 // x ->> 'k' a CASE over json_type giving Postgres' text. gen_random_uuid()
 // already is built-ins (RandomUUIDExpr), now() CURRENT_TIMESTAMP.
 //
@@ -208,12 +208,14 @@ var notCalls = map[string]bool{
 
 // stockFunctions are the functions stock sqlite3 has (SQLite 3.38 and
 // later: core, date, math, JSON; regexp in the sqlite3 shell), and the
-// Postgres names this front end writes as SQLite built-ins.
+// Postgres names this front end writes as SQLite built-ins. Not format,
+// which raftsql runs as Postgres' (%I, %L) and sqlite3 as printf, nor
+// trunc of two arguments, raftsql's own beside SQLite's trunc(x).
 var stockFunctions = map[string]bool{}
 
 func init() {
 	for _, n := range strings.Fields(`
-		abs changes char coalesce format glob hex ifnull iif instr last_insert_rowid length like
+		abs changes char coalesce glob hex ifnull iif instr last_insert_rowid length like
 		likelihood likely lower ltrim max min nullif printf quote random randomblob replace round
 		rtrim sign soundex sqlite_version substr substring total_changes trim typeof unicode unlikely
 		upper zeroblob regexp
@@ -237,8 +239,8 @@ func init() {
 // refuseStored fails at token i: what (a function's call, an operator)
 // may not be stored where it is.
 func (p *parser) refuseStored(i int, what string, where schemaWhat) {
-	p.unsupported(i, what+" in "+where.String()+": stock sqlite3 lacks it, so it cannot be stored in the schema "+
-		"of a portable backup (sqlite3 would fail integrity_check or writes to the table)")
+	p.unsupported(i, what+" in "+where.String()+": the schema of a portable backup calls only functions stock sqlite3 "+
+		"runs as raftsql does, and this is not one (sqlite3 would fail integrity_check or writes to the table)")
 }
 
 // portableCall translates the call of the function at token i in a
@@ -284,7 +286,10 @@ func (p *parser) portableCall(i, start int) (int, bool) {
 		s, pre := arg(0), arg(1)
 		out = "(substr(" + s + ", 1, length(" + pre + ")) = " + pre + ")"
 	case w == "octet_length" && len(args) == 1:
-		out = "length(CAST(" + arg(0) + " AS BLOB))"
+		// hex writes every byte as two digits; a CAST to BLOB would be
+		// no Postgres the text could be read as again.
+		x := arg(0)
+		out = "CASE WHEN " + x + " IS NOT NULL THEN length(hex(" + x + ")) / 2 END"
 	case w == "concat" && len(args) > 0:
 		parts := make([]string, len(args))
 		for k := range args {
@@ -297,7 +302,7 @@ func (p *parser) portableCall(i, start int) (int, bool) {
 		// pgwire makes such a column a serial (serialseq.go): what is
 		// stored is no call.
 		return i, false
-	case !stockFunctions[w] && where.strict():
+	case !stockFunctions[w] && where.strict(), w == "trunc" && len(args) != 1 && where.strict():
 		p.refuseStored(i, w+"()", where)
 		return i + 1, true
 	default:
@@ -322,9 +327,11 @@ func jsonTypeofCase(j string) string {
 
 // jsonTextCase is x ->> k as Postgres gives it (jsonop.go) in SQLite's
 // built-ins: the string a JSON string holds (SQLite's ->>), NULL for a
-// JSON null, else the value's JSON text (SQLite's ->).
+// JSON null, else the value's JSON text (SQLite's ->). Its key in
+// parentheses keeps SQLite's ->> when the text is read again (a SQL dump
+// loaded through psql), so that it translates to itself.
 func jsonTextCase(x, k string) string {
-	return "CASE json_type(" + x + " -> " + k + ") WHEN 'text' THEN " + x + " ->> " + k + " WHEN 'null' THEN NULL ELSE " +
+	return "CASE json_type(" + x + " -> " + k + ") WHEN 'text' THEN " + x + " ->> (" + k + ") WHEN 'null' THEN NULL ELSE " +
 		x + " -> " + k + " END"
 }
 

@@ -51,6 +51,10 @@ func TestPortableCallsMatchTheirFunctions(t *testing.T) {
 				t.Errorf("%s: stored as %s, which calls %s)", e, stored, name)
 			}
 		}
+		// Read again, as a SQL dump loaded through psql is, it stays.
+		if again := Parse(v.SQL); again.Err != nil || again.SQL != v.SQL {
+			t.Errorf("%s: stored as %s, which translates again to %s (%v)", e, v.SQL, again.SQL, again.Err)
+		}
 		got, want := value(stored), value(q.SQL)
 		if testing.Verbose() {
 			t.Logf("%s: %s", e, got)
