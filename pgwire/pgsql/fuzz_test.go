@@ -28,6 +28,9 @@ func FuzzParse(f *testing.F) {
 		"SELECT DISTINCT ON (a, 2) a AS k, b FROM t WHERE a > $1 ORDER BY k, 2 DESC NULLS LAST LIMIT 1",
 		"SELECT -a ^ 2 ^ b, |/ a + 1, ||/ -8, @ -a, x #>> '{a,1}', x #> '{b}' FROM t",
 		"SELECT repeat(b, 2), split_part(b, ',', -1), format('%s %I %L', a, b, c), pg_typeof(now()) FROM t",
+		"CREATE TABLE s (a text CHECK (left(a, -2) <> right(a, $1) AND starts_with(a, 'x')), b int DEFAULT concat(1, 2) GENERATED ALWAYS AS (octet_length(a)))",
+		"CREATE INDEX i ON t USING btree ((x ->> 'k'), json_typeof(y)) WHERE split_part(b, ',', 1) ~* 'x'",
+		"CREATE VIEW v AS SELECT left(b, a), x ->> 0 FROM t; ALTER TABLE t ALTER COLUMN b SET DEFAULT right(b, 2)",
 	} {
 		f.Add(s)
 	}
