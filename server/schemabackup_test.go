@@ -15,8 +15,9 @@ import (
 
 // portableSchema is what Postgres applications and their ORMs store in a
 // schema: CHECKs of columns (Django, Hibernate), char_length, left and
-// right, ~, DEFAULT now() and gen_random_uuid(), indexes on lower() and on
-// ->>, a partial index, generated columns, a view and a trigger.
+// right, ~, DEFAULT now(), gen_random_uuid() and repeat(), indexes on
+// lower() and on ->>, a partial index, generated columns (of lpad too), a
+// view and a trigger.
 var portableSchema = []string{
 	`CREATE TABLE person (id bigserial PRIMARY KEY, "age" integer NOT NULL CHECK ("age" >= 0),
 		name varchar(50) NOT NULL CHECK (char_length(name) <= 50), code text CHECK (left(code, 2) = 'AB' AND right(code, 1) <> 'Z'),
@@ -24,6 +25,7 @@ var portableSchema = []string{
 		created_at timestamptz NOT NULL DEFAULT now(), data jsonb CHECK (json_typeof(data) = 'object'),
 		initials text GENERATED ALWAYS AS (left(name, 1) || right(name, 1)) STORED)`,
 	`create table hb (id bigint not null, age integer check (age>=0 and age<=150), primary key (id))`,
+	`CREATE TABLE ticket (id integer PRIMARY KEY, code text GENERATED ALWAYS AS (lpad(CAST(id AS text), 6, '0')) STORED, bar text DEFAULT repeat('-', 3))`,
 	`CREATE UNIQUE INDEX person_email ON person (lower(email))`,
 	`CREATE INDEX person_data_email ON person ((data ->> 'email'))`,
 	`CREATE INDEX person_ab ON person (code) WHERE starts_with(code, 'ABC')`,
@@ -94,6 +96,7 @@ func TestBackupOfPostgresSchemaOpensInSQLite3(t *testing.T) {
 			{`SELECT count(*) FROM person WHERE lower(email) = 'bob@example.org'`, "1"},
 			{`SELECT group_concat(msg) FROM audit`, "ce,ob,ol"},
 			{`INSERT INTO hb VALUES (2, 30) RETURNING age`, "30"},
+			{`INSERT INTO ticket (id) VALUES (42) RETURNING code, bar`, "000042|---"},
 			{`PRAGMA integrity_check`, "ok"},
 		} {
 			if got, err := sqlite3(s.sql); err != nil || got != s.want {

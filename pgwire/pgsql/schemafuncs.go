@@ -26,7 +26,8 @@ import (
 // CREATE INDEX, CREATE VIEW, CREATE TRIGGER), the Postgres functions that
 // have an equivalent in SQLite's built-ins are written as that equivalent
 // (portableCall): char_length is length everywhere; left and right are
-// substr, starts_with a substr comparison, concat a chain of ||,
+// substr, starts_with a substr comparison, concat a chain of ||, repeat,
+// lpad and rpad replace the zeros of hex(zeroblob(n)),
 // octet_length half the length of its hex, json_typeof a CASE over json_type, and
 // x ->> 'k' a CASE over json_type giving Postgres' text. gen_random_uuid()
 // already is built-ins (RandomUUIDExpr), now() CURRENT_TIMESTAMP.
@@ -227,7 +228,7 @@ func init() {
 		avg count group_concat sum total
 		now clock_timestamp transaction_timestamp statement_timestamp gen_random_uuid greatest least
 		position date_trunc extract btrim strpos chr ascii char_length character_length octet_length
-		left right starts_with concat json_typeof jsonb_typeof
+		left right starts_with concat json_typeof jsonb_typeof repeat lpad rpad
 		json_build_object jsonb_build_object json_build_array jsonb_build_array to_json to_jsonb
 		jsonb_array_length json_agg jsonb_agg json_object_agg jsonb_object_agg
 		has_table_privilege has_schema_privilege has_database_privilege has_column_privilege
@@ -260,6 +261,14 @@ func (p *parser) portableCall(i, start int) (int, bool) {
 	var out string
 	args := p.callArgs(i+2, end)
 	arg := func(k int) string { return p.subExpr(args[k][0], args[k][1]) }
+	// operand is argument k as an operand of an operator: in parentheses
+	// unless it is one token.
+	operand := func(k int) string {
+		if args[k][1]-args[k][0] == 1 {
+			return arg(k)
+		}
+		return "(" + arg(k) + ")"
+	}
 	switch {
 	case w == "left" && len(args) == 2, w == "right" && len(args) == 2:
 		s := arg(0)
@@ -276,7 +285,7 @@ func (p *parser) portableCall(i, start int) (int, bool) {
 			}
 			break
 		}
-		n := "(" + arg(1) + ")"
+		n := operand(1)
 		if w == "left" {
 			out = "substr(" + s + ", 1, CASE WHEN " + n + " >= 0 THEN " + n + " ELSE max(length(" + s + ") + " + n + ", 0) END)"
 		} else {
@@ -296,6 +305,24 @@ func (p *parser) portableCall(i, start int) (int, bool) {
 			parts[k] = "coalesce(" + arg(k) + ", '')"
 		}
 		out = "('' || " + strings.Join(parts, " || ") + ")"
+	case w == "repeat" && len(args) == 2:
+		n := arg(1)
+		out = "CASE WHEN " + n + " IS NOT NULL THEN " + repeated(arg(0), n) + " END"
+	case (w == "lpad" || w == "rpad") && (len(args) == 2 || len(args) == 3):
+		s, n, fill := arg(0), operand(1), "' '"
+		if len(args) == 3 {
+			fill = arg(2)
+		}
+		pad := "substr(" + repeated(fill, n) + ", 1, " + n + " - length(" + s + "))"
+		if w == "lpad" {
+			pad += " || " + s
+		} else {
+			pad = s + " || " + pad
+		}
+		out = "CASE WHEN " + n + " <= length(" + s + ") THEN substr(" + s + ", 1, max(" + n + ", 0)) ELSE " + pad + " END"
+		if len(args) == 3 && (args[2][1]-args[2][0] != 1 || p.kindAt(args[2][0]) != tString) {
+			out = "CASE WHEN " + fill + " IS NULL THEN NULL ELSE " + out + " END" // strict, as Postgres' is
+		}
 	case (w == "json_typeof" || w == "jsonb_typeof") && len(args) == 1:
 		out = jsonTypeofCase(arg(0))
 	case w == "nextval" && where == inDefault:
@@ -315,6 +342,12 @@ func (p *parser) portableCall(i, start int) (int, bool) {
 	p.last = int(p.toks[end].end) // the arguments are in out
 	p.prim, p.primLo = start, i
 	return end + 1, true
+}
+
+// repeated is s repeated n times, in SQLite's built-ins: n zero bytes
+// written in hex, each "00" replaced by s (” for n <= 0 or NULL).
+func repeated(s, n string) string {
+	return "replace(hex(zeroblob(" + n + ")), '00', " + s + ")"
 }
 
 // jsonTypeofCase is json_typeof(j) in SQLite's terms: json_type's names

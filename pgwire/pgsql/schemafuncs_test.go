@@ -21,6 +21,12 @@ func TestPortableCallsMatchTheirFunctions(t *testing.T) {
 			exprs = append(exprs, "starts_with("+s+", "+pre+")")
 		}
 		exprs = append(exprs, "octet_length("+s+")", "char_length("+s+")", "concat("+s+", NULL, 1, "+s+")")
+		for _, n := range []string{"0", "3", "-1", "NULL", "5", "7", "1 + 1"} {
+			exprs = append(exprs, "repeat("+s+", "+n+")", "lpad("+s+", "+n+")", "rpad("+s+", "+n+")")
+			for _, fill := range []string{"'xé'", "''", "NULL", "'0'"} {
+				exprs = append(exprs, "lpad("+s+", "+n+", "+fill+")", "rpad("+s+", "+n+", "+fill+")")
+			}
+		}
 	}
 	for _, j := range []string{`'{"k":1}'`, `'[1]'`, `'"s"'`, `'1.5'`, `'7'`, `'true'`, `'false'`, `'null'`, "NULL"} {
 		exprs = append(exprs, "json_typeof("+j+")", "("+j+") ->> 'k'", "("+j+") ->> 0")
@@ -46,7 +52,7 @@ func TestPortableCallsMatchTheirFunctions(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s: %s", e, v.SQL)
 		}
-		for _, name := range []string{"left(", "right(", "starts_with(", "octet_length(", "json_typeof(", "concat(", jsonTextFunc + "("} {
+		for _, name := range []string{"left(", "right(", "starts_with(", "octet_length(", "json_typeof(", "concat(", "repeat(", "lpad(", "rpad(", jsonTextFunc + "("} {
 			if strings.Contains(stored, name) {
 				t.Errorf("%s: stored as %s, which calls %s)", e, stored, name)
 			}
