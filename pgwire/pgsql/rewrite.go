@@ -873,6 +873,11 @@ func (p *parser) extract(i, start int) int {
 		open, closer = "CAST(strftime('%f', ", ") AS REAL)"
 	case "epoch":
 		open, closer = "unixepoch(", ", 'subsec')"
+		if p.schemaAt(i) != 0 {
+			// 'subsec' came with SQLite 3.42; an older sqlite3 answers
+			// NULL (schemafuncs.go).
+			open, closer = epochOpen, epochClose
+		}
 	case "quarter":
 		open, closer = "((CAST(strftime('%m', ", ") AS INTEGER)+2)/3)"
 	default:

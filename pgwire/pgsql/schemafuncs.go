@@ -29,7 +29,8 @@ import (
 // substr, starts_with a substr comparison, concat a chain of ||, repeat,
 // lpad and rpad replace the zeros of hex(zeroblob(n)),
 // octet_length half the length of its hex, json_typeof a CASE over json_type, and
-// x ->> 'k' a CASE over json_type giving Postgres' text. gen_random_uuid()
+// x ->> 'k' a CASE over json_type giving Postgres' text, extract(epoch
+// from x) a julianday. gen_random_uuid()
 // already is built-ins (RandomUUIDExpr), now() CURRENT_TIMESTAMP.
 //
 // What is left is chosen by where it is stored:
@@ -343,6 +344,14 @@ func (p *parser) portableCall(i, start int) (int, bool) {
 	p.prim, p.primLo = start, i
 	return end + 1, true
 }
+
+// extract(epoch from x) in a stored expression: the seconds since 1970 to
+// the millisecond, as unixepoch(x, 'subsec') gives them in SQLite 3.42 and
+// later, from julianday, which every sqlite3 has.
+const (
+	epochOpen  = "round((julianday("
+	epochClose = ") - 2440587.5) * 86400, 3)"
+)
 
 // repeated is s repeated n times, in SQLite's built-ins: n zero bytes
 // written in hex, each "00" replaced by s (” for n <= 0 or NULL).

@@ -32,6 +32,9 @@ func TestPortableCallsMatchTheirFunctions(t *testing.T) {
 		exprs = append(exprs, "json_typeof("+j+")", "("+j+") ->> 'k'", "("+j+") ->> 0")
 	}
 	exprs = append(exprs, `'{"k":"s"}' ->> 'k'`, `'{"k":null}' ->> 'k'`, `'{"k":[1, 2]}' ->> 'k'`, `'{"k":true}' ->> 'k'`, `'[1.50]' ->> 0`)
+	for _, ts := range []string{"'2020-01-01 00:00:00'", "'2024-02-29 12:34:56.789'", "'1969-07-20 20:17:40.5'", "'not a date'", "NULL"} {
+		exprs = append(exprs, "extract(epoch from "+ts+")")
+	}
 	value := func(sql string) string {
 		var v any
 		if err := db.QueryRow(sql).Scan(&v); err != nil {
@@ -52,7 +55,7 @@ func TestPortableCallsMatchTheirFunctions(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s: %s", e, v.SQL)
 		}
-		for _, name := range []string{"left(", "right(", "starts_with(", "octet_length(", "json_typeof(", "concat(", "repeat(", "lpad(", "rpad(", jsonTextFunc + "("} {
+		for _, name := range []string{"left(", "right(", "starts_with(", "octet_length(", "json_typeof(", "concat(", "repeat(", "lpad(", "rpad(", jsonTextFunc + "(", "unixepoch("} {
 			if strings.Contains(stored, name) {
 				t.Errorf("%s: stored as %s, which calls %s)", e, stored, name)
 			}
