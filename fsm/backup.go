@@ -334,7 +334,9 @@ func refuse(format string, args ...any) error {
 //
 // A file in WAL mode is switched to rollback journal mode in its header:
 // it arrives alone, so every committed page is already in it. Apart from
-// that the file is not changed.
+// that the file is not changed. Its connections have none of the Go
+// functions a state machine registers (Config.Funcs), so a schema that
+// calls one fails its checks; FSM.CheckRestore checks with them.
 func CheckRestore(ctx context.Context, path string) error {
 	return checkRestore(ctx, path, nil)
 }
