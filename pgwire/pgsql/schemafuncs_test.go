@@ -108,3 +108,36 @@ func BenchmarkJSONText(b *testing.B) {
 		b.ReportMetric(float64(spent[k+1])/float64(spent[0]), f.name+"/call")
 	}
 }
+
+// A query of x ->> 'k' is written as the index on it is stored, so SQLite
+// uses the index.
+func TestJSONTextIndexIsUsed(t *testing.T) {
+	db := openSQLite(t)
+	for _, s := range []string{"CREATE TABLE ji (id integer PRIMARY KEY, data jsonb)", "CREATE INDEX ji_email ON ji ((data ->> 'email'))"} {
+		st := Parse(s)
+		if st.Err != nil {
+			t.Fatal(st.Err)
+		}
+		if _, err := db.Exec(st.SQL); err != nil {
+			t.Fatalf("%s: %v", st.SQL, err)
+		}
+	}
+	q := Parse("SELECT id FROM ji WHERE data ->> 'email' = $1")
+	rows, err := db.Query("EXPLAIN QUERY PLAN "+q.SQL, "a@x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if p := strings.Join(plan, "; "); !strings.Contains(p, "ji_email") {
+		t.Fatalf("plan of %s: %s, want it to use ji_email", q.SQL, p)
+	}
+}
