@@ -25,13 +25,15 @@ import (
 // So in the statements that store expressions (CREATE TABLE, ALTER TABLE,
 // CREATE INDEX, CREATE VIEW, CREATE TRIGGER), the Postgres functions that
 // have an equivalent in SQLite's built-ins are written as that equivalent
-// (portableCall): char_length is length everywhere; left and right are
-// substr, starts_with a substr comparison, concat a chain of ||, repeat,
-// lpad and rpad replace the zeros of hex(zeroblob(n)),
-// octet_length half the length of its hex, json_typeof a CASE over json_type, and
-// x ->> 'k' a CASE over json_type giving Postgres' text, extract(epoch
-// from x) a julianday. gen_random_uuid()
-// already is built-ins (RandomUUIDExpr), now() CURRENT_TIMESTAMP.
+// (portableCall): left and right are substr, starts_with a substr
+// comparison, concat a chain of ||, repeat, lpad and rpad replace the
+// zeros of hex(zeroblob(n)), octet_length is half the length of hex,
+// json_typeof a CASE over json_type, extract(epoch from x) a julianday.
+// char_length is length, and x ->> 'k' a CASE over json_type giving
+// Postgres' text (jsonop.go), in every statement: a query then uses an
+// index on x ->> 'k'. gen_random_uuid() already is built-ins
+// (RandomUUIDExpr), now() CURRENT_TIMESTAMP. Each equivalent translates
+// to itself when read again (a SQL dump loaded through psql).
 //
 // What is left is chosen by where it is stored:
 //   - In a CHECK constraint, a DEFAULT, a generated column and an index,
