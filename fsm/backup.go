@@ -334,8 +334,22 @@ func refuse(format string, args ...any) error {
 //
 // A file in WAL mode is switched to rollback journal mode in its header:
 // it arrives alone, so every committed page is already in it. Apart from
-// that the file is not changed.
+// that the file is not changed. Its connections have none of the Go
+// functions a state machine registers (Config.Funcs), so a schema that
+// calls one fails its checks; FSM.CheckRestore checks with them.
 func CheckRestore(ctx context.Context, path string) error {
+	return checkRestore(ctx, path, nil)
+}
+
+// CheckRestore is the package's CheckRestore on connections that have the
+// functions of this state machine's (Config.Funcs): a schema that calls
+// them, as a view or trigger of a backup of a cluster may, is checked as
+// a node would run it.
+func (f *FSM) CheckRestore(ctx context.Context, path string) error {
+	return checkRestore(ctx, path, f.funcs)
+}
+
+func checkRestore(ctx context.Context, path string, funcs []registeredFunc) error {
 	file, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return err
@@ -387,10 +401,13 @@ func CheckRestore(ctx context.Context, path string) error {
 		return refuse("not a SQLite database that opens: %v", err)
 	}
 	defer c.close()
+	if err := c.setup(funcs, nil); err != nil {
+		return err
+	}
 	if err := checkIntegrity(ctx, c); err != nil {
 		return err
 	}
-	return checkSchema(ctx, c)
+	return checkSchema(ctx, c, funcs)
 }
 
 // checkIntegrity runs PRAGMA integrity_check on c.
@@ -419,7 +436,7 @@ var internalTables = map[string]bool{"sqlite_sequence": true, "sqlite_stat1": tr
 
 // checkSchema creates every schema entry of c again on an empty in-memory
 // database whose connection has the authorizer of the write connection.
-func checkSchema(ctx context.Context, c *conn) error {
+func checkSchema(ctx context.Context, c *conn, funcs []registeredFunc) error {
 	type entry struct{ typ, name, sql string }
 	var entries []entry
 	err := c.each(ctx, "SELECT type, name, sql FROM sqlite_schema ORDER BY rowid", func(row []command.Value) error {
@@ -434,6 +451,9 @@ func checkSchema(ctx context.Context, c *conn) error {
 		return err
 	}
 	defer scratch.close()
+	if err := scratch.setup(funcs, nil); err != nil {
+		return err
+	}
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return err

@@ -224,6 +224,11 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 			ddl := st.Source
 			if st.Err == nil {
 				ddl = st.SQLite(c.set.vals["session_authorization"])
+			} else if st.Err.Code == codeFeatureNotSupported {
+				// Refused by the front end (what SQLite lacks, a function
+				// the schema of a portable backup cannot hold): no
+				// translation here revives it.
+				break
 			}
 			if t, ok := translateDDL(ddl); ok {
 				return c.runTranslated(t)

@@ -243,7 +243,7 @@ func (n *Node) Restore(ctx context.Context, r io.Reader) (RestoreInfo, error) {
 	if err != nil {
 		return RestoreInfo{}, err
 	}
-	if err := fsm.CheckRestore(ctx, path); err != nil {
+	if err := n.fsm.CheckRestore(ctx, path); err != nil {
 		var re *fsm.RefusedError
 		if errors.As(err, &re) {
 			return RestoreInfo{}, fmt.Errorf("%w: %s", ErrRestoreRefused, re.Reason)

@@ -54,7 +54,12 @@
 // is json_object, json_agg json_group_array, strpos instr …); operators
 // SQLite lacks become calls (a ^ b is power(a, b), |/ a sqrt(a), j #>> p
 // a JSON path function); SELECT DISTINCT ON becomes a window function
-// (distincton.go). A column that is a call of a function Postgres types
+// (distincton.go). In what a schema stores (CHECK, DEFAULT, generated
+// columns, indexes, views, triggers), the functions with a SQLite
+// equivalent are written as it (left and right as substr, x ->> 'k' a
+// CASE over json_type …), so that a backup opens in stock sqlite3, and in
+// CHECK, DEFAULT, generated columns and indexes a call of a function stock
+// sqlite3 lacks is refused with 0A000 (schemafuncs.go). A column that is a call of a function Postgres types
 // gets that type (round numeric, row_number bigint, power double
 // precision), and pg_typeof of an expression the front end types answers
 // that type, which SQLite's value would not tell; a column that is an

@@ -32,6 +32,9 @@ func FuzzParse(f *testing.F) {
 		"SELECT max(ts), sum(t.a) s, timezone('utc', ts), CURRENT_TIMESTAMP(3), 1.50 FROM t JOIN u ON true WHERE a > 1",
 		"SELECT n, x.a FROM (VALUES (1, 'a')) s(n, m) JOIN (SELECT a FROM t) AS x(\"a\") ON true",
 		"INSERT INTO t (a, b) VALUES ($1, 'x') RETURNING id", "UPDATE t AS u SET b = $1, a = a + 1 WHERE u.id = 3 AND b = 'k'",
+		"CREATE TABLE s (a text CHECK (left(a, -2) <> right(a, $1) AND starts_with(a, 'x')), b int DEFAULT concat(1, 2) GENERATED ALWAYS AS (octet_length(a)))",
+		"CREATE INDEX i ON t USING btree ((x ->> 'k'), json_typeof(y)) WHERE split_part(b, ',', 1) ~* 'x'",
+		"CREATE VIEW v AS SELECT left(b, a), x ->> 0 FROM t; ALTER TABLE t ALTER COLUMN b SET DEFAULT right(b, 2)",
 	} {
 		f.Add(s)
 	}

@@ -153,7 +153,7 @@ func fields(v any) string {
 // advisory lock calls) and columns. Every SQLite text is run on SQLite and
 // gives no syntax error.
 func TestGolden(t *testing.T) {
-	for _, path := range []string{"testdata/translate.txt", "testdata/commands.txt"} {
+	for _, path := range []string{"testdata/translate.txt", "testdata/commands.txt", "testdata/schema.txt"} {
 		t.Run(path, func(t *testing.T) { golden(t, path) })
 	}
 }

@@ -10,11 +10,17 @@ import (
 // SQLite's ->> gives the SQL value instead, so that x ->> 'n' = '8' is
 // false for {"n": 8} where Postgres finds it true, and a client that
 // compares with a text parameter (every driver binding a string) misses the
-// row. x ->> k becomes _pg_json_text(x -> k), x -> k being the JSON text of
-// the value in both dialects. The left operand is the primary before the
-// operator and the -> steps that follow it (a -> 'b' ->> 'c'); the right
-// one a single literal or parameter, as clients write them. Another right
-// operand, or one a :: or [ follows, keeps SQLite's ->>.
+// row. The left operand is the primary before the operator and the -> steps
+// that follow it (a -> 'b' ->> 'c'); the right one a single literal or
+// parameter, as clients write them. Another right operand, or one a :: or
+// [ follows, keeps SQLite's ->>.
+//
+// x ->> k becomes a CASE over json_type(x -> k) (jsonTextCase), x -> k
+// being the JSON text of the value in both dialects. It is SQLite's
+// built-ins, so that an index on x ->> k is stored as stock sqlite3 runs it
+// (schemafuncs.go), and a query gets the same text, so that it uses the
+// index. _pg_json_text(x -> k), what x ->> k became before, stays a
+// function for the schemas and log entries that call it.
 
 // jsonTextFunc is the SQL name of the function that gives a JSON value's
 // text as Postgres' ->> does.
@@ -44,11 +50,7 @@ func (p *parser) jsonArrow(i int) int {
 	}
 	p.materialize()
 	lhs := string(p.out[at:])
-	p.out = append(p.out[:at], jsonTextFunc+"("...)
-	p.out = append(p.out, lhs...)
-	p.out = append(p.out, " -> "...)
-	p.out = append(p.out, p.text(i+1)...)
-	p.out = append(p.out, ')')
+	p.out = append(p.out[:at], jsonTextCase(strings.TrimRight(lhs, " \t\r\n"), p.text(i+1))...)
 	p.last = int(p.toks[i+1].end)
 	p.prim, p.primLo = at, lo
 	return i + 2

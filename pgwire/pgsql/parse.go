@@ -115,7 +115,8 @@ type parser struct {
 	primLo int  // token index where it starts
 	frames []frame
 	err    *Error
-	dml    bool // the statement is DML: current_user and the like are translated
+	dml    bool       // the statement is DML: current_user and the like are translated
+	schema *schemaCtx // the expressions the statement stores in the schema (schemafuncs.go)
 
 	edits   map[int]string // tokens replaced ("" drops them) before translating
 	aliases []alias

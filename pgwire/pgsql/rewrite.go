@@ -21,6 +21,7 @@ import (
 var CatalogCast func(typ, operand string) (sql string, ok bool)
 
 func (p *parser) translate() {
+	p.findSchema()
 	if p.st.Verb == "INSERT" {
 		p.insertDefaults()
 	}
@@ -285,6 +286,11 @@ func (p *parser) stepWord(i, start int) int {
 	if qualified {
 		p.keep(i)
 		return i + 1
+	}
+	if call && p.schema != nil {
+		if j, ok := p.portableCall(i, start); ok {
+			return j
+		}
 	}
 	if call && !namesRelation[p.word(i-1)] {
 		if to, ok := renamedFuncs[w]; ok {
@@ -592,6 +598,15 @@ const RandomUUIDExpr = "(lower(hex(randomblob(4))||'-'||hex(randomblob(2))||'-4'
 
 func (p *parser) stepOp(i, start int) int {
 	op := p.text(i)
+	if p.schema != nil {
+		if where := p.schemaAt(i); where.strict() {
+			switch op {
+			case "~*", "!~*", "#>", "#>>", "||/":
+				p.refuseStored(i, "the operator "+op, where)
+				return i + 1
+			}
+		}
+	}
 	switch op {
 	case "::":
 		if p.prim < 0 {
@@ -704,6 +719,7 @@ var renamedFuncs = map[string]string{
 	"to_json": "json_quote", "to_jsonb": "json_quote",
 	"jsonb_array_length": "json_array_length",
 	"strpos":             "instr", "chr": "char", "ascii": "unicode", "btrim": "trim",
+	"char_length": "length", "character_length": "length",
 }
 
 // namesRelation are the words after which a name followed by ( is a
@@ -889,6 +905,11 @@ func (p *parser) extract(i, start int) int {
 		open, closer = "CAST(strftime('%f', ", ") AS REAL)"
 	case "epoch":
 		open, closer = "unixepoch(", ", 'subsec')"
+		if p.schemaAt(i) != 0 {
+			// 'subsec' came with SQLite 3.42; an older sqlite3 answers
+			// NULL (schemafuncs.go).
+			open, closer = epochOpen, epochClose
+		}
 	case "quarter":
 		open, closer = "((CAST(strftime('%m', ", ") AS INTEGER)+2)/3)"
 	default:

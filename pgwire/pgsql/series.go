@@ -256,7 +256,7 @@ func (p *parser) subExpr(a, b int) string {
 			toks = append(toks, t)
 		}
 	}
-	q := &parser{src: src, toks: toks, st: &Statement{Source: src}, prim: -1, dml: p.dml}
+	q := &parser{src: src, toks: toks, st: &Statement{Source: src}, prim: -1, dml: p.dml, schema: p.subSchema(a)}
 	q.translate()
 	if e := q.st.Err; e != nil {
 		if p.err == nil {

@@ -611,6 +611,13 @@ func (p *parser) argType(a, b int) string {
 	return p.nameItemExpr(a, b).Type
 }
 
+// The units and fields SQLite's built-ins truncate to and extract.
+var (
+	strftimeTrunc = map[string]bool{"year": true, "month": true, "day": true, "hour": true, "minute": true, "second": true, "week": true}
+	strftimePart  = map[string]bool{"year": true, "month": true, "day": true, "hour": true, "minute": true, "second": true,
+		"dow": true, "doy": true, "isodow": true, "week": true, "isoyear": true, "epoch": true, "quarter": true}
+)
+
 // zonedTrunc translates date_trunc('unit', x) where x is a timestamptz or a
 // date (which Postgres makes a timestamptz in the session's zone), or the
 // unit is one SQLite's strftime cannot truncate to, into a call of
@@ -622,6 +629,15 @@ func (p *parser) zonedTrunc(i, start int, unit string) (int, bool) {
 	}
 	end := p.matchParen(i + 1)
 	typ := p.argType(i+4, end)
+	if where := p.schemaAt(i); where != 0 {
+		// Stored in the schema: no session's zone applies, and stock
+		// sqlite3 must run it, so it truncates in UTC with strftime.
+		typ = ""
+		if where.strict() && !strftimeTrunc[unit] {
+			p.refuseStored(i, "date_trunc('"+unit+"', …)", where)
+			return i + 1, true
+		}
+	}
 	open, closer := dateTruncFunc+"("+quoteString(unit)+", ", ", 'UTC')"
 	switch typ {
 	case "timestamptz":
@@ -630,8 +646,7 @@ func (p *parser) zonedTrunc(i, start int, unit string) (int, bool) {
 		z := p.zoneText()
 		open, closer = open+fromZoneFunc+"("+z+", ", "), "+z+")"
 	default:
-		switch unit {
-		case "year", "month", "day", "hour", "minute", "second", "week":
+		if strftimeTrunc[unit] {
 			return 0, false
 		}
 	}
@@ -663,17 +678,20 @@ func (p *parser) truncType(open int) string {
 func (p *parser) zonedPart(i, start int, field string) (int, bool) {
 	end := p.matchParen(i + 1)
 	typ := p.argType(i+4, end)
+	if where := p.schemaAt(i); where != 0 {
+		// Stored in the schema: in UTC, with strftime where it can.
+		typ = ""
+		if where.strict() && !strftimePart[field] {
+			p.refuseStored(i, "extract("+field+" from …)", where)
+			return i + 1, true
+		}
+	}
 	closer := ", 'UTC')"
 	switch {
 	case typ == "timestamptz":
 		closer = ", " + p.zoneText() + ")"
-	case field == "epoch" || field == "quarter":
+	case strftimePart[field]:
 		return 0, false
-	default:
-		switch field {
-		case "year", "month", "day", "hour", "minute", "second", "dow", "doy", "isodow", "week", "isoyear":
-			return 0, false
-		}
 	}
 	if _, err := datePartZone([]any{field, "2000-01-01", "UTC"}); err != nil {
 		p.fail("22023", i+2, "unit "+strconv.Quote(field)+" not recognized for type timestamp with time zone")
@@ -714,6 +732,10 @@ func (p *parser) atTimeZone(i int) (int, bool) {
 		return 0, false
 	}
 	typ := p.argType(p.primLo, i)
+	if where := p.schemaAt(i); where.strict() && !(isUTC(zone) && typ != "date") {
+		p.refuseStored(i, "AT TIME ZONE other than UTC", where)
+		return z + 1, true
+	}
 	p.materialize()
 	lo := p.prim
 	lhs := strings.TrimRight(string(p.out[lo:]), " \t\r\n")
