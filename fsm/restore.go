@@ -71,7 +71,12 @@ func (f *FSM) applyRestore(l *hraft.Log) any {
 	if res == nil {
 		res = &command.Result{}
 	}
-	f.setIndex(l)
+	f.stateMu.Lock()
+	past := f.index >= l.Index // an install took a later state (fetchState)
+	f.stateMu.Unlock()
+	if !past {
+		f.setIndex(l)
+	}
 	return res
 }
 
@@ -134,7 +139,10 @@ func (f *FSM) stepRestore(r *command.Restore, l *hraft.Log) (*command.Result, er
 		}
 		f.log.Info("restored the database from a file", logKeyIndex, l.Index, "size", s.size)
 		return nil, nil
+	case command.RestoreInstall:
+		return f.install(r, l)
 	case command.RestoreAbort:
+		f.DropRestore(r.ID)
 		if mine {
 			f.log.Info("abandoned restore discarded", "id", fmt.Sprintf("%x", r.ID), "staged", s.written, "size", s.size)
 			return nil, f.discardStaging()
