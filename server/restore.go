@@ -74,6 +74,10 @@ func (n *Node) restoreFile(ctx context.Context, path string) (RestoreInfo, error
 		return RestoreInfo{}, err
 	}
 	size := st.Size()
+	if n.outOfBand() {
+		file.Close()
+		return n.restoreOutOfBand(ctx, path, size)
+	}
 	id := newRestoreID()
 	proposeOne := func(ctx context.Context, r *command.Restore) (uint64, error) {
 		p, err := n.raft.Propose(ctx, command.EncodeRestore(r))
@@ -224,10 +228,16 @@ func (n *Node) abortAbandonedRestores() {
 			return
 		case <-tick.C:
 		}
-		if n.fsm.StagedRestore() == 0 || !n.raft.IsLeader() || !n.restoreMu.TryLock() {
+		if (n.fsm.StagedRestore() == 0 && n.fsm.StagedOutOfBand() == 0) || !n.raft.IsLeader() || !n.restoreMu.TryLock() {
 			continue
 		}
-		if id := n.fsm.StagedRestore(); id != 0 {
+		id := n.fsm.StagedRestore()
+		if id == 0 {
+			// One copied out of band, whose leader was lost before it
+			// committed it (an install committed since is applied first).
+			id = n.fsm.StagedOutOfBand()
+		}
+		if id != 0 {
 			n.abortRestore(id)
 		}
 		n.restoreMu.Unlock()
