@@ -507,7 +507,7 @@ func stagingFiles(t *testing.T, c *servertest.Cluster) []string {
 	return all
 }
 
-// A leader lost while it sends a restore through the log: the restore is
+// A leader lost while the members copy its restore: the restore is
 // installed nowhere, the next leader aborts it and every node removes its
 // staging file, the old leader comes back with the others' data.
 func TestRestoreAbandonedWhenItsLeaderIsLost(t *testing.T) {
