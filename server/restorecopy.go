@@ -215,6 +215,7 @@ func (n *Node) handleRestoreCopy(ctx context.Context, env envelope) ([]byte, err
 		}
 		start := time.Now()
 		r := &peerFile{n: n, ctx: ctx, addr: src, kind: fileRestore, key: id, size: size}
+		defer r.Close()
 		if err := n.fsm.StageRestore(ctx, id, size, crc, r); err != nil {
 			return nil, err
 		}
@@ -282,7 +283,9 @@ func (n *Node) answerFile(p []byte) ([]byte, error) {
 	return b, nil
 }
 
-// peerFile reads a file of another node with reqFile, a range at a time.
+// peerFile reads a file of another node with reqFile, a range at a time,
+// up to copyAhead ranges ahead of its reader, so that the peer's reads and
+// the network overlap the reader's writes.
 type peerFile struct {
 	n      *Node
 	ctx    context.Context
@@ -295,29 +298,69 @@ type peerFile struct {
 	buf    []byte
 	// start paces the copy at Config.RestoreCopyRate.
 	start time.Time
+	// ahead carries the ranges fetched ahead once Read has started them;
+	// from then on only the fetching goroutine uses the fields above but
+	// buf.
+	ahead chan fileRange
+	stop  context.CancelFunc
+}
+
+// copyAhead is how many ranges a peerFile fetches ahead of its reader.
+const copyAhead = 2
+
+type fileRange struct {
+	data []byte
+	err  error
 }
 
 func (r *peerFile) Read(p []byte) (int, error) {
 	if len(r.buf) == 0 {
-		if r.size >= 0 && r.off >= r.size {
+		if r.ahead == nil {
+			r.startAhead()
+		}
+		c, ok := <-r.ahead
+		if !ok {
 			return 0, io.EOF
 		}
-		if err := r.fetch(); err != nil {
-			return 0, err
+		if c.err != nil {
+			return 0, c.err
 		}
-		if len(r.buf) == 0 {
-			return 0, io.EOF
-		}
+		r.buf = c.data
 	}
 	k := copy(p, r.buf)
 	r.buf = r.buf[k:]
 	return k, nil
 }
 
-func (r *peerFile) Close() error { return nil }
+// startAhead starts fetching the ranges after those fetched.
+func (r *peerFile) startAhead() {
+	r.ahead = make(chan fileRange, copyAhead)
+	r.ctx, r.stop = context.WithCancel(r.ctx)
+	go func() {
+		defer close(r.ahead)
+		for r.size < 0 || r.off < r.size {
+			data, err := r.fetch()
+			select {
+			case r.ahead <- fileRange{data: data, err: err}:
+			case <-r.ctx.Done():
+				return
+			}
+			if err != nil || len(data) == 0 {
+				return
+			}
+		}
+	}()
+}
+
+func (r *peerFile) Close() error {
+	if r.stop != nil {
+		r.stop()
+	}
+	return nil
+}
 
 // fetch reads the next range.
-func (r *peerFile) fetch() error {
+func (r *peerFile) fetch() ([]byte, error) {
 	req := []byte{r.kind}
 	req = binary.BigEndian.AppendUint64(req, r.key)
 	req = appendString(req, r.snapID)
@@ -327,20 +370,19 @@ func (r *peerFile) fetch() error {
 	defer cancel()
 	answer, err := r.n.fwd.call(ctx, r.addr, reqFile, r.n.self(), req)
 	if err != nil {
-		return fmt.Errorf("copying from %s: %w", r.addr, err)
+		return nil, fmt.Errorf("copying from %s: %w", r.addr, err)
 	}
 	if len(answer) < 8 {
-		return fmt.Errorf("copying from %s: truncated answer", r.addr)
+		return nil, fmt.Errorf("copying from %s: truncated answer", r.addr)
 	}
 	size := int64(binary.BigEndian.Uint64(answer))
 	snapID, data, ok := readString(answer[8:])
 	if !ok || (r.size >= 0 && size != r.size) || (r.snapID != "" && snapID != r.snapID) {
-		return fmt.Errorf("copying from %s: the file changed", r.addr)
+		return nil, fmt.Errorf("copying from %s: the file changed", r.addr)
 	}
 	r.size, r.snapID = size, snapID
 	r.off += int64(len(data))
-	r.buf = data
-	return r.pace()
+	return data, r.pace()
 }
 
 // pace waits until the bytes fetched so far are within the copy rate.
@@ -391,10 +433,12 @@ func (s restoreSource) open(ctx context.Context, kind byte, key uint64, size int
 	var errs []error
 	for _, addr := range s.peers() {
 		r := &peerFile{n: s.n, ctx: ctx, addr: addr, kind: kind, key: key, size: size}
-		if err := r.fetch(); err != nil {
+		data, err := r.fetch()
+		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		r.buf = data
 		return r, nil
 	}
 	if len(errs) == 0 {
