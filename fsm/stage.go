@@ -103,7 +103,7 @@ func (f *FSM) StageRestore(ctx context.Context, id uint64, size int64, crc uint3
 		}
 	}()
 	h := crc32.New(castagnoli)
-	n, err := io.Copy(io.MultiWriter(&syncingWriter{f: file}, h), io.LimitReader(r, size+1))
+	n, err := io.Copy(io.MultiWriter(file, h), io.LimitReader(r, size+1))
 	if err != nil {
 		return fmt.Errorf("fsm: staging restore %x: %w", id, err)
 	}
@@ -381,25 +381,4 @@ func (f *FSM) fetchState(ctx context.Context, src RestoreSource, minIndex uint64
 	f.heldIndex, f.heldTerm = h.Index, h.Term
 	f.removeStagedExcept(0)
 	return h.Index, nil
-}
-
-// syncEvery is how many bytes a staging file takes between two fsyncs.
-const syncEvery = 64 << 20
-
-// syncingWriter writes to f and fsyncs it every syncEvery bytes, so that
-// its pages go to disk as it is written rather than in one flush at the
-// end, which the Raft log's fsyncs on the same disk would wait behind.
-type syncingWriter struct {
-	f *os.File
-	n int64
-}
-
-func (w *syncingWriter) Write(p []byte) (int, error) {
-	k, err := w.f.Write(p)
-	w.n += int64(k)
-	if err == nil && w.n >= syncEvery {
-		w.n = 0
-		err = w.f.Sync()
-	}
-	return k, err
 }

@@ -281,7 +281,7 @@ func (n *Node) receiveRestore(ctx context.Context, r io.Reader) (string, int64, 
 	if limit > 0 {
 		src = io.LimitReader(src, limit+1)
 	}
-	size, err := io.Copy(&syncingWriter{f: tmp}, src)
+	size, err := io.Copy(tmp, src)
 	if err != nil {
 		return path, size, fmt.Errorf("receiving the restore: %w", err)
 	}
@@ -518,25 +518,4 @@ func (n *Node) leaderHTTPAddr(ctx context.Context) string {
 		return ""
 	}
 	return st.HTTPAddr
-}
-
-// syncEvery is how many bytes a received restore takes between two fsyncs.
-const syncEvery = 64 << 20
-
-// syncingWriter writes to f and fsyncs it every syncEvery bytes, so that
-// its pages go to disk as it is written rather than in one flush at the
-// end, which the Raft log's fsyncs on the same disk would wait behind.
-type syncingWriter struct {
-	f *os.File
-	n int64
-}
-
-func (w *syncingWriter) Write(p []byte) (int, error) {
-	k, err := w.f.Write(p)
-	w.n += int64(k)
-	if err == nil && w.n >= syncEvery {
-		w.n = 0
-		err = w.f.Sync()
-	}
-	return k, err
 }
