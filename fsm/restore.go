@@ -14,9 +14,9 @@ import (
 // A restore through the Raft log (see command.Restore), as a cluster not
 // yet upgraded to restores out of band (stage.go) makes it, and as logs of
 // older releases hold it: a begin entry, the file in chunks, and a commit
-// entry. Every node assembles the
-// file in a staging file next to its database as it applies the chunks, and
-// swaps it in when it applies the commit entry, so every node installs it
+// entry. Every node assembles the file in a staging file next to its
+// database as it applies the chunks, and swaps it in when it applies the
+// commit entry, so every node installs it
 // at the same index; a restore whose commit never comes (its leader was
 // lost, its upload cut) is never installed anywhere, and its staging file
 // is removed by the next begin, an abort entry, a snapshot restored, or the

@@ -694,7 +694,12 @@ func (n *Node) authorize(peer string, env envelope, member func() bool) error {
 		switch env.typ {
 		case reqReadIndex, reqCommit, reqStatus, reqJoin: // handleJoin checks whom a join names
 			return nil
-		case reqMember, reqStage, reqFile: // a node leaving: handleMember lets it remove only itself
+		case reqMember: // a node leaving: handleMember lets it remove only itself
+			if !member() {
+				return &deniedError{msg: fmt.Sprintf("permission denied: %q is not a member of the cluster", peer)}
+			}
+			return nil
+		case reqStage, reqFile: // a restore's file, copied between members
 			if !member() {
 				return &deniedError{msg: fmt.Sprintf("permission denied: %q is not a member of the cluster", peer)}
 			}
