@@ -43,7 +43,7 @@ synced() { # every member reachable and at lag 0
 	local out
 	out=$("$work/raftsql" status --addr "${HTTP[0]}") || return 1
 	[ "$(echo "$out" | grep -c '^n[123] ')" = 3 ] || return 1
-	! echo "$out" | awk 'NR > 3 && $7 != 0 { bad = 1 } END { exit !bad }'
+	! echo "$out" | awk '/^n[123] / && $7 != 0 { bad = 1 } END { exit !bad }'
 }
 start_cluster() {
 	start 0 --bootstrap

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Measures restores of a large database through the Raft log on a 3-node
+# Measures restores of a large database on a 3-node
 # cluster of raftsqld processes on 127.0.0.1, one after the other (RUNS,
 # default 2): the time of each against cp of the file in the same run, and
 # every node's memory while it runs: VmHWM (reset before each restore with

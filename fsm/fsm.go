@@ -130,6 +130,8 @@ type FSM struct {
 	// used under applyMu; stagedID is its id, for anyone to read.
 	staged   *staging
 	stagedID atomic.Uint64
+	// oob is the restores staged out of band (stage.go).
+	oob oobStaging
 	// held is the index and term the database file held when Open kept it
 	// (a clean shutdown's state, state.go); zero when Open started empty.
 	// ApplyBatch skips the entries up to it, which Raft replays.
@@ -204,6 +206,7 @@ func Open(cfg Config) (*FSM, error) {
 	if err := f.discardStaging(); err != nil {
 		return nil, fmt.Errorf("fsm: %w", err)
 	}
+	f.removePartials()
 	env, err := newApplyEnv()
 	if err != nil {
 		return nil, err
@@ -495,27 +498,31 @@ func (f *FSM) ApplyBatch(logs []*hraft.Log) []any {
 	all := out
 	f.writing = map[string]struct{}{}
 	defer func() { f.writing = nil }()
-	// Entries the file already holds, which Raft replays after a start
-	// that kept it (HeldIndex), are skipped.
-	if f.heldIndex > 0 {
-		k := 0
-		for k < len(logs) && logs[k].Index <= f.heldIndex {
-			// Still checked: a log damaged on this node's disk is
-			// noticed at the start that replays it, as it would be if
-			// the entry were applied again.
-			if err := checkEntry(logs[k]); err != nil {
-				err = f.fail(err)
-				for i := range all {
-					all[i] = err
-				}
-				return all
-			}
-			k++
-		}
-		logs, out = logs[k:], out[k:]
-	}
 	// Restore entries are applied on their own, in log order.
 	for len(logs) > 0 {
+		// Entries the file already holds are skipped: those Raft replays
+		// after a start that kept it (HeldIndex), and those a state
+		// fetched in place of a restore holds (stage.go).
+		if f.heldIndex > 0 {
+			k := 0
+			for k < len(logs) && logs[k].Index <= f.heldIndex {
+				// Still checked: a log damaged on this node's disk is
+				// noticed at the start that replays it, as it would be if
+				// the entry were applied again.
+				if err := checkEntry(logs[k]); err != nil {
+					err = f.fail(err)
+					for i := range all {
+						all[i] = err
+					}
+					return all
+				}
+				k++
+			}
+			logs, out = logs[k:], out[k:]
+			if len(logs) == 0 {
+				break
+			}
+		}
 		k := 0
 		for k < len(logs) && !isRestoreLog(logs[k]) {
 			k++

@@ -11,10 +11,12 @@ import (
 	"github.com/raftsql/raftsql/fsm/command"
 )
 
-// A restore travels through the Raft log (see command.Restore): a begin
-// entry, the file in chunks, and a commit entry. Every node assembles the
-// file in a staging file next to its database as it applies the chunks, and
-// swaps it in when it applies the commit entry, so every node installs it
+// A restore through the Raft log (see command.Restore), as a cluster not
+// yet upgraded to restores out of band (stage.go) makes it, and as logs of
+// older releases hold it: a begin entry, the file in chunks, and a commit
+// entry. Every node assembles the file in a staging file next to its
+// database as it applies the chunks, and swaps it in when it applies the
+// commit entry, so every node installs it
 // at the same index; a restore whose commit never comes (its leader was
 // lost, its upload cut) is never installed anywhere, and its staging file
 // is removed by the next begin, an abort entry, a snapshot restored, or the
@@ -71,7 +73,12 @@ func (f *FSM) applyRestore(l *hraft.Log) any {
 	if res == nil {
 		res = &command.Result{}
 	}
-	f.setIndex(l)
+	f.stateMu.Lock()
+	past := f.index >= l.Index // an install took a later state (fetchState)
+	f.stateMu.Unlock()
+	if !past {
+		f.setIndex(l)
+	}
 	return res
 }
 
@@ -134,7 +141,10 @@ func (f *FSM) stepRestore(r *command.Restore, l *hraft.Log) (*command.Result, er
 		}
 		f.log.Info("restored the database from a file", logKeyIndex, l.Index, "size", s.size)
 		return nil, nil
+	case command.RestoreInstall:
+		return f.install(r, l)
 	case command.RestoreAbort:
+		f.DropRestore(r.ID)
 		if mine {
 			f.log.Info("abandoned restore discarded", "id", fmt.Sprintf("%x", r.ID), "staged", s.written, "size", s.size)
 			return nil, f.discardStaging()

@@ -3,6 +3,7 @@ package raft
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	hraft "github.com/hashicorp/raft"
 )
@@ -153,3 +154,59 @@ func (n *Node) SetSnapshotThreshold(threshold uint64) error {
 
 // SnapshotThreshold returns the snapshot threshold in force.
 func (n *Node) SnapshotThreshold() uint64 { return n.raft.ReloadableConfig().SnapshotThreshold }
+
+// SnapshotFile is a snapshot in the node's store, as a file another node
+// may copy: Path holds the state machine's snapshot stream (what Persist
+// wrote), Size bytes.
+type SnapshotFile struct {
+	ID    string
+	Path  string
+	Index uint64
+	Size  int64
+}
+
+// LatestSnapshot returns the newest snapshot in the node's store, if its
+// index is minIndex or later; when it is older and the state machine has
+// applied minIndex, it takes one first. The file stays until the store
+// retains newer ones (Config.SnapshotRetain).
+func (n *Node) LatestSnapshot(minIndex uint64) (SnapshotFile, error) {
+	for attempt := 0; ; attempt++ {
+		metas, err := n.snaps.List()
+		if err != nil {
+			return SnapshotFile{}, fmt.Errorf("raft: list snapshots: %w", err)
+		}
+		if len(metas) > 0 && metas[0].Index >= minIndex {
+			m := metas[0]
+			return SnapshotFile{ID: m.ID, Path: n.SnapshotPath(m.ID), Index: m.Index, Size: m.Size}, nil
+		}
+		if attempt > 0 {
+			return SnapshotFile{}, fmt.Errorf("raft: no snapshot at index %d or later", minIndex)
+		}
+		if n.AppliedIndex() < minIndex {
+			return SnapshotFile{}, fmt.Errorf("raft: index %d not applied here yet (applied %d)", minIndex, n.AppliedIndex())
+		}
+		if err := n.Snapshot(); err != nil {
+			return SnapshotFile{}, err
+		}
+	}
+}
+
+// SnapshotPath returns the file of snapshot id, as the file snapshot store
+// lays it out.
+func (n *Node) SnapshotPath(id string) string {
+	return filepath.Join(n.cfg.Dir, "snapshots", id, "state.bin")
+}
+
+// SnapshotByID returns snapshot id of the node's store, if it holds it.
+func (n *Node) SnapshotByID(id string) (SnapshotFile, bool) {
+	metas, err := n.snaps.List()
+	if err != nil {
+		return SnapshotFile{}, false
+	}
+	for _, m := range metas {
+		if m.ID == id {
+			return SnapshotFile{ID: m.ID, Path: n.SnapshotPath(m.ID), Index: m.Index, Size: m.Size}, true
+		}
+	}
+	return SnapshotFile{}, false
+}

@@ -223,8 +223,9 @@ type RestoreInfo struct {
 // database, is truncated, fails integrity_check or has a schema a node
 // refuses fails with an error matching ErrRestoreRefused that says why, and
 // one larger than Config.MaxRestoreSize with ErrRestoreTooLarge. Then it
-// goes through the Raft log (restoreFile); Restore returns the index at
-// which every node installs it, once a majority has.
+// is copied to the other members and committed by one log entry, or, in a
+// cluster not yet upgraded, sent through the log (restoreFile); Restore
+// returns the index at which every node installs it, once a majority has.
 func (n *Node) Restore(ctx context.Context, r io.Reader) (RestoreInfo, error) {
 	if !n.raft.IsLeader() {
 		return RestoreInfo{}, n.notLeaderForAdmin("a restore")

@@ -442,10 +442,9 @@ func TestRestoreWhileWriting(t *testing.T) {
 		t.Fatalf("the restored row: %d", n)
 	}
 	for i := range c.Size() {
-		staged, _ := filepath.Glob(filepath.Join(c.Config(i).DataDir, "*", "*.restore-staging"))
-		staged2, _ := filepath.Glob(filepath.Join(c.Config(i).DataDir, "*.restore-staging"))
-		if len(staged)+len(staged2) > 0 {
-			t.Fatalf("node %d keeps a staging file: %v %v", i, staged, staged2)
+		staged, _ := filepath.Glob(filepath.Join(c.Config(i).DataDir, "*.restore-staging"))
+		if staged = append(staged, stagingFilesOf(c, i)...); len(staged) > 0 {
+			t.Fatalf("node %d keeps a staging file: %v", i, staged)
 		}
 	}
 }
@@ -487,21 +486,33 @@ func TestSecondRestoreIsRefused(t *testing.T) {
 	c.EnsureSame()
 }
 
-func stagingFiles(t *testing.T, c *servertest.Cluster) []string {
-	t.Helper()
+// stagingFilesOf lists node i's staging files of a restore: through the
+// log (.restore-staging), or copied out of band (.restore-ID.partial while
+// copied, .restore-ID.staged once whole).
+func stagingFilesOf(c *servertest.Cluster, i int) []string {
 	var all []string
-	for i := range c.Size() {
-		m, _ := filepath.Glob(filepath.Join(c.Config(i).DataDir, "db", "*.restore-staging"))
+	for _, pattern := range []string{"*.restore-staging", "*.restore-*.partial", "*.restore-*.staged"} {
+		m, _ := filepath.Glob(filepath.Join(c.Config(i).DataDir, "db", pattern))
 		all = append(all, m...)
 	}
 	return all
 }
 
-// A leader lost while it sends a restore through the log: the restore is
+func stagingFiles(t *testing.T, c *servertest.Cluster) []string {
+	t.Helper()
+	var all []string
+	for i := range c.Size() {
+		all = append(all, stagingFilesOf(c, i)...)
+	}
+	return all
+}
+
+// A leader lost while the members copy its restore: the restore is
 // installed nowhere, the next leader aborts it and every node removes its
 // staging file, the old leader comes back with the others' data.
 func TestRestoreAbandonedWhenItsLeaderIsLost(t *testing.T) {
-	c := servertest.NewCluster(t, 3, servertest.Options{})
+	// Slow copies, so that the leader is lost while they run.
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(i int, cfg *server.Config) { cfg.RestoreCopyRate = 4 }})
 	conn := connect(t, c, 0)
 	mustExec(t, conn, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)")
 	for range 40 {
@@ -524,7 +535,7 @@ func TestRestoreAbandonedWhenItsLeaderIsLost(t *testing.T) {
 			if i == l {
 				continue
 			}
-			if m, _ := filepath.Glob(filepath.Join(c.Config(i).DataDir, "db", "*.restore-staging")); len(m) > 0 {
+			if m := stagingFilesOf(c, i); len(m) > 0 {
 				return nil
 			}
 		}

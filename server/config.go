@@ -107,6 +107,10 @@ type Config struct {
 	// the snapshot store, in MiB per second (0: as fast as the disk
 	// takes it, which delays commits behind it on the same disk).
 	SnapshotRate int64
+	// RestoreCopyRate bounds how fast a member copies a restore's file
+	// from another (before the restore is committed, or to apply it), in
+	// MiB per second (0: as fast as the disk and network take it).
+	RestoreCopyRate int64
 	// TrailingLogs is how many entries are kept behind a snapshot, so that
 	// slightly lagging followers catch up from the log, not a snapshot.
 	TrailingLogs uint64
@@ -326,6 +330,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxValueSize > 1_000_000_000 {
 		errs = append(errs, errors.New("the value size limit can be at most 1000000000 bytes, SQLite's own"))
+	}
+	if c.RestoreCopyRate < 0 || c.RestoreCopyRate > 1<<30 {
+		errs = append(errs, fmt.Errorf("restore copy rate must be between 0 and %d MiB/s, got %d", 1<<30, c.RestoreCopyRate))
 	}
 	if c.SnapshotRate < 0 || c.SnapshotRate > 1<<30 {
 		errs = append(errs, fmt.Errorf("snapshot rate must be between 0 and %d MiB/s, got %d", 1<<30, c.SnapshotRate))

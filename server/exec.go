@@ -575,6 +575,10 @@ func (e *limitError) Error() string { return e.msg }
 // when the asker goes away.
 func (n *Node) handleForward(ctx context.Context, env envelope) ([]byte, error) {
 	payload := env.payload
+	if env.typ == reqStage || env.typ == reqFile {
+		// Bounded by the asker, who waits as long as the copy takes.
+		return n.handleRestoreCopy(ctx, env)
+	}
 	if env.typ == reqExecute {
 		// Bounded by the lock timeout, then by the entry's apply window.
 		cmd, err := command.Decode(payload)
@@ -691,6 +695,11 @@ func (n *Node) authorize(peer string, env envelope, member func() bool) error {
 		case reqReadIndex, reqCommit, reqStatus, reqJoin: // handleJoin checks whom a join names
 			return nil
 		case reqMember: // a node leaving: handleMember lets it remove only itself
+			if !member() {
+				return &deniedError{msg: fmt.Sprintf("permission denied: %q is not a member of the cluster", peer)}
+			}
+			return nil
+		case reqStage, reqFile: // a restore's file, copied between members
 			if !member() {
 				return &deniedError{msg: fmt.Sprintf("permission denied: %q is not a member of the cluster", peer)}
 			}

@@ -52,6 +52,8 @@ const (
 	reqPing      byte = 8  // on a relayed block's connection: the follower is alive; answer: empty
 	reqCommit    byte = 9  // answer: the leader's commit point, unconfirmed (readpoint.go)
 	reqAdvisory  byte = 10 // payload: op, flags, key (advisory.go); answer: per op
+	reqStage     byte = 11 // payload: restore id, size, CRC-32C, source address (restorecopy.go); answer: empty once staged
+	reqFile      byte = 12 // payload: kind, key, snapshot id, offset, length (restorecopy.go); answer: size, snapshot id, bytes
 
 	// peerVersion is the side-channel version this node serves: the set
 	// of request types it knows (reqVersion), advertised in its status. The
@@ -65,7 +67,8 @@ const (
 	//	2: reqPing, reqCommit, reqAdvisory
 	//	3: a relayed block's session ends with the block, not with its
 	//	   connection (blockConnVersion)
-	peerVersion = 3
+	//	4: reqStage, reqFile (restores copied out of band)
+	peerVersion = 4
 	// basePeerVersion is the side-channel version of a node that
 	// advertises none (a release before the version gate).
 	basePeerVersion = 1
@@ -89,6 +92,8 @@ func reqVersion(typ byte) int {
 		return 1
 	case reqPing, reqCommit, reqAdvisory:
 		return 2
+	case reqStage, reqFile:
+		return copyVersion
 	}
 	return peerVersion + 1
 }
@@ -102,6 +107,8 @@ func reqName(typ byte) string {
 		return "a commit point"
 	case reqAdvisory:
 		return "advisory locks"
+	case reqStage, reqFile:
+		return "a restore copied out of band"
 	}
 	return fmt.Sprintf("request %d", typ)
 }

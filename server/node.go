@@ -187,6 +187,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	n.metrics.registerNode(n)
 	n.fwd = newForwarder(n.raft.DialForward)
 	n.fwd.check = n.checkRequest
+	n.fsm.SetRestoreSource(n.ctx, restoreSource{n})
 	n.goServe(func() { n.serveForward(n.raft.ForwardListener()) })
 	n.goServe(n.watchLeadership)
 	n.goServe(n.proposeTxs)

@@ -15,26 +15,20 @@ import (
 	"github.com/raftsql/raftsql/raft"
 )
 
-// A restore goes through the Raft log: a begin entry, the file in chunks,
-// a commit entry (fsm/restore.go applies them). Every node installs the
-// file at the commit's index, or, when the commit never comes, none does;
-// a node that was down catches up from the log or from a snapshot taken
-// after the commit, like any other entry.
+// A restore is copied to the members out of band and committed by one
+// install entry (restorecopy.go, and "# Restores" in fsm/doc.go), once every
+// member can; until then (a rolling upgrade) it goes through the Raft log:
+// a begin entry, the file in chunks, a commit entry (fsm/restore.go applies
+// them). Either way every node installs the file at the commit's index,
+// or, when the commit never comes, none does.
 //
-// The file travels as entries rather than as an out-of-band copy followed
-// by a small commit entry because then a node applying the commit without
-// the file (it was down while the leader sent it, and the leader is gone)
-// could not go on. The price is that the file is written once more into
-// every node's log, until a snapshot after the commit compacts it away.
-//
-// Memory stays bounded: the file is read from disk one chunk at a time,
-// at most restoreWindow chunks are proposed and not yet applied, and the
-// log cache in front of the log store holds at most its 1024 most recent
-// entries, restoreChunk bytes each. Chunks are small for that cache, and
-// for the AppendEntries batches of up to 512 entries that a follower
-// decodes and stores at once: with 64 KiB chunks a node's peak RSS rose by
-// about 200 MiB during a restore, with 16 KiB by about 75 MiB, and the
-// restore took as long (the disk, not the number of entries, bounds it).
+// Through the log memory stays bounded: the file is read from disk one
+// chunk at a time, at most restoreWindow chunks are proposed and not yet
+// applied, and the log cache in front of the log store holds at most its
+// 1024 most recent entries, restoreChunk bytes each. Chunks are small for
+// that cache, and for the AppendEntries batches of up to 512 entries that a
+// follower decodes and stores at once: with 64 KiB chunks a node's peak RSS
+// rose by about 200 MiB during a restore, with 16 KiB by about 75 MiB.
 
 const (
 	// restoreChunk is the file's bytes in one chunk entry.
@@ -53,8 +47,8 @@ const (
 var ErrRestoreBusy = errors.New("another restore is in progress; try again once it is done")
 
 // restoreFile makes the SQLite database file at path, which
-// fsm.CheckRestore has accepted, the state of the whole cluster, through the
-// log, and returns the index it became. It runs on the leader; the caller
+// fsm.CheckRestore has accepted, the state of the whole cluster, out of
+// band or through the log, and returns the index it became. It runs on the leader; the caller
 // holds n.restoreMu. It is the one way a file becomes the cluster's state:
 // an upload (Restore) and a restore from an archive both end here.
 //
@@ -74,6 +68,10 @@ func (n *Node) restoreFile(ctx context.Context, path string) (RestoreInfo, error
 		return RestoreInfo{}, err
 	}
 	size := st.Size()
+	if n.outOfBand() {
+		file.Close()
+		return n.restoreOutOfBand(ctx, path, size)
+	}
 	id := newRestoreID()
 	proposeOne := func(ctx context.Context, r *command.Restore) (uint64, error) {
 		p, err := n.raft.Propose(ctx, command.EncodeRestore(r))
@@ -224,10 +222,16 @@ func (n *Node) abortAbandonedRestores() {
 			return
 		case <-tick.C:
 		}
-		if n.fsm.StagedRestore() == 0 || !n.raft.IsLeader() || !n.restoreMu.TryLock() {
+		if (n.fsm.StagedRestore() == 0 && n.fsm.StagedOutOfBand() == 0) || !n.raft.IsLeader() || !n.restoreMu.TryLock() {
 			continue
 		}
-		if id := n.fsm.StagedRestore(); id != 0 {
+		id := n.fsm.StagedRestore()
+		if id == 0 {
+			// One copied out of band, whose leader was lost before it
+			// committed it (an install committed since is applied first).
+			id = n.fsm.StagedOutOfBand()
+		}
+		if id != 0 {
 			n.abortRestore(id)
 		}
 		n.restoreMu.Unlock()

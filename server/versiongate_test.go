@@ -259,7 +259,7 @@ func TestOldNodeJoiningLate(t *testing.T) {
 	defer cancel()
 	for _, via := range []int{c.Leader(), c.Follower()} {
 		_, err := c.Node(via).AddMember(ctx, "n4", oldNode.RaftAddr(), false, "test")
-		if !errors.Is(err, server.ErrMembershipRefused) || !strings.Contains(err.Error(), "node n4 speaks entry version 2, but the cluster already uses entry version 4") {
+		if !errors.Is(err, server.ErrMembershipRefused) || !strings.Contains(err.Error(), fmt.Sprintf("node n4 speaks entry version 2, but the cluster already uses entry version %d", server.EntryVersion)) {
 			t.Fatalf("adding an old node via node %d: %v", via, err)
 		}
 	}

@@ -34,6 +34,7 @@ func BindFlags(fs *pflag.FlagSet, cfg *server.Config) {
 	fs.Uint64Var(&cfg.SnapshotThreshold, "snapshot-threshold", cfg.SnapshotThreshold, "log entries since the last snapshot that trigger a new one")
 	fs.DurationVar(&cfg.SnapshotInterval, "snapshot-interval", cfg.SnapshotInterval, "how often the snapshot threshold is checked")
 	fs.Int64Var(&cfg.SnapshotRate, "snapshot-rate", cfg.SnapshotRate, "MiB per second a snapshot writes the database into the snapshot store at most (0: no limit)")
+	fs.Int64Var(&cfg.RestoreCopyRate, "restore-copy-rate", cfg.RestoreCopyRate, "MiB per second a node copies a restore's file from another at most (0: no limit)")
 	fs.Uint64Var(&cfg.TrailingLogs, "trailing-logs", cfg.TrailingLogs, "log entries kept behind a snapshot for lagging followers")
 	fs.DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", cfg.HeartbeatTimeout, "time without leader contact before a follower starts an election")
 	fs.DurationVar(&cfg.ElectionTimeout, "election-timeout", cfg.ElectionTimeout, "time a candidate waits for votes")

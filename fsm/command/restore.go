@@ -23,8 +23,14 @@ const (
 	RestoreChunk RestoreOp = 2
 	// RestoreCommit makes the staged file, once whole, the state.
 	RestoreCommit RestoreOp = 3
-	// RestoreAbort discards the staged file.
+	// RestoreAbort discards the staged file, whether staged from chunk
+	// entries or out of band.
 	RestoreAbort RestoreOp = 4
+	// RestoreInstall makes the file of Size bytes whose CRC-32C is
+	// Checksum, staged under ID out of band (copied from node to node,
+	// not through the log), the state. A node that lacks the file fetches
+	// it before it applies the entry.
+	RestoreInstall RestoreOp = 5
 )
 
 func (o RestoreOp) String() string {
@@ -37,6 +43,8 @@ func (o RestoreOp) String() string {
 		return "commit"
 	case RestoreAbort:
 		return "abort"
+	case RestoreInstall:
+		return "install"
 	}
 	return fmt.Sprintf("restore-op(%d)", uint8(o))
 }
@@ -44,16 +52,17 @@ func (o RestoreOp) String() string {
 // MaxRestoreChunk is the largest Data a restore chunk may carry.
 const MaxRestoreChunk = 1 << 20
 
-// Restore is one step of a restore that travels through the log: the file
-// goes up as a begin entry, chunks, and a commit entry, so that every node
-// installs it at the same index, or, if the commit never comes, none does.
+// Restore is one step of a restore. Through the log, the file goes up as a
+// begin entry, chunks, and a commit entry, so that every node installs it
+// at the same index, or, if the commit never comes, none does. Out of band,
+// the file is copied to the nodes first and one install entry commits it.
 type Restore struct {
 	Op RestoreOp
 	// ID names the restore; entries of another restore than the one
 	// being staged are ignored.
 	ID uint64
-	// Size and Checksum (CRC-32C of the whole file) are set in begin and
-	// commit entries.
+	// Size and Checksum (CRC-32C of the whole file) are set in begin,
+	// commit and install entries.
 	Size     int64
 	Checksum uint32
 	// Offset and Data are set in chunk entries.
@@ -70,7 +79,7 @@ func EncodeRestore(r *Restore) []byte {
 	b = append(b, restoreV1, byte(r.Op))
 	b = binary.AppendUvarint(b, r.ID)
 	switch r.Op {
-	case RestoreBegin, RestoreCommit:
+	case RestoreBegin, RestoreCommit, RestoreInstall:
 		b = binary.AppendUvarint(b, uint64(r.Size))
 		b = binary.LittleEndian.AppendUint32(b, r.Checksum)
 	case RestoreChunk:
@@ -95,7 +104,7 @@ func DecodeRestore(entry []byte) (*Restore, error) {
 	r := &Restore{Op: RestoreOp(d.byte())}
 	r.ID = d.uvarint()
 	switch r.Op {
-	case RestoreBegin, RestoreCommit:
+	case RestoreBegin, RestoreCommit, RestoreInstall:
 		r.Size = d.size()
 		if len(d.b) < 4 {
 			d.fail("truncated")

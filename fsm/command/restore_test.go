@@ -11,10 +11,11 @@ import (
 
 func sampleRestores() map[string]*Restore {
 	return map[string]*Restore{
-		"restore_v1_begin":  {Op: RestoreBegin, ID: 0x1122334455667788, Size: 1 << 30, Checksum: 0xcafef00d},
-		"restore_v1_chunk":  {Op: RestoreChunk, ID: 0x1122334455667788, Offset: 65536, Data: []byte("SQLite format 3\x00chunk")},
-		"restore_v1_commit": {Op: RestoreCommit, ID: 0x1122334455667788, Size: 1 << 30, Checksum: 0xcafef00d},
-		"restore_v1_abort":  {Op: RestoreAbort, ID: 0x1122334455667788},
+		"restore_v1_begin":   {Op: RestoreBegin, ID: 0x1122334455667788, Size: 1 << 30, Checksum: 0xcafef00d},
+		"restore_v1_chunk":   {Op: RestoreChunk, ID: 0x1122334455667788, Offset: 65536, Data: []byte("SQLite format 3\x00chunk")},
+		"restore_v1_commit":  {Op: RestoreCommit, ID: 0x1122334455667788, Size: 1 << 30, Checksum: 0xcafef00d},
+		"restore_v1_abort":   {Op: RestoreAbort, ID: 0x1122334455667788},
+		"restore_v1_install": {Op: RestoreInstall, ID: 0x1122334455667788, Size: 1 << 30, Checksum: 0xcafef00d},
 	}
 }
 

@@ -1,0 +1,456 @@
+package server
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/raftsql/raftsql/fsm/command"
+	"github.com/raftsql/raftsql/raft"
+)
+
+// A restore out of band (fsm/doc.go, "# Restores"): the leader stages the
+// uploaded file under a new restore id, asks every other member to copy it
+// into its own staging file (reqStage: the member pulls it from the leader
+// with reqFile, range by range, checks its CRC-32C and fsyncs it), and
+// proposes one install entry once a quorum of voters, itself counted, holds
+// a verified copy. A member that applies the install entry without the
+// file fetches it through restoreSource: from a member that holds it
+// staged, else the state of one that installed it (a snapshot at or past
+// the entry's index, also read with reqFile).
+//
+// This needs entry version 5 (command.RestoreInstall) and side-channel
+// version 4 of every member; in a cluster not yet upgraded the restore goes
+// through the log as chunk entries (restore.go), as before.
+
+const (
+	// copyVersion is the side-channel version of reqStage and reqFile,
+	// and installVersion the entry version of an install entry.
+	copyVersion    = 4
+	installVersion = 5
+
+	// copyChunk is the most reqFile answers at once.
+	copyChunk = 4 << 20
+
+	// fileRestore and fileSnapshot are what a reqFile reads.
+	fileRestore  byte = 1
+	fileSnapshot byte = 2
+)
+
+// outOfBand reports whether every member can take a restore out of band.
+func (n *Node) outOfBand() bool {
+	st := n.versions.state.Load()
+	return st.entry >= installVersion && st.peer >= copyVersion
+}
+
+// restoreOutOfBand is restoreFile (which see) when every member can take
+// the file out of band. The file at path is moved into the staging file.
+func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64) (RestoreInfo, error) {
+	start := time.Now()
+	crc, err := fileCRC(path)
+	if err != nil {
+		return RestoreInfo{}, fmt.Errorf("reading the restore: %w", err)
+	}
+	id := newRestoreID()
+	if err := n.fsm.AdoptRestore(ctx, id, path); err != nil {
+		return RestoreInfo{}, err
+	}
+	committed := false
+	var stopCopies func()
+	defer func() {
+		if !committed {
+			if stopCopies != nil {
+				stopCopies()
+			}
+			n.abortRestore(id)
+			n.fsm.DropRestore(id)
+		}
+	}()
+	if stopCopies, err = n.stageEverywhere(ctx, id, size, crc); err != nil {
+		return RestoreInfo{}, n.restoreError(err)
+	}
+	staged := time.Since(start)
+
+	// Nothing may use the write connection while the state is replaced.
+	if err := n.writes.acquireExclusive(ctx); err != nil {
+		return RestoreInfo{}, err
+	}
+	defer n.writes.releaseExclusive()
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.cfg.ApplyTimeout+time.Duration(size>>20)*time.Millisecond)
+	defer cancel()
+	p, err := n.raft.Propose(cctx, command.EncodeRestore(&command.Restore{Op: command.RestoreInstall, ID: id, Size: size, Checksum: crc}))
+	if err != nil {
+		return RestoreInfo{}, n.restoreError(err)
+	}
+	resp, index, err := p.Wait(cctx)
+	if err == nil {
+		err = restoreResponse(resp)
+	}
+	if err != nil {
+		return RestoreInfo{}, n.restoreError(err)
+	}
+	committed = true
+	n.log.Info("restored the cluster's data from a file", "index", index, "size", size, "staged", staged, "took", time.Since(start))
+	return RestoreInfo{Index: index, DBSize: size}, nil
+}
+
+// stageEverywhere asks every other member to stage restore id from this
+// node and returns once a quorum of voters holds it (this node counts) and
+// the others have answered or had as long again; a member still copying
+// then goes on, and one that fails fetches the file when it applies the
+// install entry.
+//
+// The copies outlive ctx (the client's), so that a member still copying
+// when the restore is committed goes on; stop ends them, for a restore
+// that is not committed.
+func (n *Node) stageEverywhere(ctx context.Context, id uint64, size int64, crc uint32) (stop func(), err error) {
+	members, err := n.raft.Members()
+	if err != nil {
+		return nil, err
+	}
+	stageCtx, stop := context.WithCancel(n.ctx)
+	var copies sync.WaitGroup
+	defer func() {
+		go func() {
+			copies.Wait()
+			stop()
+		}()
+	}()
+	voters, have := 0, 0
+	type answer struct {
+		m   raft.Member
+		err error
+	}
+	answers := make(chan answer, len(members))
+	asked := 0
+	payload := binary.BigEndian.AppendUint64(nil, id)
+	payload = binary.BigEndian.AppendUint64(payload, uint64(size))
+	payload = binary.BigEndian.AppendUint32(payload, crc)
+	payload = appendString(payload, n.RaftAddr())
+	for _, m := range members {
+		if m.Voter {
+			voters++
+		}
+		if m.ID == n.cfg.ID {
+			if m.Voter {
+				have++
+			}
+			continue
+		}
+		asked++
+		copies.Add(1)
+		go func() {
+			defer copies.Done()
+			_, err := n.fwd.call(stageCtx, m.Addr, reqStage, n.self(), payload)
+			answers <- answer{m: m, err: err}
+		}()
+	}
+	quorum := voters/2 + 1
+	var errs []error
+	var grace <-chan time.Time
+	start := time.Now()
+	for asked > 0 {
+		if have >= quorum && grace == nil {
+			grace = time.After(max(5*time.Second, time.Since(start)))
+		}
+		select {
+		case a := <-answers:
+			asked--
+			if a.err != nil {
+				n.log.Warn("a member did not stage the restore; it fetches it when it applies the restore", "id", fmt.Sprintf("%x", id), "member", a.m.ID, "err", a.err)
+				errs = append(errs, fmt.Errorf("%s: %w", a.m.ID, a.err))
+				continue
+			}
+			if a.m.Voter {
+				have++
+			}
+		case <-grace:
+			n.log.Info("committing the restore while members still copy it", "id", fmt.Sprintf("%x", id), "copying", asked)
+			return stop, nil
+		case <-ctx.Done():
+			return stop, ctx.Err()
+		}
+	}
+	if have < quorum {
+		return stop, fmt.Errorf("restore: only %d of %d voters hold a copy of the file, %d needed: %w", have, voters, quorum, errors.Join(errs...))
+	}
+	return stop, nil
+}
+
+// fileCRC is the CRC-32C of the file at path.
+func fileCRC(path string) (uint32, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	h := crc32.New(castagnoli)
+	if _, err := io.CopyBuffer(h, f, make([]byte, 1<<20)); err != nil {
+		return 0, err
+	}
+	return h.Sum32(), nil
+}
+
+// handleRestoreCopy answers reqStage and reqFile.
+func (n *Node) handleRestoreCopy(ctx context.Context, env envelope) ([]byte, error) {
+	p := env.payload
+	switch env.typ {
+	case reqStage:
+		if len(p) < 20 {
+			return nil, errors.New("malformed stage request")
+		}
+		id, size, crc := binary.BigEndian.Uint64(p), int64(binary.BigEndian.Uint64(p[8:])), binary.BigEndian.Uint32(p[16:])
+		src, rest, ok := readString(p[20:])
+		if !ok || len(rest) > 0 || size < 0 {
+			return nil, errors.New("malformed stage request")
+		}
+		if limit := n.cfg.MaxRestoreSize; limit > 0 && size > limit {
+			return nil, fmt.Errorf("%w (%d bytes, --max-restore-size)", ErrRestoreTooLarge, limit)
+		}
+		start := time.Now()
+		r := &peerFile{n: n, ctx: ctx, addr: src, kind: fileRestore, key: id, size: size}
+		defer r.Close()
+		if err := n.fsm.StageRestore(ctx, id, size, crc, r); err != nil {
+			return nil, err
+		}
+		n.log.Info("copied a restore from its leader", "id", fmt.Sprintf("%x", id), "from", env.ident.name, "size", size, "took", time.Since(start))
+		return nil, nil
+	case reqFile:
+		return n.answerFile(p)
+	}
+	return nil, fmt.Errorf("unknown request type %d", env.typ)
+}
+
+// answerFile answers a reqFile: kind, u64 key (a restore id, or the least
+// snapshot index), the snapshot id ("" at first), u64 offset, u32 length;
+// the answer is u64 file size, the snapshot id, and the bytes.
+func (n *Node) answerFile(p []byte) ([]byte, error) {
+	if len(p) < 9 {
+		return nil, errors.New("malformed file request")
+	}
+	kind, key := p[0], binary.BigEndian.Uint64(p[1:])
+	snapID, rest, ok := readString(p[9:])
+	if !ok || len(rest) != 12 {
+		return nil, errors.New("malformed file request")
+	}
+	off, length := int64(binary.BigEndian.Uint64(rest)), int64(binary.BigEndian.Uint32(rest[8:]))
+	if off < 0 || length > copyChunk {
+		return nil, errors.New("malformed file request")
+	}
+	var file *os.File
+	var err error
+	switch kind {
+	case fileRestore:
+		file, err = n.fsm.OpenStaged(key)
+	case fileSnapshot:
+		var sf raft.SnapshotFile
+		if snapID == "" {
+			sf, err = n.raft.LatestSnapshot(key)
+		} else if s, ok := n.raft.SnapshotByID(snapID); ok {
+			sf = s
+		} else {
+			err = fmt.Errorf("snapshot %s is no longer here", snapID)
+		}
+		if err == nil {
+			snapID = sf.ID
+			file, err = os.Open(sf.Path)
+		}
+	default:
+		err = fmt.Errorf("unknown file kind %d", kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	st, err := file.Stat()
+	if err != nil {
+		return nil, err
+	}
+	length = max(0, min(length, st.Size()-off))
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(snapID)+10+int(length)), uint64(st.Size()))
+	b = appendString(b, snapID)
+	head := len(b)
+	b = b[:head+int(length)]
+	if _, err := file.ReadAt(b[head:], off); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// peerFile reads a file of another node with reqFile, a range at a time,
+// up to copyAhead ranges ahead of its reader, so that the peer's reads and
+// the network overlap the reader's writes.
+type peerFile struct {
+	n      *Node
+	ctx    context.Context
+	addr   string
+	kind   byte
+	key    uint64
+	snapID string
+	size   int64 // -1 until known, for a snapshot
+	off    int64
+	buf    []byte
+	// start paces the copy at Config.RestoreCopyRate.
+	start time.Time
+	// ahead carries the ranges fetched ahead once Read has started them;
+	// from then on only the fetching goroutine uses the fields above but
+	// buf.
+	ahead chan fileRange
+	stop  context.CancelFunc
+}
+
+// copyAhead is how many ranges a peerFile fetches ahead of its reader.
+const copyAhead = 2
+
+type fileRange struct {
+	data []byte
+	err  error
+}
+
+func (r *peerFile) Read(p []byte) (int, error) {
+	if len(r.buf) == 0 {
+		if r.ahead == nil {
+			r.startAhead()
+		}
+		c, ok := <-r.ahead
+		if !ok {
+			return 0, io.EOF
+		}
+		if c.err != nil {
+			return 0, c.err
+		}
+		r.buf = c.data
+	}
+	k := copy(p, r.buf)
+	r.buf = r.buf[k:]
+	return k, nil
+}
+
+// startAhead starts fetching the ranges after those fetched.
+func (r *peerFile) startAhead() {
+	r.ahead = make(chan fileRange, copyAhead)
+	r.ctx, r.stop = context.WithCancel(r.ctx)
+	go func() {
+		defer close(r.ahead)
+		for r.size < 0 || r.off < r.size {
+			data, err := r.fetch()
+			select {
+			case r.ahead <- fileRange{data: data, err: err}:
+			case <-r.ctx.Done():
+				return
+			}
+			if err != nil || len(data) == 0 {
+				return
+			}
+		}
+	}()
+}
+
+func (r *peerFile) Close() error {
+	if r.stop != nil {
+		r.stop()
+	}
+	return nil
+}
+
+// fetch reads the next range.
+func (r *peerFile) fetch() ([]byte, error) {
+	req := []byte{r.kind}
+	req = binary.BigEndian.AppendUint64(req, r.key)
+	req = appendString(req, r.snapID)
+	req = binary.BigEndian.AppendUint64(req, uint64(r.off))
+	req = binary.BigEndian.AppendUint32(req, copyChunk)
+	ctx, cancel := context.WithTimeout(r.ctx, 2*time.Minute)
+	defer cancel()
+	answer, err := r.n.fwd.call(ctx, r.addr, reqFile, r.n.self(), req)
+	if err != nil {
+		return nil, fmt.Errorf("copying from %s: %w", r.addr, err)
+	}
+	if len(answer) < 8 {
+		return nil, fmt.Errorf("copying from %s: truncated answer", r.addr)
+	}
+	size := int64(binary.BigEndian.Uint64(answer))
+	snapID, data, ok := readString(answer[8:])
+	if !ok || (r.size >= 0 && size != r.size) || (r.snapID != "" && snapID != r.snapID) {
+		return nil, fmt.Errorf("copying from %s: the file changed", r.addr)
+	}
+	r.size, r.snapID = size, snapID
+	r.off += int64(len(data))
+	return data, r.pace()
+}
+
+// pace waits until the bytes fetched so far are within the copy rate.
+func (r *peerFile) pace() error {
+	rate := r.n.cfg.RestoreCopyRate << 20
+	if rate <= 0 {
+		return nil
+	}
+	if r.start.IsZero() {
+		r.start = time.Now()
+	}
+	due := r.start.Add(time.Duration(float64(r.off) / float64(rate) * float64(time.Second)))
+	wait := time.Until(due)
+	if wait <= 0 {
+		return nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-r.ctx.Done():
+		return r.ctx.Err()
+	}
+}
+
+// restoreSource is the node's fsm.RestoreSource: the other members, the
+// leader first.
+type restoreSource struct{ n *Node }
+
+func (s restoreSource) peers() []string {
+	var addrs []string
+	leaderID, leader := s.n.raft.Leader()
+	if leader != "" && leaderID != s.n.cfg.ID {
+		addrs = append(addrs, leader)
+	}
+	members, _ := s.n.raft.Members()
+	for _, m := range members {
+		if m.ID != s.n.cfg.ID && m.ID != leaderID {
+			addrs = append(addrs, m.Addr)
+		}
+	}
+	return addrs
+}
+
+// open returns the file of the first peer that has it.
+func (s restoreSource) open(ctx context.Context, kind byte, key uint64, size int64) (io.ReadCloser, error) {
+	var errs []error
+	for _, addr := range s.peers() {
+		r := &peerFile{n: s.n, ctx: ctx, addr: addr, kind: kind, key: key, size: size}
+		data, err := r.fetch()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r.buf = data
+		return r, nil
+	}
+	if len(errs) == 0 {
+		return nil, errors.New("no other member to fetch from")
+	}
+	return nil, errors.Join(errs...)
+}
+
+func (s restoreSource) OpenRestore(ctx context.Context, id uint64, size int64) (io.ReadCloser, error) {
+	return s.open(ctx, fileRestore, id, size)
+}
+
+func (s restoreSource) OpenState(ctx context.Context, minIndex uint64) (io.ReadCloser, error) {
+	return s.open(ctx, fileSnapshot, minIndex, -1)
+}
