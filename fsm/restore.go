@@ -184,6 +184,11 @@ func (f *FSM) swapIn(tmp string, index, term uint64, lastTime int64, entries []m
 	f.swapMu.Lock()
 	defer f.swapMu.Unlock()
 	defer f.schemaGen.Add(1)
+	// The callers count the restore before the swap; it is counted again
+	// after it, so that a read that loaded the count between the two and
+	// then took its snapshot of the old file still conflicts (WriteTx's
+	// Changed compares the count).
+	defer f.restores.Add(1)
 	f.closeConns()
 	if err := os.Rename(tmp, f.path); err != nil {
 		return f.fail(fmt.Errorf("restore: %w", err))
