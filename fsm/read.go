@@ -228,6 +228,13 @@ type Info struct {
 	Transaction string
 	// Empty is set for text that holds no statement (only comments).
 	Empty bool
+	// FuncSince is the highest Func.Since of the Go functions the
+	// statement calls, directly or through what SQLite compiles with it
+	// (the triggers it fires, the views it reads, the CHECK constraints,
+	// generated columns and indexes it evaluates), 0 when it calls none
+	// with a Since; Func names one such function.
+	FuncSince int
+	Func      string
 }
 
 // Classify prepares (does not run) one SQL statement on a read connection
@@ -264,7 +271,8 @@ func (f *FSM) Classify(ctx context.Context, sql string) (Info, error) {
 	}
 	var sr command.StatementResult
 	c.columns(s, &sr)
-	return Info{ReadOnly: s.readOnly, Columns: sr.Columns, Params: s.names, Transaction: s.txVerb}, nil
+	return Info{ReadOnly: s.readOnly, Columns: sr.Columns, Params: s.names, Transaction: s.txVerb,
+		FuncSince: s.funcSince, Func: s.funcName}, nil
 }
 
 // Dump returns a canonical text dump of the database: the schema sorted by
