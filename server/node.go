@@ -131,6 +131,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 		return err
 	}
 	funcs, connInit := catalogSetup()
+	funcs = append(funcs, n.cfg.TestFuncs...)
 	n.fsm, err = fsm.Open(fsm.Config{
 		Funcs:            funcs,
 		ConnInit:         connInit,
