@@ -49,3 +49,46 @@ func TestFuncSince(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingFuncFor: a schema statement is judged as a node that lacks
+// the functions above a version would run it, and use what it stores.
+func TestMissingFuncFor(t *testing.T) {
+	newf := Func{Name: "newf", NArgs: 1, Since: 5, Fn: func(a []any) (any, error) { return a[0], nil }}
+	f, err := Open(Config{Dir: t.TempDir(), ReadConns: 1, Funcs: []Func{newf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	(&applier{f: f}).mustExec(t, "CREATE TABLE t(a, b)", "CREATE VIEW tv AS SELECT a FROM t")
+	for _, c := range []struct {
+		sql     string
+		missing bool
+	}{
+		{"CREATE TABLE c(a CHECK (newf(a) > 0))", true},
+		{"CREATE TABLE g(a, b AS (newf(a)))", true},
+		{"CREATE TABLE d(a DEFAULT (newf(1)))", true},
+		{"CREATE VIEW v AS SELECT newf(1) AS x", true},
+		{"CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT newf(new.a); END", true},
+		{"CREATE TRIGGER tu AFTER UPDATE OF b ON t BEGIN SELECT newf(new.a); END", true},
+		{"CREATE TRIGGER td BEFORE DELETE ON t WHEN newf(old.a) BEGIN SELECT 1; END", true},
+		{"CREATE TRIGGER ti INSTEAD OF INSERT ON tv BEGIN SELECT newf(new.a); END", true},
+		{"CREATE INDEX i ON t(newf(a))", true},
+		{"ALTER TABLE t ADD COLUMN c DEFAULT (newf(1))", true},
+		{"CREATE TABLE plain(a DEFAULT (abs(-1)) CHECK (a > 0))", false},
+		{"CREATE TRIGGER tp AFTER INSERT ON t BEGIN SELECT abs(new.a); END", false},
+		{"CREATE VIEW pv AS SELECT a FROM tv", false},
+		{"CREATE INDEX ip ON t(a)", false},
+		{"CREATE TABLE later(a REFERENCES not_yet(a))", false},
+	} {
+		for _, upTo := range []int{4, 5} {
+			name, since, err := f.MissingFuncFor(context.Background(), c.sql, upTo)
+			if err != nil {
+				t.Fatalf("%s: %v", c.sql, err)
+			}
+			want := c.missing && upTo < 5
+			if (name == "newf" && since == 5) != want || (!want && name != "") {
+				t.Errorf("%s up to %d: missing %q (%d), want missing: %v", c.sql, upTo, name, since, want)
+			}
+		}
+	}
+}

@@ -235,6 +235,10 @@ type Info struct {
 	// with a Since; Func names one such function.
 	FuncSince int
 	Func      string
+	// Schema is set for a statement that changes the schema (CREATE,
+	// DROP, ALTER, ANALYZE, REINDEX): what it stores may call functions
+	// only later (MissingFuncFor).
+	Schema bool
 }
 
 // Classify prepares (does not run) one SQL statement on a read connection
@@ -272,7 +276,7 @@ func (f *FSM) Classify(ctx context.Context, sql string) (Info, error) {
 	var sr command.StatementResult
 	c.columns(s, &sr)
 	return Info{ReadOnly: s.readOnly, Columns: sr.Columns, Params: s.names, Transaction: s.txVerb,
-		FuncSince: s.funcSince, Func: s.funcName}, nil
+		FuncSince: s.funcSince, Func: s.funcName, Schema: s.ddl}, nil
 }
 
 // Dump returns a canonical text dump of the database: the schema sorted by

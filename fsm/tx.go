@@ -434,7 +434,7 @@ func (t *WriteTx) Classify(sql string) (Info, error) {
 		// transaction ran: its description is the same.
 		var sr command.StatementResult
 		w.columns(s, &sr)
-		return Info{ReadOnly: s.readOnly, Columns: sr.Columns, Params: s.names, FuncSince: s.funcSince, Func: s.funcName}, nil
+		return Info{ReadOnly: s.readOnly, Columns: sr.Columns, Params: s.names, FuncSince: s.funcSince, Func: s.funcName, Schema: s.ddl}, nil
 	}
 	w.classify = true
 	s, err := w.prepare(sql, nil)
@@ -449,5 +449,5 @@ func (t *WriteTx) Classify(sql string) (Info, error) {
 	var sr command.StatementResult
 	w.columns(s, &sr)
 	return Info{ReadOnly: s.readOnly, Columns: sr.Columns, Params: s.names, Transaction: s.txVerb,
-		FuncSince: s.funcSince, Func: s.funcName}, nil
+		FuncSince: s.funcSince, Func: s.funcName, Schema: s.ddl}, nil
 }
