@@ -25,10 +25,11 @@ var laterFunc = fsm.Func{Name: "later_double", NArgs: 1, Since: 5, Fn: func(a []
 
 // TestFunctionOfNewerReleaseWaitsForUpgrade: while one member runs a
 // release without a function (advertising entry version 4), the leader
-// refuses a write that calls it, directly, through a DEFAULT or a trigger,
-// in a transaction, or a DDL that stores it, with 0A000 naming the
-// function and the member, and no node stores anything; once the member
-// is upgraded the same writes succeed and every node agrees.
+// refuses a write that calls it, directly or in a transaction, and a DDL
+// that stores a call of it (a DEFAULT, an index, a trigger, a view, a
+// CHECK), with 0A000 naming the function and the member, and no node
+// stores anything; once the member is upgraded the same writes succeed
+// and every node agrees.
 func TestFunctionOfNewerReleaseWaitsForUpgrade(t *testing.T) {
 	const old = 2
 	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(i int, cfg *server.Config) {
@@ -94,11 +95,21 @@ func TestFunctionOfNewerReleaseWaitsForUpgrade(t *testing.T) {
 		_, err = tx.Exec(ctx, "INSERT INTO log VALUES (later_double(3))")
 		return err
 	})
-	// A trigger that calls it (as a CREATE TRIGGER can store while the
-	// cluster is not upgraded) is refused when a write fires it.
-	mustExec(t, conn, "CREATE TRIGGER tr AFTER INSERT ON log BEGIN INSERT INTO t VALUES (new.x, later_double(new.x)); END")
-	refused("through a trigger", exec("INSERT INTO log VALUES (4)"))
-	mustExec(t, conn, "DROP TRIGGER tr")
+	refused("a stored trigger", exec("CREATE TRIGGER tr AFTER INSERT ON log BEGIN INSERT INTO t VALUES (new.x, later_double(new.x)); END"))
+	refused("a stored view", exec("CREATE VIEW v AS SELECT later_double(a) AS x FROM t"))
+	refused("a stored CHECK", exec("CREATE TABLE ck (a INTEGER CHECK (later_double(a) < 100))"))
+	refused("a DDL in a transaction", func() error {
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx)
+		_, err = tx.Exec(ctx, "ALTER TABLE t ADD COLUMN c INTEGER DEFAULT (later_double(5))")
+		return err
+	})
+	// What calls none is written as usual.
+	mustExec(t, conn, "CREATE VIEW pv AS SELECT abs(a) AS x FROM t")
+	mustExec(t, conn, "DROP VIEW pv")
 
 	c.WaitSynced()
 	for i := range 3 {
@@ -106,7 +117,8 @@ func TestFunctionOfNewerReleaseWaitsForUpgrade(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(d, "-- rows of t: 0") || !strings.Contains(d, "-- rows of log: 0") || strings.Contains(d, " d on ") || strings.Contains(d, "index ti") {
+		if !strings.Contains(d, "-- rows of t: 0") || !strings.Contains(d, "-- rows of log: 0") || strings.Contains(d, " d on ") || strings.Contains(d, "index ti") ||
+			strings.Contains(d, "trigger tr") || strings.Contains(d, "view v") || strings.Contains(d, " ck on ") || strings.Contains(d, "later_double") {
 			t.Fatalf("node %d holds what was refused:\n%s", i, d)
 		}
 	}
@@ -120,6 +132,8 @@ func TestFunctionOfNewerReleaseWaitsForUpgrade(t *testing.T) {
 	mustExec(t, conn, "INSERT INTO t VALUES (1, later_double(1))")
 	mustExec(t, conn, "CREATE TABLE d (a INTEGER, b INTEGER DEFAULT (later_double(2)))")
 	mustExec(t, conn, "INSERT INTO d (a) VALUES (1)")
+	mustExec(t, conn, "CREATE TRIGGER tr AFTER INSERT ON d BEGIN INSERT INTO t VALUES (new.a, later_double(new.b)); END")
+	mustExec(t, conn, "INSERT INTO d (a) VALUES (2)")
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +153,7 @@ func TestFunctionOfNewerReleaseWaitsForUpgrade(t *testing.T) {
 		}
 		if i == 0 {
 			want = d
-			if !strings.Contains(d, "-- rows of d: 1") || !strings.Contains(d, "-- rows of log: 1") || !strings.Contains(d, "-- rows of t: 1") {
+			if !strings.Contains(d, "-- rows of d: 2") || !strings.Contains(d, "-- rows of log: 1") || !strings.Contains(d, "-- rows of t: 2") {
 				t.Fatalf("node 0 does not hold the writes:\n%s", d)
 			}
 		} else if d != want {

@@ -72,20 +72,33 @@ func (n *Node) checkFuncs(ctx context.Context, cmd *command.Command) error {
 	for _, s := range cmd.Statements {
 		// A statement that does not compile here (it may use a table an
 		// earlier one of cmd creates) is left to the log.
-		info, err := n.fsm.Classify(ctx, s.SQL)
+		info, err := n.statementInfo(ctx, s.SQL)
 		if err != nil {
 			continue
 		}
-		if err := n.funcsAllowed(info); err != nil {
+		if err := n.funcsAllowed(ctx, s.SQL, info); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// statementInfo is what the state machine says of sql, from the cache of
+// the sessions' descriptions when it holds it for the current schema.
+func (n *Node) statementInfo(ctx context.Context, sql string) (fsm.Info, error) {
+	gen := n.fsm.SchemaGeneration()
+	n.infoMu.RLock()
+	c, ok := n.infos[sql]
+	n.infoMu.RUnlock()
+	if ok && c.gen == gen {
+		return c.info, nil
+	}
+	return n.fsm.Classify(ctx, sql)
+}
+
 // checkTxFuncs is checkFuncs for a statement of a transaction, which runs
 // on tx's write connection before it is proposed with the commit.
-func (n *Node) checkTxFuncs(tx *fsm.WriteTx, sql string) error {
+func (n *Node) checkTxFuncs(ctx context.Context, tx *fsm.WriteTx, sql string) error {
 	if n.versions.state.Load().entry >= command.EntryVersion {
 		return nil
 	}
@@ -93,12 +106,24 @@ func (n *Node) checkTxFuncs(tx *fsm.WriteTx, sql string) error {
 	if err != nil {
 		return nil // running it reports the error
 	}
-	return n.funcsAllowed(info)
+	return n.funcsAllowed(ctx, sql, info)
 }
 
-// funcsAllowed refuses info when it calls a function some member lacks.
-func (n *Node) funcsAllowed(info fsm.Info) error {
+// funcsAllowed refuses sql, described by info, when it calls a function
+// some member lacks, or, changing the schema, stores a call of one (a
+// CHECK, a DEFAULT, a view, a trigger) that such a member would fail, now
+// or when a later write uses it. A schema statement is judged against the
+// committed schema: in a transaction, one naming a table the transaction
+// created is not judged.
+func (n *Node) funcsAllowed(ctx context.Context, sql string, info fsm.Info) error {
 	st := n.versions.state.Load()
+	if info.FuncSince <= st.entry && info.Schema {
+		name, since, err := n.fsm.MissingFuncFor(ctx, sql, st.entry)
+		if err != nil {
+			return err
+		}
+		info.FuncSince, info.Func = since, name
+	}
 	if info.FuncSince <= st.entry {
 		return nil
 	}
