@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -79,9 +80,16 @@ func TestMissingFuncFor(t *testing.T) {
 		{"CREATE VIEW pv AS SELECT a FROM tv", false},
 		{"CREATE INDEX ip ON t(a)", false},
 		{"CREATE TABLE later(a REFERENCES not_yet(a))", false},
+		// Several statements: each is judged on the schema the ones
+		// before made.
+		{"CREATE TABLE nb(a) ;; INSERT INTO nb VALUES (newf(1))", true},
+		{"CREATE TABLE nb(a) ;; CREATE VIEW nv AS SELECT newf(a) FROM nb", true},
+		{"CREATE TABLE nb(a DEFAULT (newf(1)), b) ;; INSERT INTO nb(b) VALUES (1)", true},
+		{"CREATE TABLE nb(a) ;; INSERT INTO nb VALUES (abs(1)) ;; SELECT a FROM nb", false},
+		{"INSERT INTO t VALUES (1, 2) ;; UPDATE t SET b = newf(b) WHERE a = 1", true},
 	} {
 		for _, upTo := range []int{4, 5} {
-			name, since, err := f.MissingFuncFor(context.Background(), c.sql, upTo)
+			name, since, err := f.MissingFuncFor(context.Background(), strings.Split(c.sql, " ;; "), upTo)
 			if err != nil {
 				t.Fatalf("%s: %v", c.sql, err)
 			}

@@ -66,21 +66,31 @@ func sinceOf(name string) int {
 // member has the functions its statements call. When every member reads
 // this build's entry version, the usual case, it is one atomic load.
 func (n *Node) checkFuncs(ctx context.Context, cmd *command.Command) error {
-	if n.versions.state.Load().entry >= command.EntryVersion || cmd.Kind == command.KindQuery {
+	st := n.versions.state.Load()
+	if st.entry >= command.EntryVersion || cmd.Kind == command.KindQuery {
 		return nil
 	}
+	judge := false
 	for _, s := range cmd.Statements {
-		// A statement that does not compile here (it may use a table an
-		// earlier one of cmd creates) is left to the log.
 		info, err := n.statementInfo(ctx, s.SQL)
 		if err != nil {
+			// It may use a table an earlier statement of cmd creates.
+			judge = true
 			continue
 		}
-		if err := n.funcsAllowed(ctx, s.SQL, info); err != nil {
-			return err
+		if info.FuncSince > st.entry {
+			return funcsRefused(st, info.Func, info.FuncSince)
 		}
+		judge = judge || info.Schema
 	}
-	return nil
+	if !judge {
+		return nil
+	}
+	sqls := make([]string, len(cmd.Statements))
+	for i, s := range cmd.Statements {
+		sqls[i] = s.SQL
+	}
+	return n.missingFuncs(ctx, st, sqls)
 }
 
 // statementInfo is what the state machine says of sql, from the cache of
@@ -96,41 +106,54 @@ func (n *Node) statementInfo(ctx context.Context, sql string) (fsm.Info, error) 
 	return n.fsm.Classify(ctx, sql)
 }
 
-// checkTxFuncs is checkFuncs for a statement of a transaction, which runs
-// on tx's write connection before it is proposed with the commit.
-func (n *Node) checkTxFuncs(ctx context.Context, tx *fsm.WriteTx, sql string) error {
-	if n.versions.state.Load().entry >= command.EntryVersion {
+// checkTxFuncs is checkFuncs for the statement sql of tx, which runs on
+// tx's write connection before the commit proposes it with the statements
+// before (done).
+func (n *Node) checkTxFuncs(ctx context.Context, tx *fsm.WriteTx, done []command.Statement, sql string) error {
+	st := n.versions.state.Load()
+	if st.entry >= command.EntryVersion {
 		return nil
 	}
 	info, err := tx.Classify(sql)
 	if err != nil {
 		return nil // running it reports the error
 	}
-	return n.funcsAllowed(ctx, sql, info)
-}
-
-// funcsAllowed refuses sql, described by info, when it calls a function
-// some member lacks, or, changing the schema, stores a call of one (a
-// CHECK, a DEFAULT, a view, a trigger) that such a member would fail, now
-// or when a later write uses it. A schema statement is judged against the
-// committed schema: in a transaction, one naming a table the transaction
-// created is not judged.
-func (n *Node) funcsAllowed(ctx context.Context, sql string, info fsm.Info) error {
-	st := n.versions.state.Load()
-	if info.FuncSince <= st.entry && info.Schema {
-		name, since, err := n.fsm.MissingFuncFor(ctx, sql, st.entry)
-		if err != nil {
-			return err
-		}
-		info.FuncSince, info.Func = since, name
+	if info.FuncSince > st.entry {
+		return funcsRefused(st, info.Func, info.FuncSince)
 	}
-	if info.FuncSince <= st.entry {
+	if !info.Schema {
 		return nil
 	}
+	// Judged on the committed schema with what the transaction did to it.
+	sqls := make([]string, 0, len(done)+1)
+	for _, s := range done {
+		sqls = append(sqls, s.SQL)
+	}
+	return n.missingFuncs(ctx, st, append(sqls, sql))
+}
+
+// missingFuncs refuses sqls, run in order, when they, or what they store in
+// the schema (a CHECK, a DEFAULT, an index, a view, a trigger), call a
+// function that a member reading entry version st.entry lacks, now or when
+// a later write uses it (fsm.MissingFuncFor).
+func (n *Node) missingFuncs(ctx context.Context, st *gateState, sqls []string) error {
+	name, since, err := n.fsm.MissingFuncFor(ctx, sqls, st.entry)
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		return nil
+	}
+	return funcsRefused(st, name, since)
+}
+
+// funcsRefused is ErrNotUpgraded for a statement that calls the function
+// name, of entry version since, which the member st.entryNode lacks.
+func funcsRefused(st *gateState, name string, since int) error {
 	version := st.entry
 	if !st.entryKnown {
 		version = 0
 	}
-	return &notUpgradedError{node: st.entryNode, version: version, need: info.FuncSince, what: "entry",
-		op: "the function " + info.Func + ", which that node does not have"}
+	return &notUpgradedError{node: st.entryNode, version: version, need: since, what: "entry",
+		op: "the function " + name + ", which that node does not have"}
 }
