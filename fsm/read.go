@@ -230,9 +230,14 @@ type Info struct {
 	Empty bool
 	// FuncSince is the highest Func.Since of the Go functions the
 	// statement calls, directly or through what SQLite compiles with it
-	// (the triggers it fires, the views it reads, the CHECK constraints,
-	// generated columns and indexes it evaluates), 0 when it calls none
-	// with a Since; Func names one such function.
+	// (the triggers it fires, the views it reads, the column DEFAULTs it
+	// uses; for a schema statement, the DEFAULTs, generated columns and
+	// index expressions it stores), 0 when it calls none with a Since;
+	// Func names one such function. The CHECK constraints, generated
+	// columns and index expressions of the tables a statement writes are
+	// not seen (SQLite resolved them when it loaded the schema), nor
+	// what a CREATE VIEW, CREATE TRIGGER or CHECK stores: MissingFuncFor
+	// judges those.
 	FuncSince int
 	Func      string
 	// Schema is set for a statement that changes the schema (CREATE,
