@@ -25,6 +25,12 @@ type Func struct {
 	// calls it is no write for that: it may read through tx, and its
 	// memo, but not write.
 	Write func(tx FuncTx, args []any) (any, error)
+	// Since is the entry version (command.EntryVersion) of the release
+	// that introduced the function, 0 for the functions of the base: a
+	// node of an older release has no such function and fails a
+	// statement that calls it. The state machine only reports it
+	// (Info.FuncSince); the caller decides what a version allows.
+	Since int
 }
 
 // goFuncs holds the registered functions by the id SQLite passes back as
@@ -142,11 +148,30 @@ func registerFuncs(fs []Func) []registeredFunc {
 	return out
 }
 
+// funcSinces maps the lower-case name of every function of fs with a
+// Since to the highest Since of that name; nil when there is none, so
+// that the authorizer looks nothing up.
+func funcSinces(fs []registeredFunc) map[string]int {
+	var m map[string]int
+	for _, f := range fs {
+		if f.Since <= 0 {
+			continue
+		}
+		if m == nil {
+			m = map[string]int{}
+		}
+		name := strings.ToLower(f.Name)
+		m[name] = max(m[name], f.Since)
+	}
+	return m
+}
+
 // setup registers the Go functions on c and runs the statements of
 // Config.ConnInit, which may create TEMP VIEWs (they live on this
 // connection only, read the database like any query, and are never
 // replicated or snapshotted).
 func (c *conn) setup(funcs []registeredFunc, init []string) error {
+	c.funcSince = funcSinces(funcs)
 	for _, f := range funcs {
 		z, err := libc.CString(f.Name)
 		if err != nil {

@@ -62,6 +62,7 @@ func (t funcTx) Query(sql string, args ...any) ([][]any, error) {
 	// left for the caller is kept.
 	internal, refused, txVerb, prepDDL, prepSP, prepStats := c.internal, c.refused, c.txVerb, c.prepDDL, c.prepSP, c.prepStats
 	nodeDep, writeFunc, reads, writes := c.prepNodeDep, c.prepWriteFunc, c.prepReads, c.prepWrites
+	funcSince, funcName := c.prepFuncSince, c.prepFunc
 	c.internal = true
 	if c.nested == nil {
 		c.nested = map[string]*stmt{}
@@ -69,6 +70,7 @@ func (t funcTx) Query(sql string, args ...any) ([][]any, error) {
 	s, err := c.prepare(sql, c.nested)
 	c.internal, c.refused, c.txVerb, c.prepDDL, c.prepSP, c.prepStats = internal, refused, txVerb, prepDDL, prepSP, prepStats
 	c.prepNodeDep, c.prepWriteFunc, c.prepReads, c.prepWrites = nodeDep, writeFunc, reads, writes
+	c.prepFuncSince, c.prepFunc = funcSince, funcName
 	if err != nil {
 		return nil, err
 	}

@@ -240,6 +240,9 @@ func (c *conn) authorize(action int32, z1, z2, z3 uintptr) string {
 		if why, ok := deniedFunctions[fn]; ok {
 			return why
 		}
+		if v := c.funcSince[fn]; v > c.prepFuncSince {
+			c.prepFuncSince, c.prepFunc = v, fn
+		}
 		if !internal {
 			if why := c.nodeDependentUse(fn, false); why != "" {
 				return why

@@ -243,6 +243,22 @@ type Info struct {
 	Transaction string
 	// Empty is set for text that holds no statement (only comments).
 	Empty bool
+	// FuncSince is the highest Func.Since of the Go functions the
+	// statement calls, directly or through what SQLite compiles with it
+	// (the triggers it fires, the views it reads, the column DEFAULTs it
+	// uses; for a schema statement, the DEFAULTs, generated columns and
+	// index expressions it stores), 0 when it calls none with a Since;
+	// Func names one such function. The CHECK constraints, generated
+	// columns and index expressions of the tables a statement writes are
+	// not seen (SQLite resolved them when it loaded the schema), nor
+	// what a CREATE VIEW, CREATE TRIGGER or CHECK stores: MissingFuncFor
+	// judges those.
+	FuncSince int
+	Func      string
+	// Schema is set for a statement that changes the schema (CREATE,
+	// DROP, ALTER, ANALYZE, REINDEX): what it stores may call functions
+	// only later (MissingFuncFor).
+	Schema bool
 }
 
 // Classify prepares (does not run) one SQL statement on a read connection
@@ -279,7 +295,8 @@ func (f *FSM) Classify(ctx context.Context, sql string) (Info, error) {
 	}
 	var sr command.StatementResult
 	c.columns(s, &sr)
-	return Info{ReadOnly: s.readOnly, Columns: sr.Columns, Params: s.names, Transaction: s.txVerb}, nil
+	return Info{ReadOnly: s.readOnly, Columns: sr.Columns, Params: s.names, Transaction: s.txVerb,
+		FuncSince: s.funcSince, Func: s.funcName, Schema: s.ddl}, nil
 }
 
 // Dump returns a canonical text dump of the database: the schema sorted by

@@ -106,6 +106,12 @@ type conn struct {
 	// prepNodeDep, while classifying, is why the statement being prepared
 	// may not write: it uses what depends on the node (nodeDependent).
 	prepNodeDep string
+	// funcSince is the Since of the Go functions that have one, by lower
+	// case name (funcSinces); prepFuncSince and prepFunc are the highest
+	// of the functions the statement being prepared calls, and its name.
+	funcSince     map[string]int
+	prepFuncSince int
+	prepFunc      string
 	// prepReads and prepWrites collect the tables the statement being
 	// prepared reads and writes.
 	prepReads, prepWrites []string
@@ -331,6 +337,10 @@ type stmt struct {
 	sp       bool     // it is SAVEPOINT, RELEASE or ROLLBACK TO
 	stats    bool     // it writes sqlite_stat1 or sqlite_stat4 (see reloadStats)
 	epoch    uint64   // the connection's epoch when it was compiled
+	// funcSince and funcName are the highest Func.Since of the Go
+	// functions it calls, as the authorizer saw them, and its name.
+	funcSince int
+	funcName  string
 	// reads and writes name the tables (lower case) the statement reads
 	// and writes, triggers' included, as the authorizer reported them.
 	reads, writes []string
@@ -360,6 +370,7 @@ func (c *conn) prepare(sql string, cache map[string]*stmt) (*stmt, error) {
 	c.refused, c.txVerb, c.prepDDL, c.prepSP, c.prepStats, c.prepNodeDep = "", "", false, false, false, ""
 	c.prepWriteFunc = false
 	c.prepReads, c.prepWrites = nil, nil
+	c.prepFuncSince, c.prepFunc = 0, ""
 	var flags uint32
 	if cache != nil {
 		flags = sqlite3.SQLITE_PREPARE_PERSISTENT
@@ -396,7 +407,8 @@ func (c *conn) prepare(sql string, cache map[string]*stmt) (*stmt, error) {
 		return nil, &command.Error{Code: command.CodeRefused, Message: "VACUUM is not allowed: a node's file layout is its own business"}
 	}
 	s := &stmt{p: p, readOnly: sqlite3.Xsqlite3_stmt_readonly(c.tls, p) != 0 && !(c.prepWriteFunc && c.callsWriteFunc(used)), txVerb: c.txVerb,
-		ddl: c.prepDDL, sp: c.prepSP, stats: c.prepStats, epoch: c.epoch, reads: c.prepReads, writes: c.prepWrites}
+		ddl: c.prepDDL, sp: c.prepSP, stats: c.prepStats, epoch: c.epoch, reads: c.prepReads, writes: c.prepWrites,
+		funcSince: c.prepFuncSince, funcName: c.prepFunc}
 	c.prepReads, c.prepWrites = nil, nil
 	s.nParams = int(sqlite3.Xsqlite3_bind_parameter_count(c.tls, p))
 	for i := 1; i <= s.nParams; i++ {

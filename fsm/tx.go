@@ -438,7 +438,7 @@ func (t *WriteTx) Classify(sql string) (Info, error) {
 		// transaction ran: its description is the same.
 		var sr command.StatementResult
 		w.columns(s, &sr)
-		return Info{ReadOnly: s.readOnly, Columns: sr.Columns, Params: s.names}, nil
+		return Info{ReadOnly: s.readOnly, Columns: sr.Columns, Params: s.names, FuncSince: s.funcSince, Func: s.funcName, Schema: s.ddl}, nil
 	}
 	w.classify = true
 	s, err := w.prepare(sql, nil)
@@ -452,5 +452,6 @@ func (t *WriteTx) Classify(sql string) (Info, error) {
 	defer w.finalize(s)
 	var sr command.StatementResult
 	w.columns(s, &sr)
-	return Info{ReadOnly: s.readOnly, Columns: sr.Columns, Params: s.names, Transaction: s.txVerb}, nil
+	return Info{ReadOnly: s.readOnly, Columns: sr.Columns, Params: s.names, Transaction: s.txVerb,
+		FuncSince: s.funcSince, Func: s.funcName, Schema: s.ddl}, nil
 }

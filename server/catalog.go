@@ -18,7 +18,7 @@ func catalogSetup() ([]fsm.Func, []string) {
 	// The catalog's include the front end's (regexp, behind ~ and its
 	// siblings).
 	for _, f := range catalog.Funcs(catalogVersion) {
-		funcs = append(funcs, fsm.Func{Name: f.Name, NArgs: f.NArgs, Fn: f.Fn})
+		funcs = append(funcs, fsm.Func{Name: f.Name, NArgs: f.NArgs, Fn: f.Fn, Since: sinceOf(f.Name)})
 	}
 	return funcs, catalog.InitSQL(pgwire.DefaultServerVersion, "150000")
 }

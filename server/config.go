@@ -7,6 +7,8 @@ import (
 	"net"
 	"path/filepath"
 	"time"
+
+	"github.com/raftsql/raftsql/fsm"
 )
 
 // Config is the configuration of one node. Build it with DefaultConfig and
@@ -224,6 +226,10 @@ type Config struct {
 	// are no flags, and a real node advertises what it reads and serves.
 	TestEntryVersion int
 	TestPeerVersion  int
+	// TestFuncs are SQL functions registered besides the node's own, so
+	// that a test can pose a function of a later release (fsm.Func.Since)
+	// on some nodes. For tests only, like TestEntryVersion.
+	TestFuncs []fsm.Func
 }
 
 // Read consistency levels.

@@ -338,6 +338,9 @@ func (n *Node) applyShared(ctx context.Context, cmd *command.Command, lockTimeou
 		return nil, 0, err
 	}
 	defer n.writes.releaseShared()
+	if err := n.checkFuncs(ctx, cmd); err != nil {
+		return nil, 0, err
+	}
 	return n.group.apply(ctx, cmd)
 }
 

@@ -132,6 +132,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	}
 	funcs, connInit := catalogSetup()
 	funcs = append(funcs, sequenceFuncs()...)
+	funcs = append(funcs, n.cfg.TestFuncs...)
 	n.fsm, err = fsm.Open(fsm.Config{
 		Funcs:            funcs,
 		ConnInit:         connInit,

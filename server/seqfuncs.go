@@ -13,7 +13,7 @@ func sequenceFuncs() []fsm.Func {
 	for _, f := range pgsql.WriteFunctions() {
 		fn := f.Fn
 		funcs = append(funcs, fsm.Func{Name: f.Name, NArgs: f.NumArgs, Fn: f.Read,
-			Write: func(tx fsm.FuncTx, args []any) (any, error) { return fn(tx, args) }})
+			Write: func(tx fsm.FuncTx, args []any) (any, error) { return fn(tx, args) }, Since: sinceOf(f.Name)})
 	}
 	return funcs
 }

@@ -303,6 +303,9 @@ func (s *session) txUpgrade(ctx context.Context, tx *txn) error {
 
 // txWrite runs a statement speculatively and remembers it for the commit.
 func (s *session) txWrite(ctx context.Context, tx *txn, stmt command.Statement) (*pgwire.Result, error) {
+	if err := s.n.checkTxFuncs(ctx, tx.write, tx.stmts, stmt.SQL); err != nil {
+		return nil, pgError(err)
+	}
 	sr := tx.write.Exec(ctx, stmt)
 	if sr.Err != nil {
 		return nil, pgError(sr.Err)

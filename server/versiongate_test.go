@@ -205,7 +205,7 @@ func TestRollingUpgrade(t *testing.T) {
 	}
 	c.EnsureSame()
 	if v := logVersionsAtMost(t, c, from, server.EntryVersion); v != server.EntryVersion {
-		t.Errorf("after the upgrade the log's highest entry version is %d, want %d (digests, restore entries)", v, server.EntryVersion)
+		t.Errorf("after the upgrade the log's highest entry version is %d, want %d (digests, restore entries, the restore's install)", v, server.EntryVersion)
 	}
 	fconn = connect(t, c, follower)
 	if _, err := fconn.Exec(ctx, "SELECT pg_advisory_lock(42)"); err != nil {

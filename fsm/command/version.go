@@ -17,7 +17,8 @@ import "encoding/binary"
 //	2: formats 1 and 2 (commands, groups), kinds execute, query and noop
 //	3: command format 3 (the result digest, Command.Expect)
 //	4: restore entries (format byte 6: begin, chunk, commit, abort)
-//	5: the restore step install (a file staged out of band)
+//	5: the restore step install (a file staged out of band), and the SQL
+//	   functions of fsm.Func.Since 5 (server's funcSince)
 const EntryVersion = 5
 
 // BaseEntryVersion is the version of a node that advertises none: releases
