@@ -304,6 +304,16 @@ func (c *conn) run(ctx context.Context, req *request) (result, *rows, error) {
 				lastErr = perr
 				ambiguous = true
 				continue
+			case perr.Code == codeAdminShutdown && !inTx:
+				// The node is shutting down and closes the connection:
+				// go on on another node, as when a connection is lost
+				// after sending. A write it answered so may have been
+				// handed to Raft first.
+				c.w.broken = true
+				lastErr = perr
+				avoid = c.w.addr
+				ambiguous = ambiguous || writeish
+				continue
 			case perr.Code == codeOutcomeUnknown && writeish:
 				return result{}, nil, &outcomeError{perr}
 			}

@@ -374,6 +374,37 @@ func TestResendOfParsedStatement(t *testing.T) {
 	}
 }
 
+// TestResendAfterAdminShutdown checks that a write a node answers with
+// 57P01 as it shuts down is resent, under the same request id, on another
+// node.
+func TestResendAfterAdminShutdown(t *testing.T) {
+	closing := newFake(t, func(sql string, _ [][]byte) (fakeResult, bool) {
+		if strings.HasPrefix(sql, "INSERT") {
+			return fakeResult{err: codeAdminShutdown}, true
+		}
+		return fakeResult{}, true
+	})
+	alive := newFake(t, func(sql string, _ [][]byte) (fakeResult, bool) { return fakeResult{tag: "INSERT 0 1"}, true })
+	var dials atomic.Int32
+	db := fakeDB(t, "raftsql://u@a:1,b:2/db?sslmode=disable", func(c *Config) {
+		c.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			target := alive.addr()
+			if dials.Add(1) == 1 {
+				target = closing.addr()
+			}
+			var d net.Dialer
+			return d.DialContext(ctx, network, target)
+		}
+	})
+	if _, err := db.Exec("INSERT INTO t VALUES ($1)", 1); err != nil {
+		t.Fatalf("insert: %v", err)
+	}
+	c, a := seqOf(closing.statements()), seqOf(alive.statements())
+	if len(c) != 1 || len(a) != 1 || c[0] != a[0] {
+		t.Errorf("request ids: closing node %v, live node %v; want the same single id on both", c, a)
+	}
+}
+
 // TestResendAfterConnectionLoss checks that a write whose connection dies
 // after it was sent is resent, under the same request id, on another node.
 func TestResendAfterConnectionLoss(t *testing.T) {
