@@ -795,6 +795,11 @@ func (n *Node) encodeErr(err error) []byte {
 		// A deadline that is not an unknown outcome came before Raft had
 		// the request: nothing was done.
 		return encodeError(errKindUnavailable, err.Error(), "")
+	case errors.Is(err, context.Canceled) && n.ctx.Err() != nil:
+		// This node is closing, and stopped the request before Raft had
+		// it (after, it would be an unknown outcome): the asker goes to
+		// the next leader rather than report a cancel nobody asked for.
+		return encodeError(errKindUnavailable, fmt.Sprintf("%v: %v", ErrNotReady, err), "")
 	}
 	return encodeError(errKindOther, err.Error(), "")
 }
