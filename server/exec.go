@@ -525,6 +525,12 @@ func (n *Node) translate(err error) error {
 		return ErrNoLeader
 	case errors.Is(err, raft.ErrShutdown):
 		return ErrNotReady
+	case errors.Is(err, context.Canceled) && n.ctx.Err() != nil:
+		// The node is closing: the apply window, which ends with it, was
+		// over before Raft had the write (after, the outcome would be
+		// unknown). Nothing was applied; the client was not the one
+		// who cancelled.
+		return ErrNotReady
 	case errors.As(err, &re):
 		switch re.kind {
 		case errKindOutcomeUnknown:
