@@ -233,6 +233,7 @@ func (c *conn) run(ctx context.Context, req *request) (result, *rows, error) {
 			return result{}, nil, err
 		}
 		stop := c.w.watch(ctx)
+		parsed := c.w.parseCompletes
 		rfqs, sent, err := c.w.send(cl)
 		var (
 			res  result
@@ -247,7 +248,12 @@ func (c *conn) run(ctx context.Context, req *request) (result, *rows, error) {
 			}
 		}
 		canceled := stop()
-		if perr != nil && req.st != nil && cl.parse {
+		if perr != nil && req.st != nil && cl.parse && c.w.parseCompletes-parsed <= len(cl.prefix) {
+			// The error ended the call before its Parse took effect:
+			// the name is free on the server. After a ParseComplete
+			// (an error of Bind or Execute, such as 40003 for a write
+			// sent again below) the server keeps the statement, and
+			// parsing it again would be refused (42P05).
 			delete(c.w.prepared, req.st.name)
 		}
 		if canceled {
@@ -297,6 +303,16 @@ func (c *conn) run(ctx context.Context, req *request) (result, *rows, error) {
 			case perr.Code == codeOutcomeUnknown && seq != 0 && !inTx:
 				lastErr = perr
 				ambiguous = true
+				continue
+			case perr.Code == codeAdminShutdown && !inTx:
+				// The node is shutting down and closes the connection:
+				// go on on another node, as when a connection is lost
+				// after sending. A write it answered so may have been
+				// handed to Raft first.
+				c.w.broken = true
+				lastErr = perr
+				avoid = c.w.addr
+				ambiguous = ambiguous || writeish
 				continue
 			case perr.Code == codeOutcomeUnknown && writeish:
 				return result{}, nil, &outcomeError{perr}

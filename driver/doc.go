@@ -33,6 +33,9 @@
 //
 //   - the node has no leader (SQLSTATE 57P03: nothing was applied);
 //   - the node cannot tell whether the write was applied (40003);
+//   - the node is shutting down (57P01): the statement goes to another
+//     node, and a write answered so counts as sent, its outcome unknown
+//     until the resend learns it;
 //   - the connection broke after the statement was sent.
 //
 // It stops at Config.RetryTimeout or the context's deadline. A write whose

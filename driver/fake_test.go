@@ -235,6 +235,12 @@ func (f *fakeServer) serve(nc net.Conn) {
 			skipToSync = false
 			be.Send(&pgproto3.ReadyForQuery{TxStatus: tx})
 		case *pgproto3.Parse:
+			if _, ok := stmts[m.Name]; ok && m.Name != "" {
+				// As Postgres: a named statement must be closed first.
+				be.Send(&pgproto3.ErrorResponse{Severity: "ERROR", Code: "42P05", Message: fmt.Sprintf("prepared statement %q already exists", m.Name)})
+				skipToSync = true
+				break
+			}
 			stmts[m.Name] = m.Query
 			be.Send(&pgproto3.ParseComplete{})
 		case *pgproto3.Describe:
@@ -339,6 +345,63 @@ func TestRequestIDResentOnOutcomeUnknown(t *testing.T) {
 	f.mu.Unlock()
 	if n, err := strconv.ParseUint(id, 10, 64); err != nil || n == 0 {
 		t.Errorf("startup %s = %q, want a non-zero decimal uint64", paramClientID, id)
+	}
+}
+
+// TestResendOfParsedStatement checks that a write whose named statement
+// the server parsed before answering 40003 is resent with Bind and Execute
+// alone: the server keeps the statement, and Postgres refuses to parse a
+// name that exists (42P05), which would end the write in an error that
+// hides it may have been applied.
+func TestResendOfParsedStatement(t *testing.T) {
+	var inserts atomic.Int32
+	f := newFake(t, func(sql string, _ [][]byte) (fakeResult, bool) {
+		// The second run is the first as a named statement (stmtCache).
+		if strings.HasPrefix(sql, "INSERT") && inserts.Add(1) == 2 {
+			return fakeResult{err: codeOutcomeUnknown}, true
+		}
+		return fakeResult{tag: "INSERT 0 1"}, true
+	})
+	db := fakeDB(t, "raftsql://u@"+f.addr()+"/db?sslmode=disable&retry_timeout=2s", nil)
+	db.SetMaxOpenConns(1)
+	for i := 1; i <= 3; i++ {
+		if _, err := db.Exec("INSERT INTO t VALUES ($1)", i); err != nil {
+			t.Fatalf("insert %d: %v", i, err)
+		}
+	}
+	if got, want := strings.Join(seqOf(f.statements()), ","), "1,2,2,3"; got != want {
+		t.Errorf("request ids sent: %s, want %s (log %q)", got, want, f.statements())
+	}
+}
+
+// TestResendAfterAdminShutdown checks that a write a node answers with
+// 57P01 as it shuts down is resent, under the same request id, on another
+// node.
+func TestResendAfterAdminShutdown(t *testing.T) {
+	closing := newFake(t, func(sql string, _ [][]byte) (fakeResult, bool) {
+		if strings.HasPrefix(sql, "INSERT") {
+			return fakeResult{err: codeAdminShutdown}, true
+		}
+		return fakeResult{}, true
+	})
+	alive := newFake(t, func(sql string, _ [][]byte) (fakeResult, bool) { return fakeResult{tag: "INSERT 0 1"}, true })
+	var dials atomic.Int32
+	db := fakeDB(t, "raftsql://u@a:1,b:2/db?sslmode=disable", func(c *Config) {
+		c.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			target := alive.addr()
+			if dials.Add(1) == 1 {
+				target = closing.addr()
+			}
+			var d net.Dialer
+			return d.DialContext(ctx, network, target)
+		}
+	})
+	if _, err := db.Exec("INSERT INTO t VALUES ($1)", 1); err != nil {
+		t.Fatalf("insert: %v", err)
+	}
+	c, a := seqOf(closing.statements()), seqOf(alive.statements())
+	if len(c) != 1 || len(a) != 1 || c[0] != a[0] {
+		t.Errorf("request ids: closing node %v, live node %v; want the same single id on both", c, a)
 	}
 }
 

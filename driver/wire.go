@@ -39,6 +39,9 @@ type wireConn struct {
 	prepared map[string][]uint32
 	// closeLater lists statements to close in front of the next request.
 	closeLater []string
+	// parseCompletes counts the ParseComplete messages received: a call
+	// that fails tells by it whether its Parse took effect.
+	parseCompletes int
 
 	broken bool // the connection is unusable
 }
@@ -244,6 +247,8 @@ func (w *wireConn) recv() (pgproto3.BackendMessage, error) {
 			continue
 		case *pgproto3.ReadyForQuery:
 			w.txStatus = m.TxStatus
+		case *pgproto3.ParseComplete:
+			w.parseCompletes++
 		case *pgproto3.ErrorResponse:
 			if m.Severity == "FATAL" || m.Severity == "PANIC" {
 				w.broken = true

@@ -158,7 +158,15 @@ func (a *archiver) lead(ctx context.Context) error {
 	a.seg = archive.NewSegmentBuilder(a.last + 1)
 	a.segSince = time.Time{}
 	if cat.Empty() {
-		// The archive starts at this base.
+		// The archive starts at this base, of the state as of what this
+		// leader has committed. A leader that has just taken office may
+		// not have applied the entries of earlier terms yet (on a new
+		// cluster, none at all): a base taken then would be of index 0,
+		// which is no base, and the archive would have none until the
+		// next snapshot.
+		if err := a.waitCaughtUp(ctx); err != nil {
+			return err
+		}
 		if err := a.takeBase(ctx, nil, true); err != nil {
 			return err
 		}
@@ -236,6 +244,21 @@ func (a *archiver) lead(ctx context.Context) error {
 			a.n.raft.WaitApplied(wctx, next)
 			cancel()
 		}
+	}
+	return nil
+}
+
+// waitCaughtUp waits until this node, the leader, has applied every entry
+// committed before it took office.
+func (a *archiver) waitCaughtUp(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, a.n.cfg.ReadTimeout)
+	defer cancel()
+	index, err := a.n.raft.ReadIndex(ctx)
+	if err == nil {
+		err = a.n.raft.WaitApplied(ctx, index)
+	}
+	if err != nil {
+		return fmt.Errorf("archive: catching up before the first base: %w", err)
 	}
 	return nil
 }

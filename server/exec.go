@@ -528,6 +528,12 @@ func (n *Node) translate(err error) error {
 		return ErrNoLeader
 	case errors.Is(err, raft.ErrShutdown):
 		return ErrNotReady
+	case errors.Is(err, context.Canceled) && n.ctx.Err() != nil:
+		// The node is closing: the apply window, which ends with it, was
+		// over before Raft had the write (after, the outcome would be
+		// unknown). Nothing was applied; the client was not the one
+		// who cancelled.
+		return ErrNotReady
 	case errors.As(err, &re):
 		switch re.kind {
 		case errKindOutcomeUnknown:
@@ -807,6 +813,11 @@ func (n *Node) encodeErr(err error) []byte {
 		// A deadline that is not an unknown outcome came before Raft had
 		// the request: nothing was done.
 		return encodeError(errKindUnavailable, err.Error(), "")
+	case errors.Is(err, context.Canceled) && n.ctx.Err() != nil:
+		// This node is closing, and stopped the request before Raft had
+		// it (after, it would be an unknown outcome): the asker goes to
+		// the next leader rather than report a cancel nobody asked for.
+		return encodeError(errKindUnavailable, fmt.Sprintf("%v: %v", ErrNotReady, err), "")
 	}
 	return encodeError(errKindOther, err.Error(), "")
 }

@@ -377,8 +377,16 @@ func TestPgbenchTPCB(t *testing.T) {
 	// servertest gives by default: the leader then steps down ("failed to
 	// contact quorum of nodes") and the load's transaction is aborted. The
 	// test is about SQL, not failover: give it leases a starved process
-	// keeps.
-	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(_ int, cfg *server.Config) { steady(cfg) }})
+	// keeps. For the same reason a relayed transaction block is not
+	// aborted when the starved process delays its follower's heartbeat
+	// past the 1s relay timeout, and pgbench's four clients, which queue
+	// for the write lock one transaction at a time, wait for it as long
+	// as a loaded machine makes them.
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(_ int, cfg *server.Config) {
+		steady(cfg)
+		cfg.RelayTimeout = 30 * time.Second
+		cfg.LockTimeout = 2 * time.Minute
+	}})
 	// pgbench's own initialisation, through a follower: DROP of a list,
 	// CREATE TABLE … WITH (fillfactor), TRUNCATE of a list, COPY of the
 	// accounts and ALTER TABLE … ADD PRIMARY KEY. Its vacuum step is left
@@ -402,6 +410,10 @@ func TestPgbenchTPCB(t *testing.T) {
 		t.Fatalf("a second branch 1: %v, want a unique violation from the primary key pgbench added", err)
 	}
 	for _, node := range []int{c.Leader(), c.Follower()} {
+		// A follower applies the load's large entries after the leader
+		// did; pgbench's first read there waits for them only as long
+		// as the read timeout. Wait until every node has them.
+		c.WaitSyncedWithin(6 * time.Minute)
 		host, port, _ := strings.Cut(c.PGAddr(node), ":")
 		ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 		cmd := exec.CommandContext(ctx, pgbench, "-h", host, "-p", port, "-U", "raftsql", "-n", "-c", "4", "-t", "25", "raftsql")
@@ -421,5 +433,6 @@ func TestPgbenchTPCB(t *testing.T) {
 	if history != 200 || sumA != sumT || sumT != sumB {
 		t.Fatalf("history %d (want 200), balances accounts %d tellers %d branches %d (want equal)", history, sumA, sumT, sumB)
 	}
+	c.WaitSyncedWithin(6 * time.Minute)
 	c.EnsureSame()
 }
