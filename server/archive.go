@@ -286,14 +286,15 @@ func entryTime(data []byte) (int64, string) {
 }
 
 // stagesRestore reports whether data is a restore entry that changes no
-// table (a begin, a chunk, an abort): only a restore's commit changes the
-// state, and the archive takes a new base after it.
+// table (a begin, a chunk, an abort): only a restore's commit, or the
+// install of a file staged out of band, changes the state, and the
+// archive takes a new base after it.
 func stagesRestore(data []byte) bool {
 	if !command.IsRestore(data) {
 		return false
 	}
 	r, err := command.DecodeRestore(data)
-	return err == nil && r.Op != command.RestoreCommit
+	return err == nil && r.Op != command.RestoreCommit && r.Op != command.RestoreInstall
 }
 
 // flush stores the segment gathered so far, if it covers any index.
