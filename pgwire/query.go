@@ -267,10 +267,6 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 	if st.Err != nil {
 		return nil, frontEndError(st.Err)
 	}
-	var decls []string
-	if catalogTypes == nil {
-		decls = c.probeDecls(ctx, st)
-	}
 	res, err := c.sess.Execute(ctx, st, params)
 	if err != nil {
 		return nil, locate(c.stmtError(err), orig)
@@ -278,7 +274,6 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 	if res == nil {
 		res = &Result{}
 	}
-	probeTypes(st, decls, res.Columns)
 	if st.Explain != nil {
 		return c.planResult(ctx, st.Explain, res)
 	}
@@ -634,9 +629,6 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 	} else {
 		ctx, done := c.execContext()
 		desc, err := c.sess.Describe(ctx, runSt)
-		if err == nil && catalogTypes == nil {
-			probeTypes(runSt, c.probeDecls(ctx, runSt), desc.Columns)
-		}
 		cancelled := done()
 		if err != nil {
 			if cancelled {

@@ -1,7 +1,6 @@
 package pgwire
 
 import (
-	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -10,8 +9,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/raftsql/raftsql/pgwire/pgsql"
 )
 
 // Postgres type OIDs that pgwire uses.
@@ -1110,57 +1107,4 @@ func decodeNumeric(b []byte) (string, bool) {
 		sb.WriteString(frac.String()[:dscale])
 	}
 	return sb.String(), true
-}
-
-// probeDecls are the declared types of the columns st.Probe selects (nil
-// when st has no probe, or the probe cannot be described): the arguments of
-// the result columns whose type follows from their argument's.
-func (c *conn) probeDecls(ctx context.Context, st *pgsql.Statement) []string {
-	pr := st.Probe
-	if pr == nil {
-		return nil
-	}
-	desc, err := c.sess.Describe(ctx, pgsql.Verbatim(pr.SQL))
-	if err != nil || len(desc.Columns) != len(pr.Columns) {
-		return nil
-	}
-	decls := make([]string, len(desc.Columns))
-	for i, col := range desc.Columns {
-		decls[i] = col.DeclType
-	}
-	return decls
-}
-
-// probeTypes gives the result columns cols of st that st.Probe types the
-// declared type Postgres gives a call of their function on an argument
-// declared decls[k] (from probeDecls), where they have none.
-func probeTypes(st *pgsql.Statement, decls []string, cols []Column) {
-	if st.Probe == nil || len(decls) != len(st.Probe.Columns) || len(st.Columns) != len(cols) {
-		return
-	}
-	for k, pc := range st.Probe.Columns {
-		if pc.Result >= len(cols) || cols[pc.Result].DeclType != "" {
-			continue
-		}
-		oid := declOID(decls[k])
-		arg := pgTypeNames[oid]
-		if arg == "" {
-			continue
-		}
-		switch t := pgsql.ResultType(pc.Func, arg); t {
-		case "":
-		case arg:
-			cols[pc.Result].DeclType = decls[k]
-		default:
-			cols[pc.Result].DeclType = t
-		}
-	}
-}
-
-// pgTypeNames are the front end's names of the types of declared columns.
-var pgTypeNames = map[uint32]string{
-	oidBool: "bool", oidBytea: "bytea", oidName: "name", oidInt8: "int8", oidInt2: "int2", oidInt4: "int4",
-	oidText: "text", oidJSON: "json", oidFloat4: "float4", oidFloat8: "float8", oidBPChar: "bpchar",
-	oidVarchar: "varchar", oidDate: "date", oidTime: "time", oidTimestamp: "timestamp",
-	oidTimestampTZ: "timestamptz", oidNumeric: "numeric", oidUUID: "uuid", oidJSONB: "jsonb",
 }
