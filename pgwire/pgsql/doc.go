@@ -62,10 +62,7 @@
 // sqlite3 lacks is refused with 0A000 (schemafuncs.go). A column that is a call of a function Postgres types
 // gets that type (round numeric, row_number bigint, power double
 // precision), and pg_typeof of an expression the front end types answers
-// that type, which SQLite's value would not tell; a column that is an
-// aggregate or window function of a table's column (max(ts), sum(n)) is
-// typed by that column's declared type, which the statement's Probe, a
-// SELECT of those columns over its FROM, lets pgwire ask SQLite for. A
+// that type, which SQLite's value would not tell. A
 // decimal literal is a numeric, shown with the scale it was written with.
 //
 // # The session's TimeZone

@@ -103,13 +103,6 @@ func describe(st *Statement) string {
 		}
 		b.WriteByte('\n')
 	}
-	if pr := st.Probe; pr != nil {
-		fmt.Fprintf(&b, "probe: %s", pr.SQL)
-		for _, c := range pr.Columns {
-			fmt.Fprintf(&b, " %d:%s", c.Result, c.Func)
-		}
-		b.WriteByte('\n')
-	}
 	if st.Items != nil {
 		b.WriteString("items:")
 		for _, c := range st.Items {
@@ -195,13 +188,6 @@ func golden(t *testing.T, path string) {
 				args[i] = int64(i + 1)
 				if strings.Contains(st.SQL, arrayFunc+"($"+strconv.Itoa(i+1)+")") {
 					args[i] = "{1,2}"
-				}
-			}
-			if st.Probe != nil {
-				if s, err := db.Prepare(st.Probe.SQL); err != nil {
-					t.Errorf("%s: SQLite, the probe: %v", in, err)
-				} else {
-					s.Close()
 				}
 			}
 			if st.Verb == "SELECT" || st.Verb == "VALUES" {

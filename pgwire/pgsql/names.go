@@ -32,7 +32,6 @@ func (p *parser) nameColumns() {
 	}
 	return
 found:
-	selectTok := i
 	i++
 	if w := p.word(i); w == "distinct" || w == "all" {
 		i++
@@ -67,7 +66,6 @@ found:
 						continue
 					}
 					end = true
-					p.fromTok = i
 				case "where", "group", "having", "order", "limit", "offset", "union", "intersect",
 					"except", "window", "into", "fetch", "for":
 					end = true
@@ -97,7 +95,6 @@ found:
 			cols = append(cols, c)
 			p.refItems = append(p.refItems, !isStar && p.isNameChain(itemStart, i))
 			p.numericItem(itemStart, i)
-			p.probeItem(itemStart, i, len(cols)-1, c.Type)
 		}
 		if end {
 			break
@@ -106,7 +103,6 @@ found:
 	}
 	if !star {
 		p.st.Columns = cols
-		p.makeProbe(selectTok)
 	} else if len(cols) > 1 {
 		p.st.Items = cols
 	}

@@ -121,11 +121,6 @@ type parser struct {
 	edits   map[int]string // tokens replaced ("" drops them) before translating
 	aliases []alias
 	holes   []hole // the holes marked in out, by number (zone.go)
-	// fromTok is the top-level FROM of a SELECT, probeArgs and probe the
-	// arguments of its columns that Probe types (types.go).
-	fromTok   int
-	probeArgs []string
-	probe     []ProbeColumn
 
 	divisors   []divisor // divisors open in the output, innermost last
 	refItems   []bool    // by select-list item: a bare column reference

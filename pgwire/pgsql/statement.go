@@ -89,10 +89,6 @@ type Statement struct {
 	// Session), nil for other statements or when Err is set.
 	Prepare *Prepare
 	Execute *Execute
-	// Probe, when not nil, types the result columns that are an aggregate
-	// or window function of a column (max(ts), sum(n)), whose type is the
-	// column's or follows from it (types.go).
-	Probe *Probe
 	// Explain is a Postgres EXPLAIN (Kind Read, SQL SQLite's EXPLAIN QUERY
 	// PLAN of the statement explained), nil for other statements and for
 	// SQLite's own EXPLAIN QUERY PLAN, which returns SQLite's rows.
