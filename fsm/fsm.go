@@ -107,12 +107,22 @@ type FSM struct {
 	classifiers chan *conn
 
 	// stateMu is held while a transaction commits and the state below
-	// changes, so that readers can see state and data that match.
+	// changes, so that a snapshot or a backup takes data and state that
+	// match. Reads do not take it (syncSchema): they pair their snapshot
+	// with readIndex and ddlSeq, and never wait for a commit.
 	stateMu  sync.Mutex
 	index    uint64
 	term     uint64
 	dedup    dedup
 	lastTime atomic.Int64
+	// readIndex is index, stored once the state it names is committed:
+	// a read snapshot taken after loading it reflects at least that
+	// index. It lags index after a snapshot is installed (Restore,
+	// RestoredAt) until the next commit; lower is always safe.
+	readIndex atomic.Uint64
+	// ddlSeq is odd while a transaction that changed the schema commits,
+	// until schemaGen counts it.
+	ddlSeq atomic.Uint64
 
 	holds atomic.Int32 // snapshots not yet released
 
@@ -209,6 +219,7 @@ func Open(cfg Config) (*FSM, error) {
 	}
 	if held != nil {
 		f.index, f.term = held.index, held.term
+		f.readIndex.Store(held.index)
 		f.heldIndex, f.heldTerm = held.index, held.term
 		f.lastTime.Store(held.lastTime)
 		for _, e := range held.entries {
@@ -243,6 +254,7 @@ func (f *FSM) Reset() error {
 	}
 	f.stateMu.Lock()
 	f.index, f.term, f.heldIndex, f.heldTerm = 0, 0, 0, 0
+	f.readIndex.Store(0)
 	f.lastTime.Store(0)
 	f.dedup.init()
 	f.stateMu.Unlock()
@@ -526,6 +538,9 @@ func (f *FSM) ApplyBatch(logs []*hraft.Log) []any {
 				break
 			}
 			out[k] = f.applyRestore(logs[k])
+			f.stateMu.Lock()
+			f.readIndex.Store(f.index)
+			f.stateMu.Unlock()
 			k++
 		}
 		logs, out = logs[k:], out[k:]
@@ -594,6 +609,15 @@ func (f *FSM) applyLocked(logs []*hraft.Log, out []any) {
 	}
 	// runBatch returns with stateMu held, after its COMMIT.
 	f.finish(logs, p, out)
+	if p.nSQL > 0 {
+		// The checkpoint changes no data: nothing waits for it.
+		if err := f.afterCommit(); err != nil {
+			err = f.fail(err)
+			for i := range out {
+				out[i] = err
+			}
+		}
+	}
 }
 
 // batchPlan is a batch of entries decoded into commands, each with its
@@ -688,6 +712,7 @@ func (f *FSM) plan(logs []*hraft.Log) (*batchPlan, error) {
 func (f *FSM) finish(logs []*hraft.Log, p *batchPlan, out []any) {
 	last := logs[len(logs)-1]
 	f.index, f.term = last.Index, last.Term
+	f.readIndex.Store(last.Index)
 	f.lastTime.Store(p.lastTime)
 	if f.tableWrite == nil {
 		f.tableWrite = map[string]uint64{}
@@ -801,6 +826,12 @@ func (f *FSM) begin(done []item, savepoints bool) error {
 func (f *FSM) commit(txOpen bool) error {
 	w := f.w
 	f.stateMu.Lock()
+	if w.ddl {
+		// A read that takes its snapshot meanwhile cannot tell which
+		// schema it sees (syncSchema).
+		f.ddlSeq.Add(1)
+		defer f.ddlSeq.Add(1)
+	}
 	if txOpen {
 		if err := w.exec("COMMIT"); err != nil {
 			f.stateMu.Unlock()
@@ -811,10 +842,6 @@ func (f *FSM) commit(txOpen bool) error {
 		}
 	}
 	f.noteSchema()
-	if err := f.afterCommit(); err != nil {
-		f.stateMu.Unlock()
-		return err
-	}
 	return nil
 }
 

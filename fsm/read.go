@@ -190,26 +190,41 @@ func runRead(c *conn, st command.Statement, sr *command.StatementResult) error {
 // database first, which loads the schema of the snapshot (and takes the
 // snapshot, if a transaction is open), and drops the connection's cached
 // statements when the schema generation moved since they were compiled.
-// The read and the generation are taken under stateMu, which a commit
-// holds until it has moved the generation and recorded its index, so that
-// they match; it returns the index the snapshot reflects.
+//
+// It returns an index the snapshot reflects: the applied index as it was
+// just before the snapshot was taken. A commit stores that index only once
+// it has committed, so the snapshot holds every entry up to it; it may also
+// hold the batch whose commit was finishing then (the index is one batch
+// behind, in that window of microseconds, which can only make a
+// transaction's conflict check report a conflict, never miss one). So a
+// read does not wait for a commit in progress, however large: it reads the
+// state before it. The schema generation is paired with the snapshot
+// exactly: when a commit that changes the schema overlaps the snapshot
+// (ddlSeq odd or moved), the statements are dropped, now and at the next
+// read, whichever schema the snapshot holds.
 func (f *FSM) syncSchema(c *conn) (uint64, error) {
-	f.stateMu.Lock()
-	err := c.exec("SELECT 1 FROM sqlite_schema LIMIT 1")
-	gen, index := f.schemaGen.Load(), f.index
-	f.stateMu.Unlock()
-	if err != nil {
+	ddl := f.ddlSeq.Load()
+	gen, index := f.schemaGen.Load(), f.readIndex.Load()
+	if err := c.exec("SELECT 1 FROM sqlite_schema LIMIT 1"); err != nil {
 		return 0, err
 	}
-	if c.seenSchema != gen {
+	sure := ddl%2 == 0 && f.ddlSeq.Load() == ddl
+	if c.seenSchema != gen || !sure {
 		for k, s := range c.stmts {
 			c.finalize(s)
 			delete(c.stmts, k)
 		}
 		c.seenSchema = gen
+		if !sure {
+			c.seenSchema = unsureSchema
+		}
 	}
 	return index, nil
 }
+
+// unsureSchema is the seenSchema of a connection that may have loaded a
+// schema newer than the generation it read: no generation matches it.
+const unsureSchema = math.MaxUint64
 
 // Info describes a statement, as Classify found it.
 type Info struct {

@@ -30,15 +30,15 @@ type ReadTx struct {
 	tables   map[string]struct{}
 }
 
-// BeginRead starts a read transaction. Its snapshot reflects exactly the
+// BeginRead starts a read transaction. Its snapshot reflects at least the
 // entries up to Index.
 func (f *FSM) BeginRead(ctx context.Context) (*ReadTx, error) {
 	c, err := f.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	// Apply holds stateMu from before its COMMIT until it has recorded the
-	// entry's index, so the snapshot syncSchema takes and the index match.
+	// The index syncSchema returns is a lower bound of what the snapshot
+	// holds: a commit records its index only once it has committed.
 	var index uint64
 	restores := f.restores.Load()
 	err = c.exec("BEGIN")
