@@ -7,7 +7,6 @@ import (
 	"time"
 
 	metrics "github.com/armon/go-metrics"
-	gmprom "github.com/armon/go-metrics/prometheus"
 	hraft "github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -175,8 +174,8 @@ func (s *timedSink) Close() error {
 var _ io.WriteCloser = (*timedSink)(nil)
 
 var (
-	hashicorpOnce sync.Once
-	hashicorpSink *gmprom.PrometheusSink
+	hashicorpOnce   sync.Once
+	hashicorpSinkOf *hashicorpSink
 )
 
 // HashicorpCollector returns the collector of hashicorp/raft's own metrics
@@ -187,16 +186,7 @@ var (
 // call installs the sink.
 func HashicorpCollector() prometheus.Collector {
 	hashicorpOnce.Do(func() {
-		// The sink registers itself with the registerer given; each node's
-		// registry registers it again.
-		sink, err := gmprom.NewPrometheusSinkFrom(gmprom.PrometheusOpts{
-			Expiration: time.Minute,
-			Registerer: prometheus.NewRegistry(),
-			Name:       "raftsql_hashicorp_raft",
-		})
-		if err != nil {
-			return
-		}
+		sink := newHashicorpSink()
 		conf := metrics.DefaultConfig("raftsql_hashicorp")
 		conf.EnableHostname = false
 		conf.EnableRuntimeMetrics = false // the Go collector has them
@@ -204,12 +194,12 @@ func HashicorpCollector() prometheus.Collector {
 		if _, err := metrics.NewGlobal(conf, sink); err != nil {
 			return
 		}
-		hashicorpSink = sink
+		hashicorpSinkOf = sink
 	})
-	if hashicorpSink == nil {
+	if hashicorpSinkOf == nil {
 		return prometheus.NewRegistry() // collects nothing
 	}
-	return hashicorpSink
+	return hashicorpSinkOf
 }
 
 // LeaderChange is a change of leader as this node saw it.
