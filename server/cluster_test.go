@@ -87,7 +87,8 @@ func TestWritesThroughFollowerReachEveryNode(t *testing.T) {
 // leader and through followers, some of them failing: the leader packs them
 // into shared log entries, and each still gets its own outcome.
 func TestConcurrentWritesShareEntries(t *testing.T) {
-	c := servertest.NewCluster(t, 3, servertest.Options{})
+	// About grouping, not failover: each write must succeed.
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(_ int, cfg *server.Config) { steady(cfg) }})
 	leader := c.Leader()
 	mustExec(t, connect(t, c, leader), "CREATE TABLE items (id INTEGER PRIMARY KEY, writer INTEGER, seq INTEGER, UNIQUE (writer, seq))")
 	const writers, perWriter = 24, 20
@@ -134,11 +135,18 @@ func TestConcurrentWritesShareEntries(t *testing.T) {
 	if n := count(t, check, "SELECT count(*) FROM items"); n != writers*perWriter {
 		t.Fatalf("%d rows, want %d", n, writers*perWriter)
 	}
-	st := c.Node(leader).LocalStatus()
-	if st.Writes < 2*writers*perWriter || st.WriteEntries >= st.Writes {
-		t.Errorf("leader committed %d writes in %d entries; want at least %d writes, in fewer entries", st.Writes, st.WriteEntries, 2*writers*perWriter)
+	// Each node counts what it proposed while it led: on a loaded machine
+	// the leadership may move during the test.
+	var writes, entries uint64
+	for i := range c.Size() {
+		st := c.Node(i).LocalStatus()
+		writes += st.Writes
+		entries += st.WriteEntries
 	}
-	t.Logf("%d writes in %d entries", st.Writes, st.WriteEntries)
+	if writes < 2*writers*perWriter || entries >= writes {
+		t.Errorf("the leaders committed %d writes in %d entries; want at least %d writes, in fewer entries", writes, entries, 2*writers*perWriter)
+	}
+	t.Logf("%d writes in %d entries", writes, entries)
 }
 
 // Writers in a closed loop each send their next write as soon as the last

@@ -170,6 +170,8 @@ func TestAlterTableReplicates(t *testing.T) {
 // and that the cluster keeps working and stays the same.
 func TestWriteLimitsAreTheLeaders(t *testing.T) {
 	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(i int, cfg *server.Config) {
+		// The limits are the leader's: it must not move during the test.
+		steady(cfg)
 		cfg.MaxWriteSteps = int64(1_000_000 * (i + 1))
 		cfg.MaxValueSize = int64(1<<20) << i
 	}})
