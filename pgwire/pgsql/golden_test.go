@@ -90,6 +90,9 @@ func describe(st *Statement) string {
 	for _, c := range st.Advisory {
 		fmt.Fprintf(&b, "advisory: %s\n", fields(c))
 	}
+	if c := st.Prelude; c != nil {
+		fmt.Fprintf(&b, "prelude: %s\n", fields(*c))
+	}
 	if c := st.Explain; c != nil {
 		fmt.Fprintf(&b, "explain: %s\n", fields(*c))
 	}

@@ -30,3 +30,15 @@ func TestKnex(t *testing.T) {
 	dropTables(t, "knex_pets", "knex_people", "knex_migrations", "knex_migrations_lock")
 	script(t, env, "node", "knex_app.js", dsnFor(t, cluster.Follower()))
 }
+
+// TestKysely: its Migrator (an advisory lock taken from a WITH that calls
+// set_config), CRUD, and its introspection of the catalogs, on a first
+// start and on a restart.
+func TestKysely(t *testing.T) {
+	env := nodeEnv(t)
+	need(t, "node", "-e", "require('kysely'); require('pg')")
+	dropTables(t, "ky_pet", "ky_person", "ky_migration", "ky_migration_lock")
+	dsn := dsnFor(t, cluster.Follower())
+	script(t, env, "node", "kysely_app.js", dsn)
+	script(t, env, "node", "kysely_app.js", dsn)
+}
