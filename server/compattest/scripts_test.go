@@ -42,3 +42,15 @@ func TestKysely(t *testing.T) {
 	script(t, env, "node", "kysely_app.js", dsn)
 	script(t, env, "node", "kysely_app.js", dsn)
 }
+
+// TestDrizzle: Drizzle ORM's migrator over drizzle-kit's SQL files (its
+// default schema "drizzle" refused with 0A000, then public), and its
+// query builder, on a first start and on a restart.
+func TestDrizzle(t *testing.T) {
+	env := nodeEnv(t)
+	need(t, "node", "-e", "require('drizzle-orm'); require('pg')")
+	dropTables(t, "drz_posts", "drz_users", "__drizzle_migrations")
+	dsn := dsnFor(t, cluster.Follower())
+	script(t, env, "node", "drizzle_app.js", dsn)
+	script(t, env, "node", "drizzle_app.js", dsn)
+}
