@@ -128,7 +128,7 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		return prim(fmt.Sprintf("(SELECT description FROM pg_description WHERE objoid = %s AND objsubid = %s)", argN(0, "NULL"), argN(1, "NULL")))
 	case "shobj_description", "pg_get_statisticsobjdef_columns", "pg_get_partkeydef", "pg_get_triggerdef",
 		"pg_get_ruledef", "pg_get_function_result", "pg_get_function_arguments", "pg_get_function_identity_arguments",
-		"pg_tablespace_location", "acldefault":
+		"pg_tablespace_location", "acldefault", "pg_get_function_sqlbody", "pg_statistics_obj_is_visible":
 		return prim("NULL")
 	case "pg_relation_is_publishable", "pg_is_in_recovery", "pg_is_other_temp_schema":
 		return prim("0")
