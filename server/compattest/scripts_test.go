@@ -54,3 +54,14 @@ func TestDrizzle(t *testing.T) {
 	script(t, env, "node", "drizzle_app.js", dsn)
 	script(t, env, "node", "drizzle_app.js", dsn)
 }
+
+// TestMikroORM: MikroORM's schema update (until its diff of the catalogs
+// is empty), unit of work and migrator, on a first start and on a restart.
+func TestMikroORM(t *testing.T) {
+	env := nodeEnv(t)
+	need(t, "node", "-e", "require('@mikro-orm/postgresql'); require('@mikro-orm/migrations')")
+	dropTables(t, "mk_book", "mk_author", "mk_tag", "mk_migrations")
+	dsn := dsnFor(t, cluster.Follower())
+	script(t, env, "node", "mikroorm_app.js", dsn)
+	script(t, env, "node", "mikroorm_app.js", dsn)
+}
