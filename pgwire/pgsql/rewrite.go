@@ -1013,8 +1013,11 @@ func SQLiteKeyword(w string) bool { return sqliteKeywords[w] }
 // followed by a parenthesis.
 func (p *parser) quoteKeywordAliases() {
 	for i := 1; i < len(p.toks); i++ {
+		if p.word(i-1) != "as" {
+			continue
+		}
 		w := p.word(i)
-		if !sqliteKeywords[w] || p.word(i-1) != "as" || p.isPunct(i+1, '(') {
+		if !sqliteKeywords[w] || p.isPunct(i+1, '(') {
 			continue
 		}
 		switch w {

@@ -187,7 +187,7 @@ func TestPgDumpArchiveFormats(t *testing.T) {
 				"-t", "dumpfc_items", dsn).CombinedOutput(); err != nil {
 				t.Fatalf("pg_dump --format=%s: %v\n%s", f.format, err, out)
 			}
-			fresh := servertest.NewCluster(t, 3, servertest.Options{})
+			fresh := servertest.NewCluster(t, 3, servertest.Options{Configure: steady})
 			p := startProxy(t, fresh.PGAddr(fresh.Follower()))
 			if out, err := exec.CommandContext(ctx, "pg_restore", "--exit-on-error", "--no-owner", "-j", f.jobs,
 				"-d", "postgres://test@"+p.addr+"/raftsql?sslmode=disable", archive).CombinedOutput(); err != nil {
