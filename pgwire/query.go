@@ -260,10 +260,10 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 	}
 	st = st.InZone(c.loc)
 	orig := st
-	if st.Prelude != nil && st.Err == nil {
+	if pre := st.Prelude(); pre != nil && st.Err == nil {
 		// The set_config the statement's advisory lock calls are
 		// selected from, first.
-		if _, e := c.runLocal(*st.Prelude); e != nil {
+		if _, e := c.runLocal(*pre); e != nil {
 			return nil, e
 		}
 	}

@@ -41,6 +41,18 @@ type AdvisoryCall struct {
 	// Args are the key: none for AdvisoryUnlockAll, one bigint or two
 	// int4 otherwise.
 	Args []AdvisoryArg
+	// Prelude, on the statement's first call only, is a set_config the
+	// statement runs before its calls, from the common table expression
+	// they are selected from (parseCallsAfterSetConfig); nil otherwise.
+	Prelude *SessionCmd
+}
+
+// Prelude is the set_config st runs before its advisory lock calls, or nil.
+func (st *Statement) Prelude() *SessionCmd {
+	if len(st.Advisory) == 0 {
+		return nil
+	}
+	return st.Advisory[0].Prelude
 }
 
 // ReturnsBool says whether the function answers a boolean (try and
@@ -346,7 +358,7 @@ func (p *parser) advisoryArg(i int) (AdvisoryArg, int, bool) {
 //
 // The expression's one row makes the select list run once, after
 // set_config: the statement is the calls (Advisory) with the set_config
-// as their Prelude.
+// as their Prelude (on the first call).
 func (p *parser) parseCallsAfterSetConfig() {
 	n := len(p.toks)
 	if n > maxCallTokens || p.word(0) != "with" || p.word(2) != "as" || !p.isPunct(3, '(') || p.word(n-2) != "from" {
@@ -388,5 +400,6 @@ func (p *parser) parseCallsAfterSetConfig() {
 	if set.Session == nil || len(calls.Advisory) == 0 {
 		return
 	}
-	p.st.Advisory, p.st.Prelude = calls.Advisory, set.Session
+	calls.Advisory[0].Prelude = set.Session
+	p.st.Advisory = calls.Advisory
 }

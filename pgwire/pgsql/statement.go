@@ -85,10 +85,6 @@ type Statement struct {
 	// Advisory are the calls of a SELECT of advisory lock functions and
 	// nothing else, in select-list order (calls.go).
 	Advisory []AdvisoryCall
-	// Prelude is a set_config the statement runs before its Advisory
-	// calls, from the common table expression they are selected from
-	// (calls.go); nil for every other statement.
-	Prelude *SessionCmd
 	// Prepare and Execute are the parsed PREPARE and EXECUTE (Kind
 	// Session), nil for other statements or when Err is set.
 	Prepare *Prepare
