@@ -26,6 +26,11 @@ func (c *conn) catalogStatement(st *pgsql.Statement) (*pgsql.Statement, map[stri
 		// plan is SQLite's.
 		return st, nil, nil
 	}
+	if len(st.Advisory) > 0 {
+		// Advisory lock calls, which the session answers, whatever
+		// set_config their Prelude calls.
+		return st, nil, nil
+	}
 	if st.Kind != pgsql.CatalogRead && (st.Kind != pgsql.Read || !catalog.Mentions(st.Source) ||
 		!catalog.Mentions(frontEndNames.Replace(strings.ToLower(st.Source)))) {
 		return st, nil, nil

@@ -34,6 +34,9 @@ type copyFrom struct {
 	null    string
 	quote   byte
 	escape  byte
+	// forceQuote and forceQuoteAll are FORCE_QUOTE's (col, …) and *.
+	forceQuote    []string
+	forceQuoteAll bool
 }
 
 // errCopyExtended refuses COPY in the extended query protocol.
@@ -62,7 +65,8 @@ func copyOf(st *pgsql.Statement) (cmd copyFrom, ok bool, e *Error) {
 	}
 	c := st.Copy
 	return copyFrom{to: c.To, query: c.Query, table: c.Table, columns: c.Columns, csv: c.CSV, binary: c.Binary,
-		header: c.Header, delim: c.Delim, null: c.Null, quote: c.Quote, escape: c.Escape}, true, nil
+		header: c.Header, delim: c.Delim, null: c.Null, quote: c.Quote, escape: c.Escape,
+		forceQuote: c.ForceQuote, forceQuoteAll: c.ForceQuoteAll}, true, nil
 }
 
 // runCopyOut sends the rows of a COPY … TO STDOUT, one CopyData per row.
@@ -81,6 +85,10 @@ func (c *conn) runCopyOut(cmd copyFrom) (*Result, *Error) {
 		return nil, newError(codeFeatureNotSupported, "COPY query must return rows")
 	}
 	oids := columnOIDs(res.Columns, exprTypes(query, len(res.Columns)))
+	forced, e := cmd.forcedColumns(res.Columns)
+	if e != nil {
+		return nil, e
+	}
 	c.send(&pgproto3.CopyOutResponse{OverallFormat: 0, ColumnFormatCodes: make([]uint16, len(res.Columns))})
 	var line, field []byte
 	emit := func() {
@@ -139,6 +147,10 @@ func (c *conn) runCopyOut(cmd copyFrom) (*Result, *Error) {
 			if field, err = appendRaw(field[:0], v, oids[i], c.loc); err != nil {
 				return nil, toError(err)
 			}
+			if forced != nil && forced[i] {
+				line = cmd.appendQuoted(line, field)
+				continue
+			}
 			line = cmd.appendField(line, field)
 		}
 		emit()
@@ -148,6 +160,43 @@ func (c *conn) runCopyOut(cmd copyFrom) (*Result, *Error) {
 	}
 	c.send(&pgproto3.CopyDone{})
 	return &Result{Tag: "COPY " + strconv.Itoa(n)}, nil
+}
+
+// forcedColumns says, by result column, which FORCE_QUOTE quotes: nil
+// when it quotes none. A column it names that the COPY does not send
+// fails with 42P10, as in Postgres.
+func (cmd copyFrom) forcedColumns(cols []Column) ([]bool, *Error) {
+	if !cmd.forceQuoteAll && len(cmd.forceQuote) == 0 {
+		return nil, nil
+	}
+	forced := make([]bool, len(cols))
+	for i := range forced {
+		forced[i] = cmd.forceQuoteAll
+	}
+	for _, name := range cmd.forceQuote {
+		found := false
+		for i, col := range cols {
+			if strings.EqualFold(col.Name, name) {
+				forced[i], found = true, true
+			}
+		}
+		if !found {
+			return nil, newError("42P10", fmt.Sprintf("FORCE_QUOTE column %q not referenced by COPY", name))
+		}
+	}
+	return forced, nil
+}
+
+// appendQuoted appends a CSV value quoted whatever it holds (FORCE_QUOTE).
+func (cmd copyFrom) appendQuoted(dst, v []byte) []byte {
+	dst = append(dst, cmd.quote)
+	for _, b := range v {
+		if b == cmd.quote || b == cmd.escape {
+			dst = append(dst, cmd.escape)
+		}
+		dst = append(dst, b)
+	}
+	return append(dst, cmd.quote)
 }
 
 // appendField appends a value in the text format's escapes, or quoted as
@@ -163,14 +212,7 @@ func (cmd copyFrom) appendField(dst, v []byte) []byte {
 		if !special {
 			return append(dst, v...)
 		}
-		dst = append(dst, cmd.quote)
-		for _, b := range v {
-			if b == cmd.quote || b == cmd.escape {
-				dst = append(dst, cmd.escape)
-			}
-			dst = append(dst, b)
-		}
-		return append(dst, cmd.quote)
+		return cmd.appendQuoted(dst, v)
 	}
 	for _, b := range v {
 		switch b {

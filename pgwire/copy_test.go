@@ -102,6 +102,33 @@ func rowsOf(t *testing.T, cmd copyFrom, data string, n int) (string, error) {
 	return strings.Join(out, " "), nil
 }
 
+func TestCopyForceQuote(t *testing.T) {
+	cmd, _, e := copyOf(pgsql.Parse(`COPY t TO STDOUT (FORMAT csv, FORCE_QUOTE (name, "B"))`))
+	if e != nil {
+		t.Fatal(e)
+	}
+	cols := []Column{{Name: "id"}, {Name: "name"}, {Name: "B"}}
+	forced, e := cmd.forcedColumns(cols)
+	if e != nil || fmt.Sprint(forced) != "[false true true]" {
+		t.Fatalf("forced %v, %v", forced, e)
+	}
+	var line []byte
+	line = cmd.appendField(line, []byte("1"))
+	line = cmd.appendQuoted(append(line, ','), []byte(`a"b`))
+	line = cmd.appendQuoted(append(line, ','), []byte(""))
+	if got := string(line); got != `1,"a""b",""` {
+		t.Errorf("line %s", got)
+	}
+	cmd, _, _ = copyOf(pgsql.Parse("COPY t TO STDOUT (FORMAT csv, FORCE_QUOTE (nope))"))
+	if _, e := cmd.forcedColumns(cols); e == nil || e.Code != "42P10" {
+		t.Errorf("a column the COPY does not send: %v", e)
+	}
+	cmd, _, _ = copyOf(pgsql.Parse("COPY t TO STDOUT CSV FORCE QUOTE *"))
+	if forced, _ := cmd.forcedColumns(cols); fmt.Sprint(forced) != "[true true true]" {
+		t.Errorf("FORCE QUOTE *: %v", forced)
+	}
+}
+
 func TestCopyParser(t *testing.T) {
 	text, _, _ := copyOf(pgsql.Parse("COPY t FROM STDIN"))
 	csv, _, _ := copyOf(pgsql.Parse("COPY t FROM STDIN (FORMAT csv, HEADER)"))

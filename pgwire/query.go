@@ -260,6 +260,13 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 	}
 	st = st.InZone(c.loc)
 	orig := st
+	if pre := st.Prelude(); pre != nil && st.Err == nil {
+		// The set_config the statement's advisory lock calls are
+		// selected from, first.
+		if _, e := c.runLocal(*pre); e != nil {
+			return nil, e
+		}
+	}
 	st, catalogTypes, ce := c.catalogStatement(st)
 	if ce != nil {
 		return nil, ce
@@ -490,6 +497,14 @@ func (c *conn) parse(m *pgproto3.Parse) *stmtError {
 	for i, typ := range st.st.ParamTypes {
 		if i < len(st.paramOIDs) && st.paramOIDs[i] == oidUnknown && typ != "" {
 			st.paramOIDs[i] = declOID(typ)
+		}
+	}
+	if st.st.Kind == pgsql.CatalogRead && n > 0 {
+		// What the catalog columns the parameters are compared with say.
+		for i, typ := range catalog.ParamTypes(st.sql, n) {
+			if st.paramOIDs[i] == oidUnknown && typ != "" {
+				st.paramOIDs[i] = declOID(typ)
+			}
 		}
 	}
 	if !st.empty {

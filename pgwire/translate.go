@@ -27,6 +27,9 @@ import (
 //   - CREATE|ALTER|DROP SEQUENCE: rows of raftsql_sequences (sequence.go);
 //     a serial's sequence, TABLE_COLUMN_seq, is the column's numbering
 //     (serialseq.go);
+//   - CREATE SCHEMA IF NOT EXISTS public (Drizzle's migrator sends it):
+//     accepted and dropped, since the schema is there; any other schema
+//     is refused with 0A000 (raftsql has one schema);
 //   - CREATE EXTENSION [IF NOT EXISTS] of an extension Postgres 15 has
 //     built in or raftsql provides (plpgsql, pgcrypto): accepted and
 //     dropped; any other is refused with 0A000.
@@ -198,6 +201,8 @@ func translateDDL(sql string) (translated, bool) {
 		switch word(1) {
 		case "extension":
 			return translateCreateExtension(tl)
+		case "schema":
+			return translateCreateSchema(tl)
 		case "sequence":
 			return translateCreateSequence(tl)
 		}
@@ -337,6 +342,45 @@ func translateCreateExtension(tl tokenList) (translated, bool) {
 		return translated{tag: "CREATE EXTENSION", err: e}, true
 	}
 	return translated{tag: "CREATE EXTENSION"}, true
+}
+
+// translateCreateSchema answers CREATE SCHEMA [IF NOT EXISTS] name
+// [AUTHORIZATION role] and CREATE SCHEMA [IF NOT EXISTS] AUTHORIZATION
+// role (a schema named after the role). The schemas there are are
+// public, pg_catalog and information_schema: with IF NOT EXISTS the
+// statement does nothing, as in Postgres, and without it fails with
+// 42P06. raftsql has no other schema (a name is a table's, and SQLite's
+// qualifiers name attached files, which a node refuses): creating one is
+// refused with 0A000, before any statement of a migration that would put
+// its objects there has run.
+func translateCreateSchema(tl tokenList) (translated, bool) {
+	toks, word := tl.toks, tl.word
+	i := 2
+	ifNotExists := word(2) == "if" && word(3) == "not" && word(4) == "exists"
+	if ifNotExists {
+		i = 5
+	}
+	ident := func(j int) bool { return j < len(toks) && (toks[j].kind == tkWord || toks[j].kind == tkQIdent) }
+	name := ""
+	switch {
+	case word(i) == "authorization" && ident(i+1) && i+2 == len(toks):
+		name = bare(tl.text(i + 1))
+	case ident(i) && word(i) != "authorization" && (i+1 == len(toks) || word(i+1) == "authorization" && ident(i+2) && i+3 == len(toks)):
+		name = bare(tl.text(i))
+	default:
+		return translated{}, false
+	}
+	t := translated{tag: "CREATE SCHEMA"}
+	switch {
+	case name == "public" || name == "pg_catalog" || name == "information_schema":
+		if !ifNotExists {
+			t.err = newError("42P06", fmt.Sprintf("schema %q already exists", name))
+		}
+	default:
+		t.err = newError(codeFeatureNotSupported, fmt.Sprintf("CREATE SCHEMA %s is not supported: raftsql has one schema, public", quoteIdent(name)))
+		t.err.Hint = "create the objects in public (for a migration tool's own table, name public as its schema)"
+	}
+	return t, true
 }
 
 // translateCreateIndex drops from CREATE INDEX what SQLite has no use for:

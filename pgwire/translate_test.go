@@ -82,6 +82,38 @@ func TestCreateExtensionRefused(t *testing.T) {
 	}
 }
 
+func TestCreateSchema(t *testing.T) {
+	for _, tt := range []struct{ sql, code string }{
+		{`CREATE SCHEMA IF NOT EXISTS "public"`, ""}, // Drizzle's migrator
+		{"create schema if not exists public authorization app", ""},
+		{"CREATE SCHEMA IF NOT EXISTS information_schema", ""},
+		{"CREATE SCHEMA public", "42P06"},
+		{`CREATE SCHEMA IF NOT EXISTS "drizzle"`, "0A000"},
+		{"CREATE SCHEMA app AUTHORIZATION app", "0A000"},
+		{"CREATE SCHEMA AUTHORIZATION bob", "0A000"},
+		{"CREATE SCHEMA IF NOT EXISTS AUTHORIZATION public", ""},
+	} {
+		got, ok := translateDDL(tt.sql)
+		if !ok || got.tag != "CREATE SCHEMA" || len(got.stmts) != 0 {
+			t.Errorf("%q: %+v %v", tt.sql, got, ok)
+			continue
+		}
+		if code := ""; got.err != nil {
+			code = got.err.Code
+			if code != tt.code {
+				t.Errorf("%q: %v, want %s", tt.sql, got.err, tt.code)
+			}
+		} else if tt.code != "" {
+			t.Errorf("%q: accepted, want %s", tt.sql, tt.code)
+		}
+	}
+	for _, sql := range []string{"CREATE SCHEMA", "CREATE SCHEMA a b", "CREATE SCHEMA a CREATE TABLE t (x int)", "CREATE SCHEMA AUTHORIZATION"} {
+		if got, ok := translateDDL(sql); ok {
+			t.Errorf("%q rewritten to %+v", sql, got)
+		}
+	}
+}
+
 func TestVacuumError(t *testing.T) {
 	for _, sql := range []string{"vacuum analyze pgbench_branches", "VACUUM", "/* x */ vacuum (verbose) t"} {
 		if e := vacuumError(pgsql.Parse(sql)); e == nil || e.Code != "42501" {

@@ -609,6 +609,8 @@ Foreign-key constraints:
 		{`\dt+`, " public | fruit  | table | raftsql | permanent"},
 		{`\d+ fruit`, "Access method: heap"},
 		{`\di basket*`, " public | basket_fruit_key | index | raftsql | basket\n(1 row)"},
+		{`\df+`, "Source code | Description \n"},
+		{`\dX`, "List of extended statistics"},
 		// Catalogs are relations: a filter that matches nothing finds
 		// nothing.
 		{"SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relname = 'no_such_table'", "(0 rows)"},

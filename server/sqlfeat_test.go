@@ -101,6 +101,11 @@ func TestToolSQL(t *testing.T) {
 		if _, err := exec("SELECT * FROM generate_series(1, 3, 0)"); sqlState(err) != "22023" {
 			t.Errorf("node %d: generate_series with a step of 0: %v", node, err)
 		}
+		// A schema other than public does not exist (SQLite: unknown
+		// database).
+		if _, err := exec(`CREATE TABLE "drizzle"."t" (a int)`); sqlState(err) != "3F000" {
+			t.Errorf("node %d: a table in another schema: %v", node, err)
+		}
 	}
 
 	// SELECT *, expr: the expression's type is in RowDescription.

@@ -134,6 +134,10 @@ func generalState(msg string) string {
 		return "42P01"
 	case strings.Contains(m, "no such column"):
 		return "42703"
+	case strings.HasPrefix(m, "unknown database "):
+		// A qualifier that names no schema (CREATE TABLE other.t): SQLite
+		// reads it as an attached database's name.
+		return "3F000"
 	case strings.Contains(m, "no such function"):
 		return "42883"
 	case strings.Contains(m, "no such index"), strings.Contains(m, "no such trigger"):

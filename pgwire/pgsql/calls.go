@@ -41,6 +41,18 @@ type AdvisoryCall struct {
 	// Args are the key: none for AdvisoryUnlockAll, one bigint or two
 	// int4 otherwise.
 	Args []AdvisoryArg
+	// Prelude, on the statement's first call only, is a set_config the
+	// statement runs before its calls, from the common table expression
+	// they are selected from (parseCallsAfterSetConfig); nil otherwise.
+	Prelude *SessionCmd
+}
+
+// Prelude is the set_config st runs before its advisory lock calls, or nil.
+func (st *Statement) Prelude() *SessionCmd {
+	if len(st.Advisory) == 0 {
+		return nil
+	}
+	return st.Advisory[0].Prelude
 }
 
 // ReturnsBool says whether the function answers a boolean (try and
@@ -335,4 +347,59 @@ func (p *parser) advisoryArg(i int) (AdvisoryArg, int, bool) {
 		i += 2
 	}
 	return a, i, true
+}
+
+// parseCallsAfterSetConfig recognises a SELECT of advisory lock calls
+// whose FROM is a common table expression that calls set_config, as
+// Kysely's migrator takes its lock:
+//
+//	WITH set_timeout AS (SELECT set_config('lock_timeout', '3600000', true) AS config_val)
+//	SELECT pg_advisory_lock(3853314791062309107) FROM set_timeout
+//
+// The expression's one row makes the select list run once, after
+// set_config: the statement is the calls (Advisory) with the set_config
+// as their Prelude (on the first call).
+func (p *parser) parseCallsAfterSetConfig() {
+	n := len(p.toks)
+	if n > maxCallTokens || p.word(0) != "with" || p.word(2) != "as" || !p.isPunct(3, '(') || p.word(n-2) != "from" {
+		return
+	}
+	name := func(i int) string {
+		switch p.kindAt(i) {
+		case tWord:
+			return p.word(i)
+		case tQIdent:
+			return unquoteIdent(p.text(i))
+		}
+		return ""
+	}
+	cte := name(1)
+	if cte == "" || name(n-1) != cte {
+		return
+	}
+	end := 4
+	for depth := 1; end < n && depth > 0; end++ {
+		switch {
+		case p.isPunct(end, '('):
+			depth++
+		case p.isPunct(end, ')'):
+			depth--
+		}
+	}
+	// toks[4:end-1] is the expression's SELECT, toks[end:n-2] the
+	// statement's without its FROM.
+	body := p.toks[4 : end-1]
+	if k := len(body); k > 2 && p.isPunct(4+k-2, ')') && p.kindAt(4+k-1) == tWord {
+		body = body[:k-1] // set_config(…) alias
+	} else if k > 3 && p.word(4+k-2) == "as" {
+		body = body[:k-2] // set_config(…) AS alias
+	}
+	var set, calls Statement
+	(&parser{src: p.src, toks: body, st: &set}).parseSetConfig()
+	(&parser{src: p.src, toks: p.toks[end : n-2], st: &calls}).parseCalls()
+	if set.Session == nil || len(calls.Advisory) == 0 {
+		return
+	}
+	calls.Advisory[0].Prelude = set.Session
+	p.st.Advisory = calls.Advisory
 }

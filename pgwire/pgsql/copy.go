@@ -22,6 +22,11 @@ type CopyCmd struct {
 	Null    string
 	Quote   byte
 	Escape  byte
+	// ForceQuote are the columns (names folded as Postgres folds them)
+	// whose values a CSV COPY TO quotes even when nothing needs it;
+	// ForceQuoteAll is FORCE_QUOTE *.
+	ForceQuote    []string
+	ForceQuoteAll bool
 }
 
 const copySyntax = "syntax error in COPY: want COPY table [(columns)] FROM STDIN [WITH (FORMAT text|csv, HEADER, DELIMITER 'c', NULL 's')]"
@@ -137,6 +142,44 @@ func (p *parser) copyCmd() (*CopyCmd, *Error) {
 		}
 		return "", false
 	}
+	forceQuote := false
+	// quotedColumns reads FORCE_QUOTE's columns at token j, * or names
+	// (in parentheses when paren), and returns the token after them.
+	quotedColumns := func(j int, paren bool) (int, bool) {
+		forceQuote = true
+		if p.isOp(j, "*") {
+			cmd.ForceQuoteAll = true
+			return j + 1, true
+		}
+		if paren {
+			if !p.isPunct(j, '(') {
+				return j, false
+			}
+			j++
+		}
+		for {
+			switch p.kindAt(j) {
+			case tWord:
+				cmd.ForceQuote = append(cmd.ForceQuote, word(j))
+			case tQIdent:
+				cmd.ForceQuote = append(cmd.ForceQuote, unquoteIdent(text(j)))
+			default:
+				return j, false
+			}
+			j++
+			if !p.isPunct(j, ',') {
+				break
+			}
+			j++
+		}
+		if paren {
+			if !p.isPunct(j, ')') {
+				return j, false
+			}
+			j++
+		}
+		return j, true
+	}
 	if word(i) == "with" {
 		i++
 	}
@@ -146,6 +189,16 @@ func (p *parser) copyCmd() (*CopyCmd, *Error) {
 		for i < len(toks) && !p.isPunct(i, ')') {
 			opt := word(i)
 			i++
+			if opt == "force_quote" {
+				var ok bool
+				if i, ok = quotedColumns(i, true); !ok {
+					return syntax()
+				}
+				if p.isPunct(i, ',') {
+					i++
+				}
+				continue
+			}
 			var val string
 			if i < len(toks) && !p.isPunct(i, ',') && !p.isPunct(i, ')') {
 				if s, ok := str(i); ok {
@@ -225,6 +278,15 @@ func (p *parser) copyCmd() (*CopyCmd, *Error) {
 				}
 			case "freeze":
 				cmd.Freeze = true
+			case "force":
+				// FORCE QUOTE * | FORCE QUOTE col [, …]
+				var ok bool
+				if word(i) != "quote" {
+					return syntax()
+				}
+				if i, ok = quotedColumns(i+1, false); !ok {
+					return syntax()
+				}
 			default:
 				return syntax()
 			}
@@ -269,6 +331,12 @@ func (p *parser) copyCmd() (*CopyCmd, *Error) {
 	}
 	if (quote != nil || escape != nil) && !cmd.CSV {
 		return unsupported("COPY quote and escape are available only in CSV mode")
+	}
+	if forceQuote && !cmd.CSV {
+		return unsupported("COPY force quote available only in CSV mode")
+	}
+	if forceQuote && !cmd.To {
+		return nil, &Error{Code: "0A000", Message: "COPY force quote only available using COPY TO"}
 	}
 	if null != nil {
 		cmd.Null = *null

@@ -88,7 +88,11 @@ func describe(st *Statement) string {
 		fmt.Fprintf(&b, "sequence: %s\n", fields(*c))
 	}
 	for _, c := range st.Advisory {
+		c.Prelude = nil // the prelude: line shows it
 		fmt.Fprintf(&b, "advisory: %s\n", fields(c))
+	}
+	if c := st.Prelude(); c != nil {
+		fmt.Fprintf(&b, "prelude: %s\n", fields(*c))
 	}
 	if c := st.Explain; c != nil {
 		fmt.Fprintf(&b, "explain: %s\n", fields(*c))

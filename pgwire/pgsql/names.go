@@ -756,7 +756,7 @@ var functionTypes = map[string]string{
 // the columns given DEFAULT in every row are left out of the column list
 // and the rows; a single row of only DEFAULTs is DEFAULT VALUES.
 func (p *parser) insertDefaults() {
-	// INSERT [OR …] INTO name [(cols)] VALUES (…), (…)
+	// INSERT [OR …] INTO name [AS alias] [(cols)] VALUES (…), (…)
 	i := 0
 	for i < len(p.toks) && p.word(i) != "into" {
 		i++
@@ -768,6 +768,9 @@ func (p *parser) insertDefaults() {
 	}
 	tableTo := i
 	i++
+	if p.word(i) == "as" && (p.kindAt(i+1) == tWord || p.kindAt(i+1) == tQIdent) {
+		i += 2 // bun names the table so: INSERT INTO "t" AS "t" (…) VALUES (DEFAULT, …)
+	}
 	var cols [][2]int // token ranges of the column names, commas after
 	listOpen, listClose := -1, -1
 	if p.isPunct(i, '(') {

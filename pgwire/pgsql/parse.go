@@ -55,6 +55,8 @@ func parse(src string, translate bool) *Statement {
 		} else {
 			p.parseCalls()
 		}
+	case st.Verb == "SELECT" && p.word(0) == "with":
+		p.parseCallsAfterSetConfig()
 	}
 	switch st.Kind {
 	case Read, Write, CatalogRead:

@@ -28,6 +28,7 @@ func (p *parser) translate() {
 	if p.err == nil && (p.st.Verb == "SELECT" || p.st.Verb == "INSERT") {
 		p.nameColumns()
 	}
+	p.quoteKeywordAliases()
 	wraps := p.findDefaults()
 	var closeAt []int // the ends of the DEFAULT expressions opened
 	for i := 0; i < len(p.toks) && p.err == nil; {
@@ -983,4 +984,52 @@ func (p *parser) literal(i int) (string, bool) {
 		return v, true
 	}
 	return "", false
+}
+
+// sqliteKeywords are the keywords SQLite takes as no name (those its
+// grammar does not fall back to an identifier), which Postgres takes as
+// a column label after AS: MikroORM selects c.condeferrable AS
+// deferrable, idx.indisunique AS unique.
+var sqliteKeywords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`add all alter and autoincrement between case check collate commit
+		constraint create cross default deferrable delete distinct drop else escape except exists filter
+		foreign from full glob group having in index inner insert intersect into is isnull join left limit
+		natural not nothing notnull null on or order outer over primary references returning right rollback
+		select set table then to transaction union unique update using values when where window`) {
+		sqliteKeywords[w] = true
+	}
+}
+
+// SQLiteKeyword reports whether SQLite takes the word w (lower case) as
+// no name: as a column label it must be quoted.
+func SQLiteKeyword(w string) bool { return sqliteKeywords[w] }
+
+// quoteKeywordAliases quotes a column label after AS that SQLite would
+// read as a keyword (x AS unique, y AS order), as Postgres reads it as a
+// name. What follows AS elsewhere (CREATE TABLE … AS SELECT, WITH c AS
+// (…), AS NOT MATERIALIZED, CAST(x AS type)) is no such word, or is
+// followed by a parenthesis.
+func (p *parser) quoteKeywordAliases() {
+	for i := 1; i < len(p.toks); i++ {
+		if p.word(i-1) != "as" {
+			continue
+		}
+		w := p.word(i)
+		if !sqliteKeywords[w] || p.isPunct(i+1, '(') {
+			continue
+		}
+		switch w {
+		case "select", "values", "table", "not", "with":
+			continue
+		}
+		if _, edited := p.edits[i]; edited {
+			continue
+		}
+		if p.edits == nil {
+			p.edits = map[int]string{}
+		}
+		p.edits[i] = quoteIdent(w)
+	}
 }

@@ -163,3 +163,42 @@ func rowsOf(t *testing.T, dsn, q string) string {
 	}
 	return b.String()
 }
+
+// TestPgDumpArchiveFormats: pg_dump --format=custom and --format=directory
+// (which read the database's settings in pg_db_role_setting, where the
+// plain format does not), each restored by pg_restore into a fresh
+// cluster, the directory one with two jobs.
+func TestPgDumpArchiveFormats(t *testing.T) {
+	need(t, "pg_dump", "--version")
+	need(t, "pg_restore", "--version")
+	dropTables(t, "dumpfc_items")
+	execSQL(t, `CREATE TABLE dumpfc_items (id SERIAL PRIMARY KEY, name TEXT NOT NULL, qty INTEGER)`)
+	execSQL(t, `CREATE INDEX dumpfc_items_name_idx ON dumpfc_items (name)`)
+	execSQL(t, `INSERT INTO dumpfc_items (name, qty) VALUES ('a', 1), ('b', NULL), ('c''s', 3)`)
+	dsn := dsnFor(t, cluster.Follower())
+	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
+	defer cancel()
+	const q = `SELECT id, name, coalesce(qty, -1) FROM dumpfc_items ORDER BY id`
+	want := rowsOf(t, cluster.DSN(0), q)
+	for _, f := range []struct{ format, jobs string }{{"custom", "1"}, {"directory", "2"}} {
+		t.Run(f.format, func(t *testing.T) {
+			archive := filepath.Join(t.TempDir(), "dump")
+			if out, err := exec.CommandContext(ctx, "pg_dump", "--no-password", "--format="+f.format, "-f", archive,
+				"-t", "dumpfc_items", dsn).CombinedOutput(); err != nil {
+				t.Fatalf("pg_dump --format=%s: %v\n%s", f.format, err, out)
+			}
+			fresh := servertest.NewCluster(t, 3, servertest.Options{Configure: steady})
+			p := startProxy(t, fresh.PGAddr(fresh.Follower()))
+			if out, err := exec.CommandContext(ctx, "pg_restore", "--exit-on-error", "--no-owner", "-j", f.jobs,
+				"-d", "postgres://test@"+p.addr+"/raftsql?sslmode=disable", archive).CombinedOutput(); err != nil {
+				t.Fatalf("pg_restore: %v\n%s", err, out)
+			}
+			if got := rowsOf(t, fresh.DSN(0), q); got != want {
+				t.Errorf("restored:\n%s\nwant:\n%s", got, want)
+			}
+			if got := rowsOf(t, fresh.DSN(0), `INSERT INTO dumpfc_items (name) VALUES ('d') RETURNING id`); got != "4\n" {
+				t.Errorf("the next id after the restore: %q, want 4", got)
+			}
+		})
+	}
+}

@@ -122,13 +122,21 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		return prim(fmt.Sprintf("(SELECT _ss_seq FROM %s WHERE _ss_relid = _pg_regclass(%s) AND _ss_col = %s)", r.helper("_pg_serialseq"), argN(0, "NULL"), argN(1, "NULL")))
 	case "pg_get_expr":
 		return prim("(" + argN(0, "NULL") + ")")
+	case "array_position":
+		// MikroORM orders a foreign key's columns by
+		// array_position(con.conkey, a.attnum).
+		if len(args) != 2 {
+			break
+		}
+		return prim(fmt.Sprintf("(SELECT _pg_array_lower(%[1]s) + key FROM json_each(_pg_array_json(%[1]s)) WHERE value = %[2]s ORDER BY key LIMIT 1)",
+			argN(0, "NULL"), argN(1, "NULL")))
 	case "obj_description":
 		return prim(fmt.Sprintf("(SELECT description FROM pg_description WHERE objoid = %s AND objsubid = 0)", argN(0, "NULL")))
 	case "col_description":
 		return prim(fmt.Sprintf("(SELECT description FROM pg_description WHERE objoid = %s AND objsubid = %s)", argN(0, "NULL"), argN(1, "NULL")))
 	case "shobj_description", "pg_get_statisticsobjdef_columns", "pg_get_partkeydef", "pg_get_triggerdef",
 		"pg_get_ruledef", "pg_get_function_result", "pg_get_function_arguments", "pg_get_function_identity_arguments",
-		"pg_tablespace_location", "acldefault":
+		"pg_tablespace_location", "acldefault", "pg_get_function_sqlbody", "pg_statistics_obj_is_visible":
 		return prim("NULL")
 	case "pg_relation_is_publishable", "pg_is_in_recovery", "pg_is_other_temp_schema":
 		return prim("0")
@@ -168,6 +176,24 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		}
 		next = after - 1
 		return prim("(SELECT NULL AS option_name, NULL AS option_value WHERE 0) AS " + quoteIdent(alias))
+	case "generate_subscripts":
+		// In FROM, as MikroORM reads an index's columns:
+		// ARRAY(SELECT pg_get_indexdef(i, k + 1, true) FROM
+		// generate_subscripts(idx.indkey, 1) AS k ORDER BY k). A
+		// vector's subscripts start at 0, an array's at 1.
+		if !tablePos || len(rw) != 2 || strings.TrimSpace(rw[1]) != "1" {
+			return unit{}, 0, false
+		}
+		alias, col, after := fromAlias(toks, end+1)
+		if alias == "" {
+			alias = name
+		}
+		if col == "" {
+			col = alias
+		}
+		next = after - 1
+		return prim(fmt.Sprintf("(SELECT _pg_array_lower(%[1]s) + key AS %[2]s FROM json_each(_pg_subscripts(json_array_length(_pg_array_json(%[1]s))))) AS %[3]s",
+			rw[0], quoteIdent(col), quoteIdent(alias)))
 	case "generate_series", "unnest":
 		if !tablePos {
 			return unit{}, 0, false
@@ -339,7 +365,7 @@ func lateralSource(toks []token, end int, rw []string) (rel, alias string, ok bo
 // fromFunctions are the functions call rewrites into a relation of their
 // own in FROM.
 var fromFunctions = map[string]bool{"pg_partition_ancestors": true, "pg_partition_tree": true,
-	"pg_options_to_table": true, "generate_series": true, "unnest": true}
+	"pg_options_to_table": true, "generate_series": true, "unnest": true, "generate_subscripts": true}
 
 // arrayAgg rewrites array_agg([DISTINCT] x [ORDER BY …]) into the text
 // form of the array its rows make, as the catalogs' arrays are kept: NULL

@@ -3,6 +3,8 @@ package catalog
 import (
 	"fmt"
 	"strings"
+
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 )
 
 // Env is what the rewrite of a statement knows of the session that sends
@@ -708,7 +710,7 @@ func (r *rewriter) level(toks []token) (string, []expansion) {
 				continue
 			}
 			r.alias(out, w)
-			if sqliteReserved[w] && prevWord() == "as" {
+			if (sqliteReserved[w] || pgsql.SQLiteKeyword(w)) && prevWord() == "as" {
 				// Postgres takes any word as a column alias; SQLite not
 				// its keywords.
 				out = append(out, unit{text: quoteIdent(w), primary: true})

@@ -323,7 +323,8 @@ func init() {
 			indexrelid indrelid conrelid contypid conindid conparentid confrelid connamespace adrelid nspowner
 			datdba dattablespace objoid classoid inhrelid inhparent collnamespace collowner spcowner usesysid
 			pronamespace proowner prorettype enumtypid rngtypid rngsubtype seqrelid seqtypid stxrelid polrelid
-			tgrelid datid extnamespace extowner partrelid prrelid prpubid tableoid`,
+			tgrelid datid extnamespace extowner partrelid prrelid prpubid tableoid
+			setdatabase setrole`,
 		"SMALLINT": `attnum adnum attlen typlen indnatts indnkeyatts relnatts relchecks attinhcount coninhcount
 			attndims`,
 		"INTEGER": `atttypmod attstattarget typtypmod relpages encoding datconnlimit rolconnlimit attcacheoff

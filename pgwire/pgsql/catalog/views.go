@@ -41,6 +41,7 @@ type view struct {
 var emptyRelations = map[string]string{
 	"pg_description":           "objoid, classoid, objsubid, description",
 	"pg_shdescription":         "objoid, classoid, description",
+	"pg_db_role_setting":       "setdatabase, setrole, setconfig",
 	"pg_range":                 "rngtypid, rngsubtype, rngmultitypid, rngcollation, rngsubopc, rngcanonical, rngsubdiff",
 	"pg_enum":                  "oid, enumtypid, enumsortorder, enumlabel",
 	"pg_extension":             "oid, extname, extowner, extnamespace, extrelocatable, extversion, extconfig, extcondition",

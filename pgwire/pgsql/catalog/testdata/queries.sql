@@ -216,3 +216,19 @@ SELECT pg_relation_size('fruit_code_key'), pg_relation_size('fruit_pkey'), pg_in
 SELECT t.typname, t.oid::regtype, format_type(t.oid, NULL), t.typname::regtype FROM pg_type t WHERE t.oid::regtype::text <> format_type(t.oid, NULL) OR t.typname::regtype::oid <> t.oid OR t.oid::regtype::text IS NULL
 ----
 SELECT count(*) > 50 FROM pg_type t WHERE t.oid::regtype::text = format_type(t.oid, NULL) AND t.typname::regtype = t.oid
+----
+select indrelid::regclass as table_name, relname as constraint_name, idx.indisunique as unique, idx.indisprimary as primary,
+  array(select pg_get_indexdef(idx.indexrelid, k + 1, true) from generate_subscripts(idx.indkey, 1) as k order by k) as index_def,
+  c.condeferrable as deferrable, c.condeferred as initially_deferred
+from pg_index idx join pg_class as i on i.oid = idx.indexrelid join pg_namespace as ns on i.relnamespace = ns.oid
+left join pg_constraint as c on c.conname = i.relname
+where indrelid in ('"public"."fruit"'::regclass, '"public"."basket"'::regclass) order by relname
+----
+select cls1.relname table_name, a.attname column_name, af.attname referenced_column_name, conname constraint_name,
+  confupdtype update_rule, confdeltype delete_rule, array_position(con.conkey, a.attnum) as ord, condeferrable
+from pg_attribute a
+join pg_constraint con on con.conrelid = a.attrelid AND a.attnum = ANY (con.conkey)
+join pg_attribute af on af.attnum = con.confkey[array_position(con.conkey, a.attnum)] AND af.attrelid = con.confrelid
+join pg_class cls1 on cls1.oid = con.conrelid
+where cls1.relname in ('basket') and confrelid > 0
+order by cls1.relname, constraint_name, ord

@@ -1,0 +1,1 @@
+ALTER TABLE "drz_users" ADD COLUMN "bio" text;
