@@ -22,8 +22,9 @@ go 1.26.8
 //     jackc/puddle, only in driver's benchmark against pgx).
 //   - gorm (with its postgres dialector), golang-migrate, goose, lib/pq and
 //     bun (with pgdialect and its own wire client, pgdriver) are imported
-//     only by the tests of server/compattest, which run them as tools. goose stays at v3.26.0: later releases require
-//     modernc.org/sqlite v1.62, and fsm needs v1.61.1 exactly.
+//     only by the tests of server/compattest, which run them as tools.
+//     goose stays at v3.26.0: later releases require modernc.org/sqlite
+//     v1.62, and fsm needs v1.61.1 exactly.
 
 require (
 	github.com/golang-migrate/migrate/v4 v4.20.1
