@@ -128,3 +128,6 @@ func (n *Node) StallRelayedBlock(ctx context.Context, addr string, stmts ...stri
 
 // SideChannelDials is how many side-channel connections n has dialed.
 func (n *Node) SideChannelDials() uint64 { return n.fwd.dials.Load() }
+
+// SideChannelRequests is how many side-channel requests n has sent.
+func (n *Node) SideChannelRequests() uint64 { return n.fwd.sent.Load() }
