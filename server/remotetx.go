@@ -90,16 +90,16 @@ func (s *session) openPending(ctx context.Context, sql string, c txControl, para
 	var res *pgwire.Result
 	var perr *pgwire.Error // the leader's answer to the statement
 	here := false
-	// Nothing is retried once the pair may have reached the leader's
-	// session: the leader acts on the pair only after it found itself
-	// leader, and a connection lost after that ends its session and the
-	// block's speculative state with it; the statement fails as any
-	// statement of a relayed block whose connection is lost.
-	// Finding the leader is bounded as a BEGIN's is; the statement
-	// itself, as any statement of a block.
+	// The pair may be sent again whatever happened, as a BEGIN may: the
+	// statement ran, if at all, in a block that nothing committed, and
+	// the connection it ran on is closed, which ends the leader's
+	// session and the block with it (a pooled connection the leader
+	// closed meanwhile fails this way too). Finding the leader is
+	// bounded as a BEGIN's is; the statement itself, as any statement
+	// of a block.
 	lctx, cancel := context.WithTimeout(ctx, s.n.cfg.ApplyTimeout)
 	defer cancel()
-	_, err := s.n.onLeader(lctx, false,
+	_, err := s.n.onLeader(lctx, true,
 		func(context.Context) error {
 			here = true
 			return nil
