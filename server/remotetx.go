@@ -22,7 +22,9 @@ import (
 // ended goes back to the follower's pool, for the next block or any other
 // request, so that a BEGIN does not pay for a dial and a TLS handshake;
 // while a member of an older release is in the cluster (whose leader kept
-// the session as long as the connection), it is closed instead.
+// the session as long as the connection), it is closed instead. The
+// block's BEGIN goes to the leader with its first statement
+// (pendingBegin).
 
 // remoteTx is a transaction block relayed to the leader.
 type remoteTx struct {
@@ -134,7 +136,11 @@ func (s *session) openPending(ctx context.Context, sql string, c txControl, para
 		s.beginTx(p.c)
 		return nil, nil, false
 	case err != nil:
-		return nil, s.relayFailed(ctx, c, err), true
+		err = s.relayFailed(ctx, c, err)
+		// The client was told the block began: it stays failed until it
+		// ends, rather than run what follows outside of it.
+		s.remote = &remoteTx{status: 'E'}
+		return nil, err, true
 	case perr != nil:
 		return nil, perr, true
 	}
