@@ -128,3 +128,7 @@ func (n *Node) StallRelayedBlock(ctx context.Context, addr string, stmts ...stri
 
 // SideChannelDials is how many side-channel connections n has dialed.
 func (n *Node) SideChannelDials() uint64 { return n.fwd.dials.Load() }
+
+// RelayedStatements is how many requests of relayed transaction blocks
+// (statements, with or without their BEGIN) n has sent.
+func (n *Node) RelayedStatements() uint64 { return n.fwd.sessionRequests.Load() }

@@ -68,7 +68,9 @@ const (
 	//	3: a relayed block's session ends with the block, not with its
 	//	   connection (blockConnVersion)
 	//	4: reqStage, reqFile (restores copied out of band)
-	peerVersion = 4
+	//	5: a relayed block's first statement may carry the block's BEGIN
+	//	   (relayBeginVersion)
+	peerVersion = 5
 	// basePeerVersion is the side-channel version of a node that
 	// advertises none (a release before the version gate).
 	basePeerVersion = 1
@@ -317,6 +319,8 @@ type forwarder struct {
 	dial   func(ctx context.Context, addr string) (net.Conn, error)
 	nextID atomic.Uint64
 	dials  atomic.Uint64 // connections dialed, for tests
+	// sessionRequests counts the reqSession requests sent, for tests.
+	sessionRequests atomic.Uint64
 	// check, when set, is asked before a request goes to a peer: an error
 	// refuses it unsent; skip answers it empty, unsent (checkRequest).
 	check func(addr string, typ byte) (skip bool, err error)
@@ -381,6 +385,9 @@ func (f *forwarder) roundTrip(ctx context.Context, c *forwardConn, typ byte, ide
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	id := f.nextID.Add(1)
+	if typ == reqSession {
+		f.sessionRequests.Add(1)
+	}
 	if err := writeFrame(c.w, appendRequest(nil, typ, id, ident, payload)); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("%w: %v", errSendFailed, err)

@@ -376,3 +376,92 @@ func TestReadModifyWriteOnSeparateTablesDoesNotConflict(t *testing.T) {
 	}
 	c.EnsureSame()
 }
+
+// A follower relays a block's BEGIN with its first statement: the block
+// costs the leader one request less, a block that runs nothing costs none,
+// and a block whose first statement fails stays failed until it ends.
+// While a member serves an older side-channel version, the BEGIN goes
+// alone, as before.
+func TestRelayedBeginTravelsWithTheFirstStatement(t *testing.T) {
+	for _, old := range []bool{false, true} {
+		t.Run(fmt.Sprintf("old-member=%v", old), func(t *testing.T) {
+			c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(i int, cfg *server.Config) {
+				steady(cfg)
+				cfg.RelayTimeout = 5 * time.Second
+				if old && i == 2 {
+					cfg.TestPeerVersion = 4
+				}
+			}})
+			peer := server.PeerVersionNow
+			if old {
+				peer = 4
+			}
+			waitClusterVersions(t, c, server.EntryVersion, peer)
+			leader := c.Leader()
+			mustExec(t, connect(t, c, leader), "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)")
+			follower := c.Follower()
+			conn := connect(t, c, follower)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			n := c.Node(follower)
+			requests := func(stmts ...string) uint64 {
+				t.Helper()
+				before := n.RelayedStatements()
+				for _, s := range stmts {
+					if _, err := conn.Exec(ctx, s); err != nil {
+						t.Fatalf("%s: %v", s, err)
+					}
+				}
+				return n.RelayedStatements() - before
+			}
+			want := uint64(2)
+			if old {
+				want = 3
+			}
+			if got := requests("BEGIN", "INSERT INTO t VALUES (1, 1)", "COMMIT"); got != want {
+				t.Errorf("a block of one statement took %d requests, want %d", got, want)
+			}
+			if got := requests("BEGIN", "COMMIT"); !old && got != 0 {
+				t.Errorf("an empty block took %d requests", got)
+			}
+			if got := requests("BEGIN", "ROLLBACK"); !old && got != 0 {
+				t.Errorf("an empty block rolled back took %d requests", got)
+			}
+			// A failed first statement: the block is failed until its end.
+			if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.Exec(ctx, "INSERT INTO t VALUES (1, 2)"); sqlState(err) != "23505" {
+				t.Fatalf("a duplicate key gave %v", err)
+			}
+			if _, err := conn.Exec(ctx, "INSERT INTO t VALUES (2, 2)"); sqlState(err) != "25P02" {
+				t.Fatalf("a statement after the failed one gave %v", err)
+			}
+			if tag, err := conn.Exec(ctx, "COMMIT"); err != nil || tag.String() != "ROLLBACK" {
+				t.Fatalf("COMMIT of the failed block: %v %v", tag, err)
+			}
+			// Prepared statements, described within the block before
+			// they run.
+			for i := 3; i < 6; i++ {
+				tx, err := conn.Begin(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var v int
+				if err := tx.QueryRow(ctx, "SELECT count(*) FROM t WHERE id < $1", i).Scan(&v); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := tx.Exec(ctx, "INSERT INTO t VALUES ($1, $2)", i, v); err != nil {
+					t.Fatal(err)
+				}
+				if err := tx.Commit(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := count(t, connect(t, c, leader), "SELECT sum(v) FROM t"); got != 1+1+2+3 {
+				t.Fatalf("sum %d, want 7", got)
+			}
+			c.EnsureSame()
+		})
+	}
+}

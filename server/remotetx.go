@@ -22,7 +22,9 @@ import (
 // ended goes back to the follower's pool, for the next block or any other
 // request, so that a BEGIN does not pay for a dial and a TLS handshake;
 // while a member of an older release is in the cluster (whose leader kept
-// the session as long as the connection), it is closed instead.
+// the session as long as the connection), it is closed instead. The
+// block's BEGIN goes to the leader with its first statement
+// (pendingBegin).
 
 // remoteTx is a transaction block relayed to the leader.
 type remoteTx struct {
@@ -34,6 +36,148 @@ type remoteTx struct {
 	stopBeat func()
 	// dead is set, under mu, by a heartbeat that failed and closed conn.
 	dead bool
+	// begin, while set, is the block's BEGIN, not sent yet: the block
+	// is open for the client and holds nothing anywhere (conn is nil).
+	begin *pendingBegin
+}
+
+// pendingBegin is a BEGIN the follower answered itself, to be relayed with
+// the block's first statement (relayBeginVersion): a block relayed to the
+// leader then costs one round trip less. A BEGIN that takes no lock and
+// reads nothing cannot fail on the leader in a way the follower cannot see
+// first (an option it does not accept, which is relayed at once); a block
+// whose first statement ends it (COMMIT, ROLLBACK) ran nothing and ends on
+// the follower.
+type pendingBegin struct {
+	sql string
+	c   txControl
+}
+
+// relayBeginVersion is the side-channel version of a leader that accepts a
+// relayed block's BEGIN and first statement in one request.
+const relayBeginVersion = 5
+
+// deferBegin reports whether the BEGIN c may wait for the block's first
+// statement: the leader must accept the pair, and the BEGIN must be one
+// that the leader's fresh session accepts.
+func (s *session) deferBegin(c txControl) bool {
+	return c.bad == "" && s.n.versions.state.Load().peer >= relayBeginVersion
+}
+
+// openPending opens the pending block for its first statement, sql: on
+// the leader, with the statement in the same request, and answers the
+// statement (done); or, when this node leads now or the leader cannot take
+// the pair, opens the block alone and returns done false, so that the
+// statement runs the usual way within it.
+func (s *session) openPending(ctx context.Context, sql string, c txControl, params []command.Value) (*pgwire.Result, error, bool) {
+	p := s.remote.begin
+	if c.bad == "" {
+		switch c.verb {
+		case txCommit:
+			s.remote = nil
+			return &pgwire.Result{Tag: "COMMIT"}, nil, true
+		case txRollback:
+			s.remote = nil
+			return &pgwire.Result{Tag: "ROLLBACK"}, nil, true
+		}
+	}
+	if s.n.versions.state.Load().peer < relayBeginVersion {
+		// A member of an older release joined since the BEGIN.
+		if err := s.openPendingAlone(ctx); err != nil {
+			return nil, err, true
+		}
+		return nil, nil, false
+	}
+	s.remote = nil
+	var res *pgwire.Result
+	var perr *pgwire.Error // the leader's answer to the statement
+	here := false
+	// The pair may be sent again whatever happened, as a BEGIN may: the
+	// statement ran, if at all, in a block that nothing committed, and
+	// the connection it ran on is closed, which ends the leader's
+	// session and the block with it (a pooled connection the leader
+	// closed meanwhile fails this way too). Finding the leader is
+	// bounded as a BEGIN's is; the statement itself, as any statement
+	// of a block.
+	lctx, cancel := context.WithTimeout(ctx, s.n.cfg.ApplyTimeout)
+	defer cancel()
+	_, err := s.n.onLeader(lctx, true,
+		func(context.Context) error {
+			here = true
+			return nil
+		},
+		func(lctx context.Context, leader string) error {
+			conn, err := s.blockConn(lctx, leader)
+			if err != nil {
+				return fmt.Errorf("%w: dial %s: %v", errSendFailed, leader, err)
+			}
+			status, r, pe, err := s.relayPair(ctx, conn, p.sql, sql, params)
+			if err != nil {
+				conn.Close()
+				return err
+			}
+			if status == 'I' {
+				s.n.endBlockConn(conn)
+				if pe != nil {
+					// Only the BEGIN's own failure leaves the block
+					// ended after its first statement; the client was
+					// told the block began, so it stays failed here.
+					s.remote = &remoteTx{status: 'E'}
+				}
+			} else {
+				s.remote = &remoteTx{conn: conn, status: status}
+				s.startHeartbeat(s.remote)
+			}
+			res, perr = r, pe
+			return nil
+		})
+	switch {
+	case here:
+		s.beginTx(p.c)
+		return nil, nil, false
+	case err != nil:
+		err = s.relayFailed(ctx, c, err)
+		// The client was told the block began: it stays failed until it
+		// ends, rather than run what follows outside of it.
+		s.remote = &remoteTx{status: 'E'}
+		return nil, err, true
+	case perr != nil:
+		return nil, perr, true
+	}
+	return res, nil, true
+}
+
+// openPendingAlone sends the pending block's BEGIN by itself, or opens the
+// block here when this node leads now.
+func (s *session) openPendingAlone(ctx context.Context) error {
+	p := s.remote.begin
+	s.remote = nil
+	res, err := s.beginRemote(ctx, p.sql)
+	switch {
+	case err != nil:
+		// The client was told the block began: it stays failed until it
+		// ends.
+		s.remote = &remoteTx{status: 'E'}
+		return err
+	case res == nil:
+		s.beginTx(p.c)
+	}
+	return nil
+}
+
+// relayPair sends a block's BEGIN and its first statement in one request
+// and reads the leader's answer to the statement.
+func (s *session) relayPair(ctx context.Context, c *forwardConn, begin, sql string, params []command.Value) (byte, *pgwire.Result, *pgwire.Error, error) {
+	payload := appendString(nil, s.level)
+	payload = append(payload, command.Encode(&command.Command{
+		Kind:       command.KindExecute,
+		Statements: []command.Statement{{SQL: begin}, {SQL: sql, Params: params}},
+	})...)
+	answer, err := s.n.fwd.roundTrip(ctx, c, reqSession, s.who, payload)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return decodeSessionAnswer(answer)
 }
 
 // startHeartbeat keeps a relayed block alive on the leader while its client
@@ -164,26 +308,7 @@ func (s *session) remoteExec(ctx context.Context, sql string, c txControl, param
 	if err != nil {
 		// The block is gone with the connection.
 		s.closeRemote()
-		verb := c.verb
-		var re *remoteError
-		if errors.As(err, &re) && (re.kind == errKindDenied || re.kind == errKindVersion) {
-			return nil, pgError(s.n.translate(err))
-		}
-		if verb == txCommit && !errors.Is(err, errSendFailed) {
-			return nil, pgError(ErrOutcomeUnknown)
-		}
-		if (ctx.Err() != nil || expired(err)) && verb != txCommit && verb != txRollback && verb != txBegin {
-			// The client gave up on the statement (statement_timeout, a
-			// cancel request): the leader rolled the block back when the
-			// connection closed; the block stays failed here until the
-			// client ends it.
-			s.remote = &remoteTx{status: 'E'}
-			if ctx.Err() != nil {
-				return nil, pgError(ctx.Err())
-			}
-			return nil, pgError(context.DeadlineExceeded)
-		}
-		return nil, errLeadershipLost
+		return nil, s.relayFailed(ctx, c, err)
 	}
 	r.status = status
 	if status == 'I' {
@@ -193,6 +318,31 @@ func (s *session) remoteExec(ctx context.Context, sql string, c txControl, param
 		return nil, perr
 	}
 	return res, nil
+}
+
+// relayFailed is the error of a statement of a relayed block whose
+// request failed with err: the block is gone with its connection.
+func (s *session) relayFailed(ctx context.Context, c txControl, err error) error {
+	verb := c.verb
+	var re *remoteError
+	if errors.As(err, &re) && (re.kind == errKindDenied || re.kind == errKindVersion) {
+		return pgError(s.n.translate(err))
+	}
+	if verb == txCommit && !errors.Is(err, errSendFailed) {
+		return pgError(ErrOutcomeUnknown)
+	}
+	if (ctx.Err() != nil || expired(err)) && verb != txCommit && verb != txRollback && verb != txBegin {
+		// The client gave up on the statement (statement_timeout, a
+		// cancel request): the leader rolled the block back when the
+		// connection closed; the block stays failed here until the
+		// client ends it.
+		s.remote = &remoteTx{status: 'E'}
+		if ctx.Err() != nil {
+			return pgError(ctx.Err())
+		}
+		return pgError(context.DeadlineExceeded)
+	}
+	return errLeadershipLost
 }
 
 // blockConnVersion is the side-channel version of a leader that ends a
@@ -296,6 +446,16 @@ func (n *Node) serveSession(ctx context.Context, sess **session, env envelope) (
 	level, rest, ok := readString(env.payload)
 	level, describe := strings.CutSuffix(level, describeSuffix)
 	cmd, err := command.Decode(rest)
+	var begin *pgsql.Statement
+	if err == nil && len(cmd.Statements) == 2 && *sess == nil && !describe {
+		// A block's BEGIN and its first statement (relayBeginVersion).
+		begin = pgsql.Verbatim(cmd.Statements[0].SQL)
+		if c := txControlOf(begin); c.verb != txBegin || c.readOnly || len(cmd.Statements[0].Params) > 0 {
+			begin = nil
+		} else {
+			cmd.Statements = cmd.Statements[1:]
+		}
+	}
 	if !ok || err != nil || len(cmd.Statements) != 1 || !validLevel(level) {
 		return encodeSessionAnswer('I', nil, &pgwire.Error{Code: "08P01", Message: "malformed relayed statement"}), nil
 	}
@@ -318,6 +478,20 @@ func (n *Node) serveSession(ctx context.Context, sess **session, env envelope) (
 		params[i] = p.Any()
 	}
 	var res *pgwire.Result
+	if begin != nil {
+		if _, err = s.Execute(ctx, begin, nil); err != nil || s.TxStatus() != 'T' {
+			if err == nil {
+				err = &pgwire.Error{Code: "08P01", Message: "the relayed BEGIN did not open a transaction block"}
+			}
+			var pe *pgwire.Error
+			if !errors.As(err, &pe) {
+				pe = &pgwire.Error{Code: "XX000", Message: err.Error()}
+			}
+			s.Close()
+			*sess = nil
+			return encodeSessionAnswer('I', nil, pe), nil
+		}
+	}
 	if describe {
 		var desc pgwire.Description
 		// The follower sent SQLite's text, which the front end made.

@@ -138,6 +138,13 @@ func (s *session) Describe(ctx context.Context, st *pgsql.Statement) (pgwire.Des
 	if len(st.Advisory) > 0 {
 		return pgwire.Description{Columns: advisoryColumns(st.Advisory)}, nil
 	}
+	if s.remote != nil && s.remote.begin != nil {
+		// A statement is described against the block's state: the
+		// block must exist first, here or on the leader.
+		if err := s.openPendingAlone(ctx); err != nil {
+			return pgwire.Description{}, err
+		}
+	}
 	switch {
 	case s.remote != nil:
 		return s.remoteDescribe(ctx, sql)
@@ -293,6 +300,13 @@ func (s *session) execute(ctx context.Context, st *pgsql.Statement, sql string, 
 		}
 		stmt.Params = append(stmt.Params, v)
 	}
+	if s.remote != nil && s.remote.begin != nil {
+		// The block's BEGIN has not gone to the leader yet: it goes
+		// with this statement, or the block starts here.
+		if res, err, done := s.openPending(ctx, sql, c, stmt.Params); done {
+			return res, err
+		}
+	}
 	if s.remote != nil {
 		return s.remoteExec(ctx, sql, c, stmt.Params)
 	}
@@ -305,6 +319,10 @@ func (s *session) execute(ctx context.Context, st *pgsql.Statement, sql string, 
 			return &pgwire.Result{Tag: "BEGIN"}, nil // Postgres warns and goes on
 		}
 		if !c.readOnly && !s.relayed && !s.n.raft.IsLeader() {
+			if s.deferBegin(c) {
+				s.remote = &remoteTx{status: 'T', begin: &pendingBegin{sql: sql, c: c}}
+				return &pgwire.Result{Tag: "BEGIN"}, nil
+			}
 			if res, err := s.beginRemote(ctx, sql); res != nil || err != nil {
 				return res, err
 			}
