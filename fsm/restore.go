@@ -145,6 +145,7 @@ func (f *FSM) stepRestore(r *command.Restore, l *hraft.Log) (*command.Result, er
 		return f.install(r, l)
 	case command.RestoreAbort:
 		f.DropRestore(r.ID)
+		f.noteOutcome(r.ID, 0)
 		if mine {
 			f.log.Info("abandoned restore discarded", "id", fmt.Sprintf("%x", r.ID), "staged", s.written, "size", s.size)
 			return nil, f.discardStaging()

@@ -54,6 +54,49 @@ type oobStaging struct {
 	// files and states count the restores this node fetched to apply
 	// an install entry: the file, or another node's state in its place.
 	files, states atomic.Uint64
+	// outcomes holds what became of the latest restores applied here
+	// (restoreOutcomes of them): installed at an index, or aborted.
+	outcomes []restoreOutcome
+}
+
+// restoreOutcome is what became of a restore out of band: installed at
+// index, or aborted (index 0).
+type restoreOutcome struct {
+	id, index uint64
+}
+
+// restoreOutcomes is how many outcomes a node keeps, for leaders that lost
+// their leadership while installing one to learn its fate.
+const restoreOutcomes = 16
+
+// noteOutcome records what became of restore id: installed at index, or
+// aborted (index 0).
+func (f *FSM) noteOutcome(id, index uint64) {
+	f.oob.mu.Lock()
+	defer f.oob.mu.Unlock()
+	f.oob.outcomes = append(f.oob.outcomes, restoreOutcome{id: id, index: index})
+	if len(f.oob.outcomes) > restoreOutcomes {
+		f.oob.outcomes = f.oob.outcomes[1:]
+	}
+}
+
+// RestoreOutcome reports what this node applied of restore id since Open:
+// decided is false when it applied neither its install entry nor its
+// abort entry; else installed says which, and index is the install's.
+func (f *FSM) RestoreOutcome(id uint64) (index uint64, installed, decided bool) {
+	f.oob.mu.Lock()
+	defer f.oob.mu.Unlock()
+	// An install is final: an abort of the same id after it changed
+	// nothing.
+	for _, o := range f.oob.outcomes {
+		if o.id == id {
+			decided = true
+			if o.index != 0 {
+				return o.index, true, true
+			}
+		}
+	}
+	return 0, false, decided
 }
 
 // Fetched returns how many install entries this node applied with a file
@@ -302,6 +345,7 @@ func (f *FSM) install(r *command.Restore, l *hraft.Log) (*command.Result, error)
 				return nil, err
 			}
 			f.removeStagedExcept(0)
+			f.noteOutcome(r.ID, l.Index)
 			f.log.Info("restored the database from a file", logKeyIndex, l.Index, "id", id, "size", r.Size)
 			return nil, nil
 		}
@@ -327,6 +371,7 @@ func (f *FSM) install(r *command.Restore, l *hraft.Log) (*command.Result, error)
 		index, serr := f.fetchState(ctx, src, l.Index)
 		if serr == nil {
 			f.oob.states.Add(1)
+			f.noteOutcome(r.ID, l.Index)
 			f.log.Info("installed another node's state in place of a restore", "id", id, logKeyIndex, l.Index, "state_index", index, "took", time.Since(start))
 			return nil, nil
 		}

@@ -40,6 +40,14 @@ const (
 	HeaderDBSize = "X-Raftsql-Database-Size"
 )
 
+// HeaderRestoreOutcome, on an error answer to POST /restore, is
+// RestoreNotApplied when nothing changed and the file may be sent again
+// (to the leader: the answer names it).
+const (
+	HeaderRestoreOutcome = "X-Raftsql-Restore-Outcome"
+	RestoreNotApplied    = "not-applied"
+)
+
 var (
 	// ErrRestoreRefused is wrapped by every reason a restore is refused
 	// before anything changed.
@@ -252,7 +260,7 @@ func (n *Node) Restore(ctx context.Context, r io.Reader) (RestoreInfo, error) {
 		return RestoreInfo{}, err
 	}
 	if !n.raft.IsLeader() {
-		return RestoreInfo{}, n.notLeaderForAdmin("a restore")
+		return RestoreInfo{}, fmt.Errorf("%w: %w", ErrRestoreNotApplied, n.notLeaderForAdmin("a restore"))
 	}
 	return n.restoreFile(ctx, path)
 }
@@ -446,6 +454,9 @@ func (n *Node) serveRestore(w http.ResponseWriter, r *http.Request) {
 	}
 	info, err := n.Restore(r.Context(), r.Body)
 	if err != nil {
+		if errors.Is(err, ErrRestoreNotApplied) || errors.Is(err, ErrNeedsLeader) || errors.Is(err, ErrNoLeader) {
+			w.Header().Set(HeaderRestoreOutcome, RestoreNotApplied)
+		}
 		http.Error(w, err.Error(), adminStatus(err))
 		return
 	}
@@ -475,7 +486,7 @@ func adminStatus(err error) int {
 		return http.StatusUnprocessableEntity
 	case errors.Is(err, ErrRestoreBusy), errors.Is(err, ErrNotUpgraded):
 		return http.StatusConflict
-	case errors.Is(err, ErrNeedsLeader), errors.Is(err, ErrNoLeader), errors.Is(err, ErrNotReady):
+	case errors.Is(err, ErrNeedsLeader), errors.Is(err, ErrNoLeader), errors.Is(err, ErrNotReady), errors.Is(err, ErrRestoreNotApplied):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, ErrOutcomeUnknown):
 		return http.StatusGatewayTimeout
