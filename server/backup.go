@@ -445,6 +445,8 @@ func (n *Node) serveBackup(w http.ResponseWriter, r *http.Request) {
 // serveRestore answers POST /restore, whose body is the database file.
 func (n *Node) serveRestore(w http.ResponseWriter, r *http.Request) {
 	if !n.raft.IsLeader() {
+		// Sent nowhere yet (or redirected): a client may send it again.
+		w.Header().Set(HeaderRestoreOutcome, RestoreNotApplied)
 		n.redirectToLeader(w, r)
 		return
 	}
