@@ -117,6 +117,9 @@ func (f *FSM) SetRestoreSource(ctx context.Context, s RestoreSource) {
 	f.oob.mu.Unlock()
 }
 
+// StagedPath is the path of the staged file of restore id.
+func (f *FSM) StagedPath(id uint64) string { return f.stagedPath(id) }
+
 func (f *FSM) stagedPath(id uint64) string { return fmt.Sprintf("%s.restore-%016x.staged", f.path, id) }
 func (f *FSM) partialPath(id uint64) string {
 	return fmt.Sprintf("%s.restore-%016x.partial", f.path, id)
@@ -159,7 +162,21 @@ func (f *FSM) StageRestore(ctx context.Context, id uint64, size int64, crc uint3
 	if err := file.Close(); err != nil {
 		return fmt.Errorf("fsm: staging restore %x: %w", id, err)
 	}
-	if err := os.Rename(part, f.stagedPath(id)); err != nil {
+	// An abort of id applied while it was copied removed nothing of it:
+	// it is not kept.
+	f.oob.mu.Lock()
+	aborted := false
+	for _, o := range f.oob.outcomes {
+		aborted = aborted || (o.id == id && o.index == 0)
+	}
+	if !aborted {
+		err = os.Rename(part, f.stagedPath(id))
+	}
+	f.oob.mu.Unlock()
+	if aborted {
+		return fmt.Errorf("fsm: staging restore %x: it was aborted while it was copied", id)
+	}
+	if err != nil {
 		return fmt.Errorf("fsm: staging restore %x: %w", id, err)
 	}
 	syncDir(filepath.Dir(f.path))

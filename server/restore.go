@@ -77,7 +77,11 @@ func (n *Node) restoreFile(ctx context.Context, path string) (RestoreInfo, error
 	size := st.Size()
 	if n.outOfBand() {
 		file.Close()
-		return n.restoreOutOfBand(ctx, path, size)
+		crc, err := fileCRC(path)
+		if err != nil {
+			return RestoreInfo{}, fmt.Errorf("reading the restore: %w", err)
+		}
+		return n.restoreOutOfBand(ctx, path, size, crc, nil)
 	}
 	id := newRestoreID()
 	proposeOne := func(ctx context.Context, r *command.Restore) (uint64, error) {
