@@ -149,7 +149,7 @@ func (f *FSM) StageRestore(ctx context.Context, id uint64, size int64, crc uint3
 		}
 	}()
 	h := crc32.New(castagnoli)
-	n, err := io.Copy(io.MultiWriter(file, h), io.LimitReader(r, size+1))
+	n, err := io.CopyBuffer(io.MultiWriter(file, h), io.LimitReader(r, size+1), make([]byte, stageWrite))
 	if err != nil {
 		return fmt.Errorf("fsm: staging restore %x: %w", id, err)
 	}
@@ -184,6 +184,9 @@ func (f *FSM) StageRestore(ctx context.Context, id uint64, size int64, crc uint3
 	f.log.Info("staged a restore", "id", fmt.Sprintf("%x", id), "size", size)
 	return nil
 }
+
+// stageWrite is the size of a staging file's writes.
+const stageWrite = 1 << 20
 
 // AdoptRestore makes the file at path, in the database's directory, whole
 // and synced, the staged file of restore id, by renaming it.
