@@ -277,12 +277,9 @@
 // aborted; a leader that lost its leadership after proposing an install
 // entry reads it there to tell its client which).
 //
-// The leader's members start copying the file as soon as it is uploaded,
-// while the leader fsyncs it and runs integrity_check on it; a refusal
-// stops the copies and aborts the restore, and the install entry is
-// proposed only once the leader has accepted the file. The leader proposes
-// it only in the term the restore began in: an abort proposed by another
-// leader in between is never followed by its install.
+// The leader proposes the install entry only in the term the restore
+// began in: an abort proposed by another leader in between is never
+// followed by its install.
 //
 // Until every member reads entry version 5 and serves side-channel version
 // 4 (a rolling upgrade), the restore travels through the log as before

@@ -253,15 +253,14 @@ func (n *Node) Restore(ctx context.Context, r io.Reader) (RestoreInfo, error) {
 	if err != nil {
 		return RestoreInfo{}, err
 	}
-	if n.outOfBand() {
-		// The members copy the file while this node syncs and checks it.
-		return n.restoreOutOfBand(ctx, path, size, crc, n.prepareRestore)
-	}
 	if err := n.prepareRestore(ctx, path); err != nil {
 		return RestoreInfo{}, err
 	}
 	if !n.raft.IsLeader() {
 		return RestoreInfo{}, fmt.Errorf("%w: %w", ErrRestoreNotApplied, n.notLeaderForAdmin("a restore"))
+	}
+	if n.outOfBand() {
+		return n.restoreOutOfBand(ctx, path, size, crc)
 	}
 	return n.restoreFile(ctx, path)
 }

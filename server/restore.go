@@ -81,7 +81,7 @@ func (n *Node) restoreFile(ctx context.Context, path string) (RestoreInfo, error
 		if err != nil {
 			return RestoreInfo{}, fmt.Errorf("reading the restore: %w", err)
 		}
-		return n.restoreOutOfBand(ctx, path, size, crc, nil)
+		return n.restoreOutOfBand(ctx, path, size, crc)
 	}
 	id := newRestoreID()
 	proposeOne := func(ctx context.Context, r *command.Restore) (uint64, error) {

@@ -50,10 +50,8 @@ func (n *Node) outOfBand() bool {
 }
 
 // restoreOutOfBand is restoreFile (which see) when every member can take
-// the file out of band. The file at path, size bytes of CRC-32C crc, is
-// moved into the staging file. prepare, when set, fsyncs and checks it
-// there while the members copy it: its error stops the copies, and the
-// restore changes nothing.
+// the file out of band. The file at path, size bytes of CRC-32C crc,
+// synced and checked, is moved into the staging file.
 //
 // Its outcome is definite: it returns the index the file became, or an
 // error that wraps ErrRestoreNotApplied (nothing changed, and the same
@@ -64,7 +62,7 @@ func (n *Node) outOfBand() bool {
 // installed only in the term it started in: an abort of it proposed by
 // another leader (abortAbandonedRestores) is then never followed by its
 // install.
-func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64, crc uint32, prepare func(ctx context.Context, path string) error) (RestoreInfo, error) {
+func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64, crc uint32) (RestoreInfo, error) {
 	start := time.Now()
 	term := n.raft.Term()
 	if !n.raft.IsLeader() {
@@ -74,29 +72,7 @@ func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64, cr
 	if err := n.fsm.AdoptRestore(ctx, id, path); err != nil {
 		return RestoreInfo{}, err
 	}
-	stageCtx, cancelStage := context.WithCancel(ctx)
-	defer cancelStage()
-	type stagedResult struct {
-		stop func()
-		err  error
-	}
-	stagedCh := make(chan stagedResult, 1)
-	go func() {
-		stop, err := n.stageEverywhere(stageCtx, id, size, crc, term)
-		stagedCh <- stagedResult{stop, err}
-	}()
-	var prepErr error
-	if prepare != nil {
-		prepErr = prepare(ctx, n.fsm.StagedPath(id))
-		if prepErr != nil {
-			cancelStage()
-		}
-	}
-	st := <-stagedCh
-	stopCopies, err := st.stop, st.err
-	if prepErr != nil {
-		err = prepErr
-	}
+	stopCopies, err := n.stageEverywhere(ctx, id, size, crc, term)
 	// settled is set once the restore is committed, or when its install
 	// entry may be: its staging file is then kept, a source for the
 	// members without it.
@@ -111,9 +87,6 @@ func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64, cr
 		}
 	}()
 	if err != nil {
-		if prepErr != nil {
-			return RestoreInfo{}, err
-		}
 		return RestoreInfo{}, n.restoreError(err)
 	}
 	staged := time.Since(start)
