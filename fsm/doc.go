@@ -271,7 +271,15 @@
 // fails before its commit; the next leader does for a staged restore whose
 // leader is gone), and when another restore is staged. A copy cut short
 // leaves nothing: it is written as .partial and renamed once checked, and
-// Open removes partial files.
+// Open removes partial files. A copy that ends after the abort entry of
+// its restore was applied is not kept either (RestoreOutcome: each node
+// remembers what became of its latest restores, installed at an index or
+// aborted; a leader that lost its leadership after proposing an install
+// entry reads it there to tell its client which).
+//
+// The leader proposes the install entry only in the term the restore
+// began in: an abort proposed by another leader in between is never
+// followed by its install.
 //
 // Until every member reads entry version 5 and serves side-channel version
 // 4 (a rolling upgrade), the restore travels through the log as before

@@ -144,6 +144,8 @@ func (f *FSM) stepRestore(r *command.Restore, l *hraft.Log) (*command.Result, er
 	case command.RestoreInstall:
 		return f.install(r, l)
 	case command.RestoreAbort:
+		// Noted first: a copy of it that ends after this is not kept.
+		f.noteOutcome(r.ID, 0)
 		f.DropRestore(r.ID)
 		if mine {
 			f.log.Info("abandoned restore discarded", "id", fmt.Sprintf("%x", r.ID), "staged", s.written, "size", s.size)

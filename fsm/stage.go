@@ -54,6 +54,49 @@ type oobStaging struct {
 	// files and states count the restores this node fetched to apply
 	// an install entry: the file, or another node's state in its place.
 	files, states atomic.Uint64
+	// outcomes holds what became of the latest restores applied here
+	// (restoreOutcomes of them): installed at an index, or aborted.
+	outcomes []restoreOutcome
+}
+
+// restoreOutcome is what became of a restore out of band: installed at
+// index, or aborted (index 0).
+type restoreOutcome struct {
+	id, index uint64
+}
+
+// restoreOutcomes is how many outcomes a node keeps, for leaders that lost
+// their leadership while installing one to learn its fate.
+const restoreOutcomes = 16
+
+// noteOutcome records what became of restore id: installed at index, or
+// aborted (index 0).
+func (f *FSM) noteOutcome(id, index uint64) {
+	f.oob.mu.Lock()
+	defer f.oob.mu.Unlock()
+	f.oob.outcomes = append(f.oob.outcomes, restoreOutcome{id: id, index: index})
+	if len(f.oob.outcomes) > restoreOutcomes {
+		f.oob.outcomes = f.oob.outcomes[1:]
+	}
+}
+
+// RestoreOutcome reports what this node applied of restore id since Open:
+// decided is false when it applied neither its install entry nor its
+// abort entry; else installed says which, and index is the install's.
+func (f *FSM) RestoreOutcome(id uint64) (index uint64, installed, decided bool) {
+	f.oob.mu.Lock()
+	defer f.oob.mu.Unlock()
+	// An install is final: an abort of the same id after it changed
+	// nothing.
+	for _, o := range f.oob.outcomes {
+		if o.id == id {
+			decided = true
+			if o.index != 0 {
+				return o.index, true, true
+			}
+		}
+	}
+	return 0, false, decided
 }
 
 // Fetched returns how many install entries this node applied with a file
@@ -73,6 +116,9 @@ func (f *FSM) SetRestoreSource(ctx context.Context, s RestoreSource) {
 	f.oob.source, f.oob.ctx = s, ctx
 	f.oob.mu.Unlock()
 }
+
+// StagedPath is the path of the staged file of restore id.
+func (f *FSM) StagedPath(id uint64) string { return f.stagedPath(id) }
 
 func (f *FSM) stagedPath(id uint64) string { return fmt.Sprintf("%s.restore-%016x.staged", f.path, id) }
 func (f *FSM) partialPath(id uint64) string {
@@ -103,7 +149,7 @@ func (f *FSM) StageRestore(ctx context.Context, id uint64, size int64, crc uint3
 		}
 	}()
 	h := crc32.New(castagnoli)
-	n, err := io.Copy(io.MultiWriter(file, h), io.LimitReader(r, size+1))
+	n, err := io.CopyBuffer(io.MultiWriter(file, h), io.LimitReader(r, size+1), make([]byte, stageWrite))
 	if err != nil {
 		return fmt.Errorf("fsm: staging restore %x: %w", id, err)
 	}
@@ -116,7 +162,21 @@ func (f *FSM) StageRestore(ctx context.Context, id uint64, size int64, crc uint3
 	if err := file.Close(); err != nil {
 		return fmt.Errorf("fsm: staging restore %x: %w", id, err)
 	}
-	if err := os.Rename(part, f.stagedPath(id)); err != nil {
+	// An abort of id applied while it was copied removed nothing of it:
+	// it is not kept.
+	f.oob.mu.Lock()
+	aborted := false
+	for _, o := range f.oob.outcomes {
+		aborted = aborted || (o.id == id && o.index == 0)
+	}
+	if !aborted {
+		err = os.Rename(part, f.stagedPath(id))
+	}
+	f.oob.mu.Unlock()
+	if aborted {
+		return fmt.Errorf("fsm: staging restore %x: it was aborted while it was copied", id)
+	}
+	if err != nil {
 		return fmt.Errorf("fsm: staging restore %x: %w", id, err)
 	}
 	syncDir(filepath.Dir(f.path))
@@ -124,6 +184,9 @@ func (f *FSM) StageRestore(ctx context.Context, id uint64, size int64, crc uint3
 	f.log.Info("staged a restore", "id", fmt.Sprintf("%x", id), "size", size)
 	return nil
 }
+
+// stageWrite is the size of a staging file's writes.
+const stageWrite = 1 << 20
 
 // AdoptRestore makes the file at path, in the database's directory, whole
 // and synced, the staged file of restore id, by renaming it.
@@ -302,6 +365,7 @@ func (f *FSM) install(r *command.Restore, l *hraft.Log) (*command.Result, error)
 				return nil, err
 			}
 			f.removeStagedExcept(0)
+			f.noteOutcome(r.ID, l.Index)
 			f.log.Info("restored the database from a file", logKeyIndex, l.Index, "id", id, "size", r.Size)
 			return nil, nil
 		}
@@ -327,6 +391,7 @@ func (f *FSM) install(r *command.Restore, l *hraft.Log) (*command.Result, error)
 		index, serr := f.fetchState(ctx, src, l.Index)
 		if serr == nil {
 			f.oob.states.Add(1)
+			f.noteOutcome(r.ID, l.Index)
 			f.log.Info("installed another node's state in place of a restore", "id", id, logKeyIndex, l.Index, "state_index", index, "took", time.Since(start))
 			return nil, nil
 		}

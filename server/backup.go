@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"hash/fnv"
 	"io"
 	"net/http"
@@ -38,6 +39,14 @@ const (
 	HeaderIndex  = "X-Raftsql-Index"
 	HeaderTerm   = "X-Raftsql-Term"
 	HeaderDBSize = "X-Raftsql-Database-Size"
+)
+
+// HeaderRestoreOutcome, on an error answer to POST /restore, is
+// RestoreNotApplied when nothing changed and the file may be sent again
+// (to the leader: the answer names it).
+const (
+	HeaderRestoreOutcome = "X-Raftsql-Restore-Outcome"
+	RestoreNotApplied    = "not-applied"
 )
 
 var (
@@ -237,42 +246,68 @@ func (n *Node) Restore(ctx context.Context, r io.Reader) (RestoreInfo, error) {
 		return RestoreInfo{}, ErrRestoreBusy
 	}
 	defer n.restoreMu.Unlock()
-	path, _, err := n.receiveRestore(ctx, r)
+	path, size, crc, err := n.receiveRestore(ctx, r)
 	if path != "" {
 		defer os.Remove(path)
 	}
 	if err != nil {
 		return RestoreInfo{}, err
 	}
-	if err := n.fsm.CheckRestore(ctx, path); err != nil {
-		var re *fsm.RefusedError
-		if errors.As(err, &re) {
-			return RestoreInfo{}, fmt.Errorf("%w: %s", ErrRestoreRefused, re.Reason)
-		}
+	if err := n.prepareRestore(ctx, path); err != nil {
 		return RestoreInfo{}, err
 	}
 	if !n.raft.IsLeader() {
-		return RestoreInfo{}, n.notLeaderForAdmin("a restore")
+		return RestoreInfo{}, fmt.Errorf("%w: %w", ErrRestoreNotApplied, n.notLeaderForAdmin("a restore"))
+	}
+	if n.outOfBand() {
+		return n.restoreOutOfBand(ctx, path, size, crc)
 	}
 	return n.restoreFile(ctx, path)
 }
 
+// prepareRestore fsyncs the file received at path and checks it.
+func (n *Node) prepareRestore(ctx context.Context, path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("receiving the restore: %w", err)
+	}
+	if err := n.fsm.CheckRestore(ctx, path); err != nil {
+		var re *fsm.RefusedError
+		if errors.As(err, &re) {
+			return fmt.Errorf("%w: %s", ErrRestoreRefused, re.Reason)
+		}
+		return err
+	}
+	return nil
+}
+
 // receiveRestore streams r into a temporary file next to the database,
-// decompressing zstd, and fsyncs it.
-func (n *Node) receiveRestore(ctx context.Context, r io.Reader) (string, int64, error) {
+// decompressing zstd, and returns its path, size and CRC-32C. The file is
+// not yet synced (prepareRestore does it). A SQLite header that marks the
+// file as in WAL mode is marked as rollback-journal on the way, as
+// fsm.CheckRestore would do to it, so that the checksum is of the file as
+// it is installed.
+func (n *Node) receiveRestore(ctx context.Context, r io.Reader) (path string, size int64, crc uint32, err error) {
 	dir := filepath.Dir(n.cfg.sqlitePath())
 	tmp, err := os.CreateTemp(dir, "restore-*.db")
 	if err != nil {
-		return "", 0, err
+		return "", 0, 0, err
 	}
-	path := tmp.Name()
+	path = tmp.Name()
 	defer tmp.Close()
 	br := bufio.NewReaderSize(ctxReader{ctx, r}, 256<<10)
 	var src io.Reader = br
 	if head, _ := br.Peek(len(zstdMagic)); bytes.Equal(head, zstdMagic) {
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
 		if err != nil {
-			return path, 0, err
+			return path, 0, 0, err
 		}
 		defer zr.Close()
 		src = zr
@@ -281,17 +316,66 @@ func (n *Node) receiveRestore(ctx context.Context, r io.Reader) (string, int64, 
 	if limit > 0 {
 		src = io.LimitReader(src, limit+1)
 	}
-	size, err := io.Copy(tmp, src)
+	h := crc32.New(castagnoli)
+	w := &headerFix{w: io.MultiWriter(tmp, h)}
+	size, err = io.CopyBuffer(w, src, make([]byte, 1<<20))
+	if err == nil {
+		err = w.flush()
+	}
 	if err != nil {
-		return path, size, fmt.Errorf("receiving the restore: %w", err)
+		return path, size, 0, fmt.Errorf("receiving the restore: %w", err)
 	}
 	if limit > 0 && size > limit {
-		return path, size, fmt.Errorf("%w (%d bytes, --max-restore-size)", ErrRestoreTooLarge, limit)
+		return path, size, 0, fmt.Errorf("%w (%d bytes, --max-restore-size)", ErrRestoreTooLarge, limit)
 	}
-	if err := tmp.Sync(); err != nil {
-		return path, size, err
+	return path, size, h.Sum32(), tmp.Close()
+}
+
+// headerFix writes what it is given to w, but for bytes 18 and 19 (the
+// file format's write and read versions) of a SQLite database header: 2
+// (WAL) in either makes both 1 (rollback journal), as fsm.CheckRestore
+// does to the file.
+type headerFix struct {
+	w    io.Writer
+	head []byte
+	done bool
+}
+
+const headerFixLen = 20
+
+func (h *headerFix) Write(p []byte) (int, error) {
+	n := len(p)
+	if !h.done {
+		take := min(headerFixLen-len(h.head), len(p))
+		h.head = append(h.head, p[:take]...)
+		p = p[take:]
+		if len(h.head) < headerFixLen {
+			return n, nil
+		}
+		if bytes.HasPrefix(h.head, []byte("SQLite format 3\x00")) && (h.head[18] == 2 || h.head[19] == 2) {
+			h.head[18], h.head[19] = 1, 1
+		}
+		if err := h.flush(); err != nil {
+			return 0, err
+		}
 	}
-	return path, size, tmp.Close()
+	if len(p) == 0 {
+		return n, nil
+	}
+	if _, err := h.w.Write(p); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// flush writes the header held back, whole or not.
+func (h *headerFix) flush() error {
+	if h.done {
+		return nil
+	}
+	h.done = true
+	_, err := h.w.Write(h.head)
+	return err
 }
 
 // notLeaderForAdmin is the error of an admin operation that needs the leader.
@@ -437,6 +521,8 @@ func (n *Node) serveBackup(w http.ResponseWriter, r *http.Request) {
 // serveRestore answers POST /restore, whose body is the database file.
 func (n *Node) serveRestore(w http.ResponseWriter, r *http.Request) {
 	if !n.raft.IsLeader() {
+		// Sent nowhere yet (or redirected): a client may send it again.
+		w.Header().Set(HeaderRestoreOutcome, RestoreNotApplied)
 		n.redirectToLeader(w, r)
 		return
 	}
@@ -446,6 +532,9 @@ func (n *Node) serveRestore(w http.ResponseWriter, r *http.Request) {
 	}
 	info, err := n.Restore(r.Context(), r.Body)
 	if err != nil {
+		if errors.Is(err, ErrRestoreNotApplied) || errors.Is(err, ErrNeedsLeader) || errors.Is(err, ErrNoLeader) {
+			w.Header().Set(HeaderRestoreOutcome, RestoreNotApplied)
+		}
 		http.Error(w, err.Error(), adminStatus(err))
 		return
 	}
@@ -475,7 +564,7 @@ func adminStatus(err error) int {
 		return http.StatusUnprocessableEntity
 	case errors.Is(err, ErrRestoreBusy), errors.Is(err, ErrNotUpgraded):
 		return http.StatusConflict
-	case errors.Is(err, ErrNeedsLeader), errors.Is(err, ErrNoLeader), errors.Is(err, ErrNotReady):
+	case errors.Is(err, ErrNeedsLeader), errors.Is(err, ErrNoLeader), errors.Is(err, ErrNotReady), errors.Is(err, ErrRestoreNotApplied):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, ErrOutcomeUnknown):
 		return http.StatusGatewayTimeout

@@ -43,6 +43,13 @@ const (
 	restoreAbortTimeout = 10 * time.Second
 )
 
+// ErrRestoreNotApplied is wrapped by the error of a restore that this node
+// abandoned before its install (or commit) entry could commit, for its
+// leadership was lost: nothing changed on any node, and the same file may
+// be sent again, to the new leader. The admin endpoint answers it with
+// the header HeaderRestoreOutcome set to "not-applied".
+var ErrRestoreNotApplied = errors.New("the restore was not applied and changed nothing")
+
 // ErrRestoreBusy is wrapped when a restore is asked while another runs.
 var ErrRestoreBusy = errors.New("another restore is in progress; try again once it is done")
 
@@ -70,7 +77,11 @@ func (n *Node) restoreFile(ctx context.Context, path string) (RestoreInfo, error
 	size := st.Size()
 	if n.outOfBand() {
 		file.Close()
-		return n.restoreOutOfBand(ctx, path, size)
+		crc, err := fileCRC(path)
+		if err != nil {
+			return RestoreInfo{}, fmt.Errorf("reading the restore: %w", err)
+		}
+		return n.restoreOutOfBand(ctx, path, size, crc)
 	}
 	id := newRestoreID()
 	proposeOne := func(ctx context.Context, r *command.Restore) (uint64, error) {
@@ -182,8 +193,8 @@ func restoreResponse(resp any) error {
 func (n *Node) restoreError(err error) error {
 	var nl *raft.NotLeaderError
 	switch {
-	case errors.As(err, &nl):
-		return fmt.Errorf("%w; the restore was abandoned and changed nothing", n.notLeaderForAdmin("a restore"))
+	case errors.As(err, &nl), errors.Is(err, errRestoreLeaderLost):
+		return fmt.Errorf("%w: %w; %w", ErrRestoreNotApplied, err, n.notLeaderForAdmin("a restore"))
 	case errors.Is(err, raft.ErrOutcomeUnknown):
 		return fmt.Errorf("%w: %v", ErrOutcomeUnknown, err)
 	}

@@ -50,21 +50,35 @@ func (n *Node) outOfBand() bool {
 }
 
 // restoreOutOfBand is restoreFile (which see) when every member can take
-// the file out of band. The file at path is moved into the staging file.
-func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64) (RestoreInfo, error) {
+// the file out of band. The file at path, size bytes of CRC-32C crc,
+// synced and checked, is moved into the staging file.
+//
+// Its outcome is definite: it returns the index the file became, or an
+// error that wraps ErrRestoreNotApplied (nothing changed, and the same
+// file may be sent again), or one that wraps ErrOutcomeUnknown only when
+// this node lost its leadership after proposing the install entry and did
+// not learn within restoreSettle whether the entry committed. A restore
+// is watched for leadership lost while the members copy it, and is
+// installed only in the term it started in: an abort of it proposed by
+// another leader (abortAbandonedRestores) is then never followed by its
+// install.
+func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64, crc uint32) (RestoreInfo, error) {
 	start := time.Now()
-	crc, err := fileCRC(path)
-	if err != nil {
-		return RestoreInfo{}, fmt.Errorf("reading the restore: %w", err)
+	term := n.raft.Term()
+	if !n.raft.IsLeader() {
+		return RestoreInfo{}, n.restoreError(errRestoreLeaderLost)
 	}
 	id := newRestoreID()
 	if err := n.fsm.AdoptRestore(ctx, id, path); err != nil {
 		return RestoreInfo{}, err
 	}
-	committed := false
-	var stopCopies func()
+	stopCopies, err := n.stageEverywhere(ctx, id, size, crc, term)
+	// settled is set once the restore is committed, or when its install
+	// entry may be: its staging file is then kept, a source for the
+	// members without it.
+	settled := false
 	defer func() {
-		if !committed {
+		if !settled {
 			if stopCopies != nil {
 				stopCopies()
 			}
@@ -72,7 +86,7 @@ func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64) (R
 			n.fsm.DropRestore(id)
 		}
 	}()
-	if stopCopies, err = n.stageEverywhere(ctx, id, size, crc); err != nil {
+	if err != nil {
 		return RestoreInfo{}, n.restoreError(err)
 	}
 	staged := time.Since(start)
@@ -81,7 +95,15 @@ func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64) (R
 	if err := n.writes.acquireExclusive(ctx); err != nil {
 		return RestoreInfo{}, err
 	}
-	defer n.writes.releaseExclusive()
+	exclusive := true
+	defer func() {
+		if exclusive {
+			n.writes.releaseExclusive()
+		}
+	}()
+	if err := n.stillLeading(term); err != nil {
+		return RestoreInfo{}, n.restoreError(err)
+	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.cfg.ApplyTimeout+time.Duration(size>>20)*time.Millisecond)
 	defer cancel()
 	p, err := n.raft.Propose(cctx, command.EncodeRestore(&command.Restore{Op: command.RestoreInstall, ID: id, Size: size, Checksum: crc}))
@@ -89,15 +111,75 @@ func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64) (R
 		return RestoreInfo{}, n.restoreError(err)
 	}
 	resp, index, err := p.Wait(cctx)
+	if errors.Is(err, raft.ErrOutcomeUnknown) {
+		// The install entry may commit under the next leader: learn
+		// whether it did from what this node applies.
+		settled = true
+		exclusive = false
+		n.writes.releaseExclusive()
+		index, err = n.settleRestore(id, term)
+		if errors.Is(err, ErrRestoreNotApplied) {
+			n.fsm.DropRestore(id)
+		}
+		if err != nil {
+			return RestoreInfo{}, err
+		}
+		n.log.Info("restored the cluster's data from a file; the install entry committed after this node's leadership", "index", index, "size", size, "took", time.Since(start))
+		return RestoreInfo{Index: index, DBSize: size}, nil
+	}
 	if err == nil {
 		err = restoreResponse(resp)
 	}
 	if err != nil {
 		return RestoreInfo{}, n.restoreError(err)
 	}
-	committed = true
+	settled = true
 	n.log.Info("restored the cluster's data from a file", "index", index, "size", size, "staged", staged, "took", time.Since(start))
 	return RestoreInfo{Index: index, DBSize: size}, nil
+}
+
+// restoreSettle bounds how long a leader that lost its leadership after
+// proposing an install entry waits to learn whether the entry committed.
+const restoreSettle = time.Minute
+
+// errRestoreLeaderLost is why a restore stops when its leader is no longer
+// the leader of the term it started in.
+var errRestoreLeaderLost = errors.New("this node lost its leadership while the restore was copied")
+
+// stillLeading returns nil if this node leads, in term.
+func (n *Node) stillLeading(term uint64) error {
+	if !n.raft.IsLeader() || n.raft.Term() != term {
+		return errRestoreLeaderLost
+	}
+	return nil
+}
+
+// settleRestore waits until this node has applied the install entry of
+// restore id (its index is returned), or learned that it never will: it
+// applied the restore's abort, or an entry of a term after term, the one
+// the install entry was proposed in (a later leader holds every committed
+// entry of earlier terms before its own, so an install applied at all is
+// applied before that entry).
+func (n *Node) settleRestore(id, term uint64) (uint64, error) {
+	deadline := time.Now().Add(restoreSettle)
+	for {
+		if index, installed, decided := n.fsm.RestoreOutcome(id); installed {
+			return index, nil
+		} else if decided {
+			return 0, fmt.Errorf("%w: leadership was lost before the install entry committed, and the restore was aborted", ErrRestoreNotApplied)
+		}
+		if _, t := n.fsm.AppliedIndex(); t > term {
+			return 0, fmt.Errorf("%w: leadership was lost before the install entry committed", ErrRestoreNotApplied)
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("%w: leadership was lost after the install entry was proposed, and in %s no entry of a later leader was applied here; see the cluster's status (index and data) before sending it again", ErrOutcomeUnknown, restoreSettle)
+		}
+		select {
+		case <-n.ctx.Done():
+			return 0, fmt.Errorf("%w: the node stopped before it learned whether the restore committed", ErrOutcomeUnknown)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // stageEverywhere asks every other member to stage restore id from this
@@ -109,7 +191,9 @@ func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64) (R
 // The copies outlive ctx (the client's), so that a member still copying
 // when the restore is committed goes on; stop ends them, for a restore
 // that is not committed.
-func (n *Node) stageEverywhere(ctx context.Context, id uint64, size int64, crc uint32) (stop func(), err error) {
+//
+// It fails as soon as this node stops leading in term.
+func (n *Node) stageEverywhere(ctx context.Context, id uint64, size int64, crc uint32, term uint64) (stop func(), err error) {
 	members, err := n.raft.Members()
 	if err != nil {
 		return nil, err
@@ -155,6 +239,8 @@ func (n *Node) stageEverywhere(ctx context.Context, id uint64, size int64, crc u
 	var errs []error
 	var grace <-chan time.Time
 	start := time.Now()
+	watch := time.NewTicker(50 * time.Millisecond)
+	defer watch.Stop()
 	for asked > 0 {
 		if have >= quorum && grace == nil {
 			grace = time.After(max(5*time.Second, time.Since(start)))
@@ -173,6 +259,10 @@ func (n *Node) stageEverywhere(ctx context.Context, id uint64, size int64, crc u
 		case <-grace:
 			n.log.Info("committing the restore while members still copy it", "id", fmt.Sprintf("%x", id), "copying", asked)
 			return stop, nil
+		case <-watch.C:
+			if err := n.stillLeading(term); err != nil {
+				return stop, err
+			}
 		case <-ctx.Done():
 			return stop, ctx.Err()
 		}

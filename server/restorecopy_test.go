@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -148,6 +149,78 @@ func TestRestoreInMixedClusterGoesThroughTheLog(t *testing.T) {
 	}
 	for i := range c.Size() {
 		checkRestored(t, c, i, ri)
+	}
+	noStagingFiles(t, c)
+}
+
+// A leader that hands its leadership over while the members copy its
+// restore answers that the restore was not applied (definite: nothing
+// changed on any node), every node keeps the old data, and the same file
+// sent again to the new leader is installed everywhere.
+func TestRestoreNotAppliedWhenLeadershipMovesMidCopy(t *testing.T) {
+	// Slow copies, so that leadership moves while they run.
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(i int, cfg *server.Config) { cfg.RestoreCopyRate = 4 }})
+	conn := connect(t, c, c.Leader())
+	mustExec(t, conn, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)")
+	for range 24 {
+		mustExec(t, conn, "INSERT INTO t (v) VALUES (randomblob(1000000))")
+	}
+	c.EnsureSame()
+	path, _ := backupToFile(t, c.Node(c.Leader()), server.BackupOptions{})
+	mustExec(t, conn, "CREATE TABLE later (x)")
+	mustExec(t, conn, "INSERT INTO later VALUES (1)")
+	c.EnsureSame()
+	before := dumpOf(t, c, c.Leader())
+
+	l := c.Leader()
+	done := make(chan error, 1)
+	go func() {
+		_, err := restoreFile(t, c.Node(l), path)
+		done <- err
+	}()
+	servertest.Eventually(t, 60*time.Second, "a follower copying the restore", func() error {
+		for i := range c.Size() {
+			if i != l && len(stagingFilesOf(c, i)) > 0 {
+				return nil
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the restore ended (%v) before a follower was seen copying it; make the file larger", err)
+		default:
+		}
+		return errors.New("no staging file yet")
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := c.Node(l).TransferLeadership(ctx, "", "test"); err != nil {
+		t.Fatalf("TransferLeadership: %v", err)
+	}
+	err := <-done
+	if !errors.Is(err, server.ErrRestoreNotApplied) {
+		t.Fatalf("restore with leadership moved mid-copy: %v, want ErrRestoreNotApplied", err)
+	}
+	t.Logf("restore: %v", err)
+	c.EnsureSame()
+	for i := range c.Size() {
+		if got := dumpOf(t, c, i); got != before {
+			t.Fatalf("node %d changed although the restore was not applied", i)
+		}
+	}
+
+	// Sent again, to the new leader, it is installed everywhere.
+	ri := restoreRetrying(t, c, path)
+	c.EnsureSame()
+	for i := range c.Size() {
+		if c.Node(i).AppliedIndex() < ri.Index {
+			t.Fatalf("node %d below the restore's index %d", i, ri.Index)
+		}
+		if n := count(t, connect(t, c, i), "SELECT count(*) FROM sqlite_master WHERE name = 'later'"); n != 0 {
+			t.Fatalf("node %d still holds a table the restore removes", i)
+		}
+		if n := count(t, connect(t, c, i), "SELECT count(*) FROM t"); n != 24 {
+			t.Fatalf("node %d holds %d rows of t, want 24", i, n)
+		}
 	}
 	noStagingFiles(t, c)
 }

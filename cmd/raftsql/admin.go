@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/raftsql/raftsql/server"
 )
 
 // maxRedirects bounds how many times an admin request follows a node's
@@ -106,13 +108,16 @@ func adminDoOne(ctx context.Context, client *http.Client, cred adminCredentials,
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
 		u, _ := url.Parse(target)
-		return nil, &adminError{node: u.Host, status: resp.Status, msg: strings.TrimSpace(string(msg))}
+		return nil, &adminError{node: u.Host, status: resp.Status, msg: strings.TrimSpace(string(msg)),
+			notApplied: resp.Header.Get(server.HeaderRestoreOutcome) == server.RestoreNotApplied}
 	}
 }
 
 // adminError is a node's refusal of an admin request.
 type adminError struct {
 	node, status, msg string
+	// notApplied is set when the node said a restore changed nothing.
+	notApplied bool
 }
 
 func (e *adminError) Error() string {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"time"
 
@@ -80,9 +81,34 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return readCloser{&progressReader{f, prog, sent}, f}, st.Size(), nil
 	}
 	start := time.Now()
-	resp, err := adminDo(ctx, cred, splitAddrs(*addr), "POST", "/restore", body)
-	if err != nil {
-		return fmt.Errorf("restore: %w", err)
+	var resp *http.Response
+	for attempt := 1; ; attempt++ {
+		var err error
+		resp, err = adminDo(ctx, cred, splitAddrs(*addr), "POST", "/restore", body)
+		if err == nil {
+			break
+		}
+		var ae *adminError
+		if !errors.As(err, &ae) || !ae.notApplied {
+			return fmt.Errorf("restore: %w", err)
+		}
+		// The leader changed before the restore was installed, and
+		// nothing changed: send the file again, to the new leader.
+		if path == "-" {
+			return fmt.Errorf("restore: %w; the file read from stdin cannot be sent again: run the restore again", err)
+		}
+		if attempt == restoreAttempts {
+			return fmt.Errorf("restore: %w (nothing changed; tried %d times)", err, attempt)
+		}
+		if !*quiet {
+			fmt.Fprintf(stderr, "restore: %v\nrestore: nothing changed; sending the file again\n", err)
+		}
+		told = false
+		select {
+		case <-time.After(time.Duration(attempt) * time.Second):
+		case <-ctx.Done():
+			return fmt.Errorf("restore: %w (nothing changed)", err)
+		}
 	}
 	defer resp.Body.Close()
 	var info server.RestoreInfo
@@ -92,6 +118,10 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fmt.Fprintf(stdout, "restored %s: the cluster's data is the file's as of index %d (%s)\n", bytesText(info.DBSize), info.Index, time.Since(start).Round(time.Millisecond))
 	return nil
 }
+
+// restoreAttempts is how many times a restore is sent while the nodes
+// answer that it was not applied (its leader lost its leadership).
+const restoreAttempts = 5
 
 type readCloser struct {
 	io.Reader
