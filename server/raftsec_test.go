@@ -351,15 +351,7 @@ func listenLoopback(t *testing.T) net.Listener {
 	return ln
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+func freeAddr(t *testing.T) string { return servertest.FreeAddr(t) }
 
 // members returns the leader's view of the configuration as id -> address.
 func members(t *testing.T, c *servertest.Cluster) map[string]string {

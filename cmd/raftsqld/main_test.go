@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -35,32 +34,10 @@ type proc struct {
 	log                      *os.File
 }
 
-// freePort is a port of 127.0.0.1 that nothing listens on now, and one it
-// has not given before: the kernel hands a port just closed out again, so
-// two calls could otherwise name one port (a node joining through an
-// address that was to be closed, and is its own).
-func freePort(t *testing.T) string {
-	t.Helper()
-	portsMu.Lock()
-	defer portsMu.Unlock()
-	for {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
-		if !portsGiven[addr] {
-			portsGiven[addr] = true
-			return addr
-		}
-	}
-}
-
-var (
-	portsMu    sync.Mutex
-	portsGiven = map[string]bool{}
-)
+// freePort is a port of 127.0.0.1 that nothing listens on now, one not
+// given before, and not an ephemeral one (servertest.FreeAddr): nodes that
+// restart bind their ports again.
+func freePort(t *testing.T) string { return servertest.FreeAddr(t) }
 
 func buildBinary(t *testing.T) string {
 	t.Helper()

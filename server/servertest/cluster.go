@@ -81,9 +81,9 @@ func NewCluster(t testing.TB, n int, opts Options) *Cluster {
 		cfg := server.DefaultConfig()
 		cfg.ID = NodeID(i)
 		cfg.DataDir = dirs[i]
-		cfg.RaftAddr = freeAddr(t)
-		cfg.PGAddr = freeAddr(t)
-		cfg.HTTPAddr = freeAddr(t)
+		cfg.RaftAddr = FreeAddr(t)
+		cfg.PGAddr = FreeAddr(t)
+		cfg.HTTPAddr = FreeAddr(t)
 		cfg.HeartbeatTimeout = 500 * time.Millisecond
 		cfg.ElectionTimeout = 500 * time.Millisecond
 		cfg.LeaderLeaseTimeout = 250 * time.Millisecond
@@ -113,18 +113,6 @@ func NewCluster(t testing.TB, n int, opts Options) *Cluster {
 	return c
 }
 
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 func (c *Cluster) start(i int) {
 	c.t.Helper()
 	var lastErr error
@@ -150,9 +138,9 @@ func (c *Cluster) start(i int) {
 			// A port that was free when picked has since been taken, by
 			// another test's listener or as the local port of some
 			// connection; nobody knows this node's addresses yet.
-			c.cfgs[i].RaftAddr = freeAddr(c.t)
-			c.cfgs[i].PGAddr = freeAddr(c.t)
-			c.cfgs[i].HTTPAddr = freeAddr(c.t)
+			c.cfgs[i].RaftAddr = FreeAddr(c.t)
+			c.cfgs[i].PGAddr = FreeAddr(c.t)
+			c.cfgs[i].HTTPAddr = FreeAddr(c.t)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
