@@ -22,6 +22,9 @@ import (
 // installs a snapshot, whichever node took them.
 func TestSequencesInStatementsAgree(t *testing.T) {
 	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(i int, cfg *server.Config) {
+		// About values, not failover: a loaded machine must not move the
+		// leader while the statements run.
+		steady(cfg)
 		cfg.SnapshotThreshold = 20
 		cfg.SnapshotInterval = 100 * time.Millisecond
 		cfg.TrailingLogs = 5
