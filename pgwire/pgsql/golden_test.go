@@ -78,6 +78,17 @@ func describe(st *Statement) string {
 		fmt.Fprintf(&b, ", params: %d %q", st.NumParams, st.ParamTypes)
 	}
 	b.WriteByte('\n')
+	if st.ParamColumns != nil {
+		b.WriteString("param cols:")
+		for _, c := range st.ParamColumns {
+			if c.Column == "" {
+				b.WriteString(" -")
+				continue
+			}
+			fmt.Fprintf(&b, " %s.%s", c.Table, c.Column)
+		}
+		b.WriteByte('\n')
+	}
 	if c := st.Session; c != nil {
 		fmt.Fprintf(&b, "session: %s\n", fields(*c))
 	}

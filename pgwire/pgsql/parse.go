@@ -400,6 +400,7 @@ func (p *parser) countParams() {
 			st.ParamTypes[v-1] = typ
 		}
 	}
+	p.paramColumns(n)
 }
 
 func paramNumber(s string) int {

@@ -64,6 +64,11 @@ type Statement struct {
 	// for $n ($1::int, CAST($1 AS int)), "" when none is.
 	NumParams  int
 	ParamTypes []string
+	// ParamColumns[n-1], when not nil, is the table column $n is stored
+	// in or compared with, in the simple statements paramcols.go reads
+	// (zero when the text does not say): Postgres takes an untyped
+	// parameter's type from it.
+	ParamColumns []ParamColumn
 	// Columns are the result columns when the text lists them (nil for
 	// SELECT *, and for statements without a select list).
 	Columns []Column
