@@ -6,10 +6,13 @@ package pgsql
 //
 //	INSERT INTO t [AS a] (c1, c2, …) VALUES ($1, $2, …)[, (…)]
 //	UPDATE t SET c = $1, …
-//	… WHERE [t.]c op $1 AND $2 op [t.]c …  (single-table SELECT, UPDATE, DELETE)
+//	… WHERE [t.]c op $1 AND $2 op [t.]c …  (SELECT, UPDATE, DELETE)
 //
-// with op one of = <> != < <= > >=. Anything else (joins, subqueries, a
-// parameter inside an expression) is left unknown.
+// with op one of = <> != < <= > >=, in the WHERE of a single-table UPDATE
+// or DELETE, and in the WHERE and the joins' ON conditions of a SELECT
+// of plain tables (a column of a join qualified by its table or alias).
+// Anything else (subqueries, set operations, a parameter inside an
+// expression, UPDATE … FROM, DELETE … USING) is left unknown.
 
 // ParamColumn is the table column a parameter is stored in or compared
 // with; both are empty when the text does not say.
@@ -40,9 +43,9 @@ func (p *parser) paramColumns(n int) {
 		if p.word(1) != "from" {
 			return
 		}
-		table, alias, next := p.tableRef(2)
-		if table != "" && p.word(next) == "where" {
-			p.whereParamColumns(n, table, alias, next+1)
+		t, next := p.tableNamed(2)
+		if t.table != "" && p.word(next) == "where" {
+			p.whereParamColumns(n, []tableName{t}, next+1)
 		}
 	case "select":
 		p.selectParamColumns(n)
@@ -177,8 +180,8 @@ func (p *parser) updateParamColumns(n int) {
 	if p.word(i) == "only" {
 		i++
 	}
-	table, alias, i := p.tableRef(i)
-	if table == "" || p.word(i) != "set" {
+	t, i := p.tableNamed(i)
+	if t.table == "" || p.word(i) != "set" {
 		return
 	}
 	// The SET list, up to FROM, WHERE or RETURNING at depth 0.
@@ -201,7 +204,7 @@ func (p *parser) updateParamColumns(n int) {
 		}
 		// An item c = $n: tokens start, start+1, start+2.
 		if i == start+3 && p.isIdent(start) && p.isOp(start+1, "=") && p.isBareParam(start+2) {
-			p.setParamColumn(n, start+2, table, identName(p.text(start)))
+			p.setParamColumn(n, start+2, t.table, identName(p.text(start)))
 		}
 		start = i + 1
 		if end || w == "returning" || w == "from" {
@@ -210,14 +213,14 @@ func (p *parser) updateParamColumns(n int) {
 			return
 		}
 		if w == "where" {
-			p.whereParamColumns(n, table, alias, i+1)
+			p.whereParamColumns(n, []tableName{t}, i+1)
 			return
 		}
 	}
 }
 
-// selectParamColumns: SELECT … FROM t [[AS] a] WHERE …, one table, no
-// subquery, no set operation.
+// selectParamColumns: SELECT … FROM t [[AS] a] [, u … | [LEFT …] JOIN u …
+// ON …] WHERE …, with no subquery and no set operation.
 func (p *parser) selectParamColumns(n int) {
 	depth := 0
 	from := -1
@@ -236,66 +239,149 @@ func (p *parser) selectParamColumns(n int) {
 	if from < 0 {
 		return
 	}
-	table, alias, i := p.tableRef(from + 1)
-	if table != "" && p.word(i) == "where" {
-		p.whereParamColumns(n, table, alias, i+1)
+	refs, i := p.fromList(from + 1)
+	if refs != nil && (i >= len(p.toks) || p.word(i) == "where" || conditionEnds[p.word(i)]) {
+		// The terms of the joins' ON conditions and of WHERE.
+		p.whereParamColumns(n, refs, from+1)
 	}
 }
 
+// tableName is a table of a FROM list: the name that qualifies its
+// columns (its alias, or its own) and the table.
+type tableName struct{ name, table string }
+
+func (p *parser) tableNamed(i int) (t tableName, next int) {
+	table, alias, next := p.tableRef(i)
+	if alias == "" {
+		alias = table
+	}
+	return tableName{alias, table}, next
+}
+
+// fromList reads the tables of a FROM list at token i, listed with commas
+// or joined; nil when an item is no plain table.
+func (p *parser) fromList(i int) (refs []tableName, next int) {
+	for {
+		t, j := p.tableNamed(i)
+		if t.table == "" {
+			return nil, i
+		}
+		refs = append(refs, t)
+		i = j
+		if p.word(i) == "on" || p.word(i) == "using" {
+			// The join's condition, to the next item.
+			for depth := 0; i < len(p.toks); i++ {
+				if p.isPunct(i, '(') {
+					depth++
+				} else if p.isPunct(i, ')') {
+					depth--
+				} else if depth == 0 && (p.isPunct(i, ',') || p.joinEnd(i) > i || p.word(i) == "where" || conditionEnds[p.word(i)]) {
+					break
+				}
+			}
+		}
+		if p.isPunct(i, ',') {
+			i++
+			continue
+		}
+		if j := p.joinEnd(i); j > i {
+			i = j
+			continue
+		}
+		return refs, i
+	}
+}
+
+// joinEnd returns the token after the words of a join at token i
+// ([NATURAL] [INNER | CROSS | {LEFT | RIGHT | FULL} [OUTER]] JOIN), i when
+// there is none.
+func (p *parser) joinEnd(i int) int {
+	j := i
+	if p.word(j) == "natural" {
+		j++
+	}
+	switch p.word(j) {
+	case "inner", "cross":
+		j++
+	case "left", "right", "full":
+		j++
+		if p.word(j) == "outer" {
+			j++
+		}
+	}
+	if p.word(j) != "join" {
+		return i
+	}
+	return j + 1
+}
+
 // whereParamColumns reads the terms [q.]c op $n and $n op [q.]c of the
-// condition starting at token i, q being table or alias. A condition with
-// a subquery says nothing (its columns may be another table's).
-func (p *parser) whereParamColumns(n int, table, alias string, i int) {
+// conditions from token i on, q naming one of refs (an unqualified c is
+// the one table's, when there is one). A condition with a subquery says
+// nothing (its columns may be another table's).
+func (p *parser) whereParamColumns(n int, refs []tableName, i int) {
 	for j := i; j < len(p.toks); j++ {
 		if p.word(j) == "select" {
 			return
 		}
 	}
-	// column reads a column reference [q.]c at token a: its name ("" when
-	// there is none) and the token after it.
-	column := func(a int) (string, int) {
+	// column reads a column reference [q.]c at token a: its table and
+	// name ("" when there is none) and the token after it.
+	column := func(a int) (table, col string, next int) {
 		if !p.isIdent(a) || (p.kindAt(a) == tWord && notColumns[p.word(a)]) {
-			return "", 0
+			return "", "", 0
 		}
-		if p.isPunct(a+1, '.') {
-			q := identName(p.text(a))
-			if (q != table && q != alias) || !p.isIdent(a+2) || (alias != "" && q == table && alias != table) {
-				return "", 0
+		if !p.isPunct(a+1, '.') {
+			if len(refs) != 1 {
+				return "", "", 0
 			}
-			return identName(p.text(a + 2)), a + 3
+			return refs[0].table, identName(p.text(a)), a + 1
 		}
-		return identName(p.text(a)), a + 1
+		if !p.isIdent(a + 2) {
+			return "", "", 0
+		}
+		q := identName(p.text(a))
+		for _, r := range refs {
+			if r.name == q {
+				return r.table, identName(p.text(a + 2)), a + 3
+			}
+		}
+		return "", "", 0
 	}
-	bounded := func(j int) bool { // a term may start after token j
-		if j < i {
-			return j == i-1
+	starts := func(j int) bool { // a term may start after token j
+		switch p.word(j) {
+		case "where", "on", "and", "or", "not":
+			return true
 		}
-		return p.isPunct(j, '(') || p.word(j) == "and" || p.word(j) == "or" || p.word(j) == "not"
+		return p.isPunct(j, '(')
 	}
 	ends := func(j int) bool { // a term may end before token j
-		if j >= len(p.toks) || p.isPunct(j, ')') {
+		if j >= len(p.toks) || p.isPunct(j, ')') || p.joinEnd(j) > j {
 			return true
 		}
-		switch p.word(j) {
-		case "and", "or", "order", "group", "limit", "offset", "returning", "for", "having", "window", "fetch":
-			return true
-		}
-		return false
+		w := p.word(j)
+		return w == "and" || w == "or" || w == "where" || conditionEnds[w]
 	}
 	for j := i; j < len(p.toks); j++ {
-		if !bounded(j - 1) {
+		if !starts(j - 1) {
 			continue
 		}
 		if p.isBareParam(j) && compareOps[p.opText(j+1)] {
-			if c, end := column(j + 2); c != "" && ends(end) {
-				p.setParamColumn(n, j, table, c)
+			if t, c, end := column(j + 2); c != "" && ends(end) {
+				p.setParamColumn(n, j, t, c)
 			}
 			continue
 		}
-		if c, end := column(j); c != "" && compareOps[p.opText(end)] && p.isBareParam(end+1) && ends(end+2) {
-			p.setParamColumn(n, end+1, table, c)
+		if t, c, end := column(j); c != "" && compareOps[p.opText(end)] && p.isBareParam(end+1) && ends(end+2) {
+			p.setParamColumn(n, end+1, t, c)
 		}
 	}
+}
+
+// conditionEnds are the words that end a WHERE (or ON) condition.
+var conditionEnds = map[string]bool{
+	"order": true, "group": true, "limit": true, "offset": true, "returning": true,
+	"for": true, "having": true, "window": true, "fetch": true,
 }
 
 // notColumns are the words a condition uses that name no column.
