@@ -40,9 +40,9 @@ func (c *conn) prepareSQL(ctx context.Context, st *pgsql.Statement) (*Result, *E
 	for i, typ := range pr.Types {
 		ps.paramOIDs[i] = declOID(typ)
 	}
-	for i, typ := range body.ParamTypes {
-		if ps.paramOIDs[i] == oidUnknown && typ != "" {
-			ps.paramOIDs[i] = declOID(typ)
+	for i, p := range body.Params {
+		if ps.paramOIDs[i] == oidUnknown && p.Type != "" {
+			ps.paramOIDs[i] = declOID(p.Type)
 		}
 	}
 	if cols, at := c.untypedColumns(body, ps.paramOIDs); cols != nil {

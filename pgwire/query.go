@@ -494,9 +494,9 @@ func (c *conn) parse(m *pgproto3.Parse) *stmtError {
 	}
 	st.paramOIDs = make([]uint32, max(n, len(m.ParameterOIDs)))
 	copy(st.paramOIDs, m.ParameterOIDs)
-	for i, typ := range st.st.ParamTypes {
-		if i < len(st.paramOIDs) && st.paramOIDs[i] == oidUnknown && typ != "" {
-			st.paramOIDs[i] = declOID(typ)
+	for i, p := range st.st.Params {
+		if i < len(st.paramOIDs) && st.paramOIDs[i] == oidUnknown && p.Type != "" {
+			st.paramOIDs[i] = declOID(p.Type)
 		}
 	}
 	if st.st.Kind == pgsql.CatalogRead && n > 0 {
@@ -526,16 +526,16 @@ func (c *conn) parse(m *pgproto3.Parse) *stmtError {
 	return nil
 }
 
-// untypedColumns returns the columns (Statement.ParamColumns) of the
+// untypedColumns returns the columns (Param.Column) of the
 // parameters of st still untyped in oids, and the parameters' indexes;
 // nil when there are none or the session cannot tell column types.
 func (c *conn) untypedColumns(st *pgsql.Statement, oids []uint32) (cols []pgsql.ParamColumn, at []int) {
 	if _, ok := c.sess.(ParamTyper); !ok || st.Err != nil {
 		return nil, nil
 	}
-	for i, pc := range st.ParamColumns {
-		if i < len(oids) && oids[i] == oidUnknown && pc.Column != "" {
-			cols = append(cols, pc)
+	for i, p := range st.Params {
+		if i < len(oids) && oids[i] == oidUnknown && p.Column.Column != "" {
+			cols = append(cols, p.Column)
 			at = append(at, i)
 		}
 	}

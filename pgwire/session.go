@@ -125,7 +125,7 @@ func (e *Error) Error() string { return e.Message }
 // ParamTyper is implemented by a Session that can tell the declared types
 // of table columns. At Parse (and PREPARE), pgwire asks it for the columns
 // the parameters still untyped are stored in or compared with
-// (Statement.ParamColumns) and types such a parameter boolean when its
+// (Param.Column of Statement.Params) and types such a parameter boolean when its
 // column is declared boolean, as Postgres infers it from the column:
 // the client's text then binds as a boolean, and ParameterDescription says
 // bool. Other declared types leave the parameter untyped.

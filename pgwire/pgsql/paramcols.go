@@ -27,7 +27,7 @@ func (c ParamColumn) Probe() string {
 	return "SELECT " + quoteIdent(c.Column) + " FROM " + quoteIdent(c.Table)
 }
 
-// paramColumns sets ParamColumns, for a statement with n parameters.
+// paramColumns sets the Column of Params, for a statement with n parameters.
 func (p *parser) paramColumns(n int) {
 	st := p.st
 	if st.Kind != Read && st.Kind != Write {
@@ -59,11 +59,11 @@ func (p *parser) setParamColumn(n, tok int, table, column string) {
 		return
 	}
 	st := p.st
-	if st.ParamColumns == nil {
-		st.ParamColumns = make([]ParamColumn, n)
+	if st.Params == nil {
+		st.Params = make([]Param, n)
 	}
-	if st.ParamColumns[v-1].Column == "" {
-		st.ParamColumns[v-1] = ParamColumn{Table: table, Column: column}
+	if st.Params[v-1].Column.Column == "" {
+		st.Params[v-1].Column = ParamColumn{Table: table, Column: column}
 	}
 }
 
@@ -82,7 +82,7 @@ func (p *parser) isBareParam(i int) bool {
 // optional [AS] alias. It returns the table ("" when it is no plain
 // table), the alias ("" if none) and the token after.
 func (p *parser) tableRef(i int) (table, alias string, next int) {
-	if !p.isIdent(i) || (p.kindAt(i) == tWord && (clauseWords[p.word(i)] || p.word(i) == "only")) {
+	if !p.isIdent(i) || (p.kindAt(i) == tWord && (clauseWord(p.word(i)) || p.word(i) == "only")) {
 		return "", "", i
 	}
 	if p.isPunct(i+1, '.') {
@@ -98,22 +98,23 @@ func (p *parser) tableRef(i int) (table, alias string, next int) {
 		return table, identName(p.text(i + 1)), i + 2
 	case p.kindAt(i) == tQIdent:
 		return table, identName(p.text(i)), i + 1
-	case p.kindAt(i) == tWord && !clauseWords[p.word(i)]:
+	case p.kindAt(i) == tWord && !clauseWord(p.word(i)):
 		return table, p.word(i), i + 1
 	}
 	return table, "", i
 }
 
-// clauseWords are the words that may follow a table reference and are
-// no alias.
-var clauseWords = map[string]bool{
-	"where": true, "set": true, "using": true, "from": true, "join": true,
-	"inner": true, "left": true, "right": true, "full": true, "cross": true,
-	"natural": true, "on": true, "order": true, "group": true, "limit": true,
-	"offset": true, "returning": true, "for": true, "having": true,
-	"window": true, "union": true, "except": true, "intersect": true,
-	"fetch": true, "values": true, "default": true, "select": true,
-	"overriding": true, "lateral": true, "tablesample": true,
+// clauseWord reports a word that may follow a table reference and is no
+// alias.
+func clauseWord(w string) bool {
+	switch w {
+	case "where", "set", "using", "from", "join", "inner", "left", "right", "full",
+		"cross", "natural", "on", "order", "group", "limit", "offset", "returning",
+		"for", "having", "window", "union", "except", "intersect", "fetch", "values",
+		"default", "select", "overriding", "lateral", "tablesample":
+		return true
+	}
+	return false
 }
 
 // insertParamColumns: INSERT INTO t [AS a] (c1, …) VALUES ($1, …), (…).
@@ -125,12 +126,13 @@ func (p *parser) insertParamColumns(n int) {
 	if table == "" || !p.isPunct(i, '(') {
 		return
 	}
-	var cols []string
+	// The column list: column k is token cols+2k.
+	cols, ncols := i+1, 0
 	for i++; ; i += 2 {
 		if !p.isIdent(i) {
 			return
 		}
-		cols = append(cols, identName(p.text(i)))
+		ncols++
 		if p.isPunct(i+1, ')') {
 			i += 2
 			break
@@ -158,8 +160,8 @@ func (p *parser) insertParamColumns(n int) {
 			case !p.isPunct(i, ',') && !p.isPunct(i, ')'):
 				continue
 			}
-			if i == start+1 && p.isBareParam(start) && item < len(cols) {
-				p.setParamColumn(n, start, table, cols[item])
+			if i == start+1 && p.isBareParam(start) && item < ncols {
+				p.setParamColumn(n, start, table, identName(p.text(cols+2*item)))
 			}
 			item++
 			start = i + 1
@@ -239,8 +241,9 @@ func (p *parser) selectParamColumns(n int) {
 	if from < 0 {
 		return
 	}
-	refs, i := p.fromList(from + 1)
-	if refs != nil && (i >= len(p.toks) || p.word(i) == "where" || conditionEnds[p.word(i)]) {
+	var buf [4]tableName
+	refs, i := p.fromList(from+1, buf[:0])
+	if refs != nil && (i >= len(p.toks) || p.word(i) == "where" || conditionEnd(p.word(i))) {
 		// The terms of the joins' ON conditions and of WHERE.
 		p.whereParamColumns(n, refs, from+1)
 	}
@@ -258,9 +261,9 @@ func (p *parser) tableNamed(i int) (t tableName, next int) {
 	return tableName{alias, table}, next
 }
 
-// fromList reads the tables of a FROM list at token i, listed with commas
-// or joined; nil when an item is no plain table.
-func (p *parser) fromList(i int) (refs []tableName, next int) {
+// fromList appends to refs the tables of a FROM list at token i, listed
+// with commas or joined; it returns nil when an item is no plain table.
+func (p *parser) fromList(i int, refs []tableName) ([]tableName, int) {
 	for {
 		t, j := p.tableNamed(i)
 		if t.table == "" {
@@ -275,7 +278,7 @@ func (p *parser) fromList(i int) (refs []tableName, next int) {
 					depth++
 				} else if p.isPunct(i, ')') {
 					depth--
-				} else if depth == 0 && (p.isPunct(i, ',') || p.joinEnd(i) > i || p.word(i) == "where" || conditionEnds[p.word(i)]) {
+				} else if depth == 0 && (p.isPunct(i, ',') || p.joinEnd(i) > i || p.word(i) == "where" || conditionEnd(p.word(i))) {
 					break
 				}
 			}
@@ -328,7 +331,7 @@ func (p *parser) whereParamColumns(n int, refs []tableName, i int) {
 	// column reads a column reference [q.]c at token a: its table and
 	// name ("" when there is none) and the token after it.
 	column := func(a int) (table, col string, next int) {
-		if !p.isIdent(a) || (p.kindAt(a) == tWord && notColumns[p.word(a)]) {
+		if !p.isIdent(a) || (p.kindAt(a) == tWord && notColumn(p.word(a))) {
 			return "", "", 0
 		}
 		if !p.isPunct(a+1, '.') {
@@ -360,45 +363,53 @@ func (p *parser) whereParamColumns(n int, refs []tableName, i int) {
 			return true
 		}
 		w := p.word(j)
-		return w == "and" || w == "or" || w == "where" || conditionEnds[w]
+		return w == "and" || w == "or" || w == "where" || conditionEnd(w)
 	}
 	for j := i; j < len(p.toks); j++ {
 		if !starts(j - 1) {
 			continue
 		}
-		if p.isBareParam(j) && compareOps[p.opText(j+1)] {
+		if p.isBareParam(j) && p.isCompare(j+1) {
 			if t, c, end := column(j + 2); c != "" && ends(end) {
 				p.setParamColumn(n, j, t, c)
 			}
 			continue
 		}
-		if t, c, end := column(j); c != "" && compareOps[p.opText(end)] && p.isBareParam(end+1) && ends(end+2) {
+		if t, c, end := column(j); c != "" && p.isCompare(end) && p.isBareParam(end+1) && ends(end+2) {
 			p.setParamColumn(n, end+1, t, c)
 		}
 	}
 }
 
-// conditionEnds are the words that end a WHERE (or ON) condition.
-var conditionEnds = map[string]bool{
-	"order": true, "group": true, "limit": true, "offset": true, "returning": true,
-	"for": true, "having": true, "window": true, "fetch": true,
-}
-
-// notColumns are the words a condition uses that name no column.
-var notColumns = map[string]bool{
-	"true": true, "false": true, "null": true, "not": true, "and": true, "or": true,
-	"current_date": true, "current_time": true, "current_timestamp": true,
-	"localtime": true, "localtimestamp": true, "current_user": true,
-	"session_user": true, "user": true, "exists": true, "case": true, "default": true,
-}
-
-// compareOps are the comparisons a parameter takes its column's type from.
-var compareOps = map[string]bool{"=": true, "<>": true, "!=": true, "<": true, "<=": true, ">": true, ">=": true}
-
-// opText is token i's text when it is an operator, else "".
-func (p *parser) opText(i int) string {
-	if p.kindAt(i) != tOp {
-		return ""
+// conditionEnd reports a word that ends a WHERE (or ON) condition.
+func conditionEnd(w string) bool {
+	switch w {
+	case "order", "group", "limit", "offset", "returning", "for", "having", "window", "fetch":
+		return true
 	}
-	return p.text(i)
+	return false
+}
+
+// notColumn reports a word a condition uses that names no column.
+func notColumn(w string) bool {
+	switch w {
+	case "true", "false", "null", "not", "and", "or", "current_date", "current_time",
+		"current_timestamp", "localtime", "localtimestamp", "current_user",
+		"session_user", "user", "exists", "case", "default":
+		return true
+	}
+	return false
+}
+
+// isCompare reports at token i a comparison a parameter takes its
+// column's type from.
+func (p *parser) isCompare(i int) bool {
+	if p.kindAt(i) != tOp {
+		return false
+	}
+	switch p.text(i) {
+	case "=", "<>", "!=", "<", "<=", ">", ">=":
+		return true
+	}
+	return false
 }
