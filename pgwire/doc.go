@@ -105,7 +105,10 @@
 // Parse, Bind, Describe, Execute, Close, Sync and Flush, pipelined as
 // clients like (pgx batches, JDBC executeBatch, psycopg executemany). Parse
 // keeps the parameter OIDs the client sent and counts $n placeholders for
-// the rest, which are reported as 0 (unknown). A statement runs only at
+// the rest, which take the type written for them ($1::int), or bool when
+// the column they are stored in or compared with is declared boolean (a
+// Session that implements ParamTyper says), and are otherwise reported
+// as 0 (unknown). A statement runs only at
 // Execute; Describe asks Session.Describe, once per prepared statement.
 // Execute sends values in the types that Describe reported.
 // Execute with a row limit sends that many rows, then PortalSuspended

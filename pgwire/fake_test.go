@@ -274,3 +274,16 @@ func literalValues(sql string) []any {
 	}
 	return append(out, cur)
 }
+
+// ColumnTypes declares table t's columns as fakeTableCols does.
+func (s *fakeSession) ColumnTypes(ctx context.Context, cols []pgsql.ParamColumn) []string {
+	types := make([]string, len(cols))
+	for i, c := range cols {
+		for _, tc := range fakeTableCols {
+			if c.Table == "t" && c.Column == tc.Name {
+				types[i] = tc.DeclType
+			}
+		}
+	}
+	return types
+}

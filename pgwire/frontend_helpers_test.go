@@ -23,9 +23,9 @@ func countParams(sql string) int { return pgsql.Parse(sql).NumParams }
 func mainVerb(sql string) string { return pgsql.Parse(sql).Verb }
 
 func inferParamTypes(sql string, oids []uint32) {
-	for i, typ := range pgsql.Parse(sql).ParamTypes {
-		if i < len(oids) && oids[i] == oidUnknown && typ != "" {
-			oids[i] = declOID(typ)
+	for i, p := range pgsql.Parse(sql).Params {
+		if i < len(oids) && oids[i] == oidUnknown && p.Type != "" {
+			oids[i] = declOID(p.Type)
 		}
 	}
 }

@@ -17,7 +17,7 @@ import (
 // log, a read as the session's reads go).
 
 // prepareSQL runs PREPARE.
-func (c *conn) prepareSQL(st *pgsql.Statement) (*Result, *Error) {
+func (c *conn) prepareSQL(ctx context.Context, st *pgsql.Statement) (*Result, *Error) {
 	pr := st.Prepare
 	if _, ok := c.stmts[pr.Name]; ok {
 		return nil, newError(codeDuplicatePStatement, fmt.Sprintf("prepared statement %q already exists", pr.Name))
@@ -40,10 +40,13 @@ func (c *conn) prepareSQL(st *pgsql.Statement) (*Result, *Error) {
 	for i, typ := range pr.Types {
 		ps.paramOIDs[i] = declOID(typ)
 	}
-	for i, typ := range body.ParamTypes {
-		if ps.paramOIDs[i] == oidUnknown && typ != "" {
-			ps.paramOIDs[i] = declOID(typ)
+	for i, p := range body.Params {
+		if ps.paramOIDs[i] == oidUnknown && p.Type != "" {
+			ps.paramOIDs[i] = declOID(p.Type)
 		}
+	}
+	if cols, at := c.untypedColumns(body, ps.paramOIDs); cols != nil {
+		c.columnParamTypes(ctx, cols, at, ps.paramOIDs)
 	}
 	c.stmts[pr.Name] = ps
 	return &Result{Tag: "PREPARE"}, nil

@@ -214,7 +214,7 @@ func (c *conn) stmtError(err error) *Error {
 // streamed result's rows are read in ctx too; the caller closes Stream.
 func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Result, *Error) {
 	if st.Prepare != nil {
-		return c.prepareSQL(st)
+		return c.prepareSQL(ctx, st)
 	}
 	if len(params) == 0 {
 		switch st.Verb {
@@ -494,9 +494,9 @@ func (c *conn) parse(m *pgproto3.Parse) *stmtError {
 	}
 	st.paramOIDs = make([]uint32, max(n, len(m.ParameterOIDs)))
 	copy(st.paramOIDs, m.ParameterOIDs)
-	for i, typ := range st.st.ParamTypes {
-		if i < len(st.paramOIDs) && st.paramOIDs[i] == oidUnknown && typ != "" {
-			st.paramOIDs[i] = declOID(typ)
+	for i, p := range st.st.Params {
+		if i < len(st.paramOIDs) && st.paramOIDs[i] == oidUnknown && p.Type != "" {
+			st.paramOIDs[i] = declOID(p.Type)
 		}
 	}
 	if st.st.Kind == pgsql.CatalogRead && n > 0 {
@@ -506,6 +506,11 @@ func (c *conn) parse(m *pgproto3.Parse) *stmtError {
 				st.paramOIDs[i] = declOID(typ)
 			}
 		}
+	}
+	if cols, at := c.untypedColumns(st.st, st.paramOIDs); cols != nil {
+		ctx, done := c.execContext()
+		c.columnParamTypes(ctx, cols, at, st.paramOIDs)
+		done()
 	}
 	if !st.empty {
 		cmd, ok, perr := c.local(st.st)
@@ -519,6 +524,32 @@ func (c *conn) parse(m *pgproto3.Parse) *stmtError {
 	c.stmts[m.Name] = st
 	c.send(&pgproto3.ParseComplete{})
 	return nil
+}
+
+// untypedColumns returns the columns (Param.Column) of the
+// parameters of st still untyped in oids, and the parameters' indexes;
+// nil when there are none or the session cannot tell column types.
+func (c *conn) untypedColumns(st *pgsql.Statement, oids []uint32) (cols []pgsql.ParamColumn, at []int) {
+	if _, ok := c.sess.(ParamTyper); !ok || st.Err != nil {
+		return nil, nil
+	}
+	for i, p := range st.Params {
+		if i < len(oids) && oids[i] == oidUnknown && p.Column.Column != "" {
+			cols = append(cols, p.Column)
+			at = append(at, i)
+		}
+	}
+	return cols, at
+}
+
+// columnParamTypes types boolean the parameters at of oids whose columns,
+// cols, the session says are declared boolean (ParamTyper).
+func (c *conn) columnParamTypes(ctx context.Context, cols []pgsql.ParamColumn, at []int, oids []uint32) {
+	for k, typ := range c.sess.(ParamTyper).ColumnTypes(ctx, cols) {
+		if k < len(at) && declOID(typ) == oidBool {
+			oids[at[k]] = oidBool
+		}
+	}
 }
 
 func (c *conn) lookupStmt(name string) (*prepStmt, *Error) {

@@ -122,6 +122,19 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Message }
 
+// ParamTyper is implemented by a Session that can tell the declared types
+// of table columns. At Parse (and PREPARE), pgwire asks it for the columns
+// the parameters still untyped are stored in or compared with
+// (Param.Column of Statement.Params) and types such a parameter boolean when its
+// column is declared boolean, as Postgres infers it from the column:
+// the client's text then binds as a boolean, and ParameterDescription says
+// bool. Other declared types leave the parameter untyped.
+type ParamTyper interface {
+	// ColumnTypes returns the declared type of each of cols, "" for a
+	// column it cannot tell.
+	ColumnTypes(ctx context.Context, cols []pgsql.ParamColumn) []string
+}
+
 // StatusReporter is implemented by a Session that has values of its own to
 // report to the client as ParameterStatus messages (the leader's address, the
 // log index of the last write). pgwire calls ReportStatus at the end of

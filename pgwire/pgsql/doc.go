@@ -8,12 +8,14 @@
 // splitting a query string into statements, and for each statement: its
 // kind (read, write, transaction control with its parsed form, session
 // command, COPY, catalog read, empty), the SQLite text that runs it, its
-// parameters and the types written for them, its result columns as Postgres
-// names them and the types the text gives them, the command tag it completes
-// with, and the SQLSTATE and character position of what it refuses; for
-// the statements answered without SQLite, their parsed form: session
-// commands (SET, SHOW, RESET, set_config, LOCK …), COPY with its options,
-// calls of sequence functions and of advisory lock functions. Its lexer is
+// parameters with the types written for them and, in the simple shapes,
+// the table columns they are stored in or compared with, its result
+// columns as Postgres names them and the types the text gives them, the
+// command tag it completes with, and the SQLSTATE and character position
+// of what it refuses; for the statements answered without SQLite, their
+// parsed form: session commands (SET, SHOW, RESET, set_config, LOCK …),
+// COPY with its options, calls of sequence functions and of advisory lock
+// functions. Its lexer is
 // the only one reading Postgres SQL: Tokens gives its tokens to a caller
 // that must read a statement further than the Statement tells. It
 // knows SQL dialects, Postgres' and SQLite's; it knows no wire protocol,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,9 +76,29 @@ func describe(st *Statement) string {
 	}
 	fmt.Fprintf(&b, "kind: %s %s", st.Kind, st.Verb)
 	if st.NumParams > 0 {
-		fmt.Fprintf(&b, ", params: %d %q", st.NumParams, st.ParamTypes)
+		var types []string // the types written, nil if none is
+		for i, p := range st.Params {
+			if p.Type != "" && types == nil {
+				types = make([]string, len(st.Params))
+			}
+			if types != nil {
+				types[i] = p.Type
+			}
+		}
+		fmt.Fprintf(&b, ", params: %d %q", st.NumParams, types)
 	}
 	b.WriteByte('\n')
+	if slices.ContainsFunc(st.Params, func(p Param) bool { return p.Column.Column != "" }) {
+		b.WriteString("param cols:")
+		for _, p := range st.Params {
+			if p.Column.Column == "" {
+				b.WriteString(" -")
+				continue
+			}
+			fmt.Fprintf(&b, " %s.%s", p.Column.Table, p.Column.Column)
+		}
+		b.WriteByte('\n')
+	}
 	if c := st.Session; c != nil {
 		fmt.Fprintf(&b, "session: %s\n", fields(*c))
 	}

@@ -393,13 +393,14 @@ func (p *parser) countParams() {
 		if typ == "" {
 			continue
 		}
-		if st.ParamTypes == nil {
-			st.ParamTypes = make([]string, n)
+		if st.Params == nil {
+			st.Params = make([]Param, n)
 		}
-		if st.ParamTypes[v-1] == "" {
-			st.ParamTypes[v-1] = typ
+		if st.Params[v-1].Type == "" {
+			st.Params[v-1].Type = typ
 		}
 	}
+	p.paramColumns(n)
 }
 
 func paramNumber(s string) int {

@@ -35,6 +35,17 @@ type Column struct {
 	Type string // Postgres type name: int4, int8, text, bool, date, …
 }
 
+// Param is what a statement's text says of one of its parameters.
+type Param struct {
+	// Type is the type written for it ($1::int, CAST($1 AS int)), ""
+	// when none is.
+	Type string
+	// Column is the table column it is stored in or compared with, in
+	// the simple statements paramcols.go reads (zero when the text does
+	// not say): Postgres takes an untyped parameter's type from it.
+	Column ParamColumn
+}
+
 // Error is a statement the front end refuses: a SQLSTATE, a message and
 // the 1-based character position in the statement's text (0 if none).
 type Error struct {
@@ -60,10 +71,10 @@ type Statement struct {
 	// statement with Err still has its Kind, so that the statements
 	// answered without SQLite (catalog queries) are not refused.
 	Err *Error
-	// NumParams is the highest $n, and ParamTypes[n-1] the type written
-	// for $n ($1::int, CAST($1 AS int)), "" when none is.
-	NumParams  int
-	ParamTypes []string
+	// NumParams is the highest $n, and Params[n-1], when Params is not
+	// nil, what the text says of $n.
+	NumParams int
+	Params    []Param
 	// Columns are the result columns when the text lists them (nil for
 	// SELECT *, and for statements without a select list).
 	Columns []Column

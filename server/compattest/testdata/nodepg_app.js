@@ -1,6 +1,6 @@
 // node-postgres (pg) as an application uses it: a pool, parameterized
-// queries with dates, JSON, bigint, bytea and arrays of ints, a
-// transaction, and a multi-row insert. argv[2] is the connection string.
+// queries with dates, JSON, bigint, bytea, booleans and arrays of ints,
+// a transaction, and a multi-row insert. argv[2] is the connection string.
 const { Pool } = require('pg');
 
 function check(cond, what) { if (!cond) throw new Error(what); }
@@ -53,6 +53,15 @@ function check(cond, what) { if (!cond) throw new Error(what); }
     }
     check((await pool.query("SELECT count(*) FROM np_events WHERE name = 'rolled back'")).rows[0].count === '0', 'rollback kept a row');
     check((await pool.query('SELECT done FROM np_events WHERE id = $1', [id])).rows[0].done === true, 'update lost');
+    // pg sends a boolean untyped, as text: stored in a BOOLEAN column, it
+    // is a boolean, which conditions on the column find.
+    await pool.query('INSERT INTO np_events (name, at, done) VALUES ($1, $2, $3), ($4, $5, $6)',
+      ['flag on', new Date(), true, 'flag off', new Date(), false]);
+    const nDone = async (where, params) =>
+      (await pool.query('SELECT count(*)::int AS n FROM np_events WHERE ' + where, params)).rows[0].n;
+    check(await nDone('done') === 2, 'WHERE done: ' + await nDone('done'));
+    check(await nDone('NOT done') === 2, 'WHERE NOT done: ' + await nDone('NOT done'));
+    check(await nDone('done = $1', [false]) === 2, 'WHERE done = false: ' + await nDone('done = $1', [false]));
 
     // A bulk insert in one statement, without COPY: multi-row VALUES.
     const n = 200, vals = [], params = [];

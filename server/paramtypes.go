@@ -1,0 +1,27 @@
+package server
+
+import (
+	"context"
+
+	"github.com/raftsql/raftsql/pgwire"
+	"github.com/raftsql/raftsql/pgwire/pgsql"
+)
+
+var _ pgwire.ParamTyper = (*session)(nil)
+
+// ColumnTypes returns the declared types of cols, as the committed schema
+// says (the describe cache, by schema generation), "" for a column it
+// cannot describe. It never looks into the session's open transaction
+// block: a table created there is not described yet, and its columns'
+// parameters stay untyped.
+func (s *session) ColumnTypes(ctx context.Context, cols []pgsql.ParamColumn) []string {
+	types := make([]string, len(cols))
+	for i, c := range cols {
+		info, err := s.describe(ctx, c.Probe())
+		if err != nil || len(info.Columns) != 1 {
+			continue
+		}
+		types[i] = info.Columns[0].DeclType
+	}
+	return types
+}
