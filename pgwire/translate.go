@@ -119,6 +119,9 @@ func translateDDL(sql string) (translated, bool) {
 	default:
 		return translated{}, false
 	}
+	if t, ok := translateZoneTypes(tl); ok {
+		return t, true
+	}
 	toks, word, text := tl.toks, tl.word, tl.text
 	// names reads a comma-separated list of (qualified) names from i.
 	names := func(i int) ([]string, int) {

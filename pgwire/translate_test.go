@@ -38,6 +38,13 @@ func TestTranslateDDL(t *testing.T) {
 		{"COMMENT ON COLUMN public.t.a IS NULL", "COMMENT|"},
 		{"CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA public", "CREATE EXTENSION|"},
 		{`create extension "plpgsql"`, "CREATE EXTENSION|"},
+		// A time type's precision before its zone, as pg_dump, Rails and
+		// Prisma write it; a string that reads so stays as it is.
+		{`CREATE TABLE t (a timestamp(3) without time zone NOT NULL, "b" TIME(0) WITH TIME ZONE, c text default 'timestamp(3) with time zone')`,
+			`CREATE TABLE|CREATE TABLE t (a timestamp(3) NOT NULL, "b" timetz(0), c text default 'timestamp(3) with time zone')`},
+		{`create table t (id serial primary key, at timestamp(6) with time zone) with (fillfactor = 90)`,
+			`CREATE TABLE|CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, at timestamptz(6))`},
+		{`ALTER TABLE t ADD COLUMN u timestamp(6) without time zone`, `ALTER TABLE|ALTER TABLE t ADD COLUMN u timestamp(6)`},
 	} {
 		got, ok := translateDDL(tt.sql)
 		if !ok {

@@ -36,3 +36,32 @@ func TestPsqlDDL(t *testing.T) {
 		t.Errorf("an extension raftsql lacks was accepted: %v\n%s", err, out)
 	}
 }
+
+// TestTimePrecisionBeforeZone: columns declared with the precision before
+// the zone, as pg_dump prints them and Rails and Prisma declare them
+// (timestamp(6) without time zone), are made and keep their types.
+func TestTimePrecisionBeforeZone(t *testing.T) {
+	need(t, "psql", "--version")
+	dropTables(t, "zoned")
+	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
+	defer cancel()
+	dsn := dsnFor(t, cluster.Follower())
+	script := `CREATE TABLE zoned (id bigint PRIMARY KEY, created_at timestamp(6) without time zone NOT NULL, seen TIMESTAMP(3) WITH TIME ZONE);
+ALTER TABLE zoned ADD COLUMN updated_at timestamp(6) with time zone;
+ALTER TABLE zoned ALTER COLUMN created_at TYPE timestamp(3) without time zone;
+INSERT INTO zoned VALUES (1, '2024-05-06 07:08:09.123', '2024-05-06 07:08:09.5+02', '2024-05-06 00:00:00+00');
+SELECT created_at, seen FROM zoned;
+SELECT created_at, seen, updated_at FROM zoned \gdesc`
+	cmd := exec.CommandContext(ctx, "psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", dsn)
+	cmd.Stdin = strings.NewReader("SET TIME ZONE 'UTC';\n" + script)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("psql: %v\n%s", err, out)
+	}
+	for _, want := range []string{"2024-05-06 07:08:09.123|2024-05-06 05:08:09.5+00\n",
+		"created_at|timestamp without time zone\nseen|timestamp with time zone\nupdated_at|timestamp with time zone\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("psql printed\n%s\nwant %q", out, want)
+		}
+	}
+}
