@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -14,6 +15,11 @@ import (
 //   - ALTER [COLUMN] c SET DEFAULT nextval('TABLE_c_seq') | ADD GENERATED
 //     … AS IDENTITY: c becomes a serial (serialseq.go)
 //   - ALTER [COLUMN] c SET NOT NULL | DROP NOT NULL
+//   - DROP CONSTRAINT [IF EXISTS] c [CASCADE | RESTRICT] of a foreign key,
+//     a check or a unique constraint, by the name it was given or the one
+//     Postgres makes up for it (TABLE_COLUMN_fkey, TABLE_COLUMN_key,
+//     TABLE_COLUMN_check); a unique constraint that ADD UNIQUE made is an
+//     index, and is dropped as one, without a rebuild
 //
 // One statement may hold several, separated by commas. The rebuild reads
 // the table's definition from sqlite_schema, edits it, and in one
@@ -43,6 +49,9 @@ type alterAction struct {
 	// sequence it makes, numbering from start by step.
 	identity    bool
 	start, step int64
+	// ifExists: a DROP CONSTRAINT IF EXISTS, which does nothing for a
+	// constraint the table lacks.
+	ifExists bool
 }
 
 type alterKind uint8
@@ -57,6 +66,8 @@ const (
 	// alterSerial is SET DEFAULT nextval('TABLE_COLUMN_seq'): the column
 	// becomes a serial (serialseq.go); text is the sequence.
 	alterSerial
+	// alterDropConstraint is DROP CONSTRAINT; text is the bare name.
+	alterDropConstraint
 )
 
 // rebuildPlan is an ALTER TABLE done by rebuilding the table.
@@ -116,6 +127,24 @@ func parseAlterAction(tl tokenList, i, end int) (alterAction, bool) {
 	word := tl.word
 	var a alterAction
 	switch word(i) {
+	case "drop":
+		j := i + 1
+		if word(j) != "constraint" {
+			return a, false
+		}
+		j++
+		if word(j) == "if" && word(j+1) == "exists" {
+			a.ifExists, j = true, j+2
+		}
+		if j >= end || (tl.toks[j].kind != tkWord && tl.toks[j].kind != tkQIdent) {
+			return a, false
+		}
+		a.kind, a.text = alterDropConstraint, bare(tl.text(j))
+		j++
+		if w := word(j); w == "cascade" || w == "restrict" {
+			j++
+		}
+		return a, j == end
 	case "add":
 		j := i + 1
 		if word(j) == "constraint" {
@@ -329,6 +358,13 @@ func applyRebuild(create string, p *rebuildPlan) (string, []string, []string, *E
 			items = append(items, a.text)
 			continue
 		}
+		if a.kind == alterDropConstraint {
+			var e *Error
+			if items, e = dropConstraint(items, bare(p.table), a); e != nil {
+				return "", nil, nil, e
+			}
+			continue
+		}
 		found := false
 		for k, item := range items {
 			d, ok := parseColumnDef(item)
@@ -514,6 +550,15 @@ func (c *conn) rebuild(p *rebuildPlan) *Error {
 	if create == "" {
 		return newError(sqlstateUndefinedTable, fmt.Sprintf("relation %q does not exist", bare(p.table)))
 	}
+	p, extra, dropped := constraintIndexes(p, create, extra)
+	for _, s := range dropped {
+		if _, e := c.execute(s, nil); e != nil {
+			return e
+		}
+	}
+	if len(p.actions) == 0 {
+		return nil
+	}
 	stmts, e := rebuildStatements(p, create, extra)
 	if e != nil {
 		return e
@@ -555,4 +600,129 @@ func (c *conn) rebuild(p *rebuildPlan) *Error {
 		return c.becomeSerial(p, p.actions[serial], last, called)
 	}
 	return nil
+}
+
+// dropConstraint removes from a table's definitions the constraint a
+// DROP CONSTRAINT names: a table constraint, or a clause of a column.
+func dropConstraint(items []string, table string, a alterAction) ([]string, *Error) {
+	for k, item := range items {
+		if d, ok := parseColumnDef(item); ok {
+			for c, clause := range d.clauses {
+				if !strings.EqualFold(constraintName(clause, table, []string{bare(d.name)}), a.text) {
+					continue
+				}
+				if clauseIs(clause, "primary", "key") {
+					return nil, primaryKeyDropError(table)
+				}
+				d.clauses = append(d.clauses[:c:c], d.clauses[c+1:]...)
+				items[k] = d.String()
+				return items, nil
+			}
+			continue
+		}
+		if !strings.EqualFold(constraintName(item, table, constraintColumns(item)), a.text) {
+			continue
+		}
+		if clauseIs(item, "primary", "key") {
+			return nil, primaryKeyDropError(table)
+		}
+		return append(items[:k:k], items[k+1:]...), nil
+	}
+	if a.ifExists {
+		return items, nil
+	}
+	return nil, constraintMissing(a.text, table)
+}
+
+func constraintMissing(name, table string) *Error {
+	return newError(codeUndefinedObject, fmt.Sprintf("constraint %q of relation %q does not exist", name, table))
+}
+
+func primaryKeyDropError(table string) *Error {
+	e := newError(codeFeatureNotSupported, fmt.Sprintf("dropping the primary key of %q is not supported", table))
+	e.Hint = "SQLite keeps a table's rows by its key: create a new table and copy the rows"
+	return e
+}
+
+// constraintName is the name of a constraint, clause, of table over cols:
+// the one CONSTRAINT gives it, else the one Postgres makes up.
+func constraintName(clause, table string, cols []string) string {
+	tl := lexStatement(clause)
+	if tl.word(0) == "constraint" && len(tl.toks) > 1 {
+		return bare(tl.text(1))
+	}
+	suffix := ""
+	switch {
+	case clauseIs(clause, "primary", "key"):
+		return table + "_pkey"
+	case clauseIs(clause, "foreign", "key"), clauseIs(clause, "references"):
+		suffix = "fkey"
+	case clauseIs(clause, "unique"):
+		suffix = "key"
+	case clauseIs(clause, "check") && len(cols) == 1:
+		suffix = "check"
+	default:
+		return ""
+	}
+	if len(cols) == 0 {
+		return ""
+	}
+	return table + "_" + strings.Join(cols, "_") + "_" + suffix
+}
+
+// constraintColumns are the bare names in the first parentheses of a
+// table constraint: FOREIGN KEY (a, b), UNIQUE (a, b).
+func constraintColumns(item string) []string {
+	tl := lexStatement(item)
+	var cols []string
+	for k := range tl.toks {
+		if tl.text(k) != "(" {
+			continue
+		}
+		for j := k + 1; j < len(tl.toks) && tl.text(j) != ")"; j++ {
+			if t := tl.toks[j]; t.kind == tkWord || t.kind == tkQIdent {
+				cols = append(cols, bare(tl.text(j)))
+			}
+		}
+		break
+	}
+	return cols
+}
+
+// constraintIndexes takes out of p the DROP CONSTRAINTs of unique
+// constraints that are indexes of the table (ALTER TABLE … ADD UNIQUE or
+// ADD PRIMARY KEY made them, translateDDL), not clauses of its definition
+// create; it returns the plan left, the indexes and triggers the rebuild
+// makes again, and the statements that drop those indexes.
+func constraintIndexes(p *rebuildPlan, create string, extra []string) (*rebuildPlan, []string, []string) {
+	_, items, _, ok := tableBody(create)
+	if !ok {
+		return p, extra, nil
+	}
+	left := &rebuildPlan{table: p.table, serialRowid: p.serialRowid}
+	var drops []string
+	for _, a := range p.actions {
+		if a.kind != alterDropConstraint {
+			left.actions = append(left.actions, a)
+			continue
+		}
+		probe := a
+		probe.ifExists = false
+		if _, e := dropConstraint(slices.Clone(items), bare(p.table), probe); e == nil {
+			left.actions = append(left.actions, a)
+			continue
+		}
+		at := slices.IndexFunc(extra, func(sql string) bool {
+			tl := lexStatement(sql)
+			return tl.word(0) == "create" && tl.word(1) == "unique" && tl.word(2) == "index" && len(tl.toks) > 3 &&
+				strings.EqualFold(bare(tl.text(3)), a.text)
+		})
+		if at < 0 {
+			left.actions = append(left.actions, a) // refused, or IF EXISTS: the rebuild says so
+			continue
+		}
+		drops = append(drops, "DROP INDEX "+quoteIdent(a.text))
+		extra = append(extra[:at:at], extra[at+1:]...)
+	}
+	return left, extra, drops
 }

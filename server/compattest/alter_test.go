@@ -64,3 +64,64 @@ func TestPsqlAlterTable(t *testing.T) {
 		t.Errorf("the index did not survive the rebuilds: %v\n%s", err, out)
 	}
 }
+
+// TestPsqlDropConstraint: ALTER TABLE … DROP CONSTRAINT of a foreign key,
+// a check and a unique constraint, by their own names and by those
+// Postgres makes up, as migration tools send it; every node loses the
+// constraint and keeps the rows, and a constraint that is not there is
+// 42704 unless IF EXISTS.
+func TestPsqlDropConstraint(t *testing.T) {
+	need(t, "psql", "--version")
+	dropTables(t, "dc_children", "dc_parents")
+	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
+	defer cancel()
+	dsn := dsnFor(t, cluster.Follower())
+	psql := func(dsn string, args ...string) (string, error) {
+		out, err := exec.CommandContext(ctx, "psql", append([]string{"-X", "-v", "ON_ERROR_STOP=1", "-At"}, append(args, dsn)...)...).CombinedOutput()
+		return string(out), err
+	}
+	setup := `CREATE TABLE dc_parents (id int PRIMARY KEY);
+CREATE TABLE dc_children (id int PRIMARY KEY, parent_id int CONSTRAINT dc_children_parent_fk REFERENCES dc_parents (id), other_id int REFERENCES dc_parents (id), qty int CHECK (qty > 0), code text);
+ALTER TABLE dc_children ADD CONSTRAINT dc_children_code_uq UNIQUE (code);
+CREATE INDEX dc_children_qty ON dc_children (qty);
+INSERT INTO dc_parents VALUES (1);
+INSERT INTO dc_children VALUES (1, 1, 1, 5, 'a');`
+	if out, err := psql(dsn, "-c", setup); err != nil {
+		t.Fatalf("setup: %v\n%s", err, out)
+	}
+	for _, sql := range []string{
+		"ALTER TABLE dc_children DROP CONSTRAINT dc_children_parent_fk",
+		"ALTER TABLE ONLY public.dc_children DROP CONSTRAINT dc_children_other_id_fkey, DROP CONSTRAINT dc_children_qty_check",
+		"ALTER TABLE dc_children DROP CONSTRAINT dc_children_code_uq",
+		"ALTER TABLE dc_children DROP CONSTRAINT IF EXISTS dc_children_nope",
+	} {
+		if out, err := psql(dsn, "-c", sql); err != nil || out != "ALTER TABLE\n" {
+			t.Fatalf("%s: %v\n%s", sql, err, out)
+		}
+	}
+	if out, err := psql(dsn, "-c", "ALTER TABLE dc_children DROP CONSTRAINT dc_children_nope"); err == nil ||
+		!strings.Contains(out, `constraint "dc_children_nope" of relation "dc_children" does not exist`) {
+		t.Errorf("a constraint that is not there: %v\n%s", err, out)
+	}
+	// What the constraints refused is taken now, on the node that
+	// forwarded the ALTERs and read back on every node.
+	if out, err := psql(dsn, "-c", "INSERT INTO dc_children VALUES (2, 42, 43, -1, 'a')"); err != nil {
+		t.Fatalf("a row the dropped constraints refused: %v\n%s", err, out)
+	}
+	const rows = "SELECT id, parent_id, other_id, qty, code FROM dc_children ORDER BY id"
+	for i := 0; i < cluster.Size(); i++ {
+		host, port, _ := net.SplitHostPort(cluster.PGAddr(i))
+		node := fmt.Sprintf("postgres://test@%s:%s/raftsql?sslmode=disable", host, port)
+		if out, err := psql(node, "-c", rows); err != nil || out != "1|1|1|5|a\n2|42|43|-1|a\n" {
+			t.Errorf("node %d: %v\n%s", i, err, out)
+		}
+	}
+	out, err := psql(dsn, "-c", "SELECT conname FROM pg_constraint WHERE conrelid = 'dc_children'::regclass ORDER BY conname")
+	if err != nil || out != "dc_children_pkey\n" {
+		t.Errorf("pg_constraint after the drops: %v\n%s", err, out)
+	}
+	out, err = psql(dsn, "-c", "EXPLAIN QUERY PLAN SELECT * FROM dc_children WHERE qty = 5")
+	if err != nil || !strings.Contains(out, "dc_children_qty") {
+		t.Errorf("the index did not survive the rebuilds: %v\n%s", err, out)
+	}
+}
