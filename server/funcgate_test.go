@@ -154,7 +154,7 @@ func TestFunctionOfNewerReleaseWaitsForUpgrade(t *testing.T) {
 	c.Reconfigure(old, func(cfg *server.Config) { cfg.TestEntryVersion, cfg.TestFuncs = 0, []fsm.Func{laterFunc} })
 	c.Restart(old)
 	c.WaitLeader()
-	waitClusterVersions(t, c, 5, peer)
+	waitClusterVersions(t, c, server.EntryVersion, peer)
 	conn = connect(t, c, c.Follower())
 	mustExec(t, conn, "INSERT INTO t VALUES (1, later_double(1))")
 	mustExec(t, conn, "CREATE TABLE d (a INTEGER, b INTEGER DEFAULT 4)")

@@ -51,6 +51,8 @@ var funcSince = map[string]int{
 	"nextval": 5, "setval": 5, "currval": 5, "raftsql_currval": 5, // inside statements and DEFAULTs
 	"_pg_date_trunc": 5, "_pg_date_part": 5, "_pg_at_zone": 5, "_pg_from_zone": 5, // the session's TimeZone
 	"_pg_size_pretty": 5, "_pg_relname": 5,
+	"_pg_jsonb_contains": 6, "_pg_jsonb_contained": 6, "_pg_jsonb_exists": 6, // jsonb's @>, <@, ?, ?| and ?&
+	"_pg_jsonb_exists_any": 6, "_pg_jsonb_exists_all": 6,
 }
 
 // sinceOf is the Since of the function named name: a function in neither

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/raftsql/raftsql/fsm/command"
 	"github.com/raftsql/raftsql/server"
 	"github.com/raftsql/raftsql/server/servertest"
 )
@@ -204,8 +205,8 @@ func TestRollingUpgrade(t *testing.T) {
 		t.Fatalf("restore once upgraded: %v", err)
 	}
 	c.EnsureSame()
-	if v := logVersionsAtMost(t, c, from, server.EntryVersion); v != server.EntryVersion {
-		t.Errorf("after the upgrade the log's highest entry version is %d, want %d (digests, restore entries, the restore's install)", v, server.EntryVersion)
+	if v, want := logVersionsAtMost(t, c, from, server.EntryVersion), command.NewestFormatVersion(); v != want {
+		t.Errorf("after the upgrade the log's highest entry version is %d, want %d (digests, restore entries, the restore's install)", v, want)
 	}
 	fconn = connect(t, c, follower)
 	if _, err := fconn.Exec(ctx, "SELECT pg_advisory_lock(42)"); err != nil {

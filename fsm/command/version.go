@@ -19,7 +19,8 @@ import "encoding/binary"
 //	4: restore entries (format byte 6: begin, chunk, commit, abort)
 //	5: the restore step install (a file staged out of band), and the SQL
 //	   functions of fsm.Func.Since 5 (server's funcSince)
-const EntryVersion = 5
+//	6: the SQL functions of fsm.Func.Since 6 (jsonb's operators)
+const EntryVersion = 6
 
 // BaseEntryVersion is the version of a node that advertises none: releases
 // from before versions were advertised are sure to read format 2 only.
@@ -40,6 +41,23 @@ var (
 		RestoreInstall: 5,
 	}
 )
+
+// NewestFormatVersion is the highest version an entry's bytes can have
+// (its format byte, command kind or restore step): EntryVersion, unless
+// the newest versions add SQL functions only, which no entry's bytes show.
+func NewestFormatVersion() int {
+	v := 0
+	for _, f := range formatVersion {
+		v = max(v, int(f))
+	}
+	for _, k := range kindVersion {
+		v = max(v, k)
+	}
+	for _, r := range restoreOpVersion {
+		v = max(v, r)
+	}
+	return v
+}
 
 // unknownVersion is the version of bytes this build would not write: above
 // every version, so no gate lets them through.

@@ -27,7 +27,8 @@ type Function struct {
 // for timestamps and numbers (tochar.go); lpad, rpad and md5
 // (sqlfuncs.go); _pg_json_text(j), behind ->> (jsonop.go); and Postgres'
 // string, math and JSON functions that SQLite lacks or has with another
-// meaning (pgfuncs.go).
+// meaning (pgfuncs.go), and those behind jsonb's @>, <@, ?, ?| and ?&
+// (jsonbops.go).
 func Functions() []Function {
 	return append([]Function{
 		{Name: "regexp", NumArgs: 2, Fn: regexpFunc},
@@ -40,7 +41,7 @@ func Functions() []Function {
 		{Name: "rpad", NumArgs: -1, Fn: pad(false)},
 		{Name: "md5", NumArgs: 1, Fn: md5Func},
 		{Name: jsonTextFunc, NumArgs: 1, Fn: jsonText},
-	}, pgFunctions()...)
+	}, append(pgFunctions(), jsonbFunctions()...)...)
 }
 
 var (

@@ -600,7 +600,7 @@ func (p *parser) isPredicate(a, b int) bool {
 		case depth != 0:
 		case p.kindAt(j) == tOp:
 			switch p.text(j) {
-			case "=", "==", "<>", "!=", "<", ">", "<=", ">=", "~", "~*", "!~", "!~*":
+			case "=", "==", "<>", "!=", "<", ">", "<=", ">=", "~", "~*", "!~", "!~*", "@>", "<@", "?", "?|", "?&":
 				return j > a
 			}
 		case p.kindAt(j) == tWord:

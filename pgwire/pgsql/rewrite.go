@@ -602,7 +602,7 @@ func (p *parser) stepOp(i, start int) int {
 	if p.schema != nil {
 		if where := p.schemaAt(i); where.strict() {
 			switch op {
-			case "~*", "!~*", "#>", "#>>", "||/":
+			case "~*", "!~*", "#>", "#>>", "||/", "@>", "<@", "?", "?|", "?&":
 				p.refuseStored(i, "the operator "+op, where)
 				return i + 1
 			}
@@ -687,6 +687,10 @@ func (p *parser) stepOp(i, start int) int {
 				fn = jsonPathTextFunc
 			}
 			return p.binaryCall(i, fn, wOther)
+		}
+	case "@>", "<@", "?", "?|", "?&":
+		if p.prim >= 0 {
+			return p.binaryCall(i, jsonbOperators[op], wOther)
 		}
 	case "|/", "||/", "@":
 		if p.prim < 0 {
