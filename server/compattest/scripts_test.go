@@ -65,3 +65,13 @@ func TestMikroORM(t *testing.T) {
 	script(t, env, "node", "mikroorm_app.js", dsn)
 	script(t, env, "node", "mikroorm_app.js", dsn)
 }
+
+// TestAlembic: Alembic's autogenerate, upgrade, a second autogenerate
+// that finds the schema as the models declare it, a migration that alters
+// columns and swaps a foreign key, and downgrade to nothing.
+func TestAlembic(t *testing.T) {
+	need(t, python, "-c", "import alembic, sqlalchemy, psycopg2")
+	dropTables(t, "al_posts", "al_users", "al_version")
+	url := "postgresql+psycopg2" + dsnFor(t, cluster.Follower())[len("postgres"):]
+	script(t, nil, python, "alembic_app.py", url)
+}
