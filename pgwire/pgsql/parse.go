@@ -65,6 +65,18 @@ func parse(src string, translate bool) *Statement {
 			st.Err = p.err
 			break
 		}
+		if sql, ok := p.deleteUsing(); ok {
+			// Parsed again as the DELETE by rowid it became.
+			rw := parse(sql, true)
+			if rw.Err != nil {
+				// Its positions are in the rewrite's text.
+				e := *rw.Err
+				e.Position = 0
+				rw.Err = &e
+			}
+			rw.Source = src
+			return rw
+		}
 		if sql, types, ok := p.distinctOn(); ok {
 			// Parsed again as the window function it became.
 			rw := parse(sql, true)
