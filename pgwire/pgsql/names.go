@@ -750,6 +750,8 @@ var functionTypes = map[string]string{
 	"to_json": "json", "jsonb_build_object": "jsonb", "jsonb_build_array": "jsonb", "jsonb_agg": "jsonb",
 	"jsonb_object_agg": "jsonb", "to_jsonb": "jsonb", "json_typeof": "text", "jsonb_typeof": "text",
 	"json_array_length": "int4", "jsonb_array_length": "int4",
+	// Dates and times.
+	"to_timestamp": "timestamptz",
 }
 
 // insertDefaults handles DEFAULT in INSERT … VALUES, which SQLite lacks:

@@ -406,7 +406,35 @@ func zoneFunctions() []Function {
 		{Name: datePartFunc, NumArgs: 3, Fn: strict(nullable(datePartZone))},
 		{Name: atZoneFunc, NumArgs: 2, Fn: strict(nullable(atZone))},
 		{Name: fromZoneFunc, NumArgs: 2, Fn: strict(nullable(fromZone))},
+		{Name: "to_timestamp", NumArgs: 1, Fn: strict(toTimestamp)},
 	}
+}
+
+// toTimestamp is to_timestamp(seconds): the instant that many seconds
+// after 1970-01-01 00:00:00 UTC, to the microsecond, stored as UTC.
+func toTimestamp(args []any) (any, error) {
+	var secs float64
+	switch v := args[0].(type) {
+	case int64:
+		secs = float64(v)
+	case float64:
+		secs = v
+	default:
+		f, err := strconv.ParseFloat(strings.TrimSpace(textOf(v)), 64)
+		if err != nil {
+			return nil, fmt.Errorf("invalid input syntax for type double precision: %q", textOf(v))
+		}
+		secs = f
+	}
+	// Postgres' range: 4714-11-24 BC to 294276 AD; Go's time formats four
+	// digit years, so the range here is years 1 to 9999.
+	const minSecs, maxSecs = -62135596800, 253402300799
+	if math.IsNaN(secs) || secs < minSecs || secs > maxSecs {
+		return nil, errors.New("timestamp out of range for to_timestamp")
+	}
+	whole := math.Floor(secs)
+	micros := math.Round((secs - whole) * 1e6)
+	return formatTimestamp(time.Unix(int64(whole), int64(micros)*1000).UTC()), nil
 }
 
 // errNotTime is timeArg's error for a value that is no timestamp, which
