@@ -53,7 +53,7 @@ var funcSince = map[string]int{
 	"_pg_size_pretty": 5, "_pg_relname": 5,
 	"_pg_jsonb_contains": 6, "_pg_jsonb_contained": 6, "_pg_jsonb_exists": 6, // jsonb's @>, <@, ?, ?| and ?&
 	"_pg_jsonb_exists_any": 6, "_pg_jsonb_exists_all": 6,
-	"to_timestamp": 6,
+	"to_timestamp": 6, "_pg_jsonb_concat": 6, "_pg_jsonb_delete": 6, "_pg_jsonb_set": 6, "_pg_jsonb_insert": 6, // jsonb's ||, -, jsonb_set, jsonb_insert
 }
 
 // sinceOf is the Since of the function named name: a function in neither

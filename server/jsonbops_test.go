@@ -85,6 +85,22 @@ func TestJSONBOperators(t *testing.T) {
 			t.Errorf("node %d: hit %v, want %v", i, got, want)
 		}
 	}
+	// ||, - and jsonb_set in a write, with a parameter; read back as Postgres
+	// prints a jsonb.
+	mustExec(t, fc, `UPDATE docs SET data = data::jsonb || $1::jsonb - 'n' WHERE id = 1`, `{"n":5,"seen":true}`)
+	mustExec(t, fc, `UPDATE docs SET data = jsonb_set(data, '{owner,id}', '8') WHERE id = 3`)
+	for i := range c.Size() {
+		var one, three string
+		if err := connect(t, c, i).QueryRow(ctx, "SELECT (SELECT data FROM docs WHERE id = 1), (SELECT data FROM docs WHERE id = 3)").Scan(&one, &three); err != nil {
+			t.Fatal(err)
+		}
+		if want := `{"n": 1, "kind": "a", "seen": true, "tags": ["x", "y"]}`; one != want {
+			t.Errorf("node %d: row 1 %s, want %s", i, one, want)
+		}
+		if want := `{"kind": "a", "owner": {"id": 8}}`; three != want {
+			t.Errorf("node %d: row 3 %s, want %s", i, three, want)
+		}
+	}
 	if _, err := fc.Exec(ctx, `SELECT '{bad'::text::jsonb @> '{}'`); pgErr(err) == nil {
 		t.Errorf("malformed JSON: %v, want an error", err)
 	}

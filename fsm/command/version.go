@@ -19,7 +19,8 @@ import "encoding/binary"
 //	4: restore entries (format byte 6: begin, chunk, commit, abort)
 //	5: the restore step install (a file staged out of band), and the SQL
 //	   functions of fsm.Func.Since 5 (server's funcSince)
-//	6: the SQL functions of fsm.Func.Since 6 (jsonb's operators, to_timestamp)
+//	6: the SQL functions of fsm.Func.Since 6 (jsonb's operators and
+//	   functions, to_timestamp)
 const EntryVersion = 6
 
 // BaseEntryVersion is the version of a node that advertises none: releases

@@ -85,7 +85,9 @@ func (p *parser) closeDivisors(next int) {
 			if p.isOp(next, "^") {
 				return
 			}
-		case wPrefix:
+		case wPrefix, wOther:
+			// Arithmetic binds tighter than the other operators: a #> b
+			// - c is a #> (b - c), a || b - c is a || (b - c).
 			switch p.text(next) {
 			case "+", "-", "*", "/", "%", "^":
 				if p.kindAt(next) == tOp {

@@ -3,6 +3,7 @@ package pgsql
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sync"
 )
 
@@ -27,8 +28,9 @@ type Function struct {
 // for timestamps and numbers (tochar.go); lpad, rpad and md5
 // (sqlfuncs.go); _pg_json_text(j), behind ->> (jsonop.go); and Postgres'
 // string, math and JSON functions that SQLite lacks or has with another
-// meaning (pgfuncs.go), and those behind jsonb's @>, <@, ?, ?| and ?&
-// (jsonbops.go).
+// meaning (pgfuncs.go), those behind jsonb's @>, <@, ?, ?| and ?&
+// (jsonbops.go), and jsonb's ||, -, jsonb_set and jsonb_insert
+// (jsonbedit.go).
 func Functions() []Function {
 	return append([]Function{
 		{Name: "regexp", NumArgs: 2, Fn: regexpFunc},
@@ -41,7 +43,7 @@ func Functions() []Function {
 		{Name: "rpad", NumArgs: -1, Fn: pad(false)},
 		{Name: "md5", NumArgs: 1, Fn: md5Func},
 		{Name: jsonTextFunc, NumArgs: 1, Fn: jsonText},
-	}, append(pgFunctions(), jsonbFunctions()...)...)
+	}, slices.Concat(pgFunctions(), jsonbFunctions(), jsonbEditFunctions())...)
 }
 
 var (

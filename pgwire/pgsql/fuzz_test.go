@@ -27,6 +27,7 @@ func FuzzParse(f *testing.F) {
 		"SELECT interval '1 day', (a), array_agg(a) OVER () FROM t",
 		"SELECT DISTINCT ON (a, 2) a AS k, b FROM t WHERE a > $1 ORDER BY k, 2 DESC NULLS LAST LIMIT 1",
 		"SELECT -a ^ 2 ^ b, |/ a + 1, ||/ -8, @ -a, x #>> '{a,1}', x #> '{b}' FROM t",
+		"UPDATE t SET x = x::jsonb || jsonb_build_object('n', a) - 'old' - 1, y = jsonb_set(x, '{a,0}', $1, false) || $2::jsonb",
 		"DELETE FROM ONLY s.t AS a USING u, (SELECT 1) v WHERE a.id = u.id AND (u.x = $1) RETURNING a.id, *", "DELETE FROM t USING",
 		"SELECT x @> '{\"a\":1}', x <@ $1, x -> 'a' ? 'k', x ?| '{a,b}', NOT x ?& $2 FROM t WHERE x @> '[]'",
 		"SELECT repeat(b, 2), split_part(b, ',', -1), format('%s %I %L', a, b, c), pg_typeof(now()) FROM t",

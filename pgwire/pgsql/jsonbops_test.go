@@ -59,3 +59,52 @@ func TestJSONBOperators(t *testing.T) {
 		t.Errorf("malformed JSON: %v", err)
 	}
 }
+
+// TestJSONBEdits runs ||, -, jsonb_set and jsonb_insert as translated on
+// SQLite: Postgres' answers, printed as Postgres prints a jsonb.
+func TestJSONBEdits(t *testing.T) {
+	db := openSQLite(t)
+	for _, tt := range []struct{ expr, want string }{
+		{`'{"a":1,"b":2}'::jsonb || '{"b":3,"cc":4}'`, `{"a": 1, "b": 3, "cc": 4}`},
+		{`'[1,2]'::jsonb || '[3]'`, `[1, 2, 3]`},
+		{`'[1,2]'::jsonb || '3'`, `[1, 2, 3]`},
+		{`'{"a":1}'::jsonb || '[2]'`, `[{"a": 1}, 2]`},
+		{`'"x"'::jsonb || '"y"'::jsonb`, `["x", "y"]`},
+		{`jsonb_build_object('k', 'v<&>') || '{"n":null}'`, `{"k": "v<&>", "n": null}`},
+		{`'{"a":1,"b":2}'::jsonb - 'a'`, `{"b": 2}`},
+		{`'["a","b","a"]'::jsonb - 'a'`, `["b"]`},
+		{`'["a","b","c"]'::jsonb - 1`, `["a", "c"]`},
+		{`'["a","b","c"]'::jsonb - -1`, `["a", "b"]`},
+		{`'{"a":1}'::jsonb || '{"b":{"c":2}}'::jsonb - 'a'`, `{"a": 1, "b": {"c": 2}}`}, // - binds tighter
+		{`jsonb_set('[{"f1":1,"f2":null},2,null,3]', '{0,f1}', '[2,3,4]', false)`, `[{"f1": [2, 3, 4], "f2": null}, 2, null, 3]`},
+		{`jsonb_set('[{"f1":1,"f2":null},2]', '{0,f3}', '[2,3,4]')`, `[{"f1": 1, "f2": null, "f3": [2, 3, 4]}, 2]`},
+		{`jsonb_set('{"a":1}', '{b,c}', '2')`, `{"a": 1}`}, // only the last step is created
+		{`jsonb_set('{"a":[1,2]}', '{a,9}', '3')`, `{"a": [1, 2, 3]}`},
+		{`jsonb_set('{"a":[1,2]}', '{a,-9}', '0')`, `{"a": [0, 1, 2]}`},
+		{`jsonb_insert('{"a": [0,1,2]}', '{a, 1}', '"new_value"')`, `{"a": [0, "new_value", 1, 2]}`},
+		{`jsonb_insert('{"a": [0,1,2]}', '{a, 1}', '"new_value"', true)`, `{"a": [0, 1, "new_value", 2]}`},
+		{`jsonb_insert('{"a": {"b": "value"}}', '{a, c}', '"new_value"')`, `{"a": {"b": "value", "c": "new_value"}}`},
+	} {
+		st := Parse("SELECT " + tt.expr)
+		if st.Err != nil {
+			t.Fatalf("%s: %v", tt.expr, st.Err)
+		}
+		var got sql.NullString
+		if err := db.QueryRow(st.SQLite("")).Scan(&got); err != nil {
+			t.Fatalf("%s (%s): %v", tt.expr, st.SQL, err)
+		}
+		if got.String != tt.want {
+			t.Errorf("%s (%s): got %s, want %s", tt.expr, st.SQL, got.String, tt.want)
+		}
+	}
+	for expr, msg := range map[string]string{
+		`jsonb_insert('{"a": {"b": 1}}', '{a, b}', '2')`: "cannot replace existing key",
+		`'"x"'::jsonb - 'x'`:                             "cannot delete from scalar",
+		`jsonb_set('1', '{a}', '2')`:                     "cannot set path in scalar",
+	} {
+		st := Parse("SELECT " + expr)
+		if err := db.QueryRow(st.SQLite("")).Scan(new(sql.NullString)); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%s: %v, want %q", expr, err, msg)
+		}
+	}
+}

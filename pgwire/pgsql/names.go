@@ -260,6 +260,9 @@ func (p *parser) nameExpr0(a, b int) Column {
 	if a >= b {
 		return Column{Name: "?column?"}
 	}
+	if p.jsonbEdits(a, b) {
+		return Column{Name: "?column?", Type: "jsonb"}
+	}
 	// The last top-level cast gives the type; the operand before the first
 	// names the column, or else the type does.
 	depth, firstCast, lastCast := 0, -1, -1
@@ -751,7 +754,7 @@ var functionTypes = map[string]string{
 	"jsonb_object_agg": "jsonb", "to_jsonb": "jsonb", "json_typeof": "text", "jsonb_typeof": "text",
 	"json_array_length": "int4", "jsonb_array_length": "int4",
 	// Dates and times.
-	"to_timestamp": "timestamptz",
+	"to_timestamp": "timestamptz", "jsonb_set": "jsonb", "jsonb_insert": "jsonb",
 }
 
 // insertDefaults handles DEFAULT in INSERT … VALUES, which SQLite lacks:

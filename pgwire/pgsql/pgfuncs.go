@@ -89,6 +89,10 @@ var errorStates = []struct{ prefix, code string }{
 	{"invalid base64 end sequence", "22023"},                          // invalid_parameter_value
 	{"null values cannot be formatted as an SQL identifier", "22004"}, // null_value_not_allowed
 	{"timestamp out of range", "22008"},                               // datetime_field_overflow
+	{"cannot replace existing key", "22023"},                          // invalid_parameter_value
+	{"cannot delete from ", "22023"},                                  // invalid_parameter_value
+	{"cannot set path in scalar", "22023"},                            // invalid_parameter_value
+	{"path element at position", "22P02"},                             // invalid_text_representation
 	{"bigint out of range", "22003"},                                  // numeric_value_out_of_range
 	{"integer out of range", "22003"},                                 // numeric_value_out_of_range
 	{"count must be greater than zero", "2201G"},                      // invalid_argument_for_width_bucket_function

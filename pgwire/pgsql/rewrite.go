@@ -294,6 +294,10 @@ func (p *parser) stepWord(i, start int) int {
 		}
 	}
 	if call && !namesRelation[p.word(i-1)] {
+		if sqliteJSONB[w] {
+			p.fail("42883", i, "function "+w+" does not exist")
+			return i + 1
+		}
 		if to, ok := renamedFuncs[w]; ok {
 			p.replace(i, to)
 			p.prim, p.primLo = start, i
@@ -647,6 +651,12 @@ func (p *parser) stepOp(i, start int) int {
 		p.prim = -1
 		return i + 1
 	case "+", "-":
+		if op == "-" && p.prim >= 0 && p.jsonbBefore(i) {
+			if p.refuseJSONBStored(i, "jsonb's -") {
+				return i + 1
+			}
+			return p.binaryCall(i, jsonbDeleteFunc, wOther)
+		}
 		if p.prim >= 0 && p.word(i+1) == "interval" {
 			k := p.kindAt(i + 2)
 			if k != tString && k != tEString && k != tDollar {
@@ -688,6 +698,13 @@ func (p *parser) stepOp(i, start int) int {
 			}
 			return p.binaryCall(i, fn, wOther)
 		}
+	case "||":
+		if p.prim >= 0 && (p.jsonbBefore(i) || p.jsonbAfter(i+1)) {
+			if p.refuseJSONBStored(i, "jsonb's ||") {
+				return i + 1
+			}
+			return p.binaryCall(i, jsonbConcatFunc, wOther)
+		}
 	case "@>", "<@", "?", "?|", "?&":
 		if p.prim >= 0 {
 			return p.binaryCall(i, jsonbOperators[op], wOther)
@@ -722,8 +739,8 @@ var renamedFuncs = map[string]string{
 	"json_agg": "json_group_array", "jsonb_agg": "json_group_array",
 	"json_object_agg": "json_group_object", "jsonb_object_agg": "json_group_object",
 	"to_json": "json_quote", "to_jsonb": "json_quote",
-	"jsonb_array_length": "json_array_length",
-	"strpos":             "instr", "chr": "char", "ascii": "unicode", "btrim": "trim",
+	"jsonb_array_length": "json_array_length", "jsonb_set": jsonbSetFunc, "jsonb_insert": jsonbInsertFunc,
+	"strpos": "instr", "chr": "char", "ascii": "unicode", "btrim": "trim",
 	"char_length": "length", "character_length": "length",
 }
 
