@@ -323,6 +323,17 @@ func (p *parser) stepWord(i, start int) int {
 				return end + 1
 			}
 		}
+	case "overriding":
+		// INSERT … OVERRIDING SYSTEM VALUE (pg_dump --inserts writes it for
+		// a GENERATED ALWAYS identity): here such a column takes the value
+		// given anyway. OVERRIDING USER VALUE, which discards it, is not
+		// taken.
+		if p.word(0) == "insert" && p.word(i+1) == "system" && p.word(i+2) == "value" {
+			p.drop(i)
+			p.drop(i + 1)
+			p.drop(i + 2)
+			return i + 3
+		}
 	case "public":
 		if p.isPunct(i+1, '.') && (p.kindAt(i+2) == tWord || p.kindAt(i+2) == tQIdent) {
 			p.drop(i)
