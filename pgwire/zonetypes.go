@@ -7,7 +7,8 @@ import "strings"
 // and Rails and Prisma declare them so). SQLite's grammar takes words and
 // then one parenthesised size, so the DDL that declares such a column is
 // rewritten to the short name with the precision after it, timestamptz(3)
-// or timestamp(3), which the catalogs read back as the same type.
+// or timestamp(3), which the catalogs read back as the same type and
+// precision.
 
 // zoneTypesFolded returns sql with every time or timestamp type whose
 // precision comes before WITH or WITHOUT TIME ZONE written as its short

@@ -51,7 +51,10 @@ ALTER TABLE zoned ADD COLUMN updated_at timestamp(6) with time zone;
 ALTER TABLE zoned ALTER COLUMN created_at TYPE timestamp(3) without time zone;
 INSERT INTO zoned VALUES (1, '2024-05-06 07:08:09.123', '2024-05-06 07:08:09.5+02', '2024-05-06 00:00:00+00');
 SELECT created_at, seen FROM zoned;
-SELECT created_at, seen, updated_at FROM zoned \gdesc`
+SELECT created_at, seen, updated_at FROM zoned \gdesc
+SELECT column_name, datetime_precision, format_type(a.atttypid, a.atttypmod) FROM information_schema.columns c
+  JOIN pg_attribute a ON a.attrelid = 'zoned'::regclass AND a.attname = c.column_name
+  WHERE table_name = 'zoned' AND column_name <> 'id' ORDER BY ordinal_position;`
 	cmd := exec.CommandContext(ctx, "psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", dsn)
 	cmd.Stdin = strings.NewReader("SET TIME ZONE 'UTC';\n" + script)
 	out, err := cmd.CombinedOutput()
@@ -59,7 +62,10 @@ SELECT created_at, seen, updated_at FROM zoned \gdesc`
 		t.Fatalf("psql: %v\n%s", err, out)
 	}
 	for _, want := range []string{"2024-05-06 07:08:09.123|2024-05-06 05:08:09.5+00\n",
-		"created_at|timestamp without time zone\nseen|timestamp with time zone\nupdated_at|timestamp with time zone\n"} {
+		// The precision, as pg_dump, Rails' schema dumper and Prisma's
+		// introspection read it back.
+		"created_at|timestamp(3) without time zone\nseen|timestamp(3) with time zone\nupdated_at|timestamp(6) with time zone\n",
+		"created_at|3|timestamp(3) without time zone\nseen|3|timestamp(3) with time zone\nupdated_at|6|timestamp(6) with time zone\n"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("psql printed\n%s\nwant %q", out, want)
 		}

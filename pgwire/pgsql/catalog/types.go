@@ -124,11 +124,11 @@ func declType(decl string) (oid, typmod int64) {
 	case "DATE":
 		return 1082, -1
 	case "TIMESTAMP", "DATETIME", "TIMESTAMP WITHOUT TIME ZONE":
-		return 1114, -1
+		oid = 1114
 	case "TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE":
-		return 1184, -1
+		oid = 1184
 	case "TIME", "TIME WITHOUT TIME ZONE":
-		return 1083, -1
+		oid = 1083
 	case "UUID":
 		return 2950, -1
 	case "JSON":
@@ -150,9 +150,16 @@ func declType(decl string) (oid, typmod int64) {
 	if err != nil || pn < 0 {
 		return oid, -1
 	}
-	if oid == 1700 {
+	switch oid {
+	case 1700:
 		sn, _ := strconv.ParseInt(strings.TrimSpace(s), 10, 32)
 		return oid, (pn<<16 | sn&0xffff) + 4
+	case 1114, 1184, 1083:
+		// A time's modifier is its precision, 0 to 6, as is.
+		if pn > 6 {
+			pn = 6
+		}
+		return oid, pn
 	}
 	return oid, pn + 4
 }
@@ -165,6 +172,16 @@ func formatType(oid int64, typmod int64, hasMod bool) string {
 	t, ok := typeByOID[oid]
 	if !ok {
 		return "???"
+	}
+	if hasMod && typmod >= 0 {
+		switch oid {
+		case 1114:
+			return fmt.Sprintf("timestamp(%d) without time zone", typmod)
+		case 1184:
+			return fmt.Sprintf("timestamp(%d) with time zone", typmod)
+		case 1083:
+			return fmt.Sprintf("time(%d) without time zone", typmod)
+		}
 	}
 	if !hasMod || typmod < 4 {
 		if oid == 1042 && hasMod {
