@@ -246,7 +246,7 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 				}
 			}
 		case "VACUUM":
-			return nil, vacuumError(st)
+			return c.runVacuum(st)
 		case "COPY":
 			// The simple protocol takes COPY before it gets here.
 			return nil, errCopyExtended()

@@ -122,7 +122,12 @@ func TestCreateSchema(t *testing.T) {
 }
 
 func TestVacuumError(t *testing.T) {
-	for _, sql := range []string{"vacuum analyze pgbench_branches", "VACUUM", "/* x */ vacuum (verbose) t"} {
+	for _, sql := range []string{"vacuum analyze pgbench_branches", "VACUUM", "/* x */ vacuum (verbose) t", "VACUUM FULL"} {
+		if e := vacuumError(pgsql.Parse(sql)); e != nil {
+			t.Errorf("%q: refused (%v), want it taken", sql, e)
+		}
+	}
+	for _, sql := range []string{"VACUUM INTO '/tmp/x.db'", "vacuum main into 'y'"} {
 		if e := vacuumError(pgsql.Parse(sql)); e == nil || e.Code != "42501" {
 			t.Errorf("%q: got %v, want a 42501 refusal", sql, e)
 		}
