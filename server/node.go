@@ -65,6 +65,9 @@ type Node struct {
 	// restoreMu is held by the restore this node, as leader, is sending
 	// through the log (backup.go): one at a time.
 	restoreMu sync.Mutex
+	// restoreActive is the id of the restore this node is receiving or
+	// sending, 0 if none.
+	restoreActive atomic.Uint64
 	// leaderGen counts changes of leadership seen by watchLeadership;
 	// txReadyGen is leaderGen+1 once a transaction has waited, in that
 	// leadership, for every entry of earlier terms (tx.go).

@@ -62,13 +62,12 @@ func (n *Node) outOfBand() bool {
 // installed only in the term it started in: an abort of it proposed by
 // another leader (abortAbandonedRestores) is then never followed by its
 // install.
-func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64, crc uint32) (RestoreInfo, error) {
+func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64, crc uint32, id uint64) (RestoreInfo, error) {
 	start := time.Now()
 	term := n.raft.Term()
 	if !n.raft.IsLeader() {
 		return RestoreInfo{}, n.restoreError(errRestoreLeaderLost)
 	}
-	id := newRestoreID()
 	if err := n.fsm.AdoptRestore(ctx, id, path); err != nil {
 		return RestoreInfo{}, err
 	}
@@ -90,6 +89,7 @@ func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64, cr
 		return RestoreInfo{}, n.restoreError(err)
 	}
 	staged := time.Since(start)
+	n.restoreHook(RestoreHookStaged, id)
 
 	// Nothing may use the write connection while the state is replaced.
 	if err := n.writes.acquireExclusive(ctx); err != nil {
@@ -104,12 +104,17 @@ func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64, cr
 	if err := n.stillLeading(term); err != nil {
 		return RestoreInfo{}, n.restoreError(err)
 	}
+	if index, installed, _ := n.fsm.RestoreOutcome(id); installed {
+		// Installed meanwhile by this id: never twice.
+		return RestoreInfo{Index: index, DBSize: size, AlreadyInstalled: true}, nil
+	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.cfg.ApplyTimeout+time.Duration(size>>20)*time.Millisecond)
 	defer cancel()
 	p, err := n.raft.Propose(cctx, command.EncodeRestore(&command.Restore{Op: command.RestoreInstall, ID: id, Size: size, Checksum: crc}))
 	if err != nil {
 		return RestoreInfo{}, n.restoreError(err)
 	}
+	n.restoreHook(RestoreHookProposed, id)
 	resp, index, err := p.Wait(cctx)
 	if errors.Is(err, raft.ErrOutcomeUnknown) {
 		// The install entry may commit under the next leader: learn
@@ -136,6 +141,13 @@ func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64, cr
 	settled = true
 	n.log.Info("restored the cluster's data from a file", "index", index, "size", size, "staged", staged, "took", time.Since(start))
 	return RestoreInfo{Index: index, DBSize: size}, nil
+}
+
+// restoreHook calls Config.TestRestoreHook, if set.
+func (n *Node) restoreHook(point string, id uint64) {
+	if h := n.cfg.TestRestoreHook; h != nil {
+		h(point, RestoreID(id))
+	}
 }
 
 // restoreSettle bounds how long a leader that lost its leadership after
