@@ -238,6 +238,10 @@ func (rs *restoreSender) run(again func() error, body func() (io.ReadCloser, int
 		case isAdmin && ae.notApplied:
 			// The leader changed before the restore was installed, and
 			// nothing changed: send it again, to the new leader.
+		case isAdmin && ae.code == http.StatusConflict && attempt > 1:
+			// Sent again once the first attempt was definitely not
+			// applied, to a leader still busy (aborting what the last
+			// one left staged): this request changed nothing either.
 		case isAdmin && ae.code < 500:
 			return server.RestoreInfo{}, fmt.Errorf("restore: %w", err) // refused: nothing changed
 		case rs.legacy:

@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -80,7 +84,8 @@ func restoreIDFixture(t *testing.T, c *servertest.Cluster) string {
 	return path
 }
 
-// execSQL runs sql on the leader, again if leadership moved.
+// execSQL runs sql on the leader, again if it fails (leadership moved; a
+// write whose outcome was unknown may then be applied twice).
 func execSQL(t *testing.T, c *servertest.Cluster, sql string) {
 	t.Helper()
 	servertest.Eventually(t, 30*time.Second, sql, func() error {
@@ -90,7 +95,9 @@ func execSQL(t *testing.T, c *servertest.Cluster, sql string) {
 			return err
 		}
 		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, sql)
+		if _, err = conn.Exec(ctx, sql); err != nil {
+			t.Logf("%s: %v; again", sql, err)
+		}
 		return err
 	})
 }
@@ -279,8 +286,65 @@ func TestRestoreIdempotentByID(t *testing.T) {
 	}
 	installedOnce(t, c, id, index, -1)
 	for i := range c.Size() {
-		if n := countRows(t, c, i, "SELECT count(*) FROM t WHERE who = 'after'"); n != 1 {
-			t.Fatalf("node %d: the row written after the restore is gone: it was installed again", i)
+		// At least one: a write retried after an unknown outcome may
+		// have committed twice.
+		if n := countRows(t, c, i, "SELECT count(*) FROM t WHERE who = 'after'"); n < 1 {
+			t.Fatalf("node %d: %d rows written after the restore: it was installed again", i, n)
 		}
+	}
+}
+
+// A node that drops the upload's connection and then never learns the
+// outcome: raftsql restore gives up after --outcome-timeout with exit
+// status 3 and names the id to check later; it does not send the file
+// again. Once a node says installed, --restore-id reports it.
+func TestRestoreOutcomeUnknownExitsThree(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "backup.db")
+	if err := os.WriteFile(path, []byte("not looked at by this server"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var posts atomic.Int32
+	var installed atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == "POST" && r.URL.Path == "/restore":
+			posts.Add(1)
+			io.Copy(io.Discard, r.Body)
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close() // the leader killed before it answered
+			}
+		case r.URL.Path == "/restore/status":
+			id, _ := server.ParseRestoreID(r.URL.Query().Get("id"))
+			st := server.RestoreStatus{ID: id, Outcome: server.RestoreUnknown, Node: "n1", AppliedIndex: 5}
+			if installed.Load() {
+				st.Outcome, st.Index, st.Installs = server.RestoreInstalled, 6, 1
+			}
+			json.NewEncoder(w).Encode(st)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+
+	var out, errOut syncBuffer
+	err := run(context.Background(), []string{"restore", "--addr", addr, "--outcome-timeout", "1s", path}, &out, &errOut)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != exitOutcomeUnknown {
+		t.Fatalf("restore with its outcome never known: %v, want exit status %d\n%s", err, exitOutcomeUnknown, errOut.String())
+	}
+	m := regexp.MustCompile(`--restore-id ([0-9a-f]{16})`).FindStringSubmatch(err.Error())
+	if m == nil || !strings.Contains(errOut.String(), "restore id "+m[1]) || !strings.Contains(errOut.String(), "waiting to learn what became of restore "+m[1]) {
+		t.Fatalf("the error %q or the progress\n%s\ndoes not name the id", err, errOut.String())
+	}
+	if n := posts.Load(); n != 1 {
+		t.Fatalf("the file was sent %d times, want once: its outcome was unknown", n)
+	}
+
+	installed.Store(true)
+	got, _ := mustRun(t, "restore", "--addr", addr, "--restore-id", m[1], path)
+	if !strings.Contains(got, "restore "+m[1]+" was installed already, at index 6") || posts.Load() != 1 {
+		t.Fatalf("restore --restore-id printed %q after %d uploads; want the install reported, nothing sent", got, posts.Load())
 	}
 }
