@@ -307,6 +307,7 @@ func (f *FSM) RestoredAt(index, term uint64) {
 	if index > f.index {
 		f.index, f.term = index, term
 	}
+	f.forgetOutcomesTo(index)
 }
 
 // ---- Checking a file before it is restored --------------------------------

@@ -275,7 +275,16 @@
 // its restore was applied is not kept either (RestoreOutcome: each node
 // remembers what became of its latest restores, installed at an index or
 // aborted; a leader that lost its leadership after proposing an install
-// entry reads it there to tell its client which).
+// entry reads it there to tell its client which, and server's restore
+// status, by the restore id a client chose, reads it for a client that
+// lost its answer: server/restoreid.go says when that answer is definite).
+// The outcomes are the node's memory, not replicated
+// state: the latest 256 it applied since Open, and OutcomesFrom says from
+// which index they are complete (a snapshot restored, a state fetched or
+// a file kept at Open holds restores it did not apply). A copy is refused
+// only for an abort applied while it was copied: the same id staged
+// again afterwards (its client sent it again once it learned the first
+// attempt was aborted) is kept.
 //
 // The leader proposes the install entry only in the term the restore
 // began in: an abort proposed by another leader in between is never

@@ -221,6 +221,7 @@ func Open(cfg Config) (*FSM, error) {
 		f.index, f.term = held.index, held.term
 		f.readIndex.Store(held.index)
 		f.heldIndex, f.heldTerm = held.index, held.term
+		f.oob.outcomesFrom = held.index
 		f.lastTime.Store(held.lastTime)
 		for _, e := range held.entries {
 			f.dedup.put(e.id, e.res)

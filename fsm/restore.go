@@ -139,13 +139,14 @@ func (f *FSM) stepRestore(r *command.Restore, l *hraft.Log) (*command.Result, er
 		if err := f.swapIn(f.stagingPath(), l.Index, l.Term, f.lastTime.Load(), nil); err != nil {
 			return nil, err
 		}
+		f.noteOutcome(r.ID, l.Index, l.Index)
 		f.log.Info("restored the database from a file", logKeyIndex, l.Index, "size", s.size)
 		return nil, nil
 	case command.RestoreInstall:
 		return f.install(r, l)
 	case command.RestoreAbort:
 		// Noted first: a copy of it that ends after this is not kept.
-		f.noteOutcome(r.ID, 0)
+		f.noteOutcome(r.ID, 0, l.Index)
 		f.DropRestore(r.ID)
 		if mine {
 			f.log.Info("abandoned restore discarded", "id", fmt.Sprintf("%x", r.ID), "staged", s.written, "size", s.size)

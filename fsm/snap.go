@@ -213,6 +213,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err := f.swapIn(tmp, h.Index, h.Term, lastTime, entries); err != nil {
 		return err
 	}
+	f.forgetOutcomesTo(h.Index)
 	f.log.Info("restored snapshot", logKeyIndex, h.Index, "size", h.Size)
 	return nil
 }

@@ -56,28 +56,48 @@ type oobStaging struct {
 	files, states atomic.Uint64
 	// outcomes holds what became of the latest restores applied here
 	// (restoreOutcomes of them): installed at an index, or aborted.
-	outcomes []restoreOutcome
+	// outcomesFrom is the index after which they are complete: every
+	// install or abort entry applied here past it is among them (the
+	// state Open started from, a snapshot restored or a state fetched
+	// carries none, and the oldest fall out).
+	outcomes     []restoreOutcome
+	outcomesFrom uint64
+	// outcomeSeq numbers the outcomes noted, for StageRestore to tell an
+	// abort applied while it copied from one applied before.
+	outcomeSeq uint64
 }
 
 // restoreOutcome is what became of a restore out of band: installed at
-// index, or aborted (index 0).
+// index, or aborted (index 0) by the entry at at.
 type restoreOutcome struct {
-	id, index uint64
+	id, index, at, seq uint64
 }
 
 // restoreOutcomes is how many outcomes a node keeps, for leaders that lost
-// their leadership while installing one to learn its fate.
-const restoreOutcomes = 16
+// their leadership while installing one, and clients whose answer was
+// lost, to learn its fate.
+const restoreOutcomes = 256
 
 // noteOutcome records what became of restore id: installed at index, or
-// aborted (index 0).
-func (f *FSM) noteOutcome(id, index uint64) {
+// aborted (index 0), by the entry at at.
+func (f *FSM) noteOutcome(id, index, at uint64) {
 	f.oob.mu.Lock()
 	defer f.oob.mu.Unlock()
-	f.oob.outcomes = append(f.oob.outcomes, restoreOutcome{id: id, index: index})
+	f.oob.outcomeSeq++
+	f.oob.outcomes = append(f.oob.outcomes, restoreOutcome{id: id, index: index, at: at, seq: f.oob.outcomeSeq})
 	if len(f.oob.outcomes) > restoreOutcomes {
+		f.oob.outcomesFrom = max(f.oob.outcomesFrom, f.oob.outcomes[0].at)
 		f.oob.outcomes = f.oob.outcomes[1:]
 	}
+}
+
+// forgetOutcomesTo records that the state now holds entries up to index
+// that this node did not apply: the outcomes of restores up to it are not
+// known here.
+func (f *FSM) forgetOutcomesTo(index uint64) {
+	f.oob.mu.Lock()
+	f.oob.outcomesFrom = max(f.oob.outcomesFrom, index)
+	f.oob.mu.Unlock()
 }
 
 // RestoreOutcome reports what this node applied of restore id since Open:
@@ -97,6 +117,29 @@ func (f *FSM) RestoreOutcome(id uint64) (index uint64, installed, decided bool) 
 		}
 	}
 	return 0, false, decided
+}
+
+// RestoreInstalls counts the install entries of restore id among the
+// outcomes this node remembers.
+func (f *FSM) RestoreInstalls(id uint64) int {
+	f.oob.mu.Lock()
+	defer f.oob.mu.Unlock()
+	k := 0
+	for _, o := range f.oob.outcomes {
+		if o.id == id && o.index != 0 {
+			k++
+		}
+	}
+	return k
+}
+
+// OutcomesFrom returns the index after which RestoreOutcome knows every
+// restore this node applied: an install or abort entry at a higher index
+// that this node applied is reported; one at or below it may not be.
+func (f *FSM) OutcomesFrom() uint64 {
+	f.oob.mu.Lock()
+	defer f.oob.mu.Unlock()
+	return f.oob.outcomesFrom
 }
 
 // Fetched returns how many install entries this node applied with a file
@@ -148,6 +191,9 @@ func (f *FSM) StageRestore(ctx context.Context, id uint64, size int64, crc uint3
 			os.Remove(part)
 		}
 	}()
+	f.oob.mu.Lock()
+	seq := f.oob.outcomeSeq
+	f.oob.mu.Unlock()
 	h := crc32.New(castagnoli)
 	n, err := io.CopyBuffer(io.MultiWriter(file, h), io.LimitReader(r, size+1), make([]byte, stageWrite))
 	if err != nil {
@@ -163,11 +209,12 @@ func (f *FSM) StageRestore(ctx context.Context, id uint64, size int64, crc uint3
 		return fmt.Errorf("fsm: staging restore %x: %w", id, err)
 	}
 	// An abort of id applied while it was copied removed nothing of it:
-	// it is not kept.
+	// it is not kept. One applied before (an earlier attempt of the same
+	// restore id, given up) does not concern this copy.
 	f.oob.mu.Lock()
 	aborted := false
 	for _, o := range f.oob.outcomes {
-		aborted = aborted || (o.id == id && o.index == 0)
+		aborted = aborted || (o.id == id && o.index == 0 && o.seq > seq)
 	}
 	if !aborted {
 		err = os.Rename(part, f.stagedPath(id))
@@ -365,7 +412,7 @@ func (f *FSM) install(r *command.Restore, l *hraft.Log) (*command.Result, error)
 				return nil, err
 			}
 			f.removeStagedExcept(0)
-			f.noteOutcome(r.ID, l.Index)
+			f.noteOutcome(r.ID, l.Index, l.Index)
 			f.log.Info("restored the database from a file", logKeyIndex, l.Index, "id", id, "size", r.Size)
 			return nil, nil
 		}
@@ -391,7 +438,7 @@ func (f *FSM) install(r *command.Restore, l *hraft.Log) (*command.Result, error)
 		index, serr := f.fetchState(ctx, src, l.Index)
 		if serr == nil {
 			f.oob.states.Add(1)
-			f.noteOutcome(r.ID, l.Index)
+			f.noteOutcome(r.ID, l.Index, l.Index)
 			f.log.Info("installed another node's state in place of a restore", "id", id, logKeyIndex, l.Index, "state_index", index, "took", time.Since(start))
 			return nil, nil
 		}
@@ -444,6 +491,7 @@ func (f *FSM) fetchState(ctx context.Context, src RestoreSource, minIndex uint64
 		return 0, err
 	}
 	f.heldIndex, f.heldTerm = h.Index, h.Term
+	f.forgetOutcomesTo(h.Index)
 	f.removeStagedExcept(0)
 	return h.Index, nil
 }

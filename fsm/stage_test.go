@@ -156,3 +156,69 @@ func TestInstallFetchesAState(t *testing.T) {
 		t.Fatalf("fetched %d files and %d states, want 0 and 1", files, states)
 	}
 }
+
+// blockingReader hands out r after unblock is closed.
+type blockingReader struct {
+	r       io.Reader
+	started chan struct{}
+	unblock chan struct{}
+}
+
+func (b *blockingReader) Read(p []byte) (int, error) {
+	if b.started != nil {
+		close(b.started)
+		b.started = nil
+		<-b.unblock
+	}
+	return b.r.Read(p)
+}
+
+// A copy that ends after an abort of its restore was applied is not kept,
+// but the same restore id staged again after the abort (its client sent
+// it again) is, and installs; the outcomes say aborted, then installed once.
+func TestStageAgainAfterAnAbort(t *testing.T) {
+	data, err := os.ReadFile(sourceDB(t, "restored"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := openTest(t)
+	a := &applier{f: f}
+	a.mustExec(t, "CREATE TABLE old(x)")
+	ctx := context.Background()
+	crc := crc32.Checksum(data, castagnoli)
+	const id = 9
+	br := &blockingReader{r: bytes.NewReader(data), started: make(chan struct{}), unblock: make(chan struct{})}
+	started := br.started
+	copied := make(chan error, 1)
+	go func() { copied <- f.StageRestore(ctx, id, int64(len(data)), crc, br) }()
+	<-started
+	a.index++
+	abort := &hraft.Log{Index: a.index, Term: 2, Type: hraft.LogCommand, Data: command.EncodeRestore(&command.Restore{Op: command.RestoreAbort, ID: id})}
+	if err := resultErr(f.ApplyBatch([]*hraft.Log{abort})[0]); err != nil {
+		t.Fatal(err)
+	}
+	close(br.unblock)
+	if err := <-copied; err == nil || !strings.Contains(err.Error(), "aborted while it was copied") {
+		t.Fatalf("a copy that ended after its abort: %v, want refused", err)
+	}
+	if _, installed, decided := f.RestoreOutcome(id); installed || !decided {
+		t.Fatalf("after the abort: installed %v, decided %v", installed, decided)
+	}
+	if err := f.StageRestore(ctx, id, int64(len(data)), crc, bytes.NewReader(data)); err != nil {
+		t.Fatalf("staging the same id again after its abort: %v", err)
+	}
+	install := installLog(a.index+1, id, data)
+	a.index++
+	if err := resultErr(f.ApplyBatch([]*hraft.Log{install})[0]); err != nil {
+		t.Fatal(err)
+	}
+	if index, installed, _ := f.RestoreOutcome(id); !installed || index != install.Index || f.RestoreInstalls(id) != 1 {
+		t.Fatalf("after the install: index %d, installed %v, %d installs; want once at %d", index, installed, f.RestoreInstalls(id), install.Index)
+	}
+	if got := dump(t, f); !strings.Contains(got, "restored") || strings.Contains(got, "old") {
+		t.Fatalf("after the install the state is\n%s", got)
+	}
+	if from := f.OutcomesFrom(); from != 0 {
+		t.Fatalf("OutcomesFrom %d on a state machine that applied everything since it opened empty", from)
+	}
+}

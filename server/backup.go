@@ -221,6 +221,11 @@ func (r ctxReader) Read(p []byte) (int, error) {
 type RestoreInfo struct {
 	Index  uint64 `json:"index"`
 	DBSize int64  `json:"db_size"`
+	// ID is the restore's id (RestoreOptions.ID, or the one the leader
+	// picked); AlreadyInstalled is set when the restore was installed
+	// before, under this id, and was not installed again.
+	ID               RestoreID `json:"id,omitempty"`
+	AlreadyInstalled bool      `json:"already_installed,omitempty"`
 }
 
 // Restore replaces the data of the whole cluster with the SQLite database
@@ -236,6 +241,16 @@ type RestoreInfo struct {
 // cluster not yet upgraded, sent through the log (restoreFile); Restore
 // returns the index at which every node installs it, once a majority has.
 func (n *Node) Restore(ctx context.Context, r io.Reader) (RestoreInfo, error) {
+	return n.RestoreWith(ctx, r, RestoreOptions{})
+}
+
+// RestoreWith is Restore with options: opts.ID names the restore, so that
+// a client that lost the answer can ask any node what became of it
+// (RestoreStatus), and so that the same file sent again under the same id
+// is installed once: when the id was installed already, RestoreWith
+// answers with that install's index (RestoreInfo.AlreadyInstalled) and
+// changes nothing.
+func (n *Node) RestoreWith(ctx context.Context, r io.Reader, opts RestoreOptions) (RestoreInfo, error) {
 	if !n.raft.IsLeader() {
 		return RestoreInfo{}, n.notLeaderForAdmin("a restore")
 	}
@@ -246,6 +261,12 @@ func (n *Node) Restore(ctx context.Context, r io.Reader) (RestoreInfo, error) {
 		return RestoreInfo{}, ErrRestoreBusy
 	}
 	defer n.restoreMu.Unlock()
+	id := uint64(opts.ID)
+	if id == 0 {
+		id = newRestoreID()
+	}
+	n.restoreActive.Store(id)
+	defer n.restoreActive.Store(0)
 	path, size, crc, err := n.receiveRestore(ctx, r)
 	if path != "" {
 		defer os.Remove(path)
@@ -259,10 +280,24 @@ func (n *Node) Restore(ctx context.Context, r io.Reader) (RestoreInfo, error) {
 	if !n.raft.IsLeader() {
 		return RestoreInfo{}, fmt.Errorf("%w: %w", ErrRestoreNotApplied, n.notLeaderForAdmin("a restore"))
 	}
-	if n.outOfBand() {
-		return n.restoreOutOfBand(ctx, path, size, crc)
+	if opts.ID != 0 {
+		index, installed, err := n.alreadyInstalled(ctx, id)
+		if err != nil {
+			return RestoreInfo{}, err
+		}
+		if installed {
+			n.log.Info("a restore sent again was installed already; not installing it again", "id", opts.ID, "index", index)
+			return RestoreInfo{Index: index, DBSize: size, ID: opts.ID, AlreadyInstalled: true}, nil
+		}
 	}
-	return n.restoreFile(ctx, path)
+	var info RestoreInfo
+	if n.outOfBand() {
+		info, err = n.restoreOutOfBand(ctx, path, size, crc, id)
+	} else {
+		info, err = n.restoreFile(ctx, path, id)
+	}
+	info.ID = RestoreID(id)
+	return info, err
 }
 
 // prepareRestore fsyncs the file received at path and checks it.
@@ -468,6 +503,7 @@ func (n *Node) staggerSnapshots() {
 func (n *Node) backupRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /backup", n.serveBackup)
 	mux.HandleFunc("POST /restore", n.serveRestore)
+	mux.HandleFunc("GET /restore/status", n.serveRestoreStatus)
 	mux.HandleFunc("POST /snapshot", n.serveSnapshot)
 }
 
@@ -530,7 +566,17 @@ func (n *Node) serveRestore(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("%v (%d bytes, --max-restore-size): this file has %d", ErrRestoreTooLarge, limit, r.ContentLength), http.StatusRequestEntityTooLarge)
 		return
 	}
-	info, err := n.Restore(r.Context(), r.Body)
+	var opts RestoreOptions
+	if s := r.Header.Get(HeaderRestoreID); s != "" {
+		id, err := ParseRestoreID(s)
+		if err != nil {
+			http.Error(w, fmt.Sprintf("%v: %s: %v", ErrRestoreRefused, HeaderRestoreID, err), http.StatusBadRequest)
+			return
+		}
+		opts.ID = id
+		w.Header().Set(HeaderRestoreID, id.String())
+	}
+	info, err := n.RestoreWith(r.Context(), r.Body, opts)
 	if err != nil {
 		if errors.Is(err, ErrRestoreNotApplied) || errors.Is(err, ErrNeedsLeader) || errors.Is(err, ErrNoLeader) {
 			w.Header().Set(HeaderRestoreOutcome, RestoreNotApplied)

@@ -353,12 +353,7 @@ func TestSnapshotThresholdsAreStaggered(t *testing.T) {
 // keeps a staging file.
 func TestRestoreWhileWriting(t *testing.T) {
 	c := servertest.NewCluster(t, 3, servertest.Options{})
-	conn := connect(t, c, 0)
-	mustExec(t, conn, "CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT, pad BLOB)")
-	mustExec(t, conn, "INSERT INTO t (who, pad) VALUES ('restored', randomblob(300000))")
-	c.EnsureSame()
-	path, _ := backupToFile(t, c.Node(c.Leader()), server.BackupOptions{})
-	mustExec(t, conn, "INSERT INTO t (who) VALUES ('lost')")
+	path := restoreFixtureSized(t, c, 300000)
 	down := c.Follower()
 	var up []int
 	for i := range c.Size() {
@@ -392,21 +387,7 @@ func TestRestoreWhileWriting(t *testing.T) {
 		return nil
 	})
 	c.Stop(down)
-	// On a loaded machine an election may cut a restore short; it then
-	// changed nothing (or, with its outcome unknown, may have), and is
-	// sent again.
-	var ri server.RestoreInfo
-	for attempt := 1; ; attempt++ {
-		var err error
-		ri, err = restoreFile(t, c.Node(c.Leader()), path)
-		if err == nil {
-			break
-		}
-		if attempt == 5 || !(errors.Is(err, server.ErrNeedsLeader) || errors.Is(err, server.ErrOutcomeUnknown)) {
-			t.Fatalf("Restore while writing (attempt %d): %v", attempt, err)
-		}
-		t.Logf("Restore while writing (attempt %d): %v; again", attempt, err)
-	}
+	ri := restoreRetrying(t, c, path)
 	before := [2]int64{wrote[0].Load(), wrote[1].Load()}
 	servertest.Eventually(t, 20*time.Second, "writes after the restore", func() error {
 		if wrote[0].Load() < before[0]+5 || wrote[1].Load() < before[1]+5 {

@@ -230,7 +230,20 @@ type Config struct {
 	// that a test can pose a function of a later release (fsm.Func.Since)
 	// on some nodes. For tests only, like TestEntryVersion.
 	TestFuncs []fsm.Func
+	// TestRestoreHook, when set, is called by a leader's restore out of
+	// band with its id at RestoreHookStaged (a quorum holds the file; the
+	// install entry is not proposed yet) and RestoreHookProposed (the
+	// install entry is proposed; its commit is not yet known), so that a
+	// test can kill the leader there. For tests only, like
+	// TestEntryVersion.
+	TestRestoreHook func(point string, id RestoreID)
 }
+
+// Points of Config.TestRestoreHook.
+const (
+	RestoreHookStaged   = "staged"
+	RestoreHookProposed = "proposed"
+)
 
 // Read consistency levels.
 const (

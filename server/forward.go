@@ -236,6 +236,25 @@ func decodeAnswer(b []byte) (envelope, error) {
 	return e, err
 }
 
+// writeAnswer writes the frame of an answer without copying its payload
+// (a file range is up to copyChunk bytes).
+func writeAnswer(w io.Writer, status byte, id uint64, payload []byte) error {
+	head := appendAnswer(make([]byte, 0, 4+answerHeaderLen), status, id, nil)
+	if len(head)+len(payload) > maxFrame {
+		return fmt.Errorf("frame of %d bytes exceeds the %d byte limit", len(head)+len(payload), maxFrame)
+	}
+	var hdr [4]byte
+	binary.BigEndian.PutUint32(hdr[:], uint32(len(head)+len(payload)))
+	if _, err := w.Write(hdr[:]); err != nil {
+		return err
+	}
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	_, err := w.Write(payload)
+	return err
+}
+
 func writeFrame(w io.Writer, body []byte) error {
 	if len(body) > maxFrame {
 		return fmt.Errorf("frame of %d bytes exceeds the %d byte limit", len(body), maxFrame)

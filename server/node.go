@@ -65,6 +65,11 @@ type Node struct {
 	// restoreMu is held by the restore this node, as leader, is sending
 	// through the log (backup.go): one at a time.
 	restoreMu sync.Mutex
+	// restoreActive is the id of the restore this node is receiving or
+	// sending, 0 if none.
+	restoreActive atomic.Uint64
+	// fileBufs holds the buffers of the file ranges this node sends.
+	fileBufs *fileBufPool
 	// leaderGen counts changes of leadership seen by watchLeadership;
 	// txReadyGen is leaderGen+1 once a transaction has waited, in that
 	// leadership, for every entry of earlier terms (tx.go).
@@ -187,6 +192,7 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	}
 	n.metrics.registerNode(n)
 	n.fwd = newForwarder(n.raft.DialForward)
+	n.fileBufs = newFileBufPool()
 	n.fwd.check = n.checkRequest
 	n.fsm.SetRestoreSource(n.ctx, restoreSource{n})
 	n.goServe(func() { n.serveForward(n.raft.ForwardListener()) })
@@ -616,7 +622,7 @@ func (n *Node) serveForwardConn(c net.Conn) {
 		if err == nil {
 			err = n.authorize(peer, env, member)
 		}
-		var answer []byte
+		var answer, fileBuf []byte
 		if err == nil {
 			// ctx ends when the asker goes away: nobody waits for the
 			// answer any more.
@@ -629,6 +635,11 @@ func (n *Node) serveForwardConn(c net.Conn) {
 				answer, err = n.serveAdvisory(ctx, &advisory, func() { c.Close() }, env)
 			default:
 				answer, err = n.handleForward(ctx, env)
+				if env.typ == reqFile && err == nil {
+					// A range of a file, in a buffer of the pool: given
+					// back once sent.
+					fileBuf = answer
+				}
 			}
 			done()
 			if err == nil && len(answer)+answerHeaderLen > maxFrame {
@@ -649,7 +660,11 @@ func (n *Node) serveForwardConn(c net.Conn) {
 			// shows the message: it learns why, not just that.
 			err = writeFrame(w, append([]byte{statusErr}, encodeError(errKindOther, err.Error(), "")...))
 		} else {
-			err = writeFrame(w, appendAnswer(nil, status, env.id, answer))
+			err = writeAnswer(w, status, env.id, answer)
+		}
+		if fileBuf != nil {
+			// w copied what it did not write to the connection.
+			n.fileBufs.put(fileBuf)
 		}
 		if sess != nil {
 			// Nor may one that stops reading.

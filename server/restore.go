@@ -64,7 +64,7 @@ var ErrRestoreBusy = errors.New("another restore is in progress; try again once 
 // only while the commit entry is proposed and applied. A restore that fails
 // before its commit is aborted (by this node if it still leads, else by the
 // next leader) and leaves nothing behind.
-func (n *Node) restoreFile(ctx context.Context, path string) (RestoreInfo, error) {
+func (n *Node) restoreFile(ctx context.Context, path string, id uint64) (RestoreInfo, error) {
 	file, err := os.Open(path)
 	if err != nil {
 		return RestoreInfo{}, err
@@ -81,9 +81,8 @@ func (n *Node) restoreFile(ctx context.Context, path string) (RestoreInfo, error
 		if err != nil {
 			return RestoreInfo{}, fmt.Errorf("reading the restore: %w", err)
 		}
-		return n.restoreOutOfBand(ctx, path, size, crc)
+		return n.restoreOutOfBand(ctx, path, size, crc, id)
 	}
-	id := newRestoreID()
 	proposeOne := func(ctx context.Context, r *command.Restore) (uint64, error) {
 		p, err := n.raft.Propose(ctx, command.EncodeRestore(r))
 		if err != nil {

@@ -62,13 +62,12 @@ func (n *Node) outOfBand() bool {
 // installed only in the term it started in: an abort of it proposed by
 // another leader (abortAbandonedRestores) is then never followed by its
 // install.
-func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64, crc uint32) (RestoreInfo, error) {
+func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64, crc uint32, id uint64) (RestoreInfo, error) {
 	start := time.Now()
 	term := n.raft.Term()
 	if !n.raft.IsLeader() {
 		return RestoreInfo{}, n.restoreError(errRestoreLeaderLost)
 	}
-	id := newRestoreID()
 	if err := n.fsm.AdoptRestore(ctx, id, path); err != nil {
 		return RestoreInfo{}, err
 	}
@@ -90,6 +89,7 @@ func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64, cr
 		return RestoreInfo{}, n.restoreError(err)
 	}
 	staged := time.Since(start)
+	n.restoreHook(RestoreHookStaged, id)
 
 	// Nothing may use the write connection while the state is replaced.
 	if err := n.writes.acquireExclusive(ctx); err != nil {
@@ -104,12 +104,17 @@ func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64, cr
 	if err := n.stillLeading(term); err != nil {
 		return RestoreInfo{}, n.restoreError(err)
 	}
+	if index, installed, _ := n.fsm.RestoreOutcome(id); installed {
+		// Installed meanwhile by this id: never twice.
+		return RestoreInfo{Index: index, DBSize: size, AlreadyInstalled: true}, nil
+	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.cfg.ApplyTimeout+time.Duration(size>>20)*time.Millisecond)
 	defer cancel()
 	p, err := n.raft.Propose(cctx, command.EncodeRestore(&command.Restore{Op: command.RestoreInstall, ID: id, Size: size, Checksum: crc}))
 	if err != nil {
 		return RestoreInfo{}, n.restoreError(err)
 	}
+	n.restoreHook(RestoreHookProposed, id)
 	resp, index, err := p.Wait(cctx)
 	if errors.Is(err, raft.ErrOutcomeUnknown) {
 		// The install entry may commit under the next leader: learn
@@ -136,6 +141,13 @@ func (n *Node) restoreOutOfBand(ctx context.Context, path string, size int64, cr
 	settled = true
 	n.log.Info("restored the cluster's data from a file", "index", index, "size", size, "staged", staged, "took", time.Since(start))
 	return RestoreInfo{Index: index, DBSize: size}, nil
+}
+
+// restoreHook calls Config.TestRestoreHook, if set.
+func (n *Node) restoreHook(point string, id uint64) {
+	if h := n.cfg.TestRestoreHook; h != nil {
+		h(point, RestoreID(id))
+	}
 }
 
 // restoreSettle bounds how long a leader that lost its leadership after
@@ -312,7 +324,7 @@ func (n *Node) handleRestoreCopy(ctx context.Context, env envelope) ([]byte, err
 		n.log.Info("copied a restore from its leader", "id", fmt.Sprintf("%x", id), "from", env.ident.name, "size", size, "took", time.Since(start))
 		return nil, nil
 	case reqFile:
-		return n.answerFile(p)
+		return n.answerFile(ctx, p)
 	}
 	return nil, fmt.Errorf("unknown request type %d", env.typ)
 }
@@ -320,7 +332,7 @@ func (n *Node) handleRestoreCopy(ctx context.Context, env envelope) ([]byte, err
 // answerFile answers a reqFile: kind, u64 key (a restore id, or the least
 // snapshot index), the snapshot id ("" at first), u64 offset, u32 length;
 // the answer is u64 file size, the snapshot id, and the bytes.
-func (n *Node) answerFile(p []byte) ([]byte, error) {
+func (n *Node) answerFile(ctx context.Context, p []byte) (_ []byte, err error) {
 	if len(p) < 9 {
 		return nil, errors.New("malformed file request")
 	}
@@ -334,7 +346,6 @@ func (n *Node) answerFile(p []byte) ([]byte, error) {
 		return nil, errors.New("malformed file request")
 	}
 	var file *os.File
-	var err error
 	switch kind {
 	case fileRestore:
 		file, err = n.fsm.OpenStaged(key)
@@ -363,14 +374,71 @@ func (n *Node) answerFile(p []byte) ([]byte, error) {
 		return nil, err
 	}
 	length = max(0, min(length, st.Size()-off))
-	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(snapID)+10+int(length)), uint64(st.Size()))
+	buf, err := n.fileBufs.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			n.fileBufs.put(buf)
+		}
+	}()
+	b := binary.BigEndian.AppendUint64(buf[:0], uint64(st.Size()))
 	b = appendString(b, snapID)
 	head := len(b)
+	if head+int(length) > cap(b) {
+		return nil, errors.New("malformed file request") // a snapshot id longer than any
+	}
 	b = b[:head+int(length)]
 	if _, err := file.ReadAt(b[head:], off); err != nil {
 		return nil, err
 	}
 	return b, nil
+}
+
+// fileBufPool bounds the memory of the file ranges this node sends
+// (answerFile): at most fileBufs ranges are read and sent at once, each in
+// a buffer of the pool, however many members copy from it and however
+// large the file; a request waits for a buffer.
+type fileBufPool struct{ bufs chan []byte }
+
+const (
+	// fileBufs is how many ranges a node sends at once (16 MiB).
+	fileBufs = 4
+	// fileBufSize holds a range and its answer's header, with room for
+	// the snapshot id.
+	fileBufSize = copyChunk + 512
+)
+
+func newFileBufPool() *fileBufPool {
+	p := &fileBufPool{bufs: make(chan []byte, fileBufs)}
+	for range fileBufs {
+		p.bufs <- nil // allocated when first taken
+	}
+	return p
+}
+
+func (p *fileBufPool) get(ctx context.Context) ([]byte, error) {
+	select {
+	case b := <-p.bufs:
+		if b == nil {
+			b = make([]byte, fileBufSize)
+		}
+		return b[:cap(b)], nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// put gives back a buffer get returned (b may be a slice of it).
+func (p *fileBufPool) put(b []byte) {
+	if cap(b) != fileBufSize {
+		return // not one of the pool's
+	}
+	select {
+	case p.bufs <- b[:cap(b)]:
+	default: // given back twice: never more than fileBufs
+	}
 }
 
 // peerFile reads a file of another node with reqFile, a range at a time,

@@ -32,9 +32,15 @@ func restoreRetrying(t *testing.T, c *servertest.Cluster, path string) server.Re
 // restore must remove.
 func restoreFixture(t *testing.T, c *servertest.Cluster) string {
 	t.Helper()
+	return restoreFixtureSized(t, c, 2000000)
+}
+
+// restoreFixtureSized is restoreFixture with a restored row of pad bytes.
+func restoreFixtureSized(t *testing.T, c *servertest.Cluster, pad int) string {
+	t.Helper()
 	conn := connect(t, c, c.Leader())
 	mustExec(t, conn, "CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT, pad BLOB)")
-	mustExec(t, conn, "INSERT INTO t (who, pad) VALUES ('restored', randomblob(2000000))")
+	mustExec(t, conn, "INSERT INTO t (who, pad) VALUES ('restored', randomblob($1))", pad)
 	c.EnsureSame()
 	path, _ := backupToFile(t, c.Node(c.Leader()), server.BackupOptions{})
 	mustExec(t, conn, "INSERT INTO t (who) VALUES ('lost')")

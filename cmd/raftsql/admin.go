@@ -35,6 +35,11 @@ func splitAddrs(s string) []string {
 //
 // The requests carry cred's credentials, over HTTPS when cred names a CA.
 func adminDo(ctx context.Context, cred adminCredentials, addrs []string, method, path string, body func() (io.ReadCloser, int64, error)) (*http.Response, error) {
+	return adminDoHeader(ctx, cred, addrs, method, path, nil, body)
+}
+
+// adminDoHeader is adminDo with header's fields set on each request.
+func adminDoHeader(ctx context.Context, cred adminCredentials, addrs []string, method, path string, header http.Header, body func() (io.ReadCloser, int64, error)) (*http.Response, error) {
 	if len(addrs) == 0 {
 		return nil, errors.New("no --addr given")
 	}
@@ -48,7 +53,7 @@ func adminDo(ctx context.Context, cred adminCredentials, addrs []string, method,
 		// that needs the leader there, and a restore's body must be sent
 		// again from the start.
 		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-		resp, err := adminDoOne(ctx, client, cred, base+path, method, body)
+		resp, err := adminDoOne(ctx, client, cred, base+path, method, header, body)
 		if err == nil {
 			return resp, nil
 		}
@@ -64,7 +69,7 @@ func adminDo(ctx context.Context, cred adminCredentials, addrs []string, method,
 	return nil, errors.Join(errs...)
 }
 
-func adminDoOne(ctx context.Context, client *http.Client, cred adminCredentials, target, method string, body func() (io.ReadCloser, int64, error)) (*http.Response, error) {
+func adminDoOne(ctx context.Context, client *http.Client, cred adminCredentials, target, method string, header http.Header, body func() (io.ReadCloser, int64, error)) (*http.Response, error) {
 	for hop := 0; ; hop++ {
 		var rc io.ReadCloser
 		length := int64(0)
@@ -84,6 +89,9 @@ func adminDoOne(ctx context.Context, client *http.Client, cred adminCredentials,
 		if rc != nil {
 			req.ContentLength = length
 			req.Header.Set("Content-Type", "application/octet-stream")
+		}
+		for k, v := range header {
+			req.Header[k] = v
 		}
 		cred.authorize(req)
 		resp, err := client.Do(req)
@@ -108,7 +116,7 @@ func adminDoOne(ctx context.Context, client *http.Client, cred adminCredentials,
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
 		u, _ := url.Parse(target)
-		return nil, &adminError{node: u.Host, status: resp.Status, msg: strings.TrimSpace(string(msg)),
+		return nil, &adminError{node: u.Host, status: resp.Status, code: resp.StatusCode, msg: strings.TrimSpace(string(msg)),
 			notApplied: resp.Header.Get(server.HeaderRestoreOutcome) == server.RestoreNotApplied}
 	}
 }
@@ -116,6 +124,7 @@ func adminDoOne(ctx context.Context, client *http.Client, cred adminCredentials,
 // adminError is a node's refusal of an admin request.
 type adminError struct {
 	node, status, msg string
+	code              int
 	// notApplied is set when the node said a restore changed nothing.
 	notApplied bool
 }

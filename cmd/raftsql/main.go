@@ -53,6 +53,10 @@ func main() {
 			os.Exit(0) // asked for, and printed
 		}
 		fmt.Fprintln(os.Stderr, "raftsql:", err)
+		var ee *exitError
+		if errors.As(err, &ee) {
+			os.Exit(ee.code)
+		}
 		os.Exit(1)
 	}
 }

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"time"
 
@@ -30,6 +28,8 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	cred := bindAdminFlags(fs)
 	timeout := fs.Duration("timeout", 0, "give up after this long (0: no limit)")
 	quiet := fs.Bool("quiet", false, "print no progress")
+	restoreID := fs.String("restore-id", "", "the restore's id (16 hex digits), to resume or check a restore whose outcome was unknown (default: a new random id, printed)")
+	settle := fs.Duration("outcome-timeout", 2*time.Minute, "how long to ask the nodes what became of a restore whose answer was lost")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,39 +81,34 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return readCloser{&progressReader{f, prog, sent}, f}, st.Size(), nil
 	}
 	start := time.Now()
-	var resp *http.Response
-	for attempt := 1; ; attempt++ {
-		var err error
-		resp, err = adminDo(ctx, cred, splitAddrs(*addr), "POST", "/restore", body)
-		if err == nil {
-			break
+	addrs := splitAddrs(*addr)
+	rs := &restoreSender{ctx: ctx, cred: cred, addrs: addrs, quiet: *quiet, stderr: stderr, settle: *settle}
+	if *restoreID != "" {
+		id, err := server.ParseRestoreID(*restoreID)
+		if err != nil {
+			return fmt.Errorf("restore: --restore-id: %w", err)
 		}
-		var ae *adminError
-		if !errors.As(err, &ae) || !ae.notApplied {
-			return fmt.Errorf("restore: %w", err)
-		}
-		// The leader changed before the restore was installed, and
-		// nothing changed: send the file again, to the new leader.
+		rs.id, rs.resume = id, true
+	} else {
+		rs.id = server.NewRestoreID()
+	}
+	info, err := rs.run(func() error {
 		if path == "-" {
-			return fmt.Errorf("restore: %w; the file read from stdin cannot be sent again: run the restore again", err)
-		}
-		if attempt == restoreAttempts {
-			return fmt.Errorf("restore: %w (nothing changed; tried %d times)", err, attempt)
-		}
-		if !*quiet {
-			fmt.Fprintf(stderr, "restore: %v\nrestore: nothing changed; sending the file again\n", err)
+			return errors.New("the file read from stdin cannot be sent again: run the restore again")
 		}
 		told = false
-		select {
-		case <-time.After(time.Duration(attempt) * time.Second):
-		case <-ctx.Done():
-			return fmt.Errorf("restore: %w (nothing changed)", err)
-		}
+		return nil
+	}, body)
+	if err != nil {
+		return err
 	}
-	defer resp.Body.Close()
-	var info server.RestoreInfo
-	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil {
-		return fmt.Errorf("restore: reading the node's answer: %w", err)
+	if rs.polled && !info.AlreadyInstalled {
+		fmt.Fprintf(stdout, "restore %s installed: the cluster's data is the file's as of index %d (the answer was lost; the nodes told)\n", rs.id, info.Index)
+		return nil
+	}
+	if info.AlreadyInstalled {
+		fmt.Fprintf(stdout, "restore %s was installed already, at index %d; not installed again\n", rs.id, info.Index)
+		return nil
 	}
 	fmt.Fprintf(stdout, "restored %s: the cluster's data is the file's as of index %d (%s)\n", bytesText(info.DBSize), info.Index, time.Since(start).Round(time.Millisecond))
 	return nil

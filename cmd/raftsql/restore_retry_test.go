@@ -29,6 +29,10 @@ func TestRestoreSentAgainWhenNotApplied(t *testing.T) {
 	var bodies [][]byte
 	notApplied := 1
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != "POST" || r.URL.Path != "/restore" {
+			http.NotFound(w, r) // a release without restore ids
+			return
+		}
 		b, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		bodies = append(bodies, b)
