@@ -85,6 +85,9 @@ type Result struct {
 	// (a ::regclass, say) are not those of the columns that ran; the
 	// rewrite's text gives them.
 	ran *pgsql.Statement
+	// aggs, set by pgwire, are the types of the result columns that are
+	// an aggregate or window function of a table column (aggtypes.go).
+	aggs []uint32
 }
 
 // RowSource yields the rows of a result one at a time, the way pgconn's
