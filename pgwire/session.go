@@ -131,7 +131,10 @@ func (e *Error) Error() string { return e.Message }
 // (Param.Column of Statement.Params) and types such a parameter boolean when its
 // column is declared boolean, as Postgres infers it from the column:
 // the client's text then binds as a boolean, and ParameterDescription says
-// bool. Other declared types leave the parameter untyped.
+// bool. Other declared types leave the parameter untyped. The result
+// columns that are an aggregate or window function of a table column
+// (Statement.Aggregates) are typed from the declared types it tells too,
+// asked before the statement runs (aggtypes.go).
 type ParamTyper interface {
 	// ColumnTypes returns the declared type of each of cols, "" for a
 	// column it cannot tell.
