@@ -323,8 +323,9 @@ func (p *parser) resolveAggregates(items []aggItem, sel, from int) {
 		return
 	}
 	// The common table expressions, which shadow tables of their name.
-	ctes := map[string]bool{}
+	var ctes map[string]bool
 	if p.word(0) == "with" {
+		ctes = map[string]bool{}
 		for i, depth := 1, 0; i < sel; i++ {
 			switch {
 			case p.isPunct(i, '('):
@@ -340,7 +341,8 @@ func (p *parser) resolveAggregates(items []aggItem, sel, from int) {
 			}
 		}
 	}
-	ag := &Aggregates{}
+	ag := &Aggregates{Columns: make([]ParamColumn, 0, len(items)), Items: make([]Aggregate, 0, len(items))}
+	argBuf := make([]int, 0, len(items)*len(refs)) // every item's Args, in one array
 	index := func(table, column string) int {
 		for k, c := range ag.Columns {
 			if c.Table == table && c.Column == column {
@@ -352,7 +354,8 @@ func (p *parser) resolveAggregates(items []aggItem, sel, from int) {
 	}
 items:
 	for _, it := range items {
-		var tables []string
+		var tbuf [4]string
+		tables := tbuf[:0]
 		for _, r := range refs {
 			if it.qualifier != "" && r.name != it.qualifier {
 				continue
@@ -365,10 +368,11 @@ items:
 		if len(tables) == 0 {
 			continue
 		}
-		args := make([]int, len(tables))
-		for k, t := range tables {
-			args[k] = index(t, it.column)
+		at := len(argBuf)
+		for _, t := range tables {
+			argBuf = append(argBuf, index(t, it.column))
 		}
+		args := argBuf[at:len(argBuf):len(argBuf)]
 		ag.Items = append(ag.Items, Aggregate{Result: it.result, Func: it.fn, Args: args, With: it.with})
 	}
 	if len(ag.Items) > 0 {

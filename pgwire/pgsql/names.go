@@ -33,7 +33,8 @@ func (p *parser) nameColumns() {
 	return
 found:
 	sel, from := i, -1
-	var aggs []aggItem
+	var aggBuf [4]aggItem
+	aggs := aggBuf[:0]
 	i++
 	if w := p.word(i); w == "distinct" || w == "all" {
 		i++
@@ -109,7 +110,7 @@ found:
 	}
 	if !star {
 		p.st.Columns = cols
-		if aggs != nil {
+		if len(aggs) > 0 {
 			p.resolveAggregates(aggs, sel, from)
 		}
 	} else if len(cols) > 1 {
