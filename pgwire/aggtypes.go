@@ -9,19 +9,23 @@ import (
 // aggregateTypes are the types of st's result columns that are an
 // aggregate or window function of a table column (Statement.Aggregates),
 // by result column (0: the front end's type stands), from the columns'
-// declared types as the session's ParamTyper tells them: the committed
-// schema, never the session's open transaction block, and no Describe or
-// Execute of the session. nil when st has none or the session cannot tell.
+// declared types as the session's TableTyper (or ParamTyper) tells them:
+// the committed schema, never the session's open transaction block, and no
+// Describe or Execute of the session. nil when st has none or the session cannot tell.
 func (c *conn) aggregateTypes(ctx context.Context, st *pgsql.Statement) []uint32 {
 	ag := st.Aggregates
 	if ag == nil || st.Err != nil {
 		return nil
 	}
-	pt, ok := c.sess.(ParamTyper)
-	if !ok {
+	var decls []string
+	switch t := c.sess.(type) {
+	case TableTyper:
+		decls = t.TableColumnTypes(ctx, ag.Columns)
+	case ParamTyper:
+		decls = t.ColumnTypes(ctx, ag.Columns)
+	default:
 		return nil
 	}
-	decls := pt.ColumnTypes(ctx, ag.Columns)
 	types := make([]string, len(decls))
 	for i, d := range decls {
 		types[i] = frontEndTypes[declOID(d)]
@@ -38,6 +42,18 @@ func (c *conn) aggregateTypes(ctx context.Context, st *pgsql.Statement) []uint32
 		oids[it.Result] = declOID(t)
 	}
 	return oids
+}
+
+// TableTyper is implemented by a Session that can tell the declared types
+// of table columns a table at a time: like ParamTyper's ColumnTypes, from
+// the committed schema and never from the session's open transaction
+// block, but a column its table lacks costs no lookup of its own. pgwire
+// asks it, or else ParamTyper, for the columns of Statement.Aggregates,
+// where an unqualified name over a join names a column of every table.
+type TableTyper interface {
+	// TableColumnTypes returns the declared type of each of cols, ""
+	// for a column it cannot tell.
+	TableColumnTypes(ctx context.Context, cols []pgsql.ParamColumn) []string
 }
 
 // withAggregates is exprs with the types of aggs (aggregateTypes) where
