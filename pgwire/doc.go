@@ -100,11 +100,12 @@
 // aggregate or window function of a table column (Statement.Aggregates:
 // max(ts), sum(n), lag(v) OVER …) takes the type Postgres gives the call
 // from the column's declared type, which a Session that implements
-// ParamTyper tells from the committed schema, asked before the statement
-// runs and never through its Describe or Execute, so that a transaction
-// block sees nothing it did not do (aggtypes.go). The rows never take
-// part; a value that does not read as its column's type is an error that
-// names the column (appendText, appendBinary), not a type that changes.
+// TableTyper (or ParamTyper) tells from the committed schema, asked before
+// the statement runs and never through its Describe or Execute, so that a
+// transaction block sees nothing it did not do (aggtypes.go). The rows
+// never take part; a value that does not read as its column's type is an
+// error that names the column (appendText, appendBinary), not a type that
+// changes.
 //
 // # Extended query protocol
 //

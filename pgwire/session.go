@@ -133,8 +133,8 @@ func (e *Error) Error() string { return e.Message }
 // the client's text then binds as a boolean, and ParameterDescription says
 // bool. Other declared types leave the parameter untyped. The result
 // columns that are an aggregate or window function of a table column
-// (Statement.Aggregates) are typed from the declared types it tells too,
-// asked before the statement runs (aggtypes.go).
+// (Statement.Aggregates) are typed from the declared types it tells, when
+// the Session is no TableTyper (aggtypes.go).
 type ParamTyper interface {
 	// ColumnTypes returns the declared type of each of cols, "" for a
 	// column it cannot tell.
