@@ -22,8 +22,9 @@ import (
 // column has the type Postgres gives it (max(id) an integer, sum(n) a
 // bigint, max(ts) a timestamptz …), taken from the column's declared type,
 // in the extended protocol (pgx's binary results) and the simple one, on a
-// follower; psql's \gdesc and psycopg read the same types; a value SQLite
-// holds that does not fit the type is an error, as for the column itself.
+// follower; psql's \gdesc, psycopg and node-postgres read the same types;
+// a value SQLite holds that does not fit the type is an error, as for the
+// column itself.
 func TestAggregateResultTypes(t *testing.T) {
 	c := servertest.NewCluster(t, 3, servertest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -177,6 +178,33 @@ print("ok")
 	}
 	if tried == 0 {
 		t.Log("neither psycopg2 nor psycopg is installed (apt-get install python3-psycopg2 python3-psycopg)")
+	}
+
+	// node-postgres, in both protocols: an integer's max a JavaScript
+	// number, a bigint's (sum of integers) and a numeric's a string, as
+	// Postgres' types make them, a timestamptz a Date.
+	if node, err := exec.LookPath("node"); err != nil || exec.Command(node, "-e", "require('pg')").Run() != nil {
+		t.Log("node-postgres is not installed (npm install pg, and NODE_PATH naming its node_modules): not tried")
+	} else {
+		out := runClient(t, c, f, node, "-e", `
+const { Client } = require('pg');
+(async () => {
+  const c = new Client();
+  await c.connect();
+  const q = "SELECT max(id) AS a, min(n) AS b, sum(n) AS c, avg(n) AS d, max(ts) AS e, coalesce(max(n), 0) AS f FROM tb WHERE id >= ";
+  for (const [name, res] of [["simple", await c.query(q + "1")], ["extended", await c.query(q + "$1", [1])]]) {
+    const r = res.rows[0];
+    console.log(name, JSON.stringify(r), Object.values(r).map(v => v instanceof Date ? "Date" : typeof v).join(","));
+  }
+  await c.end();
+})().catch(e => { console.error(e); process.exit(1); });
+`)
+		row := `{"a":2,"b":2,"c":"7","d":"3.5","e":"2026-01-01T12:00:00.000Z","f":5} number,number,string,string,Date,number`
+		for _, want := range []string{"simple " + row, "extended " + row} {
+			if !strings.Contains(out, want) {
+				t.Errorf("node-postgres output lacks %q:\n%s", want, out)
+			}
+		}
 	}
 
 	// A value of another storage class than its column's type: an error
