@@ -47,9 +47,10 @@ func (c *conn) aggregateTypes(ctx context.Context, st *pgsql.Statement) []uint32
 // TableTyper is implemented by a Session that can tell the declared types
 // of table columns a table at a time: like ParamTyper's ColumnTypes, from
 // the committed schema and never from the session's open transaction
-// block, but a column its table lacks costs no lookup of its own. pgwire
-// asks it, or else ParamTyper, for the columns of Statement.Aggregates,
-// where an unqualified name over a join names a column of every table.
+// block, and it may remember which tables that schema lacks. pgwire asks
+// it, or else ParamTyper, for the columns of Statement.Aggregates, where
+// an unqualified name over a join names a column of every table and a
+// statement in a block may name a table the block created.
 type TableTyper interface {
 	// TableColumnTypes returns the declared type of each of cols, ""
 	// for a column it cannot tell.

@@ -14,11 +14,11 @@ var _ pgwire.TableTyper = (*session)(nil)
 // schema says, "" for a column it does not describe: it describes each
 // table once, whole (the describe cache, by schema generation), and finds
 // the columns in it the way SQLite resolves a name, without regard to
-// case, so that a column a table lacks costs no failed lookup. A table the
-// committed schema does not have (one the session's open block created)
-// is remembered at the schema generation, so that the block's statements
-// do not each wait for the leader to say so again. It never looks into
-// the session's transaction block.
+// case. A table the committed schema does not have (one the session's open
+// block created) fails to describe only after a read barrier, a round trip
+// to the leader; it is remembered at the schema generation, so that the
+// block's statements do not each wait for the leader to say so again. It
+// never looks into the session's transaction block.
 func (s *session) TableColumnTypes(ctx context.Context, cols []pgsql.ParamColumn) []string {
 	types := make([]string, len(cols))
 	gen := s.n.fsm.SchemaGeneration()
