@@ -84,7 +84,7 @@ func (c *conn) runCopyOut(cmd copyFrom) (*Result, *Error) {
 	if res.Columns == nil {
 		return nil, newError(codeFeatureNotSupported, "COPY query must return rows")
 	}
-	oids := columnOIDs(res.Columns, exprTypes(query, len(res.Columns)))
+	oids := columnOIDs(res.Columns, resultExprTypes(query, res))
 	forced, e := cmd.forcedColumns(res.Columns)
 	if e != nil {
 		return nil, e

@@ -96,9 +96,16 @@
 // Result types are chosen by one function (columnOIDs) in both protocols,
 // at Describe and for COPY: from the declared type as Postgres types it
 // (INTEGER is int4, REAL float8), else from a guess at the expression
-// (count(*) is int8, 1 is int4, x::type), else text. The rows never take
-// part; a value that does not read as its column's type is an error that
-// names the column (appendText, appendBinary), not a type that changes.
+// (count(*) is int8, 1 is int4, x::type), else text; a column that is an
+// aggregate or window function of a table column (Statement.Aggregates:
+// max(ts), sum(n), lag(v) OVER …) takes the type Postgres gives the call
+// from the column's declared type, which a Session that implements
+// TableTyper (or ParamTyper) tells from the committed schema, asked before
+// the statement runs and never through its Describe or Execute, so that a
+// transaction block sees nothing it did not do (aggtypes.go). The rows
+// never take part; a value that does not read as its column's type is an
+// error that names the column (appendText, appendBinary), not a type that
+// changes.
 //
 // # Extended query protocol
 //

@@ -254,6 +254,9 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 	}
 	st = c.withInsertColumns(ctx, st)
 	named := st // the names the client's text gives the columns
+	// Asked before the statement runs: a streamed result holds a
+	// connection of the node's until it is read.
+	aggs := c.aggregateTypes(ctx, named)
 	st, se := c.withSettings(st)
 	if se != nil {
 		return nil, se
@@ -291,6 +294,8 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 		postgresNames(res.Columns, orig)
 		catalogColumns(res.Columns, catalogTypes)
 		res.ran = st
+	} else {
+		res.aggs = aggs
 	}
 	return res, nil
 }
@@ -633,6 +638,7 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 	}
 	var cols []Column
 	var ran *pgsql.Statement // the catalog rewrite's, if it ran (see Result)
+	var aggs []uint32        // the types of aggregates of columns (aggtypes.go)
 	stmt := st.st
 	if stmt.Execute != nil {
 		bound, e := c.bindExecute(stmt)
@@ -675,6 +681,9 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 	} else {
 		ctx, done := c.execContext()
 		desc, err := c.sess.Describe(ctx, runSt)
+		if err == nil && catalogTypes == nil && runSt.Explain == nil {
+			aggs = c.aggregateTypes(ctx, named)
+		}
 		cancelled := done()
 		if err != nil {
 			if cancelled {
@@ -697,7 +706,7 @@ func (c *conn) describeStmt(st *prepStmt) ([]Column, []uint32, *Error) {
 	}
 	st.cols = cols
 	if cols != nil {
-		st.oids = columnOIDs(cols, resultExprTypes(st.st, &Result{Columns: cols, ran: ran}))
+		st.oids = columnOIDs(cols, resultExprTypes(st.st, &Result{Columns: cols, ran: ran, aggs: aggs}))
 	}
 	st.described = true
 	return st.cols, st.oids, nil

@@ -85,6 +85,9 @@ type Result struct {
 	// (a ::regclass, say) are not those of the columns that ran; the
 	// rewrite's text gives them.
 	ran *pgsql.Statement
+	// aggs, set by pgwire, are the types of the result columns that are
+	// an aggregate or window function of a table column (aggtypes.go).
+	aggs []uint32
 }
 
 // RowSource yields the rows of a result one at a time, the way pgconn's
@@ -128,7 +131,10 @@ func (e *Error) Error() string { return e.Message }
 // (Param.Column of Statement.Params) and types such a parameter boolean when its
 // column is declared boolean, as Postgres infers it from the column:
 // the client's text then binds as a boolean, and ParameterDescription says
-// bool. Other declared types leave the parameter untyped.
+// bool. Other declared types leave the parameter untyped. The result
+// columns that are an aggregate or window function of a table column
+// (Statement.Aggregates) are typed from the declared types it tells, when
+// the Session is no TableTyper (aggtypes.go).
 type ParamTyper interface {
 	// ColumnTypes returns the declared type of each of cols, "" for a
 	// column it cannot tell.

@@ -79,7 +79,7 @@ func resultExprTypes(st *pgsql.Statement, res *Result) []uint32 {
 	if res.ran != nil {
 		st = res.ran
 	}
-	return exprTypes(st, len(res.Columns))
+	return withAggregates(exprTypes(st, len(res.Columns)), res.aggs)
 }
 
 // frontEndError is the error of a statement the front end refused.

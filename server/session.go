@@ -95,6 +95,10 @@ type session struct {
 	reportedIndex  uint64
 	reportedLeader string
 
+	// missingTables are the tables the committed schema lacked, by the
+	// schema generation (plus one) it lacked them at (resulttypes.go).
+	missingTables map[string]uint64
+
 	tx          *txn          // open transaction block on this node
 	locks       *sessionLocks // advisory locks held (advisory.go), nil if none
 	remote      *remoteTx     // open transaction block relayed to the leader

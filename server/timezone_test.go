@@ -79,7 +79,8 @@ func TestSessionTimeZonePsql(t *testing.T) {
 
 // TestResultTypesPgx: the types pgx reads from RowDescription, in both
 // protocols: an aggregate keeps its column's type or the one Postgres
-// derives from it, a decimal literal is a numeric pgx decodes, and a
+// derives from it (an integer's min an int4, in 4 bytes of binary when
+// asked), a decimal literal is a numeric pgx decodes, and a
 // timestamptz parameter without an offset is read in the session's zone.
 func TestResultTypesPgx(t *testing.T) {
 	c := servertest.NewCluster(t, 3, servertest.Options{})
@@ -96,9 +97,8 @@ func TestResultTypesPgx(t *testing.T) {
 	}
 	for _, mode := range []string{"cache_statement", "simple_protocol"} {
 		conn := connectMode(t, c, c.Follower(), mode)
-		// An aggregate of a column is typed only where the front end
-		// knows it alone (sum and avg as numeric); a cast gives the rest.
-		rows, err := conn.Query(ctx, "SELECT date_trunc('day', max(ts)::timestamptz), 1.5, sum(n) FROM agg")
+		rows, err := conn.Query(ctx, "SELECT max(ts), min(d), sum(i), sum(b), sum(n), avg(i), sum(f), max(s), "+
+			"date_trunc('day', max(ts)::timestamptz), 1.5, min(i), min(i) FROM agg")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,24 +107,34 @@ func TestResultTypesPgx(t *testing.T) {
 			oids = append(oids, fd.DataTypeOID)
 		}
 		var (
-			trunc time.Time
-			lit   float64
-			sumN  pgtype.Numeric
+			maxTS, trunc time.Time
+			minD         time.Time
+			sumI, sumB   int64
+			sumN, avgI   pgtype.Numeric
+			sumF         float64
+			maxS         string
+			lit          float64
+			minI32       int32
+			minI64       int64
 		)
 		for rows.Next() {
-			if err := rows.Scan(&trunc, &lit, &sumN); err != nil {
+			if err := rows.Scan(&maxTS, &minD, &sumI, &sumB, &sumN, &avgI, &sumF, &maxS, &trunc, &lit, &minI32, &minI64); err != nil {
 				t.Fatalf("%s: %v", mode, err)
 			}
 		}
 		if err := rows.Err(); err != nil {
 			t.Fatalf("%s: %v", mode, err)
 		}
-		if want := []uint32{1184, 1700, 1700}; fmt.Sprint(oids) != fmt.Sprint(want) {
+		if want := []uint32{1184, 1082, 20, 1700, 1700, 1700, 701, 25, 1184, 1700, 23, 23}; fmt.Sprint(oids) != fmt.Sprint(want) {
 			t.Errorf("%s: column types %v, want %v", mode, oids, want)
 		}
 		n, _ := sumN.Float64Value()
-		if !trunc.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) || lit != 1.5 || n.Float64 != 3.75 {
-			t.Errorf("%s: %v %v %v", mode, trunc, lit, n.Float64)
+		a, _ := avgI.Float64Value()
+		if !maxTS.Equal(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)) || minD.Format("2006-01-02") != "2026-01-02" ||
+			sumI != 7 || sumB != 7 || n.Float64 != 3.75 || a.Float64 != 3.5 || sumF != 2 || maxS != "y" ||
+			!trunc.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) || lit != 1.5 || minI32 != 2 || minI64 != 2 {
+			t.Errorf("%s: %v %v %d %d %v %v %v %q %v %v %d %d", mode, maxTS, minD, sumI, sumB, n.Float64, a.Float64, sumF, maxS,
+				trunc, lit, minI32, minI64)
 		}
 		var one string
 		if err := conn.QueryRow(ctx, "SELECT 1.0::text, 1.0").Scan(&one, new(pgtype.Numeric)); err != nil || one != "1.0" {

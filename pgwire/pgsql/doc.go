@@ -10,7 +10,8 @@
 // command, COPY, catalog read, empty), the SQLite text that runs it, its
 // parameters with the types written for them and, in the simple shapes,
 // the table columns they are stored in or compared with, its result
-// columns as Postgres names them and the types the text gives them, the
+// columns as Postgres names them and the types the text gives them (and,
+// for an aggregate of a table column, the column that decides it), the
 // command tag it completes with, and the SQLSTATE and character position
 // of what it refuses; for the statements answered without SQLite, their
 // parsed form: session commands (SET, SHOW, RESET, set_config, LOCK …),
@@ -64,7 +65,12 @@
 // sqlite3 lacks is refused with 0A000 (schemafuncs.go). A column that is a call of a function Postgres types
 // gets that type (round numeric, row_number bigint, power double
 // precision), and pg_typeof of an expression the front end types answers
-// that type, which SQLite's value would not tell. A
+// that type, which SQLite's value would not tell; a column that is an
+// aggregate or window function of a table column (max(ts), sum(t.n) OVER
+// w, coalesce(max(n), 0)) is listed in Statement.Aggregates with the table
+// column, from the FROM list's tables and aliases, whose declared type
+// decides its type (Aggregate.Type), which only the schema can tell
+// (aggcols.go). A
 // decimal literal is a numeric, shown with the scale it was written with.
 //
 // # The session's TimeZone

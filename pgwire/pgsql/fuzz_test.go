@@ -38,6 +38,8 @@ func FuzzParse(f *testing.F) {
 		"CREATE TABLE s (a text CHECK (left(a, -2) <> right(a, $1) AND starts_with(a, 'x')), b int DEFAULT concat(1, 2) GENERATED ALWAYS AS (octet_length(a)))",
 		"CREATE INDEX i ON t USING btree ((x ->> 'k'), json_typeof(y)) WHERE split_part(b, ',', 1) ~* 'x'",
 		"CREATE VIEW v AS SELECT left(b, a), x ->> 0 FROM t; ALTER TABLE t ALTER COLUMN b SET DEFAULT right(b, 2)",
+		"SELECT coalesce(max(t.a), 0), sum(DISTINCT b) FILTER (WHERE a > 1) s, lag(a, 1, 0) OVER w, nth_value(x.a, 2) OVER () FROM t JOIN u x ON x.id = t.id WINDOW w AS (ORDER BY id)",
+		"WITH w AS (SELECT a FROM t) SELECT max(w.a), min(public.t.a) FROM t, w",
 	} {
 		f.Add(s)
 	}
@@ -63,6 +65,22 @@ func FuzzParse(f *testing.F) {
 				}
 				if v, ok := st.Matched(cols); ok != (v != nil) || ok && len(v) != len(cols) {
 					t.Fatalf("%q: matched %v, %v", piece.SQL, v, ok)
+				}
+			}
+			// The result columns typed by a table column's type.
+			if ag := st.Aggregates; ag != nil {
+				if len(ag.Items) == 0 || st.Columns == nil {
+					t.Fatalf("%q: aggregates %+v of columns %v", piece.SQL, *ag, st.Columns)
+				}
+				for _, it := range ag.Items {
+					if it.Result < 0 || it.Result >= len(st.Columns) || len(it.Args) == 0 || AggregateType(it.Func, "int4") == "" {
+						t.Fatalf("%q: aggregate %+v", piece.SQL, it)
+					}
+					for _, a := range it.Args {
+						if a < 0 || a >= len(ag.Columns) || ag.Columns[a].Table == "" || ag.Columns[a].Column == "" {
+							t.Fatalf("%q: aggregate %+v of %v", piece.SQL, it, ag.Columns)
+						}
+					}
 				}
 			}
 			if st.Kind == Copy && st.Err == nil && (st.Copy == nil || st.Copy.To != (st.Copy.Query != "")) {

@@ -32,6 +32,9 @@ func (p *parser) nameColumns() {
 	}
 	return
 found:
+	sel, from := i, -1
+	var aggBuf [4]aggItem
+	aggs := aggBuf[:0]
 	i++
 	if w := p.word(i); w == "distinct" || w == "all" {
 		i++
@@ -66,6 +69,7 @@ found:
 						continue
 					}
 					end = true
+					from = i
 				case "where", "group", "having", "order", "limit", "offset", "union", "intersect",
 					"except", "window", "into", "fetch", "for":
 					end = true
@@ -95,6 +99,9 @@ found:
 			cols = append(cols, c)
 			p.refItems = append(p.refItems, !isStar && p.isNameChain(itemStart, i))
 			p.numericItem(itemStart, i)
+			if it, ok := p.aggregateItem(itemStart, i, len(cols)-1); ok && !isStar {
+				aggs = append(aggs, it)
+			}
 		}
 		if end {
 			break
@@ -103,6 +110,9 @@ found:
 	}
 	if !star {
 		p.st.Columns = cols
+		if len(aggs) > 0 {
+			p.resolveAggregates(aggs, sel, from)
+		}
 	} else if len(cols) > 1 {
 		p.st.Items = cols
 	}

@@ -61,6 +61,8 @@ type Statement struct {
 	// Source is the statement as the client wrote it.
 	Source string
 	Kind   Kind
+	// selectInto: SELECT … INTO (beside Kind, in its padding).
+	selectInto bool
 	// Verb is the upper-cased keyword that decides what it does (for
 	// WITH …, the statement's after the common table expressions).
 	Verb string
@@ -104,8 +106,11 @@ type Statement struct {
 	// PLAN of the statement explained), nil for other statements and for
 	// SQLite's own EXPLAIN QUERY PLAN, which returns SQLite's rows.
 	Explain *Explain
+	// Aggregates, when not nil, are the result columns that are an
+	// aggregate or window function of a table column (max(ts), sum(n)),
+	// whose type follows from the column's declared type (aggcols.go).
+	Aggregates *Aggregates
 
-	selectInto bool
 	// defaults are the DEFAULT items of an INSERT … VALUES whose column
 	// other rows give values (insertdefault.go).
 	defaults      []defaultItem
