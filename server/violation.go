@@ -169,6 +169,11 @@ func violationKey(e *command.Error, verb, target string, look schemaRows) (*pgwi
 		pe.Schema, pe.Table, pe.Column = "public", table, col
 	case e.Code == constraintCheck:
 		failed, ok := strings.CutPrefix(e.Message, "CHECK constraint failed: ")
+		if typ, isEnum := pgwire.EnumCheckType(failed); ok && isEnum {
+			// A column of an enum type holds one of its labels.
+			pe.Code, pe.Message = "22P02", "invalid input value for enum "+typ
+			return pe, key
+		}
 		if !ok || target == "" {
 			return pe, key
 		}

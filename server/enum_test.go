@@ -1,0 +1,144 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/raftsql/raftsql/server/servertest"
+)
+
+// TestEnumTypes: CREATE TYPE … AS ENUM through a follower, a table with
+// columns of the type (bare, schema-qualified and quoted, with a
+// default), ALTER TABLE … ADD COLUMN of it; every write path takes the
+// labels and refuses anything else with 22P02, leaving the table as it
+// was, parameters and COPY included; a duplicate type is 42710; DROP
+// TYPE refuses while a column uses the type and CASCADE drops the
+// columns; every node ends with the same schema and rows.
+func TestEnumTypes(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	psql := psqlRunner(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	f := c.Follower()
+	psql(f, nil, "-c", "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
+		"-c", `CREATE TYPE "public"."user_role_enum" AS ENUM('admin', 'it''s')`,
+		"-c", `CREATE TABLE people (id serial PRIMARY KEY, m mood NOT NULL DEFAULT 'ok', r "public"."user_role_enum", note text)`,
+		"-c", "ALTER TABLE people ADD COLUMN later public.mood")
+	conn := connect(t, c, f)
+	mustExec(t, conn, "INSERT INTO people (m, r) VALUES ('sad', 'it''s')")
+	mustExec(t, conn, "INSERT INTO people (m, r, later) VALUES ($1, $2, $3)", "happy", "admin", "ok")
+	mustExec(t, conn, "INSERT INTO people (note) VALUES ('default')")
+	mustExec(t, conn, "INSERT INTO people (m) VALUES ('ok'::mood)")
+	mustExec(t, conn, "UPDATE people SET later = $1::mood WHERE id = 1", "sad")
+	copied, err := conn.PgConn().CopyFrom(ctx, strings.NewReader("happy\tadmin\n"), "COPY people (m, r) FROM STDIN")
+	if err != nil || copied.RowsAffected() != 1 {
+		t.Fatalf("COPY of labels: %v %v", copied, err)
+	}
+	const rows = "1 sad it's sad|2 happy admin ok|3 ok <nil> <nil>|4 ok <nil> <nil>|5 happy admin <nil>"
+	read := func() string {
+		t.Helper()
+		r, err := conn.Query(ctx, "SELECT id, m, r, later FROM people ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var out []string
+		for r.Next() {
+			var id int64
+			var m string
+			var role, later *string
+			if err := r.Scan(&id, &m, &role, &later); err != nil {
+				t.Fatal(err)
+			}
+			s := func(p *string) string {
+				if p == nil {
+					return "<nil>"
+				}
+				return *p
+			}
+			out = append(out, strings.Join([]string{strconv.FormatInt(id, 10), m, s(role), s(later)}, " "))
+		}
+		if err := r.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(out, "|")
+	}
+	if got := read(); got != rows {
+		t.Fatalf("rows:\n got %s\nwant %s", got, rows)
+	}
+	for _, tc := range []struct {
+		sql  string
+		args []any
+		typ  string
+	}{
+		{"INSERT INTO people (m) VALUES ('glad')", nil, "mood"},
+		{"INSERT INTO people (m, r) VALUES ('ok', $1)", []any{"root"}, "user_role_enum"},
+		{"UPDATE people SET later = 'Sad' WHERE id = 2", nil, "mood"},
+		{"INSERT INTO people (m) VALUES ('ok'), ('meh')", nil, "mood"},
+	} {
+		_, err := conn.Exec(ctx, tc.sql, tc.args...)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "22P02" || pe.Message != "invalid input value for enum "+tc.typ {
+			t.Errorf("%s: %v, want 22P02 invalid input value for enum %s", tc.sql, err, tc.typ)
+		}
+	}
+	if _, err := conn.PgConn().CopyFrom(ctx, strings.NewReader("bored\tadmin\n"), "COPY people (m, r) FROM STDIN"); sqlState(err) != "22P02" {
+		t.Errorf("COPY of a value that is no label: %v, want 22P02", err)
+	}
+	if got := read(); got != rows {
+		t.Fatalf("rows after refused writes:\n got %s\nwant %s", got, rows)
+	}
+	if _, err := conn.Exec(ctx, "CREATE TYPE mood AS ENUM ('x')"); sqlState(err) != "42710" || !strings.Contains(err.Error(), `type "mood" already exists`) {
+		t.Errorf("a second CREATE TYPE mood: %v, want 42710", err)
+	}
+	_, err = conn.Exec(ctx, "DROP TYPE mood")
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "2BP01" || pe.Message != "cannot drop type mood because other objects depend on it" ||
+		pe.Detail != "column later of table people depends on type mood\ncolumn m of table people depends on type mood" && pe.Detail != "column m of table people depends on type mood\ncolumn later of table people depends on type mood" {
+		t.Errorf("DROP TYPE of a type in use: %+v", err)
+	}
+	if _, err := conn.Exec(ctx, "DROP TYPE nope"); sqlState(err) != "42704" {
+		t.Errorf("DROP TYPE of no type: %v, want 42704", err)
+	}
+	mustExec(t, conn, "DROP TYPE IF EXISTS nope")
+	c.EnsureSame()
+
+	// In a transaction block: the type, a table using it, a refused value
+	// that fails the block; then the block that commits.
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sql := range []string{"CREATE TYPE level AS ENUM ('low', 'high')", "CREATE TABLE gauges (id int, g level)", "INSERT INTO gauges VALUES (1, 'high')"} {
+		if _, err := tx.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s in a block: %v", sql, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "INSERT INTO gauges VALUES (2, 'mid')"); sqlState(err) != "22P02" {
+		t.Errorf("a value of no label of level: %v", err)
+	}
+
+	mustExec(t, conn, "DROP TYPE mood, level CASCADE")
+	var cols string
+	if err := conn.QueryRow(ctx, "SELECT group_concat(name, ',') FROM pragma_table_info('people')").Scan(&cols); err != nil || cols != "id,r,note" {
+		t.Errorf("columns after DROP TYPE … CASCADE: %q %v, want id,r,note", cols, err)
+	}
+	mustExec(t, conn, "INSERT INTO people (note) VALUES ('glad')")
+	// A type of the name again, with other labels, for a new table.
+	mustExec(t, conn, "CREATE TYPE mood AS ENUM ('meh')")
+	mustExec(t, conn, "CREATE TABLE later (m mood)")
+	mustExec(t, conn, "INSERT INTO later VALUES ('meh')")
+	if _, err := conn.Exec(ctx, "INSERT INTO later VALUES ('sad')"); sqlState(err) != "22P02" {
+		t.Errorf("a label of the dropped type: %v", err)
+	}
+	c.EnsureSame()
+}
