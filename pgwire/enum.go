@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/raftsql/raftsql/pgwire/pgsql/catalog"
 )
 
 // Enum types (CREATE TYPE name AS ENUM ('a', 'b'), DROP TYPE) are rows of
@@ -34,7 +36,7 @@ const enumTable = "CREATE TABLE IF NOT EXISTS raftsql_enums (name TEXT PRIMARY K
 
 // enumCheckPrefix starts the name of the CHECK constraint of a column of
 // an enum type; the type's name follows it.
-const enumCheckPrefix = "raftsql_enum:"
+const enumCheckPrefix = catalog.EnumCheckPrefix
 
 // EnumCheckType is the enum type whose CHECK constraint a failed CHECK
 // constraint's name (as SQLite's message gives it) is, if it is one.

@@ -142,3 +142,61 @@ func TestEnumTypes(t *testing.T) {
 	}
 	c.EnsureSame()
 }
+
+// TestEnumCatalogs: psql's \dT, \dT+ and \d show an enum type, its labels
+// and the columns of it, on every node; pg_type, pg_enum and
+// information_schema.columns answer what ORMs read of it, and a value of
+// an enum column reads as text.
+func TestEnumCatalogs(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	psql := psqlRunner(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	psql(c.Leader(), nil, "-c", "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
+		"-c", `CREATE TABLE people (id integer PRIMARY KEY, m mood NOT NULL DEFAULT 'ok', note text)`,
+		"-c", "INSERT INTO people VALUES (1, 'happy', 'x')")
+	f := c.Follower()
+	conn := connect(t, c, f)
+	// A follower has the type once it has applied the writes.
+	c.EnsureSame()
+	out := psql(f, nil, "-c", `\dT+`, "-c", `\d people`)
+	for _, want := range []string{
+		" public | mood | mood          | 4    | sad     +|",
+		"        |      |               |      | happy    |",
+		" m      | mood    |           | not null | 'ok'",
+		" note   | text    |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("psql output lacks %q:\n%s", want, out)
+		}
+	}
+	var typOID, enumTyp uint32
+	var typtype, typcat, labels string
+	if err := conn.QueryRow(ctx, "SELECT oid, typtype, typcategory FROM pg_type WHERE typname = 'mood'").Scan(&typOID, &typtype, &typcat); err != nil || typtype != "e" || typcat != "E" {
+		t.Fatalf("pg_type of mood: %v %q %q %v", typOID, typtype, typcat, err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT enumtypid, string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum GROUP BY enumtypid").Scan(&enumTyp, &labels); err != nil ||
+		enumTyp != typOID || labels != "sad,ok,happy" {
+		t.Errorf("pg_enum: %v %q %v, want %v sad,ok,happy", enumTyp, labels, err, typOID)
+	}
+	var dataType, udt, udtSchema string
+	if err := conn.QueryRow(ctx, "SELECT data_type, udt_name, udt_schema FROM information_schema.columns WHERE table_name = 'people' AND column_name = 'm'").
+		Scan(&dataType, &udt, &udtSchema); err != nil || dataType != "USER-DEFINED" || udt != "mood" || udtSchema != "public" {
+		t.Errorf("information_schema.columns of m: %q %q %q %v", dataType, udt, udtSchema, err)
+	}
+	var atttypid uint32
+	if err := conn.QueryRow(ctx, "SELECT atttypid FROM pg_attribute WHERE attrelid = 'people'::regclass AND attname = 'm'").Scan(&atttypid); err != nil || atttypid != typOID {
+		t.Errorf("pg_attribute.atttypid of m: %v %v, want %v", atttypid, err, typOID)
+	}
+	var m string
+	if err := conn.QueryRow(ctx, "SELECT m FROM people WHERE m = $1::mood", "happy").Scan(&m); err != nil || m != "happy" {
+		t.Errorf("a value of an enum column: %q %v", m, err)
+	}
+	// The type's OID is the same on every node.
+	for i := 0; i < c.Size(); i++ {
+		var oid uint32
+		if err := connect(t, c, i).QueryRow(ctx, "SELECT oid FROM pg_type WHERE typname = 'mood'").Scan(&oid); err != nil || oid != typOID {
+			t.Errorf("node %d: pg_type.oid of mood %v %v, want %v", i, oid, err, typOID)
+		}
+	}
+}
