@@ -62,10 +62,18 @@ func enumCheck(typ, col string, labels []string) string {
 // runs.
 type enumDDL struct {
 	drop     bool
-	names    []string // CREATE: one
+	names    []string // CREATE, ALTER: one
 	labels   []string // CREATE
 	ifExists bool     // DROP … IF EXISTS
 	cascade  bool     // DROP … CASCADE
+	// alter is ALTER TYPE's ADD VALUE or RENAME VALUE; "" for CREATE and
+	// DROP.
+	alter string
+	// label is the value ADD VALUE adds, or RENAME VALUE's old one;
+	// other the label of BEFORE or AFTER, or the new name.
+	label, other string
+	after        bool // ADD VALUE … AFTER other
+	ifNotExists  bool // ADD VALUE IF NOT EXISTS
 }
 
 // stringToken is the value of the string literal at token i, in the
@@ -243,12 +251,15 @@ func enumColumns(def, name string) []string {
 	return cols
 }
 
-// runEnumDDL runs a CREATE TYPE … AS ENUM or DROP TYPE.
+// runEnumDDL runs a CREATE TYPE … AS ENUM, ALTER TYPE or DROP TYPE.
 func (c *conn) runEnumDDL(tag string, d *enumDDL) (*Result, *Error) {
 	e := c.inBlock(func() *Error {
 		// The first write: what is read after it is the leader's state.
 		if _, e := c.execute(enumTable, nil); e != nil {
 			return e
+		}
+		if d.alter != "" {
+			return c.alterEnum(d)
 		}
 		if !d.drop {
 			labels, _ := json.Marshal(d.labels)
@@ -374,12 +385,22 @@ func enumCandidates(sql string) []typedColumn {
 			continue
 		}
 		typ := bare(tl.text(t))
-		if builtinTypeNames[typ] {
-			continue
+		if builtinTypeNames[typ] || hasToken(tl, e.typeEnd, e.to, enumCheckName(typ)) {
+			continue // a definition that has its CHECK (a rebuilt table's) keeps it
 		}
 		out = append(out, typedColumn{at: tl.toks[t].end, col: tl.text(e.from), typ: typ})
 	}
 	return out
+}
+
+// hasToken reports whether one of tokens [from, to) is text.
+func hasToken(tl tokenList, from, to int, text string) bool {
+	for k := from; k < to && k < len(tl.toks); k++ {
+		if tl.text(k) == text {
+			return true
+		}
+	}
+	return false
 }
 
 // builtinTypeNames are one-word type names that are never an enum's
@@ -477,4 +498,171 @@ func (c *conn) runEnumChecked(t translated) (*Result, *Error) {
 		return nil, e
 	}
 	return &Result{Tag: t.tag}, nil
+}
+
+// translateAlterType reads ALTER TYPE name ADD VALUE [IF NOT EXISTS] 'x'
+// [BEFORE | AFTER 'y'] and ALTER TYPE name RENAME VALUE 'a' TO 'b'.
+func translateAlterType(tl tokenList) (translated, bool) {
+	word := tl.word
+	name, i, ok := qualifiedName(tl, 2)
+	if !ok {
+		return translated{}, false
+	}
+	d := &enumDDL{names: []string{name}}
+	switch {
+	case word(i) == "add" && word(i+1) == "value":
+		d.alter, i = "add", i+2
+		if word(i) == "if" && word(i+1) == "not" && word(i+2) == "exists" {
+			d.ifNotExists, i = true, i+3
+		}
+		if d.label, ok = stringToken(tl, i); !ok {
+			return translated{}, false
+		}
+		i++
+		if w := word(i); w == "before" || w == "after" {
+			if d.other, ok = stringToken(tl, i+1); !ok {
+				return translated{}, false
+			}
+			d.after, i = w == "after", i+2
+		}
+	case word(i) == "rename" && word(i+1) == "value":
+		d.alter = "rename"
+		if d.label, ok = stringToken(tl, i+2); !ok || word(i+3) != "to" {
+			return translated{}, false
+		}
+		if d.other, ok = stringToken(tl, i+4); !ok {
+			return translated{}, false
+		}
+		i += 5
+	default:
+		return translated{}, false
+	}
+	if i != len(tl.toks) {
+		return translated{}, false
+	}
+	if len(d.label) == 0 || len(d.label) > 63 || d.alter == "rename" && (len(d.other) == 0 || len(d.other) > 63) {
+		return translated{tag: "ALTER TYPE", err: newError("22023", "invalid enum label")}, true
+	}
+	return translated{tag: "ALTER TYPE", enum: d}, true
+}
+
+// alterEnum runs an ALTER TYPE … ADD VALUE or RENAME VALUE, in a block
+// after its first write: the labels stored, and every table with a column
+// of the type rebuilt with the CHECK constraint of the new labels (a
+// renamed label renamed in its rows too).
+func (c *conn) alterEnum(d *enumDDL) *Error {
+	name := d.names[0]
+	labels, ok, e := c.enumLabels(name)
+	if e != nil {
+		return e
+	}
+	if !ok {
+		return newError("42704", fmt.Sprintf("type %q does not exist", name))
+	}
+	at := func(l string) int {
+		for k, x := range labels {
+			if x == l {
+				return k
+			}
+		}
+		return -1
+	}
+	switch d.alter {
+	case "add":
+		if at(d.label) >= 0 {
+			if d.ifNotExists {
+				return nil
+			}
+			return newError("42710", fmt.Sprintf("enum label %q already exists", d.label))
+		}
+		k := len(labels)
+		if d.other != "" {
+			if k = at(d.other); k < 0 {
+				return newError("22023", fmt.Sprintf("%q is not an existing enum label", d.other))
+			}
+			if d.after {
+				k++
+			}
+		}
+		labels = append(labels[:k], append([]string{d.label}, labels[k:]...)...)
+	case "rename":
+		k := at(d.label)
+		if k < 0 {
+			return newError("22023", fmt.Sprintf("%q is not an existing enum label", d.label))
+		}
+		if at(d.other) >= 0 {
+			return newError("42710", fmt.Sprintf("enum label %q already exists", d.other))
+		}
+		labels[k] = d.other
+	}
+	js, _ := json.Marshal(labels)
+	if _, e := c.execute("UPDATE raftsql_enums SET labels = $1 WHERE name = $2", []any{string(js), name}); e != nil {
+		return e
+	}
+	deps, e := c.enumDependents(name)
+	if e != nil {
+		return e
+	}
+	byTable := map[string][]string{}
+	var tables []string
+	for _, dep := range deps {
+		if byTable[dep[0]] == nil {
+			tables = append(tables, dep[0])
+		}
+		byTable[dep[0]] = append(byTable[dep[0]], dep[1])
+	}
+	for _, table := range tables {
+		p := &rebuildPlan{table: quoteIdent(table), redefine: func(create string) string { return replaceEnumChecks(create, name, labels) }}
+		if d.alter == "rename" {
+			for _, col := range byTable[table] {
+				// The column keeps its type; its rows take the new label.
+				p.actions = append(p.actions, alterAction{kind: alterType, column: bare(col), text: quoteIdent(name),
+					using: "CASE WHEN " + col + " = " + quoteLiteral(d.label) + " THEN " + quoteLiteral(d.other) + " ELSE " + col + " END"})
+			}
+		}
+		if e := c.rebuild(p); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// replaceEnumChecks is def, a CREATE TABLE statement, with the CHECK
+// constraint of enum type typ of each of its columns that has one given
+// labels.
+func replaceEnumChecks(def, typ string, labels []string) string {
+	tl := lexStatement(def)
+	check := enumCheckName(typ)
+	var b strings.Builder
+	at := 0
+	open := -1
+	for i := range tl.toks {
+		if tl.text(i) == "(" {
+			open = i
+			break
+		}
+	}
+	if open < 0 || matching(tl, open) < 0 {
+		return def
+	}
+	for _, e := range splitElements(tl, open+1, matching(tl, open)) {
+		if !e.column {
+			continue
+		}
+		for k := e.typeEnd; k+3 < e.to; k++ {
+			if tl.word(k) != "constraint" || tl.toks[k+1].kind != tkQIdent || tl.text(k+1) != check || tl.word(k+2) != "check" || tl.text(k+3) != "(" {
+				continue
+			}
+			end := matching(tl, k+3)
+			if end < 0 {
+				break
+			}
+			b.WriteString(def[at:tl.toks[k].start])
+			b.WriteString(enumCheck(typ, tl.text(e.from), labels))
+			at = tl.toks[end].end
+			break
+		}
+	}
+	b.WriteString(def[at:])
+	return b.String()
 }

@@ -49,12 +49,13 @@ func TestTranslateEnumDDL(t *testing.T) {
 func TestEnumCandidates(t *testing.T) {
 	for sql, want := range map[string]string{
 		`CREATE TABLE t (id INTEGER PRIMARY KEY, m mood NOT NULL DEFAULT 'ok', n "Mood", o text, p varchar(3), q mood[])`: "m:mood@46 n:Mood@78",
-		"CREATE TABLE t (a int, b text)":                                            "",
-		"ALTER TABLE t ADD COLUMN m mood":                                           "m:mood@31",
-		"alter table t add m mood default 'x'":                                      "m:mood@24",
-		"ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0)":                              "",
-		"CREATE TABLE t AS SELECT 'a'::text AS m":                                   "",
-		"CREATE TABLE t (m mood CONSTRAINT c CHECK (m IN ('a')), check (m <> 'b'))": "m:mood@22",
+		"CREATE TABLE t (a int, b text)":                                                    "",
+		"ALTER TABLE t ADD COLUMN m mood":                                                   "m:mood@31",
+		"alter table t add m mood default 'x'":                                              "m:mood@24",
+		"ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0)":                                      "",
+		"CREATE TABLE t AS SELECT 'a'::text AS m":                                           "",
+		"CREATE TABLE t (m mood CONSTRAINT c CHECK (m IN ('a')), check (m <> 'b'))":         "m:mood@22",
+		`CREATE TABLE t (m mood CONSTRAINT "raftsql_enum:mood" CHECK (m IN ('a')), n mood)`: "n:mood@80",
 	} {
 		var got []string
 		for _, c := range enumCandidates(sql) {
@@ -84,5 +85,43 @@ func TestEnumChecksAndColumns(t *testing.T) {
 	}
 	if got := strings.Join(enumColumns(def, "none"), ","); got != "" {
 		t.Errorf("enumColumns(none): %s", got)
+	}
+}
+
+func TestTranslateAlterType(t *testing.T) {
+	for sql, want := range map[string]string{
+		"ALTER TYPE mood ADD VALUE 'meh'":                                  "add mood meh  false false",
+		"alter type public.mood add value if not exists 'meh' before 'ok'": "add mood meh ok false true",
+		"ALTER TYPE mood ADD VALUE 'meh' AFTER 'ok'":                       "add mood meh ok true false",
+		"ALTER TYPE mood RENAME VALUE 'sad' TO 'blue'":                     "rename mood sad blue false false",
+	} {
+		got, ok := translateDDL(sql)
+		if !ok || got.err != nil || got.enum == nil || got.tag != "ALTER TYPE" {
+			t.Errorf("%q: %+v", sql, got)
+			continue
+		}
+		d := got.enum
+		if s := fmt.Sprintf("%s %s %s %s %v %v", d.alter, d.names[0], d.label, d.other, d.after, d.ifNotExists); s != want {
+			t.Errorf("%q: %s, want %s", sql, s, want)
+		}
+	}
+	for _, sql := range []string{"ALTER TYPE mood ADD VALUE meh", "ALTER TYPE mood RENAME VALUE 'a'", "ALTER TYPE mood RENAME TO feeling",
+		"ALTER TYPE mood ADD VALUE 'a' BEFORE", "ALTER TYPE mood ADD ATTRIBUTE a int"} {
+		if got, ok := translateDDL(sql); ok && got.err == nil {
+			t.Errorf("%q rewritten to %+v", sql, got)
+		}
+	}
+	if got, ok := translateDDL("ALTER TYPE mood OWNER TO app"); !ok || got.enum != nil || len(got.stmts) != 0 {
+		t.Errorf("OWNER TO: %+v", got)
+	}
+}
+
+func TestReplaceEnumChecks(t *testing.T) {
+	def := `CREATE TABLE t (id INTEGER PRIMARY KEY, m mood CONSTRAINT "raftsql_enum:mood" CHECK (m IN ('a', 'b')) NOT NULL, ` +
+		`o other CONSTRAINT "raftsql_enum:other" CHECK (o IN ('a')), CHECK (m <> 'x'))`
+	want := `CREATE TABLE t (id INTEGER PRIMARY KEY, m mood CONSTRAINT "raftsql_enum:mood" CHECK (m IN ('a', 'c', 'b')) NOT NULL, ` +
+		`o other CONSTRAINT "raftsql_enum:other" CHECK (o IN ('a')), CHECK (m <> 'x'))`
+	if got := replaceEnumChecks(def, "mood", []string{"a", "c", "b"}); got != want {
+		t.Errorf("replaceEnumChecks:\n got %s\nwant %s", got, want)
 	}
 }

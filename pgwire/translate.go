@@ -242,6 +242,9 @@ func translateDDL(sql string) (translated, bool) {
 		if word(1) == "sequence" {
 			return translateAlterSequence(tl)
 		}
+		if word(1) == "type" {
+			return translateAlterType(tl)
+		}
 		if word(1) != "table" {
 			return translated{}, false
 		}

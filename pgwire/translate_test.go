@@ -74,7 +74,8 @@ func FuzzTranslateDDL(f *testing.F) {
 		"create table s (id serial primary key, v text)", "create table s (a text primary key, b bigserial not null, c int generated always as identity (start 1))",
 		"create table s (id serial, primary key (id)) with (x=1)", "create table s (id serial constraint",
 		"create type mood as enum ('sad', 'ok')", "create type public.e as enum ()", "create type e as enum ('a',)", "create type e as enum ('a' 'b')",
-		"drop type if exists a, public.b cascade", "drop type", "create type e as (a int)"} {
+		"drop type if exists a, public.b cascade", "drop type", "create type e as (a int)",
+		"alter type e add value if not exists 'x' after 'y'", "alter type e rename value 'a' to 'b'", "alter type e add value"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, sql string) {

@@ -200,3 +200,57 @@ func TestEnumCatalogs(t *testing.T) {
 		}
 	}
 }
+
+// TestAlterEnumType: ALTER TYPE … ADD VALUE (BEFORE, AFTER, IF NOT
+// EXISTS) and RENAME VALUE through a follower change the labels pg_enum
+// lists in order and the CHECK of every column of the type, in every
+// table, whose rows take a renamed label; the indexes stay; every node
+// ends the same.
+func TestAlterEnumType(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn := connect(t, c, c.Follower())
+	for _, sql := range []string{
+		"CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
+		"CREATE TABLE a (id serial PRIMARY KEY, m mood NOT NULL DEFAULT 'ok')",
+		"CREATE INDEX a_m ON a (m)",
+		"CREATE TABLE b (k text PRIMARY KEY, first mood, second mood)",
+		"INSERT INTO a (m) VALUES ('sad'), ('happy')",
+		"INSERT INTO b VALUES ('x', 'sad', 'ok'), ('y', NULL, 'sad')",
+		"ALTER TYPE mood ADD VALUE 'meh' BEFORE 'ok'",
+		"ALTER TYPE mood ADD VALUE IF NOT EXISTS 'ok'",
+		"ALTER TYPE mood ADD VALUE 'ecstatic' AFTER 'happy'",
+		"ALTER TYPE mood RENAME VALUE 'sad' TO 'blue'",
+		"INSERT INTO a (m) VALUES ('meh'), ('ecstatic')",
+	} {
+		mustExec(t, conn, sql)
+	}
+	for sql, code := range map[string]string{
+		"INSERT INTO a (m) VALUES ('sad')":             "22P02",
+		"UPDATE b SET second = 'sad' WHERE k = 'x'":    "22P02",
+		"ALTER TYPE mood ADD VALUE 'ok'":               "42710",
+		"ALTER TYPE mood ADD VALUE 'x' BEFORE 'nope'":  "22023",
+		"ALTER TYPE mood RENAME VALUE 'nope' TO 'x'":   "22023",
+		"ALTER TYPE mood RENAME VALUE 'ok' TO 'happy'": "42710",
+		"ALTER TYPE nothing ADD VALUE 'x'":             "42704",
+	} {
+		if _, err := conn.Exec(ctx, sql); sqlState(err) != code {
+			t.Errorf("%s: %v, want %s", sql, err, code)
+		}
+	}
+	var labels, rows string
+	if err := conn.QueryRow(ctx, "SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum").Scan(&labels); err != nil ||
+		labels != "blue,meh,ok,happy,ecstatic" {
+		t.Errorf("pg_enum: %q %v", labels, err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT (SELECT string_agg(m, ',' ORDER BY id) FROM a) || '|' || "+
+		"(SELECT string_agg(k || ':' || coalesce(first, '-') || ':' || second, ',' ORDER BY k) FROM b)").Scan(&rows); err != nil ||
+		rows != "blue,happy,meh,ecstatic|x:blue:ok,y:-:blue" {
+		t.Errorf("rows: %q %v", rows, err)
+	}
+	if n := count(t, conn, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'a_m'"); n != 1 {
+		t.Errorf("the index of a: %d", n)
+	}
+	c.EnsureSame()
+}
