@@ -223,11 +223,16 @@ func TestAlterEnumType(t *testing.T) {
 		"ALTER TYPE mood ADD VALUE 'ecstatic' AFTER 'happy'",
 		"ALTER TYPE mood RENAME VALUE 'sad' TO 'blue'",
 		"INSERT INTO a (m) VALUES ('meh'), ('ecstatic')",
+		// A column that becomes of the type takes its CHECK.
+		"CREATE TABLE c (id int, m text)",
+		"INSERT INTO c VALUES (1, 'ok')",
+		"ALTER TABLE c ALTER COLUMN m TYPE mood USING m::mood",
 	} {
 		mustExec(t, conn, sql)
 	}
 	for sql, code := range map[string]string{
 		"INSERT INTO a (m) VALUES ('sad')":             "22P02",
+		"INSERT INTO c VALUES (2, 'bad')":              "22P02",
 		"UPDATE b SET second = 'sad' WHERE k = 'x'":    "22P02",
 		"ALTER TYPE mood ADD VALUE 'ok'":               "42710",
 		"ALTER TYPE mood ADD VALUE 'x' BEFORE 'nope'":  "22023",
