@@ -12,8 +12,11 @@ import "strings"
 // constraint, named EnumCheckPrefix and the type's name, in its table's
 // definition; its declared type is the type's name. The column's type is
 // the enum type (pg_attribute, information_schema.columns) where both
-// say so. The OID of a type is derived from its name (OID, kind "e"), a
-// label's from the type's and its own.
+// say so. The OID of a type is derived from its name (OID, kind "e"); its
+// labels' OIDs increase in their order, as those of a type Postgres has
+// just made do (SQLAlchemy 1.4 reads the labels in the order of their
+// OIDs): one derived from the type's name, rounded down to a multiple of
+// 1024, plus the label's place.
 
 // EnumCheckPrefix starts the name of the CHECK constraint of a column of
 // an enum type; the type's name follows it.
@@ -38,7 +41,7 @@ var enumRows = map[[2]string]string{
 	{"pg_catalog", "pg_type"}: `SELECT _pg_oid('e', e.name), e.name, 2200, 10, 4, 1, 'e', 'E', 0, 1, ',', 0, 0, 0, 0,
   'enum_in', 'enum_out', 'enum_recv', 'enum_send', 0, 0, 0, 'i', 'p', 0, 0, -1, 0, 0, NULL, NULL, NULL, {{tableoid}}
 FROM main.raftsql_enums e`,
-	{"pg_catalog", "pg_enum"}: `SELECT _pg_oid('l', e.name || '.' || j.value), _pg_oid('e', e.name), j.key + 1.0, j.value, {{tableoid}}
+	{"pg_catalog", "pg_enum"}: `SELECT _pg_oid('l', e.name) / 1024 * 1024 + j.key, _pg_oid('e', e.name), j.key + 1.0, j.value, {{tableoid}}
 FROM main.raftsql_enums e, json_each(e.labels) j`,
 }
 
