@@ -44,6 +44,16 @@ func EnumCheckType(constraint string) (string, bool) {
 	return strings.CutPrefix(constraint, enumCheckPrefix)
 }
 
+// EnumColumns are the columns of a table whose definition is def (its
+// CREATE TABLE statement) that are of enum type typ, bare.
+func EnumColumns(def, typ string) []string {
+	cols := enumColumns(def, typ)
+	for i, c := range cols {
+		cols[i] = bare(c)
+	}
+	return cols
+}
+
 // enumCheckName is the quoted name of the CHECK constraint of a column of
 // type typ.
 func enumCheckName(typ string) string { return quoteIdent(enumCheckPrefix + typ) }

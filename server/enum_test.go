@@ -75,17 +75,20 @@ func TestEnumTypes(t *testing.T) {
 	for _, tc := range []struct {
 		sql  string
 		args []any
-		typ  string
+		msg  string
 	}{
-		{"INSERT INTO people (m) VALUES ('glad')", nil, "mood"},
-		{"INSERT INTO people (m, r) VALUES ('ok', $1)", []any{"root"}, "user_role_enum"},
-		{"UPDATE people SET later = 'Sad' WHERE id = 2", nil, "mood"},
-		{"INSERT INTO people (m) VALUES ('ok'), ('meh')", nil, "mood"},
+		{"INSERT INTO people (m) VALUES ('glad')", nil, `invalid input value for enum mood: "glad"`},
+		{"INSERT INTO people (m, r) VALUES ('ok', $1)", []any{"root"}, `invalid input value for enum user_role_enum: "root"`},
+		{"UPDATE people SET later = 'Sad' WHERE id = 2", nil, `invalid input value for enum mood: "Sad"`},
+		{"UPDATE people SET later = $1 WHERE id = 2", []any{"it's"}, `invalid input value for enum mood: "it's"`},
+		// Where the statement does not show which value: without it.
+		{"INSERT INTO people (m) VALUES ('ok'), ('meh')", nil, "invalid input value for enum mood"},
+		{"INSERT INTO people (m, later) VALUES ('ok', 'meh')", nil, "invalid input value for enum mood"},
 	} {
 		_, err := conn.Exec(ctx, tc.sql, tc.args...)
 		var pe *pgconn.PgError
-		if !errors.As(err, &pe) || pe.Code != "22P02" || pe.Message != "invalid input value for enum "+tc.typ {
-			t.Errorf("%s: %v, want 22P02 invalid input value for enum %s", tc.sql, err, tc.typ)
+		if !errors.As(err, &pe) || pe.Code != "22P02" || pe.Message != tc.msg {
+			t.Errorf("%s: %v, want 22P02 %s", tc.sql, err, tc.msg)
 		}
 	}
 	if _, err := conn.PgConn().CopyFrom(ctx, strings.NewReader("bored\tadmin\n"), "COPY people (m, r) FROM STDIN"); sqlState(err) != "22P02" {
