@@ -23,17 +23,25 @@ import "strings"
 const EnumCheckPrefix = "raftsql_enum:"
 
 // enumDeclName is the enum type's name a column's declared type (p.type
-// of pragma_table_info) gives: without quotes, or folded to lower case.
-const enumDeclName = `(CASE WHEN substr(p.type, 1, 1) = '"' THEN replace(substr(p.type, 2, length(p.type) - 2), '""', '"') ELSE lower(p.type) END)`
+// of pragma_table_info) gives, without quotes if it has them. It is
+// compared ASCII case-insensitively (as OID does): an unquoted name is
+// the type's folded to lower case.
+const enumDeclName = `(CASE WHEN substr(p.type, 1, 1) = '"' THEN replace(substr(p.type, 2, length(p.type) - 2), '""', '"') ELSE p.type END)`
 
 // enumColumnTest says that column p of table r is of an enum type: the
 // table's definition has the CHECK constraint of its declared type.
-var enumColumnTest = `(instr(r.sql, '"` + EnumCheckPrefix + `') > 0 AND instr(r.sql, '"` + EnumCheckPrefix + `' || replace(` +
-	enumDeclName + `, '"', '""') || '"') > 0)`
+// SQLite gives a quoted declared type without its quotes, so the name is
+// compared as OID compares names, ASCII case-insensitively. A column of
+// the type's name without the CHECK, in a table that has the CHECK on
+// another column, counts too.
+var enumColumnTest = `(instr(r.sql, '"` + EnumCheckPrefix + `') > 0 AND instr(lower(r.sql), lower('"` + EnumCheckPrefix + `' || replace(` +
+	enumDeclName + `, '"', '""') || '"')) > 0)`
 
 // enumUDTName is information_schema.columns' udt_name of a column c of an
-// enum type, whose type has no row in the view pg_type.
-const enumUDTName = `(CASE WHEN substr(c.decl, 1, 1) = '"' THEN replace(substr(c.decl, 2, length(c.decl) - 2), '""', '"') ELSE lower(c.decl) END)`
+// enum type, whose type has no row in the view pg_type: its declared type,
+// as SQLite gives it (a quoted name without its quotes; an unquoted one as
+// written, not folded).
+const enumUDTName = `(CASE WHEN substr(c.decl, 1, 1) = '"' THEN replace(substr(c.decl, 2, length(c.decl) - 2), '""', '"') ELSE c.decl END)`
 
 // enumRows are the rows of the relations that list enum types and their
 // labels, with the relations' columns.
