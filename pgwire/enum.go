@@ -54,6 +54,21 @@ func EnumColumns(def, typ string) []string {
 	return cols
 }
 
+// typeDisplay is a type's name as Postgres' messages show it (as
+// format_type does): as it is when it is lower-case letters, digits and
+// underscores, else quoted.
+func typeDisplay(name string) string {
+	plain := name != "" && !('0' <= name[0] && name[0] <= '9')
+	for i := 0; i < len(name) && plain; i++ {
+		c := name[i]
+		plain = c == '_' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9'
+	}
+	if plain {
+		return name
+	}
+	return quoteIdent(name)
+}
+
 // enumCheckName is the quoted name of the CHECK constraint of a column of
 // type typ.
 func enumCheckName(typ string) string { return quoteIdent(enumCheckPrefix + typ) }
@@ -294,10 +309,10 @@ func (c *conn) runEnumDDL(tag string, d *enumDDL) (*Result, *Error) {
 				return e
 			}
 			if len(deps) > 0 && !d.cascade {
-				e := newError("2BP01", fmt.Sprintf("cannot drop type %s because other objects depend on it", name))
+				e := newError("2BP01", fmt.Sprintf("cannot drop type %s because other objects depend on it", typeDisplay(name)))
 				var lines []string
 				for _, dep := range deps {
-					lines = append(lines, fmt.Sprintf("column %s of table %s depends on type %s", bare(dep[1]), dep[0], name))
+					lines = append(lines, fmt.Sprintf("column %s of table %s depends on type %s", bare(dep[1]), dep[0], typeDisplay(name)))
 				}
 				e.Detail = strings.Join(lines, "\n")
 				e.Hint = "Use DROP ... CASCADE to drop the dependent objects too."

@@ -176,7 +176,7 @@ func violationKey(e *command.Error, verb, target string, look schemaRows) (*pgwi
 		failed, ok := strings.CutPrefix(e.Message, "CHECK constraint failed: ")
 		if typ, isEnum := pgwire.EnumCheckType(failed); ok && isEnum {
 			// A column of an enum type holds one of its labels.
-			pe.Code, pe.Message = "22P02", "invalid input value for enum "+typ
+			pe.Code, pe.Message = "22P02", "invalid input value for enum "+quoteIdentIfNeeded(typ)
 			if target != "" {
 				key = enumKey(typ, look(catalog.TableQuery(target)))
 			}

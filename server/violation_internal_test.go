@@ -27,6 +27,8 @@ func TestViolationWithoutSchema(t *testing.T) {
 			"23514", "CHECK constraint failed: x > 0", "", "", ""},
 		{&command.Error{Code: constraintCheck, Message: "CHECK constraint failed: raftsql_enum:mood"}, "INSERT", "t",
 			"22P02", "invalid input value for enum mood", "", "", ""},
+		{&command.Error{Code: constraintCheck, Message: "CHECK constraint failed: raftsql_enum:Role"}, "INSERT", "t",
+			"22P02", `invalid input value for enum "Role"`, "", "", ""},
 		{&command.Error{Code: constraintFK, Message: "FOREIGN KEY constraint failed"}, "INSERT", "t",
 			"23503", `insert or update on table "t" violates a foreign key constraint`, "t", "", ""},
 		{&command.Error{Code: sqliteConstraint, Message: "FOREIGN KEY constraint failed"}, "COMMIT", "",
