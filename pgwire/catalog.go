@@ -40,7 +40,8 @@ func (c *conn) catalogStatement(st *pgsql.Statement) (*pgsql.Statement, map[stri
 		Sequences: func() bool {
 			has, e := c.hasSequenceTable()
 			return e == nil && has
-		}}
+		},
+		Enums: c.enumTypesExist}
 	out, ok, types, err := catalog.RewriteTyped(st.Source, env)
 	if err != nil {
 		code, msg := codeFeatureNotSupported, err.Error()

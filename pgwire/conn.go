@@ -58,6 +58,7 @@ type conn struct {
 	stmts          map[string]*prepStmt
 	portals        map[string]*portal
 	seqLast        map[string]int64 // what nextval and setval last gave, for currval
+	enumChecked    bool             // running statements that have their enum columns' CHECKs (enum.go)
 	ignoreTillSync bool
 	pending        int   // bytes sent since the last flush
 	writeErr       error // the connection can no longer be written

@@ -230,7 +230,8 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 				// translation here revives it.
 				break
 			}
-			if t, ok := translateDDL(ddl); ok {
+			t, ok := translateDDL(ddl)
+			if t, ok = c.withEnumChecks(ddl, t, ok); ok {
 				return c.runTranslated(t)
 			}
 		case "SELECT":

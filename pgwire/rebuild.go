@@ -77,6 +77,9 @@ type rebuildPlan struct {
 	// serialRowid: the alterSerial column became the rowid alias, not a
 	// column its trigger numbers.
 	serialRowid bool
+	// redefine, when set, edits the table's definition before the
+	// actions: ALTER TYPE of an enum type its columns use (enum.go).
+	redefine func(create string) string
 }
 
 // parseRebuild reads the actions from token i of an ALTER TABLE on table;
@@ -347,6 +350,9 @@ func tableBody(create string) (head string, items []string, tail string, ok bool
 // returns the new statement, the table's columns as written, and what to
 // select from the copy of the rows for each of them.
 func applyRebuild(create string, p *rebuildPlan) (string, []string, []string, *Error) {
+	if p.redefine != nil {
+		create = p.redefine(create)
+	}
 	head, items, tail, ok := tableBody(create)
 	if !ok {
 		return "", nil, nil, newError(codeFeatureNotSupported, fmt.Sprintf("cannot read the definition of table %s", p.table))
@@ -556,7 +562,7 @@ func (c *conn) rebuild(p *rebuildPlan) *Error {
 			return e
 		}
 	}
-	if len(p.actions) == 0 {
+	if len(p.actions) == 0 && p.redefine == nil {
 		return nil
 	}
 	stmts, e := rebuildStatements(p, create, extra)
@@ -699,7 +705,7 @@ func constraintIndexes(p *rebuildPlan, create string, extra []string) (*rebuildP
 	if !ok {
 		return p, extra, nil
 	}
-	left := &rebuildPlan{table: p.table, serialRowid: p.serialRowid}
+	left := &rebuildPlan{table: p.table, serialRowid: p.serialRowid, redefine: p.redefine}
 	var drops []string
 	for _, a := range p.actions {
 		if a.kind != alterDropConstraint {

@@ -26,6 +26,8 @@ import (
 //   - ALTER TABLE|SEQUENCE|VIEW|INDEX|SCHEMA|DATABASE|FUNCTION|TYPE …
 //     OWNER TO r, COMMENT ON … IS …: accepted and dropped, as raftsql has
 //     no owners and keeps no comments (pg_dump writes both);
+//   - CREATE TYPE … AS ENUM, DROP TYPE: rows of raftsql_enums, and the
+//     CHECK constraint of a column of such a type (enum.go);
 //   - CREATE|ALTER|DROP SEQUENCE: rows of raftsql_sequences (sequence.go);
 //     a serial's sequence, TABLE_COLUMN_seq, is the column's numbering
 //     (serialseq.go);
@@ -96,6 +98,13 @@ type translated struct {
 	// statements after it use the columns it has gained since its first
 	// version (sequence.go), which a table made before them gets first.
 	sequenceTable bool
+	// enum, when set, is a CREATE TYPE … AS ENUM or DROP TYPE (enum.go);
+	// stmts is then empty.
+	enum *enumDDL
+	// enumChecks says stmts declare columns that may be of enum types,
+	// whose CHECK constraints are added in the block that runs them
+	// (enum.go).
+	enumChecks bool
 }
 
 // ddlVerb reports the verbs of the statements translateDDL may rewrite.
@@ -158,6 +167,9 @@ func translateDDL(sql string) (translated, bool) {
 		if kind == "sequence" {
 			return translateDropSequence(tl)
 		}
+		if kind == "type" {
+			return translateDropType(tl)
+		}
 		if kind != "table" && kind != "view" && kind != "index" {
 			return translated{}, false
 		}
@@ -210,6 +222,8 @@ func translateDDL(sql string) (translated, bool) {
 			return translateCreateSchema(tl)
 		case "sequence":
 			return translateCreateSequence(tl)
+		case "type":
+			return translateCreateType(tl)
 		}
 		if word(1) == "index" || (word(1) == "unique" && word(2) == "index") {
 			return translateCreateIndex(tl)
@@ -227,6 +241,9 @@ func translateDDL(sql string) (translated, bool) {
 		}
 		if word(1) == "sequence" {
 			return translateAlterSequence(tl)
+		}
+		if word(1) == "type" {
+			return translateAlterType(tl)
 		}
 		if word(1) != "table" {
 			return translated{}, false
@@ -543,6 +560,12 @@ func (c *conn) runTranslated(t translated) (*Result, *Error) {
 	}
 	if t.rebuild != nil {
 		return c.runRebuild(t.rebuild)
+	}
+	if t.enum != nil {
+		return c.runEnumDDL(t.tag, t.enum)
+	}
+	if t.enumChecks {
+		return c.runEnumChecked(t)
 	}
 	if len(t.stmts) == 0 {
 		if c.sess.TxStatus() == 'E' {

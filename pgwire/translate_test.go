@@ -72,13 +72,22 @@ func TestTranslateDDL(t *testing.T) {
 func FuzzTranslateDDL(f *testing.F) {
 	for _, s := range []string{"drop table a, b", "truncate a", "create table t (a) with (x=1)", `alter table "t" add primary key ("a")`, "create table ) with (",
 		"create table s (id serial primary key, v text)", "create table s (a text primary key, b bigserial not null, c int generated always as identity (start 1))",
-		"create table s (id serial, primary key (id)) with (x=1)", "create table s (id serial constraint"} {
+		"create table s (id serial, primary key (id)) with (x=1)", "create table s (id serial constraint",
+		"create type mood as enum ('sad', 'ok')", "create type public.e as enum ()", "create type e as enum ('a',)", "create type e as enum ('a' 'b')",
+		"drop type if exists a, public.b cascade", "drop type", "create type e as (a int)",
+		"alter type e add value if not exists 'x' after 'y'", "alter type e rename value 'a' to 'b'", "alter type e add value"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, sql string) {
 		if got, ok := translateDDL(sql); ok && got.tag == "" {
 			t.Fatalf("%q: empty rewriting %v", sql, got)
 		}
+		for _, c := range enumCandidates(sql) {
+			if c.at > len(sql) || c.typ == "" {
+				t.Fatalf("%q: enum column %+v", sql, c)
+			}
+		}
+		enumColumns(sql, "mood")
 	})
 }
 

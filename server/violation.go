@@ -74,7 +74,9 @@ func (s *session) named(ctx context.Context, st *pgsql.Statement, params []any, 
 		verb, target = st.Verb, st.Target()
 	}
 	pe, k := violationKey(v.ce, verb, target, look)
-	if st != nil {
+	if st != nil && k.enum {
+		enumValue(pe, k, st, params)
+	} else if st != nil {
 		keyDetail(pe, k, st, params)
 	}
 	return pe
@@ -116,6 +118,9 @@ type violatedKey struct {
 	parent  string
 	child   string
 	table   []string // the columns of the table written, in order
+	// enum: columns are those of the enum type whose CHECK failed
+	// (enumvalue.go).
+	enum bool
 }
 
 // violationKey is violationError, and the key of the constraint it names,
@@ -169,6 +174,14 @@ func violationKey(e *command.Error, verb, target string, look schemaRows) (*pgwi
 		pe.Schema, pe.Table, pe.Column = "public", table, col
 	case e.Code == constraintCheck:
 		failed, ok := strings.CutPrefix(e.Message, "CHECK constraint failed: ")
+		if typ, isEnum := pgwire.EnumCheckType(failed); ok && isEnum {
+			// A column of an enum type holds one of its labels.
+			pe.Code, pe.Message = "22P02", "invalid input value for enum "+quoteIdentIfNeeded(typ)
+			if target != "" {
+				key = enumKey(typ, look(catalog.TableQuery(target)))
+			}
+			return pe, key
+		}
 		if !ok || target == "" {
 			return pe, key
 		}

@@ -119,6 +119,9 @@ func (p *parser) cast(typ, display, operand, lit string, isLit, param bool, tok,
 	}
 	if isLit {
 		if !knownType(typ) && !strings.HasPrefix(typ, "reg") && typ != "oid" {
+			if userType(typ) {
+				return p.castLiteral("text", lit, litTok)
+			}
 			return "", p.unknownType(typ, display, tok)
 		}
 		return p.castLiteral(typ, lit, litTok)
@@ -136,7 +139,7 @@ func (p *parser) cast(typ, display, operand, lit string, isLit, param bool, tok,
 		return operand, true
 	}
 	if param {
-		return operand, knownType(typ) || p.unknownType(typ, display, tok)
+		return operand, knownType(typ) || userType(typ) || p.unknownType(typ, display, tok)
 	}
 	switch typ {
 	case "int2", "int4", "int8":
@@ -158,6 +161,9 @@ func (p *parser) cast(typ, display, operand, lit string, isLit, param bool, tok,
 	case "timestamp", "timestamptz":
 		return castPrecision(display, operand), true
 	case "uuid", "json", "jsonb", "timetz":
+		return operand, true
+	}
+	if userType(typ) {
 		return operand, true
 	}
 	return "", p.unknownType(typ, display, tok)

@@ -77,6 +77,10 @@ func (r *rewriter) call(schema, name string, args [][]token, toks []token, end i
 		}
 	}
 	switch name {
+	case "format_type":
+		if r.enums() && len(rw) == 2 {
+			return prim(enumFormatType(rw[0], rw[1]))
+		}
 	case "current_schema":
 		return prim("'public'")
 	case "current_database":

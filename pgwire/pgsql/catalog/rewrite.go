@@ -20,6 +20,11 @@ type Env struct {
 	// pg_get_serial_sequence. The rewrite asks at most once, and only for
 	// a statement that reads those relations.
 	Sequences func() bool
+	// Enums reports whether the database holds the table of the enum
+	// types made with CREATE TYPE … AS ENUM (enum.go), which pg_type and
+	// pg_enum then list and format_type names; nil: it does not. Asked at
+	// most once, and only for a statement that reads those.
+	Enums func() bool
 	// TimeZone, ServerVersion and VersionNum are what pg_settings reports
 	// as the session's TimeZone ("": UTC), server_version and
 	// server_version_num.
@@ -30,7 +35,7 @@ type Env struct {
 func (env Env) once() Env {
 	f := env.Sequences
 	if f == nil {
-		return env
+		return env.onceEnums()
 	}
 	asked, has := false, false
 	env.Sequences = func() bool {
@@ -39,7 +44,7 @@ func (env Env) once() Env {
 		}
 		return has
 	}
-	return env
+	return env.onceEnums()
 }
 
 // sequences reports whether the relations that list the sequences made
@@ -51,6 +56,9 @@ func (r *rewriter) relationText(rel Relation) string {
 	text := rel.sqlite
 	if rel.session != "" {
 		text = "(" + r.expandSession(rel.session) + ")"
+	}
+	if rel.enumRows != "" && r.enums() {
+		text = withEnums(text, rel.enumRows)
 	}
 	if rel.seqRows != "" && r.sequences() {
 		return withSequences(text, r.expandSession(rel.seqRows))

@@ -349,7 +349,7 @@ func init() {
 			character_octet_length numeric_precision numeric_precision_radix numeric_scale datetime_precision
 			position_in_unique_constraint`,
 		"BIGINT": `seqstart seqincrement seqmax seqmin seqcache`,
-		"REAL":   `reltuples`,
+		"REAL":   `reltuples enumsortorder`,
 	} {
 		for _, n := range strings.Fields(names) {
 			typedColumns[n] = typ

@@ -23,6 +23,8 @@ type Relation struct {
 	// seqRows are the relation's rows for the sequences made with CREATE
 	// SEQUENCE, where it lists them ("" where it does not).
 	seqRows string
+	// enumRows are the relation's rows for the enum types (enum.go).
+	enumRows string
 }
 
 // SQLite is the text that reads r in a FROM clause of SQLite SQL.
@@ -168,6 +170,7 @@ WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND nam
   -- SMALLSERIAL or smallint says so in a comment (pgwire's rowidTypeMark).
   CASE WHEN instr(r.sql, '/* raftsql:') > 0 AND p.pk = 1 AND upper(p.type) = 'INTEGER' THEN
       CASE WHEN instr(r.sql, '/* raftsql:bigint */') > 0 THEN 20 WHEN instr(r.sql, '/* raftsql:smallint */') > 0 THEN 21 ELSE 23 END
+    WHEN ` + enumColumnTest + ` THEN _pg_oid('e', ` + enumDeclName + `)
     ELSE _pg_typeoid(p.type) END AS typid, _pg_typmod(p.type) AS typmod,
   (p."notnull" OR p.pk > 0) AS nn, p.dflt_value AS dflt0, p.pk AS pk,
   CASE WHEN r.type = 'table' AND (p.pk = 1 AND upper(p.type) = 'INTEGER'
@@ -397,8 +400,9 @@ FROM _pg_rel r WHERE r.type = 'table'`},
   CASE WHEN c.typid = 1082 THEN 0 WHEN c.typid IN (1083, 1114, 1184, 1266) THEN CASE WHEN c.typmod >= 0 THEN c.typmod ELSE 6 END END AS datetime_precision,
   NULL AS interval_type, NULL AS interval_precision, NULL AS character_set_catalog, NULL AS character_set_schema,
   NULL AS character_set_name, NULL AS collation_catalog, NULL AS collation_schema, NULL AS collation_name,
-  NULL AS domain_catalog, NULL AS domain_schema, NULL AS domain_name, {{db}} AS udt_catalog, 'pg_catalog' AS udt_schema,
-  (SELECT t.typname FROM pg_type t WHERE t.oid = c.typid) AS udt_name, NULL AS scope_catalog, NULL AS scope_schema,
+  NULL AS domain_catalog, NULL AS domain_schema, NULL AS domain_name, {{db}} AS udt_catalog,
+  CASE WHEN _pg_sqltype(c.typid) = 'USER-DEFINED' THEN 'public' ELSE 'pg_catalog' END AS udt_schema,
+  coalesce((SELECT t.typname FROM pg_type t WHERE t.oid = c.typid), ` + enumUDTName + `) AS udt_name, NULL AS scope_catalog, NULL AS scope_schema,
   NULL AS scope_name, NULL AS maximum_cardinality, c.attnum AS dtd_identifier, 'NO' AS is_self_referencing,
   CASE WHEN c.identity = 'd' THEN 'YES' ELSE 'NO' END AS is_identity,
   CASE WHEN c.identity = 'd' THEN 'BY DEFAULT' END AS identity_generation, NULL AS identity_start,
@@ -565,6 +569,9 @@ func init() {
 			r.sqlite = v.name
 		} else {
 			r.sqlite = quoteIdent(v.schema + "." + v.name)
+		}
+		if rows, ok := enumRows[[2]string{v.schema, v.name}]; ok {
+			r.enumRows = strings.ReplaceAll(rows, "{{tableoid}}", fmt.Sprint(relationOID("pg_catalog."+v.name)))
 		}
 		if rows, ok := sequenceRows[[2]string{v.schema, v.name}]; ok {
 			r.seqRows = strings.ReplaceAll(rows, "{{tableoid}}", fmt.Sprint(relationOID("pg_catalog."+v.name)))

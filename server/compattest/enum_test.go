@@ -1,0 +1,15 @@
+package compattest
+
+import "testing"
+
+// TestSQLAlchemyEnum: an Enum column: create_all makes the type and the
+// table, a round trip, a value that is no label refused with 22P02, the
+// inspector reflecting the enum and its labels in order; on a first start
+// and on a restart, which finds the type there.
+func TestSQLAlchemyEnum(t *testing.T) {
+	need(t, python, "-c", "import sqlalchemy, psycopg2")
+	dropTables(t, "sa_people")
+	url := "postgresql+psycopg2" + dsnFor(t, cluster.Follower())[len("postgres"):]
+	script(t, nil, python, "sqlalchemy_enum_app.py", url)
+	script(t, nil, python, "sqlalchemy_enum_app.py", url)
+}
