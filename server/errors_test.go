@@ -39,7 +39,7 @@ func TestLockWaitIsNamedNotUnknown(t *testing.T) {
 	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(_ int, cfg *server.Config) {
 		steady(cfg)
 		cfg.ApplyTimeout = 3 * time.Second
-		cfg.LockTimeout = 2 * time.Second
+		cfg.LockTimeout = time.Second
 	}})
 	holder := connect(t, c, c.Leader())
 	mustExec(t, holder, "CREATE TABLE w (x INTEGER)")
@@ -54,8 +54,8 @@ func TestLockWaitIsNamedNotUnknown(t *testing.T) {
 		timeout time.Duration
 	}{
 		{"leader, lock_timeout", c.Leader(), "SET lock_timeout = '300ms'", 300 * time.Millisecond},
-		{"leader, the node's bound", c.Leader(), "SET lock_timeout = 0", 2 * time.Second},
-		{"follower", c.Follower(), "", 2 * time.Second},
+		{"leader, the node's bound", c.Leader(), "SET lock_timeout = 0", time.Second},
+		{"follower", c.Follower(), "", time.Second},
 	} {
 		conn := connect(t, c, tc.node)
 		if tc.set != "" {

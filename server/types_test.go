@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/raftsql/raftsql/server"
 	"github.com/raftsql/raftsql/server/servertest"
 )
 
@@ -243,7 +244,9 @@ func TestValuesThatDoNotFitTheirColumn(t *testing.T) {
 // number the rows, RETURNING reports the numbers, a deleted number is not
 // handed out again, and every node stores the same.
 func TestSerialColumns(t *testing.T) {
-	c := servertest.NewCluster(t, 3, servertest.Options{})
+	// About numbering, not failover: the leader must not move between
+	// the writes whose numbers are counted.
+	c := servertest.NewCluster(t, 3, servertest.Options{Configure: func(_ int, cfg *server.Config) { steady(cfg) }})
 	ctx := context.Background()
 	leader := connect(t, c, c.Leader())
 	for _, ddl := range []string{
@@ -279,6 +282,11 @@ func TestSerialColumns(t *testing.T) {
 				rows, err := conn.Query(ctx, "INSERT INTO "+table+" (v) VALUES ($1) RETURNING id", mode)
 				if err != nil {
 					t.Fatalf("%s on node %d, %s: %v", table, node, mode, err)
+				}
+				// A query that failed describes no column.
+				if len(rows.FieldDescriptions()) == 0 {
+					rows.Close()
+					t.Fatalf("%s on node %d, %s: %v", table, node, mode, rows.Err())
 				}
 				// The key is SQLite's rowid, which holds any 64-bit
 				// integer: int8 whatever the serial's width.
