@@ -728,6 +728,7 @@ var functionTypes = map[string]string{
 	"upper": "text", "lower": "text", "substr": "text", "substring": "text", "trim": "text",
 	"ltrim": "text", "rtrim": "text", "replace": "text", "hex": "text", "quote": "text",
 	"typeof": "text", "printf": "text", "format": "text", "group_concat": "text",
+	"bool_and": "bool", "bool_or": "bool", "every": "bool",
 	"string_agg": "text", "date": "text", "time": "text", "datetime": "text",
 	"strftime": "text", "concat": "text", "concat_ws": "text", "char": "text",
 	"sqlite_version": "text", "to_char": "text", "date_part": "float8",

@@ -753,6 +753,9 @@ var renamedFuncs = map[string]string{
 	"jsonb_array_length": "json_array_length", "jsonb_set": jsonbSetFunc, "jsonb_insert": jsonbInsertFunc,
 	"strpos": "instr", "chr": "char", "ascii": "unicode", "btrim": "trim",
 	"char_length": "length", "character_length": "length",
+	// A boolean is stored as 0 or 1: every one true is the least of them,
+	// any one true the greatest (NULLs left out, as Postgres leaves them).
+	"bool_and": "min", "every": "min", "bool_or": "max",
 }
 
 // namesRelation are the words after which a name followed by ( is a
