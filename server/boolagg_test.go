@@ -50,3 +50,19 @@ func TestBooleanAggregates(t *testing.T) {
 		}
 	}
 }
+
+// TestSumOverflowIsOutOfRange: a sum past 64 bits is 22003, as Postgres
+// says of a bigint out of range (Postgres' sum of a bigint is a numeric and
+// does not overflow; here it fails, but with the class clients expect).
+func TestSumOverflowIsOutOfRange(t *testing.T) {
+	c := servertest.NewCluster(t, 1, servertest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn := connect(t, c, 0)
+	mustExec(t, conn, "CREATE TABLE ov (big BIGINT)")
+	mustExec(t, conn, "INSERT INTO ov VALUES (9223372036854775807), (9223372036854775807)")
+	var n int64
+	if err := conn.QueryRow(ctx, "SELECT sum(big) FROM ov").Scan(&n); sqlState(err) != "22003" {
+		t.Errorf("sum past 64 bits: %v, want 22003", err)
+	}
+}

@@ -152,6 +152,8 @@ func generalState(msg string) string {
 		return "42804"
 	case m == "division by zero":
 		return "22012" // the front end's guard around divisors
+	case m == "integer overflow":
+		return "22003" // sum() past 64 bits, as Postgres' "bigint out of range"
 	case m == "step size cannot equal zero":
 		return "22023" // generate_series' step, as the front end guards it
 	}
