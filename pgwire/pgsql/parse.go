@@ -81,6 +81,7 @@ func parse(src string, translate bool) *Statement {
 				return st
 			}
 			rw.Source = src
+			rw.Literals = nil // found in the rewrite's text, not in src
 			if len(rw.Columns) == len(types) {
 				for k, t := range types {
 					if rw.Columns[k].Type == "" {
@@ -99,6 +100,9 @@ func parse(src string, translate bool) *Statement {
 		st.Err = p.err
 	}
 	p.countParams()
+	if translate {
+		p.literalColumns()
+	}
 	return st
 }
 

@@ -75,6 +75,10 @@ type Statement struct {
 	// nil, what the text says of $n.
 	NumParams int
 	Params    []Param
+	// Literals are the string literals stored in or compared with a
+	// table column, in the simple statements literals.go reads, in
+	// the order of the text.
+	Literals []Literal
 	// Columns are the result columns when the text lists them (nil for
 	// SELECT *, and for statements without a select list).
 	Columns []Column
