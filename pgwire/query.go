@@ -253,6 +253,10 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 		}
 	}
 	st = c.withInsertColumns(ctx, st)
+	st, le := c.withTypedLiterals(ctx, st)
+	if le != nil {
+		return nil, le
+	}
 	named := st // the names the client's text gives the columns
 	st, se := c.withSettings(st)
 	if se != nil {

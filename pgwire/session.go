@@ -128,11 +128,24 @@ func (e *Error) Error() string { return e.Message }
 // (Param.Column of Statement.Params) and types such a parameter boolean when its
 // column is declared boolean, as Postgres infers it from the column:
 // the client's text then binds as a boolean, and ParameterDescription says
-// bool. Other declared types leave the parameter untyped.
+// bool. Other declared types leave the parameter untyped. pgwire also asks
+// it for the columns of the string literals a statement stores in or
+// compares with a column (Statement.Literals), which it reads as the
+// column's type (withTypedLiterals).
 type ParamTyper interface {
 	// ColumnTypes returns the declared type of each of cols, "" for a
 	// column it cannot tell.
 	ColumnTypes(ctx context.Context, cols []pgsql.ParamColumn) []string
+}
+
+// TableTyper is implemented by a Session that can tell the declared types
+// of a table's columns, in the table's order, as the committed schema
+// says: pgwire reads the string literals of an INSERT without a column
+// list as its columns' types (see withTypedLiterals).
+type TableTyper interface {
+	// TableColumnTypes returns the declared type of each column of
+	// table ("" for one without), nil when it cannot tell.
+	TableColumnTypes(ctx context.Context, table string) []string
 }
 
 // StatusReporter is implemented by a Session that has values of its own to

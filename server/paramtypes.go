@@ -25,3 +25,21 @@ func (s *session) ColumnTypes(ctx context.Context, cols []pgsql.ParamColumn) []s
 	}
 	return types
 }
+
+var _ pgwire.TableTyper = (*session)(nil)
+
+// TableColumnTypes returns the declared types of table's columns in
+// order, as the committed schema says (the describe cache), nil when it
+// cannot describe the table; like ColumnTypes, never from the session's
+// open transaction block.
+func (s *session) TableColumnTypes(ctx context.Context, table string) []string {
+	info, err := s.describe(ctx, pgsql.TableProbe(table))
+	if err != nil {
+		return nil
+	}
+	types := make([]string, len(info.Columns))
+	for i, c := range info.Columns {
+		types[i] = c.DeclType
+	}
+	return types
+}
