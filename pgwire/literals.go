@@ -96,14 +96,14 @@ func literalAs(v string, oid uint32, decl string, c *conn) (string, *Error) {
 			if oid == oidDate {
 				return "CURRENT_DATE", nil
 			}
-			return "", nil
-		case "infinity", "-infinity", "epoch", "tomorrow", "yesterday", "allballs":
-			return "", nil
 		}
 	case oidFloat8:
 		if d := strings.ToUpper(decl); strings.HasPrefix(d, "REAL") || strings.HasPrefix(d, "FLOAT4") {
 			oid = oidFloat4 // for the error's wording
 		}
+	}
+	if keptAsWritten(v, oid) {
+		return "", nil
 	}
 	val, err := inputText(v, oid, c.loc)
 	if err != nil {
@@ -119,6 +119,22 @@ func literalAs(v string, oid uint32, decl string, c *conn) (string, *Error) {
 		return "", nil
 	}
 	return text, nil
+}
+
+// keptAsWritten reports the special values of the date and time types
+// (infinity, epoch, today …), which inputText does not read: a literal
+// or a COPY field of one is stored as it is written, as before.
+func keptAsWritten(v string, oid uint32) bool {
+	switch oid {
+	case oidDate, oidTimestamp, oidTimestampTZ, oidTime:
+	default:
+		return false
+	}
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "now", "today", "infinity", "-infinity", "epoch", "tomorrow", "yesterday", "allballs":
+		return true
+	}
+	return false
 }
 
 // literalTypes returns the declared types of the literals' columns, ""

@@ -3,7 +3,9 @@ package server_test
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -157,4 +159,65 @@ func TestTypedLiterals(t *testing.T) {
 		t.Errorf("WHERE b = 'on' AND id > 9 counts %d, want 2", got)
 	}
 	c.EnsureSame()
+}
+
+// TestTypedCopy: COPY FROM STDIN in text and CSV (psql's \copy) reads
+// each field as its column's type, as Postgres does: 'yes' into a boolean
+// is true, ' 7 ' into an integer 7; one field its type refuses fails the
+// whole COPY with Postgres' error and the line and column in CONTEXT, and
+// nothing of it is written, on any node.
+func TestTypedCopy(t *testing.T) {
+	c := servertest.NewCluster(t, 3, servertest.Options{})
+	psql := psqlResult(t, c)
+	leader, follower := c.Leader(), c.Follower()
+	dir := t.TempDir()
+	file := func(name, data string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	ok := func(node int, args ...string) string {
+		t.Helper()
+		out, failed := psql(node, args...)
+		if failed {
+			t.Fatalf("node %d: %q: %s", node, args, out)
+		}
+		return out
+	}
+	ok(leader, "-c", "CREATE TABLE tb (id int primary key, b boolean)",
+		"-c", "CREATE TABLE ti (id int primary key, n int, d date, ts timestamptz, note text)")
+	c.WaitSynced()
+
+	ok(follower, "-c", `\copy tb from '`+file("tb.txt", "1\tyes\n2\toff\n3\ttr\n4\t\\N\n")+`'`,
+		"-c", `\copy ti (id, n, d, ts, note) from '`+file("ti.csv", "1, 7 ,2024-1-5,2024-01-05 10:00+02,yes\n2,,,,\n")+`' with (format csv)`)
+	for _, tc := range []struct {
+		node       int
+		copy, want string
+	}{
+		{leader, `\copy tb from '` + file("bad.txt", "10\ttrue\n11\tmaybe\n") + `'`,
+			"ERROR:  22P02: invalid input syntax for type boolean: \"maybe\"\nCONTEXT:  COPY tb, line 2, column b: \"maybe\""},
+		{follower, `\copy ti (id, n) from '` + file("bad.csv", "10,1\n11,abc\n") + `' with (format csv)`,
+			"ERROR:  22P02: invalid input syntax for type integer: \"abc\"\nCONTEXT:  COPY ti, line 2, column n: \"abc\""},
+		{follower, `\copy ti (id, d) from '` + file("bad2.csv", "10,2024-13-45\n") + `' with (format csv)`,
+			"ERROR:  22008: date/time field value out of range: \"2024-13-45\"\nCONTEXT:  COPY ti, line 1, column d: \"2024-13-45\""},
+	} {
+		out, failed := psql(tc.node, "-c", tc.copy)
+		if !failed || !strings.Contains(out, tc.want) {
+			t.Errorf("node %d: %s:\n%s\nwant %s", tc.node, tc.copy, out, tc.want)
+		}
+	}
+	c.EnsureSame()
+	for i := 0; i < c.Size(); i++ {
+		for sql, want := range map[string]string{
+			"select id from tb where b order by id":                    "1\n3\n",
+			"select count(*) from tb where typeof(b) = 'integer'":      "3\n",
+			"select id, n, typeof(n), d, ts, note from ti order by id": "1|7|integer|2024-01-05|2024-01-05 08:00:00+00|yes\n2||null|||\n",
+		} {
+			if got := ok(i, "-c", sql); got != want {
+				t.Errorf("node %d: %s = %q, want %q", i, sql, got, want)
+			}
+		}
+	}
 }
