@@ -41,16 +41,17 @@ func literalOID(decl string) uint32 {
 // when none needs to be, or the error of the first literal its type does
 // not accept.
 func (c *conn) withTypedLiterals(ctx context.Context, st *pgsql.Statement) (*pgsql.Statement, *Error) {
-	if len(st.Literals) == 0 || st.Err != nil {
+	lits := st.Literals()
+	if len(lits) == 0 || st.Err != nil {
 		return st, nil
 	}
 	typer, ok := c.sess.(ParamTyper)
 	if !ok {
 		return st, nil
 	}
-	decls := c.literalTypes(ctx, typer, st.Literals)
+	decls := c.literalTypes(ctx, typer, lits)
 	var texts []string
-	for k, l := range st.Literals {
+	for k, l := range lits {
 		oid := literalOID(decls[k])
 		if oid == oidUnknown {
 			continue
@@ -64,7 +65,7 @@ func (c *conn) withTypedLiterals(ctx context.Context, st *pgsql.Statement) (*pgs
 			continue
 		}
 		if texts == nil {
-			texts = make([]string, len(st.Literals))
+			texts = make([]string, len(lits))
 		}
 		texts[k] = text
 	}

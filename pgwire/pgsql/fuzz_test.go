@@ -66,14 +66,14 @@ func FuzzParse(f *testing.F) {
 			// The literals a caller converts are string tokens of the
 			// text, in order, and replacing none gives the text back.
 			at := 0
-			for _, l := range st.Literals {
+			for _, l := range st.Literals() {
 				if l.start < at || l.end > len(piece.SQL) || piece.SQL[l.end-1] != '\'' || l.Position != charPos(piece.SQL, l.start) ||
 					l.Column.Table == "" || (l.Column.Column == "") != (l.Ordinal >= 0) {
 					t.Fatalf("%q: literal %+v", piece.SQL, l)
 				}
 				at = l.end
 			}
-			if len(st.Literals) > 0 && st.WithLiterals(make([]string, len(st.Literals))) != piece.SQL {
+			if len(st.Literals()) > 0 && st.WithLiterals(make([]string, len(st.Literals()))) != piece.SQL {
 				t.Fatalf("%q: WithLiterals changes the text", piece.SQL)
 			}
 			if st.Kind == Copy && st.Err == nil && (st.Copy == nil || st.Copy.To != (st.Copy.Query != "")) {

@@ -39,16 +39,43 @@ type Literal struct {
 	row        int // INSERT … VALUES: the row (0-based); -1 otherwise
 }
 
+// rareParts is what few statements have (Statement.rare).
+type rareParts struct {
+	// defaults are the DEFAULT items of an INSERT … VALUES whose column
+	// other rows give values (insertdefault.go).
+	defaults      []defaultItem
+	defaultsTable string
+	// literals are what Literals returns.
+	literals []Literal
+}
+
+// rareParts returns s.rare, made if it was nil.
+func (s *Statement) rareParts() *rareParts {
+	if s.rare == nil {
+		s.rare = &rareParts{}
+	}
+	return s.rare
+}
+
+// Literals are the string literals stored in or compared with a table
+// column, in the statements literals.go reads, in the order of the text.
+func (s *Statement) Literals() []Literal {
+	if s.rare == nil {
+		return nil
+	}
+	return s.rare.literals
+}
+
 // Row is the row of an INSERT … VALUES the literal is in (0 for the
 // first), -1 for a literal elsewhere.
 func (l Literal) Row() int { return l.row }
 
-// WithLiterals returns Source with Literals[k] replaced by texts[k], a
+// WithLiterals returns Source with Literals()[k] replaced by texts[k], a
 // Postgres expression, for each k where texts[k] is not "".
 func (s *Statement) WithLiterals(texts []string) string {
 	b := make([]byte, 0, len(s.Source)+16)
 	at := 0
-	for k, l := range s.Literals {
+	for k, l := range s.Literals() {
 		if k >= len(texts) || texts[k] == "" || l.start < at {
 			continue
 		}
@@ -59,7 +86,7 @@ func (s *Statement) WithLiterals(texts []string) string {
 	return string(append(b, s.Source[at:]...))
 }
 
-// literalColumns sets Statement.Literals.
+// literalColumns finds the statement's Literals.
 func (p *parser) literalColumns() {
 	st := p.st
 	if st.Err != nil || st.Kind != Read && st.Kind != Write {
@@ -153,7 +180,8 @@ func (p *parser) addLiteral(tok int, table, column string, ordinal, row int) {
 		return
 	}
 	t := p.toks[tok]
-	p.st.Literals = append(p.st.Literals, Literal{
+	r := p.st.rareParts()
+	r.literals = append(r.literals, Literal{
 		Column: ParamColumn{Table: table, Column: column}, Ordinal: ordinal, Value: v,
 		Position: charPos(p.src, int(t.start)), start: int(t.start), end: int(t.end), row: row,
 	})

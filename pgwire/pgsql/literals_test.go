@@ -36,7 +36,7 @@ func TestLiterals(t *testing.T) {
 			t.Fatalf("%s: %v", tc.sql, st.Err)
 		}
 		var got []string
-		for _, l := range st.Literals {
+		for _, l := range st.Literals() {
 			if l.Column.Column == "" {
 				got = append(got, fmt.Sprintf("%s#%d=%s", l.Column.Table, l.Ordinal, l.Value))
 			} else {
@@ -54,10 +54,10 @@ func TestLiterals(t *testing.T) {
 // them.
 func TestWithLiterals(t *testing.T) {
 	st := Parse("INSERT INTO t (id, b) VALUES ('1', 'yes'), ('2', 'é')")
-	if len(st.Literals) != 4 {
-		t.Fatalf("literals %+v", st.Literals)
+	if len(st.Literals()) != 4 {
+		t.Fatalf("literals %+v", st.Literals())
 	}
-	if l := st.Literals[3]; l.Row() != 1 || l.Position != 50 || l.Value != "é" {
+	if l := st.Literals()[3]; l.Row() != 1 || l.Position != 50 || l.Value != "é" {
 		t.Errorf("last literal: row %d at %d, %q", l.Row(), l.Position, l.Value)
 	}
 	got := st.WithLiterals([]string{"1", "true", "", "'e'"})

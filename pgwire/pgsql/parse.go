@@ -81,7 +81,9 @@ func parse(src string, translate bool) *Statement {
 				return st
 			}
 			rw.Source = src
-			rw.Literals = nil // found in the rewrite's text, not in src
+			if rw.rare != nil {
+				rw.rare.literals = nil // found in the rewrite's text, not in src
+			}
 			if len(rw.Columns) == len(types) {
 				for k, t := range types {
 					if rw.Columns[k].Type == "" {

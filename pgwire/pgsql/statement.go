@@ -75,10 +75,6 @@ type Statement struct {
 	// nil, what the text says of $n.
 	NumParams int
 	Params    []Param
-	// Literals are the string literals stored in or compared with a
-	// table column, in the simple statements literals.go reads, in
-	// the order of the text.
-	Literals []Literal
 	// Columns are the result columns when the text lists them (nil for
 	// SELECT *, and for statements without a select list).
 	Columns []Column
@@ -110,11 +106,10 @@ type Statement struct {
 	Explain *Explain
 
 	selectInto bool
-	// defaults are the DEFAULT items of an INSERT … VALUES whose column
-	// other rows give values (insertdefault.go).
-	defaults      []defaultItem
-	defaultsTable string
-	object        string // CREATE/DROP/ALTER's object kind: TABLE, INDEX …
+	// rare is what few statements have, kept apart so that a Statement
+	// stays in its allocation size class; nil for most.
+	rare   *rareParts
+	object string // CREATE/DROP/ALTER's object kind: TABLE, INDEX …
 	// parts is SQL split at its holes (zone.go), which SQLite fills with
 	// the session user's name and InZone with what the session's zone
 	// makes of them; nil when it has none.
