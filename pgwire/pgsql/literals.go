@@ -80,7 +80,16 @@ func (s *Statement) WithLiterals(texts []string) string {
 			continue
 		}
 		b = append(b, s.Source[at:l.start]...)
-		b = append(b, texts[k]...)
+		// Apart from a word or an operator it would run into
+		// (WHERE'x'=b, n<>'-5').
+		t := texts[k]
+		if l.start > 0 && (isIdentChar(s.Source[l.start-1]) || isOpChar(s.Source[l.start-1])) {
+			b = append(b, ' ')
+		}
+		b = append(b, t...)
+		if l.end < len(s.Source) && isIdentChar(s.Source[l.end]) {
+			b = append(b, ' ')
+		}
 		at = l.end
 	}
 	return string(append(b, s.Source[at:]...))

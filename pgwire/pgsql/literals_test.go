@@ -68,3 +68,13 @@ func TestWithLiterals(t *testing.T) {
 		t.Errorf("parsed again: %q %v", got.SQL, got.Err)
 	}
 }
+
+// TestWithLiteralsApart: a replacement does not run into the word or
+// operator before it.
+func TestWithLiteralsApart(t *testing.T) {
+	st := Parse("SELECT * FROM t WHERE'x'=b AND n<>'-5'")
+	got := st.WithLiterals([]string{"true", "-5"})
+	if want := "SELECT * FROM t WHERE true=b AND n<> -5"; got != want {
+		t.Errorf("WithLiterals: %q, want %q", got, want)
+	}
+}
