@@ -142,6 +142,10 @@ func TestTypedLiterals(t *testing.T) {
 		"-c", "COMMIT", "-c", "SELECT b FROM tx"); !strings.HasSuffix(got, "COMMIT\nt\n") {
 		t.Errorf("a table of the open block: %q", got)
 	}
+	// Rewritten as README says, it is a boolean.
+	if got := ok(leader, "-c", "UPDATE tx SET b = b::boolean WHERE typeof(b) = 'text'", "-c", "SELECT typeof(b), b FROM tx WHERE b = 'y'"); got != "UPDATE 1\ninteger|t\n" {
+		t.Errorf("text rows of a boolean column rewritten: %q", got)
+	}
 
 	// The extended protocol: a literal beside a parameter, prepared once
 	// and run twice.
