@@ -48,7 +48,7 @@ func inputText(s string, oid uint32, loc *time.Location) (any, error) {
 	case oidFloat4, oidFloat8:
 		t := strings.TrimSpace(s)
 		f, ok := parseFloat(t)
-		if !ok {
+		if !ok || strings.ContainsAny(t, "_xX") { // Go's 1_000 and 0x1p4 are no float8 input
 			return nil, errValue("22P02", "invalid input syntax for type %s: %q", typeName(oid), s)
 		}
 		if math.IsInf(f, 0) && !strings.Contains(strings.ToLower(t), "inf") {

@@ -46,6 +46,8 @@ func TestInputText(t *testing.T) {
 		{"1.5", oidInt4, nil, `22P02: invalid input syntax for type integer: "1.5"`},
 		{"1e400", oidFloat8, nil, `22003: "1e400" is out of range for type double precision`},
 		{"-Infinity", oidFloat8, nil, "float64:-Inf"},
+		{"1_000", oidFloat8, nil, `22P02: invalid input syntax for type double precision: "1_000"`},
+		{" 1e5 ", oidFloat8, nil, "float64:100000"},
 		{"1.2.3", oidNumeric, nil, `22P02: invalid input syntax for type numeric: "1.2.3"`},
 		{" 1.50 ", oidNumeric, nil, "string:1.50"},
 		{"tr", oidBool, nil, "bool:true"},
