@@ -58,7 +58,7 @@ func (c *conn) withTypedLiterals(ctx context.Context, st *pgsql.Statement) (*pgs
 		}
 		text, e := literalAs(l.Value, oid, decls[k], c)
 		if e != nil {
-			e.Position = l.Position
+			e.Position = charOffset(st.Source, l.Offset) + 1
 			return nil, e
 		}
 		if text == "" {

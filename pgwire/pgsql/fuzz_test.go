@@ -67,7 +67,7 @@ func FuzzParse(f *testing.F) {
 			// text, in order, and replacing none gives the text back.
 			at := 0
 			for _, l := range st.Literals() {
-				if l.start < at || l.end > len(piece.SQL) || piece.SQL[l.end-1] != '\'' || l.Position != charPos(piece.SQL, l.start) ||
+				if l.start < at || l.end > len(piece.SQL) || piece.SQL[l.end-1] != '\'' || l.Offset != l.start ||
 					l.Column.Table == "" || (l.Column.Column == "") != (l.Ordinal >= 0) {
 					t.Fatalf("%q: literal %+v", piece.SQL, l)
 				}

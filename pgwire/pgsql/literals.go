@@ -31,9 +31,9 @@ type Literal struct {
 	Ordinal int
 	// Value is the literal's value, unquoted.
 	Value string
-	// Position is the literal's 1-based character position in Source,
-	// for an error about it.
-	Position int
+	// Offset is the literal's byte offset in Source, for the position of
+	// an error about it.
+	Offset int
 
 	start, end int // byte offsets of the token in Source
 	row        int // INSERT … VALUES: the row (0-based); -1 otherwise
@@ -101,16 +101,16 @@ func (p *parser) literalColumns() {
 	if st.Err != nil || st.Kind != Read && st.Kind != Write {
 		return
 	}
-	has := false
+	n := 0
 	for _, t := range p.toks {
 		if t.kind == tString || t.kind == tEString {
-			has = true
-			break
+			n++
 		}
 	}
-	if !has {
+	if n == 0 {
 		return
 	}
+	p.litCap = n
 	switch p.word(0) {
 	case "insert":
 		p.insertLiterals()
@@ -190,9 +190,12 @@ func (p *parser) addLiteral(tok int, table, column string, ordinal, row int) {
 	}
 	t := p.toks[tok]
 	r := p.st.rareParts()
+	if r.literals == nil {
+		r.literals = make([]Literal, 0, p.litCap)
+	}
 	r.literals = append(r.literals, Literal{
 		Column: ParamColumn{Table: table, Column: column}, Ordinal: ordinal, Value: v,
-		Position: charPos(p.src, int(t.start)), start: int(t.start), end: int(t.end), row: row,
+		Offset: int(t.start), start: int(t.start), end: int(t.end), row: row,
 	})
 }
 
@@ -206,8 +209,10 @@ func (p *parser) insertLiterals() {
 	if table == "" {
 		return
 	}
-	var cols []string // nil: no column list
+	var buf [16]string
+	cols, list := buf[:0], false // the column list, if there is one
 	if p.isPunct(i, '(') {
+		list = true
 		for i++; ; i += 2 {
 			if !p.isIdent(i) {
 				return
@@ -242,7 +247,7 @@ func (p *parser) insertLiterals() {
 			}
 			if i == start+1 {
 				switch {
-				case cols == nil:
+				case !list:
 					p.addLiteral(start, table, "", item, row)
 				case item < len(cols):
 					p.addLiteral(start, table, cols[item], -1, row)
@@ -313,9 +318,11 @@ func (p *parser) setLiterals(table string, i int) (end int, where bool) {
 // IN ('x', …) of the conditions from token i on, q naming one of refs, as
 // whereParamColumns reads parameters.
 func (p *parser) whereLiterals(refs []tableName, i int) {
-	for j := i; j < len(p.toks); j++ {
-		if p.word(j) == "select" {
-			return
+	if p.word(0) != "select" { // a SELECT's were looked for already
+		for j := i; j < len(p.toks); j++ {
+			if p.word(j) == "select" {
+				return
+			}
 		}
 	}
 	column := func(a int) (table, col string, next int) {

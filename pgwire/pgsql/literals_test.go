@@ -57,8 +57,8 @@ func TestWithLiterals(t *testing.T) {
 	if len(st.Literals()) != 4 {
 		t.Fatalf("literals %+v", st.Literals())
 	}
-	if l := st.Literals()[3]; l.Row() != 1 || l.Position != 50 || l.Value != "é" {
-		t.Errorf("last literal: row %d at %d, %q", l.Row(), l.Position, l.Value)
+	if l := st.Literals()[3]; l.Row() != 1 || l.Offset != 49 || l.Value != "é" {
+		t.Errorf("last literal: row %d at %d, %q", l.Row(), l.Offset, l.Value)
 	}
 	got := st.WithLiterals([]string{"1", "true", "", "'e'"})
 	if want := "INSERT INTO t (id, b) VALUES (1, true), ('2', 'e')"; got != want {

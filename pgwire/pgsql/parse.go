@@ -129,6 +129,7 @@ type parser struct {
 	edits   map[int]string // tokens replaced ("" drops them) before translating
 	aliases []alias
 	holes   []hole // the holes marked in out, by number (zone.go)
+	litCap  int    // the string tokens, for Literals' slice (literals.go)
 
 	divisors   []divisor // divisors open in the output, innermost last
 	refItems   []bool    // by select-list item: a bare column reference
