@@ -2,14 +2,16 @@ package pgwire
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
-	"github.com/raftsql/raftsql/pgwire/pgsql"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/raftsql/raftsql/pgwire/pgsql"
 )
 
 // This file runs COPY … FROM STDIN in the text and CSV formats (psql's
@@ -37,6 +39,10 @@ type copyFrom struct {
 	// forceQuote and forceQuoteAll are FORCE_QUOTE's (col, …) and *.
 	forceQuote    []string
 	forceQuoteAll bool
+	// tableName and columnNames are the table's and columns' names as
+	// Postgres folds them, for their types (copyTypes).
+	tableName   string
+	columnNames []string
 }
 
 // errCopyExtended refuses COPY in the extended query protocol.
@@ -66,7 +72,7 @@ func copyOf(st *pgsql.Statement) (cmd copyFrom, ok bool, e *Error) {
 	c := st.Copy
 	return copyFrom{to: c.To, query: c.Query, table: c.Table, columns: c.Columns, csv: c.CSV, binary: c.Binary,
 		header: c.Header, delim: c.Delim, null: c.Null, quote: c.Quote, escape: c.Escape,
-		forceQuote: c.ForceQuote, forceQuoteAll: c.ForceQuoteAll}, true, nil
+		forceQuote: c.ForceQuote, forceQuoteAll: c.ForceQuoteAll, tableName: c.TableName, columnNames: c.ColumnNames}, true, nil
 }
 
 // runCopyOut sends the rows of a COPY … TO STDOUT, one CopyData per row.
@@ -258,6 +264,12 @@ func (c *conn) runCopy(cmd copyFrom) (*Result, *Error) {
 		}
 		oids = columnOIDs(desc.Columns, exprTypes(st, len(desc.Columns)))
 	}
+	var in []uint32
+	if !cmd.binary {
+		ctx, done := c.execContext()
+		in = c.copyTypes(ctx, cmd)
+		done()
+	}
 	overall, formats := byte(0), make([]uint16, max(len(cmd.columns), len(oids)))
 	if cmd.binary {
 		overall = 1
@@ -277,7 +289,7 @@ func (c *conn) runCopy(cmd copyFrom) (*Result, *Error) {
 		}
 	}
 	var rows int64
-	e := c.receiveCopy(cmd, oids, &rows)
+	e := c.receiveCopy(cmd, oids, in, &rows)
 	if implicit {
 		end := "COMMIT"
 		if e != nil {
@@ -294,8 +306,10 @@ func (c *conn) runCopy(cmd copyFrom) (*Result, *Error) {
 }
 
 // receiveCopy reads CopyData until CopyDone and inserts the rows in
-// batches, counting them in *rows.
-func (c *conn) receiveCopy(cmd copyFrom, oids []uint32, rows *int64) *Error {
+// batches, counting them in *rows. A text or CSV field of a column typed
+// in in is read as that type (inputText), as a literal or a parameter of
+// the column would be.
+func (c *conn) receiveCopy(cmd copyFrom, oids, in []uint32, rows *int64) *Error {
 	p := copyParser{cmd: cmd, skipHeader: cmd.header, oids: oids}
 	var batch [][]any
 	total := 0
@@ -329,6 +343,9 @@ func (c *conn) receiveCopy(cmd copyFrom, oids []uint32, rows *int64) *Error {
 			}
 			if len(row) != width {
 				return newError(codeBadCopyFormat, fmt.Sprintf("line %d has %d fields, want %d", p.line, len(row), width))
+			}
+			if e := c.copyValues(cmd, row, in, p.line); e != nil {
+				return e
 			}
 			batch = append(batch, row)
 			if len(batch) >= copyBatchRows || (len(batch)+1)*width > copyBatchParams {
@@ -687,4 +704,61 @@ func (p *copyParser) incomplete(final bool) ([]any, bool, *Error) {
 		return nil, false, newError(codeBadCopyFormat, "invalid binary COPY data: truncated tuple")
 	}
 	return nil, false, nil
+}
+
+// copyTypes returns, by field, the type a text or CSV field of COPY FROM
+// is read as: its column's, as the committed schema declares it (the
+// literals' types, literalOID), oidUnknown for a column stored as
+// written; nil when no column is typed or the schema cannot tell.
+func (c *conn) copyTypes(ctx context.Context, cmd copyFrom) []uint32 {
+	typer, ok := c.sess.(ParamTyper)
+	if !ok || cmd.tableName == "" {
+		return nil
+	}
+	var decls []string
+	if len(cmd.columnNames) > 0 {
+		cols := make([]pgsql.ParamColumn, len(cmd.columnNames))
+		for i, name := range cmd.columnNames {
+			cols[i] = pgsql.ParamColumn{Table: cmd.tableName, Column: name}
+		}
+		decls = typer.ColumnTypes(ctx, cols)
+	} else if tt, ok := c.sess.(TableLister); ok {
+		decls = tt.TableTypes(ctx, cmd.tableName)
+	}
+	var in []uint32
+	for i, d := range decls {
+		if oid := literalOID(d); oid != oidUnknown {
+			if in == nil {
+				in = make([]uint32, len(decls))
+			}
+			in[i] = oid
+		}
+	}
+	return in
+}
+
+// copyValues reads the fields of row, a text or CSV row of COPY FROM at
+// line, as the types in (copyTypes); the error of a field its type
+// refuses says where, as Postgres' CONTEXT does.
+func (c *conn) copyValues(cmd copyFrom, row []any, in []uint32, line int) *Error {
+	for f, v := range row {
+		s, ok := v.(string)
+		if !ok || f >= len(in) || in[f] == oidUnknown || keptAsWritten(s, in[f]) {
+			continue
+		}
+		val, err := inputText(s, in[f], c.loc)
+		if err != nil {
+			e := *toError(err)
+			name := ""
+			if f < len(cmd.columns) {
+				name = cmd.columns[f]
+			} else if res, ee := c.execute("SELECT name FROM pragma_table_info($1) LIMIT 1 OFFSET $2", []any{bare(cmd.table), int64(f)}); ee == nil && len(res.Rows) == 1 {
+				name, _ = res.Rows[0][0].(string)
+			}
+			e.Where = fmt.Sprintf("COPY %s, line %d, column %s: \"%s\"", cmd.table, line, name, s)
+			return &e
+		}
+		row[f] = val
+	}
+	return nil
 }

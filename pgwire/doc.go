@@ -107,6 +107,17 @@
 // error that names the column (appendText, appendBinary), not a type that
 // changes.
 //
+// Values come in by one function too (inputText): a text parameter of a
+// type, a string literal stored in or compared with a column of a
+// declared type (withTypedLiterals, before the statement runs, with the
+// column types a ParamTyper and TableLister give from the committed
+// schema), and a text or CSV field of COPY FROM are read with the type's
+// input rules and become the value the type is stored as (a boolean, an
+// integer, a timestamptz in UTC …), or fail with Postgres' error. A
+// converted literal is written into the statement, which is parsed again,
+// so that what the server runs, and a write's log entry, holds the value
+// as stored.
+//
 // # Extended query protocol
 //
 // Parse, Bind, Describe, Execute, Close, Sync and Flush, pipelined as

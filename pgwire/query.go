@@ -254,6 +254,10 @@ func (c *conn) run(ctx context.Context, st *pgsql.Statement, params []any) (*Res
 		}
 	}
 	st = c.withInsertColumns(ctx, st)
+	st, le := c.withTypedLiterals(ctx, st)
+	if le != nil {
+		return nil, le
+	}
 	named := st // the names the client's text gives the columns
 	// Asked before the statement runs: a streamed result holds a
 	// connection of the node's until it is read.

@@ -134,11 +134,25 @@ func (e *Error) Error() string { return e.Message }
 // bool. Other declared types leave the parameter untyped. The result
 // columns that are an aggregate or window function of a table column
 // (Statement.Aggregates) are typed from the declared types it tells, when
-// the Session is no TableTyper (aggtypes.go).
+// the Session is no TableTyper (aggtypes.go). pgwire also asks it for the
+// columns of the string literals a statement stores in or compares with a
+// column (Statement.Literals), which it reads as the column's type
+// (withTypedLiterals).
 type ParamTyper interface {
 	// ColumnTypes returns the declared type of each of cols, "" for a
 	// column it cannot tell.
 	ColumnTypes(ctx context.Context, cols []pgsql.ParamColumn) []string
+}
+
+// TableLister is implemented by a Session that can tell the declared
+// types of a table's columns, in the table's order, as the committed
+// schema says: pgwire reads the string literals of an INSERT without a
+// column list, and the fields of a COPY, as its columns' types (see
+// withTypedLiterals).
+type TableLister interface {
+	// TableTypes returns the declared type of each column of table ("" for
+	// one without), nil when it cannot tell.
+	TableTypes(ctx context.Context, table string) []string
 }
 
 // StatusReporter is implemented by a Session that has values of its own to

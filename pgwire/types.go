@@ -553,13 +553,45 @@ func parseFloat(s string) (float64, bool) {
 	return f, true
 }
 
-// parseBool accepts Postgres' spellings of a boolean.
+// parseBool accepts what Postgres' boolin does: true, yes, on, 1, false,
+// no, off and 0 in any case, with white space around, and any prefix of
+// true, false, yes and no, and of on and off of two letters or more ('o'
+// alone could be either).
 func parseBool(s string) (bool, bool) {
-	switch strings.ToLower(s) {
-	case "t", "true", "y", "yes", "on", "1":
-		return true, true
-	case "f", "false", "n", "no", "off", "0":
-		return false, true
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > 5 {
+		return false, false
+	}
+	var buf [5]byte
+	w := buf[:len(s)]
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		w[i] = c
+	}
+	prefix := func(of string) bool { return len(w) <= len(of) && string(w) == of[:len(w)] }
+	switch w[0] {
+	case 't':
+		return true, prefix("true")
+	case 'f':
+		return false, prefix("false")
+	case 'y':
+		return true, prefix("yes")
+	case 'n':
+		return false, prefix("no")
+	case 'o':
+		switch {
+		case len(w) >= 2 && prefix("on"):
+			return true, true
+		case len(w) >= 2 && prefix("off"):
+			return false, true
+		}
+	case '1':
+		return true, len(w) == 1
+	case '0':
+		return false, len(w) == 1
 	}
 	return false, false
 }
@@ -882,37 +914,7 @@ func decodeParamIn(b []byte, oid uint32, format int16, loc *time.Location) (any,
 		return nil, nil
 	}
 	if format == formatText {
-		s := string(b)
-		switch oid {
-		case oidInt2, oidInt4, oidInt8, oidOID:
-			n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-			if err != nil {
-				return nil, errValue("22P02", "invalid input syntax for type %s: %q", typeName(oid), s)
-			}
-			return n, nil
-		case oidFloat4, oidFloat8:
-			f, ok := parseFloat(strings.TrimSpace(s))
-			if !ok {
-				return nil, errValue("22P02", "invalid input syntax for type %s: %q", typeName(oid), s)
-			}
-			return f, nil
-		case oidBool:
-			v, ok := parseBool(strings.TrimSpace(s))
-			if !ok {
-				return nil, errValue("22P02", "invalid input syntax for type boolean: %q", s)
-			}
-			return v, nil
-		case oidBytea:
-			return decodeByteaText(s)
-		case oidTimestampTZ:
-			if t, ok := parseTimestamp(s); ok {
-				if !hasOffset(s) {
-					t = inZone(t, loc)
-				}
-				return storedTimestampTZ(t), nil
-			}
-		}
-		return s, nil
+		return inputText(string(b), oid, loc)
 	}
 	if format != formatBinary {
 		return nil, errValue("08P01", "unsupported format code: %d", format)
@@ -1022,9 +1024,26 @@ func hasOffset(s string) bool {
 // escape format.
 func decodeByteaText(s string) (any, error) {
 	if strings.HasPrefix(s, `\x`) || strings.HasPrefix(s, `\X`) {
-		b, err := hex.DecodeString(s[2:])
-		if err != nil {
-			return nil, errValue("22P02", "invalid hexadecimal data in bytea")
+		// As Postgres' hex_decode: pairs of digits, white space between.
+		h := s[2:]
+		b := make([]byte, 0, len(h)/2)
+		for i := 0; i < len(h); {
+			if c := h[i]; c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+				i++
+				continue
+			}
+			if !isHexDigit(h[i]) {
+				return nil, errValue("22023", "invalid hexadecimal digit: %q", h[i:i+1])
+			}
+			if i+1 >= len(h) {
+				return nil, errValue("22023", "invalid hexadecimal data: odd number of digits")
+			}
+			if !isHexDigit(h[i+1]) {
+				return nil, errValue("22023", "invalid hexadecimal digit: %q", h[i+1:i+2])
+			}
+			v, _ := hex.DecodeString(h[i : i+2])
+			b = append(b, v[0])
+			i += 2
 		}
 		return b, nil
 	}

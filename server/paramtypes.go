@@ -25,3 +25,22 @@ func (s *session) ColumnTypes(ctx context.Context, cols []pgsql.ParamColumn) []s
 	}
 	return types
 }
+
+var _ pgwire.TableLister = (*session)(nil)
+
+// TableTypes returns the declared types of table's columns in order, as
+// the committed schema says (the describe cache, and the tables it lacks
+// remembered as TableColumnTypes remembers them), nil when it cannot
+// describe the table; like ColumnTypes, never from the session's open
+// transaction block.
+func (s *session) TableTypes(ctx context.Context, table string) []string {
+	info, ok := s.describeTable(ctx, table)
+	if !ok {
+		return nil
+	}
+	types := make([]string, len(info.Columns))
+	for i, c := range info.Columns {
+		types[i] = c.DeclType
+	}
+	return types
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/raftsql/raftsql/fsm"
 	"github.com/raftsql/raftsql/pgwire"
 	"github.com/raftsql/raftsql/pgwire/pgsql"
 )
@@ -29,17 +30,8 @@ tables:
 				continue tables // described with it
 			}
 		}
-		if s.missingTables[c.Table] == gen+1 {
-			continue
-		}
-		info, err := s.describe(ctx, `SELECT * FROM "`+strings.ReplaceAll(c.Table, `"`, `""`)+`"`)
-		if err != nil {
-			if strings.Contains(err.Error(), "no such table") {
-				if s.missingTables == nil || len(s.missingTables) >= maxMissingTables {
-					s.missingTables = map[string]uint64{}
-				}
-				s.missingTables[c.Table] = gen + 1
-			}
+		info, ok := s.describeTableAt(ctx, c.Table, gen)
+		if !ok {
 			continue
 		}
 		// Every column of cols in this table, from its one description.
@@ -56,6 +48,30 @@ tables:
 		}
 	}
 	return types
+}
+
+// describeTable describes table whole from the committed schema (the
+// describe cache); ok is false when it cannot, a table the schema lacks
+// being remembered at the schema generation.
+func (s *session) describeTable(ctx context.Context, table string) (fsm.Info, bool) {
+	return s.describeTableAt(ctx, table, s.n.fsm.SchemaGeneration())
+}
+
+func (s *session) describeTableAt(ctx context.Context, table string, gen uint64) (fsm.Info, bool) {
+	if s.missingTables[table] == gen+1 {
+		return fsm.Info{}, false
+	}
+	info, err := s.describe(ctx, `SELECT * FROM "`+strings.ReplaceAll(table, `"`, `""`)+`"`)
+	if err != nil {
+		if strings.Contains(err.Error(), "no such table") {
+			if s.missingTables == nil || len(s.missingTables) >= maxMissingTables {
+				s.missingTables = map[string]uint64{}
+			}
+			s.missingTables[table] = gen + 1
+		}
+		return fsm.Info{}, false
+	}
+	return info, true
 }
 
 // maxMissingTables bounds the tables a session remembers the committed

@@ -479,7 +479,9 @@ func TestStreamValueNotFittingItsColumn(t *testing.T) {
 	c := servertest.NewCluster(t, 1, servertest.Options{})
 	conn := connect(t, c, 0)
 	mustExec(t, conn, "CREATE TABLE m (x INTEGER)")
-	mustExec(t, conn, "INSERT INTO m VALUES (1), (2), ('abc'), (4)")
+	// A text the column's type would refuse gets in as an expression of
+	// text (a literal alone is read as an integer, and refused).
+	mustExec(t, conn, "INSERT INTO m VALUES (1), (2), ('abc'::text), (4)")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheDescribe} {

@@ -190,14 +190,16 @@ func TestColumnTypesSameInEveryProtocol(t *testing.T) {
 }
 
 // TestValuesThatDoNotFitTheirColumn: SQLite lets 2.5 or 'abc' into an
-// INTEGER column; reading such a value is an error that names the column,
-// in every protocol and format, while values that fit are read unharmed.
+// INTEGER column (a literal 'abc' is refused, as an integer; an
+// expression of text is not); reading such a value is an error that names
+// the column, in every protocol and format, while values that fit are
+// read unharmed.
 func TestValuesThatDoNotFitTheirColumn(t *testing.T) {
 	c := servertest.NewCluster(t, 1, servertest.Options{})
 	ctx := context.Background()
 	conn := connect(t, c, 0)
 	mustExec(t, conn, "CREATE TABLE mf (id INTEGER PRIMARY KEY, n INTEGER, v TEXT)")
-	mustExec(t, conn, "INSERT INTO mf VALUES (1, 2.5, 'a'), (2, 'abc', 3), (3, 5000000000, x'00ff'), (4, 7.0, 4.5), (5, '8', 'e')")
+	mustExec(t, conn, "INSERT INTO mf VALUES (1, 2.5, 'a'), (2, 'abc'::text, 3), (3, 5000000000, x'00ff'), (4, 7.0, 4.5), (5, '8', 'e')")
 	for _, mode := range execModes {
 		conn := connectMode(t, c, 0, mode)
 		for id, code := range map[int]string{1: "22P02", 2: "22P02", 3: "22003"} {

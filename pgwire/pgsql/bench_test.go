@@ -17,6 +17,9 @@ var benchStatements = []struct{ name, sql string }{
 	{"orm_update", `UPDATE "users" SET "name"=$1,"updated_at"=$2 WHERE "id" = $3`},
 	{"casts", "SELECT '2020-01-01'::date, $1::int, now(), b ILIKE 'x%' FROM t WHERE a = $2::bigint FOR UPDATE"},
 	{"aggregates", "SELECT b, max(ts), sum(a), date_trunc('day', now()), 1.5 FROM t WHERE a > $1 GROUP BY b"},
+	// String literals stored in and compared with columns.
+	{"literal_insert", "INSERT INTO t (id, b, ts, note) VALUES (7, 'yes', '2024-01-05 10:00:00', 'a note')"},
+	{"literal_select", "SELECT id, note FROM t WHERE b = 'yes' AND d IN ('2024-01-01', '2024-01-02')"},
 }
 
 // BenchmarkParse is a statement the front end has not seen (simple-protocol

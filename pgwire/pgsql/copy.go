@@ -27,6 +27,12 @@ type CopyCmd struct {
 	// ForceQuoteAll is FORCE_QUOTE *.
 	ForceQuote    []string
 	ForceQuoteAll bool
+
+	// TableName and ColumnNames are Table and Columns as Postgres folds
+	// them (ParamColumn's names); TableName is "" for a table of a schema
+	// other than public.
+	TableName   string
+	ColumnNames []string
 }
 
 const copySyntax = "syntax error in COPY: want COPY table [(columns)] FROM STDIN [WITH (FORMAT text|csv, HEADER, DELIMITER 'c', NULL 's')]"
@@ -93,6 +99,9 @@ func (p *parser) copyCmd() (*CopyCmd, *Error) {
 			from = start + 2
 		}
 		cmd.Table = p.span(from, i)
+		if i-from == 1 {
+			cmd.TableName = identName(text(from))
+		}
 	}
 	if cmd.Query == "" && p.isPunct(i, '(') {
 		i++
@@ -101,6 +110,7 @@ func (p *parser) copyCmd() (*CopyCmd, *Error) {
 				return syntax()
 			}
 			cmd.Columns = append(cmd.Columns, text(i))
+			cmd.ColumnNames = append(cmd.ColumnNames, identName(text(i)))
 			i++
 			if p.isPunct(i, ',') {
 				i++

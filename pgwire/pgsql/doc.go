@@ -9,7 +9,9 @@
 // kind (read, write, transaction control with its parsed form, session
 // command, COPY, catalog read, empty), the SQLite text that runs it, its
 // parameters with the types written for them and, in the simple shapes,
-// the table columns they are stored in or compared with, its result
+// the table columns they are stored in or compared with (and so of its
+// string literals, Statement.Literals, which a caller that knows the
+// columns' types converts and replaces with WithLiterals), its result
 // columns as Postgres names them and the types the text gives them (and,
 // for an aggregate of a table column, the column that decides it), the
 // command tag it completes with, and the SQLSTATE and character position

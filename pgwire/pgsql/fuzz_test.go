@@ -34,7 +34,8 @@ func FuzzParse(f *testing.F) {
 		"SELECT date_trunc('day', '2026-01-01 10:00'::timestamptz::date), extract(hour from now()) AT TIME ZONE 'x', current_user FROM t",
 		"SELECT max(ts), sum(t.a) s, timezone('utc', ts), CURRENT_TIMESTAMP(3), 1.50 FROM t JOIN u ON true WHERE a > 1",
 		"SELECT n, x.a FROM (VALUES (1, 'a')) s(n, m) JOIN (SELECT a FROM t) AS x(\"a\") ON true",
-		"INSERT INTO t (a, b) VALUES ($1, 'x') RETURNING id", "UPDATE t AS u SET b = $1, a = a + 1 WHERE u.id = 3 AND b = 'k'",
+		"INSERT INTO t (a, b) VALUES ($1, 'x') RETURNING id", "INSERT INTO t VALUES ('1', E'\\x'), ('2', 'y') ON CONFLICT (a) DO UPDATE SET b = 'n'",
+		"DELETE FROM t WHERE b IN ('t', 'f') AND c NOT IN ('x') OR 'y' <= d", "SELECT * FROM t JOIN u ON u.a = 'x' WHERE t.b <> 'y'", "UPDATE t AS u SET b = $1, a = a + 1 WHERE u.id = 3 AND b = 'k'",
 		"CREATE TABLE s (a text CHECK (left(a, -2) <> right(a, $1) AND starts_with(a, 'x')), b int DEFAULT concat(1, 2) GENERATED ALWAYS AS (octet_length(a)))",
 		"CREATE INDEX i ON t USING btree ((x ->> 'k'), json_typeof(y)) WHERE split_part(b, ',', 1) ~* 'x'",
 		"CREATE VIEW v AS SELECT left(b, a), x ->> 0 FROM t; ALTER TABLE t ALTER COLUMN b SET DEFAULT right(b, 2)",
@@ -82,6 +83,19 @@ func FuzzParse(f *testing.F) {
 						}
 					}
 				}
+			}
+			// The literals a caller converts are string tokens of the
+			// text, in order, and replacing none gives the text back.
+			at := 0
+			for _, l := range st.Literals() {
+				if l.start < at || l.end > len(piece.SQL) || piece.SQL[l.end-1] != '\'' || l.Offset != l.start ||
+					l.Column.Table == "" || (l.Column.Column == "") != (l.Ordinal >= 0) {
+					t.Fatalf("%q: literal %+v", piece.SQL, l)
+				}
+				at = l.end
+			}
+			if len(st.Literals()) > 0 && st.WithLiterals(make([]string, len(st.Literals()))) != piece.SQL {
+				t.Fatalf("%q: WithLiterals changes the text", piece.SQL)
 			}
 			if st.Kind == Copy && st.Err == nil && (st.Copy == nil || st.Copy.To != (st.Copy.Query != "")) {
 				t.Fatalf("%q: COPY %+v", piece.SQL, st.Copy)

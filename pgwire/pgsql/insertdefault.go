@@ -54,20 +54,21 @@ func (p *parser) noteMixedDefaults(tableFrom, tableTo int, cols [][2]int, rows [
 		}
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].start < out[b].start })
-	p.st.defaults = out
-	p.st.defaultsTable = p.src[p.toks[tableFrom].start:p.toks[tableTo].end]
+	r := p.st.rareParts()
+	r.defaults = out
+	r.defaultsTable = p.src[p.toks[tableFrom].start:p.toks[tableTo].end]
 }
 
 // DefaultsWanted reports the table, as written, and the columns whose
 // defaults WithDefaults needs, for an INSERT the front end refused because
 // some rows give DEFAULT for them and others values.
 func (s *Statement) DefaultsWanted() (table string, columns []string, ok bool) {
-	if len(s.defaults) == 0 || s.Err == nil {
+	if s.rare == nil || len(s.rare.defaults) == 0 || s.Err == nil {
 		return "", nil, false
 	}
-	table = s.defaultsTable
+	table = s.rare.defaultsTable
 	seen := map[string]bool{}
-	for _, d := range s.defaults {
+	for _, d := range s.rare.defaults {
 		if k := strings.ToLower(d.column); !seen[k] {
 			seen[k] = true
 			columns = append(columns, d.column)
@@ -83,7 +84,10 @@ func (s *Statement) DefaultsWanted() (table string, columns []string, ok bool) {
 func (s *Statement) WithDefaults(exprs map[string]string) string {
 	var b strings.Builder
 	at := 0
-	for _, d := range s.defaults {
+	if s.rare == nil {
+		return s.Source
+	}
+	for _, d := range s.rare.defaults {
 		b.WriteString(s.Source[at:d.start])
 		if e, ok := exprs[strings.ToLower(d.column)]; ok && e != "" {
 			b.WriteString("(" + e + ")")

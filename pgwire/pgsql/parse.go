@@ -93,6 +93,9 @@ func parse(src string, translate bool) *Statement {
 				return st
 			}
 			rw.Source = src
+			if rw.rare != nil {
+				rw.rare.literals = nil // found in the rewrite's text, not in src
+			}
 			if len(rw.Columns) == len(types) {
 				for k, t := range types {
 					if rw.Columns[k].Type == "" {
@@ -111,6 +114,9 @@ func parse(src string, translate bool) *Statement {
 		st.Err = p.err
 	}
 	p.countParams()
+	if translate {
+		p.literalColumns()
+	}
 	return st
 }
 
@@ -135,6 +141,7 @@ type parser struct {
 	edits   map[int]string // tokens replaced ("" drops them) before translating
 	aliases []alias
 	holes   []hole // the holes marked in out, by number (zone.go)
+	litCap  int    // the string tokens, for Literals' slice (literals.go)
 
 	divisors   []divisor // divisors open in the output, innermost last
 	refItems   []bool    // by select-list item: a bare column reference

@@ -35,6 +35,8 @@ func TestValues(t *testing.T) {
 		{`SELECT '2021-03-04 05:06:07'::timestamp + interval '1 day 2 hours'`, "2021-03-05 07:06:07"},
 		{`SELECT 1 IS DISTINCT FROM NULL`, int64(1)},
 		{`SELECT 'yes'::boolean`, int64(1)},
+		{`SELECT (' Tr ' || '')::boolean`, int64(1)},
+		{`SELECT ('ye' || '')::boolean`, int64(1)},
 		{`SELECT length(gen_random_uuid())`, int64(36)},
 		{`SELECT current_user`, "alice"},
 		{`SELECT v FROM (SELECT 1 AS v UNION SELECT 2 UNION SELECT 3) ORDER BY v OFFSET 1 ROWS FETCH FIRST 1 ROW ONLY`, int64(2)},

@@ -111,11 +111,10 @@ type Statement struct {
 	// whose type follows from the column's declared type (aggcols.go).
 	Aggregates *Aggregates
 
-	// defaults are the DEFAULT items of an INSERT … VALUES whose column
-	// other rows give values (insertdefault.go).
-	defaults      []defaultItem
-	defaultsTable string
-	object        string // CREATE/DROP/ALTER's object kind: TABLE, INDEX …
+	// rare is what few statements have, kept apart so that a Statement
+	// stays in its allocation size class; nil for most.
+	rare   *rareParts
+	object string // CREATE/DROP/ALTER's object kind: TABLE, INDEX …
 	// parts is SQL split at its holes (zone.go), which SQLite fills with
 	// the session user's name and InZone with what the session's zone
 	// makes of them; nil when it has none.

@@ -153,7 +153,9 @@ func (p *parser) cast(typ, display, operand, lit string, isLit, param bool, tok,
 	case "bytea":
 		return "CAST(" + operand + " AS BLOB)", true
 	case "bool":
-		return "(lower(" + operand + ") IN ('t','true','y','yes','on','1') OR (typeof(" + operand + ") IN ('integer','real') AND " + operand + " <> 0))", true
+		// What boolin reads as true: any case, white space around, the
+		// prefixes of true and yes.
+		return "(lower(trim(" + operand + ")) IN ('t','tr','tru','true','y','ye','yes','on','1') OR (typeof(" + operand + ") IN ('integer','real') AND " + operand + " <> 0))", true
 	case "date":
 		return "date(" + operand + ")", true
 	case "time":
