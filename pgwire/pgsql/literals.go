@@ -325,57 +325,23 @@ func (p *parser) whereLiterals(refs []tableName, i int) {
 			}
 		}
 	}
-	column := func(a int) (table, col string, next int) {
-		if !p.isIdent(a) || (p.kindAt(a) == tWord && notColumn(p.word(a))) {
-			return "", "", 0
-		}
-		if !p.isPunct(a+1, '.') {
-			if len(refs) != 1 {
-				return "", "", 0
-			}
-			return refs[0].table, identName(p.text(a)), a + 1
-		}
-		if !p.isIdent(a + 2) {
-			return "", "", 0
-		}
-		q := identName(p.text(a))
-		for _, r := range refs {
-			if r.name == q {
-				return r.table, identName(p.text(a + 2)), a + 3
-			}
-		}
-		return "", "", 0
-	}
-	starts := func(j int) bool {
-		switch p.word(j) {
-		case "where", "on", "and", "or", "not":
-			return true
-		}
-		return p.isPunct(j, '(')
-	}
-	ends := func(j int) bool {
-		if j >= len(p.toks) || p.isPunct(j, ')') || p.joinEnd(j) > j {
-			return true
-		}
-		w := p.word(j)
-		return w == "and" || w == "or" || w == "where" || conditionEnd(w)
-	}
+	r := termReader{p, refs}
 	isLit := func(j int) bool { k := p.kindAt(j); return k == tString || k == tEString }
 	for j := i; j < len(p.toks); j++ {
-		if !starts(j - 1) {
+		if !r.starts(j - 1) {
 			continue
 		}
 		if isLit(j) && p.isCompare(j+1) {
-			if t, c, end := column(j + 2); c != "" && ends(end) {
+			if t, c, end := r.column(j + 2); c != "" && r.ends(end) {
 				p.addLiteral(j, t, c, -1, -1)
 			}
 			continue
 		}
-		t, c, end := column(j)
+		t, c, end := r.column(j)
 		if c == "" {
 			continue
 		}
-		if p.isCompare(end) && isLit(end+1) && ends(end+2) {
+		if p.isCompare(end) && isLit(end+1) && r.ends(end+2) {
 			p.addLiteral(end+1, t, c, -1, -1)
 			continue
 		}
@@ -396,17 +362,11 @@ func (p *parser) whereLiterals(refs []tableName, i int) {
 				break
 			}
 		}
-		if !closed || !ends(k+2) {
+		if !closed || !r.ends(k+2) {
 			continue
 		}
 		for _, it := range items {
 			p.addLiteral(it, t, c, -1, -1)
 		}
 	}
-}
-
-// TableProbe is the SQLite text of a query whose result columns are
-// table's, in order, for their declared types.
-func TableProbe(table string) string {
-	return "SELECT * FROM " + quoteIdent(table)
 }

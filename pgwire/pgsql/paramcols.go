@@ -328,57 +328,74 @@ func (p *parser) whereParamColumns(n int, refs []tableName, i int) {
 			return
 		}
 	}
-	// column reads a column reference [q.]c at token a: its table and
-	// name ("" when there is none) and the token after it.
-	column := func(a int) (table, col string, next int) {
-		if !p.isIdent(a) || (p.kindAt(a) == tWord && notColumn(p.word(a))) {
-			return "", "", 0
-		}
-		if !p.isPunct(a+1, '.') {
-			if len(refs) != 1 {
-				return "", "", 0
-			}
-			return refs[0].table, identName(p.text(a)), a + 1
-		}
-		if !p.isIdent(a + 2) {
-			return "", "", 0
-		}
-		q := identName(p.text(a))
-		for _, r := range refs {
-			if r.name == q {
-				return r.table, identName(p.text(a + 2)), a + 3
-			}
-		}
-		return "", "", 0
-	}
-	starts := func(j int) bool { // a term may start after token j
-		switch p.word(j) {
-		case "where", "on", "and", "or", "not":
-			return true
-		}
-		return p.isPunct(j, '(')
-	}
-	ends := func(j int) bool { // a term may end before token j
-		if j >= len(p.toks) || p.isPunct(j, ')') || p.joinEnd(j) > j {
-			return true
-		}
-		w := p.word(j)
-		return w == "and" || w == "or" || w == "where" || conditionEnd(w)
-	}
+	r := termReader{p, refs}
 	for j := i; j < len(p.toks); j++ {
-		if !starts(j - 1) {
+		if !r.starts(j - 1) {
 			continue
 		}
 		if p.isBareParam(j) && p.isCompare(j+1) {
-			if t, c, end := column(j + 2); c != "" && ends(end) {
+			if t, c, end := r.column(j + 2); c != "" && r.ends(end) {
 				p.setParamColumn(n, j, t, c)
 			}
 			continue
 		}
-		if t, c, end := column(j); c != "" && p.isCompare(end) && p.isBareParam(end+1) && ends(end+2) {
+		if t, c, end := r.column(j); c != "" && p.isCompare(end) && p.isBareParam(end+1) && r.ends(end+2) {
 			p.setParamColumn(n, end+1, t, c)
 		}
 	}
+}
+
+// termReader reads the terms of a WHERE or ON condition, for the
+// parameters and literals compared with columns: column references [q.]c,
+// q naming one of refs (an unqualified c is the one table's, when there is
+// one), and where a term may start and end.
+type termReader struct {
+	p    *parser
+	refs []tableName
+}
+
+// column reads a column reference [q.]c at token a: its table and name
+// ("" when there is none) and the token after it.
+func (r termReader) column(a int) (table, col string, next int) {
+	p := r.p
+	if !p.isIdent(a) || (p.kindAt(a) == tWord && notColumn(p.word(a))) {
+		return "", "", 0
+	}
+	if !p.isPunct(a+1, '.') {
+		if len(r.refs) != 1 {
+			return "", "", 0
+		}
+		return r.refs[0].table, identName(p.text(a)), a + 1
+	}
+	if !p.isIdent(a + 2) {
+		return "", "", 0
+	}
+	q := identName(p.text(a))
+	for _, ref := range r.refs {
+		if ref.name == q {
+			return ref.table, identName(p.text(a + 2)), a + 3
+		}
+	}
+	return "", "", 0
+}
+
+// starts reports whether a term may start after token j.
+func (r termReader) starts(j int) bool {
+	switch r.p.word(j) {
+	case "where", "on", "and", "or", "not":
+		return true
+	}
+	return r.p.isPunct(j, '(')
+}
+
+// ends reports whether a term may end before token j.
+func (r termReader) ends(j int) bool {
+	p := r.p
+	if j >= len(p.toks) || p.isPunct(j, ')') || p.joinEnd(j) > j {
+		return true
+	}
+	w := p.word(j)
+	return w == "and" || w == "or" || w == "where" || conditionEnd(w)
 }
 
 // conditionEnd reports a word that ends a WHERE (or ON) condition.
