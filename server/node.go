@@ -132,6 +132,9 @@ func (n *Node) Open(ctx context.Context) (err error) {
 	if n.dirLock, err = lockDataDir(n.cfg.DataDir); err != nil {
 		return err
 	}
+	if err := n.versions.loadRemembered(n.cfg.DataDir); err != nil {
+		n.log.Warn("cannot read the members' remembered versions; they count as the base release until they answer", "err", err)
+	}
 	if err := os.MkdirAll(filepath.Dir(n.cfg.sqlitePath()), 0o755); err != nil {
 		return err
 	}

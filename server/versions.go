@@ -27,8 +27,9 @@ import (
 // membership change it made, and every few seconds (every second while a
 // member's version is unknown). A member that advertises nothing runs a
 // release from before the gate and reads the base versions; a member never
-// reached since this node started counts as the base too, since it may be
-// one being upgraded.
+// reached since this node started counts as the release it last answered
+// as, which the node remembers in its data directory (versionmemory.go), or
+// as the base when it never answered, since it may be one being upgraded.
 //
 // The effective entry version is the lowest over the configuration. The
 // leader proposes an entry only when its version (command.EntryVersionOf)
@@ -100,6 +101,10 @@ type versionTable struct {
 
 	mu    sync.Mutex
 	peers map[string]*peerInfo // by node id, members only
+	// remembered are the versions last learned of each member, kept in
+	// dir (versionmemory.go).
+	remembered map[string]memberVersions
+	dir        string
 }
 
 func newVersionTable() *versionTable {
@@ -203,6 +208,9 @@ func (n *Node) refreshVersions() bool {
 			p.entry, p.peer, p.lastAnswered = a.entry, a.peer, now
 		}
 	}
+	if err := t.rememberAnswers(present); err != nil {
+		n.log.Warn("cannot remember the members' versions", "err", err)
+	}
 	st, unknown := n.computeGate(members)
 	t.state.Store(st)
 	return unknown
@@ -224,15 +232,19 @@ func (n *Node) computeGate(members []raft.Member) (*gateState, bool) {
 			continue
 		}
 		p := n.versions.peers[m.ID]
-		e, pv, known := command.BaseEntryVersion, basePeerVersion, false
+		e, pv, known, learned := command.BaseEntryVersion, basePeerVersion, false, false
 		if p != nil && p.entry > 0 {
-			e, pv, known = p.entry, p.peer, true
+			e, pv, known, learned = p.entry, p.peer, true, true
+		} else if r, ok := n.versions.remembered[m.ID]; ok {
+			// Not reached since this node started: the release it last
+			// answered as (versionmemory.go), asked again every second.
+			e, pv, learned = r.Entry, r.Peer, true
 		}
 		if !known {
 			unknown = true
 		}
 		if e < st.entry {
-			st.entry, st.entryNode, st.entryKnown = e, m.ID, known
+			st.entry, st.entryNode, st.entryKnown = e, m.ID, learned
 		}
 		if pv < st.peer {
 			st.peer, st.peerNode = pv, m.ID
